@@ -1,0 +1,561 @@
+"""The script: the typed, versioned, declarative document at the centre of Reelwright.
+
+A script has settings and ordered cards; a card has narration (optionally with
+``<mark name="x"/>`` bookmarks) and a list of declarative browser actions, each aimed with a
+Playwright-style locator.  Nothing in a script is ever executed as code: it is parsed once, here,
+and every problem is reported with its card and field before anything launches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from .errors import Problem, ScriptError
+
+SCRIPT_VERSION = 1
+
+#: ARIA roles Playwright's ``get_by_role`` accepts.
+ARIA_ROLES = frozenset(
+    """alert alertdialog application article banner blockquote button caption cell checkbox code
+    columnheader combobox complementary contentinfo definition deletion dialog directory document
+    emphasis feed figure form generic grid gridcell group heading img insertion link list listbox
+    listitem log main marquee math meter menu menubar menuitem menuitemcheckbox menuitemradio
+    navigation none note option paragraph presentation progressbar radio radiogroup region row
+    rowgroup rowheader scrollbar search searchbox separator slider spinbutton status strong
+    subscript superscript switch tab table tablist tabpanel term textbox time timer toolbar tooltip
+    tree treegrid treeitem""".split()
+)
+
+#: The locator fields that say *how* to find an element; a locator has exactly one.
+LOCATOR_KINDS = ("role", "label", "placeholder", "text", "test_id", "alt", "title", "css")
+
+MODIFIER_KEYS = ("Alt", "Control", "ControlOrMeta", "Meta", "Shift")
+
+_MARK_RE = re.compile(r"""<mark\s+name\s*=\s*["']([A-Za-z0-9_.-]+)["']\s*/?>""")
+_TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^>]*>")
+_CARD_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+# --------------------------------------------------------------------------- locators
+
+
+class Locator(_Model):
+    """A Playwright-style locator.  Exactly one of the *kind* fields is set."""
+
+    role: str | None = Field(None, description="ARIA role, as in get_by_role(role)")
+    name: str | None = Field(None, description="accessible name, with role")
+    label: str | None = None
+    placeholder: str | None = None
+    text: str | None = None
+    test_id: str | None = None
+    alt: str | None = None
+    title: str | None = None
+    css: str | None = Field(None, description="CSS selector, as in page.locator(css)")
+    exact: bool = Field(False, description="match name/text/label exactly (case-sensitive, whole string)")
+    has_text: str | None = Field(None, description="keep only elements containing this text")
+    nth: int | None = Field(None, description="pick the n-th match (0-based; -1 is the last)")
+    within: Locator | None = Field(None, description="search inside this locator (a chain)")
+    frame: str | None = Field(None, description="CSS selector of an iframe the element is inside")
+
+    def kind(self) -> str:
+        for k in LOCATOR_KINDS:
+            if getattr(self, k) is not None:
+                return k
+        return ""
+
+    def describe(self) -> str:
+        """A Playwright-like description, e.g. ``get_by_role("button", name="Save").nth(1)``."""
+
+        def q(s: str) -> str:
+            return json.dumps(s, ensure_ascii=False)
+
+        parts: list[str] = []
+        if self.within is not None:
+            parts.append(self.within.describe())
+        if self.frame is not None:
+            parts.append(f"frame_locator({q(self.frame)})")
+        k = self.kind()
+        ex = ", exact=True" if self.exact else ""
+        if k == "role":
+            name = f", name={q(self.name)}" if self.name is not None else ""
+            parts.append(f"get_by_role({q(self.role or '')}{name}{ex})")
+        elif k == "css":
+            parts.append(f"locator({q(self.css or '')})")
+        elif k == "test_id":
+            parts.append(f"get_by_test_id({q(self.test_id or '')})")
+        elif k == "alt":
+            parts.append(f"get_by_alt_text({q(self.alt or '')}{ex})")
+        elif k:
+            parts.append(f"get_by_{k}({q(getattr(self, k))}{ex})")
+        if self.has_text is not None:
+            parts.append(f"filter(has_text={q(self.has_text)})")
+        if self.nth is not None:
+            parts.append("first" if self.nth == 0 else "last" if self.nth == -1 else f"nth({self.nth})")
+        return ".".join(parts)
+
+
+def _target_from_shorthand(v: Any) -> Any:
+    # A bare string is a CSS selector: the commonest hand-written case ("#email").
+    if isinstance(v, str):
+        return {"css": v}
+    return v
+
+
+Target = Annotated[Locator, Field(description="the element the action is aimed at")]
+
+
+# --------------------------------------------------------------------------- actions
+
+
+class _Action(_Model):
+    at: str | None = Field(None, description="fire on this narration bookmark (<mark name=.../>)")
+
+    @field_validator("target", mode="before", check_fields=False)
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        return _target_from_shorthand(v)
+
+
+class Position(_Model):
+    x: float
+    y: float
+
+
+class Goto(_Action):
+    """Navigate to a URL (absolute http(s), or a path relative to the script's site/base URL)."""
+
+    type: Literal["goto"]
+    url: str = Field(min_length=1)
+
+
+class Click(_Action):
+    type: Literal["click"]
+    target: Target
+    button: Literal["left", "right", "middle"] = "left"
+    modifiers: list[Literal["Alt", "Control", "ControlOrMeta", "Meta", "Shift"]] = Field(default_factory=list)
+    position: Position | None = Field(None, description="offset inside the element, in CSS pixels")
+    new_page: bool = Field(False, description="the click opens a new page (popup); follow it")
+
+
+class DblClick(_Action):
+    type: Literal["dblclick"]
+    target: Target
+    button: Literal["left", "right", "middle"] = "left"
+    modifiers: list[Literal["Alt", "Control", "ControlOrMeta", "Meta", "Shift"]] = Field(default_factory=list)
+    position: Position | None = None
+
+
+class Fill(_Action):
+    """Replace the value of a field at once (use ``type`` to show typing)."""
+
+    type: Literal["fill"]
+    target: Target
+    value: str
+
+
+class TypeText(_Action):
+    """Type text keystroke by keystroke, visibly."""
+
+    type: Literal["type"]
+    target: Target
+    text: str
+    delay_ms: int = Field(55, ge=0, le=1000, description="time between keystrokes")
+
+
+class Press(_Action):
+    """Press a key or chord, e.g. "Enter" or "Control+A"; into ``target`` if given."""
+
+    type: Literal["press"]
+    key: str = Field(min_length=1)
+    target: Target | None = None
+
+
+class Hover(_Action):
+    type: Literal["hover"]
+    target: Target
+
+
+class Select(_Action):
+    """Choose option(s) of a <select> by value or visible label."""
+
+    type: Literal["select"]
+    target: Target
+    values: list[str] = Field(min_length=1)
+
+
+class Check(_Action):
+    type: Literal["check"]
+    target: Target
+
+
+class Uncheck(_Action):
+    type: Literal["uncheck"]
+    target: Target
+
+
+class Scroll(_Action):
+    """Scroll smoothly: an element into view, to the top/bottom, to ``y``, or ``by`` pixels."""
+
+    type: Literal["scroll"]
+    target: Target | None = None
+    to: Literal["top", "bottom"] | None = None
+    y: int | None = Field(None, ge=0)
+    by: int | None = None
+
+
+class WaitFor(_Action):
+    """Wait until an element reaches a state, some text appears, or the URL matches."""
+
+    type: Literal["wait_for"]
+    target: Target | None = None
+    text: str | None = None
+    url: str | None = Field(None, description="substring of the URL, or a glob with *")
+    state: Literal["visible", "hidden", "attached", "detached"] = "visible"
+    timeout_ms: int = Field(10_000, ge=0, le=120_000)
+
+
+class Wait(_Action):
+    type: Literal["wait"]
+    ms: int = Field(ge=0, le=60_000)
+
+
+class Highlight(_Action):
+    """Draw attention to an element: a ring around it (and a callout label) for a while."""
+
+    type: Literal["highlight"]
+    target: Target
+    duration_ms: int = Field(1500, ge=100, le=30_000)
+    label: str | None = None
+    spotlight: bool = Field(False, description="dim everything but the target")
+
+
+class Zoom(_Action):
+    """Ease the camera in on an element (or the page centre), hold, and ease back out."""
+
+    type: Literal["zoom"]
+    target: Target | None = None
+    scale: float = Field(1.6, ge=1.0, le=4.0)
+    duration_ms: int = Field(1500, ge=0, le=30_000, description="how long to hold while zoomed")
+
+
+class Upload(_Action):
+    """Set files on an <input type=file>; files are asset paths inside the job bundle."""
+
+    type: Literal["upload"]
+    target: Target
+    files: list[str] = Field(min_length=1)
+
+
+Action = Annotated[
+    Goto | Click | DblClick | Fill | TypeText | Press | Hover | Select | Check | Uncheck | Scroll
+    | WaitFor | Wait | Highlight | Zoom | Upload,
+    Field(discriminator="type"),
+]
+
+ACTION_TYPES: tuple[str, ...] = (
+    "goto", "click", "dblclick", "fill", "type", "press", "hover", "select", "check", "uncheck",
+    "scroll", "wait_for", "wait", "highlight", "zoom", "upload",
+)
+
+# --------------------------------------------------------------------------- cards and settings
+
+
+class Card(_Model):
+    id: str = Field(pattern=_CARD_ID_RE, description="stable identifier, e.g. 'sign-in'")
+    title: str = ""
+    narration: str = Field("", description='spoken text; may contain <mark name="x"/> bookmarks')
+    actions: list[Action] = Field(default_factory=list)
+    hold_ms: int = Field(0, ge=0, le=60_000, description="extra time to hold after the card")
+
+    def marks(self) -> list[str]:
+        return _MARK_RE.findall(self.narration)
+
+
+class VoiceSettings(_Model):
+    provider: Literal["piper", "espeak", "polly"] = "piper"
+    voice: str | None = Field(None, description="provider-specific voice id; None = the default voice")
+    rate: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate multiplier")
+
+
+class Settings(_Model):
+    width: int = Field(1280, ge=320, le=3840, multiple_of=2)
+    height: int = Field(720, ge=240, le=3840, multiple_of=2)
+    fps: Literal[24, 25, 30, 50, 60] = 30
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    captions: bool = Field(True, description="write SRT and WebVTT sidecars")
+    burn_captions: bool = Field(False, description="also draw captions into the video")
+    cursor: bool = Field(True, description="draw a visible cursor and click ripples")
+    lead_in_ms: int = Field(600, ge=0, le=10_000, description="silence before the first card")
+    lead_out_ms: int = Field(1000, ge=0, le=10_000, description="hold after the last card")
+    gap_ms: int = Field(400, ge=0, le=10_000, description="pause between cards")
+    site: str | None = Field(None, description="folder of a static site (in the bundle) to serve on loopback")
+    base_url: str | None = Field(None, description="base for relative goto URLs when no site is served")
+
+
+class Script(_Model):
+    version: Literal[1] = SCRIPT_VERSION
+    title: str = "Untitled demo"
+    settings: Settings = Field(default_factory=Settings)
+    cards: list[Card] = Field(min_length=1)
+
+    def iter_actions(self) -> Iterator[tuple[int, Card, int, Any]]:
+        for ci, card in enumerate(self.cards):
+            for ai, action in enumerate(card.actions):
+                yield ci, card, ai, action
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude_defaults=False)
+
+
+# --------------------------------------------------------------------------- narration
+
+
+def narration_segments(narration: str) -> list[tuple[str | None, str]]:
+    """Split narration at bookmarks: ``[(mark_before_or_None, text), ...]``.
+
+    The first segment has mark ``None``; each later one starts at its mark.
+    """
+    out: list[tuple[str | None, str]] = []
+    pos = 0
+    mark: str | None = None
+    for m in _MARK_RE.finditer(narration):
+        out.append((mark, narration[pos : m.start()]))
+        mark = m.group(1)
+        pos = m.end()
+    out.append((mark, narration[pos:]))
+    return out
+
+
+def plain_narration(narration: str) -> str:
+    """Narration as spoken and captioned: bookmarks removed, whitespace folded."""
+    return " ".join(_MARK_RE.sub(" ", narration).split())
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _where(script_data: Any, loc: tuple[int | str, ...]) -> tuple[str, int | None, str | None, int | None, str]:
+    """Turn a pydantic location into 'card 3 'id' › action 2 (click) › target'."""
+    parts: list[str] = []
+    card_index: int | None = None
+    card_id: str | None = None
+    action_index: int | None = None
+    field_path: list[str] = []
+    i = 0
+    loc = tuple(loc)
+    while i < len(loc):
+        key = loc[i]
+        if key == "cards" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            card_index = int(loc[i + 1])
+            try:
+                raw_id = script_data["cards"][card_index].get("id")
+                card_id = raw_id if isinstance(raw_id, str) else None
+            except (KeyError, IndexError, TypeError, AttributeError):
+                card_id = None
+            parts.append(f"card {card_index + 1}" + (f" '{card_id}'" if card_id else ""))
+            i += 2
+            continue
+        if key == "actions" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            action_index = int(loc[i + 1])
+            label = f"action {action_index + 1}"
+            # the discriminator tag follows in pydantic's location
+            if i + 2 < len(loc) and isinstance(loc[i + 2], str) and loc[i + 2] in ACTION_TYPES:
+                label += f" ({loc[i + 2]})"
+                i += 1
+            parts.append(label)
+            i += 2
+            continue
+        field_path.append(str(key))
+        i += 1
+    if field_path:
+        parts.append(".".join(field_path))
+    return " › ".join(parts) or "script", card_index, card_id, action_index, ".".join(field_path)
+
+
+def _human(err: Any) -> str:
+    typ = err.get("type", "")
+    loc = err.get("loc", ())
+    last = loc[-1] if loc else ""
+    if typ == "missing":
+        return "is required"
+    if typ == "extra_forbidden":
+        return f"unknown field '{last}'"
+    if typ == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag", "?")
+        return f"unknown action type '{tag}' (known: {', '.join(ACTION_TYPES)})"
+    if typ == "union_tag_not_found":
+        return "an action needs a 'type' field"
+    if typ == "literal_error":
+        return f"must be one of {err.get('ctx', {}).get('expected', '?')} (got {err.get('input')!r})"
+    if typ == "string_pattern_mismatch" and last == "id":
+        return (
+            f"card id {err.get('input')!r} must start with a letter or digit and use only letters, "
+            "digits, '-', '_' and '.' (max 64)"
+        )
+    msg = str(err.get("msg", "is invalid"))
+    return msg[0].lower() + msg[1:] if msg else "is invalid"
+
+
+def _semantic_problems(script: Script) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_ids: dict[str, int] = {}
+    has_relative_goto = False
+
+    def add(ci: int | None, ai: int | None, fld: str, message: str) -> None:
+        parts = []
+        cid = script.cards[ci].id if ci is not None else None
+        if ci is not None:
+            parts.append(f"card {ci + 1} '{cid}'")
+        if ai is not None and ci is not None:
+            act = script.cards[ci].actions[ai]
+            parts.append(f"action {ai + 1} ({act.type})")
+        if fld:
+            parts.append(fld)
+        problems.append(
+            Problem(" › ".join(parts) or "script", message, card_index=ci, card_id=cid,
+                    action_index=ai, field=fld or None)
+        )
+
+    for ci, card in enumerate(script.cards):
+        if card.id in seen_ids:
+            add(ci, None, "id", f"duplicate card id '{card.id}' (also card {seen_ids[card.id] + 1})")
+        else:
+            seen_ids[card.id] = ci
+        marks = card.marks()
+        dupes = sorted({m for m in marks if marks.count(m) > 1})
+        for d in dupes:
+            add(ci, None, "narration", f"bookmark '{d}' appears more than once")
+        stripped = _MARK_RE.sub("", card.narration)
+        bad_tag = _TAG_LIKE_RE.search(stripped)
+        if bad_tag:
+            add(ci, None, "narration",
+                f"unsupported markup {bad_tag.group(0)!r}: only <mark name=\"x\"/> bookmarks are allowed")
+        for ai, action in enumerate(card.actions):
+            if action.at is not None and action.at not in marks:
+                known = ", ".join(marks) or "none"
+                add(ci, ai, "at", f"bookmark '{action.at}' is not in this card's narration (marks: {known})")
+            for fld in ("target",):
+                loc = getattr(action, fld, None)
+                if isinstance(loc, Locator):
+                    for msg in _locator_problems(loc):
+                        add(ci, ai, fld, msg)
+            if isinstance(action, Goto):
+                msg = _url_problem(action.url)
+                if msg:
+                    add(ci, ai, "url", msg)
+                elif not urlsplit(action.url).scheme:
+                    has_relative_goto = True
+            if isinstance(action, Scroll):
+                given = [k for k in ("target", "to", "y", "by") if getattr(action, k) is not None]
+                if len(given) != 1:
+                    add(ci, ai, "", "a scroll needs exactly one of target, to, y or by"
+                        + (f" (got {', '.join(given)})" if given else ""))
+            if isinstance(action, WaitFor):
+                given = [k for k in ("target", "text", "url") if getattr(action, k) is not None]
+                if len(given) != 1:
+                    add(ci, ai, "", "a wait_for needs exactly one of target, text or url"
+                        + (f" (got {', '.join(given)})" if given else ""))
+            if isinstance(action, Upload):
+                for f in action.files:
+                    if f.startswith("/") or ".." in Path(f).parts:
+                        add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
+    s = script.settings
+    if has_relative_goto and not s.site and not s.base_url:
+        problems.append(Problem("settings", "a goto uses a relative URL but neither settings.site nor "
+                                "settings.base_url is set", field="site"))
+    if s.base_url:
+        msg = _url_problem(s.base_url)
+        if msg or not urlsplit(s.base_url).scheme:
+            problems.append(Problem("settings › base_url", msg or "must be an absolute http(s) URL",
+                                    field="base_url"))
+    if s.site and (s.site.startswith("/") or ".." in Path(s.site).parts):
+        problems.append(Problem("settings › site", "must be a folder inside the job bundle", field="site"))
+    return problems
+
+
+def _locator_problems(loc: Locator) -> list[str]:
+    out: list[str] = []
+    kinds = [k for k in LOCATOR_KINDS if getattr(loc, k) is not None]
+    if not kinds:
+        out.append(f"a locator needs one of {', '.join(LOCATOR_KINDS)}")
+    elif len(kinds) > 1:
+        out.append(f"a locator takes one of {', '.join(LOCATOR_KINDS)}, not several ({', '.join(kinds)})")
+    if loc.name is not None and loc.role is None:
+        out.append("'name' goes with 'role'")
+    if loc.role is not None and loc.role not in ARIA_ROLES:
+        out.append(f"'{loc.role}' is not an ARIA role")
+    for k in kinds:
+        if getattr(loc, k) == "":
+            out.append(f"'{k}' is empty")
+    if loc.within is not None:
+        out += [f"within: {m}" for m in _locator_problems(loc.within)]
+    return out
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        return f"URL scheme '{parts.scheme}:' is not allowed (use http, https or a relative path)"
+    if parts.scheme and not parts.netloc:
+        return f"'{url}' has no host"
+    return None
+
+
+_SCRIPT_ADAPTER: TypeAdapter[Script] = TypeAdapter(Script)
+
+
+def validate_script(data: Any, *, source: str | Path | None = None) -> Script:
+    """Parse and validate script data; raise :class:`ScriptError` listing *every* problem."""
+    if not isinstance(data, dict):
+        raise ScriptError([Problem("script", "must be a JSON object")], source=source)
+    try:
+        script = _SCRIPT_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            where, ci, cid, ai, fld = _where(data, tuple(err["loc"]))
+            problems.append(Problem(where, _human(err), card_index=ci, card_id=cid, action_index=ai,
+                                    field=fld or None))
+        raise ScriptError(problems, source=source) from None
+    problems = _semantic_problems(script)
+    if problems:
+        raise ScriptError(problems, source=source)
+    return script
+
+
+def parse_script_json(text: str, *, source: str | Path | None = None) -> Script:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScriptError(
+            [Problem("script", f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)],
+            source=source,
+        ) from None
+    return validate_script(data, source=source)
+
+
+def load_script(path: str | Path) -> Script:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError([Problem("script", f"cannot read the file: {exc}")], source=p) from None
+    return parse_script_json(text, source=p)
+
+
+def script_json_schema() -> dict[str, Any]:
+    schema = Script.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://reelwright.invalid/schema/script-v1.json"
+    return schema
