@@ -1,0 +1,377 @@
+"""Item models of the library table and the project's ordered file selection."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .qt import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from .storage import LibraryFile
+
+FILE_IDS_MIME = "application/x-reelwright-file-ids"
+PICKED_ROWS_MIME = "application/x-reelwright-picked-rows"
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+FileIdRole = Qt.ItemDataRole.UserRole + 1
+SortRole = Qt.ItemDataRole.UserRole + 2
+
+KIND_LABELS = {
+    "pdf": "PDF",
+    "playwright-python": "Playwright (Python)",
+    "playwright-js": "Playwright (JS)",
+    "playwright-ts": "Playwright (TS)",
+    "markdown": "Markdown",
+    "text": "Text",
+    "image": "Image",
+    "audio": "Audio",
+}
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+class LibraryModel(QAbstractTableModel):
+    """Every library file, one row each.  Sorting happens here (fast, in Python, keyed once)."""
+
+    COLUMNS = ("Name", "Kind", "Size", "Tags", "Added")
+
+    def __init__(self, files: Sequence[LibraryFile] = (), parent: Any = None) -> None:
+        super().__init__(parent)
+        self._files: list[LibraryFile] = list(files)
+        self._keys: list[str] = [f.search_key for f in self._files]
+        self._missing: set[int] = set()
+
+    # -- contents
+
+    def set_files(self, files: Iterable[LibraryFile], missing: Iterable[int] = ()) -> None:
+        self.beginResetModel()
+        self._files = list(files)
+        self._keys = [f.search_key for f in self._files]
+        self._missing = set(missing)
+        self.endResetModel()
+
+    def add_files(self, files: Sequence[LibraryFile]) -> None:
+        if not files:
+            return
+        first = len(self._files)
+        self.beginInsertRows(QModelIndex(), first, first + len(files) - 1)
+        self._files.extend(files)
+        self._keys.extend(f.search_key for f in files)
+        self.endInsertRows()
+
+    def remove_ids(self, ids: Iterable[int]) -> list[LibraryFile]:
+        wanted = set(ids)
+        removed: list[LibraryFile] = []
+        for row in range(len(self._files) - 1, -1, -1):
+            if self._files[row].id in wanted:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                removed.append(self._files.pop(row))
+                self._keys.pop(row)
+                self.endRemoveRows()
+        return removed
+
+    def update_file(self, file: LibraryFile) -> None:
+        for row, f in enumerate(self._files):
+            if f.id == file.id:
+                self._files[row] = file
+                self._keys[row] = file.search_key
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
+                return
+
+    def file_at(self, row: int) -> LibraryFile:
+        return self._files[row]
+
+    def file_by_id(self, file_id: int) -> LibraryFile | None:
+        for f in self._files:
+            if f.id == file_id:
+                return f
+        return None
+
+    def search_key(self, row: int) -> str:
+        return self._keys[row]
+
+    def files(self) -> list[LibraryFile]:
+        return list(self._files)
+
+    # -- Qt model interface
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._files)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._files):
+            return None
+        f = self._files[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole or role == Qt.ItemDataRole.EditRole:
+            if col == 0:
+                return f.name
+            if col == 1:
+                return KIND_LABELS.get(f.kind, f.kind)
+            if col == 2:
+                return human_size(f.size)
+            if col == 3:
+                return ", ".join(f.tags)
+            if col == 4:
+                return time.strftime("%Y-%m-%d %H:%M", time.localtime(f.added))
+        elif role == FileIdRole:
+            return f.id
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            tip = f"{f.name}\n{KIND_LABELS.get(f.kind, f.kind)}, {human_size(f.size)}\nsha256 {f.sha256[:16]}…"
+            if f.id in self._missing:
+                tip += "\nThe stored content of this file is missing."
+            return tip
+        elif role == Qt.ItemDataRole.ForegroundRole and f.id in self._missing:
+            from .qt import QColor
+
+            return QColor("#c0392b")
+        elif role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        fl = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        if index.column() == 0:
+            fl |= Qt.ItemFlag.ItemIsEditable
+        return fl
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        keys = {
+            0: lambda f: f.name.casefold(),
+            1: lambda f: f.kind,
+            2: lambda f: f.size,
+            3: lambda f: ",".join(f.tags),
+            4: lambda f: f.added,
+        }
+        key = keys.get(column)
+        if key is None:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = list(self._files)
+        pos = {id(f): i for i, f in enumerate(old)}
+        self._files.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+        self._keys = [f.search_key for f in self._files]
+        new_pos = {id(f): i for i, f in enumerate(self._files)}
+        from_list = self.persistentIndexList()
+        to_list = []
+        for idx in from_list:
+            f = old[idx.row()] if 0 <= idx.row() < len(old) else None
+            to_list.append(self.index(new_pos[id(f)], idx.column()) if f is not None else QModelIndex())
+        del pos
+        self.changePersistentIndexList(from_list, to_list)
+        self.layoutChanged.emit()
+
+    def mimeTypes(self) -> list[str]:
+        return [FILE_IDS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids = list(dict.fromkeys(int(self._files[i.row()].id) for i in indexes if i.isValid()))
+        mime = QMimeData()
+        mime.setData(FILE_IDS_MIME, QByteArray(json.dumps(ids).encode()))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+
+class LibraryFilterProxy(QSortFilterProxyModel):
+    """Filters as you type: every word must occur in the name, kind or tags (case-insensitive).
+
+    The match runs against a key the source model computes once per file, so a keystroke on a
+    10,000-file library costs one Python call per row and no ``data()`` round trips.
+    """
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._words: list[str] = []
+        self.setDynamicSortFilter(False)
+
+    def set_query(self, text: str) -> None:
+        words = text.casefold().split()
+        if words == self._words:
+            return
+        self.beginFilterChange()
+        self._words = words
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if not self._words:
+            return True
+        src = self.sourceModel()
+        assert isinstance(src, LibraryModel)
+        key = src.search_key(source_row)
+        return all(w in key for w in self._words)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # sort the source (cheap, keyed once) rather than through per-row lessThan callbacks
+        src = self.sourceModel()
+        if src is not None:
+            src.sort(column, order)
+
+
+class PickedFilesModel(QAbstractListModel):
+    """The project's ordered file selection: the order is what the drafter reads.
+
+    Reordered by drag (internal move), by keyboard (``move_up``/``move_down``) or by ``moveRows``;
+    files dragged in from the library are inserted where they are dropped.
+    """
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._files: list[LibraryFile] = []
+
+    def set_files(self, files: Sequence[LibraryFile]) -> None:
+        self.beginResetModel()
+        self._files = list(files)
+        self.endResetModel()
+
+    def files(self) -> list[LibraryFile]:
+        return list(self._files)
+
+    def ids(self) -> list[int]:
+        return [f.id for f in self._files]
+
+    def insert_files(self, row: int, files: Sequence[LibraryFile]) -> int:
+        """Insert files not already picked at ``row``; returns how many were added."""
+        have = set(self.ids())
+        new = [f for f in files if f.id not in have]
+        if not new:
+            return 0
+        row = max(0, min(row, len(self._files)))
+        self.beginInsertRows(QModelIndex(), row, row + len(new) - 1)
+        self._files[row:row] = new
+        self.endInsertRows()
+        return len(new)
+
+    def append_files(self, files: Sequence[LibraryFile]) -> int:
+        return self.insert_files(len(self._files), files)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._files)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._files):
+            return None
+        f = self._files[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f.name  # the view's NumberedDelegate draws the position
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{f.name} — {KIND_LABELS.get(f.kind, f.kind)}"
+        if role == FileIdRole:
+            return f.id
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def removeRows(self, row: int, count: int, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid() or row < 0 or count <= 0 or row + count > len(self._files):
+            return False
+        self.beginRemoveRows(QModelIndex(), row, row + count - 1)
+        del self._files[row:row + count]
+        self.endRemoveRows()
+        return True
+
+    def moveRows(self, source_parent: AnyIndex, source_row: int, count: int,
+                 destination_parent: AnyIndex, destination_child: int) -> bool:
+        n = len(self._files)
+        if source_parent.isValid() or destination_parent.isValid() or count <= 0 \
+                or source_row < 0 or source_row + count > n or not 0 <= destination_child <= n \
+                or source_row <= destination_child <= source_row + count:
+            return False
+        if not self.beginMoveRows(QModelIndex(), source_row, source_row + count - 1,
+                                  QModelIndex(), destination_child):
+            return False
+        block = self._files[source_row:source_row + count]
+        del self._files[source_row:source_row + count]
+        dest = destination_child - count if destination_child > source_row else destination_child
+        self._files[dest:dest] = block
+        self.endMoveRows()
+        return True
+
+    def move_up(self, row: int) -> bool:
+        return row > 0 and self.moveRows(QModelIndex(), row, 1, QModelIndex(), row - 1)
+
+    def move_down(self, row: int) -> bool:
+        return row < len(self._files) - 1 and self.moveRows(QModelIndex(), row, 1, QModelIndex(), row + 2)
+
+    # -- drag and drop
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [PICKED_ROWS_MIME, FILE_IDS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        mime = QMimeData()
+        mime.setData(PICKED_ROWS_MIME, QByteArray(json.dumps(rows).encode()))
+        return mime
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: AnyIndex) -> bool:
+        return data.hasFormat(PICKED_ROWS_MIME) or data.hasFormat(FILE_IDS_MIME)
+
+    #: set by the owner: resolves dropped library ids to files
+    resolve_ids: Any = None
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: AnyIndex) -> bool:
+        dest = row if row >= 0 else (parent.row() if parent.isValid() else len(self._files))
+        if data.hasFormat(PICKED_ROWS_MIME):
+            rows = json.loads(bytes(data.data(PICKED_ROWS_MIME).data()).decode())
+            rows = sorted({r for r in rows if 0 <= r < len(self._files)})
+            if len(rows) == 1:
+                r = rows[0]
+                if dest not in (r, r + 1):
+                    self.moveRows(QModelIndex(), r, 1, QModelIndex(), dest)
+            elif rows:
+                moved = [self._files[r] for r in rows]
+                at = dest - sum(1 for r in rows if r < dest)
+                self.layoutAboutToBeChanged.emit()
+                rest = [f for i, f in enumerate(self._files) if i not in set(rows)]
+                self._files = rest[:at] + moved + rest[at:]
+                self.layoutChanged.emit()
+            # handled here: returning False keeps the view from deleting the "moved" source rows
+            return False
+        if data.hasFormat(FILE_IDS_MIME) and self.resolve_ids is not None:
+            ids = json.loads(bytes(data.data(FILE_IDS_MIME).data()).decode())
+            self.insert_files(dest, [f for f in self.resolve_ids(ids) if f is not None])
+            return True
+        return False

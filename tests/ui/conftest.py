@@ -1,0 +1,57 @@
+"""Fixtures of the desktop app's tests: offscreen Qt, a qasync loop, a throwaway data folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads, else it aborts without a display
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv("REELWRIGHT_DATA_DIR", str(d))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return d
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Any]:
+    from app.ui.storage import Store
+
+    s = Store(data_dir)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def aloop(qapp: Any) -> Iterator[Any]:
+    """A qasync event loop on the test's QApplication; run scenarios with ``aloop.run_until_complete``."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    try:
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def run(aloop: Any) -> Callable[[Coroutine[Any, Any, T]], T]:
+    def _run(coro: Coroutine[Any, Any, T]) -> T:
+        return aloop.run_until_complete(coro)  # type: ignore[no-any-return]
+
+    return _run
