@@ -2,9 +2,10 @@
 
 The encoding is documented at the top of ``clock.html``; in short: the page is a grid of square
 cells, one cell = frame width / 32; a bit row is ``guard | data bits MSB first | parity | guard``
-with black = 1; the time row (20 bits, ms since navigation start of the frame) is at cell row 1,
-the counter row (8 bits clicks, 8 bits length of #field) at cell row 3; the panel (cells 1-5 x
-8-12) turns solid red after the first click; a blue bar slides over cell row 15.
+with black = 1; the time row (20 bits, performance.now() of the frame) is at cell row 1, the
+animation-clock row (20 bits, the requestAnimationFrame timestamp) at cell row 2, the counter row
+(8 bits clicks, 8 bits length of #field) at cell row 3; the panel (cells 1-5 x 8-12) turns solid
+red after the first click; a blue bar slides over cell row 15.
 
 Frames are ``H x W x 3`` (or ``x 4``) ``uint8`` RGB arrays, e.g. ``numpy.asarray(PIL.Image.open(f))``
 of a JPEG screenshot.  The decoder only looks at the central half of each cell, so JPEG artefacts
@@ -23,7 +24,8 @@ from numpy.typing import NDArray
 
 GRID = 32  #: cells across the frame width
 TIME_BITS = 20
-TIME_ROW = 1  #: cell row of the time bits
+TIME_ROW = 1  #: cell row of the time bits (performance.now())
+ANIM_ROW = 2  #: cell row of the animation-clock bits (requestAnimationFrame timestamp)
 COUNTER_ROW = 3  #: cell row of the click-count and field-length bits
 ROW_X0 = 1  #: cell column of each row's leading guard
 PANEL = (1, 8, 5, 5)  #: x, y, width, height in cells
@@ -97,8 +99,13 @@ def _to_int(bits: list[int]) -> int:
 
 
 def decode_clock(rgb: NDArray[np.generic]) -> int:
-    """The page's clock in this frame: round(rAF timestamp) in ms, mod 2**20."""
+    """The page's clock in this frame: round(performance.now()) in ms, mod 2**20."""
     return _to_int(_read_row(_as_rgb(rgb), TIME_ROW, TIME_BITS, "time"))
+
+
+def decode_animation_clock(rgb: NDArray[np.generic]) -> int:
+    """The frame's animation time (rAF timestamp = document.timeline) in ms, mod 2**20."""
+    return _to_int(_read_row(_as_rgb(rgb), ANIM_ROW, TIME_BITS, "animation clock"))
 
 
 def decode_counters(rgb: NDArray[np.generic]) -> tuple[int, int]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -72,6 +74,15 @@ def test_decode_clock_reads_documented_encoding(value: int, size: tuple[int, int
     _paint_row(img, 3, [(0, 8), (0, 8)])
     assert decode.decode_clock(_jpeg(img)) == value
     assert decode.decode_clock(img) == value
+
+
+def test_animation_clock_row_is_separate_from_time_row() -> None:
+    img = _frame()
+    _paint_row(img, 1, [(1234, 20)])
+    _paint_row(img, 2, [(987_654, 20)])
+    frame = _jpeg(img)
+    assert decode.decode_clock(frame) == 1234
+    assert decode.decode_animation_clock(frame) == 987_654
 
 
 def test_decode_counters_reads_clicks_and_field_length() -> None:
@@ -197,3 +208,73 @@ def test_real_page_shows_clicks_and_typing_in_pixels(browser: Any) -> None:
         assert 0.0 <= decode.bar_position(frame) < 1.0
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_under_frame_exact_capture_the_page_shows_the_frame_time() -> None:
+    """Virtual time + HeadlessExperimental.beginFrame, as the capture stage drives the browser:
+    the painted clock is the frame's time on the video clock and the CSS bar moves in step."""
+    import asyncio
+    import base64
+
+    from PIL import Image
+    from playwright.async_api import async_playwright
+
+    from app.core.tools import CHROMIUM_ARGS, find_browser
+
+    fps = 30
+    interval = 1000 / fps
+
+    async def capture(nframes: int) -> list[np.ndarray]:
+        found = find_browser("headless-shell")
+        async with async_playwright() as p:
+            b = await p.chromium.launch(
+                executable_path=str(found.path), args=[*CHROMIUM_ARGS, "--deterministic-mode"]
+            )
+            try:
+                ctx = await b.new_context(viewport={"width": 640, "height": 360})
+                page = await ctx.new_page()
+                cdp = await ctx.new_cdp_session(page)
+                expired = asyncio.Event()
+                cdp.on("Emulation.virtualTimeBudgetExpired", lambda _e: expired.set())
+                await cdp.send("Emulation.setVirtualTimePolicy", {"policy": "pause"})
+                await page.goto((PAGES / "clock.html").as_uri(), wait_until="commit")
+                # Frame ticks must lie after the page's time origin (real monotonic ms).
+                base = round(time.monotonic() * 1000 + 1000)
+                frames = []
+                for i in range(nframes):
+                    expired.clear()
+                    await cdp.send(
+                        "Emulation.setVirtualTimePolicy",
+                        {"policy": "pauseIfNetworkFetchesPending", "budget": interval},
+                    )
+                    await asyncio.wait_for(expired.wait(), 10)
+                    ticks = round((base + i * interval) * 10) / 10 + 0.0001
+                    r = await cdp.send(
+                        "HeadlessExperimental.beginFrame",
+                        {
+                            "frameTimeTicks": ticks,
+                            "interval": interval,
+                            "screenshot": {"format": "jpeg", "quality": 80},
+                        },
+                    )
+                    if "screenshotData" in r:
+                        data = base64.b64decode(r["screenshotData"])
+                        frames.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+                return frames
+            finally:
+                await b.close()
+
+    # Its own thread: the module's sync Playwright keeps an event loop running on this one.
+    with ThreadPoolExecutor(1) as pool:
+        frames = pool.submit(asyncio.run, capture(12)).result(timeout=120)
+    assert len(frames) == 12
+    clocks = [decode.decode_clock(f) for f in frames]
+    anims = [decode.decode_animation_clock(f) for f in frames]
+    bars = [decode.bar_position(f) * decode.BAR_PERIOD_MS for f in frames]
+    for i, ms in enumerate(clocks):
+        # the budget for frame i is granted before its beginFrame, so it shows time (i + 1) frames
+        assert abs(ms - (i + 1) * interval) <= 1, clocks
+    for i in range(1, len(frames)):
+        assert abs(anims[i] - anims[i - 1] - interval) <= 1, anims
+        assert abs(bars[i] - bars[i - 1] - interval) <= 4, bars
