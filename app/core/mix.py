@@ -1,0 +1,458 @@
+"""ffmpeg: argv builders (pure, unit-tested), a cancellable runner with progress, and a prober.
+
+The builders return complete argv lists and run nothing, so tests can assert the exact flags.
+:func:`run_ffmpeg` runs one in its own process group (no shell), reports progress from
+``-progress pipe:1``, keeps the tail of stderr for the error message, honours a
+:class:`~app.core.progress.CancelToken` within a second, and renames a temp output into place only
+when ffmpeg succeeded — so a failed or cancelled run never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Cancelled, RenderError, ToolMissingError
+from .progress import CancelToken, stop_process
+from .tools import find_ffmpeg, find_ffprobe
+
+#: loudness target for narration: -16 LUFS integrated, -1.5 dBTP, the usual web/podcast level
+LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
+AUDIO_RATE = 48_000
+AUDIO_BITRATE = "192k"
+X264_PRESET = "veryfast"
+X264_CRF = 20
+
+# --------------------------------------------------------------------------- filtergraph escaping
+
+
+def escape_filter_value(value: str) -> str:
+    """Escape a string used as a filter option value inside a filtergraph.
+
+    ffmpeg parses a graph twice: the option value (``\\``, ``'`` and ``:`` are special) and then
+    the graph itself (``\\``, ``'``, ``[``, ``]``, ``,`` and ``;``).  Escape for both levels, in
+    that order, so a path like ``/tmp/it's: a, b.srt`` reaches libass intact.
+    """
+    level1 = re.sub(r"([\\':])", r"\\\1", value)
+    return re.sub(r"([\\'\[\],;])", r"\\\1", level1)
+
+
+# --------------------------------------------------------------------------- subtitle style
+
+
+def subtitle_style(width: int, height: int) -> str:
+    """A readable libass ``force_style`` for SRT burn-in at any aspect ratio.
+
+    libass lays SRT out on a 288-line canvas scaled to the video height, so sizes are in 288-line
+    units.  Sizing against height alone makes captions huge on portrait video: size against the
+    height a 16:9 frame of this width would have, when that is smaller.
+    """
+    ref_h = min(height, width * 9 / 16)
+    scale = ref_h / height  # 1.0 for landscape
+    font = max(8, round(16 * scale))
+    margin = max(6, round(18 * scale))
+    return ",".join(
+        [
+            "FontName=DejaVu Sans",
+            f"FontSize={font}",
+            "PrimaryColour=&H00FFFFFF",
+            "OutlineColour=&H00000000",
+            "BackColour=&H80000000",
+            "BorderStyle=4",  # an opaque box behind the text (libass); falls back to outline elsewhere
+            "Outline=1",
+            "Shadow=0",
+            f"MarginV={margin}",
+            "Alignment=2",
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: Path) -> list[str]:
+    """The encoder the capture stage pipes JPEG frames into (stdin) -> H.264 yuv420p MP4.
+
+    Frames are timestamped by ``-framerate`` alone (constant rate; frame *n* is at n/fps), so the
+    video's clock is the plan's clock.  A keyframe every two seconds keeps seeking snappy.
+    """
+    return [
+        str(ffmpeg), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        "-f", "image2pipe", "-c:v", "mjpeg", "-framerate", str(fps), "-i", "-",
+        "-an",
+        # JPEG frames are full-range; convert to the TV-range yuv420p every player expects
+        "-vf", f"scale={width}:{height}:flags=bicubic:out_range=tv,format=yuv420p",
+        "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
+        "-g", str(2 * fps), "-color_range", "tv",
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ]
+
+
+def build_mux_args(
+    ffmpeg: Path,
+    *,
+    video: Path,
+    narration: Path,
+    out: Path,
+    chapters: Path | None,
+    duration_s: float,
+    loudnorm: bool = True,
+    burn_subtitles: Path | None = None,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 30,
+    title: str | None = None,
+) -> list[str]:
+    """Mux the captured video with the narration track into the final MP4.
+
+    - video: copied as is (``-c:v copy``) unless subtitles are burned in, then re-encoded with
+      libx264 yuv420p through the ``subtitles`` filter;
+    - narration: loudness-normalised, resampled to 48 kHz, padded with silence to exactly
+      ``duration_s`` (``apad=whole_dur``; a bare ``apad`` never ends), AAC 192k stereo;
+    - chapters: from an FFMETADATA file, via ``-map_metadata``/``-map_chapters``;
+    - ``-t duration_s`` so both streams end together; ``+faststart`` puts ``moov`` first.
+
+    ``out`` should be a temp name in the destination folder (see :func:`run_ffmpeg`); the format
+    is given explicitly so the temp name needs no ``.mp4`` suffix.
+    """
+    if duration_s <= 0 or not math.isfinite(duration_s):
+        raise RenderError(f"the video must last a positive time (got {duration_s} s)")
+    dur = f"{duration_s:.6f}"
+    args = [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            "-i", str(video), "-i", str(narration)]
+    if chapters is not None:
+        args += ["-f", "ffmetadata", "-i", str(chapters)]
+    audio_chain = ["aresample=48000"]
+    if loudnorm:
+        # loudnorm works at 192 kHz internally; bring it back to 48 kHz
+        audio_chain += [LOUDNORM, f"aresample={AUDIO_RATE}"]
+    audio_chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
+    graph = f"[1:a]{','.join(audio_chain)}[aout]"
+    if burn_subtitles is not None:
+        style = subtitle_style(width, height)
+        sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"
+               f":force_style={escape_filter_value(style)}")
+        graph = f"[0:v]{sub},format=yuv420p[vout];" + graph
+        args += ["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
+                 "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
+                 "-g", str(2 * fps)]
+    else:
+        args += ["-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy"]
+    args += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+    if chapters is not None:
+        args += ["-map_metadata", "2", "-map_chapters", "2"]
+    else:
+        args += ["-map_chapters", "-1"]
+    if title:
+        args += ["-metadata", f"title={title}"]
+    args += ["-t", dur, "-movflags", "+faststart", "-f", "mp4", str(out)]
+    return args
+
+
+def temp_output(out: Path) -> Path:
+    """A temp name next to ``out`` (same folder, so the final rename is atomic)."""
+    return out.with_name(f".{out.stem}.{os.getpid()}.part{out.suffix}")
+
+
+# --------------------------------------------------------------------------- running
+
+
+#: on cancel the output is thrown away, so ffmpeg gets little time to finish politely
+CANCEL_GRACE_S = 0.15
+
+_PROGRESS_RE = re.compile(r"^out_time_(?:us|ms)=(\d+)$")
+
+
+async def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    cancel: CancelToken | None = None,
+    on_progress: Callable[[float], None] | None = None,
+    total_s: float | None = None,
+    out_tmp: Path | None = None,
+    out: Path | None = None,
+) -> None:
+    """Run ffmpeg (no shell, own process group) and wait for it.
+
+    ``on_progress`` gets the fraction done (0..1) from ``-progress pipe:1``'s ``out_time_us``
+    when ``total_s`` is known.  On success ``out_tmp`` is renamed to ``out``; on failure or
+    cancel ``out_tmp`` is removed.  Raises :class:`RenderError` with the end of ffmpeg's stderr,
+    or :class:`Cancelled` (the process group is stopped within about a second).
+    """
+    argv = [str(a) for a in args]
+    if not argv:
+        raise ValueError("run_ffmpeg needs an argv")
+    # progress to stdout; a global option, so it may go right after the program name
+    argv[1:1] = ["-progress", "pipe:1"]
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise ToolMissingError(f"ffmpeg not found at {argv[0]}", hint="pip install imageio-ffmpeg") from None
+    if cancel is not None:
+        cancel.register(proc)
+    tail: deque[str] = deque(maxlen=30)
+
+    async def read_progress() -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            m = _PROGRESS_RE.match(raw.decode("ascii", "replace").strip())
+            if m and on_progress is not None and total_s:
+                # both keys carry microseconds (out_time_ms is misnamed in ffmpeg)
+                on_progress(max(0.0, min(1.0, int(m.group(1)) / 1e6 / total_s)))
+
+    async def read_stderr() -> None:
+        assert proc.stderr is not None
+        async for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                tail.append(line)
+
+    readers = asyncio.gather(read_progress(), read_stderr())
+    waiter = asyncio.ensure_future(proc.wait())
+    cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+    try:
+        pending = {waiter} | ({cancel_wait} if cancel_wait is not None else set())
+        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            await stop_process(proc, grace_s=CANCEL_GRACE_S)
+            raise Cancelled(cancel.reason if cancel is not None else "cancelled")
+        await readers
+    except BaseException:
+        if proc.returncode is None:
+            await stop_process(proc, grace_s=CANCEL_GRACE_S)
+        readers.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError, ValueError):
+            await readers
+        if out_tmp is not None:
+            out_tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if cancel_wait is not None:
+            cancel_wait.cancel()
+        if cancel is not None:
+            cancel.unregister(proc)
+    if proc.returncode != 0:
+        if out_tmp is not None:
+            out_tmp.unlink(missing_ok=True)
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(cancel.reason)
+        detail = "\n    ".join(tail) or "(no message)"
+        raise RenderError(f"ffmpeg failed (exit {proc.returncode}):\n    {detail}",
+                          hint="run with --verbose to see the full command")
+    if on_progress is not None:
+        on_progress(1.0)
+    if out_tmp is not None and out is not None:
+        os.replace(out_tmp, out)
+
+
+# --------------------------------------------------------------------------- probing
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    index: int
+    kind: str  # "video", "audio", "subtitle", "data"
+    codec: str
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    pix_fmt: str | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    duration_s: float | None = None
+    frames: int | None = None
+
+
+@dataclass(frozen=True)
+class ChapterInfo:
+    start_s: float
+    end_s: float
+    title: str
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_s: float
+    streams: list[StreamInfo] = field(default_factory=list)
+    chapters: list[ChapterInfo] = field(default_factory=list)
+    format_name: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def first(self, kind: str) -> StreamInfo | None:
+        return next((s for s in self.streams if s.kind == kind), None)
+
+    @property
+    def video(self) -> StreamInfo | None:
+        return self.first("video")
+
+    @property
+    def audio(self) -> StreamInfo | None:
+        return self.first("audio")
+
+
+def _rate(text: str | None) -> float | None:
+    if not text or text in ("0/0", "N/A"):
+        return None
+    if "/" in text:
+        num, den = text.split("/", 1)
+        return float(num) / float(den) if float(den) else None
+    return float(text)
+
+
+def _float(text: object) -> float | None:
+    try:
+        return float(str(text))
+    except ValueError:
+        return None
+
+
+def parse_ffprobe_json(doc: dict[str, object]) -> MediaInfo:
+    fmt = doc.get("format") or {}
+    assert isinstance(fmt, dict)
+    streams: list[StreamInfo] = []
+    for s in doc.get("streams") or []:  # type: ignore[attr-defined]
+        frames = s.get("nb_frames")
+        streams.append(StreamInfo(
+            index=int(s.get("index", len(streams))),
+            kind=str(s.get("codec_type", "")),
+            codec=str(s.get("codec_name", "")),
+            width=s.get("width"), height=s.get("height"),
+            fps=_rate(s.get("avg_frame_rate")) if s.get("codec_type") == "video" else None,
+            pix_fmt=s.get("pix_fmt"),
+            sample_rate=int(s["sample_rate"]) if s.get("sample_rate") else None,
+            channels=s.get("channels"),
+            duration_s=_float(s.get("duration")),
+            frames=int(frames) if frames and str(frames).isdigit() else None,
+        ))
+    chapters = [
+        ChapterInfo(float(c["start_time"]), float(c["end_time"]), str((c.get("tags") or {}).get("title", "")))
+        for c in doc.get("chapters") or []  # type: ignore[attr-defined]
+    ]
+    return MediaInfo(
+        duration_s=_float(fmt.get("duration")) or 0.0,
+        streams=streams,
+        chapters=chapters,
+        format_name=str(fmt.get("format_name", "")),
+        tags={str(k): str(v) for k, v in (fmt.get("tags") or {}).items()},
+    )
+
+
+_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_STREAM_RE = re.compile(r"^\s*Stream #\d+:(\d+)(?:\[\w+\])?(?:\(\w+\))?: (\w+): (\w+)(.*)$")
+_CHAPTER_RE = re.compile(r"^\s*Chapter #\d+:\d+: start (-?[\d.]+), end (-?[\d.]+)")
+_TITLE_RE = re.compile(r"^\s*title\s*: (.*)$")
+
+
+def parse_ffmpeg_banner(stderr: str) -> MediaInfo:
+    """The same information from ``ffmpeg -i FILE``'s stderr (for when there is no ffprobe)."""
+    duration = 0.0
+    m = _DURATION_RE.search(stderr)
+    if m:
+        duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    streams: list[StreamInfo] = []
+    chapters: list[ChapterInfo] = []
+    chapter: tuple[float, float] | None = None
+    in_chapters = False
+    for line in stderr.splitlines():
+        if line.strip().startswith("Chapters:"):
+            in_chapters = True
+            continue
+        cm = _CHAPTER_RE.match(line)
+        if cm:
+            if chapter is not None:
+                chapters.append(ChapterInfo(chapter[0], chapter[1], ""))
+            chapter = (float(cm.group(1)), float(cm.group(2)))
+            continue
+        tm = _TITLE_RE.match(line)
+        if tm and in_chapters and chapter is not None:
+            chapters.append(ChapterInfo(chapter[0], chapter[1], tm.group(1).strip()))
+            chapter = None
+            continue
+        sm = _STREAM_RE.match(line)
+        if sm:
+            in_chapters = False
+            if chapter is not None:
+                chapters.append(ChapterInfo(chapter[0], chapter[1], ""))
+                chapter = None
+            idx, kind, codec, rest = int(sm.group(1)), sm.group(2).lower(), sm.group(3), sm.group(4)
+            size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", rest)
+            fps = re.search(r"([\d.]+) fps", rest)
+            pix = re.search(r"^\s*(?:\([^)]*\)\s*)*(?:\([^)]*\))?,\s*(\w+)", rest)
+            rate = re.search(r"(\d+) Hz", rest)
+            channels = None
+            if kind == "audio":
+                channels = 2 if ", stereo" in rest else 1 if ", mono" in rest else None
+            streams.append(StreamInfo(
+                index=idx, kind=kind, codec=codec,
+                width=int(size.group(1)) if size else None, height=int(size.group(2)) if size else None,
+                fps=float(fps.group(1)) if fps else None,
+                pix_fmt=pix.group(1) if pix and kind == "video" else None,
+                sample_rate=int(rate.group(1)) if rate else None, channels=channels,
+            ))
+    if chapter is not None:
+        chapters.append(ChapterInfo(chapter[0], chapter[1], ""))
+    return MediaInfo(duration_s=duration, streams=streams, chapters=chapters)
+
+
+async def probe(path: Path) -> MediaInfo:
+    """Duration, streams and chapters of a media file (ffprobe if installed, else ``ffmpeg -i``)."""
+    if not Path(path).is_file():
+        raise RenderError(f"cannot probe {path}: no such file")
+    ffprobe = find_ffprobe()
+    if ffprobe is not None:
+        proc = await asyncio.create_subprocess_exec(
+            str(ffprobe), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+            "-show_chapters", str(path),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RenderError(f"ffprobe cannot read {path}: {err.decode('utf-8', 'replace').strip()}")
+        return parse_ffprobe_json(json.loads(out))
+    proc = await asyncio.create_subprocess_exec(
+        str(find_ffmpeg()), "-hide_banner", "-nostdin", "-i", str(path),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await proc.communicate()
+    text = err.decode("utf-8", "replace")
+    if "Duration:" not in text:
+        last = text.strip().splitlines()[-1] if text.strip() else "no output"
+        raise RenderError(f"ffmpeg cannot read {path}: {last}")
+    return parse_ffmpeg_banner(text)
+
+
+def mp4_top_level_atoms(path: Path) -> list[str]:
+    """The names of an MP4's top-level boxes in file order (``moov`` before ``mdat`` = faststart)."""
+    names: list[str] = []
+    with open(path, "rb") as f:
+        size_total = os.fstat(f.fileno()).st_size
+        pos = 0
+        while pos + 8 <= size_total:
+            f.seek(pos)
+            header = f.read(16)
+            size = int.from_bytes(header[:4], "big")
+            names.append(header[4:8].decode("latin-1"))
+            if size == 1:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                break
+            if size < 8:
+                break
+            pos += size
+    return names

@@ -1,0 +1,330 @@
+"""Real ffmpeg (the bundled static build): encode, mux, burn-in, probe, failure and cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.core import mix
+from app.core.audio import build_narration_track, write_wav_atomic
+from app.core.errors import Cancelled, RenderError
+from app.core.mix import (
+    build_encode_args,
+    build_mux_args,
+    mp4_top_level_atoms,
+    probe,
+    run_ffmpeg,
+    temp_output,
+)
+from app.core.progress import CancelToken
+from app.core.tools import find_ffmpeg
+from app.core.voice import VoiceClip
+
+pytestmark = pytest.mark.slow
+
+FPS = 30
+W, H = 320, 240
+
+CHAPTERS = """;FFMETADATA1
+[CHAPTER]
+TIMEBASE=1/1000
+START=0
+END=1500
+title=Intro\\=start
+[CHAPTER]
+TIMEBASE=1/1000
+START=1500
+END=3000
+title=Second card
+"""
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("mix")
+    ff = str(find_ffmpeg())
+    video = d / "video.mp4"
+    subprocess.run(
+        [
+            ff,
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size={W}x{H}:rate={FPS}",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(video),
+        ],
+        check=True,
+        timeout=60,
+    )
+    t = np.arange(24_000) / 48_000
+    write_wav_atomic(d / "clip.wav", (np.sin(2 * np.pi * 300 * t) * 8000).astype(np.int16))
+    clip = VoiceClip(d / "clip.wav", 0.5, {}, "tone", "tone")
+    narration = build_narration_track([(1.0, clip), (2.0, clip)], 3.0, d / "narration.wav")
+    chapters = d / "chapters.txt"
+    chapters.write_text(CHAPTERS, encoding="utf-8")
+    return {"dir": d, "video": video, "narration": narration, "chapters": chapters}
+
+
+def _silences(path: Path) -> list[tuple[str, float]]:
+    out = subprocess.run(
+        [
+            str(find_ffmpeg()),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-af",
+            "silencedetect=n=-40dB:d=0.1",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stderr
+    return [(m.group(1), float(m.group(2))) for m in re.finditer(r"silence_(start|end): ([\d.]+)", out)]
+
+
+def _gray_frame(path: Path, at_s: float) -> np.ndarray:
+    raw = subprocess.run(
+        [
+            str(find_ffmpeg()),
+            "-loglevel",
+            "error",
+            "-ss",
+            f"{at_s}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(H, W)
+
+
+def test_mux_video_narration_chapters(media: dict[str, Path]) -> None:
+    out = media["dir"] / "final.mp4"
+    tmp = temp_output(out)
+    args = build_mux_args(
+        find_ffmpeg(),
+        video=media["video"],
+        narration=media["narration"],
+        out=tmp,
+        chapters=media["chapters"],
+        duration_s=3.0,
+        width=W,
+        height=H,
+        fps=FPS,
+    )
+    fractions: list[float] = []
+    t0 = time.monotonic()
+    asyncio.run(run_ffmpeg(args, on_progress=fractions.append, total_s=3.0, out_tmp=tmp, out=out))
+    print(f"mux 3 s (copy video, loudnorm audio): {time.monotonic() - t0:.2f} s")
+    assert out.is_file() and not tmp.exists() and fractions[-1] == 1.0
+
+    info = asyncio.run(probe(out))
+    v, a = info.video, info.audio
+    assert v is not None and (v.codec, v.pix_fmt, v.width, v.height, v.fps) == ("h264", "yuv420p", W, H, 30.0)
+    assert a is not None and (a.codec, a.sample_rate, a.channels) == ("aac", 48_000, 2)
+    assert abs(info.duration_s - 3.0) <= 1 / FPS
+    assert a.duration_s is not None and abs(a.duration_s - 3.0) <= 1 / FPS
+    assert [(c.start_s, c.end_s, c.title) for c in info.chapters] == [
+        (0.0, 1.5, "Intro=start"),
+        (1.5, 3.0, "Second card"),
+    ]
+    atoms = mp4_top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")  # +faststart
+
+    # narration onsets survive loudnorm and AAC to within a frame
+    events = _silences(out)
+    ends = [t for kind, t in events if kind == "end" and t < 2.95]
+    assert len(ends) == 2 and abs(ends[0] - 1.0) <= 1 / FPS and abs(ends[1] - 2.0) <= 1 / FPS
+
+    # the fallback prober (no ffprobe: parse ffmpeg's banner) agrees
+    mp = pytest.MonkeyPatch()
+    mp.setattr(mix, "find_ffprobe", lambda: None)
+    try:
+        info2 = asyncio.run(probe(out))
+    finally:
+        mp.undo()
+    assert info2.video is not None and (info2.video.codec, info2.video.pix_fmt) == ("h264", "yuv420p")
+    assert info2.audio is not None and info2.audio.sample_rate == 48_000
+    assert abs(info2.duration_s - info.duration_s) < 0.02
+    assert [c.title for c in info2.chapters] == ["Intro=start", "Second card"]
+
+
+def test_burn_in_subtitles_from_an_awkward_path(media: dict[str, Path]) -> None:
+    srt = media["dir"] / "it's: a, [b].srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,500\nCaptions are burned in\n", encoding="utf-8")
+    out = media["dir"] / "burned.mp4"
+    args = build_mux_args(
+        find_ffmpeg(),
+        video=media["video"],
+        narration=media["narration"],
+        out=out,
+        chapters=None,
+        duration_s=3.0,
+        burn_subtitles=srt,
+        width=W,
+        height=H,
+        fps=FPS,
+    )
+    asyncio.run(run_ffmpeg(args))
+    info = asyncio.run(probe(out))
+    assert info.video is not None and info.video.pix_fmt == "yuv420p" and info.video.frames == 90
+    before, after = _gray_frame(media["video"], 1.0), _gray_frame(out, 1.0)
+    band = slice(int(H * 0.75), H)
+    # the caption changes the bottom band and nothing near the top
+    assert np.abs(after[band].astype(int) - before[band]).mean() > 5
+    assert np.abs(after[: H // 3].astype(int) - before[: H // 3]).mean() < 3
+    late_diff = np.abs(_gray_frame(out, 2.8)[band].astype(int) - _gray_frame(media["video"], 2.8)[band])
+    assert late_diff.mean() < 3  # the cue ended at 2.5 s
+
+
+def test_encoder_turns_piped_jpegs_into_constant_rate_h264(tmp_path: Path) -> None:
+    ff = find_ffmpeg()
+    jpegs = subprocess.run(
+        [
+            str(ff),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size={W}x{H}:rate=30",
+            "-frames:v",
+            "45",
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "3",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    out = tmp_path / "enc.mp4"
+    subprocess.run(
+        build_encode_args(ff, fps=30, width=W, height=H, out=out), input=jpegs, check=True, timeout=60
+    )
+    info = asyncio.run(probe(out))
+    assert info.video is not None
+    assert (info.video.codec, info.video.pix_fmt, info.video.fps, info.video.frames) == (
+        "h264",
+        "yuv420p",
+        30.0,
+        45,
+    )
+    assert abs(info.duration_s - 1.5) < 1e-3
+    atoms = mp4_top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")
+
+
+def test_ffmpeg_failure_names_the_problem_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    tmp = temp_output(out)
+    args = build_mux_args(
+        find_ffmpeg(),
+        video=tmp_path / "missing.mp4",
+        narration=tmp_path / "n.wav",
+        out=tmp,
+        chapters=None,
+        duration_s=1,
+    )
+    with pytest.raises(RenderError) as e:
+        asyncio.run(run_ffmpeg(args, out_tmp=tmp, out=out))
+    assert "missing.mp4" in str(e.value) and "ffmpeg failed" in str(e.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _ffmpeg_processes_writing(path: Path) -> list[int]:
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(path).encode() in cmd:
+            pids.append(int(pid))
+    return pids
+
+
+def test_cancel_stops_ffmpeg_within_a_second(tmp_path: Path) -> None:
+    out = tmp_path / "long.mp4"
+    tmp = temp_output(out)
+    args = [
+        str(find_ffmpeg()),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=1280x720:rate=30",
+        "-t",
+        "600",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "medium",
+        "-f",
+        "mp4",
+        str(tmp),
+    ]
+
+    async def go() -> float:
+        token = CancelToken()
+        seen = asyncio.Event()
+
+        def progress(f: float) -> None:
+            seen.set()
+
+        task = asyncio.create_task(
+            run_ffmpeg(args, cancel=token, on_progress=progress, total_s=600, out_tmp=tmp, out=out)
+        )
+        await asyncio.wait_for(seen.wait(), 30)  # ffmpeg is encoding for real
+        assert _ffmpeg_processes_writing(tmp)
+        t0 = time.monotonic()
+        token.cancel("user cancelled")
+        with pytest.raises(Cancelled, match="user cancelled"):
+            await task
+        return time.monotonic() - t0
+
+    elapsed = asyncio.run(go())
+    print(f"cancel took {elapsed:.3f} s")
+    assert elapsed < 1.0
+    assert not tmp.exists() and not out.exists()
+    assert _ffmpeg_processes_writing(tmp) == []
