@@ -65,7 +65,7 @@ def subtitle_style(width: int, height: int) -> str:
             f"FontSize={font}",
             "PrimaryColour=&H00FFFFFF",
             "OutlineColour=&H00000000",
-            "BackColour=&H80000000",
+            "BackColour=&H40000000",  # 75 % opaque box: readable over any page
             "BorderStyle=4",  # an opaque box behind the text (libass); falls back to outline elsewhere
             "Outline=1",
             "Shadow=0",

@@ -14,6 +14,7 @@ import pytest
 
 from app.core import mix
 from app.core.audio import build_narration_track, write_wav_atomic
+from app.core.captions import CaptionCard, build_cues, write_ffmetadata_chapters, write_srt
 from app.core.errors import Cancelled, RenderError
 from app.core.mix import (
     build_encode_args,
@@ -32,18 +33,7 @@ pytestmark = pytest.mark.slow
 FPS = 30
 W, H = 320, 240
 
-CHAPTERS = """;FFMETADATA1
-[CHAPTER]
-TIMEBASE=1/1000
-START=0
-END=1500
-title=Intro\\=start
-[CHAPTER]
-TIMEBASE=1/1000
-START=1500
-END=3000
-title=Second card
-"""
+CHAPTER_TITLES = ["Intro=start; #1 \\ ok", "Second card"]
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +68,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write_wav_atomic(d / "clip.wav", (np.sin(2 * np.pi * 300 * t) * 8000).astype(np.int16))
     clip = VoiceClip(d / "clip.wav", 0.5, {}, "tone", "tone")
     narration = build_narration_track([(1.0, clip), (2.0, clip)], 3.0, d / "narration.wav")
-    chapters = d / "chapters.txt"
-    chapters.write_text(CHAPTERS, encoding="utf-8")
+    chapters = write_ffmetadata_chapters(
+        [(0.0, 1.5, CHAPTER_TITLES[0]), (1.5, 3.0, CHAPTER_TITLES[1])], d / "chapters.txt", title="Mix test"
+    )
     return {"dir": d, "video": video, "narration": narration, "chapters": chapters}
 
 
@@ -157,9 +148,10 @@ def test_mux_video_narration_chapters(media: dict[str, Path]) -> None:
     assert abs(info.duration_s - 3.0) <= 1 / FPS
     assert a.duration_s is not None and abs(a.duration_s - 3.0) <= 1 / FPS
     assert [(c.start_s, c.end_s, c.title) for c in info.chapters] == [
-        (0.0, 1.5, "Intro=start"),
-        (1.5, 3.0, "Second card"),
+        (0.0, 1.5, CHAPTER_TITLES[0]),
+        (1.5, 3.0, CHAPTER_TITLES[1]),
     ]
+    assert info.tags.get("title") == "Mix test"
     atoms = mp4_top_level_atoms(out)
     assert atoms.index("moov") < atoms.index("mdat")  # +faststart
 
@@ -178,12 +170,12 @@ def test_mux_video_narration_chapters(media: dict[str, Path]) -> None:
     assert info2.video is not None and (info2.video.codec, info2.video.pix_fmt) == ("h264", "yuv420p")
     assert info2.audio is not None and info2.audio.sample_rate == 48_000
     assert abs(info2.duration_s - info.duration_s) < 0.02
-    assert [c.title for c in info2.chapters] == ["Intro=start", "Second card"]
+    assert [c.title for c in info2.chapters] == CHAPTER_TITLES
 
 
 def test_burn_in_subtitles_from_an_awkward_path(media: dict[str, Path]) -> None:
-    srt = media["dir"] / "it's: a, [b].srt"
-    srt.write_text("1\n00:00:00,500 --> 00:00:02,500\nCaptions are burned in\n", encoding="utf-8")
+    cues = build_cues([CaptionCard("a", "A", 0.5, 2.0, "Captions are burned in")])
+    srt = write_srt(cues, media["dir"] / "it's: a, [b].srt")
     out = media["dir"] / "burned.mp4"
     args = build_mux_args(
         find_ffmpeg(),
