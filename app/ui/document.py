@@ -238,6 +238,12 @@ class ScriptDocument(QObject):
         return json.dumps(self.to_data(), indent=2, ensure_ascii=False)
 
     def revalidate(self) -> None:
+        if self.is_empty() and not self.undo_stack.count():
+            # a project without a script yet: nothing to complain about
+            self.script, self.problems = None, []
+            self.cards.set_problems([])
+            self.problems_changed.emit()
+            return
         try:
             self.script = validate_script(self.to_data())
             self.problems = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .qt import (
@@ -164,6 +164,19 @@ class LibraryModel(QAbstractTableModel):
         if index.column() == 0:
             fl |= Qt.ItemFlag.ItemIsEditable
         return fl
+
+    #: called for an in-place rename of the Name column: ``on_rename(file, new_name)``
+    on_rename: Callable[[LibraryFile, str], None] | None = None
+
+    def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() != 0:
+            return False
+        f = self._files[index.row()]
+        name = str(value).strip()
+        if not name or name == f.name or self.on_rename is None:
+            return False
+        self.on_rename(f, name)  # the owner stores it and calls update_file
+        return True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         keys = {

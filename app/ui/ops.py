@@ -159,7 +159,7 @@ class Op(QObject, Generic[T]):
             log.info("%s: cancelled", self.title)
             self._fail(self.error)
             return None
-        except Exception as exc:  # noqa: BLE001 - every failure is shown, typed ones with their message
+        except Exception as exc:
             self.error = exc
             self._finish()
             if isinstance(exc, ReelwrightError):

@@ -5,6 +5,7 @@ QtMultimedia comes from ``pyside6-addons``; when it is missing the player and th
 disabled instead of the whole app failing (``HAVE_MULTIMEDIA``).
 """
 
+# ruff: noqa: F401  (this module re-exports Qt names for the rest of app.ui)
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets

@@ -1,0 +1,341 @@
+"""The library: import (button, folder, drag from the file manager), filter as you type, sort, rename,
+tag, delete with undo, reveal in the file manager, and preview (PDF page text, code, audio)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import services
+from .library_models import LibraryFilterProxy, LibraryModel
+from .ops import Op, ProgressView, show_error
+from .qt import (
+    HAVE_MULTIMEDIA,
+    QAbstractItemView,
+    QAction,
+    QAudioOutput,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QMediaPlayer,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    Qt,
+    QTableView,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from .storage import ImportReport, LibraryFile, StorageError, Store
+from .widgets import CodeHighlighter, monospace
+
+_LANG = {"playwright-python": "python", "playwright-js": "js", "playwright-ts": "js", "markdown": "markdown"}
+
+
+class LibraryPanel(QWidget):
+    files_changed = Signal()
+    add_to_project = Signal(list)  # list[LibraryFile]
+    message = Signal(str)
+
+    def __init__(self, store: Store, view: ProgressView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._view = view
+        self._last_deleted: list[LibraryFile] = []
+        self.setAcceptDrops(True)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter the library (name, kind, tag)…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setObjectName("librarySearch")
+
+        self.model = LibraryModel(parent=self)
+        self.proxy = LibraryFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setObjectName("libraryTable")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setWordWrap(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3, 4):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setColumnHidden(4, True)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.doubleClicked.connect(lambda _i: self.add_to_project.emit(self.selected_files()))
+
+        self.import_button = QPushButton("Import files…")
+        self.import_button.setObjectName("importFiles")
+        self.folder_button = QPushButton("Import folder…")
+        self.add_button = QPushButton("Add to project →")
+        self.add_button.setObjectName("addToProject")
+        self.add_button.setToolTip("Append the selected files to the project's ordered selection (Ctrl+Return)")
+        self.count_label = QLabel()
+
+        self.preview = QPlainTextEdit()
+        self.preview.setObjectName("libraryPreview")
+        self.preview.setReadOnly(True)
+        self.preview.setFont(monospace())
+        self.preview.setPlaceholderText("Select a file to preview it")
+        self._highlighter: CodeHighlighter | None = None
+        self.play_button = QPushButton("▶ Play audio")
+        self.play_button.setVisible(False)
+        self._player: Any = None
+
+        top = QHBoxLayout()
+        top.addWidget(self.import_button)
+        top.addWidget(self.folder_button)
+        top.addStretch(1)
+        top.addWidget(self.add_button)
+
+        upper = QWidget()
+        ul = QVBoxLayout(upper)
+        ul.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Library</b>")
+        ul.addWidget(title)
+        ul.addLayout(top)
+        ul.addWidget(self.search)
+        ul.addWidget(self.table, 1)
+        ul.addWidget(self.count_label)
+        lower = QWidget()
+        ll = QVBoxLayout(lower)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.preview, 1)
+        ll.addWidget(self.play_button)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(upper)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+        self.search.textChanged.connect(self._filter)
+        self.import_button.clicked.connect(self.choose_files)
+        self.folder_button.clicked.connect(self.choose_folder)
+        self.add_button.clicked.connect(lambda: self.add_to_project.emit(self.selected_files()))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_preview())
+        self.model.on_rename = self.rename
+        for text, key, slot in (
+            ("Rename", QKeySequence(Qt.Key.Key_F2), self.rename_selected),
+            ("Delete", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_selected),
+            ("Add to project", QKeySequence("Ctrl+Return"), lambda: self.add_to_project.emit(self.selected_files())),
+        ):
+            act = QAction(text, self.table)
+            act.setShortcut(key)
+            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            act.triggered.connect(slot)
+            self.table.addAction(act)
+
+    # -- contents
+
+    def reload(self) -> None:
+        files = self.store.list_files()
+        missing = {f.id for f in self.store.check_blobs(files)}
+        self.model.set_files(files, missing)
+        if missing:
+            self.message.emit(f"{len(missing)} library file(s) have lost their stored content; shown in red")
+        self._update_count()
+        self.files_changed.emit()
+
+    def _update_count(self) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        self.count_label.setText(f"{total} files" if shown == total else f"{shown} of {total} files")
+
+    def _filter(self, text: str) -> None:
+        self.proxy.set_query(text)
+        self._update_count()
+
+    def selected_files(self) -> list[LibraryFile]:
+        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.file_at(r) for r in rows]
+
+    def files_by_ids(self, ids: list[int]) -> list[LibraryFile | None]:
+        by_id = {f.id: f for f in self.model.files()}
+        return [by_id.get(i) for i in ids]
+
+    # -- import
+
+    def choose_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Import files into the library", str(Path.home()),
+                                                "Supported files (*.pdf *.py *.js *.ts *.mjs *.md *.markdown "
+                                                "*.txt *.png *.jpg *.jpeg *.gif *.webp *.svg *.wav *.mp3 *.ogg "
+                                                "*.flac *.m4a);;All files (*)")
+        if names:
+            self.import_paths([Path(n) for n in names])
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder into the library", str(Path.home()))
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> Op[Any]:
+        op = Op(self, services.import_files(self.store, paths), title="Import", trigger=self.import_button,
+                view=self._view)
+        op.success(self._imported)
+        op.run()
+        return op
+
+    def _imported(self, report: ImportReport) -> None:
+        self.model.add_files(report.imported)
+        self._update_count()
+        self.files_changed.emit()
+        self.message.emit(f"Import: {report.summary()}")
+        if report.skipped:
+            from .qt import QMessageBox
+
+            lines = "\n".join(f"{Path(p).name}: {why}" for p, why in report.skipped[:30])
+            more = f"\n… and {len(report.skipped) - 30} more" if len(report.skipped) > 30 else ""
+            box = QMessageBox(QMessageBox.Icon.Information, "Some files were not imported",
+                              f"{report.summary()}.\n\n{lines}{more}", QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("importReport")
+            box.setModal(False)
+            box.show()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # -- edit
+
+    def _context_menu(self, pos: Any) -> None:
+        files = self.selected_files()
+        if not files:
+            return
+        menu = QMenu(self)
+        menu.addAction("Add to project", lambda: self.add_to_project.emit(files))
+        menu.addSeparator()
+        menu.addAction("Rename…", self.rename_selected).setEnabled(len(files) == 1)
+        menu.addAction("Tags…", self.tag_selected)
+        menu.addAction("Reveal in file manager", self.reveal_selected)
+        menu.addSeparator()
+        menu.addAction("Delete", self.delete_selected)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def rename_selected(self) -> None:
+        idx = self.table.currentIndex()
+        if idx.isValid():
+            self.table.edit(self.proxy.index(idx.row(), 0))
+
+    def rename(self, file: LibraryFile, name: str) -> None:
+        try:
+            self.store.rename_file(file.id, name)
+        except StorageError as exc:
+            show_error(self, "Rename", exc)
+            return
+        updated = self.store.get_file(file.id)
+        if updated:
+            self.model.update_file(updated)
+            self.files_changed.emit()
+
+    def tag_selected(self) -> None:
+        files = self.selected_files()
+        if not files:
+            return
+        current = ", ".join(sorted({t for f in files for t in f.tags}))
+        text, ok = QInputDialog.getText(self, "Tags", "Tags (comma-separated):", text=current)
+        if ok:
+            self.set_tags(files, [t for t in text.split(",")])
+
+    def set_tags(self, files: list[LibraryFile], tags: list[str]) -> None:
+        for f in files:
+            self.store.set_tags(f.id, tags)
+            updated = self.store.get_file(f.id)
+            if updated:
+                self.model.update_file(updated)
+
+    def delete_selected(self) -> None:
+        files = self.selected_files()
+        if files:
+            self.delete(files)
+
+    def delete(self, files: list[LibraryFile]) -> None:
+        self.store.delete_files([f.id for f in files])
+        self.model.remove_ids([f.id for f in files])
+        self._last_deleted = files
+        self._update_count()
+        self.files_changed.emit()
+        self.message.emit(f"Deleted {len(files)} file(s) — Edit › Undo delete (Ctrl+Shift+Z) brings them back")
+
+    def undo_delete(self) -> None:
+        if not self._last_deleted:
+            return
+        self.store.restore_files([f.id for f in self._last_deleted])
+        self.model.add_files(self._last_deleted)
+        self.message.emit(f"Restored {len(self._last_deleted)} file(s)")
+        self._last_deleted = []
+        self._update_count()
+        self.files_changed.emit()
+
+    def reveal_selected(self) -> None:
+        for f in self.selected_files()[:1]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.store.blob_path(f.sha256).parent)))
+
+    # -- preview
+
+    def _show_preview(self) -> None:
+        files = self.selected_files()
+        if self._player is not None:
+            self._player.stop()
+        self.play_button.setVisible(False)
+        if len(files) != 1:
+            self.preview.setPlainText("")
+            return
+        f = files[0]
+        if self._highlighter is not None:
+            self._highlighter.setDocument(None)
+            self._highlighter = None
+        if f.kind in ("image", "audio"):
+            kind = "an image" if f.kind == "image" else "audio"
+            self.preview.setPlainText(f"{f.name}\n{kind}, {f.size} bytes")
+            if f.kind == "audio" and HAVE_MULTIMEDIA:
+                self.play_button.setVisible(True)
+                try:
+                    self.play_button.clicked.disconnect()
+                except (RuntimeError, TypeError):
+                    pass
+                self.play_button.clicked.connect(lambda: self.play_audio(f))
+            return
+        lang = _LANG.get(f.kind)
+        if lang:
+            self._highlighter = CodeHighlighter(self.preview.document(), lang)
+        op = Op(self, services.preview_text(self.store, f), title="Preview", cancellable=False)
+        op.success(self.preview.setPlainText)
+        op.failure(lambda exc: bool(self.preview.setPlainText(str(exc))) or True)
+        op.run()
+
+    def play_audio(self, f: LibraryFile) -> None:
+        if self._player is None:
+            self._player = QMediaPlayer(self)
+            self._audio = QAudioOutput(self)
+            self._player.setAudioOutput(self._audio)
+        self._player.setSource(QUrl.fromLocalFile(str(self.store.blob_path(f.sha256))))
+        self._player.play()

@@ -1,0 +1,313 @@
+"""The render view: target, size/fps, captions; progress with stage and ETA; cancel; the in-app player
+with a chapter list; 'open folder'; and the project's render history with each render's status."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.progress import Progress
+
+from .ops import Op, describe_progress
+from .qt import (
+    HAVE_MULTIMEDIA,
+    QAudioOutput,
+    QCheckBox,
+    QComboBox,
+    QDesktopServices,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMediaPlayer,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    Qt,
+    QUrl,
+    QVBoxLayout,
+    QVideoWidget,
+    QWidget,
+    Signal,
+)
+from .storage import ProjectRenderSettings, RenderRecord
+
+SIZES: list[tuple[str, int, int]] = [
+    ("1280 × 720 (16:9 HD)", 1280, 720),
+    ("1920 × 1080 (16:9 Full HD)", 1920, 1080),
+    ("854 × 480 (16:9 small)", 854, 480),
+    ("1080 × 1920 (9:16 vertical)", 1080, 1920),
+    ("1080 × 1080 (1:1 square)", 1080, 1080),
+]
+FPS = (24, 25, 30, 50, 60)
+STATUS_COLORS = {"Draft": "#7f8c8d", "Rendering": "#2980b9", "Complete": "#27ae60", "Failed": "#c0392b",
+                 "Cancelled": "#7f8c8d"}
+
+
+def fmt_time(seconds: float) -> str:
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class RenderPanel(QWidget):
+    render_requested = Signal()
+    settings_changed = Signal()
+    chapter_clicked = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target = QComboBox()
+        self.target.setObjectName("renderTarget")
+        self.target.addItem("Local (this computer)", "local")
+        self.target.addItem("Cloud (sign in first)", "cloud")
+        self._set_cloud_enabled(False)
+        self.size = QComboBox()
+        self.size.setObjectName("renderSize")
+        for label, w, h in SIZES:
+            self.size.addItem(label, (w, h))
+        self.fps = QComboBox()
+        self.fps.setObjectName("renderFps")
+        for f in FPS:
+            self.fps.addItem(f"{f} fps", f)
+        self.captions = QCheckBox("Captions (SRT + VTT)")
+        self.burn = QCheckBox("Burn captions into the video")
+        self.render_button = QPushButton("● Render video")
+        self.render_button.setObjectName("renderButton")
+        self.render_button.setToolTip("Render the script to an MP4 (Ctrl+R)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("renderCancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("renderProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.stage = QLabel("Ready")
+        self.stage.setObjectName("renderStage")
+        self.status = QLabel()
+        self.status.setObjectName("renderStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+
+        form = QHBoxLayout()
+        form.addWidget(QLabel("Where:"))
+        form.addWidget(self.target)
+        form.addWidget(QLabel("Size:"))
+        form.addWidget(self.size)
+        form.addWidget(self.fps)
+        form.addStretch(1)
+        caps = QHBoxLayout()
+        caps.addWidget(self.captions)
+        caps.addWidget(self.burn)
+        caps.addStretch(1)
+        caps.addWidget(self.render_button)
+        caps.addWidget(self.cancel_button)
+
+        # player
+        self.video = QVideoWidget() if HAVE_MULTIMEDIA else QLabel("Qt Multimedia is not installed")
+        self.video.setObjectName("videoWidget")
+        self.video.setMinimumHeight(220)
+        self.player: Any = None
+        if HAVE_MULTIMEDIA:
+            self.player = QMediaPlayer(self)
+            self.audio = QAudioOutput(self)
+            self.player.setAudioOutput(self.audio)
+            self.player.setVideoOutput(self.video)
+        self.play_button = QPushButton("▶")
+        self.play_button.setObjectName("playPause")
+        self.play_button.setFixedWidth(44)
+        self.position = QSlider(Qt.Orientation.Horizontal)
+        self.position.setObjectName("videoPosition")
+        self.time_label = QLabel("0:00 / 0:00")
+        self.open_folder = QPushButton("Open folder")
+        self.open_folder.setObjectName("openFolder")
+        self.open_folder.setEnabled(False)
+        prow = QHBoxLayout()
+        prow.addWidget(self.play_button)
+        prow.addWidget(self.position, 1)
+        prow.addWidget(self.time_label)
+        prow.addWidget(self.open_folder)
+        self.chapters = QListWidget()
+        self.chapters.setObjectName("chapterList")
+        self.chapters.setMaximumWidth(260)
+        self.history = QListWidget()
+        self.history.setObjectName("renderHistory")
+        self.history.setMaximumWidth(260)
+
+        side = QWidget()
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addWidget(QLabel("<b>Chapters</b>"))
+        sl.addWidget(self.chapters, 2)
+        sl.addWidget(QLabel("<b>Renders</b>"))
+        sl.addWidget(self.history, 1)
+        playerw = QWidget()
+        pl = QVBoxLayout(playerw)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.video, 1)
+        pl.addLayout(prow)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(playerw)
+        split.addWidget(side)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(form)
+        lay.addLayout(caps)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.stage)
+        lay.addWidget(self.status)
+        lay.addWidget(split, 1)
+
+        self._output: Path | None = None
+        self._op: Op[Any] | None = None
+        self.render_button.clicked.connect(self.render_requested.emit)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.open_folder.clicked.connect(self.reveal_output)
+        self.chapters.itemActivated.connect(self._chapter)
+        self.chapters.itemClicked.connect(self._chapter)
+        self.history.itemActivated.connect(self._history_item)
+        for w in (self.size, self.fps, self.target):
+            w.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        for c in (self.captions, self.burn):
+            c.toggled.connect(lambda _b: self.settings_changed.emit())
+        if self.player is not None:
+            self.player.positionChanged.connect(self._position)
+            self.player.durationChanged.connect(lambda d: self.position.setRange(0, int(d)))
+            self.position.sliderMoved.connect(self.player.setPosition)
+            self.player.playbackStateChanged.connect(self._play_state)
+
+    # -- settings
+
+    def _set_cloud_enabled(self, enabled: bool) -> None:
+        item = self.target.model().item(1)  # type: ignore[attr-defined]
+        if item is not None:
+            item.setEnabled(enabled)
+            item.setToolTip("" if enabled else "Sign in (File › Sign in…) to render in the cloud")
+        self.target.setItemText(1, "Cloud" if enabled else "Cloud (sign in first)")
+
+    def set_cloud_enabled(self, enabled: bool) -> None:
+        self._set_cloud_enabled(enabled)
+
+    def load_settings(self, s: ProjectRenderSettings) -> None:
+        for w in (self.size, self.fps, self.target, self.captions, self.burn):
+            w.blockSignals(True)
+        i = self.size.findData((s.width, s.height))
+        if i < 0:
+            self.size.addItem(f"{s.width} × {s.height}", (s.width, s.height))
+            i = self.size.count() - 1
+        self.size.setCurrentIndex(i)
+        self.fps.setCurrentIndex(max(0, self.fps.findData(s.fps)))
+        self.target.setCurrentIndex(max(0, self.target.findData(s.target)))
+        self.captions.setChecked(s.captions)
+        self.burn.setChecked(s.burn_captions)
+        for w in (self.size, self.fps, self.target, self.captions, self.burn):
+            w.blockSignals(False)
+
+    def current_settings(self) -> ProjectRenderSettings:
+        w, h = self.size.currentData() or (1280, 720)
+        return ProjectRenderSettings(width=int(w), height=int(h), fps=int(self.fps.currentData() or 30),
+                                     captions=self.captions.isChecked(), burn_captions=self.burn.isChecked(),
+                                     target=str(self.target.currentData() or "local"))  # type: ignore[arg-type]
+
+    # -- a render in progress (driven by the main window's Op)
+
+    def op_started(self, op: Op[Any]) -> None:
+        self._op = op
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.stage.setText("Starting…")
+        self.set_status("Rendering", "")
+
+    def op_progress(self, op: Op[Any], p: Progress) -> None:
+        frac = p.overall if p.overall is not None else p.fraction
+        self.progress.setValue(int(frac * 1000))
+        self.stage.setText(describe_progress(p))
+
+    def op_finished(self, op: Op[Any]) -> None:
+        self._op = None
+        self.cancel_button.setEnabled(False)
+
+    def cancel(self) -> None:
+        if self._op is not None:
+            self.stage.setText("Cancelling…")
+            self._op.cancel()
+
+    def set_status(self, status: str, detail: str) -> None:
+        color = STATUS_COLORS.get(status, "#7f8c8d")
+        from html import escape
+
+        text = f"<b style='color:{color}'>{status}</b>"
+        if detail:
+            text += f" — {escape(detail).replace(chr(10), '<br>')}"
+        self.status.setText(text)
+
+    # -- results
+
+    def show_result(self, video: Path, chapters: list[tuple[str, float]], duration_s: float) -> None:
+        self._output = video
+        self.open_folder.setEnabled(True)
+        self.progress.setValue(1000)
+        self.chapters.clear()
+        for title, start in chapters:
+            item = QListWidgetItem(f"{fmt_time(start)}  {title}")
+            item.setData(Qt.ItemDataRole.UserRole, start)
+            self.chapters.addItem(item)
+        if self.player is not None:
+            self.player.setSource(QUrl.fromLocalFile(str(video)))
+        self.time_label.setText(f"0:00 / {fmt_time(duration_s)}")
+
+    def set_history(self, records: list[RenderRecord]) -> None:
+        self.history.clear()
+        for r in reversed(records):
+            when = time.strftime("%m-%d %H:%M", time.localtime(r.started))
+            text = f"{when}  {r.status}"
+            if r.duration_s:
+                text += f"  ({fmt_time(r.duration_s)})"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, r.output)
+            item.setToolTip(r.error or r.output or "")
+            from .qt import QColor
+
+            item.setForeground(QColor(STATUS_COLORS.get(r.status, "#7f8c8d")))
+            self.history.addItem(item)
+
+    def _history_item(self, item: QListWidgetItem) -> None:
+        out = item.data(Qt.ItemDataRole.UserRole)
+        if out and Path(out).is_file() and self.player is not None:
+            self._output = Path(out)
+            self.open_folder.setEnabled(True)
+            self.player.setSource(QUrl.fromLocalFile(out))
+
+    def _chapter(self, item: QListWidgetItem) -> None:
+        start = float(item.data(Qt.ItemDataRole.UserRole) or 0.0)
+        if self.player is not None:
+            self.player.setPosition(int(start * 1000))
+        self.chapter_clicked.emit(start)
+
+    def toggle_play(self) -> None:
+        if self.player is None:
+            return
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def _play_state(self, state: Any) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setText("❚❚" if playing else "▶")
+
+    def _position(self, ms: int) -> None:
+        if not self.position.isSliderDown():
+            self.position.setValue(int(ms))
+        total = self.player.duration() if self.player is not None else 0
+        self.time_label.setText(f"{fmt_time(ms / 1000)} / {fmt_time(total / 1000)}")
+
+    def reveal_output(self) -> None:
+        if self._output is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._output.parent)))

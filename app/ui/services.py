@@ -1,0 +1,217 @@
+"""Core operations as op factories: data in, a core coroutine out.  No widgets in here.
+
+Each function returns ``(on_progress, cancel) -> awaitable`` for :class:`~app.ui.ops.Op`.  The core
+modules are imported when an operation starts, not at app start (the first paint must be quick and
+Playwright is heavy), and a core piece that is not installed yet is reported as a typed error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.bundle import Job, RenderSettings
+from app.core.errors import ReelwrightError
+from app.core.progress import CancelToken, Progress, ProgressCallback
+from app.core.script import Script, VoiceSettings
+
+from .storage import AppSettings, ImportReport, LibraryFile, Store
+
+OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[Any]]
+
+
+class FeatureUnavailable(ReelwrightError):
+    """A core feature this build does not have (yet)."""
+
+
+def core_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise FeatureUnavailable(f"{name} is not available in this build ({exc})") from exc
+
+
+def has_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- library
+
+
+def import_files(store: Store, paths: list[Path]) -> OpFactory:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> ImportReport:
+        def progress(i: int, n: int, name: str) -> None:
+            on_progress(Progress("import", i / n if n else 1.0, name))
+
+        return await asyncio.to_thread(store.import_paths, paths, cancelled=lambda: cancel.cancelled,
+                                       progress=progress)
+
+    return op
+
+
+def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFactory:
+    """The preview's text: the first page's text of a PDF, else the file's text."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> str:
+        path = store.blob_path(file.sha256)
+
+        def read() -> str:
+            if file.kind == "pdf":
+                from pypdf import PdfReader
+                from pypdf.errors import PdfReadError
+
+                try:
+                    reader = PdfReader(path)
+                    n = len(reader.pages)
+                    text = reader.pages[0].extract_text() if n else ""
+                except (PdfReadError, OSError, ValueError) as exc:
+                    raise ReelwrightError(f"{file.name}: cannot read this PDF ({exc})") from exc
+                return f"[page 1 of {n}]\n\n{text.strip()}"
+            with open(path, "rb") as f:
+                raw = f.read(limit)
+            return raw.decode("utf-8", errors="replace")
+
+        return await asyncio.to_thread(read)
+
+    return op
+
+
+# --------------------------------------------------------------------------- drafting
+
+
+def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app_settings: AppSettings,
+          settings: dict[str, Any] | None = None) -> OpFactory:
+    """Draft a script from the ordered files and the prompt with the chosen drafter."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
+        drafting = core_module("app.core.drafting")
+        with_names = await asyncio.to_thread(_named_copies, store, files)
+        config = _drafter_config(drafting, drafter, app_settings)
+        kwargs: dict[str, Any] = {"config": config, "on_progress": on_progress, "cancel": cancel}
+        if settings is not None:
+            kwargs["settings"] = settings
+        return await drafting.draft(with_names, prompt, **kwargs)
+
+    return op
+
+
+def _named_copies(store: Store, files: list[LibraryFile]) -> list[Path]:
+    """The drafter reads files by name (kind, titles): give it the library names, not the hashes."""
+    out: list[Path] = []
+    base = store.root / "tmp" / "draft"
+    base.mkdir(parents=True, exist_ok=True)
+    for i, f in enumerate(files):
+        d = base / f"{i:03d}"
+        d.mkdir(exist_ok=True)
+        p = d / f.name
+        src = store.blob_path(f.sha256)
+        if p.exists() or p.is_symlink():
+            p.unlink()
+        try:
+            p.symlink_to(src)
+        except OSError:
+            import shutil
+
+            shutil.copyfile(src, p)
+        out.append(p)
+    return out
+
+
+def _drafter_config(drafting: Any, drafter: str, s: AppSettings) -> Any:
+    cls = getattr(drafting, "DrafterConfig", None)
+    if cls is None:
+        return None
+    fields = getattr(cls, "model_fields", None) or getattr(cls, "__dataclass_fields__", {})
+    want: dict[str, Any] = {"kind": drafter, "drafter": drafter, "bedrock_region": s.bedrock_region,
+                            "region": s.bedrock_region, "bedrock_model": s.bedrock_model,
+                            "openai_base_url": s.openai_base_url, "base_url": s.openai_base_url,
+                            "openai_model": s.openai_model}
+    return cls(**{k: v for k, v in want.items() if k in fields})
+
+
+def drafter_names() -> list[str]:
+    return ["offline", "bedrock", "openai"]
+
+
+# --------------------------------------------------------------------------- voice
+
+
+def voice_settings_for(script_settings: dict[str, Any] | None, app_settings: AppSettings) -> VoiceSettings:
+    raw = (script_settings or {}).get("voice")
+    if isinstance(raw, dict):
+        try:
+            return VoiceSettings.model_validate(raw)
+        except ValueError:
+            pass
+    return VoiceSettings.model_validate({"provider": app_settings.voice_provider, "voice": app_settings.voice,
+                                         "rate": app_settings.voice_rate})
+
+
+def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = None) -> OpFactory:
+    """Voice one card's narration (the per-card preview); returns the core's VoiceClip."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
+        v = core_module("app.core.voice")
+        on_progress(Progress("voice", 0.0, "loading the voice"))
+        provider = await v.load_provider(voice.provider, voice)
+        on_progress(Progress("voice", 0.3, "speaking"))
+        clip = await v.VoiceService(provider, cache_dir).voice(narration, voice, cancel)
+        on_progress(Progress("voice", 1.0, f"{clip.duration_s:.1f} s"))
+        return clip
+
+    return op
+
+
+def voice_cache_size() -> int:
+    v = core_module("app.core.voice")
+    return int(v.cache_size_bytes())
+
+
+def clear_voice_cache() -> int:
+    v = core_module("app.core.voice")
+    return int(v.clear_cache())
+
+
+# --------------------------------------------------------------------------- render and check
+
+
+def make_job(script: Script, root: Path, render: RenderSettings | None = None) -> Job:
+    return Job(script=script, render=render or RenderSettings(), root=root.resolve(), loose=True)
+
+
+def check(job: Job, upto_card: int | None) -> OpFactory:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
+        render = core_module("app.core.render")
+        return await render.check(job, on_progress, cancel, upto_card=upto_card)
+
+    return op
+
+
+@dataclass
+class RenderOutcome:
+    result: Any  # app.core.render.RenderResult
+    output_dir: Path
+    elapsed_s: float
+
+
+def render_local(job: Job, output_dir: Path) -> OpFactory:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
+        render = core_module("app.core.render")
+        t0 = time.monotonic()
+        result = await render.render(job, output_dir, on_progress, cancel, name="video")
+        return RenderOutcome(result, output_dir, time.monotonic() - t0)
+
+    return op
+
+
+def cloud_available() -> bool:
+    return has_module("app.cloud.client")
