@@ -1,0 +1,365 @@
+"""The offline drafter: deterministic, always available, no model.
+
+Groups the imported actions into meaningful steps (a navigation, a form filled and submitted, a click
+and what it reveals), writes a spoken sentence for each from the actions themselves, adds the most
+relevant sentence from the user's documents (lexical relevance), and shapes all of it by the
+audience, tone and length the prompt asks for.  The first card introduces, the last concludes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..documents import Document, Sentence
+from ..script import Locator, Script, validate_script
+from .base import DraftInput, DraftResult, clean_speech, unique_ids
+from .narrate import element_name, is_field, join_clauses, page_name, phrase, sentence, title_case_phrase
+from .style import Style, style_from_prompt
+
+#: actions that enter data into a form (they gather until something submits them)
+_ENTRY = frozenset({"fill", "type", "check", "uncheck", "select", "upload"})
+#: actions that commit a step: after one of these, the next action starts a new group
+_COMMIT = frozenset({"click", "dblclick"})
+_OBSERVE = frozenset({"wait_for", "wait", "highlight", "zoom", "scroll"})
+MAX_GROUP = 8
+
+_STOP = frozenset(
+    """a an the and or but if then than to of in on at by for with from into onto as is are was were be
+been being it its this that these those you your we our us they their them he she his her i me my
+can could will would should may might must do does did done not no yes so such via per also just
+only very more most less least all any each every some other there here what which who whom whose
+when where why how page click button link field""".split()  # noqa: SIM905
+)
+
+
+def _stem(w: str) -> str:
+    for suf in ("ing", "ed", "es", "s"):
+        if len(w) > len(suf) + 3 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+def tokens(text: str) -> list[str]:
+    return [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 1]
+
+
+@dataclass
+class Group:
+    actions: list[Any] = field(default_factory=list)
+
+    def kinds(self) -> list[str]:
+        return [a.type for a in self.actions]
+
+
+def group_actions(actions: list[Any]) -> list[Group]:
+    """Split a flow into steps: a goto starts one; a click or Enter after entries commits one."""
+    groups: list[Group] = []
+    cur = Group()
+    committed = False
+    for a in actions:
+        t = a.type
+        starts_new = False
+        if cur.actions:
+            new_page = t == "goto" and (committed or any(x.type != "goto" for x in cur.actions))
+            after_commit = committed and t not in _OBSERVE
+            too_long = len(cur.actions) >= MAX_GROUP and t not in _OBSERVE
+            starts_new = new_page or after_commit or too_long
+        if starts_new:
+            groups.append(cur)
+            cur = Group()
+            committed = False
+        cur.actions.append(a)
+        if (t in _COMMIT and not _focuses_field(a, None)) or (
+            t == "press" and a.key in ("Enter", "NumpadEnter")
+        ):
+            committed = True
+    if cur.actions:
+        groups.append(cur)
+    # a click on a field right before typing into it is part of the entry, not a commit
+    return groups
+
+
+def _focuses_field(a: Any, nxt: Any | None) -> bool:
+    return a.type == "click" and isinstance(a.target, Locator) and is_field(a.target) and not a.new_page
+
+
+def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], list[str]]:
+    """(things the viewer does, things the viewer then sees)."""
+    do: list[str] = []
+    see: list[str] = []
+    for i, a in enumerate(actions):
+        nxt = actions[i + 1] if i + 1 < len(actions) else None
+        if (
+            a.type == "click"
+            and nxt is not None
+            and getattr(nxt, "target", None) is not None
+            and nxt.target == a.target
+            and nxt.type in ("fill", "type", "press", "select")
+        ):
+            continue  # clicking into a field before typing needs no words
+        p = phrase(a)
+        if p is None:
+            continue
+        if a.type == "goto" and style.audience == "developers":
+            path = re.sub(r"^[a-z]+://[^/]+", "", a.url) or "/"
+            p += f" at {path}"
+        if a.type == "wait_for":
+            see.append(p)
+        elif p not in do:
+            do.append(p)
+    return _merge_entries(do), see
+
+
+def _merge_entries(do: list[str]) -> list[str]:
+    """ "fill in the Name field", "fill in the Notes field" → "fill in the Name and Notes fields"."""
+    out: list[str] = []
+    run: list[str] = []
+    for c in [*do, ""]:
+        m = re.fullmatch(r"fill in the (.+) field", c)
+        if m:
+            run.append(m.group(1))
+            continue
+        if run:
+            out.append(
+                f"fill in the {run[0]} field"
+                if len(run) == 1
+                else f"fill in the {', '.join(run[:-1])} and {run[-1]} fields"
+            )
+            run = []
+        if c:
+            out.append(c)
+    return out
+
+
+def _group_title(g: Group, do: list[str]) -> str:
+    for a in reversed(g.actions):
+        if a.type in ("click", "dblclick") and not _focuses_field(a, None):
+            return title_case_phrase(element_name(a.target))
+    if do:
+        return title_case_phrase(do[0])
+    gotos = [a for a in g.actions if a.type == "goto"]
+    if gotos:
+        return title_case_phrase(page_name(gotos[-1].url).removeprefix("the "))
+    p = next((phrase(a) for a in g.actions if phrase(a)), None)
+    return title_case_phrase(p or "Step")
+
+
+class _Relevance:
+    """Pick the document sentence most related to a step (idf-weighted word overlap)."""
+
+    def __init__(self, docs: list[Document]) -> None:
+        self.items: list[tuple[Document, Sentence, Counter[str]]] = []
+        for d in docs:
+            for s in d.sentences():
+                if 20 <= len(s.text) <= 240 and not s.text.strip().startswith(("http", "www")):
+                    self.items.append((d, s, Counter(tokens(s.text))))
+        n = len(self.items) or 1
+        df: Counter[str] = Counter()
+        for _, _, c in self.items:
+            df.update(set(c))
+        self.idf = {w: math.log(1 + n / k) for w, k in df.items()}
+        self.used: set[int] = set()
+
+    def best(self, query: str, *, min_score: float = 0.9) -> tuple[Document, Sentence] | None:
+        q = set(tokens(query))
+        best_i, best_score = -1, 0.0
+        for i, (_, s, c) in enumerate(self.items):
+            if i in self.used:
+                continue
+            shared = q & set(c)
+            if not shared:
+                continue
+            score = sum(self.idf.get(w, 0.0) for w in shared) / (1.0 + math.log(1 + sum(c.values())))
+            if re.match(r"(click|press|type|enter|select|open|go to|tap)\b", s.text, re.I):
+                score *= 0.6  # an instruction repeats what the video already shows
+            if score > best_score:
+                best_i, best_score = i, score
+        if best_i < 0 or best_score < min_score:
+            return None
+        self.used.add(best_i)
+        d, s, _ = self.items[best_i]
+        return d, s
+
+    def overview(self) -> tuple[Document, Sentence] | None:
+        for i, (d, s, _) in enumerate(self.items):
+            if i not in self.used:
+                self.used.add(i)
+                return d, s
+        return None
+
+
+def _cited(doc: Document, s: Sentence) -> str:
+    text = clean_speech(s.text)
+    cite = doc.cite(s)
+    if not cite:
+        return sentence(text)
+    body = text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else "."
+    return f"{body.rstrip('.!?')} ({cite}){end}"
+
+
+_CONNECTORS = {
+    "neutral": ("First, ", "Next, ", "Then ", "Finally, "),
+    "friendly": ("First, let's ", "Next, let's ", "Now let's ", "Finally, let's "),
+    "formal": ("First, we ", "Next, we ", "We then ", "Finally, we "),
+    "beginners": ("First, you ", "Next, you ", "Then you ", "Finally, you "),
+}
+
+
+def _lead(style: Style, index: int, count: int) -> str:
+    key = "beginners" if style.audience == "beginners" and style.tone == "neutral" else style.tone
+    first, nxt, then, last = _CONNECTORS[key]
+    if index == 0:
+        return first
+    if index == count - 1 and count > 2:
+        return last
+    return nxt if index % 2 == 1 else then
+
+
+def _step_narration(do: list[str], see: list[str], style: Style, index: int, count: int) -> str:
+    parts: list[str] = []
+    if do:
+        parts.append(sentence(_lead(style, index, count) + join_clauses(do)))
+    if see:
+        parts.append(sentence(join_clauses(see)))
+    return " ".join(parts)
+
+
+def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
+    if style.title:
+        return style.title
+    for d in inp.documents:
+        if d.title:
+            return d.title
+    gotos = [a for a in actions if a.type == "goto"]
+    if gotos:
+        name = page_name(gotos[0].url)
+        return name.removeprefix("the ")[:1].upper() + name.removeprefix("the ")[1:]
+    return "this product"
+
+
+def _intro(style: Style, product: str, summary: str) -> str:
+    how = f"how to {summary}" if summary else f"what {product} can do"
+    if style.tone == "friendly":
+        return f"Hi there! In this {'quick ' if style.length == 'short' else ''}tour, we'll see {how}."
+    if style.tone == "formal":
+        return f"This presentation demonstrates {how} in {product}."
+    if style.audience == "developers":
+        return f"This walkthrough for developers shows {how} in {product}."
+    if style.audience == "business":
+        return f"In the next few moments you'll see {how} with {product}."
+    if style.audience == "beginners":
+        return f"Welcome! This guide shows you, step by step, {how} in {product}."
+    return f"This demo shows {how} in {product}."
+
+
+def _outro(style: Style, summary: str) -> str:
+    what = f"how to {summary}" if summary else "the main steps"
+    if style.tone == "friendly":
+        return f"And that's it! You've seen {what}. Thanks for watching!"
+    if style.tone == "formal":
+        return f"This concludes the demonstration of {what}."
+    if style.audience == "business":
+        return f"That's {what}, in just a few steps."
+    return f"That's it: you've now seen {what}."
+
+
+def _summary(groups_do: list[list[str]]) -> str:
+    firsts = [do[0] for do in groups_do if do]
+    firsts = [f for f in firsts if not f.startswith("open ")] or firsts
+    picked = list(dict.fromkeys(firsts))[:3]
+    return join_clauses(picked).replace(", and then ", ", and ")
+
+
+def offline_draft(inp: DraftInput) -> DraftResult:
+    style = style_from_prompt(inp.prompt)
+    actions = inp.actions
+    warnings: list[str] = []
+    rel = _Relevance(inp.documents)
+    cards: list[dict[str, Any]] = []
+    titles: list[str] = []
+
+    if actions:
+        groups = group_actions(actions)
+        # the intro card holds the first navigation, so the page is on screen while it is introduced
+        intro_actions: list[Any] = []
+        if groups and groups[0].actions and groups[0].actions[0].type == "goto":
+            intro_actions = [groups[0].actions[0]]
+            rest = groups[0].actions[1:]
+            groups = ([Group(rest)] if rest else []) + groups[1:]
+        clauses = [_narration_clauses(g.actions, style) for g in groups]
+        product = _product_name(inp, style, actions)
+        summary = _summary([do for do, _ in clauses])
+        intro = [_intro(style, product, summary)]
+        if style.length != "short":
+            ov = rel.best(inp.prompt + " " + product, min_score=0.5) or rel.overview()
+            if ov is not None:
+                intro.append(_cited(*ov))
+        cards.append({"narration": " ".join(intro), "actions": intro_actions})
+        titles.append("Introduction" if style.tone != "friendly" else "Welcome")
+        for i, (g, (do, see)) in enumerate(zip(groups, clauses, strict=True)):
+            text = _step_narration(do, see, style, i, len(groups))
+            query = " ".join([*do, *see, _group_title(g, do)])
+            for _ in range(style.doc_sentences_per_card):
+                hit = rel.best(query)
+                if hit is None:
+                    break
+                text += " " + _cited(*hit)
+            cards.append({"narration": text or sentence("Watch this step"), "actions": list(g.actions)})
+            titles.append(_group_title(g, do))
+        outro = _outro(style, summary)
+        if style.length == "long":
+            hit = rel.best(product + " more learn next help support")
+            if hit is not None:
+                outro += " " + _cited(*hit)
+        cards.append({"narration": outro, "actions": []})
+        titles.append("Wrap-up" if style.tone != "formal" else "Summary")
+    else:
+        warnings.append(
+            "no browser flow was given: the draft narrates the documents, and its cards have no "
+            "browser actions yet"
+        )
+        sections = [s for d in inp.documents for s in d.sections if s.sentences]
+        limit = {"short": 3, "normal": 6, "long": 12}[style.length]
+        per = {"short": 1, "normal": 2, "long": 3}[style.length]
+        product = style.title or (inp.documents[0].title if inp.documents else "this product")
+        cards.append({"narration": _intro(style, product, ""), "actions": []})
+        titles.append("Introduction")
+        for sec in sections[:limit]:
+            doc = next(d for d in inp.documents if sec in d.sections)
+            cards.append({"narration": " ".join(_cited(doc, s) for s in sec.sentences[:per]), "actions": []})
+            titles.append(title_case_phrase(sec.title or "Section"))
+        if len(sections) > limit:
+            warnings.append(
+                f"only the first {limit} of {len(sections)} document sections became cards "
+                "(ask for a detailed draft for more)"
+            )
+        cards.append({"narration": _outro(style, ""), "actions": []})
+        titles.append("Wrap-up")
+
+    ids = unique_ids(titles)
+    data = {
+        "version": 1,
+        "title": style.title or _title_for(inp, style),
+        "settings": inp.settings.model_dump(),
+        "cards": [
+            {
+                "id": cid,
+                "title": title,
+                "narration": clean_speech(c["narration"]),
+                "actions": [a.model_dump(exclude_defaults=True) | {"type": a.type} for a in c["actions"]],
+            }
+            for cid, title, c in zip(ids, titles, cards, strict=True)
+        ],
+    }
+    script: Script = validate_script(data, source="offline draft")
+    return DraftResult(script=script, warnings=warnings)
+
+
+def _title_for(inp: DraftInput, style: Style) -> str:
+    product = _product_name(inp, style, inp.actions)
+    return f"{product}: a quick tour" if style.length == "short" else f"{product}: a guided tour"

@@ -1,0 +1,160 @@
+"""From the user's ordered files and a prompt to a draft script: the one entry point the app and the
+CLI call.
+
+``draft(files, prompt)`` imports every codegen file (in the order given: flows play in that order),
+reads every document (PDF, Markdown, text), and hands both to a drafter — offline (default),
+Amazon Bedrock or an OpenAI-compatible endpoint.  A file that cannot be used becomes a warning in
+the result; it never aborts the draft.  The script that comes back is validated like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from .documents import Document, DocumentError, read_document
+from .drafters.base import DrafterConfig, DraftError, DraftInput, DraftResult, FlowSource
+from .drafters.offline import offline_draft
+from .errors import Cancelled
+from .importers import CODEGEN_KINDS, CodegenImportError, FileKind, ImportError_, ImportResult, SkippedLine
+from .importers import detect_kind as _detect_kind
+from .importers import import_codegen as _import_codegen
+from .progress import CancelToken, ProgressCallback, StageTracker
+from .script import Goto, Script, Settings
+
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_DRAFT_STAGES = {"read": 0.25, "draft": 0.75}
+
+__all__ = [
+    "DraftError",
+    "DraftResult",
+    "DrafterConfig",
+    "FileKind",
+    "ImportError_",
+    "ImportResult",
+    "Script",
+    "SkippedLine",
+    "detect_kind",
+    "draft",
+    "import_codegen",
+    "rebase_local_urls",
+]
+
+
+def detect_kind(path: Path) -> FileKind:
+    """What a dragged file is: pdf, a codegen flavour, markdown, text, image, audio or unknown."""
+    return _detect_kind(Path(path))
+
+
+def import_codegen(path: Path, *, skip_unsupported: bool = False) -> ImportResult:
+    """Parse one codegen file into actions (never executes it).  Raises :class:`ImportError_`."""
+    return _import_codegen(Path(path), skip_unsupported=skip_unsupported)
+
+
+def rebase_local_urls(actions: list[object], settings: Settings) -> list[object]:
+    """Make recorded loopback URLs (http://localhost:8000/x.html) relative when the script serves
+    its own site or has a base URL, so the flow plays against whatever port the render picks."""
+    if not (settings.site or settings.base_url):
+        return actions
+    out: list[object] = []
+    for a in actions:
+        if isinstance(a, Goto):
+            parts = urlsplit(a.url)
+            if parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK:
+                rel = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)) or "/"
+                a = a.model_copy(update={"url": rel})
+        out.append(a)
+    return out
+
+
+def _skip_warning(s: SkippedLine) -> str:
+    return f"{s.path.name}:{s.line}:{s.column}: skipped `{s.source_line.strip()}` — {s.reason}"
+
+
+async def draft(
+    files: Sequence[Path],
+    prompt: str,
+    *,
+    config: DrafterConfig | None = None,
+    settings: Settings | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> DraftResult:
+    """Draft a script from ``files`` (in the user's order) and ``prompt``.
+
+    Raises :class:`DraftError` when nothing usable was given or a remote drafter failed for good,
+    :class:`Cancelled` when cancelled.  Per-file problems are warnings in the result.
+    """
+    config = config or DrafterConfig()
+    settings = settings or Settings()
+    tracker = StageTracker(on_progress or (lambda _p: None), weights=dict(_DRAFT_STAGES))
+    warnings: list[str] = []
+    flows: list[FlowSource] = []
+    docs: list[Document] = []
+    files = [Path(f) for f in files]
+    tracker.report("read", 0.0, "reading files")
+    for i, f in enumerate(files):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        kind = await asyncio.to_thread(_detect_kind, f)
+        if kind in CODEGEN_KINDS:
+            try:
+                res = await asyncio.to_thread(_import_codegen, f, skip_unsupported=True)
+            except CodegenImportError as exc:
+                warnings.append(f"{f.name}: not used — {exc.message}")
+            else:
+                warnings.extend(_skip_warning(s) for s in res.skipped)
+                if res.actions:
+                    flows.append(FlowSource(f, rebase_local_urls(res.actions, settings)))
+                elif not res.skipped:
+                    warnings.append(f"{f.name}: no browser actions found")
+        elif kind in ("pdf", "markdown", "text"):
+            try:
+                doc = await asyncio.to_thread(read_document, f, kind)
+            except DocumentError as exc:
+                warnings.append(f"{exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+            else:
+                warnings.extend(doc.warnings)
+                docs.append(doc)
+        elif kind in ("image", "audio"):
+            warnings.append(f"{f.name}: {kind} files are not read by the drafter (add them to cards by hand)")
+        else:
+            warnings.append(f"{f.name}: not a codegen flow or a document Reelwright can read; ignored")
+        tracker.report("read", (i + 1) / max(1, len(files)), f"read {f.name}")
+    if not flows and not docs:
+        raise DraftError(
+            "nothing to draft from: none of the files is a usable codegen flow or document",
+            hint="; ".join(warnings) if warnings else "add a codegen file or a PDF",
+        )
+    inp = DraftInput(flows=flows, documents=docs, prompt=prompt, settings=settings)
+    tracker.report("draft", 0.0, f"drafting with the {config.kind} drafter")
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    if config.kind == "offline":
+        result = await asyncio.to_thread(offline_draft, inp)
+    else:
+        result = await _remote_draft(inp, config, tracker, cancel)
+    tracker.report("draft", 1.0, f"{len(result.script.cards)} cards")
+    result.warnings[:0] = warnings
+    return result
+
+
+async def _remote_draft(
+    inp: DraftInput, config: DrafterConfig, tracker: StageTracker, cancel: CancelToken | None
+) -> DraftResult:
+    from .drafters.llm import llm_draft
+
+    try:
+        return await llm_draft(inp, config, tracker=tracker, cancel=cancel)
+    except Cancelled:
+        raise
+    except DraftError as exc:
+        if not config.fallback_to_offline:
+            raise
+        result = await asyncio.to_thread(offline_draft, inp)
+        result.warnings.insert(
+            0, f"the {config.kind} drafter failed ({exc.message}); this is the offline draft"
+        )
+        return result
