@@ -122,8 +122,23 @@ class Op(QObject, Generic[T]):
             self.task.cancel()
 
     def run(self) -> asyncio.Task[T | None]:
+        # at once, so the trigger is disabled before the click returns and a caller can wait for
+        # every op a click started
+        Op.running.add(self)
+        self.progressed.connect(self._deliver)
+        self._set_trigger_enabled(False)
+        if self._view is not None:
+            self._view.op_started(self)
+        log.info("%s: started", self.title)
         self.task = asyncio.ensure_future(self._run())
         return self.task
+
+    @classmethod
+    async def wait_all(cls) -> None:
+        """Wait until no op is running (ops started meanwhile included)."""
+        while cls.running:
+            await asyncio.gather(*(op.task for op in list(cls.running) if op.task is not None),
+                                 return_exceptions=True)
 
     def _report(self, p: Progress) -> None:
         # the core may report from a worker thread (asyncio.to_thread); hop to the Qt thread via a
@@ -145,12 +160,6 @@ class Op(QObject, Generic[T]):
                 pass
 
     async def _run(self) -> T | None:
-        Op.running.add(self)
-        self.progressed.connect(self._deliver)
-        self._set_trigger_enabled(False)
-        if self._view is not None:
-            self._view.op_started(self)
-        log.info("%s: started", self.title)
         try:
             result = await self._factory(self._report, self.cancel_token)
         except asyncio.CancelledError:
