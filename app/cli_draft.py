@@ -1,0 +1,224 @@
+"""``reelwright import`` and ``reelwright draft``: from codegen files and documents to a script.
+
+    reelwright import flow.py [more.spec.ts ...] [--out script.json] [--skip-unsupported]
+    reelwright draft --file flow.py --file guide.pdf --prompt "a short tour for new users" \\
+        [--drafter offline|bedrock|openai] [--out script.json]
+
+Files are used in the order given (the order the user dragged them).  Every handler returns an exit
+code: 0 done, 2 bad input (with every unsupported line and its location), 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .core.drafters.base import DraftResult
+
+EXIT_BAD_INPUT = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    imp = subparsers.add_parser(
+        "import",
+        help="turn Playwright codegen files into a script (offline drafter)",
+        description="Parse Playwright codegen files (Python sync/async/pytest, JavaScript, TypeScript) into a "
+        "script, one card per step, with narration written from the actions. Nothing is executed.",
+    )
+    imp.add_argument("files", nargs="+", type=Path, help="codegen files (and optional documents), in order")
+    imp.add_argument("--out", "-o", type=Path, help="write the script here (default: print it)")
+    imp.add_argument(
+        "--skip-unsupported",
+        action="store_true",
+        help="leave out lines that cannot be imported (each one is reported) instead of failing",
+    )
+    imp.add_argument("--prompt", default="", help="audience/tone/length, e.g. 'short and friendly'")
+    _settings_flags(imp)
+    imp.set_defaults(func=cmd_import)
+
+    dr = subparsers.add_parser(
+        "draft",
+        help="draft a script from ordered files and a prompt",
+        description="Draft a script from codegen flows and documents (PDF, Markdown, text) given in order, "
+        "shaped by a prompt. Drafters: offline (default, deterministic), bedrock (Amazon Bedrock), "
+        "openai (any OpenAI-compatible endpoint, e.g. Ollama or LM Studio).",
+    )
+    dr.add_argument(
+        "--file",
+        "-f",
+        dest="files",
+        action="append",
+        type=Path,
+        required=True,
+        help="a codegen file or document; repeat it, in order",
+    )
+    dr.add_argument("--prompt", "-p", default="", help="what the video should be: audience, tone, length")
+    dr.add_argument("--drafter", choices=("offline", "bedrock", "openai"), default="offline")
+    dr.add_argument("--out", "-o", type=Path, help="write the script here (default: print it)")
+    _settings_flags(dr)
+    g = dr.add_argument_group("Amazon Bedrock")
+    g.add_argument(
+        "--bedrock-model", help="model id or inference profile, e.g. anthropic.claude-3-5-sonnet-20240620-v1:0"
+    )
+    g.add_argument("--bedrock-region", help="AWS region (default: the AWS configuration)")
+    g.add_argument("--aws-profile", help="AWS profile name (default: the standard credential chain)")
+    o = dr.add_argument_group("OpenAI-compatible endpoint")
+    o.add_argument(
+        "--openai-base-url",
+        help="e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:1234/v1 (LM Studio), https://api.openai.com/v1",
+    )
+    o.add_argument("--openai-model", help="model name as the server knows it, e.g. llama3.1")
+    o.add_argument(
+        "--openai-api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="environment variable holding the API key (default OPENAI_API_KEY; keys are never "
+        "taken on the command line)",
+    )
+    o.add_argument(
+        "--json-object",
+        action="store_true",
+        help="ask for response_format json_object instead of json_schema (older servers)",
+    )
+    m = dr.add_argument_group("model limits")
+    m.add_argument("--max-input-tokens", type=int, help="prompt budget (default 24000)")
+    m.add_argument("--timeout", type=float, help="seconds per request (default 120)")
+    m.add_argument("--attempts", type=int, help="answers asked for before giving up (default 3)")
+    m.add_argument(
+        "--fallback-offline",
+        action="store_true",
+        help="if the model fails, write the offline draft instead (with a warning)",
+    )
+    dr.set_defaults(func=cmd_draft)
+
+
+def _settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--site",
+        help="folder of the static site the flow runs against (relative to the script); "
+        "recorded localhost URLs become relative",
+    )
+    p.add_argument("--base-url", help="base URL for relative addresses when no site is served")
+    p.add_argument("--title", help="title of the video")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from .core.script import Settings
+
+    return Settings(site=args.site, base_url=args.base_url)
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _emit(result: DraftResult, args: argparse.Namespace) -> int:
+    script = result.script
+    if args.title:
+        script = script.model_copy(update={"title": args.title})
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    text = script.to_json() + "\n"
+    n_actions = sum(len(c.actions) for c in script.cards)
+    if args.out:
+        _write_atomically(args.out, text)
+        if not args.quiet:
+            print(f"wrote {args.out}: {len(script.cards)} cards, {n_actions} actions", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _run_draft(args: argparse.Namespace, files: list[Path], prompt: str, config: Any) -> int:
+    from .cli import TerminalProgress, run_cancellable
+    from .core.drafting import draft
+    from .core.errors import Cancelled, ReelwrightError
+
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        _err("no such file: " + ", ".join(str(m) for m in missing))
+        return EXIT_BAD_INPUT
+    progress = TerminalProgress(quiet=args.quiet)
+    settings = _settings(args)
+    try:
+        result = run_cancellable(
+            lambda cancel: draft(files, prompt, config=config, settings=settings, on_progress=progress, cancel=cancel)
+        )
+    except Cancelled:
+        progress.done()
+        _err("cancelled; nothing was written")
+        return 130
+    except ReelwrightError as exc:
+        progress.done()
+        _err(str(exc))
+        return exc.exit_code
+    progress.done()
+    return _emit(result, args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .core.drafters.base import DrafterConfig
+    from .core.importers import CODEGEN_KINDS, CodegenImportError, detect_kind, import_codegen
+
+    files: list[Path] = list(args.files)
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        _err("no such file: " + ", ".join(str(m) for m in missing))
+        return EXIT_BAD_INPUT
+    codegen = [f for f in files if detect_kind(f) in CODEGEN_KINDS]
+    if not codegen:
+        _err("none of the files is a Playwright codegen file (.py, .js or .ts using Playwright)")
+        return EXIT_BAD_INPUT
+    failed = False
+    for f in codegen:
+        try:
+            res = import_codegen(f, skip_unsupported=args.skip_unsupported)
+        except CodegenImportError as exc:
+            failed = True
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(f"{f.name}: {len(res.actions)} actions ({res.flavour})", file=sys.stderr)
+    if failed:
+        return EXIT_BAD_INPUT
+    return _run_draft(args, files, args.prompt, DrafterConfig(kind="offline"))
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    from .core.drafters.base import DrafterConfig
+
+    cfg = DrafterConfig(kind=args.drafter)
+    if args.bedrock_model:
+        cfg.bedrock_model_id = args.bedrock_model
+    cfg.bedrock_region = args.bedrock_region
+    cfg.bedrock_profile = args.aws_profile
+    if args.openai_base_url:
+        cfg.openai_base_url = args.openai_base_url
+    if args.openai_model:
+        cfg.openai_model = args.openai_model
+    cfg.openai_api_key = os.environ.get(args.openai_api_key_env) or None
+    if args.json_object:
+        cfg.openai_response_format = "json_object"
+    if args.max_input_tokens:
+        cfg.max_input_tokens = args.max_input_tokens
+    if args.timeout:
+        cfg.timeout_s = args.timeout
+    if args.attempts:
+        cfg.max_attempts = max(1, args.attempts)
+    cfg.fallback_to_offline = args.fallback_offline
+    return _run_draft(args, list(args.files), args.prompt, cfg)
