@@ -9,6 +9,7 @@ overlap.  Everything is deterministic: the same cards give byte-identical files.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -16,6 +17,8 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .script import narration_segments
 
 MAX_LINE = 42
 MAX_LINES = 2
@@ -41,6 +44,9 @@ class CaptionCard:
     voice_duration_s: float
     text: str  # plain narration (bookmarks removed)
     marks: dict[str, float] = field(default_factory=dict)
+    #: the narration with its ``<mark name="x"/>`` bookmarks; when given, each mark's measured time
+    #: (``marks``) pins the words after it, so cue timing is exact at every bookmark
+    narration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,9 +168,10 @@ def _durations(weights: Sequence[float], total: float, min_s: float) -> list[flo
     n = len(weights)
     if n == 0:
         return []
-    if total < n * min_s:
+    if total < n * min_s - 1e-6:
         s = sum(weights)
         return [total * w / s for w in weights]
+    min_s = min(min_s, total / n)  # float dust: "exactly enough" time must still count as enough
     fixed: set[int] = set()
     while True:
         free = [i for i in range(n) if i not in fixed]
@@ -175,6 +182,60 @@ def _durations(weights: Sequence[float], total: float, min_s: float) -> list[flo
         if not short:
             return out
         fixed |= short
+
+
+def _mark_anchors(card: CaptionCard, total: float) -> list[tuple[int, float]] | None:
+    """(character offset in ``card.text``, seconds from the card start) for each timed bookmark."""
+    if not card.narration or not card.marks:
+        return None
+    anchors: list[tuple[int, float]] = [(0, 0.0)]
+    pos = 0
+    for mark, segment in narration_segments(card.narration):
+        words = " ".join(segment.split())
+        if mark is not None and mark in card.marks and words:
+            t = card.marks[mark]
+            if anchors[-1][0] < pos and anchors[-1][1] < t < total:
+                anchors.append((pos, t))
+        if words:
+            pos += len(words) + 1
+    if pos - 1 != len(card.text) or len(anchors) == 1:
+        return None  # the narration is not the text we were given: time proportionally instead
+    anchors.append((len(card.text), total))
+    return anchors
+
+
+def _anchored_durations(
+    card: CaptionCard, pieces: list[tuple[str, ...]], total: float
+) -> list[list[float]] | None:
+    """Cue durations with every bookmark's words starting exactly at the bookmark's time.
+
+    Grouped in runs that end where a cue starts right at a bookmark: those boundaries are pinned.
+    """
+    anchors = _mark_anchors(card, total)
+    if anchors is None:
+        return None
+    text = card.text
+
+    def time_at(c: int) -> float:
+        for (a0, t0), (a1, t1) in itertools.pairwise(anchors):
+            if a0 <= c <= a1:
+                span = _weight(text[a0:a1])
+                return t0 + (t1 - t0) * (_weight(text[a0:c]) if c > a0 else 0.0) / span
+        return total
+
+    bounds = [0]
+    for p in pieces:
+        bounds.append(bounds[-1] + len(" ".join(p)) + 1)
+    bounds[-1] = len(text)
+    times = [time_at(c) for c in bounds]
+    times[-1] = total
+    pinned = {a for a, _ in anchors}
+    runs: list[list[float]] = [[]]
+    for i, (a, b) in enumerate(itertools.pairwise(times)):
+        if i > 0 and bounds[i] in pinned:
+            runs.append([])
+        runs[-1].append(max(b - a, 1e-6))
+    return runs
 
 
 def build_cues(
@@ -193,9 +254,15 @@ def build_cues(
         total = end - card.start_s
         if total <= 0:
             continue
+        anchored = _anchored_durations(card, pieces, total)
+        if anchored is None:
+            durations = _durations([_weight(" ".join(p)) for p in pieces], total, min_cue_s)
+        else:
+            durations = []
+            for run in anchored:  # a bookmark's time is never moved to lengthen a short cue
+                durations += _durations(run, sum(run), min_cue_s)
         t = card.start_s
-        for lines, d in zip(pieces, _durations([_weight(" ".join(p)) for p in pieces], total, min_cue_s),
-                            strict=True):
+        for lines, d in zip(pieces, durations, strict=True):
             cues.append(Cue(t, min(t + d, end), lines, card.card_id))
             t += d
     return cues

@@ -166,3 +166,26 @@ def test_chapters_from_cards_and_youtube_text() -> None:
     assert chapters == [(0.0, 12.4, "Welcome"), (12.4, 75.0, "settings"), (75.0, 90.0, "Save\nit")]
     assert youtube_chapters_text(chapters) == "0:00 Welcome\n0:12 settings\n1:15 Save it\n"
     assert youtube_chapters_text([(5.0, 9.0, "A"), (3700.0, 3800.0, "B")]) == "0:00:00 A\n1:01:40 B\n"
+
+
+def test_bookmarks_pin_cue_times() -> None:
+    narration = 'Open the settings page and have a good look around it. <mark name="save"/>Then click Save.'
+    text = "Open the settings page and have a good look around it. Then click Save."
+    plain = CaptionCard("a", "A", 10.0, 5.0, text)
+    pinned = CaptionCard("a", "A", 10.0, 5.0, text, {"save": 4.2}, narration)
+    assert [c.text for c in build_cues([pinned])] == [c.text for c in build_cues([plain])]
+    # proportional timing guesses; the measured bookmark is exact
+    assert build_cues([plain])[1].start_s != pytest.approx(14.2, abs=0.05)
+    cues = build_cues([pinned])
+    assert cues[1].start_s == pytest.approx(14.2) and cues[1].end_s == pytest.approx(15.0)
+    # a mark inside a cue bends the timing of the cues around it, and the cues still tile the card
+    long = "One two three four five six seven eight nine ten. " * 3
+    narration2 = long + '<mark name="m"/>' + long
+    text2 = " ".join((long + long).split())
+    cues2 = build_cues([CaptionCard("b", "B", 0.0, 10.0, text2, {"m": 2.0}, narration2)])
+    assert cues2[0].start_s == 0.0 and cues2[-1].end_s == pytest.approx(10.0)
+    before = [c for c in cues2 if c.end_s <= 2.0 + 1e-9]
+    assert " ".join(c.text for c in before) == " ".join(long.split())
+    # a narration that does not match the text is ignored rather than trusted
+    odd = CaptionCard("a", "A", 10.0, 5.0, text, {"save": 4.2}, "Something else entirely.")
+    assert build_cues([odd]) == build_cues([plain])
