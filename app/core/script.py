@@ -23,14 +23,19 @@ SCRIPT_VERSION = 1
 
 #: ARIA roles Playwright's ``get_by_role`` accepts.
 ARIA_ROLES = frozenset(
-    """alert alertdialog application article banner blockquote button caption cell checkbox code
-    columnheader combobox complementary contentinfo definition deletion dialog directory document
-    emphasis feed figure form generic grid gridcell group heading img insertion link list listbox
-    listitem log main marquee math meter menu menubar menuitem menuitemcheckbox menuitemradio
-    navigation none note option paragraph presentation progressbar radio radiogroup region row
-    rowgroup rowheader scrollbar search searchbox separator slider spinbutton status strong
-    subscript superscript switch tab table tablist tabpanel term textbox time timer toolbar tooltip
-    tree treegrid treeitem""".split()
+    [
+        "alert", "alertdialog", "application", "article", "banner", "blockquote", "button",
+        "caption", "cell", "checkbox", "code", "columnheader", "combobox", "complementary",
+        "contentinfo", "definition", "deletion", "dialog", "directory", "document", "emphasis",
+        "feed", "figure", "form", "generic", "grid", "gridcell", "group", "heading", "img",
+        "insertion", "link", "list", "listbox", "listitem", "log", "main", "marquee", "math",
+        "meter", "menu", "menubar", "menuitem", "menuitemcheckbox", "menuitemradio", "navigation",
+        "none", "note", "option", "paragraph", "presentation", "progressbar", "radio", "radiogroup",
+        "region", "row", "rowgroup", "rowheader", "scrollbar", "search", "searchbox", "separator",
+        "slider", "spinbutton", "status", "strong", "subscript", "superscript", "switch", "tab",
+        "table", "tablist", "tabpanel", "term", "textbox", "time", "timer", "toolbar", "tooltip",
+        "tree", "treegrid", "treeitem"
+    ]
 )
 
 #: The locator fields that say *how* to find an element; a locator has exactly one.
@@ -304,7 +309,7 @@ class Settings(_Model):
 
 
 class Script(_Model):
-    version: Literal[1] = SCRIPT_VERSION
+    version: Literal[1] = 1
     title: str = "Untitled demo"
     settings: Settings = Field(default_factory=Settings)
     cards: list[Card] = Field(min_length=1)
@@ -448,12 +453,12 @@ def _semantic_problems(script: Script) -> list[Problem]:
             for fld in ("target",):
                 loc = getattr(action, fld, None)
                 if isinstance(loc, Locator):
-                    for msg in _locator_problems(loc):
-                        add(ci, ai, fld, msg)
+                    for problem in _locator_problems(loc):
+                        add(ci, ai, fld, problem)
             if isinstance(action, Goto):
-                msg = _url_problem(action.url)
-                if msg:
-                    add(ci, ai, "url", msg)
+                url_msg = _url_problem(action.url)
+                if url_msg:
+                    add(ci, ai, "url", url_msg)
                 elif not urlsplit(action.url).scheme:
                     has_relative_goto = True
             if isinstance(action, Scroll):
@@ -475,9 +480,9 @@ def _semantic_problems(script: Script) -> list[Problem]:
         problems.append(Problem("settings", "a goto uses a relative URL but neither settings.site nor "
                                 "settings.base_url is set", field="site"))
     if s.base_url:
-        msg = _url_problem(s.base_url)
-        if msg or not urlsplit(s.base_url).scheme:
-            problems.append(Problem("settings › base_url", msg or "must be an absolute http(s) URL",
+        base_msg = _url_problem(s.base_url)
+        if base_msg or not urlsplit(s.base_url).scheme:
+            problems.append(Problem("settings › base_url", base_msg or "must be an absolute http(s) URL",
                                     field="base_url"))
     if s.site and (s.site.startswith("/") or ".." in Path(s.site).parts):
         problems.append(Problem("settings › site", "must be a folder inside the job bundle", field="site"))

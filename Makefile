@@ -1,0 +1,52 @@
+# Reelwright — everyday commands.  `make demo` and `make test` set everything up on a fresh machine.
+PY      ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
+
+.PHONY: setup system venv demo test test-fast lint typecheck bench package clean help
+
+help:
+	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
+	@echo "make test     set up and run the whole test suite"
+	@echo "make lint     ruff + mypy on app/core and app/cloud"
+	@echo "make bench    run the benchmarks (see docs/performance.md)"
+	@echo "make package  build the one-folder desktop app in dist/Reelwright/"
+
+setup: system venv
+
+system:
+	@bash scripts/setup-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: setup
+	@mkdir -p out
+	$(VPY) -m app render resources/examples/quickstart/script.json --out out/quickstart.mp4
+
+test: setup
+	@bash scripts/run-tests.sh
+
+test-fast: venv
+	$(VPY) -m pytest -q -m "not slow"
+
+lint: venv
+	$(VPY) -m ruff check app/core app/cloud
+	$(VPY) -m mypy app/core app/cloud
+
+bench: setup
+	$(VPY) bench/render_speed.py
+
+package: setup
+	$(VPY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/work build/reelwright.spec
+
+clean:
+	rm -rf out dist build/work .pytest_cache .mypy_cache .ruff_cache

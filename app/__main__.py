@@ -1,0 +1,7 @@
+"""``python -m app`` — the same as the ``reelwright`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

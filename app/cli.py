@@ -1,0 +1,355 @@
+"""``reelwright`` — the command line front door.
+
+``render`` / ``bundle`` / ``schema`` / ``validate`` / ``self-test`` live here; ``import``/``draft``,
+``cloud …`` and ``gui`` are registered by their own modules.  Errors are printed as sentences with
+what to fix; ``--verbose`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .core.errors import ReelwrightError, ScriptError
+from .core.progress import CancelToken, Progress
+
+log = logging.getLogger("reelwright")
+
+#: modules that add subcommands with ``register(subparsers)``; missing ones are skipped
+PLUGIN_MODULES = ("app.cli_draft", "app.cli_cloud", "app.cli_gui")
+
+
+# ---------------------------------------------------------------------------- terminal progress
+
+
+class TerminalProgress:
+    """One updating status line on a terminal; plain, rate-limited lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.quiet = quiet
+        self._last_line = 0.0
+        self._last_stage = ""
+        self._width = 0
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        overall = f"{p.overall * 100:5.1f}%" if p.overall is not None else f"{p.fraction * 100:5.1f}%"
+        eta = f"  ETA {_fmt_s(p.eta_s)}" if p.eta_s is not None and p.fraction < 1 else ""
+        text = f"[{p.stage:<8}] {overall}{eta}  {p.message}"
+        if self.tty:
+            bar = _bar(p.overall if p.overall is not None else p.fraction)
+            line = f"\r{bar} {text}"[: shutil.get_terminal_size((100, 20)).columns + 1]
+            pad = max(0, self._width - len(line))
+            self.stream.write(line + " " * pad)
+            self._width = len(line)
+            if p.stage != self._last_stage and self._last_stage:
+                pass
+            self.stream.flush()
+        else:
+            now = time.monotonic()
+            if p.stage != self._last_stage or p.fraction >= 1 or now - self._last_line > 2:
+                self.stream.write(text + "\n")
+                self._last_line = now
+        self._last_stage = p.stage
+
+    def done(self) -> None:
+        if self.tty and not self.quiet and self._width:
+            self.stream.write("\n")
+            self._width = 0
+
+
+def _bar(f: float, width: int = 24) -> str:
+    n = round(max(0.0, min(1.0, f)) * width)
+    return "█" * n + "░" * (width - n)
+
+
+def _fmt_s(s: float | None) -> str:
+    if s is None:
+        return "?"
+    s = max(0, round(s))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+# ---------------------------------------------------------------------------- running coroutines
+
+
+def run_cancellable(make: Callable[[CancelToken], Any]) -> Any:
+    """Run a core coroutine; Ctrl-C / SIGTERM cancel it cleanly (children stopped, no partial files)."""
+
+    async def main() -> Any:
+        cancel = CancelToken()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, cancel.cancel, "interrupted")
+        return await make(cancel)
+
+    return asyncio.run(main())
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not '{text}'") from None
+    if w % 2 or h % 2 or not (320 <= w <= 3840 and 240 <= h <= 3840):
+        raise argparse.ArgumentTypeError("width and height must be even, 320–3840 × 240–3840")
+    return w, h
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .core.bundle import RenderSettings, load_job
+    from .core.render import check, render
+
+    job = load_job(args.path)
+    with job:
+        overrides = job.render.model_dump(exclude_none=True)
+        if args.size:
+            overrides["width"], overrides["height"] = args.size
+        if args.fps:
+            overrides["fps"] = args.fps
+        if args.no_captions:
+            overrides["captions"] = False
+        if args.burn_captions:
+            overrides["burn_captions"] = True
+        if args.voice:
+            overrides["voice_provider"] = args.voice
+        job.render = RenderSettings.model_validate(overrides)
+        progress = TerminalProgress(quiet=args.quiet)
+        if args.check:
+            out_dir = Path(args.out).parent if args.out else Path.cwd()
+            result = run_cancellable(lambda c: check(job, progress, c, error_dir=out_dir))
+            progress.done()
+            print(f"ok: the flow ran to the end — {result.actions_run} actions, "
+                  f"{result.duration_s:.1f} s of page time")
+            for w in result.warnings:
+                print(f"warning: {w}")
+            return 0
+        out = Path(args.out) if args.out else Path("out") / (Path(args.path).stem.replace(".", "-") + ".mp4")
+        if out.suffix.lower() != ".mp4":
+            out = out.with_suffix(".mp4")
+        t0 = time.monotonic()
+        res = run_cancellable(lambda c: render(job, out.parent, progress, c, name=out.stem))
+        progress.done()
+        wall = time.monotonic() - t0
+        for w in res.warnings:
+            print(f"warning: {w}")
+        print(f"wrote {res.video}  ({res.duration_s:.1f} s of video, {len(res.cards)} cards, "
+              f"{res.capture_mode} capture, {wall:.1f} s wall, {wall / max(res.duration_s, 0.001):.2f} s/s)")
+        for extra in (res.srt, res.vtt, res.chapters_txt):
+            if extra:
+                print(f"      {extra}")
+        if args.verbose:
+            print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res.stage_times.items()))
+        return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from .core.bundle import write_bundle
+    from .core.script import load_script
+
+    src = Path(args.script)
+    script = load_script(src)
+    out = write_bundle(script, src.parent, Path(args.out))
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .core.script import script_json_schema
+
+    text = json.dumps(script_json_schema(), indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .core.bundle import load_job
+
+    with load_job(args.path) as job:
+        n = sum(len(c.actions) for c in job.script.cards)
+        print(f"ok: {len(job.script.cards)} cards, {n} actions")
+    return 0
+
+
+SELF_TEST_HTML = """<!doctype html><html><head><meta charset="utf-8"><title>Reelwright self-test</title>
+<style>body{font:28px system-ui,sans-serif;margin:0;display:grid;place-items:center;height:100vh;
+background:linear-gradient(135deg,#1e3a8a,#7c3aed);color:#fff}button{font:inherit;padding:.5em 1.2em;
+border-radius:12px;border:0;background:#fff;color:#1e3a8a}</style></head><body><main>
+<h1>Reelwright self-test</h1><button onclick="this.textContent='It works'">Press me</button></main></body></html>"""
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from .core.bundle import Job
+    from .core.render import render
+    from .core.script import validate_script
+    from .core.tools import find_browser, find_ffmpeg, find_ffprobe
+
+    ok = True
+
+    def line(name: str, status: str, detail: str) -> None:
+        print(f"  {status:<4} {name:<8} {detail}")
+
+    print(f"Reelwright {__version__} self-test")
+    try:
+        b = find_browser()
+        line("browser", "ok", f"{b.path} ({'frame-exact' if b.kind == 'headless-shell' else 'real time only'})")
+    except ReelwrightError as exc:
+        line("browser", "FAIL", str(exc))
+        ok = False
+    try:
+        ff = find_ffmpeg()
+        probe = find_ffprobe()
+        line("ffmpeg", "ok", f"{ff}" + ("" if probe else " (no ffprobe: fine)"))
+    except ReelwrightError as exc:
+        line("ffmpeg", "FAIL", str(exc))
+        ok = False
+    try:
+        from .core.script import VoiceSettings
+        from .core.voice import load_provider
+
+        provider = asyncio.run(load_provider("piper", VoiceSettings()))
+        reason = getattr(provider, "fallback_reason", None)
+        line("voice", "ok", provider.describe() + (f" — fallback: {reason}" if reason else ""))
+    except ReelwrightError as exc:
+        line("voice", "FAIL", str(exc))
+        ok = False
+    if not ok:
+        print("self-test FAILED: install what is missing (see docs/troubleshooting.md)")
+        return 3
+    with tempfile.TemporaryDirectory(prefix="reelwright-selftest-") as tmp:
+        root = Path(tmp)
+        (root / "site").mkdir()
+        (root / "site" / "index.html").write_text(SELF_TEST_HTML, encoding="utf-8")
+        script = validate_script({
+            "title": "Self-test",
+            "settings": {"site": "site", "width": 640, "height": 360, "lead_in_ms": 200, "lead_out_ms": 300,
+                         "gap_ms": 0},
+            "cards": [{"id": "check", "title": "Self-test", "narration": "Reelwright works.",
+                       "actions": [{"type": "goto", "url": "/index.html"},
+                                   {"type": "click", "target": {"role": "button", "name": "Press me"}}]}],
+        })
+        job = Job(script, root=root, loose=True)
+        out_dir = Path(args.out_dir) if args.out_dir else root / "out"
+        t0 = time.monotonic()
+        res = run_cancellable(lambda c: render(job, out_dir, None, c, name="self-test"))
+        wall = time.monotonic() - t0
+        from .core.mix import probe as probe_media
+
+        info = asyncio.run(probe_media(res.video))
+        has_audio = any(s.kind == "audio" for s in info.streams)
+        has_video = any(s.kind == "video" for s in info.streams)
+        good = has_audio and has_video and abs(info.duration_s - res.duration_s) < 0.2
+        line("render", "ok" if good else "FAIL",
+             f"{res.duration_s:.1f} s clip in {wall:.1f} s ({res.capture_mode}); video={has_video} audio={has_audio}")
+        if not good:
+            return 1
+    print("self-test passed")
+    return 0
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reelwright", description="Narrated product-demo videos from browser flows.")
+    p.add_argument("--version", action="version", version=f"reelwright {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and details")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("render", help="render a script or job bundle to MP4 (or --check the flow)")
+    r.add_argument("path", help="a job bundle (folder or .zip) or a script .json")
+    r.add_argument("--out", help="output MP4 (default: out/<name>.mp4); captions and chapters go beside it")
+    r.add_argument("--size", type=_parse_size, help="output size, e.g. 1280x720 or 1080x1920")
+    r.add_argument("--fps", type=int, choices=(24, 25, 30, 50, 60))
+    r.add_argument("--voice", choices=("piper", "espeak", "polly"), help="TTS provider override")
+    r.add_argument("--no-captions", action="store_true", help="do not write SRT/VTT sidecars")
+    r.add_argument("--burn-captions", action="store_true", help="draw captions into the video")
+    r.add_argument("--check", action="store_true",
+                   help="run the flow silently as an end-to-end check (no voice, no video)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    r.set_defaults(func=cmd_render)
+
+    b = sub.add_parser("bundle", help="pack a script and its assets into a job bundle")
+    b.add_argument("script")
+    b.add_argument("--out", required=True, help="job.zip or a folder")
+    b.set_defaults(func=cmd_bundle)
+
+    s = sub.add_parser("schema", help="print the script's JSON Schema")
+    s.add_argument("--out")
+    s.set_defaults(func=cmd_schema)
+
+    v = sub.add_parser("validate", help="validate a script or bundle without running anything")
+    v.add_argument("path")
+    v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("self-test", help="check browser, ffmpeg and voice, and render a 3-second clip")
+    t.add_argument("--out-dir", help="keep the clip here")
+    t.set_defaults(func=cmd_self_test)
+
+    for mod_name in PLUGIN_MODULES:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod_name:
+                raise
+            continue
+        mod.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ReelwrightError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, ScriptError):
+            print("nothing was launched.", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence, not a traceback
+        if args.verbose:
+            traceback.print_exc()
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {exc}\n"
+                  "  run again with --verbose for details, and please report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Perform + capture: one Chromium session replays the script on the video clock.
+
+:class:`BrowserSession` launches the browser (frame-exact on a headless shell, real time otherwise),
+injects the overlay, and builds the right :class:`~app.core.capture.clock.Clock`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from playwright.async_api import Browser as PWBrowser
+from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
+
+from ..errors import ToolMissingError
+from ..progress import CancelToken
+from ..tools import CHROMIUM_ARGS, Browser
+from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
+
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "overlay_script"]
+
+
+def overlay_script() -> str:
+    return resources.files(__package__).joinpath("overlay.js").read_text(encoding="utf-8")
+
+
+@dataclass
+class BrowserSession:
+    browser: Browser
+    width: int
+    height: int
+    fps: int
+    sink: FrameSink
+    capture: bool = True
+    cancel: CancelToken | None = None
+
+    _pw: Playwright | None = None
+    _browser: PWBrowser | None = None
+    context: BrowserContext | None = None
+    page: Page | None = None
+    cdp: CDPSession | None = None
+    clock: Clock | None = None
+
+    @property
+    def frame_exact(self) -> bool:
+        return self.browser.kind == "headless-shell"
+
+    async def start(self) -> BrowserSession:
+        args = [*CHROMIUM_ARGS, f"--window-size={self.width},{self.height}"]
+        if self.frame_exact:
+            args.append("--deterministic-mode")
+        self._pw = await async_playwright().start()
+        try:
+            self._browser = await self._pw.chromium.launch(
+                executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000)
+        except PlaywrightError as exc:
+            await self.close()
+            raise ToolMissingError(
+                f"could not start the browser at {self.browser.path}: {str(exc).splitlines()[0]}",
+                hint="install Debian's chromium-headless-shell, or set REELWRIGHT_CHROMIUM") from None
+        self.context = await self._browser.new_context(
+            viewport={"width": self.width, "height": self.height},
+            device_scale_factor=1,
+            locale="en-US",
+            timezone_id="UTC",
+            color_scheme="light",
+            reduced_motion="no-preference",
+            accept_downloads=False,
+            service_workers="block",
+        )
+        await self.context.add_init_script(overlay_script())
+        self.page = await self.context.new_page()
+        self.cdp = await self.context.new_cdp_session(self.page)
+        if self.frame_exact:
+            vc = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
+            await vc.start()
+            self.clock = vc
+        else:
+            rc = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,
+                               capture=self.capture, cancel=self.cancel)
+            await rc.start()
+            self.clock = rc
+        return self
+
+    async def close(self) -> None:
+        if isinstance(self.clock, RealtimeClock):
+            await self.clock.stop()
+        for closer in (self.context, self._browser):
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer.close()
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await self._pw.stop()
+        self.context = None
+        self._browser = None
+        self._pw = None
+
+    async def __aenter__(self) -> BrowserSession:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()

@@ -1,0 +1,256 @@
+"""Video clocks: they advance the page's time one frame at a time and hand each frame to a sink.
+
+:class:`VirtualClock` is the primary path (``chromium-headless-shell`` with ``--deterministic-mode``):
+virtual time is paused, and for every frame we grant the page exactly one frame interval of virtual
+time, then ask the compositor for a frame with ``HeadlessExperimental.beginFrame``.  Timers, rAF and
+CSS animations therefore run on the video's clock: a slow machine renders more slowly, never wrongly.
+A frame without damage costs no screenshot; the previous image is reused.
+
+:class:`RealtimeClock` is the fallback for a full Chromium without begin-frame control: it paces
+itself on the wall clock and samples the page's screencast.  It is honest about being real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from playwright.async_api import CDPSession
+
+from ..progress import CancelToken
+
+T = TypeVar("T")
+
+
+class FrameSink(Protocol):
+    async def write(self, jpeg: bytes) -> None: ...
+
+
+class NullSink:
+    """Swallows frames: used by ``--check`` runs."""
+
+    async def write(self, jpeg: bytes) -> None:
+        return None
+
+
+class Clock:
+    """What the performer needs of a clock; both clocks implement it."""
+
+    fps: int
+    frame: int
+    capture: bool
+    mode: str
+    on_frame: Callable[[int], None] | None = None
+
+    @property
+    def now(self) -> float:
+        """Video time of the next frame, in seconds."""
+        return self.frame / self.fps
+
+    async def step(self, n: int = 1) -> None:
+        raise NotImplementedError
+
+    async def advance_to(self, t: float) -> None:
+        """Emit frames until the video reaches time ``t`` (never goes back)."""
+        target = round(t * self.fps)
+        if target > self.frame:
+            await self.step(target - self.frame)
+
+    async def last_frame(self) -> bytes | None:
+        raise NotImplementedError
+
+    async def until(self, probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
+        """Check ``probe`` between frames (the page is frozen while it runs) until it returns a
+        value that is not None; a frame passes between checks.  Raises TimeoutError after
+        ``timeout_s`` of video time."""
+        deadline = self.frame + max(1, round(timeout_s * self.fps))
+        while True:
+            value = await probe()
+            if value is not None:
+                return value
+            if self.frame >= deadline:
+                raise TimeoutError(what)
+            await self.step()
+
+    async def run(self, coro: Awaitable[T], timeout_s: float, what: str) -> T:
+        """Run a Playwright call that needs the page to make progress (a navigation), stepping
+        frames until it completes."""
+        task: asyncio.Future[T] = asyncio.ensure_future(coro)
+        deadline = self.frame + max(1, round(timeout_s * self.fps))
+        try:
+            for _ in range(3):  # let the request reach the browser before time moves
+                await asyncio.sleep(0)
+            while not task.done():
+                if self.frame >= deadline:
+                    raise TimeoutError(what)
+                await self.step()
+                await asyncio.sleep(0)
+            return task.result()
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+
+class VirtualClock(Clock):
+    mode = "frame-exact"
+
+    def __init__(self, cdp: CDPSession, fps: int, sink: FrameSink, *, capture: bool = True,
+                 cancel: CancelToken | None = None, jpeg_quality: int = 90) -> None:
+        self.cdp = cdp
+        self.fps = fps
+        self.sink = sink
+        self.capture = capture
+        self.cancel = cancel
+        self.quality = jpeg_quality
+        self.frame = 0
+        self.interval_ms = 1000.0 / fps
+        self._expired = asyncio.Event()
+        self._last: bytes | None = None
+        self._base_ms = 0.0
+        self.screenshots = 0
+        self.reused = 0
+        cdp.on("Emulation.virtualTimeBudgetExpired", self._on_expired)
+
+    def _on_expired(self, _: Any) -> None:
+        self._expired.set()
+
+    async def start(self) -> None:
+        await self.cdp.send("Emulation.setVirtualTimePolicy", {"policy": "pause"})
+        # Frame times must be ahead of Chromium's own monotonic clock, or CSS animations (whose start
+        # times come from it) never advance.  Snap to a 100 µs grid: Chromium truncates finer values.
+        self._base_ms = round((time.monotonic() * 1000.0 + 200.0) * 10) / 10
+
+    def _frame_time(self, index: int, extra_ms: float = 0.0) -> float:
+        return round((self._base_ms + index * self.interval_ms + extra_ms) * 10) / 10 + 0.0001
+
+    async def _budget(self) -> None:
+        self._expired.clear()
+        await self.cdp.send("Emulation.setVirtualTimePolicy",
+                            {"policy": "pauseIfNetworkFetchesPending", "budget": self.interval_ms})
+        await self._expired.wait()
+
+    async def _begin_frame(self, index: int, screenshot: bool, extra_ms: float = 0.0) -> dict[str, Any]:
+        params: dict[str, Any] = {"frameTimeTicks": self._frame_time(index, extra_ms),
+                                  "interval": self.interval_ms}
+        if screenshot:
+            params["screenshot"] = {"format": "jpeg", "quality": self.quality}
+        return await self.cdp.send("HeadlessExperimental.beginFrame", params)
+
+    async def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            await self._budget()
+            result = await self._begin_frame(self.frame, screenshot=False)
+            if self.capture:
+                if result.get("hasDamage") or self._last is None:
+                    # Something changed: draw it again, this time with pixels (0.1 ms later, a
+                    # fixed offset, so renders stay identical).
+                    shot = await self._begin_frame(self.frame, screenshot=True, extra_ms=0.1)
+                    data = shot.get("screenshotData")
+                    if data:
+                        self._last = base64.b64decode(data)
+                        self.screenshots += 1
+                    else:
+                        self.reused += 1
+                else:
+                    self.reused += 1
+                if self._last is not None:
+                    await self.sink.write(self._last)
+            self.frame += 1
+            if self.on_frame is not None:
+                self.on_frame(self.frame)
+
+    async def last_frame(self) -> bytes | None:
+        return self._last
+
+    async def snapshot(self) -> bytes | None:
+        """A fresh image of the page as it is now (for error screenshots)."""
+        with contextlib.suppress(Exception):
+            shot = await self._begin_frame(self.frame, screenshot=True, extra_ms=0.2)
+            data = shot.get("screenshotData")
+            if data:
+                return base64.b64decode(data)
+        return self._last
+
+
+class RealtimeClock(Clock):
+    """Fallback for browsers without begin-frame control: frames sampled from the screencast on the
+    wall clock.  Timing is as good as the machine is fast; renders are not bit-identical."""
+
+    mode = "realtime"
+
+    def __init__(self, cdp: CDPSession, fps: int, sink: FrameSink, *, width: int, height: int,
+                 capture: bool = True, cancel: CancelToken | None = None, jpeg_quality: int = 90) -> None:
+        self.cdp = cdp
+        self.fps = fps
+        self.sink = sink
+        self.capture = capture
+        self.cancel = cancel
+        self.quality = jpeg_quality
+        self.width = width
+        self.height = height
+        self.frame = 0
+        self._t0 = 0.0
+        self._last: bytes | None = None
+        self.late_frames = 0
+        self._acks: set[asyncio.Future[Any]] = set()
+        self.screenshots = 0
+        self.reused = 0
+        cdp.on("Page.screencastFrame", self._on_frame)
+
+    def _on_frame(self, params: dict[str, Any]) -> None:
+        self._last = base64.b64decode(params["data"])
+        self.screenshots += 1
+        ack = asyncio.ensure_future(self.cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
+        self._acks.add(ack)
+        ack.add_done_callback(self._acks.discard)
+
+    async def start(self) -> None:
+        if self.capture:
+            await self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": self.quality,
+                                                         "maxWidth": self.width, "maxHeight": self.height,
+                                                         "everyNthFrame": 1})
+        self._t0 = time.monotonic()
+
+    async def stop(self) -> None:
+        if self.capture:
+            with contextlib.suppress(Exception):
+                await self.cdp.send("Page.stopScreencast")
+
+    async def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            due = self._t0 + (self.frame + 1) / self.fps
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -1.0 / self.fps:
+                self.late_frames += 1
+            if self.capture:
+                if self._last is None:  # the screencast has not delivered its first frame yet
+                    self._last = await self.snapshot()
+                if self._last is not None:
+                    await self.sink.write(self._last)
+            self.frame += 1
+            if self.on_frame is not None:
+                self.on_frame(self.frame)
+
+    async def last_frame(self) -> bytes | None:
+        return self._last
+
+    async def snapshot(self) -> bytes | None:
+        with contextlib.suppress(Exception):
+            shot = await self.cdp.send("Page.captureScreenshot", {"format": "jpeg", "quality": 85})
+            return base64.b64decode(shot["data"])
+        return self._last
+
+
+__all__ = ["Clock", "FrameSink", "NullSink", "RealtimeClock", "VirtualClock"]

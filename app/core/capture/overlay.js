@@ -1,0 +1,168 @@
+// Reelwright's in-page overlay: the visible cursor, click ripples, highlights, the spotlight and
+// the zoom "camera".  Injected into every document before the page's own scripts.  Every animation is
+// driven by requestAnimationFrame and performance.now(), which run on the render's virtual clock,
+// so the overlay moves frame-exactly and identically in every render.  It never touches page state
+// other than its own shadow root and (while zoomed) the root element's transform.
+(() => {
+  if (window.__reelwright) return;
+  const ease = (t) => (t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2); // easeInOutCubic
+  const clamp = (v, a, b) => Math.max(a, Math.min(b, v));
+  let host = null, root = null, layer = null, cursor = null;
+  let cam = { s: 1, tx: 0, ty: 0 }; // current camera transform of the root element
+  const anims = new Set();
+
+  function ensure() {
+    if (layer && layer.isConnected) return true;
+    const de = document.documentElement;
+    if (!de) return false;
+    host = document.createElement("reelwright-overlay");
+    host.setAttribute("aria-hidden", "true");
+    host.style.cssText = "all:initial;position:fixed;left:0;top:0;width:0;height:0;z-index:2147483647;pointer-events:none;";
+    root = host.attachShadow({ mode: "closed" });
+    root.innerHTML = `<style>
+      .layer{position:fixed;left:0;top:0;width:100vw;height:100vh;pointer-events:none;transform-origin:0 0;overflow:visible}
+      .cursor{position:absolute;left:0;top:0;width:26px;height:32px;margin:-2px 0 0 -3px;filter:drop-shadow(0 2px 3px rgba(0,0,0,.35));display:none}
+      .ripple{position:absolute;border-radius:50%;border:3px solid rgba(59,130,246,.95);background:rgba(59,130,246,.25);pointer-events:none}
+      .ring{position:absolute;border-radius:10px;border:3px solid #f59e0b;box-shadow:0 0 0 4px rgba(245,158,11,.25),0 0 24px rgba(245,158,11,.55)}
+      .shade{position:absolute;left:0;top:0;width:100%;height:100%;background:rgba(15,23,42,.55)}
+      .label{position:absolute;font:600 18px/1.3 system-ui,"DejaVu Sans",sans-serif;color:#fff;background:#111827;padding:8px 12px;border-radius:8px;max-width:360px;box-shadow:0 6px 20px rgba(0,0,0,.35)}
+    </style><div class="layer"><svg class="cursor" viewBox="0 0 26 32" xmlns="http://www.w3.org/2000/svg"><path d="M3 2 L3 26 L9.5 20 L14 30 L18 28.2 L13.6 18.6 L22 18.6 Z" fill="#fff" stroke="#111" stroke-width="2" stroke-linejoin="round"/></svg></div>`;
+    layer = root.querySelector(".layer");
+    cursor = root.querySelector(".cursor");
+    de.appendChild(host);
+    return true;
+  }
+
+  function animate(duration, step, done) {
+    const t0 = performance.now();
+    const a = { cancelled: false };
+    anims.add(a);
+    const tick = () => {
+      if (a.cancelled) return;
+      const k = duration <= 0 ? 1 : clamp((performance.now() - t0) / duration, 0, 1);
+      step(k);
+      if (k < 1) requestAnimationFrame(tick);
+      else { anims.delete(a); if (done) done(); }
+    };
+    step(0);
+    requestAnimationFrame(tick);
+    return a;
+  }
+
+  // The overlay layer cancels the camera transform so cursor and rings sit at viewport coordinates.
+  function syncLayer() {
+    if (!layer) return;
+    if (cam.s === 1 && cam.tx === 0 && cam.ty === 0) { layer.style.transform = ""; return; }
+    const sx = window.scrollX, sy = window.scrollY;
+    // the root element is transformed: a child at root-local p shows at V = -scroll + t + s*p
+    layer.style.position = "absolute";
+    layer.style.transform = `translate(${(sx - cam.tx) / cam.s}px, ${(sy - cam.ty) / cam.s}px) scale(${1 / cam.s})`;
+  }
+
+  function applyCamera() {
+    const de = document.documentElement;
+    if (cam.s === 1 && Math.abs(cam.tx) < 0.01 && Math.abs(cam.ty) < 0.01) {
+      de.style.transform = ""; de.style.transformOrigin = "";
+      cam = { s: 1, tx: 0, ty: 0 };
+      if (layer) layer.style.position = "fixed";
+    } else {
+      de.style.transformOrigin = "0 0";
+      de.style.transform = `translate(${cam.tx}px, ${cam.ty}px) scale(${cam.s})`;
+    }
+    syncLayer();
+  }
+
+  let pos = null;
+  const api = {
+    version: 1,
+    ready: () => ensure(),
+    setCursor(x, y, visible = true) {
+      if (!ensure()) return;
+      pos = { x, y };
+      cursor.style.display = visible ? "block" : "none";
+      cursor.style.transform = `translate(${x}px, ${y}px)`;
+    },
+    // Ease the cursor along a gentle arc from (x0,y0) to (x1,y1) in `ms` milliseconds.
+    moveCursor(x0, y0, x1, y1, ms) {
+      if (!ensure()) return;
+      cursor.style.display = "block";
+      const dx = x1 - x0, dy = y1 - y0, dist = Math.hypot(dx, dy);
+      const bow = Math.min(60, dist * 0.12); // perpendicular bow of the arc
+      const nx = dist ? -dy / dist : 0, ny = dist ? dx / dist : 0;
+      animate(ms, (k) => {
+        const e = ease(k), arc = Math.sin(Math.PI * e) * bow;
+        const x = x0 + dx * e + nx * arc, y = y0 + dy * e + ny * arc;
+        pos = { x, y };
+        cursor.style.transform = `translate(${x}px, ${y}px)`;
+      });
+    },
+    ripple(x, y) {
+      if (!ensure()) return;
+      const r = document.createElement("div");
+      r.className = "ripple";
+      layer.appendChild(r);
+      animate(450, (k) => {
+        const d = 10 + 46 * ease(k);
+        r.style.width = r.style.height = `${d}px`;
+        r.style.left = `${x - d / 2}px`; r.style.top = `${y - d / 2}px`;
+        r.style.opacity = String(1 - k);
+      }, () => r.remove());
+    },
+    // A ring around a rectangle (viewport coords), optionally dimming everything else, with a label.
+    highlight(rect, ms, label, spotlight) {
+      if (!ensure()) return;
+      const pad = 6, x = rect.x - pad, y = rect.y - pad, w = rect.width + 2 * pad, h = rect.height + 2 * pad;
+      const els = [];
+      if (spotlight) {
+        const s = document.createElement("div");
+        s.className = "shade";
+        s.style.clipPath = `polygon(0 0,100% 0,100% 100%,0 100%,0 0,${x}px ${y}px,${x}px ${y + h}px,${x + w}px ${y + h}px,${x + w}px ${y}px,${x}px ${y}px)`;
+        layer.appendChild(s); els.push(s);
+      }
+      const ring = document.createElement("div");
+      ring.className = "ring";
+      Object.assign(ring.style, { left: `${x}px`, top: `${y}px`, width: `${w}px`, height: `${h}px` });
+      layer.appendChild(ring); els.push(ring);
+      if (label) {
+        const l = document.createElement("div");
+        l.className = "label";
+        l.textContent = label;
+        const below = y + h + 12, vh = window.innerHeight;
+        l.style.left = `${clamp(x, 12, window.innerWidth - 372)}px`;
+        if (below + 60 < vh) l.style.top = `${below}px`; else l.style.top = `${Math.max(12, y - 60)}px`;
+        layer.appendChild(l); els.push(l);
+      }
+      const fade = Math.min(250, ms / 4);
+      animate(ms, (k) => {
+        const t = k * ms;
+        const o = t < fade ? t / fade : t > ms - fade ? (ms - t) / fade : 1;
+        for (const e of els) e.style.opacity = String(o);
+      }, () => els.forEach((e) => e.remove()));
+    },
+    // Ease the camera to scale `s` centred on viewport point (cx, cy) over `ms`.
+    zoomTo(cx, cy, s, ms) {
+      if (!ensure()) return;
+      const W = window.innerWidth, H = window.innerHeight, sx = window.scrollX, sy = window.scrollY;
+      const from = { ...cam };
+      let tx = 0, ty = 0;
+      if (s !== 1) {
+        // bring document point (c + scroll) to the viewport centre, clamped so the page covers the view
+        const px = cx + sx, py = cy + sy;
+        tx = W / 2 + sx - s * px; ty = H / 2 + sy - s * py;
+        const ux = clamp(tx - (1 - s) * sx, W * (1 - s), 0), uy = clamp(ty - (1 - s) * sy, H * (1 - s), 0);
+        tx = ux + (1 - s) * sx; ty = uy + (1 - s) * sy;
+      }
+      animate(ms, (k) => {
+        const e = ease(k);
+        cam = { s: from.s + (s - from.s) * e, tx: from.tx + (tx - from.tx) * e, ty: from.ty + (ty - from.ty) * e };
+        applyCamera();
+      });
+    },
+    camera: () => ({ ...cam }),
+    cursorPos: () => pos,
+  };
+  window.addEventListener("scroll", syncLayer, { passive: true });
+  Object.defineProperty(window, "__reelwright", { value: api, enumerable: false });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ensure, { once: true });
+  else ensure();
+})();

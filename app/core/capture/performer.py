@@ -1,0 +1,698 @@
+"""Replays a script's actions in one Chromium page on the video clock.
+
+Every action is found through :data:`EXECUTORS` (a dispatch table keyed by action type).  Pointer
+actions first ease the visible cursor to their target, then fire with trusted CDP input queued just
+before the frame it must land in.  Everything that only *reads* the page (finding an element, its
+box, whether it is visible) happens between frames, while the page is frozen, so the frame an action
+lands in depends only on the script and the page — never on how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import CDPSession, Page
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator as PWLocator
+
+from ..bundle import Job
+from ..errors import Cancelled, RenderError
+from ..progress import CancelToken
+from ..script import (
+    Check,
+    Click,
+    DblClick,
+    Fill,
+    Goto,
+    Highlight,
+    Hover,
+    Locator,
+    Press,
+    Script,
+    Scroll,
+    Select,
+    Settings,
+    TypeText,
+    Uncheck,
+    Upload,
+    Wait,
+    WaitFor,
+    Zoom,
+)
+from ..timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
+from .clock import Clock
+from .keys import key_def, modifier_mask, parse_chord
+
+LOCATE_TIMEOUT_S = 10.0
+NAVIGATION_TIMEOUT_S = 30.0
+_BUTTONS = {"left": "left", "right": "right", "middle": "middle"}
+
+_PROBE_ERRORS = (PlaywrightError, asyncio.TimeoutError)
+
+
+@dataclass
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.height / 2
+
+    def as_dict(self) -> dict[str, float]:
+        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height}
+
+
+@dataclass
+class ActionContext:
+    card_index: int
+    card_id: str
+    action_index: int
+    start_s: float
+    fire_s: float
+
+
+@dataclass
+class PerformStats:
+    actions_run: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Performer:
+    def __init__(
+        self,
+        page: Page,
+        cdp: CDPSession,
+        clock: Clock,
+        settings: Settings,
+        job: Job,
+        *,
+        base_url: str | None,
+        cancel: CancelToken | None = None,
+        error_dir: Path | None = None,
+        error_name: str = "render",
+    ) -> None:
+        self.page = page
+        self.cdp = cdp
+        self.clock = clock
+        self.settings = settings
+        self.job = job
+        self.base_url = base_url
+        self.cancel = cancel
+        self.error_dir = error_dir
+        self.error_name = error_name
+        self.cursor = (settings.width * 0.5, settings.height * 0.55)
+        self.cursor_shown = False
+        self.stats = PerformStats()
+        self._mac = sys.platform == "darwin"
+
+    # ------------------------------------------------------------------ the run
+
+    async def run(self, script: Script, scheduler: Scheduler, *,
+                  upto_card: int | None = None) -> Timeline:
+        last = len(script.cards) - 1 if upto_card is None else min(upto_card, len(script.cards) - 1)
+        await self.clock.advance_to(0)
+        for ci, card in enumerate(script.cards[: last + 1]):
+            card_start = scheduler.begin_card(ci)
+            await self.clock.advance_to(card_start)
+            for ai, action in enumerate(card.actions):
+                if self.cancel is not None:
+                    self.cancel.raise_if_cancelled()
+                start_s, fire_s = scheduler.fire_time(ai)
+                ctx = ActionContext(ci, card.id, ai, start_s, fire_s)
+                executor = EXECUTORS.get(action.type)
+                if executor is None:  # the model makes this impossible; never a silent no-op
+                    raise RenderError(f"no executor for action type '{action.type}'", card_index=ci,
+                                      card_id=card.id, action_index=ai)
+                await self.clock.advance_to(start_s)
+                actual_fire = await self._guard(ctx, action, executor(self, ctx, action))
+                self.stats.actions_run += 1
+                scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
+            timing = scheduler.end_card()
+            await self.clock.advance_to(timing.end_s)
+        timeline = scheduler.finish()
+        await self.clock.advance_to(timeline.duration_s)
+        return timeline
+
+    async def _guard(self, ctx: ActionContext, action: Any, work: Awaitable[float]) -> float:
+        """Turn anything that goes wrong inside an action into a RenderError naming it."""
+        locator = action.target.describe() if getattr(action, "target", None) is not None else None
+        try:
+            return await work
+        except (Cancelled, RenderError):
+            raise
+        except TimeoutError as exc:
+            shot = await self._error_screenshot(ctx)
+            raise RenderError(f"{action.type}: timed out waiting for {exc}", card_index=ctx.card_index,
+                              card_id=ctx.card_id, action_index=ctx.action_index, locator=locator,
+                              screenshot=shot) from None
+        except PlaywrightError as exc:
+            shot = await self._error_screenshot(ctx)
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RenderError(f"{action.type} failed in the browser: {first}", card_index=ctx.card_index,
+                              card_id=ctx.card_id, action_index=ctx.action_index, locator=locator,
+                              screenshot=shot) from None
+        except _ActionFailed as exc:
+            shot = await self._error_screenshot(ctx)
+            raise RenderError(f"{action.type}: {exc}", card_index=ctx.card_index, card_id=ctx.card_id,
+                              action_index=ctx.action_index, locator=locator, screenshot=shot,
+                              hint=exc.hint) from None
+
+    async def _error_screenshot(self, ctx: ActionContext) -> Path | None:
+        if self.error_dir is None:
+            return None
+        data = None
+        with contextlib.suppress(Exception):
+            data = await self.clock.snapshot()  # type: ignore[attr-defined]
+        if not data:
+            return None
+        self.error_dir.mkdir(parents=True, exist_ok=True)
+        path = self.error_dir / f"{self.error_name}.error-card{ctx.card_index + 1}-action{ctx.action_index + 1}.jpg"
+        path.write_bytes(data)
+        return path
+
+    # ------------------------------------------------------------------ page helpers
+
+    def locator(self, loc: Locator) -> PWLocator:
+        return _to_playwright(self.page, loc)
+
+    async def _eval(self, expression: str, arg: Any = None) -> Any:
+        try:
+            return await self.page.evaluate(expression, arg)
+        except PlaywrightError:
+            return None  # a navigation replaced the document; callers treat None as "not yet"
+
+    async def resolve(self, target: Locator, *, visible: bool = True,
+                      timeout_s: float = LOCATE_TIMEOUT_S) -> tuple[PWLocator, Box]:
+        """Find the one element a locator means, waiting (on the video clock) until it is there."""
+        loc = self.locator(target)
+        last_count = 0
+
+        async def probe() -> tuple[PWLocator, Box] | None:
+            nonlocal last_count
+            try:
+                count = await loc.count()
+                last_count = count
+                if count == 0:
+                    return None
+                if count > 1 and target.nth is None:
+                    raise _ActionFailed(
+                        f"the locator matches {count} elements",
+                        hint="make it unique (exact name, a container with 'within', or 'nth')")
+                box = await loc.bounding_box(timeout=1000)
+                if box is None:
+                    return None
+                if visible and (box["width"] <= 0 or box["height"] <= 0 or not await loc.is_visible()):
+                    return None
+                return loc, Box(box["x"], box["y"], box["width"], box["height"])
+            except _PROBE_ERRORS:
+                return None
+
+        try:
+            return await self.clock.until(probe, timeout_s, "the element")
+        except TimeoutError:
+            what = "no element matches" if last_count == 0 else "the element never became visible"
+            raise _ActionFailed(f"{what} after {timeout_s:g} s",
+                                hint="check the locator against the page (reelwright render --check)") from None
+
+    async def ensure_in_view(self, loc: PWLocator, box: Box) -> Box:
+        """Smoothly scroll an element into the middle of the view if any of it is outside."""
+        w, h = self.settings.width, self.settings.height
+        if box.y >= 0 and box.y + box.height <= h and box.x >= 0 and box.x + box.width <= w:
+            return box
+        with contextlib.suppress(PlaywrightError):
+            await loc.evaluate("e => { e.scrollIntoView({behavior: 'smooth', block: 'center', inline: 'nearest'}); }")
+        await self.wait_scroll_settled()
+        nb = await loc.bounding_box(timeout=1000)
+        if nb is None:
+            raise _ActionFailed("the element disappeared while scrolling to it")
+        return Box(nb["x"], nb["y"], nb["width"], nb["height"])
+
+    async def wait_scroll_settled(self, max_s: float = 3.0) -> None:
+        last: Any = None
+        stable = 0
+        for _ in range(max(1, round(max_s * self.clock.fps))):
+            await self.clock.step()
+            pos = await self._eval("() => [window.scrollX, window.scrollY]")
+            if pos is not None and pos == last:
+                stable += 1
+                if stable >= 2:
+                    return
+            else:
+                stable = 0
+            last = pos
+
+    async def wait_loaded(self, timeout_s: float = NAVIGATION_TIMEOUT_S) -> None:
+        async def ready() -> bool | None:
+            state = await self._eval("() => document.readyState === 'complete' && "
+                                     "(!document.fonts || document.fonts.status === 'loaded')")
+            return True if state else None
+
+        try:
+            await self.clock.until(ready, timeout_s, "the page to load")
+        except TimeoutError:
+            raise _ActionFailed(f"the page did not finish loading in {timeout_s:g} s") from None
+        await self.restore_cursor()
+
+    async def restore_cursor(self) -> None:
+        """A new document has a fresh overlay: put the cursor back where the viewer last saw it."""
+        if not self.settings.cursor or not self.cursor_shown:
+            return
+        pos = await self._eval("() => window.__reelwright && window.__reelwright.cursorPos()")
+        if pos is None:
+            await self._eval("([x, y]) => window.__reelwright && window.__reelwright.setCursor(x, y, true)",
+                             list(self.cursor))
+
+    async def move_cursor(self, x: float, y: float, until_s: float) -> None:
+        """Ease the cursor to (x, y), arriving at video time ``until_s`` (at least a short glide)."""
+        if not self.settings.cursor:
+            await self.clock.advance_to(until_s)
+            return
+        now = self.clock.now
+        travel = max(until_s - now, 0.25)
+        travel = min(travel, CURSOR_TRAVEL_S * 1.5)
+        x0, y0 = self.cursor
+        if not self.cursor_shown:
+            # first appearance: fade in near the target rather than fly across the screen
+            x0, y0 = x - 120, y + 80
+            self.cursor_shown = True
+        await self._eval("([x0, y0, x1, y1, ms]) => window.__reelwright && "
+                         "window.__reelwright.moveCursor(x0, y0, x1, y1, ms)",
+                         [x0, y0, x, y, travel * 1000])
+        self.cursor = (x, y)
+        await self.clock.advance_to(max(until_s, now + travel))
+
+    async def send_input(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Queue trusted input so it lands in the very next frame, then issue that frame."""
+        futures = [asyncio.ensure_future(self.cdp.send(m, p)) for m, p in messages]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        await self.clock.step()
+        for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
+            if all(f.done() for f in futures):
+                break
+            await self.clock.step()
+        for f in futures:
+            if f.done():
+                exc = f.exception()
+                if exc is not None:
+                    raise exc
+            else:
+                f.cancel()
+
+    async def settle(self, coro: Awaitable[Any], what: str, real_timeout_s: float = 2.0) -> Any:
+        """Await a Playwright call that normally needs no page time; if it does (it waits on a
+        frame), fall back to stepping frames until it completes."""
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait({task}, timeout=real_timeout_s)
+        if done:
+            return task.result()
+        return await self.clock.run(task, LOCATE_TIMEOUT_S, what)
+
+    def mouse(self, kind: str, x: float, y: float, *, button: str = "left", clicks: int = 1,
+              modifiers: int = 0) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"type": kind, "x": x, "y": y, "modifiers": modifiers}
+        if kind != "mouseMoved":
+            params.update(button=button, clickCount=clicks)
+        return "Input.dispatchMouseEvent", params
+
+    def key_events(self, chord: str) -> list[tuple[str, dict[str, Any]]]:
+        mods, kd = parse_chord(chord, mac=self._mac)
+        mask = modifier_mask(mods)
+        events: list[tuple[str, dict[str, Any]]] = []
+        held = 0
+        for m in mods:
+            md = key_def(m)
+            held |= modifier_mask([m])
+            events.append(("Input.dispatchKeyEvent", {"type": "rawKeyDown", "key": md.key, "code": md.code,
+                                                      "windowsVirtualKeyCode": md.key_code, "modifiers": held}))
+        text = kd.text if not (mask & ~8) else ""  # with Ctrl/Alt/Meta held no text is typed
+        if text and mask & 8 and len(text) == 1:
+            text = text.upper()
+        down: dict[str, Any] = {"type": "keyDown" if text else "rawKeyDown", "key": kd.key, "code": kd.code,
+                                "windowsVirtualKeyCode": kd.key_code, "modifiers": mask}
+        if text:
+            down.update(text=text, unmodifiedText=kd.text)
+        events.append(("Input.dispatchKeyEvent", down))
+        events.append(("Input.dispatchKeyEvent", {"type": "keyUp", "key": kd.key, "code": kd.code,
+                                                  "windowsVirtualKeyCode": kd.key_code, "modifiers": mask}))
+        for m in reversed(mods):
+            md = key_def(m)
+            held &= ~modifier_mask([m])
+            events.append(("Input.dispatchKeyEvent", {"type": "keyUp", "key": md.key, "code": md.code,
+                                                      "windowsVirtualKeyCode": md.key_code, "modifiers": held}))
+        return events
+
+    async def ripple(self, x: float, y: float) -> None:
+        if self.settings.cursor:
+            await self._eval("([x, y]) => window.__reelwright && window.__reelwright.ripple(x, y)", [x, y])
+
+    async def point_at(self, ctx: ActionContext, target: Locator,
+                       position: Any = None) -> tuple[PWLocator, float, float]:
+        """Find the target, bring it into view, glide the cursor to it, arriving at the fire time."""
+        loc, box = await self.resolve(target)
+        box = await self.ensure_in_view(loc, box)
+        x = box.x + (position.x if position is not None else box.width / 2)
+        y = box.y + (position.y if position is not None else box.height / 2)
+        await self.move_cursor(x, y, ctx.fire_s)
+        return loc, x, y
+
+    async def click_at(self, x: float, y: float, *, button: str = "left", clicks: int = 1,
+                       modifiers: list[str] | None = None) -> None:
+        mask = modifier_mask(list(modifiers or []))
+        await self.ripple(x, y)
+        msgs = [self.mouse("mouseMoved", x, y, modifiers=mask)]
+        for c in range(1, clicks + 1):
+            msgs.append(self.mouse("mousePressed", x, y, button=button, clicks=c, modifiers=mask))
+            msgs.append(self.mouse("mouseReleased", x, y, button=button, clicks=c, modifiers=mask))
+        await self.send_input(msgs)
+
+    def resolve_url(self, url: str) -> str:
+        if "://" in url:
+            return url
+        if not self.base_url:
+            raise _ActionFailed(f"relative URL '{url}' but no site or base_url")
+        return urljoin(self.base_url.rstrip("/") + "/", url.lstrip("/"))
+
+
+class _ActionFailed(Exception):
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _to_playwright(page: Page, loc: Locator) -> PWLocator:
+    base: Any = page if loc.within is None else _to_playwright(page, loc.within)
+    if loc.frame is not None:
+        base = base.frame_locator(loc.frame)
+    exact = loc.exact or None
+    k = loc.kind()
+    if k == "role":
+        pw = base.get_by_role(loc.role, name=loc.name, exact=exact) if loc.name is not None \
+            else base.get_by_role(loc.role)
+    elif k == "label":
+        pw = base.get_by_label(loc.label, exact=exact)
+    elif k == "placeholder":
+        pw = base.get_by_placeholder(loc.placeholder, exact=exact)
+    elif k == "text":
+        pw = base.get_by_text(loc.text, exact=exact)
+    elif k == "test_id":
+        pw = base.get_by_test_id(loc.test_id)
+    elif k == "alt":
+        pw = base.get_by_alt_text(loc.alt, exact=exact)
+    elif k == "title":
+        pw = base.get_by_title(loc.title, exact=exact)
+    else:
+        pw = base.locator(loc.css)
+    if loc.has_text is not None:
+        pw = pw.filter(has_text=loc.has_text)
+    if loc.nth is not None:
+        pw = pw.nth(loc.nth)
+    return pw  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------- executors
+# Each returns the video time at which the action took effect (its actual fire time).
+
+
+async def _goto(p: Performer, ctx: ActionContext, a: Goto) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    url = p.resolve_url(a.url)
+    try:
+        await p.settle(p.page.goto(url, wait_until="commit", timeout=NAVIGATION_TIMEOUT_S * 1000),
+                       f"navigation to {url}", real_timeout_s=10.0)
+    except PlaywrightError as exc:
+        msg = str(exc).splitlines()[0]
+        raise _ActionFailed(f"cannot open {url}: {msg}",
+                            hint="is the site running and the URL right?") from None
+    await p.wait_loaded()
+    return fire
+
+
+async def _click(p: Performer, ctx: ActionContext, a: Click | DblClick) -> float:
+    loc, x, y = await p.point_at(ctx, a.target, a.position)
+    fire = p.clock.now
+    if isinstance(a, Click) and a.new_page:
+        # Follow the popup in this same tab: the video shows one page.
+        await loc.evaluate("e => { const a = e.closest('a[target]'); if (a) a.removeAttribute('target');"
+                           " window.open = (u) => { if (u) location.href = u; return window; }; }")
+    clicks = 2 if isinstance(a, DblClick) else 1
+    await p.click_at(x, y, button=_BUTTONS[a.button], clicks=clicks, modifiers=list(a.modifiers))
+    if isinstance(a, Click) and a.new_page:
+        await p.clock.step(3)
+        await p.wait_loaded()
+    return fire
+
+
+async def _hover(p: Performer, ctx: ActionContext, a: Hover) -> float:
+    _, x, y = await p.point_at(ctx, a.target)
+    fire = p.clock.now
+    await p.send_input([p.mouse("mouseMoved", x, y)])
+    return fire
+
+
+async def _focus_field(p: Performer, ctx: ActionContext, target: Locator) -> tuple[PWLocator, float]:
+    loc, x, y = await p.point_at(ctx, target)
+    fire = p.clock.now
+    await p.click_at(x, y)
+    return loc, fire
+
+
+async def _fill(p: Performer, ctx: ActionContext, a: Fill) -> float:
+    loc, fire = await _focus_field(p, ctx, a.target)
+    await loc.evaluate("e => { e.focus(); if (typeof e.select === 'function') e.select(); "
+                       "else { const r = document.createRange(); r.selectNodeContents(e); "
+                       "const s = getSelection(); s.removeAllRanges(); s.addRange(r); } }")
+    if a.value:
+        await p.send_input([("Input.insertText", {"text": a.value})])
+    else:
+        await p.send_input(p.key_events("Delete"))
+    return fire
+
+
+async def _type(p: Performer, ctx: ActionContext, a: TypeText) -> float:
+    _, fire = await _focus_field(p, ctx, a.target)
+    t = p.clock.now
+    for ch in a.text:
+        t += a.delay_ms / 1000
+        if ch == "\n":
+            events = p.key_events("Enter")
+        elif len(ch) == 1 and ch.isascii() and ch.isprintable():
+            kd = key_def(ch)
+            shift = ch.isupper() or (not ch.isalnum() and ch not in "-=[]\\;',./` ")
+            events = [("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "code": kd.code,
+                                                  "windowsVirtualKeyCode": kd.key_code, "text": ch,
+                                                  "unmodifiedText": ch, "modifiers": 8 if shift else 0}),
+                      ("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch, "code": kd.code,
+                                                  "windowsVirtualKeyCode": kd.key_code,
+                                                  "modifiers": 8 if shift else 0})]
+        else:
+            events = [("Input.insertText", {"text": ch})]
+        await p.send_input(events)
+        await p.clock.advance_to(t)
+    return fire
+
+
+async def _press(p: Performer, ctx: ActionContext, a: Press) -> float:
+    if a.target is not None:
+        loc, _ = await p.resolve(a.target)
+        await loc.evaluate("e => e.focus()")
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    url_before = p.page.url
+    await p.send_input(p.key_events(a.key))
+    if a.key.endswith("Enter"):
+        await p.clock.step(2)
+        if p.page.url != url_before:
+            await p.wait_loaded()
+    return fire
+
+
+async def _select(p: Performer, ctx: ActionContext, a: Select) -> float:
+    loc, x, y = await p.point_at(ctx, a.target)
+    fire = p.clock.now
+    await p.ripple(x, y)
+    try:
+        await p.settle(loc.select_option(a.values, force=True, no_wait_after=True, timeout=5000),
+                       "the option")
+    except PlaywrightError as exc:
+        raise _ActionFailed(f"cannot select {a.values}: {str(exc).splitlines()[0]}") from None
+    await p.clock.step()
+    return fire
+
+
+async def _check(p: Performer, ctx: ActionContext, a: Check | Uncheck) -> float:
+    want = isinstance(a, Check)
+    loc, x, y = await p.point_at(ctx, a.target)
+    fire = p.clock.now
+    try:
+        state = await loc.is_checked(timeout=1000)
+    except PlaywrightError:
+        raise _ActionFailed("the element is not a checkbox, radio or switch") from None
+    if state != want:
+        await p.click_at(x, y)
+        if await loc.is_checked(timeout=1000) != want:
+            raise _ActionFailed(f"clicking did not {'check' if want else 'uncheck'} it")
+    return fire
+
+
+async def _upload(p: Performer, ctx: ActionContext, a: Upload) -> float:
+    loc, x, y = await p.point_at(ctx, a.target)
+    fire = p.clock.now
+    await p.ripple(x, y)
+    paths = []
+    for f in a.files:
+        src = p.job.resolve(f)
+        if not src.is_file():
+            raise _ActionFailed(f"file '{f}' is not in the job")
+        paths.append(src)
+    await p.settle(loc.set_input_files(paths, timeout=5000), "the file input")
+    await p.clock.step()
+    return fire
+
+
+async def _scroll(p: Performer, ctx: ActionContext, a: Scroll) -> float:
+    if a.target is not None:
+        loc, _ = await p.resolve(a.target, visible=False)
+        await p.clock.advance_to(ctx.fire_s)
+        fire = p.clock.now
+        await loc.evaluate("e => { e.scrollIntoView({behavior: 'smooth', block: 'center'}); }")
+    else:
+        await p.clock.advance_to(ctx.fire_s)
+        fire = p.clock.now
+        if a.to == "top":
+            js = "void window.scrollTo({top: 0, behavior: 'smooth'})"
+        elif a.to == "bottom":
+            js = "void window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'smooth'})"
+        elif a.y is not None:
+            js = f"void window.scrollTo({{top: {int(a.y)}, behavior: 'smooth'}})"
+        else:
+            js = f"void window.scrollBy({{top: {int(a.by or 0)}, behavior: 'smooth'}})"
+        await p._eval(js)
+    await p.wait_scroll_settled()
+    return fire
+
+
+async def _wait_for(p: Performer, ctx: ActionContext, a: WaitFor) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    timeout = a.timeout_ms / 1000
+    if a.target is not None:
+        loc = p.locator(a.target)
+
+        async def probe() -> bool | None:
+            try:
+                n = await loc.count()
+                if a.state == "attached":
+                    return True if n > 0 else None
+                if a.state == "detached":
+                    return True if n == 0 else None
+                vis = n > 0 and await loc.first.is_visible()
+                return True if vis == (a.state == "visible") else None
+            except _PROBE_ERRORS:
+                return None
+
+        what = f"the element to be {a.state}"
+    elif a.text is not None:
+        loc = p.page.get_by_text(a.text)
+        text = a.text
+
+        async def probe() -> bool | None:
+            try:
+                n = await loc.count()
+                vis = n > 0 and await loc.first.is_visible()
+            except _PROBE_ERRORS:
+                return None
+            return True if vis == (a.state in ("visible", "attached")) else None
+
+        what = f"the text {text!r}"
+    else:
+        pattern = a.url or ""
+
+        async def probe() -> bool | None:
+            url = p.page.url
+            ok = fnmatch.fnmatchcase(url, pattern) if "*" in pattern else pattern in url
+            return True if ok else None
+
+        what = f"the URL to match {pattern!r}"
+    try:
+        await p.clock.until(probe, timeout, what)
+    except TimeoutError:
+        raise _ActionFailed(f"gave up after {timeout:g} s waiting for {what}") from None
+    if a.url is not None:
+        await p.wait_loaded()
+    return fire
+
+
+async def _wait(p: Performer, ctx: ActionContext, a: Wait) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    await p.clock.advance_to(fire + a.ms / 1000)
+    return fire
+
+
+async def _highlight(p: Performer, ctx: ActionContext, a: Highlight) -> float:
+    loc, box = await p.resolve(a.target)
+    box = await p.ensure_in_view(loc, box)
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    await p._eval("([r, ms, label, spot]) => window.__reelwright && window.__reelwright.highlight(r, ms, label, spot)",
+                  [box.as_dict(), a.duration_ms, a.label, a.spotlight])
+    await p.clock.advance_to(fire + a.duration_ms / 1000)
+    return fire
+
+
+async def _zoom(p: Performer, ctx: ActionContext, a: Zoom) -> float:
+    if a.target is not None:
+        loc, box = await p.resolve(a.target)
+        box = await p.ensure_in_view(loc, box)
+        cx, cy = box.cx, box.cy
+    else:
+        cx, cy = p.settings.width / 2, p.settings.height / 2
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    ease_ms = ZOOM_EASE_S * 1000
+    await p._eval("([x, y, s, ms]) => window.__reelwright && window.__reelwright.zoomTo(x, y, s, ms)",
+                  [cx, cy, a.scale, ease_ms])
+    await p.clock.advance_to(fire + ZOOM_EASE_S + a.duration_ms / 1000)
+    await p._eval("([ms]) => window.__reelwright && window.__reelwright.zoomTo(0, 0, 1, ms)", [ease_ms])
+    await p.clock.advance_to(fire + 2 * ZOOM_EASE_S + a.duration_ms / 1000)
+    return fire
+
+
+Executor = Callable[[Performer, ActionContext, Any], Awaitable[float]]
+
+#: action type -> executor.  Adding an action is one entry here (and one model class).
+EXECUTORS: dict[str, Executor] = {
+    "goto": _goto,
+    "click": _click,
+    "dblclick": _click,
+    "hover": _hover,
+    "fill": _fill,
+    "type": _type,
+    "press": _press,
+    "select": _select,
+    "check": _check,
+    "uncheck": _check,
+    "upload": _upload,
+    "scroll": _scroll,
+    "wait_for": _wait_for,
+    "wait": _wait,
+    "highlight": _highlight,
+    "zoom": _zoom,
+}

@@ -1,0 +1,281 @@
+"""The render: one ``async`` function from a job to a narrated MP4 with captions and chapters.
+
+The desktop app, the CLI and the cloud recorder all call :func:`render` (and :func:`check`), so a
+job renders the same way wherever it runs.  Stages: prepare → voice (overlapping browser start-up)
+→ plan → perform + capture (encoding as frames arrive) → mix.  Every output is written under a
+temporary name and renamed at the end; on failure or cancel nothing partial is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .bundle import Job
+from .capture import BrowserSession, NullSink
+from .capture.encoder import FfmpegSink
+from .capture.performer import Performer
+from .errors import Cancelled, RenderError
+from .progress import CancelToken, Progress, ProgressCallback, StageTracker
+from .script import Settings, plain_narration
+from .siteserver import SiteServer
+from .timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
+from .tools import Browser, find_browser, find_ffmpeg
+from .voice.base import VoiceClip
+
+__all__ = ["CardTiming", "CheckResult", "RenderResult", "check", "render"]
+
+
+@dataclass
+class RenderResult:
+    video: Path
+    srt: Path | None
+    vtt: Path | None
+    chapters_txt: Path | None
+    duration_s: float
+    cards: list[CardTiming]
+    stage_times: dict[str, float]
+    capture_mode: Literal["frame-exact", "realtime"]
+    warnings: list[str] = field(default_factory=list)
+    timeline: Timeline | None = None
+    frames: int = 0
+    screenshots: int = 0
+
+
+@dataclass
+class CheckResult:
+    actions_run: int
+    duration_s: float
+    warnings: list[str] = field(default_factory=list)
+    timeline: Timeline | None = None
+
+
+def _noop(_: Progress) -> None:
+    return None
+
+
+def _outputs(output_dir: Path, name: str) -> dict[str, Path]:
+    return {
+        "video": output_dir / f"{name}.mp4",
+        "srt": output_dir / f"{name}.srt",
+        "vtt": output_dir / f"{name}.vtt",
+        "chapters": output_dir / f"{name}.chapters.txt",
+    }
+
+
+class _Site:
+    """The job's static site on loopback (or its base URL), for the duration of a render."""
+
+    def __init__(self, job: Job, settings: Settings) -> None:
+        files = job.site_files()
+        self.server = SiteServer(files).start() if files else None
+        self.base_url = self.server.base_url if self.server else settings.base_url
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+async def _voice(job: Job, settings: Settings, tracker: StageTracker, cancel: CancelToken,
+                 warnings: list[str]) -> list[VoiceClip]:
+    from .voice import VoiceService, load_provider
+
+    provider = await load_provider(settings.voice.provider, settings.voice)
+    reason = getattr(provider, "fallback_reason", None)
+    if reason:
+        warnings.append(f"voice: using {provider.describe()} because {reason}")
+    service = VoiceService(provider)
+
+    def relay(p: Progress) -> None:
+        tracker.report("voice", p.fraction, p.message)
+
+    clips = await service.voice_all([c.narration for c in job.script.cards], settings.voice, relay, cancel)
+    return list(clips)
+
+
+async def render(
+    job: Job,
+    output_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    name: str = "video",
+    browser: Browser | None = None,
+) -> RenderResult:
+    """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``)."""
+    from . import captions, mix
+    from .audio import build_narration_track
+
+    cancel = cancel or CancelToken()
+    tracker = StageTracker(on_progress or _noop)
+    settings: Settings = job.effective_settings()
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    outs = _outputs(output_dir, name)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    warnings: list[str] = []
+    site: _Site | None = None
+    session: BrowserSession | None = None
+    sink: FfmpegSink | None = None
+    try:
+        with tracker.stage("prepare", "finding the browser and ffmpeg"):
+            browser = browser or find_browser()
+            ffmpeg = find_ffmpeg()
+            site = _Site(job, settings)
+            if browser.kind != "headless-shell":
+                warnings.append(
+                    f"capture: {browser.path} has no frame-exact mode; recording in real time "
+                    "(install chromium-headless-shell for frame-exact, faster renders)")
+        cancel.raise_if_cancelled()
+
+        # Voice while the browser starts (Piper works in a thread; the browser is another process).
+        tracker.report("voice", 0.0, "voicing the narration")
+        t_voice = time.monotonic()
+        video_tmp = work / "video-only.mp4"
+        sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=settings.width,
+                                                height=settings.height, out=video_tmp), cancel=cancel)
+        session = BrowserSession(browser, settings.width, settings.height, settings.fps, sink, cancel=cancel)
+        voice_task = asyncio.ensure_future(_voice(job, settings, tracker, cancel, warnings))
+        start_task = asyncio.ensure_future(session.start())
+        try:
+            clips, _ = await asyncio.gather(voice_task, start_task)
+        except BaseException:
+            for t in (voice_task, start_task):
+                t.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(voice_task, start_task, return_exceptions=True)
+            raise
+        tracker.stage_times["voice"] = time.monotonic() - t_voice
+        tracker.finish_stage("voice")
+
+        with tracker.stage("plan"):
+            voices = [VoiceTiming(c.duration_s, dict(c.marks)) for c in clips]
+            estimate = plan(job.script, settings, voices)
+
+        with tracker.stage("capture", "replaying the flow in Chromium"):
+            await sink.start()
+            assert session.clock is not None and session.page is not None and session.cdp is not None
+            clock = session.clock
+            total = max(1, estimate.frame_count)
+
+            def on_frame(n: int) -> None:
+                if n % 15 == 0:
+                    tracker.report("capture", min(0.99, n / total), f"frame {n} of ~{total}")
+
+            clock.on_frame = on_frame
+            performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
+                                  cancel=cancel, error_dir=output_dir, error_name=name)
+            timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
+            shots = int(getattr(clock, "screenshots", 0))
+            frames = clock.frame
+            await session.close()
+            session = None
+            await sink.finish()
+            sink = None
+
+        with tracker.stage("mix", "mixing narration, captions and chapters"):
+            narration_wav = work / "narration.wav"
+            placements = [(ct.voice_start_s, clip) for ct, clip in zip(timeline.cards, clips, strict=True)]
+            await asyncio.to_thread(build_narration_track, placements, timeline.duration_s, narration_wav)
+            cards_in = [captions.CaptionCard(card_id=ct.card_id, title=ct.title, start_s=ct.voice_start_s,
+                                             voice_duration_s=ct.voice_duration_s,
+                                             text=plain_narration(job.script.cards[ct.index].narration),
+                                             marks=dict(clip.marks))
+                        for ct, clip in zip(timeline.cards, clips, strict=True)]
+            chapter_list = captions.chapters_from_cards(
+                [dataclasses.replace(c, start_s=ct.start_s) for c, ct in zip(cards_in, timeline.cards, strict=True)],
+                timeline.duration_s)
+            meta = work / "chapters.ffmeta"
+            captions.write_ffmetadata_chapters(chapter_list, meta, title=job.script.title)
+            cues = captions.build_cues(cards_in)
+            srt_tmp = work / "captions.srt"
+            vtt_tmp = work / "captions.vtt"
+            captions.write_srt(cues, srt_tmp)
+            captions.write_vtt(cues, vtt_tmp)
+            chapters_tmp = work / "chapters.txt"
+            chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
+            mp4_tmp = work / "final.mp4"
+            args = mix.build_mux_args(
+                ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
+                duration_s=timeline.duration_s,
+                burn_subtitles=srt_tmp if settings.burn_captions else None,
+                width=settings.width, height=settings.height, fps=settings.fps,
+                title=job.script.title)
+
+            def mix_progress(f: float) -> None:
+                tracker.report("mix", f, "encoding")
+
+            await mix.run_ffmpeg(args, cancel=cancel, on_progress=mix_progress, total_s=timeline.duration_s)
+            cancel.raise_if_cancelled()
+            # Publish: every file lands under its final name only when all of them are complete.
+            os.replace(mp4_tmp, outs["video"])
+            srt = vtt = None
+            if settings.captions:
+                os.replace(srt_tmp, outs["srt"])
+                os.replace(vtt_tmp, outs["vtt"])
+                srt, vtt = outs["srt"], outs["vtt"]
+            os.replace(chapters_tmp, outs["chapters"])
+
+        mode: Literal["frame-exact", "realtime"] = "frame-exact" if browser.kind == "headless-shell" else "realtime"
+        return RenderResult(
+            video=outs["video"], srt=srt, vtt=vtt, chapters_txt=outs["chapters"],
+            duration_s=timeline.duration_s, cards=list(timeline.cards),
+            stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
+            timeline=timeline, frames=frames, screenshots=shots)
+    except asyncio.CancelledError:
+        cancel.cancel("cancelled")
+        raise
+    finally:
+        if sink is not None:
+            await sink.abort()
+        if session is not None:
+            await session.close()
+        if site is not None:
+            site.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def check(
+    job: Job,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    upto_card: int | None = None,
+    browser: Browser | None = None,
+    error_dir: Path | None = None,
+) -> CheckResult:
+    """Run the flow silently (no voice, no video) and raise RenderError at the first failing action."""
+    cancel = cancel or CancelToken()
+    report = on_progress or _noop
+    settings: Settings = job.effective_settings()
+    browser = browser or find_browser()
+    site = _Site(job, settings)
+    session = BrowserSession(browser, settings.width, settings.height, settings.fps, NullSink(),
+                             capture=False, cancel=cancel)
+    try:
+        await session.start()
+        assert session.clock is not None and session.page is not None and session.cdp is not None
+        n_actions = sum(len(c.actions) for c in job.script.cards)
+        performer = Performer(session.page, session.cdp, session.clock, settings, job,
+                              base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check")
+        silent = [VoiceTiming(0.0) for _ in job.script.cards]
+        report(Progress("check", 0.0, f"running {n_actions} actions"))
+        timeline = await performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card)
+        report(Progress("check", 1.0, "flow ran to the end"))
+        return CheckResult(performer.stats.actions_run, timeline.duration_s, list(performer.stats.warnings),
+                           timeline)
+    except Cancelled:
+        raise
+    except RenderError:
+        raise
+    finally:
+        await session.close()
+        site.close()
