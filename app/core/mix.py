@@ -26,6 +26,10 @@ from .tools import find_ffmpeg, find_ffprobe
 
 #: loudness target for narration: -16 LUFS integrated, -1.5 dBTP, the usual web/podcast level
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
+#: TTS speech is peak-normalised with a high crest factor: one-pass loudnorm alone then stops at
+#: about -18 LUFS (its true-peak limit bites first).  A gentle compressor in front (no lookahead,
+#: so no delay: onsets stay on their frame) brings measured output to about -16.5 LUFS.
+SPEECH_COMPRESSOR = "acompressor=threshold=-26dB:ratio=3:attack=5:release=120:knee=4"
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = "192k"
 X264_PRESET = "veryfast"
@@ -133,7 +137,7 @@ def build_mux_args(
     audio_chain = ["aresample=48000"]
     if loudnorm:
         # loudnorm works at 192 kHz internally; bring it back to 48 kHz
-        audio_chain += [LOUDNORM, f"aresample={AUDIO_RATE}"]
+        audio_chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
     audio_chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
     graph = f"[1:a]{','.join(audio_chain)}[aout]"
     if burn_subtitles is not None:

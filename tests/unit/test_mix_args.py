@@ -78,7 +78,8 @@ def test_mux_args_copy_video_normalise_audio_and_chapters() -> None:
     assert args[:7] == ["/opt/ffmpeg", "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
     assert args[7:15] == ["-i", "v.mp4", "-i", "n.wav", "-f", "ffmetadata", "-i", "ch.txt"]
     assert _after(args, "-filter_complex") == (
-        "[1:a]aresample=48000,loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000,"
+        "[1:a]aresample=48000,acompressor=threshold=-26dB:ratio=3:attack=5:release=120:knee=4,"
+        "loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000,"
         "aformat=sample_fmts=fltp:channel_layouts=stereo,apad=whole_dur=12.500000[aout]"
     )
     assert args[args.index("-map") : args.index("-map") + 4] == ["-map", "0:v:0", "-map", "[aout]"]
@@ -103,7 +104,7 @@ def test_mux_args_without_chapters_or_loudnorm() -> None:
     assert "ffmetadata" not in args and "-map_metadata" not in args
     assert _after(args, "-map_chapters") == "-1"
     graph = _after(args, "-filter_complex")
-    assert "loudnorm" not in graph and "apad=whole_dur=3.000000" in graph
+    assert "loudnorm" not in graph and "acompressor" not in graph and "apad=whole_dur=3.000000" in graph
     with pytest.raises(RenderError):
         build_mux_args(FF, video=Path("v"), narration=Path("n"), out=Path("o"), chapters=None, duration_s=0)
 
