@@ -81,9 +81,7 @@ async def _wait_painted(window: object, timeout_s: float = 10.0) -> None:
         if handle is not None and handle.isExposed():
             break
         await asyncio.sleep(0.02)
-    QApplication.processEvents()
-    await asyncio.sleep(0.15)  # let queued layout/paint events settle
-    QApplication.processEvents()
+    QApplication.processEvents()  # the queued layout and paint events of the first frame
 
 
 async def _run(smoke_screenshot: Path | None, started: float) -> int:
@@ -109,12 +107,13 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
     await _wait_painted(window)
-    log.info("first paint after %.3f s", time.perf_counter() - started)
+    painted, painted_epoch = time.perf_counter(), time.time()
+    log.info("first paint after %.3f s", painted - started)
     if smoke_screenshot is not None:
         shot = window.grab()
         smoke_screenshot.parent.mkdir(parents=True, exist_ok=True)
         ok = shot.save(str(smoke_screenshot))
-        print(f"first paint after {time.perf_counter() - started:.3f} s; screenshot "
+        print(f"first paint after {painted - started:.3f} s (at epoch {painted_epoch:.3f}); screenshot "
               f"{'saved to' if ok else 'FAILED:'} {smoke_screenshot}", flush=True)
         window.close()
         store.close()

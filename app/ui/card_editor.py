@@ -10,15 +10,12 @@ from app.core.script import ACTION_TYPES, plain_narration
 from .document import ActionsModel, ScriptDocument, estimate_seconds, word_count
 from .qt import (
     QAbstractItemView,
-    QAction,
     QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QKeySequence,
     QLabel,
     QLineEdit,
-    QListView,
     QModelIndex,
     QPersistentModelIndex,
     QPlainTextEdit,
@@ -32,7 +29,7 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .widgets import NumberedDelegate
+from .widgets import NumberedDelegate, ReorderListView
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -64,7 +61,7 @@ class CardEditor(QWidget):
         self._loading = False
 
         # -- card list
-        self.cards = QListView()
+        self.cards = ReorderListView()
         self.cards.setObjectName("cardList")
         self.cards.setModel(doc.cards)
         self.cards.setItemDelegate(NumberedDelegate(self.cards))
@@ -197,14 +194,8 @@ class CardEditor(QWidget):
         doc.cards.rowsInserted.connect(lambda _p, first, _l: self.select_card(first))
         doc.cards.rowsMoved.connect(lambda *_: self._show_card(self.current_row()))
         doc.cards.rowsRemoved.connect(lambda *_: self._after_remove())
-        for text, key, slot in (("Card up", "Ctrl+Up", lambda: self.move_card(-1)),
-                                ("Card down", "Ctrl+Down", lambda: self.move_card(1)),
-                                ("Delete card", QKeySequence.StandardKey.Delete, self.delete_card)):
-            act = QAction(text, self.cards)
-            act.setShortcut(QKeySequence(key))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.triggered.connect(slot)
-            self.cards.addAction(act)
+        self.cards.move_requested.connect(self.move_card)
+        self.cards.remove_requested.connect(self.delete_card)
         self._after_reset()
 
     def _tool(self, text: str, tip: str, slot: Any) -> QToolButton:

@@ -29,6 +29,7 @@ from .qt import (
     QUndoCommand,
     QUndoStack,
     Signal,
+    Slot,
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -214,7 +215,7 @@ class ScriptDocument(QObject):
         self.script: Script | None = None  # the last valid parse
         #: measured voice durations, keyed by (card id, plain narration)
         self.measured: dict[tuple[str, str], float] = {}
-        self.undo_stack.indexChanged.connect(lambda _i: self._after_change())
+        self.undo_stack.indexChanged.connect(self._index_changed)
 
     # -- loading
 
@@ -252,6 +253,11 @@ class ScriptDocument(QObject):
             self.problems = list(exc.problems)
         self.cards.set_problems(self.problems)
         self.problems_changed.emit()
+
+    @Slot(int)
+    def _index_changed(self, _index: int) -> None:
+        # a bound slot: Qt drops the connection when the document is destroyed
+        self._after_change()
 
     def _after_change(self) -> None:
         self.revalidate()

@@ -355,7 +355,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Pick some files or write a prompt first", 6000)
             return None
         drafter = self.project_panel.current_drafter()
-        op = Op(self, services.draft(self.store, files, prompt, drafter, self.settings), title="Draft",
+        settings = services.default_script_settings(self.settings, self.doc.to_data().get("settings"))
+        op = Op(self, services.draft(self.store, files, prompt, drafter, self.settings, settings), title="Draft",
                 trigger=self.project_panel.draft_button, view=self.op_bar)
         op.success(self._drafted)
         op.run()

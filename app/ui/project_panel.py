@@ -5,12 +5,9 @@ from __future__ import annotations
 from .library_models import PickedFilesModel
 from .qt import (
     QAbstractItemView,
-    QAction,
     QComboBox,
     QHBoxLayout,
-    QKeySequence,
     QLabel,
-    QListView,
     QPlainTextEdit,
     QPushButton,
     Qt,
@@ -20,7 +17,7 @@ from .qt import (
     Signal,
 )
 from .services import drafter_names
-from .widgets import NumberedDelegate
+from .widgets import NumberedDelegate, ReorderListView
 
 DRAFTER_LABELS = {"offline": "Offline (built in)", "bedrock": "Amazon Bedrock", "openai": "OpenAI-compatible"}
 
@@ -54,7 +51,7 @@ class ProjectPanel(QWidget):
             buttons.addWidget(b)
 
         self.picked = PickedFilesModel(self)
-        self.list = QListView()
+        self.list = ReorderListView()
         self.list.setObjectName("pickedFiles")
         self.list.setModel(self.picked)
         self.list.setItemDelegate(NumberedDelegate(self.list))
@@ -120,13 +117,8 @@ class ProjectPanel(QWidget):
         for sig in (self.picked.rowsInserted, self.picked.rowsRemoved, self.picked.rowsMoved,
                     self.picked.layoutChanged, self.picked.modelReset):
             sig.connect(lambda *_: self.edited.emit())
-        for text, key, slot in (("Move up", "Ctrl+Up", self.move_up), ("Move down", "Ctrl+Down", self.move_down),
-                                ("Remove", QKeySequence.StandardKey.Delete, self.remove_selected)):
-            act = QAction(text, self.list)
-            act.setShortcut(QKeySequence(key))
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.triggered.connect(slot)
-            self.list.addAction(act)
+        self.list.move_requested.connect(lambda d: self.move_up() if d < 0 else self.move_down())
+        self.list.remove_requested.connect(self.remove_selected)
 
     def set_projects(self, items: list[tuple[int, str]], current: int | None) -> None:
         self.projects.blockSignals(True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from app.core.bundle import Job, RenderSettings
 from app.core.errors import ReelwrightError
 from app.core.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import Script, VoiceSettings
+from app.core.script import Settings as ScriptSettings
 
 from .storage import AppSettings, ImportReport, LibraryFile, Store
 
@@ -89,19 +91,36 @@ def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFac
 
 
 def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app_settings: AppSettings,
-          settings: dict[str, Any] | None = None) -> OpFactory:
+          settings: ScriptSettings | None = None) -> OpFactory:
     """Draft a script from the ordered files and the prompt with the chosen drafter."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
         drafting = core_module("app.core.drafting")
         with_names = await asyncio.to_thread(_named_copies, store, files)
-        config = _drafter_config(drafting, drafter, app_settings)
-        kwargs: dict[str, Any] = {"config": config, "on_progress": on_progress, "cancel": cancel}
-        if settings is not None:
-            kwargs["settings"] = settings
-        return await drafting.draft(with_names, prompt, **kwargs)
+        config = drafter_config(drafter, app_settings)
+        return await drafting.draft(with_names, prompt, config=config, settings=settings,
+                                    on_progress=on_progress, cancel=cancel)
 
     return op
+
+
+def default_script_settings(app_settings: AppSettings, current: dict[str, Any] | None) -> ScriptSettings:
+    """The settings a new draft starts from: the script's own (site, voice…) when valid, else the app's
+    defaults."""
+    if current:
+        try:
+            return ScriptSettings.model_validate(current)
+        except ValueError:
+            pass
+    data: dict[str, Any] = {"voice": {"provider": app_settings.voice_provider, "voice": app_settings.voice,
+                                      "rate": app_settings.voice_rate}}
+    if app_settings.fps in (24, 25, 30, 50, 60):
+        data["fps"] = app_settings.fps
+    data["width"], data["height"] = app_settings.width, app_settings.height
+    try:
+        return ScriptSettings.model_validate(data)
+    except ValueError:
+        return ScriptSettings()
 
 
 def _named_copies(store: Store, files: list[LibraryFile]) -> list[Path]:
@@ -126,16 +145,15 @@ def _named_copies(store: Store, files: list[LibraryFile]) -> list[Path]:
     return out
 
 
-def _drafter_config(drafting: Any, drafter: str, s: AppSettings) -> Any:
-    cls = getattr(drafting, "DrafterConfig", None)
-    if cls is None:
-        return None
-    fields = getattr(cls, "model_fields", None) or getattr(cls, "__dataclass_fields__", {})
-    want: dict[str, Any] = {"kind": drafter, "drafter": drafter, "bedrock_region": s.bedrock_region,
-                            "region": s.bedrock_region, "bedrock_model": s.bedrock_model,
-                            "openai_base_url": s.openai_base_url, "base_url": s.openai_base_url,
-                            "openai_model": s.openai_model}
-    return cls(**{k: v for k, v in want.items() if k in fields})
+def drafter_config(drafter: str, s: AppSettings) -> Any:
+    from app.core.drafters.base import DrafterConfig
+
+    kind = drafter if drafter in ("offline", "bedrock", "openai") else "offline"
+    return DrafterConfig(kind=kind,  # type: ignore[arg-type]
+                         bedrock_model_id=s.bedrock_model, bedrock_region=s.bedrock_region or None,
+                         openai_base_url=s.openai_base_url, openai_model=s.openai_model,
+                         # keys only from the environment, never stored by the app
+                         openai_api_key=os.environ.get("OPENAI_API_KEY"))
 
 
 def drafter_names() -> list[str]:
@@ -214,4 +232,10 @@ def render_local(job: Job, output_dir: Path) -> OpFactory:
 
 
 def cloud_available() -> bool:
-    return has_module("app.cloud.client")
+    """Whether the cloud client is part of this build (found without importing it: boto3 is slow)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("app.cloud.client") is not None
+    except (ImportError, ValueError):
+        return False

@@ -151,8 +151,8 @@ class AppSettings(BaseModel):
     drafter: str = "offline"
     bedrock_region: str = "us-east-1"
     bedrock_model: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
-    openai_base_url: str = "http://127.0.0.1:8080/v1"
-    openai_model: str = "local-model"
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_model: str = "llama3.1"
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()
     window_state: str = ""
     last_project: int | None = None

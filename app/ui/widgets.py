@@ -15,7 +15,9 @@ from .qt import (
     QFont,
     QFontDatabase,
     QHBoxLayout,
+    QKeyEvent,
     QLabel,
+    QListView,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,6 +26,7 @@ from .qt import (
     QPushButton,
     QStyledItemDelegate,
     QSyntaxHighlighter,
+    Qt,
     QTextCharFormat,
     QWidget,
     Signal,
@@ -161,3 +164,23 @@ class LogPanel(QPlainTextEdit):
 
     def detach(self) -> None:
         logging.getLogger().removeHandler(self.handler)
+
+
+class ReorderListView(QListView):
+    """A list whose rows move with Ctrl+Up / Ctrl+Down and are removed with Delete (keyboard reordering
+    alongside drag and drop); the owner does the actual move through its model or document."""
+
+    move_requested = Signal(int)  # -1 up, +1 down
+    remove_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+            self.move_requested.emit(-1 if event.key() == Qt.Key.Key_Up else 1)
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Delete and not event.modifiers():
+            self.remove_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
