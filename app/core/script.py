@@ -559,8 +559,29 @@ def load_script(path: str | Path) -> Script:
     return parse_script_json(text, source=p)
 
 
+def _allow_target_shorthand(node: Any) -> None:
+    # The model accepts a bare string as a CSS target (see _target_from_shorthand); pydantic's schema
+    # only knows the Locator object, so say "string or Locator" wherever a target is.
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and isinstance(props.get("target"), dict):
+            t = props["target"]
+            ref = {"$ref": "#/$defs/Locator"}
+            shorthand = {"type": "string", "description": "shorthand for {\"css\": ...}"}
+            if t.get("$ref") == ref["$ref"]:
+                props["target"] = {"description": t.get("description", ""), "anyOf": [shorthand, ref]}
+            elif any(isinstance(o, dict) and o.get("$ref") == ref["$ref"] for o in t.get("anyOf", [])):
+                t["anyOf"] = [shorthand, *t["anyOf"]]
+        for v in node.values():
+            _allow_target_shorthand(v)
+    elif isinstance(node, list):
+        for v in node:
+            _allow_target_shorthand(v)
+
+
 def script_json_schema() -> dict[str, Any]:
     schema = Script.model_json_schema()
+    _allow_target_shorthand(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://reelwright.invalid/schema/script-v1.json"
     return schema
