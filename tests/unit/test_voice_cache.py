@@ -139,8 +139,12 @@ def test_cached_entry_is_reused_and_torn_entries_are_not(tmp_path: Path) -> None
     write_wav_atomic(wav, np.ones(SAMPLE_RATE // 2, dtype=np.int16))
     meta = {"schema": 1, "cache_key": key, "duration_s": 0.5, "marks": {}, "text": "Hello."}
     (tmp_path / f"{key}.json").write_text(json.dumps(meta))
+    import os
+
+    os.utime(tmp_path / f"{key}.json", (1_000_000, 1_000_000))
     hit = svc._cached(key)
     assert hit == VoiceClip(wav, 0.5, {}, "Hello.", key)
+    assert (tmp_path / f"{key}.json").stat().st_mtime > 1_000_000  # a hit marks the entry as used
     # the WAV does not match its metadata (a torn copy): treated as a miss
     meta["duration_s"] = 0.7
     (tmp_path / f"{key}.json").write_text(json.dumps(meta))
@@ -165,3 +169,21 @@ def test_parse_espeak_wav_with_streaming_header() -> None:
 
     with pytest.raises(VoiceError):
         parse_wav_bytes(b"garbage")
+
+
+def test_prune_cache_drops_least_recently_used(tmp_path: Path) -> None:
+    import os
+
+    from app.core.voice import prune_cache
+
+    for i, name in enumerate(["old", "mid", "new"]):
+        write_wav_atomic(tmp_path / f"{name}.wav", np.ones(SAMPLE_RATE, dtype=np.int16))  # ~96 kB
+        meta = tmp_path / f"{name}.json"
+        meta.write_text("{}")
+        os.utime(meta, (1_000_000 + i, 1_000_000 + i))
+    size = cache_size_bytes(tmp_path)
+    freed = prune_cache(size - 1, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mid.json", "mid.wav", "new.json", "new.wav"]
+    assert freed == size - cache_size_bytes(tmp_path)
+    assert prune_cache(10**9, tmp_path) == 0
+    assert prune_cache(0, tmp_path) > 0 and list(tmp_path.iterdir()) == []

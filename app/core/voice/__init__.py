@@ -27,6 +27,7 @@ from .service import (
     clear_cache,
     default_cache_dir,
     load_provider,
+    prune_cache,
 )
 
 
@@ -61,6 +62,7 @@ __all__ = [
     "default_cache_dir",
     "get_provider",
     "load_provider",
+    "prune_cache",
     "register_provider",
     "registered_providers",
     "unregister_provider",

@@ -17,6 +17,7 @@ Durations are sample counts, never estimates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -164,6 +165,8 @@ class VoiceService:
             return None
         if abs(duration - float(doc["duration_s"])) > 0.5 / SAMPLE_RATE:
             return None  # a WAV from a different entry or a torn copy: synthesise again
+        with contextlib.suppress(OSError):
+            os.utime(meta)  # last use, for prune_cache's least-recently-used order
         return VoiceClip(wav, duration, {str(k): float(v) for k, v in doc["marks"].items()},
                          str(doc["text"]), key)
 
@@ -237,6 +240,9 @@ class VoiceService:
     def clear_cache(self) -> int:
         return clear_cache(self.cache_dir)
 
+    def prune_cache(self, max_bytes: int) -> int:
+        return prune_cache(max_bytes, self.cache_dir)
+
 
 def cache_size_bytes(cache_dir: Path | None = None) -> int:
     """Bytes used by the voice cache (for the app's settings page)."""
@@ -270,6 +276,33 @@ def clear_cache(cache_dir: Path | None = None) -> int:
     return freed
 
 
+def prune_cache(max_bytes: int, cache_dir: Path | None = None) -> int:
+    """Delete least-recently-used clips until the cache holds at most ``max_bytes``; returns bytes
+    freed.  An entry's last use is its JSON's mtime (a cache hit touches it)."""
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    if not root.is_dir():
+        return 0
+    entries: list[tuple[float, int, list[Path]]] = []
+    for meta in root.glob("*.json"):
+        files = [meta, meta.with_suffix(".wav")]
+        try:
+            used = meta.stat().st_mtime
+            size = sum(f.stat().st_size for f in files if f.exists())
+        except OSError:
+            continue
+        entries.append((used, size, files))
+    total = cache_size_bytes(root)
+    freed = 0
+    for _used, size, files in sorted(entries, key=lambda e: (e[0], str(e[2][0]))):
+        if total - freed <= max_bytes:
+            break
+        for f in reversed(files):  # the WAV first: an entry without its JSON is never trusted
+            with contextlib.suppress(OSError):
+                f.unlink()
+        freed += size
+    return freed
+
+
 async def load_provider(name: str, voice: VoiceSettings | None = None) -> TTSProvider:
     """``get_provider(name)`` with its model loaded; Piper falls back to espeak-ng if loading fails.
 
@@ -290,5 +323,5 @@ async def load_provider(name: str, voice: VoiceSettings | None = None) -> TTSPro
 
 __all__ = [
     "SCHEMA_VERSION", "SEGMENT_PAUSE_S", "VoiceService", "VoiceStats", "cache_key", "cache_size_bytes",
-    "clear_cache", "default_cache_dir", "load_provider", "normalise_text", "segment_layout",
+    "clear_cache", "default_cache_dir", "load_provider", "normalise_text", "prune_cache", "segment_layout",
 ]
