@@ -98,7 +98,7 @@ def main() -> int:
     print(f"filter latency on a {args.files}-file library:")
     times, _ = filter_latency(args.files)
     ms = sorted(t * 1000 for t in times)
-    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
     print(f"filter: median {statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms per keystroke "
           f"over {len(ms)} keystrokes (target ≤ 50 ms)")
     return 0

@@ -105,7 +105,11 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
     window.start()
     window.show()
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    def last_window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.lastWindowClosed.connect(last_window_closed)
     await _wait_painted(window)
     painted, painted_epoch = time.perf_counter(), time.time()
     log.info("first paint after %.3f s", painted - started)
@@ -157,7 +161,7 @@ def main(smoke_screenshot: Path | None = None) -> int:
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            code = loop.run_until_complete(_run(smoke_screenshot, started))
+            code: int = loop.run_until_complete(_run(smoke_screenshot, started))
     finally:
         if tmp is not None:
             os.environ.pop("REELWRIGHT_DATA_DIR", None)

@@ -109,17 +109,17 @@ class CardEditor(QWidget):
         self.check_button.setObjectName("checkCard")
         self.check_button.setToolTip("Run the actions up to this card in a headless browser and report")
         self.actions_model = ActionsModel(doc, self)
-        self.actions = QTableView()
-        self.actions.setObjectName("actionTable")
-        self.actions.setModel(self.actions_model)
-        self.actions.setItemDelegateForColumn(0, ActionTypeDelegate(self.actions))
-        self.actions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.actions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.actions.verticalHeader().setDefaultSectionSize(24)
-        self.actions.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+        self.action_table = QTableView()
+        self.action_table.setObjectName("actionTable")
+        self.action_table.setModel(self.actions_model)
+        self.action_table.setItemDelegateForColumn(0, ActionTypeDelegate(self.action_table))
+        self.action_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.action_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.action_table.verticalHeader().setDefaultSectionSize(24)
+        self.action_table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                      | QAbstractItemView.EditTrigger.EditKeyPressed
                                      | QAbstractItemView.EditTrigger.AnyKeyPressed)
-        hh = self.actions.horizontalHeader()
+        hh = self.action_table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -164,7 +164,7 @@ class CardEditor(QWidget):
         rl.addWidget(self.check_result)
         rl.addWidget(QLabel("<b>Actions</b>  <small>(double-click to edit; target as role=button name=Save, "
                             "label=Email, text=…, css=#id)</small>"))
-        rl.addWidget(self.actions, 3)
+        rl.addWidget(self.action_table, 3)
         rl.addLayout(abar)
         self.detail = right
 
@@ -186,8 +186,8 @@ class CardEditor(QWidget):
         self.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self._show_card(cur.row()))
         self.title.textEdited.connect(self._title_edited)
         self.narration.textChanged.connect(self._narration_edited)
-        self.play_button.clicked.connect(lambda: self.current_row() >= 0 and self.play_voice.emit(self.current_row()))
-        self.check_button.clicked.connect(lambda: self.current_row() >= 0 and self.check_card.emit(self.current_row()))
+        self.play_button.clicked.connect(lambda: self._emit_for_card(self.play_voice))
+        self.check_button.clicked.connect(lambda: self._emit_for_card(self.check_card))
         doc.card_changed.connect(self._card_changed)
         doc.problems_changed.connect(self._refresh_problems)
         doc.cards.modelReset.connect(self._after_reset)
@@ -197,6 +197,10 @@ class CardEditor(QWidget):
         self.cards.move_requested.connect(self.move_card)
         self.cards.remove_requested.connect(self.delete_card)
         self._after_reset()
+
+    def _emit_for_card(self, signal: Any) -> None:
+        if self.current_row() >= 0:
+            signal.emit(self.current_row())
 
     def _tool(self, text: str, tip: str, slot: Any) -> QToolButton:
         b = QToolButton()
@@ -323,7 +327,7 @@ class CardEditor(QWidget):
     # -- action operations
 
     def _action_row(self) -> int:
-        idx = self.actions.currentIndex()
+        idx = self.action_table.currentIndex()
         return idx.row() if idx.isValid() else -1
 
     def add_action(self) -> None:
@@ -332,11 +336,11 @@ class CardEditor(QWidget):
             return
         typ = self.new_action_type.currentText()
         action: dict[str, Any] = {"type": typ}
-        defaults = {"goto": {"url": "/"}, "wait": {"ms": 500}, "press": {"key": "Enter"}}
+        defaults: dict[str, dict[str, Any]] = {"goto": {"url": "/"}, "wait": {"ms": 500}, "press": {"key": "Enter"}}
         action.update(defaults.get(typ, {}))
         at = self._action_row() + 1 if self._action_row() >= 0 else None
         i = self.doc.add_action(row, action, at)
-        self.actions.setCurrentIndex(self.actions_model.index(i, 1 if typ not in ("goto", "wait") else 2))
+        self.action_table.setCurrentIndex(self.actions_model.index(i, 1 if typ not in ("goto", "wait") else 2))
 
     def remove_action(self) -> None:
         if self.current_row() >= 0 and self._action_row() >= 0:
@@ -349,4 +353,4 @@ class CardEditor(QWidget):
         to = a + delta
         if 0 <= to < self.actions_model.rowCount():
             self.doc.move_action(row, a, to)
-            self.actions.setCurrentIndex(self.actions_model.index(to, 0))
+            self.action_table.setCurrentIndex(self.actions_model.index(to, 0))

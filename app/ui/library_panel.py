@@ -3,6 +3,7 @@ tag, delete with undo, reveal in the file manager, and preview (PDF page text, c
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -318,10 +319,8 @@ class LibraryPanel(QWidget):
             self.preview.setPlainText(f"{f.name}\n{kind}, {f.size} bytes")
             if f.kind == "audio" and HAVE_MULTIMEDIA:
                 self.play_button.setVisible(True)
-                try:
+                with contextlib.suppress(RuntimeError, TypeError):  # nothing connected yet
                     self.play_button.clicked.disconnect()
-                except (RuntimeError, TypeError):
-                    pass
                 self.play_button.clicked.connect(lambda: self.play_audio(f))
             return
         lang = _LANG.get(f.kind)
@@ -329,8 +328,12 @@ class LibraryPanel(QWidget):
             self._highlighter = CodeHighlighter(self.preview.document(), lang)
         op = Op(self, services.preview_text(self.store, f), title="Preview", cancellable=False)
         op.success(self.preview.setPlainText)
-        op.failure(lambda exc: bool(self.preview.setPlainText(str(exc))) or True)
+        op.failure(self._preview_failed)
         op.run()
+
+    def _preview_failed(self, exc: BaseException) -> bool:
+        self.preview.setPlainText(str(exc))
+        return True  # shown in the preview itself, no dialog
 
     def play_audio(self, f: LibraryFile) -> None:
         if self._player is None:

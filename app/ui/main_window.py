@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         undo = self.doc.undo_stack.createUndoAction(self, "Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.doc.undo_stack.createRedoAction(self, "Redo")
-        redo.setShortcuts([QKeySequence.StandardKey.Redo, QKeySequence("Ctrl+Y")])
+        redo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
         e.addAction(undo)
         e.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         self._action(s, "Play card voice", lambda: self.play_voice(self.editor.current_row()), "Ctrl+P")
         self._action(s, "Check card in browser", lambda: self.check_card(self.editor.current_row()), "Ctrl+K")
         s.addSeparator()
-        self._action(s, "Render video", self.render, "Ctrl+R")
+        self._action(s, "Render video", self.start_render, "Ctrl+R")
         self._action(s, "Export script JSON…", self.export_script)
 
         v = mb.addMenu("&View")
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         self.doc.changed.connect(self._edited)
         self.editor.play_voice.connect(self.play_voice)
         self.editor.check_card.connect(self.check_card)
-        self.render_panel.render_requested.connect(self.render)
+        self.render_panel.render_requested.connect(self.start_render)
         self.render_panel.settings_changed.connect(self._edited)
 
     # ------------------------------------------------------------------ startup
@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
         op.run()
         return op
 
-    def render(self) -> Op[Any] | None:
+    def start_render(self) -> Op[Any] | None:
         if self.project is None:
             return None
         self.tabs.setCurrentWidget(self.render_panel)

@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
@@ -40,7 +41,7 @@ class ProgressView(Protocol):
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    s = int(round(seconds))
+    s = round(seconds)
     if s >= 3600:
         return f"{s // 3600} h {s % 3600 // 60:02d} min left"
     if s >= 60:
@@ -50,7 +51,7 @@ def format_eta(seconds: float | None) -> str:
 
 def describe_progress(p: Progress) -> str:
     """'capture 42% — card 2 of 3 · 12 s left'"""
-    text = f"{p.stage} {int(round(p.fraction * 100))}%"
+    text = f"{p.stage} {round(p.fraction * 100)}%"
     if p.message:
         text += f" — {p.message}"
     eta = format_eta(p.eta_s)
@@ -154,10 +155,8 @@ class Op(QObject, Generic[T]):
 
     def _set_trigger_enabled(self, enabled: bool) -> None:
         if self._trigger is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the widget was deleted meanwhile
                 self._trigger.setEnabled(enabled)
-            except RuntimeError:  # the widget was deleted meanwhile
-                pass
 
     async def _run(self) -> T | None:
         try:

@@ -63,10 +63,10 @@ class RenderPanel(QWidget):
         self.target.addItem("Local (this computer)", "local")
         self.target.addItem("Cloud (sign in first)", "cloud")
         self._set_cloud_enabled(False)
-        self.size = QComboBox()
-        self.size.setObjectName("renderSize")
+        self.size_choice = QComboBox()
+        self.size_choice.setObjectName("renderSize")
         for label, w, h in SIZES:
-            self.size.addItem(label, (w, h))
+            self.size_choice.addItem(label, (w, h))
         self.fps = QComboBox()
         self.fps.setObjectName("renderFps")
         for f in FPS:
@@ -95,7 +95,7 @@ class RenderPanel(QWidget):
         form.addWidget(QLabel("Where:"))
         form.addWidget(self.target)
         form.addWidget(QLabel("Size:"))
-        form.addWidget(self.size)
+        form.addWidget(self.size_choice)
         form.addWidget(self.fps)
         form.addStretch(1)
         caps = QHBoxLayout()
@@ -172,8 +172,8 @@ class RenderPanel(QWidget):
         self.chapters.itemActivated.connect(self._chapter)
         self.chapters.itemClicked.connect(self._chapter)
         self.history.itemActivated.connect(self._history_item)
-        for w in (self.size, self.fps, self.target):
-            w.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
+        for combo in (self.size_choice, self.fps, self.target):
+            combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
         for c in (self.captions, self.burn):
             c.toggled.connect(lambda _b: self.settings_changed.emit())
         if self.player is not None:
@@ -195,25 +195,25 @@ class RenderPanel(QWidget):
         self._set_cloud_enabled(enabled)
 
     def load_settings(self, s: ProjectRenderSettings) -> None:
-        for w in (self.size, self.fps, self.target, self.captions, self.burn):
+        for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
             w.blockSignals(True)
-        i = self.size.findData((s.width, s.height))
+        i = self.size_choice.findData((s.width, s.height))
         if i < 0:
-            self.size.addItem(f"{s.width} × {s.height}", (s.width, s.height))
-            i = self.size.count() - 1
-        self.size.setCurrentIndex(i)
+            self.size_choice.addItem(f"{s.width} × {s.height}", (s.width, s.height))
+            i = self.size_choice.count() - 1
+        self.size_choice.setCurrentIndex(i)
         self.fps.setCurrentIndex(max(0, self.fps.findData(s.fps)))
         self.target.setCurrentIndex(max(0, self.target.findData(s.target)))
         self.captions.setChecked(s.captions)
         self.burn.setChecked(s.burn_captions)
-        for w in (self.size, self.fps, self.target, self.captions, self.burn):
+        for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
             w.blockSignals(False)
 
     def current_settings(self) -> ProjectRenderSettings:
-        w, h = self.size.currentData() or (1280, 720)
+        w, h = self.size_choice.currentData() or (1280, 720)
         return ProjectRenderSettings(width=int(w), height=int(h), fps=int(self.fps.currentData() or 30),
                                      captions=self.captions.isChecked(), burn_captions=self.burn.isChecked(),
-                                     target=str(self.target.currentData() or "local"))  # type: ignore[arg-type]
+                                     target="cloud" if self.target.currentData() == "cloud" else "local")
 
     # -- a render in progress (driven by the main window's Op)
 

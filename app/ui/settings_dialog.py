@@ -43,24 +43,24 @@ class SettingsDialog(QDialog):
         self.rate = QSpinBox()
         self.rate.setRange(50, 200)
         self.rate.setSuffix(" %")
-        self.rate.setValue(int(round(s.voice_rate * 100)))
+        self.rate.setValue(round(s.voice_rate * 100))
         voice_box = QGroupBox("Voice")
         vf = QFormLayout(voice_box)
         vf.addRow("Provider", self.voice_provider)
         vf.addRow("Voice", self.voice)
         vf.addRow("Speaking rate", self.rate)
 
-        self.size = QComboBox()
+        self.size_choice = QComboBox()
         for label, w, h in SIZES:
-            self.size.addItem(label, (w, h))
-        self.size.setCurrentIndex(max(0, self.size.findData((s.width, s.height))))
+            self.size_choice.addItem(label, (w, h))
+        self.size_choice.setCurrentIndex(max(0, self.size_choice.findData((s.width, s.height))))
         self.fps = QComboBox()
         for f in FPS:
             self.fps.addItem(f"{f} fps", f)
         self.fps.setCurrentIndex(max(0, self.fps.findData(s.fps)))
         video_box = QGroupBox("New projects render at")
         df = QFormLayout(video_box)
-        df.addRow("Size", self.size)
+        df.addRow("Size", self.size_choice)
         df.addRow("Frame rate", self.fps)
 
         self.drafter = QComboBox()
@@ -105,8 +105,8 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        for w in (voice_box, video_box, draft_box, storage_box):
-            lay.addWidget(w)
+        for box in (voice_box, video_box, draft_box, storage_box):
+            lay.addWidget(box)
         lay.addWidget(buttons)
 
     def _refresh_cache(self) -> None:
@@ -126,7 +126,7 @@ class SettingsDialog(QDialog):
         s.voice_provider = str(self.voice_provider.currentData())
         s.voice = self.voice.text().strip() or None
         s.voice_rate = self.rate.value() / 100
-        w, h = self.size.currentData()
+        w, h = self.size_choice.currentData()
         s.width, s.height = int(w), int(h)
         s.fps = int(self.fps.currentData())
         s.drafter = str(self.drafter.currentData())

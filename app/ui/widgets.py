@@ -95,7 +95,12 @@ class NumberedDelegate(QStyledItemDelegate):
 class CodeHighlighter(QSyntaxHighlighter):
     """Keyword/string/comment highlighting for Python, JS/TS and Markdown previews (display only)."""
 
-    _KEYWORDS = ["and", "as", "async", "await", "break", "class", "const", "def", "else", "elif", "except", "export", "false", "False", "finally", "for", "from", "function", "if", "import", "in", "is", "let", "new", "None", "not", "null", "of", "or", "pass", "raise", "return", "self", "test", "this", "true", "True", "try", "type", "var", "while", "with", "yield", "expect", "page"]
+    _KEYWORDS: tuple[str, ...] = (
+        "and", "as", "async", "await", "break", "class", "const", "def", "else", "elif", "except", "export",
+        "false", "False", "finally", "for", "from", "function", "if", "import", "in", "is", "let", "new",
+        "None", "not", "null", "of", "or", "pass", "raise", "return", "self", "test", "this", "true", "True",
+        "try", "type", "var", "while", "with", "yield", "expect", "page",
+    )
 
     def __init__(self, document: Any, language: str) -> None:
         super().__init__(document)

@@ -40,7 +40,7 @@ def site_url() -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
 
@@ -165,7 +165,7 @@ def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any,
 
         # 5. render locally at a small size; progress reaches the panel; status → Complete
         rp = window.render_panel
-        rp.size.setCurrentIndex(rp.size.findData((854, 480)))
+        rp.size_choice.setCurrentIndex(rp.size_choice.findData((854, 480)))
         rp.fps.setCurrentIndex(rp.fps.findData(24))
         stages: list[str] = []
         qtbot.mouseClick(rp.render_button, Qt.MouseButton.LeftButton)
@@ -216,7 +216,7 @@ def test_render_view_renders_a_two_card_script_and_plays_it(window: MainWindow, 
     rp = window.render_panel
 
     async def scenario() -> None:
-        rp.size.setCurrentIndex(rp.size.findData((854, 480)))
+        rp.size_choice.setCurrentIndex(rp.size_choice.findData((854, 480)))
         rp.fps.setCurrentIndex(rp.fps.findData(24))
         qtbot.mouseClick(rp.render_button, Qt.MouseButton.LeftButton)
         assert not rp.render_button.isEnabled() and rp.cancel_button.isEnabled()
