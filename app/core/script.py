@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -473,7 +473,7 @@ def _semantic_problems(script: Script) -> list[Problem]:
                         + (f" (got {', '.join(given)})" if given else ""))
             if isinstance(action, Upload):
                 for f in action.files:
-                    if f.startswith("/") or ".." in Path(f).parts:
+                    if _escapes_bundle(f):
                         add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
     s = script.settings
     if has_relative_goto and not s.site and not s.base_url:
@@ -484,9 +484,16 @@ def _semantic_problems(script: Script) -> list[Problem]:
         if base_msg or not urlsplit(s.base_url).scheme:
             problems.append(Problem("settings › base_url", base_msg or "must be an absolute http(s) URL",
                                     field="base_url"))
-    if s.site and (s.site.startswith("/") or ".." in Path(s.site).parts):
+    if s.site and _escapes_bundle(s.site):
         problems.append(Problem("settings › site", "must be a folder inside the job bundle", field="site"))
     return problems
+
+
+def _escapes_bundle(rel: str) -> bool:
+    # The same rule as bundle._safe_rel (which also reads '\\' as a separator), so a path this accepts
+    # can always be bundled.
+    p = PurePosixPath(rel.replace("\\", "/"))
+    return p.is_absolute() or ".." in p.parts or not p.parts
 
 
 def _locator_problems(loc: Locator) -> list[str]:

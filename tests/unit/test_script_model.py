@@ -376,7 +376,7 @@ def test_base_url_must_be_absolute_http() -> None:
     assert "'ftp:' is not allowed" in p.message
 
 
-@pytest.mark.parametrize("site", ["/srv/site", "../site", "a/../../b"])
+@pytest.mark.parametrize("site", ["/srv/site", "../site", "a/../../b", "..\\site"])
 def test_site_must_stay_inside_the_bundle(site: str) -> None:
     p = _only(_one_card(site=site))
     assert p.where == "settings › site"
@@ -400,7 +400,7 @@ def test_wait_for_needs_exactly_one(fields: dict[str, Any], got: str) -> None:
     assert p.message == "a wait_for needs exactly one of target, text or url" + got
 
 
-@pytest.mark.parametrize("path", ["../secret.txt", "/etc/passwd", "data/../../x"])
+@pytest.mark.parametrize("path", ["../secret.txt", "/etc/passwd", "data/../../x", "..\\secret.txt", ""])
 def test_upload_paths_escaping_the_bundle(path: str) -> None:
     p = _only(_one_card({"type": "upload", "target": "#f", "files": ["ok.pdf", path]}))
     assert p.field == "files" and p.message == f"'{path}' must be a path inside the job bundle"
