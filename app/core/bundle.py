@@ -282,7 +282,11 @@ def load_job(path: str | Path, *, verify: bool = True) -> Job:
     else:
         raise ScriptError([Problem("job", "no such file or folder")], source=p)
     if verify and not job.loose:
-        _verify_assets(job)
+        try:
+            _verify_assets(job)
+        except BaseException:
+            job.close()  # a rejected zip must not leave its unpacked copy behind
+            raise
     return job
 
 
