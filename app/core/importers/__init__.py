@@ -62,9 +62,7 @@ def import_codegen(path: Path, *, skip_unsupported: bool = False) -> ImportResul
     try:
         source = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CodegenImportError(
-            [SkippedLine(path, 0, 0, "", f"not UTF-8 text (byte {exc.start})")]
-        ) from None
+        raise CodegenImportError([SkippedLine(path, 0, 0, "", f"not UTF-8 text (byte {exc.start})")]) from None
     if "\0" in source:
         raise CodegenImportError([SkippedLine(path, 0, 0, "", "contains NUL bytes: not a source file")])
     kind = detect_kind(path, head=source)

@@ -200,9 +200,7 @@ class JsFrontEnd:
         if t == "regex":
             pat = node.child_by_field_name("pattern")
             flags = node.child_by_field_name("flags")
-            return Regex(
-                self.text(pat) if pat is not None else "", self.text(flags) if flags is not None else ""
-            )
+            return Regex(self.text(pat) if pat is not None else "", self.text(flags) if flags is not None else "")
         if t == "unary_expression" and self.text(node).startswith("-"):
             inner = self.value(node.named_children[0])
             if isinstance(inner, int | float) and not isinstance(inner, bool):
@@ -328,7 +326,15 @@ class JsFrontEnd:
             "switch_statement",
             "try_statement",
         ):
-            kind = t.replace("_statement", "").replace("_", " ")
+            kind = {
+                "for_statement": "for",
+                "for_in_statement": "for",
+                "while_statement": "while",
+                "do_statement": "do-while",
+                "if_statement": "if",
+                "switch_statement": "switch",
+                "try_statement": "try",
+            }[t]
             raise _Unsupported(
                 f"a '{kind}' statement: loops and conditionals in hand-written tests are out "
                 "of scope; Reelwright imports straight-line codegen flows (unroll it)"

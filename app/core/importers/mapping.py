@@ -221,9 +221,7 @@ class _LocatorBuilder:
                 raise _Unsupported(f".{n} needs a locator before it", seg.column)
             if self.cur.get("nth") is not None:
                 raise _Unsupported(f".{n} after an index was already chosen is not supported", seg.column)
-            self.cur["nth"] = (
-                0 if n == "first" else -1 if n == "last" else _int(_arg(seg, 0, "an index"), "the index")
-            )
+            self.cur["nth"] = 0 if n == "first" else -1 if n == "last" else _int(_arg(seg, 0, "an index"), "the index")
         elif n == "filter":
             if self.cur is None:
                 raise _Unsupported(".filter() needs a locator before it", seg.column)
@@ -351,9 +349,7 @@ def _locator_action(segs: list[Seg], column: int) -> dict[str, Any]:
     if n == "select_option":
         _check_kwargs(act, ("value", "label", "index", "element"))
         if "index" in act.kwargs or "element" in act.kwargs:
-            raise _Unsupported(
-                "select_option by index or element is not supported; use a value or label", act.column
-            )
+            raise _Unsupported("select_option by index or element is not supported; use a value or label", act.column)
         raw: Value = act.args[0] if act.args else act.kwargs.get("value", act.kwargs.get("label"))
         items = raw if isinstance(raw, list) else [raw]
         values: list[str] = []
@@ -471,9 +467,7 @@ class FlowMapper:
     setup_names: set[str] = field(default_factory=lambda: {"browser", "context", "playwright", "p"})
 
     def _skip(self, site: Site, reason: str, column: int | None = None) -> None:
-        self.skipped.append(
-            SkippedLine(self.path, site.line, column or site.column, site.source_line, reason)
-        )
+        self.skipped.append(SkippedLine(self.path, site.line, column or site.column, site.source_line, reason))
 
     def run(self, events: Iterable[FlowEvent]) -> None:
         for ev in events:
@@ -559,9 +553,7 @@ class FlowMapper:
         if first.name in ("once", "on"):
             if first.args and first.args[0] == "dialog":
                 return  # dialogs are dismissed by the browser automation anyway
-            raise _Unsupported(
-                f"page.{first.name}({first.args[0] if first.args else ''!r}) handlers are not supported"
-            )
+            raise _Unsupported(f"page.{first.name}({first.args[0] if first.args else ''!r}) handlers are not supported")
         fields: dict[str, Any]
         if first.name == "goto":
             _check_kwargs(first, ("wait_until", "referer"))
@@ -587,17 +579,13 @@ class FlowMapper:
                     first.column,
                 )
         elif first.name == "mouse":
-            raise _Unsupported(
-                "raw mouse coordinates are not replayed; aim at an element with a locator", first.column
-            )
+            raise _Unsupported("raw mouse coordinates are not replayed; aim at an element with a locator", first.column)
         elif first.name in _LOCATOR_FACTORIES or first.name == "frame_locator":
             if len(chain.segs) < 2 or not chain.segs[-1].called:
                 raise _Unsupported(f"'{chain.text()}' locates an element but does nothing with it")
             fields = _locator_action(chain.segs, site.column)
         else:
-            raise _Unsupported(
-                f"page.{first.name}() is not a browser action Reelwright can replay", first.column
-            )
+            raise _Unsupported(f"page.{first.name}() is not a browser action Reelwright can replay", first.column)
         if ev.opens_popup:
             if fields["type"] != "click":
                 raise _Unsupported("only a click can open the popup the flow follows")

@@ -7,6 +7,7 @@ are understood.  Loops, conditionals and helper functions are reported at their 
 from __future__ import annotations
 
 import ast
+import warnings
 from pathlib import Path
 
 from .mapping import FlowMapper, _Unsupported
@@ -34,7 +35,9 @@ class PythonFrontEnd:
         self.lines = source.splitlines()
         self.mapper = mapper
         try:
-            self.tree = ast.parse(source, filename=str(path))
+            with warnings.catch_warnings():  # invalid escapes in the user's file are not our warnings
+                warnings.simplefilter("ignore")
+                self.tree = ast.parse(source, filename=str(path))
         except SyntaxError as exc:
             line = exc.lineno or 1
             src = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -42,9 +45,7 @@ class PythonFrontEnd:
                 [SkippedLine(path, line, exc.offset or 1, src, f"not valid Python: {exc.msg}")]
             ) from None
         except (ValueError, RecursionError, MemoryError) as exc:
-            raise CodegenImportError(
-                [SkippedLine(path, 1, 1, "", f"cannot parse this file: {exc}")]
-            ) from None
+            raise CodegenImportError([SkippedLine(path, 1, 1, "", f"cannot parse this file: {exc}")]) from None
         self.events: list[FlowEvent] = []
         self.funcs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
             n.name: n for n in self.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -93,16 +94,16 @@ class PythonFrontEnd:
             and node.func.value.id == "re"
         ):
             return self.regex(node)
+        if isinstance(node, ast.Lambda):
+            return Chain("<function>")  # a handler, e.g. page.once("dialog", lambda d: d.dismiss())
         if isinstance(node, ast.JoinedStr):
             raise _Unsupported("f-strings are computed at run time; use a literal", self.col(node))
         if isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Await):
             return self.chain(node)
-        raise _Unsupported(f"this expression ({type(node).__name__}) is not supported", self.col(node))
+        raise _Unsupported(f"'{_short(node)}' is computed at run time; codegen flows use literals", self.col(node))
 
     def regex(self, node: ast.Call) -> Regex:
-        if not node.args or not (
-            isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-        ):
+        if not node.args or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             raise _Unsupported("re.compile() needs a string literal", self.col(node))
         flags = ""
         for f in node.args[1:] + [k.value for k in node.keywords]:
@@ -122,9 +123,7 @@ class PythonFrontEnd:
                 continue
             if isinstance(cur, ast.Call):
                 args = [self.value(a) for a in cur.args if not isinstance(a, ast.Starred)]
-                if any(isinstance(a, ast.Starred) for a in cur.args) or any(
-                    k.arg is None for k in cur.keywords
-                ):
+                if any(isinstance(a, ast.Starred) for a in cur.args) or any(k.arg is None for k in cur.keywords):
                     raise _Unsupported("*args/**kwargs are not supported", self.col(cur))
                 kwargs = {str(k.arg): self.value(k.value) for k in cur.keywords}
                 f = cur.func
@@ -142,7 +141,7 @@ class PythonFrontEnd:
                 continue
             if isinstance(cur, ast.Name):
                 return Chain(cur.id, segs, self.col(node))
-            raise _Unsupported(f"this expression ({type(cur).__name__}) is not supported", self.col(cur))
+            raise _Unsupported(f"'{_short(cur)}' is computed at run time; codegen flows use literals", self.col(cur))
 
     def _attr_col(self, node: ast.Attribute) -> int:
         end = getattr(node, "end_col_offset", None)
@@ -169,11 +168,7 @@ class PythonFrontEnd:
         for s in body:
             if isinstance(s, ast.Import | ast.ImportFrom | ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
-            if (
-                isinstance(s, ast.Expr)
-                and isinstance(s.value, ast.Constant)
-                and isinstance(s.value.value, str)
-            ):
+            if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str):
                 continue  # a docstring
             if (
                 isinstance(s, ast.If)
@@ -300,9 +295,7 @@ class PythonFrontEnd:
                 "expect_page",
             ):
                 if last == "expect_page":
-                    raise _Unsupported(
-                        "expect_page() opens a second page; only popups opened by a click are followed"
-                    )
+                    raise _Unsupported("expect_page() opens a second page; only popups opened by a click are followed")
                 if var:
                     self.infos[var] = last
             elif last in ("launch", "new_context", "launch_persistent_context"):
@@ -319,6 +312,11 @@ class PythonFrontEnd:
                 raise _Unsupported("expect_popup() with no action that opens the popup")
         else:
             self.block(s.body)
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def python_events(source: str, path: Path, mapper: FlowMapper) -> tuple[list[FlowEvent], str]:

@@ -1,0 +1,171 @@
+"""Regenerate the recorded codegen corpus by running Playwright's own recorder against the example site.
+
+    .venv/bin/python tests/data/codegen/record_corpus.py
+
+The recorder (the engine behind ``playwright codegen``) is enabled programmatically on a browser
+context; this script then *uses the site like a person* — real mouse moves, clicks and keystrokes
+through the input pipeline — and the recorder writes the code, in each language, exactly as
+codegen would.  The per-action code comes from Playwright; the file header and footer are the ones
+codegen prints around it (copied from Playwright's language generators).  Nothing here is used at
+test time; the files it writes are checked in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from playwright.async_api import Page, async_playwright  # noqa: E402
+
+from app.core.siteserver import SiteServer  # noqa: E402
+from app.core.tools import CHROMIUM_ARGS, find_browser  # noqa: E402
+
+SITE = ROOT / "resources" / "examples" / "quickstart" / "site"
+OUT = Path(__file__).resolve().parent / "recorded"
+
+HEADERS = {
+    "python": (
+        "import re\nfrom playwright.sync_api import Playwright, sync_playwright, expect\n\n\n"
+        "def run(playwright: Playwright) -> None:\n"
+        "    browser = playwright.chromium.launch(headless=False)\n"
+        "    context = browser.new_context()\n",
+        "\n    # ---------------------\n    context.close()\n    browser.close()\n\n\n"
+        "with sync_playwright() as playwright:\n    run(playwright)\n",
+    ),
+    "python-async": (
+        "import asyncio\nimport re\nfrom playwright.async_api import Playwright, async_playwright, expect\n\n\n"
+        "async def run(playwright: Playwright) -> None:\n"
+        "    browser = await playwright.chromium.launch(headless=False)\n"
+        "    context = await browser.new_context()\n",
+        "\n    # ---------------------\n    await context.close()\n    await browser.close()\n\n\n"
+        "async def main() -> None:\n    async with async_playwright() as playwright:\n"
+        "        await run(playwright)\n\n\nasyncio.run(main())\n",
+    ),
+    "python-pytest": (
+        "import re\nfrom playwright.sync_api import Page, expect\n\n\n"
+        "def test_example(page: Page) -> None:\n",
+        "",
+    ),
+    "javascript": (
+        "const { chromium } = require('playwright');\n\n(async () => {\n"
+        "  const browser = await chromium.launch({\n    headless: false\n  });\n"
+        "  const context = await browser.newContext();\n",
+        "\n  // ---------------------\n  await context.close();\n  await browser.close();\n})();\n",
+    ),
+    "playwright-test": (
+        "import { test, expect } from '@playwright/test';\n\ntest('test', async ({ page }) => {\n",
+        "});\n",
+    ),
+}
+FILES = {
+    "python": "quickstart_sync.py",
+    "python-async": "quickstart_async.py",
+    "python-pytest": "quickstart_pytest.py",
+    "javascript": "quickstart_library.js",
+    "playwright-test": "quickstart.spec.ts",
+}
+
+
+class Sink:
+    """Collects the recorder's events; an update replaces the code of the action it updates."""
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+
+    def action_added(self, page: Any, data: Any, code: str) -> None:
+        self.codes.append(code)
+
+    def action_updated(self, page: Any, data: Any, code: str) -> None:
+        if self.codes:
+            self.codes[-1] = code
+
+    def signal_added(self, page: Any, data: Any, code: str) -> None:
+        if code and self.codes:
+            self.codes[-1] = code
+
+
+async def human_click(page: Page, selector: str) -> None:
+    loc = page.locator(selector).first
+    await loc.scroll_into_view_if_needed()
+    box = await loc.bounding_box()
+    assert box is not None, selector
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y, steps=4)
+    await page.wait_for_timeout(120)
+    await page.mouse.click(x, y)
+    await page.wait_for_timeout(250)
+
+
+async def human_type(page: Page, selector: str, text: str) -> None:
+    await human_click(page, selector)
+    await page.keyboard.type(text, delay=20)
+    await page.wait_for_timeout(250)
+
+
+async def flow(page: Page, base: str) -> None:
+    """The quickstart story: land, sign in, create a project, add a task, change a setting."""
+    await page.goto(f"{base}/index.html")
+    await page.wait_for_timeout(300)
+    await human_click(page, "[data-testid=hero-cta]")
+    await page.wait_for_url("**/signin.html")
+    await human_type(page, "#email", "alex@northwind.test")
+    await human_type(page, "#password", "correct-horse")
+    await human_click(page, "#signin-form button[type=submit]")
+    await page.wait_for_url("**/dashboard.html")
+    await page.wait_for_timeout(300)
+    await human_click(page, "#open-new-project")
+    await human_type(page, "#project-name", "Spring launch")
+    await page.locator("#project-template").select_option("launch")
+    await page.wait_for_timeout(250)
+    await human_click(page, "#invite-team")
+    await human_click(page, "#new-project-form button[type=submit]")
+    await page.wait_for_timeout(300)
+    await human_click(page, "#project-grid h3 a >> text=Spring launch")
+    await page.wait_for_url("**/project.html?id=spring-launch")
+    await page.wait_for_timeout(300)
+    await human_type(page, "#new-task", "Draft the announcement")
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(300)
+    await human_click(page, "nav a[href='settings.html']")
+    await page.wait_for_url("**/settings.html")
+    await page.wait_for_timeout(300)
+    await page.locator("#theme").select_option("dark")
+    await page.wait_for_timeout(250)
+    await human_click(page, "#settings-form button[type=submit]")
+    await page.wait_for_timeout(300)
+
+
+async def record(language: str, base: str) -> str:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
+        context = await browser.new_context(viewport={"width": 1280, "height": 720})
+        sink = Sink()
+        await context._impl_obj._start_recording({"language": language}, sink)  # the codegen recorder
+        page = await context.new_page()
+        await flow(page, base)
+        await context._impl_obj._stop_recording()
+        await browser.close()
+    head, foot = HEADERS[language]
+    body = "\n".join(c for c in sink.codes if c.strip())
+    return head + body + "\n" + foot
+
+
+async def main() -> None:
+    files = {p.relative_to(SITE).as_posix(): p for p in SITE.rglob("*") if p.is_file()}
+    with SiteServer(files) as server:
+        # a fixed-looking origin, as a person recording on their machine would have
+        base = server.base_url
+        OUT.mkdir(parents=True, exist_ok=True)
+        for language, name in FILES.items():
+            code = await record(language, base)
+            (OUT / name).write_text(code, encoding="utf-8")
+            print(f"wrote {OUT / name} ({code.count(chr(10))} lines)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,264 @@
+"""Codegen importers: the corpus imports to its expected actions; unsupported lines are reported
+with file, line, column and source line; nothing in a file is ever executed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.core.drafting import detect_kind, import_codegen
+from app.core.importers import CodegenImportError, ImportError_, import_source
+from app.core.script import Script
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "codegen"
+EXPECTED = sorted(CORPUS.glob("*/*.expected.json"))
+
+
+def _dump(actions: list) -> list:
+    return [a.model_dump(mode="json", exclude_defaults=True) for a in actions]
+
+
+def _cases() -> list[tuple[Path, Path]]:
+    out = []
+    for exp in EXPECTED:
+        doc = json.loads(exp.read_text())
+        if "files" in doc:
+            out += [(exp.parent / f, exp) for f in doc["files"]]
+    return out
+
+
+@pytest.mark.parametrize(("path", "expected"), _cases(), ids=lambda p: p.name)
+def test_corpus_file_imports_to_expected_actions(path: Path, expected: Path) -> None:
+    result = import_codegen(path)
+    assert result.skipped == []
+    assert _dump(result.actions) == json.loads(expected.read_text())["actions"]
+
+
+def test_recorded_corpus_covers_every_flavour_and_all_agree() -> None:
+    """The five files Playwright's recorder wrote for one session import to one identical flow."""
+    files = sorted((CORPUS / "recorded").glob("quickstart*.*[!n]"))
+    flavours = {import_codegen(f).flavour for f in files}
+    assert flavours == {"python-sync", "python-async", "python-pytest", "js-library", "ts-test"}
+    flows = {json.dumps(_dump(import_codegen(f).actions)) for f in files}
+    assert len(flows) == 1
+
+
+def test_every_statement_and_locator_kind_is_covered() -> None:
+    actions = import_codegen(CORPUS / "handwritten" / "every_form_sync.py").actions
+    types = {a.type for a in actions}
+    assert {
+        "goto",
+        "click",
+        "dblclick",
+        "fill",
+        "type",
+        "press",
+        "check",
+        "uncheck",
+        "select",
+        "hover",
+        "upload",
+        "scroll",
+        "wait",
+        "wait_for",
+    } <= types
+    locs = [a.target for a in actions if getattr(a, "target", None) is not None]
+    kinds = {loc.kind() for loc in locs}
+    assert kinds == {"role", "label", "placeholder", "text", "test_id", "alt", "title", "css"}
+    assert any(loc.nth == 0 for loc in locs) and any(loc.nth == -1 for loc in locs)
+    assert any(loc.nth == 2 for loc in locs) and any(loc.has_text for loc in locs)
+    assert any(loc.within is not None and loc.within.within is not None for loc in locs)  # chains nest
+    assert {loc.frame for loc in locs if loc.frame} == {"#editor", 'iframe[name="preview"]'}
+    assert any(getattr(a, "new_page", False) for a in actions)
+    click = next(a for a in actions if a.type == "click" and a.button == "right")
+    assert click.modifiers == ["Shift", "ControlOrMeta"] and (click.position.x, click.position.y) == (12, 8.5)
+
+
+@pytest.mark.parametrize("name", ["unsupported_handwritten.py", "unsupported_handwritten.spec.ts"])
+def test_unsupported_lines_are_all_reported_with_location(name: str) -> None:
+    path = CORPUS / "handwritten" / name
+    expected = json.loads((CORPUS / "handwritten" / "unsupported.expected.json").read_text())[name]
+    with pytest.raises(ImportError_) as info:
+        import_codegen(path)
+    err = info.value
+    assert [[p.line, p.column] for p in err.problems] == expected
+    lines = path.read_text().splitlines()
+    for p in err.problems:
+        assert p.source_line == lines[p.line - 1]
+        assert f"{path}:{p.line}:{p.column}:" in str(err)
+    text = str(err)
+    assert "helper function" in text and "defined at line" in text and "loops and conditionals" in text
+
+
+def test_skip_unsupported_keeps_the_rest_and_reports_each_skip() -> None:
+    path = CORPUS / "handwritten" / "unsupported_handwritten.py"
+    result = import_codegen(path, skip_unsupported=True)
+    assert [(s.line, s.column) for s in result.skipped][:3] == [(11, 5), (12, 5), (14, 10)]
+    assert _dump(result.actions) == [
+        {"type": "goto", "url": "https://app.example.com/"},
+        {"type": "click", "target": {"role": "button", "name": "Save"}},
+    ]
+
+
+def test_files_are_parsed_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    py = tmp_path / "evil.py"
+    py.write_text(
+        f"from playwright.sync_api import Page\nimport os\nos.system('touch {marker}')\n"
+        f"__import__('os').system('touch {marker}')\n\n"
+        "def test_x(page: Page) -> None:\n    page.goto('https://example.com/')\n"
+        f"    page.evaluate(\"require('fs').writeFileSync('{marker}', '')\")\n"
+    )
+    js = tmp_path / "evil.spec.ts"
+    js.write_text(
+        "import { test } from '@playwright/test';\n"
+        f"require('fs').writeFileSync('{marker}', '');\n"
+        "test('t', async ({ page }) => {\n  await page.goto('https://example.com/');\n"
+        f"  await page.evaluate(() => require('child_process').execSync('touch {marker}'));\n}});\n"
+    )
+    for f in (py, js):
+        with pytest.raises(CodegenImportError) as info:
+            import_codegen(f)
+        assert info.value.problems
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "line", "col", "words"),
+    [
+        (
+            "bad.py",
+            "from playwright.sync_api import Page\ndef test_a(page: Page):\n    page.goto('x'\n",
+            3,
+            14,
+            "not valid Python",
+        ),
+        (
+            "bad.spec.ts",
+            "import { test } from '@playwright/test';\ntest('a', async ({ page }) => {\n  await page.goto('x';\n});\n",
+            3,
+            22,
+            "not valid JavaScript/TypeScript",
+        ),
+    ],
+)
+def test_syntax_errors_name_the_place(tmp_path: Path, name: str, source: str, line: int, col: int, words: str) -> None:
+    f = tmp_path / name
+    f.write_text(source)
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    p = info.value.problems[0]
+    assert (p.line, words in p.reason) == (line, True)
+    assert abs(p.column - col) <= 3
+
+
+@pytest.mark.parametrize(
+    ("stmt", "reason"),
+    [
+        ('page.locator("#f").set_input_files("/etc/passwd")', "absolute path"),
+        ('page.get_by_label("Plan").select_option(index=2)', "by index"),
+        ('page.get_by_text(re.compile("pro.*plan")).click()', "regular expression"),
+        ('page.get_by_role("buton", name="Save").click()', "not an ARIA role"),
+        ('page.get_by_role("button").click(click_count=3)', "click_count=3"),
+        ('page.get_by_role("button").click(trial=True)', "trial click"),
+        ('page.get_by_role("button").filter(has=page.get_by_text("x")).click()', "option 'has'"),
+        ('page.frame_locator("#a").frame_locator("#b").get_by_text("x").click()', "nested frames"),
+        ('page.get_by_role("button")', "does nothing"),
+        ('page.keyboard.type("hello")', "keyboard.press"),
+        ("context.new_page()", "browser setup"),
+        ("page2 = context.new_page()", "second page"),
+        ("x = 1 + 2", "computed at run time"),
+    ],
+)
+def test_specific_unsupported_statements(tmp_path: Path, stmt: str, reason: str) -> None:
+    f = tmp_path / "flow_sync.py"
+    f.write_text(
+        "import re\nfrom playwright.sync_api import Playwright, sync_playwright\n\n"
+        "def run(playwright: Playwright) -> None:\n    browser = playwright.chromium.launch()\n"
+        "    context = browser.new_context()\n    page = context.new_page()\n"
+        f"    page.goto('https://example.com/')\n    {stmt}\n\n"
+        "with sync_playwright() as playwright:\n    run(playwright)\n"
+    )
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    (p,) = info.value.problems
+    assert p.line == 9 and reason in p.reason, p.reason
+
+
+def test_acting_on_the_first_page_after_following_a_popup_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "popup.spec.ts"
+    f.write_text(
+        "import { test } from '@playwright/test';\ntest('t', async ({ page }) => {\n"
+        "  await page.goto('https://example.com/');\n  const page1Promise = page.waitForEvent('popup');\n"
+        "  await page.getByRole('link', { name: 'Docs' }).click();\n  const page1 = await page1Promise;\n"
+        "  await page1.getByRole('link', { name: 'API' }).click();\n"
+        "  await page.getByRole('button', { name: 'Save' }).click();\n});\n"
+    )
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    (p,) = info.value.problems
+    assert p.line == 8 and "follows one page at a time" in p.reason
+    res = import_codegen(f, skip_unsupported=True)
+    assert [a.type for a in res.actions] == ["goto", "click", "click"] and res.actions[1].new_page
+
+
+def test_js_strings_regex_and_numbers_are_decoded(tmp_path: Path) -> None:
+    f = tmp_path / "esc.js"
+    f.write_text(
+        "const { chromium } = require('playwright');\n(async () => {\n"
+        "  const browser = await chromium.launch();\n  const context = await browser.newContext();\n"
+        "  const page = await context.newPage();\n"
+        "  await page.goto(`https://example.com/?q=1`);\n"
+        '  await page.getByLabel(\'It\\\'s \\u00e9t\\u{e9} \\"ok\\"\\n\').fill("tab\\there");\n'
+        "  await page.getByText(/^Price \\$5\\.00$/).click({ position: { x: -1, y: 0x10 } });\n"
+        "  await browser.close();\n})();\n"
+    )
+    res = import_codegen(f)
+    assert _dump(res.actions)[1:] == [
+        {"type": "fill", "target": {"label": 'It\'s été "ok"\n'}, "value": "tab\there"},
+        {"type": "click", "target": {"text": "Price $5.00", "exact": True}, "position": {"x": -1.0, "y": 16.0}},
+    ]
+
+
+def test_import_result_builds_a_valid_script() -> None:
+    res = import_codegen(CORPUS / "handwritten" / "every_form_sync.py")
+    script = Script(cards=[{"id": "all", "actions": [a.model_dump() for a in res.actions]}])
+    assert len(script.cards[0].actions) == len(res.actions)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("flow.py", "from playwright.sync_api import Page\n", "playwright-python"),
+        ("helper.py", "print('hi')\n", "unknown"),
+        ("flow.spec.ts", "import { test } from '@playwright/test';\n", "playwright-ts"),
+        ("flow.js", "const { chromium } = require('playwright');\n", "playwright-js"),
+        ("notes.md", "# Title\ntext\n", "markdown"),
+        ("notes.txt", "plain\n", "text"),
+        ("guide.pdf", "%PDF-1.4\n", "pdf"),
+        ("shot.png", "\x89PNG\r\n\x1a\n", "image"),
+        ("voice.wav", "RIFF\0\0\0\0WAVE", "audio"),
+        ("noext", "from playwright.sync_api import Page\n\ndef test_a(page: Page):\n    pass\n", "playwright-python"),
+        ("README", "## Heading\nbody\n", "markdown"),
+        ("blob.bin", "\0\1\2", "unknown"),
+    ],
+)
+def test_detect_kind(tmp_path: Path, name: str, content: str, kind: str) -> None:
+    f = tmp_path / name
+    f.write_bytes(content.encode("latin-1"))
+    assert detect_kind(f) == kind
+
+
+def test_unreadable_and_non_codegen_files_raise_the_importer_error(tmp_path: Path) -> None:
+    with pytest.raises(CodegenImportError, match="cannot read"):
+        import_codegen(tmp_path / "missing.py")
+    (tmp_path / "latin.py").write_bytes(b"page.goto('\xe9')")
+    with pytest.raises(CodegenImportError, match="not UTF-8"):
+        import_codegen(tmp_path / "latin.py")
+    with pytest.raises(CodegenImportError, match="not a Playwright codegen file"):
+        import_source("hello", tmp_path / "x.md", "markdown")
+    (tmp_path / "empty.py").write_text("from playwright.sync_api import Page\n")
+    with pytest.raises(CodegenImportError, match="no browser actions"):
+        import_codegen(tmp_path / "empty.py")
