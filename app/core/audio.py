@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
+import secrets
 import wave
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -65,15 +65,28 @@ def wav_duration(path: Path) -> float:
         raise AudioFormatError(f"{path}: cannot read WAV audio: {exc}") from None
 
 
+def create_temp_sibling(path: Path) -> tuple[int, Path]:
+    """Create an empty, uniquely named temp file next to ``path``; returns (fd, path).
+
+    Unlike ``tempfile.mkstemp`` (always 0600) the mode follows the umask, so the file keeps
+    ordinary permissions after it is renamed into place.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def write_wav_atomic(path: Path, samples: Int16Array | Iterator[Int16Array], rate: int = SAMPLE_RATE) -> Path:
     """Write mono s16 PCM to ``path`` through a temp file in the same folder and ``os.replace``.
 
     ``samples`` is one array or an iterator of arrays (written in order, so a long track never has
     to sit in memory at once).  A reader never sees a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = create_temp_sibling(path)
     try:
         with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as w:
             w.setnchannels(1)

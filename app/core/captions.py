@@ -13,7 +13,7 @@ import itertools
 import math
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,11 @@ _SENTENCE_RE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _SENTENCE_END_RE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _CLAUSE_END = (",", ";", ":", "—", "–", ")")
 #: words a phrase can start with: breaking *before* them reads naturally
+#: words a line should not end on: they bind to what follows
+_WEAK_ENDINGS = frozenset((
+    "a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but",
+    "as", "is", "are", "your", "its", "their", "our", "my", "this", "that", "these", "those",
+))
 _PHRASE_WORDS = frozenset((
     "and", "but", "or", "so", "then", "which", "that", "while", "because", "when", "where", "with",
     "without", "to", "for", "if", "as", "after", "before", "until", "unless",
@@ -74,14 +79,18 @@ def _layout(text: str, max_line: int = MAX_LINE) -> tuple[str, ...] | None:
         a, b = " ".join(words[:i]), " ".join(words[i:])
         if len(a) > max_line or len(b) > max_line:
             continue
-        # balanced lines, a bottom-heavy pyramid, and a break after punctuation read best
-        score = abs(len(a) - len(b)) + (0 if len(a) <= len(b) else 2)
+        # Subtitle practice: break where the grammar breaks (after a clause, before a conjunction),
+        # never after a little word ("a", "the", "to"), then prefer the shorter longest line, with
+        # a slight preference for a bottom-heavy pair.
+        score = max(len(a), len(b)) + 0.25 * abs(len(a) - len(b)) + (0 if len(a) <= len(b) else 2)
         if _SENTENCE_END_RE.search(words[i - 1]):
             score -= 30  # two short sentences: one per line
         elif words[i - 1].endswith(_CLAUSE_END):
-            score -= 8
+            score -= 15
         elif words[i].lower() in _PHRASE_WORDS:
-            score -= 4
+            score -= 5
+        if words[i - 1].lower() in _WEAK_ENDINGS:
+            score += 8
         if best is None or score < best[0]:
             best = (score, (a, b))
     return best[1] if best else None
@@ -272,14 +281,21 @@ def build_cues(
 
 
 def _write_atomic(path: Path, text: str) -> Path:
+    """Write through a temp sibling and rename (mode follows the umask, unlike mkstemp's 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

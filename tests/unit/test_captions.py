@@ -189,3 +189,28 @@ def test_bookmarks_pin_cue_times() -> None:
     # a narration that does not match the text is ignored rather than trusted
     odd = CaptionCard("a", "A", 10.0, 5.0, text, {"save": 4.2}, "Something else entirely.")
     assert build_cues([odd]) == build_cues([plain])
+
+
+def test_lines_break_at_grammar_not_after_little_words() -> None:
+    assert split_cue_texts("Click New project, name it and pick a template.") == [
+        ("Click New project,", "name it and pick a template.")
+    ]
+    assert split_cue_texts("Meet Lumen Tasks, the calm task tracker for busy teams.") == [
+        ("Meet Lumen Tasks,", "the calm task tracker for busy teams.")
+    ]
+    cue = split_cue_texts("Adding a task is as quick as typing it and pressing Enter.")[0]
+    assert not cue[0].endswith((" as", " a", " the", " is"))
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        srt = write_srt(SAMPLE, tmp_path / "x.srt")
+        meta = write_ffmetadata_chapters([(0.0, 1.0, "x")], tmp_path / "ch.txt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(srt.stat().st_mode) == 0o644  # not mkstemp's 0600: players and uploads read it
+    assert stat.S_IMODE(meta.stat().st_mode) == 0o644

@@ -61,3 +61,18 @@ def test_empty_track_is_silence(tmp_path: Path) -> None:
     out = build_narration_track([], 0.5, tmp_path / "silent.wav")
     samples, _ = read_wav(out)
     assert len(samples) == 24000 and not samples.any()
+
+
+def test_track_file_has_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from app.core.audio import build_narration_track
+
+    old = os.umask(0o022)
+    try:
+        out = build_narration_track([], 0.1, tmp_path / "t.wav")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]

@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from ..audio import (
     SAMPLE_RATE,
     AudioFormatError,
     Int16Array,
+    create_temp_sibling,
     resample,
     trim_silence,
     wav_duration,
@@ -126,13 +126,13 @@ def _prepare_segment(pcm: bytes, rate: int) -> Int16Array:
 
 
 def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = create_temp_sibling(path)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(doc, f, sort_keys=True, indent=1, ensure_ascii=False)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
