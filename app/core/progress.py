@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import Cancelled
 
@@ -145,11 +146,53 @@ def _signal_process_group(proc: asyncio.subprocess.Process, sig: int) -> None:
             proc.terminate()
 
 
+def _group_alive(proc: asyncio.subprocess.Process) -> bool:
+    """The process, or any process left in its group (children can outlive the leader)."""
+    if proc.returncode is None:
+        return True
+    if os.name != "posix":  # pragma: no cover - Windows
+        return False
+    try:
+        os.killpg(proc.pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return not _only_zombies(proc.pid)
+
+
+def _only_zombies(pgid: int) -> bool:
+    # Orphans are reaped by PID 1, which in a container may take its time (or never happen): a dead,
+    # unreaped member still counts for killpg, so look at the states where /proc can tell us.
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return False
+    for stat in proc_dir.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return False
+    return True
+
+
 async def stop_process(proc: asyncio.subprocess.Process, grace_s: float = 0.4) -> None:
-    """SIGINT, then SIGTERM, then SIGKILL to the process group; waits at most ~1 s in total."""
+    """SIGINT, then SIGTERM, then SIGKILL to the process group; waits at most ~1 s in total.
+
+    Escalates until the whole group is gone, not just its leader: a shell or launcher that dies on
+    SIGINT must not leave children behind that ignore it.
+    """
+    loop = asyncio.get_running_loop()
     for sig, wait in ((signal.SIGINT, grace_s), (signal.SIGTERM, grace_s), (signal.SIGKILL, 1.0)):
-        if proc.returncode is not None:
+        if not _group_alive(proc):
             return
-        _signal_process_group(proc, sig)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(proc.wait(), wait)
+        deadline = loop.time() + wait
+        if proc.returncode is None:
+            _signal_process_group(proc, sig)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(proc.wait(), wait)
+        elif os.name == "posix":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, sig)
+        # group members are not our children: nothing to await, so look a few times until the deadline
+        while _group_alive(proc) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
