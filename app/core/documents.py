@@ -73,27 +73,42 @@ _NUMBERED_HEADING = re.compile(r"^(\d+(\.\d+)*\.?|[A-Z]\.|Chapter \d+|Section \d
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
+_ABBREV = re.compile(r"(?:\b(?:p|pp|e\.g|i\.e|fig|no|vs|etc|mr|mrs|ms|dr|st|approx|cf|ch|sec|vol)\.|\b[A-Z]\.)$", re.I)
+
+
 def split_sentences(text: str) -> list[str]:
     flat = " ".join(text.split())
     if not flat:
         return []
-    return [s.strip() for s in _SENTENCE_END.split(flat) if len(s.strip()) > 1]
+    pieces = [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"  # "(p. 4)", "e.g. Ollama": not a sentence end
+        else:
+            out.append(piece)
+    return [s for s in out if len(s) > 1]
 
 
-def _looks_like_heading(line: str, next_line: str | None) -> bool:
+def _looks_like_heading(line: str, next_line: str | None, prev_blank: bool, next_blank: bool) -> bool:
     s = line.strip()
-    if not s or len(s) > 80 or s[-1] in ".,;:!?" or next_line is None or not next_line.strip():
-        return _NUMBERED_HEADING.match(s) is not None and 0 < len(s) <= 80 and next_line is not None
-    words = _WORD.findall(s)
-    if not words or len(words) > 10:
+    if not s or len(s) > 80 or next_line is None or s[-1] in ".,;":
         return False
-    if _NUMBERED_HEADING.match(s):
+    words = _WORD.findall(s)
+    if not words or len(words) > 12 or not (s[0].isupper() or s[0].isdigit()):
+        return False
+    if _NUMBERED_HEADING.match(s) or (s.isupper() and len(s) > 3):
         return True
-    if s.isupper() and len(words) >= 1:
-        return True
+    nxt = next_line.strip()
+    if s.endswith("?"):  # FAQ style: a question on its own line, its answer below
+        return prev_blank and len(nxt) > len(s) * 0.6
+    if s.endswith(("!", ":")):
+        return False
+    if prev_blank and next_blank:
+        return True  # a short line standing alone between blank lines
     capitalised = sum(1 for w in words if w[0].isupper())
-    # a short line starting with a capital and followed by a longer prose line
-    return capitalised >= max(1, len(words) // 2) and len(next_line.strip()) > len(s) and len(words) <= 8
+    # a short title-like line directly followed by a longer prose line (PDF headings)
+    return capitalised >= max(1, len(words) // 2) and len(nxt) > len(s) + 10 and len(words) <= 8
 
 
 def _sections_from_lines(lines: list[tuple[str, int | None]], default_title: str) -> list[Section]:
@@ -112,8 +127,10 @@ def _sections_from_lines(lines: list[tuple[str, int | None]], default_title: str
         )
 
     for i, (line, page) in enumerate(lines):
-        nxt = next((t for t, _ in lines[i + 1 : i + 3] if t.strip()), None)
-        if _looks_like_heading(line, nxt):
+        nxt = next((t for t, _ in lines[i + 1 : i + 4] if t.strip()), None)
+        prev_blank = i == 0 or not lines[i - 1][0].strip()
+        next_blank = i + 1 < len(lines) and not lines[i + 1][0].strip()
+        if _looks_like_heading(line, nxt, prev_blank, next_blank):
             if cur_lines or cur_title != default_title:
                 flush()
             cur_title = line.strip()
@@ -178,9 +195,7 @@ def read_pdf(path: Path, *, max_pages: int = MAX_PDF_PAGES) -> Document:
             try:
                 ok = reader.decrypt("")
             except (NotImplementedError, PyPdfError) as exc:
-                raise DocumentError(
-                    path, f"is encrypted with a scheme that cannot be opened ({exc})"
-                ) from None
+                raise DocumentError(path, f"is encrypted with a scheme that cannot be opened ({exc})") from None
             if not ok:
                 raise DocumentError(
                     path,
