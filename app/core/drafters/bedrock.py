@@ -50,9 +50,7 @@ class BedrockBackend:
             raise DraftError(f"AWS profile not found: {exc}") from None
         region = cfg.bedrock_region or session.region_name
         if not region:
-            raise DraftError(
-                "no AWS region for Bedrock", hint="set the Bedrock region in settings, or AWS_REGION"
-            )
+            raise DraftError("no AWS region for Bedrock", hint="set the Bedrock region in settings, or AWS_REGION")
         try:
             self._client = session.client(
                 "bedrock-runtime",

@@ -150,9 +150,7 @@ def build_user_prompt(inp: DraftInput, config: DrafterConfig) -> tuple[str, list
         if path in flows_by_path:
             n += 1
             flow = flows_by_path[path]
-            lines = [
-                f"[{n}] {path.name}: recorded browser flow, actions {index}-{index + len(flow.actions) - 1}"
-            ]
+            lines = [f"[{n}] {path.name}: recorded browser flow, actions {index}-{index + len(flow.actions) - 1}"]
             for a in flow.actions:
                 lines.append(f"  {index}: {describe_action(a)}")
                 index += 1
@@ -302,16 +300,12 @@ def answer_to_script(answer: Any, inp: DraftInput) -> tuple[Any, list[str]]:
             placed[v] = ci
         cards.append(card)
     if bad_indices:
-        warnings.append(
-            f"the model gave {bad_indices} unknown or repeated action index(es); they were ignored"
-        )
+        warnings.append(f"the model gave {bad_indices} unknown or repeated action index(es); they were ignored")
     # keep the recorded order: action i never plays before action i-1, whatever the model said
     missing = [i for i in range(n) if i not in placed]
     if explicit:
         if missing:
-            warnings.append(
-                f"as asked, {len(missing)} recorded action(s) were replaced by the model's actions"
-            )
+            warnings.append(f"as asked, {len(missing)} recorded action(s) were replaced by the model's actions")
     elif n:
         first_card = next((placed[i] for i in range(n) if i in placed), 0)
         cur = placed.get(0, first_card)
@@ -336,9 +330,7 @@ def answer_to_script(answer: Any, inp: DraftInput) -> tuple[Any, list[str]]:
         for c, t in zip(cards, titles, strict=True)
     ]
     ids = unique_ids(wanted)
-    title = (
-        answer.get("title") if isinstance(answer.get("title"), str) and answer["title"].strip() else "Draft"
-    )
+    title = answer.get("title") if isinstance(answer.get("title"), str) and answer["title"].strip() else "Draft"
     data = {
         "version": 1,
         "title": str(title).strip()[:120],
@@ -413,9 +405,7 @@ async def llm_draft(
         prompt = (
             user
             if not problem
-            else (
-                f"{user}\n\nA previous answer could not be used: {problem}\nAnswer again, complete and valid."
-            )
+            else (f"{user}\n\nA previous answer could not be used: {problem}\nAnswer again, complete and valid.")
         )
         try:
             raw = await _in_thread(backend.ask, SYSTEM_PROMPT, prompt, cancel=cancel)

@@ -24,13 +24,18 @@ def _words(s: str) -> str:
 
 def element_name(loc: Locator) -> str:
     """The human name of what a locator points at ("Sign in", "Email", "the search field")."""
+    if loc.placeholder and not (loc.name or loc.label):
+        if "@" in loc.placeholder:
+            return "email"  # an example address as placeholder: the field is the email field
+        if re.match(r"(e\.g\.|eg\b|for example)", loc.placeholder, re.I):
+            return "the field"
     for v in (loc.name, loc.label, loc.placeholder, loc.text, loc.alt, loc.title):
         if v:
             return " ".join(v.split())
     if loc.has_text:
         return " ".join(loc.has_text.split())
     if loc.test_id:
-        return _words(loc.test_id)
+        return f"the {_words(loc.test_id)}"
     if loc.css:
         attr = re.search(r"""\[(?:aria-label|name|title|placeholder)\s*=\s*["']?([^"'\]]+)""", loc.css)
         if attr:
@@ -123,11 +128,12 @@ def phrase(action: Any) -> str | None:
         loc = action.target
         value = action.value if t == "fill" else action.text
         name = element_name(loc)
-        field = name if name.lower().endswith(("field", "box")) else f"the {name} field"
+        the = "" if name.lower().startswith("the ") else "the "
+        field = name if name.lower().endswith(("field", "box")) else f"{the}{name} field"
         if value == "":
             return f"clear {field}"
         if is_secret(loc, value):
-            return f"enter the {name.lower() if name else 'secret'}"
+            return f"enter the {name.lower().removeprefix('the ') if name else 'secret'}"
         if len(value) <= 40 and "\n" not in value:
             return f"enter {value} in {field}"
         return f"fill in {field}"

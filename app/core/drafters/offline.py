@@ -13,11 +13,21 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..documents import Document, Sentence
 from ..script import Locator, Script, validate_script
 from .base import DraftInput, DraftResult, clean_speech, unique_ids
-from .narrate import element_name, is_field, join_clauses, page_name, phrase, sentence, title_case_phrase
+from .narrate import (
+    element_name,
+    is_field,
+    is_secret,
+    join_clauses,
+    page_name,
+    phrase,
+    sentence,
+    title_case_phrase,
+)
 from .style import Style, style_from_prompt
 
 #: actions that enter data into a form (they gather until something submits them)
@@ -55,13 +65,23 @@ class Group:
         return [a.type for a in self.actions]
 
 
+def _is_focus_click(a: Any, nxt: Any | None) -> bool:
+    """A click into a field (before typing into it) is part of an entry, not a step of its own."""
+    if a.type != "click" or getattr(a, "new_page", False) or not isinstance(a.target, Locator):
+        return False
+    if nxt is not None and getattr(nxt, "target", None) == a.target and nxt.type in _ENTRY | {"press"}:
+        return True
+    return is_field(a.target)
+
+
 def group_actions(actions: list[Any]) -> list[Group]:
     """Split a flow into steps: a goto starts one; a click or Enter after entries commits one."""
     groups: list[Group] = []
     cur = Group()
     committed = False
-    for a in actions:
+    for i, a in enumerate(actions):
         t = a.type
+        nxt = actions[i + 1] if i + 1 < len(actions) else None
         starts_new = False
         if cur.actions:
             new_page = t == "goto" and (committed or any(x.type != "goto" for x in cur.actions))
@@ -73,18 +93,14 @@ def group_actions(actions: list[Any]) -> list[Group]:
             cur = Group()
             committed = False
         cur.actions.append(a)
-        if (t in _COMMIT and not _focuses_field(a, None)) or (
+        opens_form = nxt is not None and (nxt.type in _ENTRY or _is_focus_click(nxt, None))
+        if (t in _COMMIT and not _is_focus_click(a, nxt) and not opens_form) or (
             t == "press" and a.key in ("Enter", "NumpadEnter")
         ):
-            committed = True
+            committed = True  # (a click that opens a form belongs with the form it opens)
     if cur.actions:
         groups.append(cur)
-    # a click on a field right before typing into it is part of the entry, not a commit
     return groups
-
-
-def _focuses_field(a: Any, nxt: Any | None) -> bool:
-    return a.type == "click" and isinstance(a.target, Locator) and is_field(a.target) and not a.new_page
 
 
 def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], list[str]]:
@@ -136,9 +152,18 @@ def _merge_entries(do: list[str]) -> list[str]:
 
 
 def _group_title(g: Group, do: list[str]) -> str:
-    for a in reversed(g.actions):
-        if a.type in ("click", "dblclick") and not _focuses_field(a, None):
+    acts = g.actions
+    for i, a in enumerate(reversed(acts)):
+        nxt = acts[len(acts) - i] if i > 0 else None
+        if a.type in ("click", "dblclick") and not _is_focus_click(a, nxt):
             return title_case_phrase(element_name(a.target))
+    values = [
+        a.value
+        for a in acts
+        if a.type == "fill" and a.value and len(a.value) <= 40 and not is_secret(a.target, a.value)
+    ]
+    if values and acts[-1].type == "press":
+        return title_case_phrase(values[-1])  # e.g. a task typed and added with Enter
     if do:
         return title_case_phrase(do[0])
     gotos = [a for a in g.actions if a.type == "goto"]
@@ -237,24 +262,27 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
             return d.title
     gotos = [a for a in actions if a.type == "goto"]
     if gotos:
-        name = page_name(gotos[0].url)
-        return name.removeprefix("the ")[:1].upper() + name.removeprefix("the ")[1:]
-    return "this product"
+        host = urlsplit(gotos[0].url).hostname
+        if host and host not in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+            return host.removeprefix("www.").removeprefix("app.")
+    return ""
 
 
 def _intro(style: Style, product: str, summary: str) -> str:
-    how = f"how to {summary}" if summary else f"what {product} can do"
+    how = f"how to {summary}" if summary else f"what {product or 'it'} can do"
+    in_product = f" in {product}" if product else ""
+    with_product = f" with {product}" if product else ""
     if style.tone == "friendly":
         return f"Hi there! In this {'quick ' if style.length == 'short' else ''}tour, we'll see {how}."
     if style.tone == "formal":
-        return f"This presentation demonstrates {how} in {product}."
+        return f"This presentation demonstrates {how}{in_product}."
     if style.audience == "developers":
-        return f"This walkthrough for developers shows {how} in {product}."
+        return f"This walkthrough for developers shows {how}{in_product}."
     if style.audience == "business":
-        return f"In the next few moments you'll see {how} with {product}."
+        return f"In the next few moments you'll see {how}{with_product}."
     if style.audience == "beginners":
-        return f"Welcome! This guide shows you, step by step, {how} in {product}."
-    return f"This demo shows {how} in {product}."
+        return f"Welcome! This guide shows you, step by step, {how}{in_product}."
+    return f"This demo shows {how}{in_product}."
 
 
 def _outro(style: Style, summary: str) -> str:
@@ -268,11 +296,25 @@ def _outro(style: Style, summary: str) -> str:
     return f"That's it: you've now seen {what}."
 
 
-def _summary(groups_do: list[list[str]]) -> str:
-    firsts = [do[0] for do in groups_do if do]
-    firsts = [f for f in firsts if not f.startswith("open ")] or firsts
-    picked = list(dict.fromkeys(firsts))[:3]
-    return join_clauses(picked).replace(", and then ", ", and ")
+_VERBS = frozenset(
+    """sign log create save add invite open edit delete remove share export import upload send
+submit search register update publish book buy pay start set change connect draft write review approve assign
+schedule plan track filter sort archive download install configure enable disable switch choose select pick
+check apply""".split()
+)  # noqa: SIM905
+
+
+def _summary(groups: list[Group], titles: list[str]) -> str:
+    """The few steps that matter (forms submitted), as a phrase: "sign in, create project, ..."."""
+    picked = [(g, t) for g, t in zip(groups, titles, strict=True) if any(a.type in _ENTRY for a in g.actions)]
+    picked = picked or list(zip(groups, titles, strict=True))
+    phrases: list[str] = []
+    for _, t in picked:
+        first = t.split(" ", 1)[0].lower()
+        p = t[:1].lower() + t[1:] if first in _VERBS else f"open {t}"
+        if p not in phrases:
+            phrases.append(p)
+    return join_clauses(phrases[:4]).replace(", and then ", ", and ")
 
 
 def offline_draft(inp: DraftInput) -> DraftResult:
@@ -288,12 +330,17 @@ def offline_draft(inp: DraftInput) -> DraftResult:
         # the intro card holds the first navigation, so the page is on screen while it is introduced
         intro_actions: list[Any] = []
         if groups and groups[0].actions and groups[0].actions[0].type == "goto":
-            intro_actions = [groups[0].actions[0]]
-            rest = groups[0].actions[1:]
+            first = groups[0].actions
+            n = 1
+            while n < len(first) and first[n].type in ("wait_for", "wait"):
+                n += 1  # the checks that the first page loaded belong with it
+            intro_actions = first[:n]
+            rest = first[n:]
             groups = ([Group(rest)] if rest else []) + groups[1:]
         clauses = [_narration_clauses(g.actions, style) for g in groups]
+        group_titles = [_group_title(g, do) for g, (do, _) in zip(groups, clauses, strict=True)]
         product = _product_name(inp, style, actions)
-        summary = _summary([do for do, _ in clauses])
+        summary = _summary(groups, group_titles)
         intro = [_intro(style, product, summary)]
         if style.length != "short":
             ov = rel.best(inp.prompt + " " + product, min_score=0.5) or rel.overview()
@@ -303,14 +350,14 @@ def offline_draft(inp: DraftInput) -> DraftResult:
         titles.append("Introduction" if style.tone != "friendly" else "Welcome")
         for i, (g, (do, see)) in enumerate(zip(groups, clauses, strict=True)):
             text = _step_narration(do, see, style, i, len(groups))
-            query = " ".join([*do, *see, _group_title(g, do)])
+            query = " ".join([*do, *see, group_titles[i]])
             for _ in range(style.doc_sentences_per_card):
                 hit = rel.best(query)
                 if hit is None:
                     break
                 text += " " + _cited(*hit)
             cards.append({"narration": text or sentence("Watch this step"), "actions": list(g.actions)})
-            titles.append(_group_title(g, do))
+            titles.append(group_titles[i])
         outro = _outro(style, summary)
         if style.length == "long":
             hit = rel.best(product + " more learn next help support")
@@ -320,8 +367,7 @@ def offline_draft(inp: DraftInput) -> DraftResult:
         titles.append("Wrap-up" if style.tone != "formal" else "Summary")
     else:
         warnings.append(
-            "no browser flow was given: the draft narrates the documents, and its cards have no "
-            "browser actions yet"
+            "no browser flow was given: the draft narrates the documents, and its cards have no browser actions yet"
         )
         sections = [s for d in inp.documents for s in d.sections if s.sentences]
         limit = {"short": 3, "normal": 6, "long": 12}[style.length]
@@ -361,5 +407,5 @@ def offline_draft(inp: DraftInput) -> DraftResult:
 
 
 def _title_for(inp: DraftInput, style: Style) -> str:
-    product = _product_name(inp, style, inp.actions)
+    product = _product_name(inp, style, inp.actions) or "Product demo"
     return f"{product}: a quick tour" if style.length == "short" else f"{product}: a guided tour"

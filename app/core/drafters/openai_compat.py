@@ -25,9 +25,7 @@ class OpenAIBackend:
         self.config = config
         self.url = config.openai_base_url.rstrip("/") + "/chat/completions"
         if not self.url.startswith(("http://", "https://")):
-            raise DraftError(
-                f"the endpoint URL must start with http:// or https:// (got {config.openai_base_url!r})"
-            )
+            raise DraftError(f"the endpoint URL must start with http:// or https:// (got {config.openai_base_url!r})")
         self.label = f"{config.openai_model} at {config.openai_base_url}"
         self.response_format = config.openai_response_format
 
@@ -73,9 +71,7 @@ class OpenAIBackend:
                 ) from None
             if exc.code == 400 and self.response_format == "json_schema" and "response_format" in detail:
                 self.response_format = "json_object"
-                raise Transient(
-                    f"the server does not take json_schema ({detail}); asking with json_object"
-                ) from None
+                raise Transient(f"the server does not take json_schema ({detail}); asking with json_object") from None
             if exc.code in (408, 409, 425, 429) or exc.code >= 500:
                 raise Transient(f"the server is busy ({exc.code}): {detail}") from None
             raise DraftError(f"{self.url} rejected the request ({exc.code}): {detail}") from None

@@ -20,13 +20,9 @@ _LONG = re.compile(
     r"explain (everything|each)|full)\b",
     re.I,
 )
-_FRIENDLY = re.compile(
-    r"\b(friendly|casual|warm|fun|playful|upbeat|relaxed|conversational|enthusiastic)\b", re.I
-)
+_FRIENDLY = re.compile(r"\b(friendly|casual|warm|fun|playful|upbeat|relaxed|conversational|enthusiastic)\b", re.I)
 _FORMAL = re.compile(r"\b(formal|professional|corporate|neutral tone|serious|business-like)\b", re.I)
-_DEVS = re.compile(
-    r"\b(developers?|engineers?|devs|technical|programmers?|api|integrators?|qa|testers?)\b", re.I
-)
+_DEVS = re.compile(r"\b(developers?|engineers?|devs|technical|programmers?|api|integrators?|qa|testers?)\b", re.I)
 _BEGINNERS = re.compile(
     r"\b(beginners?|new users?|newcomers?|first[- ]time|non[- ]technical|novices?|"
     r"customers?|end[- ]users?|onboarding)\b",
