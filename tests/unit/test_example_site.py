@@ -130,6 +130,7 @@ def test_the_scripted_flow_works_on_the_site(browser: Any, base_url: str) -> Non
     def dashboard_seen(p: Any) -> None:
         assert p.get_by_test_id("project-card").count() == 6
         assert p.locator("#greeting").inner_text() == "Welcome back, Alex"
+        assert p.locator(".sidebar [data-user-name]").inner_text() == "Alex Morgan"
 
     def project_created(p: Any) -> None:
         first = p.get_by_test_id("project-card").first

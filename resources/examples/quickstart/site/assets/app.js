@@ -335,13 +335,23 @@
     const form = $("#new-project-form");
     const name = $("#project-name");
     const nameError = $("#project-name-error");
-    $("#open-new-project").addEventListener("click", () => {
+    const backdrop = $("#new-project-backdrop");
+    const opener = $("#open-new-project");
+    // show(), not showModal(): see the note on dialog.modal in app.css.
+    opener.addEventListener("click", () => {
       form.reset();
       name.setAttribute("aria-invalid", "false");
       nameError.textContent = "";
-      dialog.showModal();
+      backdrop.hidden = false;
+      dialog.show();
       name.focus();
     });
+    dialog.addEventListener("close", () => {
+      backdrop.hidden = true;
+      opener.focus();
+    });
+    backdrop.addEventListener("click", () => dialog.close());
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && dialog.open) dialog.close(); });
     $("#cancel-new-project").addEventListener("click", () => dialog.close());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
