@@ -262,7 +262,7 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
             return d.title
     gotos = [a for a in actions if a.type == "goto"]
     if gotos:
-        host = urlsplit(gotos[0].url).hostname
+        host: str = urlsplit(gotos[0].url).hostname or ""
         if host and host not in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
             return host.removeprefix("www.").removeprefix("app.")
     return ""
@@ -300,8 +300,8 @@ _VERBS = frozenset(
     """sign log create save add invite open edit delete remove share export import upload send
 submit search register update publish book buy pay start set change connect draft write review approve assign
 schedule plan track filter sort archive download install configure enable disable switch choose select pick
-check apply""".split()
-)  # noqa: SIM905
+check apply""".split()  # noqa: SIM905
+)
 
 
 def _summary(groups: list[Group], titles: list[str]) -> str:
