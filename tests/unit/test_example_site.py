@@ -199,3 +199,26 @@ def test_layout_reflows_without_horizontal_overflow(browser: Any, base_url: str,
             assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 18
     finally:
         context.close()
+
+
+def test_dialog_stays_out_of_the_top_layer_and_search_has_an_empty_state(browser: Any, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}/dashboard.html")
+        page.get_by_role("button", name="New project").click()
+        dialog = page.get_by_role("dialog", name="New project")
+        assert dialog.is_visible()
+        # a modal (top-layer) dialog would cover the renderer's cursor overlay and escape its zoom
+        assert page.evaluate("document.querySelector('#new-project').matches(':modal')") is False
+        assert page.evaluate("document.activeElement.id") == "project-name"
+        page.get_by_role("button", name="Create project").click()
+        assert page.get_by_role("alert").filter(has_text="Give your project a name.").is_visible()
+        page.keyboard.press("Escape")
+        assert not dialog.is_visible()
+        assert page.get_by_test_id("project-card").count() == 6
+        page.get_by_placeholder("Search projects").press_sequentially("zebra")
+        assert page.get_by_text("No projects match “zebra”").is_visible()
+        assert page.locator("#shown-count").inner_text() == "0 of 6 projects"
+    finally:
+        context.close()
