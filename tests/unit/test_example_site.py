@@ -222,3 +222,20 @@ def test_dialog_stays_out_of_the_top_layer_and_search_has_an_empty_state(browser
         assert page.locator("#shown-count").inner_text() == "0 of 6 projects"
     finally:
         context.close()
+
+
+def test_settings_rename_updates_the_shell_and_persists(browser: Any, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}/settings.html")
+        page.get_by_label("Full name").fill("Sam Rivera")
+        page.get_by_role("button", name="Save changes").click()
+        assert page.locator(".sidebar [data-user-name]").inner_text() == "Sam Rivera"
+        assert page.locator(".sidebar [data-user-avatar]").inner_text() == "SR"
+        page.get_by_role("link", name="Dashboard").click()
+        page.wait_for_url("**/dashboard.html")
+        assert page.locator("#greeting").inner_text() == "Welcome back, Sam"
+        assert page.locator(".sidebar [data-user-avatar]").inner_text() == "SR"
+    finally:
+        context.close()

@@ -199,10 +199,15 @@
 
   // ---------------------------------------------------------------- app shell (sidebar, user)
 
-  function initShell() {
+  // Idempotent: called again whenever projects or the user's name change.
+  function renderShell() {
     const user = me();
     for (const node of $$("[data-user-name]")) node.textContent = user.name;
-    for (const node of $$("[data-user-avatar]")) node.replaceWith(avatar(user.initials, user.name));
+    for (const node of $$("[data-user-avatar]")) {
+      const fresh = avatar(user.initials, user.name);
+      fresh.setAttribute("data-user-avatar", "");
+      node.replaceWith(fresh);
+    }
     const count = $("[data-project-count]");
     if (count) count.textContent = String(state.projects.length);
     const list = $("[data-project-links]");
@@ -215,6 +220,8 @@
               el("span", { class: "swatch", style: `--c:${p.colour}` }), el("span", { text: p.name })))),
       );
     }
+  }
+  function bindShell() {
     const out = $("[data-sign-out]");
     if (out) {
       out.addEventListener("click", () => {
@@ -380,7 +387,7 @@
       dialog.close();
       search.value = "";
       render(project.id);
-      initShell();
+      renderShell();
       toast(`Project “${project.name}” created`);
     });
 
@@ -505,7 +512,7 @@
       const name = fullName.value.trim();
       if (name) state.user = Object.assign({}, user, { name, initials: initialsOf(name) });
       save(state);
-      initShell();
+      renderShell();
       toast("Settings saved");
     });
     $("#reset-settings").addEventListener("click", () => {
@@ -520,7 +527,10 @@
   const PAGES = { signin: initSignIn, dashboard: initDashboard, project: initProject, settings: initSettings };
   function start() {
     const page = document.body.dataset.page;
-    if (document.body.classList.contains("app")) initShell();
+    if (document.body.classList.contains("app")) {
+      renderShell();
+      bindShell();
+    }
     const init = PAGES[page];
     if (init) init();
   }
