@@ -30,8 +30,10 @@ def example_dir() -> Path:
 
 
 def example_files(folder: Path) -> list[Path]:
-    """The example's documents and flows (everything but the script and the site), in name order."""
-    skip = {"script.json", "README.md"}
+    """The example's documents and flows (everything but the script and the site), in name order.
+
+    Its README is a document like any other: the drafter can read it."""
+    skip = {"script.json"}
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in skip and not p.name.startswith("."))
 
 

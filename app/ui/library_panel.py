@@ -163,7 +163,8 @@ class LibraryPanel(QWidget):
     def _update_count(self) -> None:
         total = self.model.rowCount()
         shown = self.proxy.rowCount()
-        self.count_label.setText(f"{total} files" if shown == total else f"{shown} of {total} files")
+        noun = "file" if total == 1 else "files"
+        self.count_label.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
     def _filter(self, text: str) -> None:
         self.proxy.set_query(text)
