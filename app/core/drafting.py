@@ -128,7 +128,10 @@ async def draft(
             "nothing to draft from: none of the files is a usable codegen flow or document",
             hint="; ".join(warnings) if warnings else "add a codegen file or a PDF",
         )
-    inp = DraftInput(flows=flows, documents=docs, prompt=prompt, settings=settings)
+    used = {f.path for f in flows} | {d.path for d in docs}
+    inp = DraftInput(
+        flows=flows, documents=docs, prompt=prompt, settings=settings, order=[f for f in files if f in used]
+    )
     tracker.report("draft", 0.0, f"drafting with the {config.kind} drafter")
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -154,7 +157,5 @@ async def _remote_draft(
         if not config.fallback_to_offline:
             raise
         result = await asyncio.to_thread(offline_draft, inp)
-        result.warnings.insert(
-            0, f"the {config.kind} drafter failed ({exc.message}); this is the offline draft"
-        )
+        result.warnings.insert(0, f"the {config.kind} drafter failed ({exc.message}); this is the offline draft")
         return result

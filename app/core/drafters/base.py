@@ -34,6 +34,7 @@ class DraftInput:
     documents: list[Document]
     prompt: str
     settings: Settings
+    order: list[Path] = field(default_factory=list)  # every used file, in the user's order
 
     @property
     def actions(self) -> list[Any]:

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -139,52 +140,53 @@ def build_user_prompt(inp: DraftInput, config: DrafterConfig) -> tuple[str, list
         "",
         "Files, in the order the user arranged them:",
     ]
-    parts: list[str] = []
-    index = 0
-    n = 0
     flows_by_path = {f.path: f for f in inp.flows}
     docs_by_path = {d.path: d for d in inp.documents}
-    order = list(dict.fromkeys([*flows_by_path, *docs_by_path]))
+    order = list(dict.fromkeys([*inp.order, *flows_by_path, *docs_by_path]))
+    numbers = {p: i + 1 for i, p in enumerate(order)}
     # flows are never cut: without every action there is nothing to narrate
+    flow_text: dict[Path, str] = {}
+    index = 0
     for path in order:
         if path in flows_by_path:
-            n += 1
             flow = flows_by_path[path]
-            lines = [f"[{n}] {path.name}: recorded browser flow, actions {index}-{index + len(flow.actions) - 1}"]
+            lines = [
+                f"[{numbers[path]}] {path.name}: recorded browser flow, actions {index}-{index + len(flow.actions) - 1}"
+            ]
             for a in flow.actions:
                 lines.append(f"  {index}: {describe_action(a)}")
                 index += 1
-            parts.append("\n".join(lines))
-    used = sum(len(p) for p in parts) + sum(len(h) for h in head) + len(SYSTEM_PROMPT)
+            flow_text[path] = "\n".join(lines)
+    used = sum(len(t) for t in flow_text.values()) + sum(len(h) for h in head) + len(SYSTEM_PROMPT)
     if used > budget:
         raise DraftError(
             f"the flow alone needs about {used // CHARS_PER_TOKEN} tokens, over the "
             f"{config.max_input_tokens}-token budget",
             hint="raise max_input_tokens or split the flow",
         )
+    parts: list[str] = []
     for path in order:
-        if path in docs_by_path:
-            n += 1
-            doc = docs_by_path[path]
-            pages = f", {doc.page_count} pages" if doc.page_count else ""
-            header = f"[{n}] {path.name}: document '{doc.title}'{pages}"
-            body_parts = []
-            for sec in doc.sections:
-                where = f" (page {sec.page_start})" if sec.page_start else ""
-                body_parts.append(f"## {sec.title}{where}\n{sec.text}")
-            body = "\n\n".join(body_parts)
-            room = budget - used - len(header) - 50
-            if room <= 200:
-                warnings.append(f"{path.name}: left out of the model's prompt (token budget spent)")
-                continue
-            if len(body) > room:
-                warnings.append(
-                    f"{path.name}: only the first {room:,} of {len(body):,} characters were sent "
-                    "to the model (token budget)"
-                )
-                body = body[:room] + "\n[... cut for length]"
-            parts.append(f"{header}\n{body}")
-            used += len(parts[-1])
+        if path in flow_text:
+            parts.append(flow_text[path])
+            continue
+        doc = docs_by_path[path]
+        pages = f", {doc.page_count} pages" if doc.page_count else ""
+        header = f"[{numbers[path]}] {path.name}: document '{doc.title}'{pages}"
+        body = "\n\n".join(
+            f"## {sec.title}{f' (page {sec.page_start})' if sec.page_start else ''}\n{sec.text}" for sec in doc.sections
+        )
+        room = budget - used - len(header) - 50
+        if room <= 200:
+            warnings.append(f"{path.name}: left out of the model's prompt (token budget spent)")
+            continue
+        if len(body) > room:
+            warnings.append(
+                f"{path.name}: only the first {room:,} of {len(body):,} characters were sent "
+                "to the model (token budget)"
+            )
+            body = body[:room] + "\n[... cut for length]"
+        parts.append(f"{header}\n{body}")
+        used += len(parts[-1])
     return "\n".join(head) + "\n\n" + "\n\n".join(parts), warnings
 
 
