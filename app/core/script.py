@@ -448,7 +448,7 @@ def _semantic_problems(script: Script) -> list[Problem]:
                 f"unsupported markup {bad_tag.group(0)!r}: only <mark name=\"x\"/> bookmarks are allowed")
         for ai, action in enumerate(card.actions):
             if action.at is not None and action.at not in marks:
-                known = ", ".join(marks) or "none"
+                known = ", ".join(dict.fromkeys(marks)) or "none"
                 add(ci, ai, "at", f"bookmark '{action.at}' is not in this card's narration (marks: {known})")
             for fld in ("target",):
                 loc = getattr(action, fld, None)

@@ -299,6 +299,13 @@ def test_at_unknown_bookmark_names_the_marks_present() -> None:
     assert p.message == "bookmark 'later' is not in this card's narration (marks: here)"
 
 
+def test_at_unknown_bookmark_lists_each_mark_once() -> None:
+    problems = _problems(_one_card({"type": "click", "target": "#a", "at": "x"},
+                                   narration='<mark name="m"/> a <mark name="m"/> b <mark name="n"/>'))
+    assert [p.message for p in problems if p.field == "at"] == [
+        "bookmark 'x' is not in this card's narration (marks: m, n)"]
+
+
 def test_at_in_a_card_without_marks() -> None:
     p = _only(_one_card({"type": "click", "target": "#a", "at": "x"}))
     assert p.message.endswith("(marks: none)")
