@@ -1,0 +1,292 @@
+"""The async facade the desktop app and the CLI use for Reelwright Cloud.
+
+Every method is a coroutine; blocking boto3/pycognito calls run in ``asyncio.to_thread``.  Long
+operations take ``on_progress`` (``app.core.progress.Progress`` events, stage "upload"/"download")
+and a ``CancelToken``, like every long operation of the core.
+
+    client = CloudClient(load_config())
+    await client.sign_in(email, password)
+    job_id = await client.submit(Path("job.zip"), on_progress=print)
+    final = await client.watch(job_id, on_status=print)
+    files = await client.fetch(job_id, Path("out"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.core.bundle import Job, RenderSettings, load_job, write_bundle
+from app.core.errors import Cancelled
+from app.core.progress import CancelToken, Progress, ProgressCallback
+
+from . import transfer
+from .auth import CognitoAuth
+from .config import CloudConfig, cloud_home
+from .errors import CloudError, JobNotFound
+from .layout import JOB_ID_RE, JobRef, JobStatus, asset_key, tenant_prefix
+from .tokens import Session, TokenStore
+
+StatusCallback = Callable[[JobStatus], None]
+
+
+def new_job_id() -> str:
+    """Sortable by submission time, unguessable enough to not collide: ``20261121-031502-9f3a1c``."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def _noop_progress(_: Progress) -> None:
+    return None
+
+
+class CloudClient:
+    """Sign-in, submit, watch, cancel, list, fetch and share — for the signed-in user's tenant only."""
+
+    def __init__(self, config: CloudConfig, store: TokenStore | None = None) -> None:
+        self.config = config
+        self.auth = CognitoAuth(config, store)
+        self._s3: Any = None
+
+    # ------------------------------------------------------------------ account
+
+    @property
+    def store_warning(self) -> str | None:
+        """Set when the session is kept in a 0600 file instead of the OS keyring: show it."""
+        return self.auth.store.warning
+
+    @property
+    def username(self) -> str | None:
+        s = self.auth.session
+        return s.username if s else None
+
+    async def sign_up(self, email: str, password: str) -> None:
+        await asyncio.to_thread(self.auth.sign_up, email, password)
+
+    async def confirm(self, email: str, code: str) -> None:
+        await asyncio.to_thread(self.auth.confirm, email, code)
+
+    async def sign_in(self, email: str, password: str, *, flow: str = "srp") -> Session:
+        self._s3 = None
+        return await asyncio.to_thread(self.auth.sign_in, email, password, flow=flow)
+
+    async def refresh(self) -> Session:
+        return await asyncio.to_thread(self.auth.refresh)
+
+    async def sign_out(self) -> None:
+        self._s3 = None
+        await asyncio.to_thread(self.auth.sign_out)
+
+    async def forgot(self, email: str) -> None:
+        await asyncio.to_thread(self.auth.forgot, email)
+
+    async def reset(self, email: str, code: str, new_password: str) -> None:
+        await asyncio.to_thread(self.auth.reset, email, code, new_password)
+
+    async def identity(self) -> str:
+        """The signed-in user's tenant id (Cognito identity id)."""
+        return await asyncio.to_thread(self.auth.identity_id)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _s3_client(self) -> Any:
+        if self._s3 is None:
+            session = self.auth.boto_session()
+            self._s3 = session.client("s3", **self.config.client_kwargs())
+        return self._s3
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def run() -> Any:
+            try:
+                return fn(self._s3_client(), *args, **kwargs)
+            except BotoCoreError as exc:
+                raise CloudError(f"cloud request failed: {exc}") from None
+            except ClientError as exc:
+                err = exc.response.get("Error", {})
+                raise CloudError(f"cloud request failed: {err.get('Code')}: {err.get('Message')}") from None
+        return await asyncio.to_thread(run)
+
+    async def _ref(self, job_id: str) -> JobRef:
+        if not JOB_ID_RE.match(job_id):
+            raise JobNotFound(job_id)
+        return JobRef(await self.identity(), job_id)
+
+    # ------------------------------------------------------------------ jobs
+
+    async def submit(self, bundle_path: Path, on_progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None, *, render: RenderSettings | None = None) -> str:
+        """Upload a job (bundle dir/zip, or a script JSON next to its assets) and start it.
+
+        The script is validated first (a ScriptError lists every problem; nothing is uploaded).
+        Assets already in the cloud are skipped; large ones go multipart and resume if interrupted.
+        Writing ``job.json`` last is what starts the render.  Returns the job id.
+        """
+        progress = on_progress or _noop_progress
+        tmp: tempfile.TemporaryDirectory[str] | None = None
+        job: Job = await asyncio.to_thread(load_job, bundle_path)
+        try:
+            if job.loose:
+                tmp = tempfile.TemporaryDirectory(prefix="reelwright-submit-")
+                out = Path(tmp.name) / "bundle"
+                await asyncio.to_thread(write_bundle, job.script, job.root, out, render)
+                job.close()
+                job = await asyncio.to_thread(load_job, out)
+            doc = json.loads((job.root / "job.json").read_text(encoding="utf-8"))
+            if render is not None:
+                doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
+            tenant = await self.identity()
+            ref = JobRef(tenant, new_job_id())
+            uniques = sorted(set(job.assets.values()))
+            total = sum((job.root / "assets" / sha).stat().st_size for sha in uniques) or 1
+            sent = 0
+            progress(Progress("upload", 0.0, f"uploading {len(uniques)} assets"))
+            resume_dir = cloud_home() / "uploads"
+
+            def on_bytes(n: int) -> None:
+                nonlocal sent
+                sent += n
+                progress(Progress("upload", min(1.0, sent / total), f"{sent / 1e6:.1f} of {total / 1e6:.1f} MB"))
+
+            def stop() -> bool:
+                return cancel is not None and cancel.cancelled
+
+            for sha in uniques:
+                await self._call(transfer.upload_asset, self.config.bucket, asset_key(tenant, sha),
+                                 job.root / "assets" / sha, sha, on_bytes=on_bytes, should_stop=stop,
+                                 resume_dir=resume_dir)
+            if stop():
+                raise Cancelled("submit cancelled before the job started")
+            body = json.dumps(doc).encode()
+            await self._call(lambda s3: s3.put_object(
+                Bucket=self.config.bucket, Key=ref.job_key, Body=body, ContentType="application/json",
+                Tagging=transfer.TEMP_TAGGING))
+            progress(Progress("upload", 1.0, f"submitted job {ref.job_id}"))
+            return ref.job_id
+        finally:
+            job.close()
+            if tmp is not None:
+                tmp.cleanup()
+
+    async def status(self, job_id: str) -> JobStatus:
+        ref = await self._ref(job_id)
+        return await asyncio.to_thread(self._status_sync, ref)
+
+    def _status_sync(self, ref: JobRef) -> JobStatus:
+        s3 = self._s3_client()
+        try:
+            doc = json.loads(s3.get_object(Bucket=self.config.bucket, Key=ref.status_key)["Body"].read())
+            return JobStatus.from_json(ref.job_id, doc if isinstance(doc, dict) else {})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise CloudError(f"could not read the status of {ref.job_id}: {exc}") from None
+        except ValueError:
+            pass  # mid-write or damaged: report what the job key says
+        if transfer.head(s3, self.config.bucket, ref.job_key) is None:
+            raise JobNotFound(ref.job_id)
+        return JobStatus(ref.job_id, "Submitted")
+
+    async def watch(self, job_id: str, on_status: StatusCallback | None = None,
+                    cancel: CancelToken | None = None, *, poll_s: float = 1.0) -> JobStatus:
+        """Follow a job until it ends; ``on_status`` gets every change.  Cancel stops watching only."""
+        last: tuple[Any, ...] | None = None
+        while True:
+            st = await self.status(job_id)
+            key = (st.state, st.stage, st.progress, st.message)
+            if key != last:
+                last = key
+                if on_status:
+                    on_status(st)
+            if st.terminal:
+                return st
+            if cancel is None:
+                await asyncio.sleep(poll_s)
+            else:
+                try:
+                    await asyncio.wait_for(cancel.wait(), poll_s)
+                except TimeoutError:
+                    continue
+                raise Cancelled("stopped watching (the job goes on)")
+
+    async def cancel(self, job_id: str) -> None:
+        """Ask the job to stop.  The recorder sees the marker within a second or two (or before it starts)."""
+        ref = await self._ref(job_id)
+        st = await self.status(job_id)
+        if st.terminal:
+            return
+        await self._call(lambda s3: s3.put_object(Bucket=self.config.bucket, Key=ref.cancel_key, Body=b"",
+                                                  Tagging=transfer.TEMP_TAGGING))
+
+    async def list_jobs(self) -> list[JobStatus]:
+        """My jobs, newest first."""
+        tenant = await self.identity()
+        prefix = tenant_prefix(tenant) + "jobs/"
+
+        def ids(s3: Any) -> list[str]:
+            out: list[str] = []
+            for page in s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.config.bucket, Prefix=prefix, Delimiter="/"):
+                for cp in page.get("CommonPrefixes", []):
+                    jid = cp["Prefix"][len(prefix):].rstrip("/")
+                    if JOB_ID_RE.match(jid):
+                        out.append(jid)
+            return out
+
+        job_ids = sorted(await self._call(ids), reverse=True)
+        sem = asyncio.Semaphore(8)
+
+        async def one(jid: str) -> JobStatus | None:
+            async with sem:
+                try:
+                    return await asyncio.to_thread(self._status_sync, JobRef(tenant, jid))
+                except JobNotFound:
+                    return None
+        results = await asyncio.gather(*(one(j) for j in job_ids))
+        return [r for r in results if r is not None]
+
+    async def fetch(self, job_id: str, dest_dir: Path, on_progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None) -> list[Path]:
+        """Download a finished job's outputs into ``dest_dir``, each verified against its sha256."""
+        st = await self.status(job_id)
+        if st.state != "Complete":
+            raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs have outputs")
+        progress = on_progress or _noop_progress
+        total = sum(o.bytes for o in st.outputs) or 1
+        got = 0
+
+        def on_bytes(n: int) -> None:
+            nonlocal got
+            got += n
+            progress(Progress("download", min(1.0, got / total), f"{got / 1e6:.1f} of {total / 1e6:.1f} MB"))
+
+        ref = await self._ref(job_id)
+        paths = []
+        for o in st.outputs:
+            if not o.key.startswith(ref.prefix) or "/" in o.name:
+                raise CloudError(f"job {job_id} lists an output outside the job ({o.key}); refusing it")
+            paths.append(await self._call(
+                transfer.download_verified, self.config.bucket, o.key, dest_dir / o.name, o.sha256,
+                on_bytes=on_bytes, should_stop=lambda: cancel is not None and cancel.cancelled))
+        return paths
+
+    async def share(self, job_id: str, expires_s: int = 3600, name: str | None = None) -> str:
+        """A time-limited link to a finished video (anyone with the link can watch until it expires).
+
+        Signed with the user's temporary credentials, so it also dies when they would (<= 1 h on AWS).
+        """
+        st = await self.status(job_id)
+        if st.state != "Complete":
+            raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
+        outputs = [o for o in st.outputs if (o.name == name if name else o.name.endswith(".mp4"))]
+        if not outputs:
+            raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
+        expires = max(1, min(int(expires_s), 7 * 24 * 3600))
+        url: str = await self._call(lambda s3: s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.config.bucket, "Key": outputs[0].key}, ExpiresIn=expires))
+        return url

@@ -1,0 +1,106 @@
+"""Cloud configuration: which user pool, identity pool and bucket to talk to, and where.
+
+Comes from a deployed stack's outputs (``reelwright cloud configure --stack NAME``) or from the
+emulator (``reelwright cloud emulate`` writes it).  ``endpoint_url`` points every AWS client at the
+emulator's moto server; it is ``None`` for real AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import CloudConfigError
+
+#: CloudFormation output key -> config field
+STACK_OUTPUTS: dict[str, str] = {
+    "Region": "region",
+    "UserPoolId": "user_pool_id",
+    "UserPoolClientId": "client_id",
+    "IdentityPoolId": "identity_pool_id",
+    "BucketName": "bucket",
+}
+
+
+def cloud_home() -> Path:
+    """Folder for the cloud config and (keyring-less) session file; ``REELWRIGHT_CLOUD_HOME`` overrides."""
+    env = os.environ.get("REELWRIGHT_CLOUD_HOME")
+    return Path(env) if env else Path(platformdirs.user_config_dir("reelwright")) / "cloud"
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("REELWRIGHT_CLOUD_CONFIG")
+    return Path(env) if env else cloud_home() / "config.json"
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    region: str
+    user_pool_id: str
+    client_id: str
+    identity_pool_id: str
+    bucket: str
+    endpoint_url: str | None = None  # the emulator's moto server; None = real AWS
+    stack: str | None = None
+    emulator: bool = False
+
+    @property
+    def login_provider(self) -> str:
+        """The identity pool's key for tokens of our user pool."""
+        return f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"region_name": self.region}
+        if self.endpoint_url:
+            kw["endpoint_url"] = self.endpoint_url
+        return kw
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "cloud config") -> CloudConfig:
+        if not isinstance(data, dict):
+            raise CloudConfigError(f"{source}: must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        missing = [n for n in ("region", "user_pool_id", "client_id", "identity_pool_id", "bucket")
+                   if not isinstance(data.get(n), str) or not data.get(n)]
+        if missing:
+            raise CloudConfigError(f"{source}: missing {', '.join(missing)}",
+                                   hint="run `reelwright cloud configure --stack NAME` or `reelwright cloud emulate`")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_stack_outputs(cls, outputs: dict[str, str], *, stack: str | None = None,
+                           endpoint_url: str | None = None) -> CloudConfig:
+        data: dict[str, Any] = {field: outputs.get(key) for key, field in STACK_OUTPUTS.items()}
+        data.update(stack=stack, endpoint_url=endpoint_url)
+        return cls.from_json(data, source=f"stack {stack or '?'} outputs")
+
+    def save(self, path: Path | None = None) -> Path:
+        path = path or default_config_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def load_config(path: Path | None = None) -> CloudConfig:
+    path = path or default_config_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CloudConfigError(
+            f"no cloud configuration at {path}",
+            hint="run `reelwright cloud configure --stack NAME` (deployed stack) or "
+            "`reelwright cloud emulate` (local emulator)",
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CloudConfigError(f"cannot read the cloud configuration {path}: {exc}") from None
+    return CloudConfig.from_json(data, source=str(path))

@@ -1,0 +1,166 @@
+"""Where things live in the bucket, and the status document every party reads.
+
+One module so the client, the recorder, the emulator and the template agree on every key::
+
+    tenants/<identity>/assets/<sha256>             uploaded asset bytes (content-addressed, temporary)
+    tenants/<identity>/jobs/<job>/job.json         the job document; its creation *is* the submission
+    tenants/<identity>/jobs/<job>/status.json      Queued / Rendering / Complete / Failed / Cancelled
+    tenants/<identity>/jobs/<job>/cancel           present = the owner asked to cancel
+    tenants/<identity>/jobs/<job>/out/<file>       outputs (MP4, SRT, VTT, chapters)
+
+``<identity>`` is the Cognito identity id, which the IAM policy variable
+``${cognito-identity.amazonaws.com:sub}`` pins: a user's credentials can only write under their own
+prefix, so the prefix a job was written under *is* its tenant.  Nothing in the job's content is
+trusted for that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TENANTS = "tenants"
+JOB_DOC = "job.json"
+STATUS_DOC = "status.json"
+CANCEL_MARKER = "cancel"
+OUT_DIR = "out"
+
+#: Cognito identity ids look like ``us-east-1:0b5c...``; job ids are ours (lowercase hex + dashes).
+_TENANT_RE = r"[a-z]{2}(?:-[a-z]+)+-\d:[0-9a-f-]{36}"
+_JOB_RE = r"[0-9a-z][0-9a-z-]{5,63}"
+JOB_KEY_RE = re.compile(rf"^{TENANTS}/(?P<tenant>{_TENANT_RE})/jobs/(?P<job>{_JOB_RE})/{re.escape(JOB_DOC)}$")
+TENANT_ID_RE = re.compile(rf"^{_TENANT_RE}$")
+JOB_ID_RE = re.compile(rf"^{_JOB_RE}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+JobState = Literal["Submitted", "Queued", "Rendering", "Complete", "Failed", "Cancelled"]
+TERMINAL: frozenset[str] = frozenset({"Complete", "Failed", "Cancelled"})
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """A job's place in the bucket, derived from its key: the only source of the tenant."""
+
+    tenant: str
+    job_id: str
+
+    @classmethod
+    def from_job_key(cls, key: str) -> JobRef:
+        """Parse ``tenants/<t>/jobs/<j>/job.json``; anything else (``..``, extra parts) is refused."""
+        m = JOB_KEY_RE.match(key)
+        if not m:
+            raise ValueError(f"'{key}' is not a job key (tenants/<identity>/jobs/<job>/job.json)")
+        return cls(m.group("tenant"), m.group("job"))
+
+    @property
+    def tenant_prefix(self) -> str:
+        return tenant_prefix(self.tenant)
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.tenant_prefix}jobs/{self.job_id}/"
+
+    @property
+    def job_key(self) -> str:
+        return self.prefix + JOB_DOC
+
+    @property
+    def status_key(self) -> str:
+        return self.prefix + STATUS_DOC
+
+    @property
+    def cancel_key(self) -> str:
+        return self.prefix + CANCEL_MARKER
+
+    def out_key(self, name: str) -> str:
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"bad output name '{name}'")
+        return f"{self.prefix}{OUT_DIR}/{name}"
+
+
+def tenant_prefix(tenant: str) -> str:
+    if not TENANT_ID_RE.match(tenant):
+        raise ValueError(f"'{tenant}' is not a Cognito identity id")
+    return f"{TENANTS}/{tenant}/"
+
+
+def asset_key(tenant: str, sha256: str) -> str:
+    if not SHA256_RE.match(sha256):
+        raise ValueError(f"'{sha256}' is not a sha256 digest")
+    return f"{tenant_prefix(tenant)}assets/{sha256}"
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    name: str
+    key: str
+    bytes: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "key": self.key, "bytes": self.bytes, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> OutputFile:
+        return cls(str(d["name"]), str(d["key"]), int(d["bytes"]), str(d["sha256"]))
+
+
+@dataclass
+class JobStatus:
+    """The tenant-visible status document (``status.json``), parsed leniently.
+
+    Writers: the state machine (Queued, Complete, Failed, Cancelled — also on paths where the
+    recorder died) and the recorder (Rendering with progress).
+    """
+
+    job_id: str
+    state: JobState
+    title: str = ""
+    stage: str | None = None
+    progress: float | None = None  # 0..1 overall
+    message: str = ""
+    error: str | None = None
+    cause: str | None = None
+    outputs: list[OutputFile] = field(default_factory=list)
+    duration_s: float | None = None
+    updated: str | None = None  # ISO 8601, as written
+    submitted: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @classmethod
+    def from_json(cls, job_id: str, d: dict[str, Any]) -> JobStatus:
+        state = str(d.get("status", "Queued"))
+        if state not in ("Submitted", "Queued", "Rendering", "Complete", "Failed", "Cancelled"):
+            state = "Queued"
+        result = d.get("result") if isinstance(d.get("result"), dict) else {}
+        assert isinstance(result, dict)
+        outputs_raw = d.get("outputs") or result.get("outputs") or []
+        err = d.get("error") if isinstance(d.get("error"), dict) else {}
+        assert isinstance(err, dict)
+        progress = d.get("progress")
+        duration = d.get("duration_s", result.get("duration_s"))
+        return cls(
+            job_id=job_id,
+            state=state,  # type: ignore[arg-type]
+            title=str(d.get("title") or result.get("title") or ""),
+            stage=d.get("stage"),
+            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            message=str(d.get("message") or ""),
+            error=str(err["Error"]) if "Error" in err else None,
+            cause=str(err["Cause"]) if "Cause" in err else None,
+            outputs=[OutputFile.from_json(o) for o in outputs_raw if isinstance(o, dict)],
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            updated=d.get("updated"),
+            submitted=d.get("submitted"),
+        )
+
+    def describe(self) -> str:
+        if self.state == "Rendering" and self.progress is not None:
+            return f"Rendering {self.progress * 100:.0f}%" + (f" ({self.stage})" if self.stage else "")
+        if self.state == "Failed":
+            return f"Failed: {self.cause or self.error or 'unknown error'}"
+        return self.state

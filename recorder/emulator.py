@@ -1,0 +1,338 @@
+"""Reelwright Cloud on one machine: a moto server on loopback, seeded like the stack, plus stand-ins.
+
+* **moto server** (``moto_server -H 127.0.0.1``) provides Cognito, S3, DynamoDB, ECS, IAM and Step
+  Functions.  moto's CloudFormation drops Cognito and Fargate settings, so the resources are seeded
+  with boto3 to match ``template.yaml``.
+* **The state machine** is the production one from ``template.yaml`` after the small documented
+  transformation in :mod:`recorder.statemachine`.
+* **The event rule stand-in** watches the bucket for new ``tenants/*/jobs/*/job.json`` keys (the
+  rule's pattern) and starts an execution with the same EventBridge "Object Created" event as input.
+* **The Fargate stand-in** runs ``python -m recorder`` as a subprocess for every ECS task the state
+  machine starts, with the task's environment overrides; ``StopTask`` sends it SIGTERM (as Fargate
+  does on a Spot interruption), and the task is stopped when the process exits.
+
+Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
+codes are not mailed; moto accepts any code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.cloud.config import CloudConfig
+from app.core.progress import stop_process
+
+from .statemachine import adapt_for_moto, production_definition
+
+log = logging.getLogger("recorder.emulator")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+JOB_KEY_PATTERN = "tenants/*/jobs/*/job.json"  # the SubmitRule's wildcard, same semantics (* spans /)
+FAKE_KEYS = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def moto_server_binary() -> str:
+    here = Path(sys.executable).with_name("moto_server")
+    return str(here) if here.exists() else "moto_server"
+
+
+@dataclass
+class TaskRun:
+    arn: str
+    proc: asyncio.subprocess.Process
+    started: float
+    log_path: Path
+    sigtermed: bool = False
+
+
+@dataclass
+class Emulator:
+    """Start with ``await emu.start()``; ``emu.config`` is what the app needs; ``await emu.stop()``."""
+
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="reelwright-emulator-")))
+    port: int = 0
+    region: str = "us-east-1"
+    heartbeat_s: float = 5.0
+    cancel_poll_s: float = 0.5
+    poll_s: float = 0.25
+    voice_override: str | None = "piper"
+    extra_task_env: dict[str, str] = field(default_factory=dict)
+
+    endpoint: str = ""
+    config: CloudConfig | None = None
+    resources: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, TaskRun] = field(default_factory=dict)
+    finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
+    executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
+    _moto: subprocess.Popen[bytes] | None = None
+    _loops: list[asyncio.Task[None]] = field(default_factory=list)
+    _seen_keys: set[str] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **FAKE_KEYS)
+
+    async def start(self) -> CloudConfig:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "tasks").mkdir(exist_ok=True)
+        self.port = self.port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
+        log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
+        self._moto = subprocess.Popen([moto_server_binary(), "-H", "127.0.0.1", "-p", str(self.port)],
+                                      env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        log_file.close()
+        await asyncio.to_thread(self._wait_ready)
+        await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+        self.config = await asyncio.to_thread(self._seed)
+        self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
+        return self.config
+
+    async def stop(self) -> None:
+        for t in self._loops:
+            t.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        for run in list(self.tasks.values()):
+            await stop_process(run.proc)
+        if self._moto is not None and self._moto.poll() is None:
+            os.killpg(self._moto.pid, signal.SIGTERM)
+            try:
+                await asyncio.to_thread(self._moto.wait, 5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._moto.pid, signal.SIGKILL)
+                await asyncio.to_thread(self._moto.wait)
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._moto is not None and self._moto.poll() is not None:
+                raise RuntimeError(f"moto_server exited (see {self.workdir / 'moto.log'})")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        raise RuntimeError("moto_server did not start within 30 s")
+
+    def _post(self, path: str, body: Any) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        req = urllib.request.Request(self.endpoint + path, data=data, method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+
+    # ------------------------------------------------------------------ seeding (mirrors template.yaml)
+
+    def _seed(self) -> CloudConfig:
+        idp = self.client("cognito-idp")
+        pool = idp.create_user_pool(
+            PoolName="reelwright-users", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"],
+            Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": True,
+                                         "RequireUppercase": True, "RequireNumbers": True,
+                                         "RequireSymbols": False}},
+        )["UserPool"]
+        app = idp.create_user_pool_client(
+            UserPoolId=pool["Id"], ClientName="reelwright-desktop", GenerateSecret=False,
+            # USER_PASSWORD_AUTH only here: moto's SRP accepts any password, so tests of a wrong
+            # password use this flow; the deployed client allows SRP and refresh only
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+        )["UserPoolClient"]
+        ident = self.client("cognito-identity").create_identity_pool(
+            IdentityPoolName="reelwright_identities", AllowUnauthenticatedIdentities=False,
+            CognitoIdentityProviders=[{"ClientId": app["ClientId"],
+                                       "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"}],
+        )
+        bucket = "reelwright-emulator"
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "temporary-objects", "Status": "Enabled",
+             "Filter": {"Tag": {"Key": "reelwright-temporary", "Value": "true"}}, "Expiration": {"Days": 7}}]})
+        table = "reelwright-jobs"
+        self.client("dynamodb").create_table(
+            TableName=table, BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}])
+        ecs = self.client("ecs")
+        cluster = ecs.create_cluster(clusterName="reelwright",
+                                     capacityProviders=["FARGATE", "FARGATE_SPOT"])["cluster"]["clusterArn"]
+        taskdef = ecs.register_task_definition(
+            family="reelwright-recorder", requiresCompatibilities=["FARGATE"], networkMode="awsvpc",
+            cpu="2048", memory="4096",
+            containerDefinitions=[{"name": "recorder", "image": "reelwright-recorder:emulator", "memory": 4096,
+                                   "essential": True}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        ec2 = self.client("ec2")
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        subnets = [s["SubnetId"]
+                   for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+        sg = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"][0]["GroupId"]
+        role = self.client("iam").create_role(
+            RoleName="reelwright-state-machine",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
+                  "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg}
+        definition = adapt_for_moto(production_definition(), values)
+        sm = self.client("stepfunctions").create_state_machine(
+            name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        self.resources = {"bucket": bucket, "table": table, "cluster": cluster, "task_definition": taskdef,
+                          "state_machine": sm, "user_pool": pool["Id"]}
+        return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
+                           identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
+                           endpoint_url=self.endpoint, emulator=True)
+
+    # ------------------------------------------------------------------ the event rule stand-in
+
+    def _new_job_keys(self) -> list[str]:
+        s3 = self.client("s3")
+        fresh = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.resources["bucket"], Prefix="tenants/"):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key not in self._seen_keys and fnmatch.fnmatchcase(key, JOB_KEY_PATTERN):
+                    self._seen_keys.add(key)
+                    fresh.append(key)
+        return fresh
+
+    def _start_execution(self, key: str) -> str:
+        event = {  # the shape EventBridge delivers for an S3 "Object Created" event
+            "version": "0", "id": os.urandom(8).hex(), "detail-type": "Object Created", "source": "aws.s3",
+            "account": "123456789012", "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "region": self.region, "resources": [f"arn:aws:s3:::{self.resources['bucket']}"],
+            "detail": {"version": "0", "bucket": {"name": self.resources["bucket"]},
+                       "object": {"key": key}, "reason": "PutObject"},
+        }
+        arn: str = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.resources["state_machine"], name=f"{key.split('/')[3][:60]}-{os.urandom(4).hex()}",
+            input=json.dumps(event))["executionArn"]
+        return arn
+
+    async def _event_rule_loop(self) -> None:
+        while True:
+            try:
+                for key in await asyncio.to_thread(self._new_job_keys):
+                    self.executions[key] = await asyncio.to_thread(self._start_execution, key)
+                    log.info("submitted %s -> %s", key, self.executions[key])
+            except (ClientError, BotoCoreError, OSError) as exc:  # transient: logged, the loop goes on
+                log.warning("event rule stand-in: %s", exc)
+            await asyncio.sleep(self.poll_s)
+
+    # ------------------------------------------------------------------ the Fargate stand-in
+
+    def task_env(self, overrides: dict[str, Any]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JOB_", "TASK_"))}
+        for co in overrides.get("containerOverrides", []):
+            if co.get("name") == "recorder":
+                env.update({e["name"]: e["value"] for e in co.get("environment", [])})
+        env.update({
+            "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator",
+            "HEARTBEAT_S": str(self.heartbeat_s), "CANCEL_POLL_S": str(self.cancel_poll_s),
+            "REELWRIGHT_WORK_DIR": str(self.workdir / "tasks"),
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
+        })
+        if self.voice_override:
+            env["REELWRIGHT_VOICE_OVERRIDE"] = self.voice_override
+        env.update(self.extra_task_env)
+        return env
+
+    def _poll_tasks(self) -> tuple[list[dict[str, Any]], set[str]]:
+        ecs = self.client("ecs")
+        cluster = self.resources["cluster"]
+        running = ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+        new = [a for a in running if a not in self.tasks and a not in self.finished_tasks]
+        described = ecs.describe_tasks(cluster=cluster, tasks=new)["tasks"] if new else []
+        stopped = set(ecs.list_tasks(cluster=cluster, desiredStatus="STOPPED")["taskArns"])
+        return described, stopped
+
+    async def _launch(self, task: dict[str, Any]) -> None:
+        arn = task["taskArn"]
+        log_path = self.workdir / "tasks" / f"{arn.rsplit('/', 1)[-1]}.log"
+        with open(log_path, "wb") as out:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "recorder", env=self.task_env(task.get("overrides") or {}),
+                cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        run = TaskRun(arn, proc, time.monotonic(), log_path)
+        self.tasks[arn] = run
+        log.info("task %s started (pid %d)", arn, proc.pid)
+        asyncio.get_running_loop().create_task(self._reap(run))
+
+    async def _reap(self, run: TaskRun) -> None:
+        code = await run.proc.wait()
+        self.tasks.pop(run.arn, None)
+        self.finished_tasks[run.arn] = code
+        log.info("task %s exited %d after %.1f s", run.arn, code, time.monotonic() - run.started)
+        with contextlib.suppress(Exception):  # already stopped (e.g. by StopTask) is fine
+            await asyncio.to_thread(self.client("ecs").stop_task, cluster=self.resources["cluster"],
+                                    task=run.arn, reason=f"Essential container exited ({code})")
+
+    async def _fargate_loop(self) -> None:
+        while True:
+            try:
+                new, stopped = await asyncio.to_thread(self._poll_tasks)
+                for task in new:
+                    await self._launch(task)
+                for arn, run in list(self.tasks.items()):
+                    if arn in stopped and not run.sigtermed and run.proc.returncode is None:
+                        run.sigtermed = True  # StopTask: Fargate sends SIGTERM, then SIGKILL later
+                        log.info("task %s stopped: SIGTERM", arn)
+                        with contextlib.suppress(ProcessLookupError):
+                            run.proc.send_signal(signal.SIGTERM)
+            except (ClientError, BotoCoreError, OSError) as exc:  # transient: logged, the loop goes on
+                log.warning("Fargate stand-in: %s", exc)
+            await asyncio.sleep(self.poll_s)
+
+    # ------------------------------------------------------------------ helpers for tests and the CLI
+
+    def execution_status(self, job_key: str) -> str | None:
+        arn = self.executions.get(job_key)
+        if arn is None:
+            return None
+        status: str = self.client("stepfunctions").describe_execution(executionArn=arn)["status"]
+        return status
+
+    def job_row(self, tenant: str, job_id: str) -> dict[str, Any] | None:
+        item = self.client("dynamodb").get_item(
+            TableName=self.resources["table"],
+            Key={"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": f"JOB#{job_id}"}}).get("Item")
+        return {k: next(iter(v.values())) for k, v in item.items()} if item else None

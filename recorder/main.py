@@ -1,0 +1,319 @@
+"""The recorder: one ECS task = one job, rendered with ``app.core`` exactly as on the desktop.
+
+Environment (set by the state machine's ``RunTask`` overrides, never by the client):
+
+=====================  ==========================================================================
+``JOB_BUCKET``         the bucket
+``JOB_KEY``            ``tenants/<identity>/jobs/<job>/job.json`` — the S3 key whose creation started
+                       the job.  The tenant is parsed from it, and every read and write stays under
+                       that tenant's prefix; nothing in the job document names a tenant.
+``TASK_TOKEN``         the Step Functions task token to report success/failure and heartbeats with
+``HEARTBEAT_S``        seconds between heartbeats (default 60; the state machine allows 300)
+``CANCEL_POLL_S``      seconds between checks for the owner's cancel marker (default 2)
+``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider (the emulator sets ``piper``: no Polly offline)
+``AWS_ENDPOINT_URL``   the emulator's moto server (unset on AWS)
+=====================  ==========================================================================
+
+Outcomes reported through the task token:
+
+* success: ``{"outputs": [{name, key, bytes, sha256}], "duration_s", "title", "warnings", ...}``
+* ``Recorder.Cancelled`` (the owner asked), ``Recorder.Interrupted`` (SIGTERM: Fargate Spot
+  reclaimed the task — the state machine retries), ``Recorder.InvalidJob`` (the bundle or script is
+  bad), ``Recorder.RenderFailed`` (the cause names the card, action and locator),
+  ``Recorder.ToolMissing``, ``Recorder.Crashed`` (anything else; traceback in the task's log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
+from app.core.bundle import load_job
+from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
+from app.core.progress import CancelToken, Progress
+
+log = logging.getLogger("recorder")
+
+MAX_CAUSE = 32_000  # Step Functions' cause limit is 32,768 characters
+MAX_JOB_JSON = 16 * 1024 * 1024
+
+
+class Outcome(Exception):
+    """A failure with the error name the state machine matches on."""
+
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(cause)
+        self.error = error
+        self.cause = cause
+
+
+@dataclass
+class RecorderEnv:
+    bucket: str
+    job_key: str
+    task_token: str
+    heartbeat_s: float = 60.0
+    cancel_poll_s: float = 2.0
+    voice_override: str | None = None
+    work_dir: Path | None = None
+
+    @classmethod
+    def from_environ(cls, env: dict[str, str] | None = None) -> RecorderEnv:
+        e = dict(os.environ if env is None else env)
+        missing = [k for k in ("JOB_BUCKET", "JOB_KEY", "TASK_TOKEN") if not e.get(k)]
+        if missing:
+            raise SystemExit(f"recorder: missing environment variables: {', '.join(missing)}")
+        return cls(
+            bucket=e["JOB_BUCKET"], job_key=e["JOB_KEY"], task_token=e["TASK_TOKEN"],
+            heartbeat_s=float(e.get("HEARTBEAT_S", "60")), cancel_poll_s=float(e.get("CANCEL_POLL_S", "2")),
+            voice_override=e.get("REELWRIGHT_VOICE_OVERRIDE") or None,
+            work_dir=Path(e["REELWRIGHT_WORK_DIR"]) if e.get("REELWRIGHT_WORK_DIR") else None,
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Recorder:
+    def __init__(self, env: RecorderEnv, s3: Any = None, sfn: Any = None) -> None:
+        self.env = env
+        self.s3 = s3 or boto3.client("s3")
+        self.sfn = sfn or boto3.client("stepfunctions")
+        self.ref = JobRef.from_job_key(env.job_key)  # raises ValueError for anything but a job key
+        self.cancel = CancelToken()
+        self.interrupted = False
+        self.title = ""
+        self._status_lock = asyncio.Lock()
+        self._last_status = 0.0
+        self._last_stage: str | None = None
+        self._pending: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ status and heartbeats
+
+    async def _put_status(self, doc: dict[str, Any]) -> None:
+        body = json.dumps({"jobId": self.ref.job_id, "title": self.title, "updated": _now(), **doc}).encode()
+        async with self._status_lock:
+            try:
+                await asyncio.to_thread(self.s3.put_object, Bucket=self.env.bucket, Key=self.ref.status_key,
+                                        Body=body, ContentType="application/json")
+            except (ClientError, BotoCoreError) as exc:  # progress is best effort; the result is not
+                log.warning("could not publish progress: %s", exc)
+
+    def on_progress(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.stage == self._last_stage and now - self._last_status < 1.0:
+            return
+        self._last_stage, self._last_status = p.stage, now
+        doc = {"status": "Rendering", "stage": p.stage, "progress": round(p.overall or 0.0, 4),
+               "message": p.message, "eta_s": p.eta_s}
+        self._pending = asyncio.get_running_loop().create_task(self._put_status(doc))
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.env.heartbeat_s)
+            try:
+                await asyncio.to_thread(self.sfn.send_task_heartbeat, taskToken=self.env.task_token)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
+                    log.warning("the execution no longer waits for this task (%s): stopping", code)
+                    self.cancel.cancel("aborted")
+                    return
+                log.warning("heartbeat failed: %s", exc)
+            except BotoCoreError as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    async def _cancel_requested(self) -> bool:
+        try:
+            await asyncio.to_thread(self.s3.head_object, Bucket=self.env.bucket, Key=self.ref.cancel_key)
+            return True
+        except ClientError:
+            return False
+        except BotoCoreError as exc:
+            log.warning("could not check for cancellation: %s", exc)
+            return False
+
+    async def _watch_cancel(self) -> None:
+        while not self.cancel.cancelled:
+            if await self._cancel_requested():
+                self.cancel.cancel("cancelled by its owner")
+                return
+            await asyncio.sleep(self.env.cancel_poll_s)
+
+    # ------------------------------------------------------------------ the job
+
+    async def _download_bundle(self, dest: Path) -> None:
+        try:
+            resp = await asyncio.to_thread(self.s3.get_object, Bucket=self.env.bucket, Key=self.ref.job_key)
+            if int(resp.get("ContentLength", 0)) > MAX_JOB_JSON:
+                raise Outcome("Recorder.InvalidJob", "job.json is larger than 16 MiB")
+            raw = await asyncio.to_thread(resp["Body"].read)
+            doc = json.loads(raw)
+        except ClientError as exc:
+            raise Outcome("Recorder.InvalidJob", f"cannot read {self.ref.job_key}: {exc}") from None
+        except ValueError as exc:
+            raise Outcome("Recorder.InvalidJob", f"job.json is not valid JSON: {exc}") from None
+        if not isinstance(doc, dict):
+            raise Outcome("Recorder.InvalidJob", "job.json must be an object")
+        script = doc.get("script")
+        if isinstance(script, dict) and isinstance(script.get("title"), str):
+            self.title = script["title"][:200]
+        (dest / "assets").mkdir(parents=True)
+        (dest / "job.json").write_bytes(raw)
+        assets = doc.get("assets") or {}
+        shas = sorted({v for v in assets.values() if isinstance(v, str)}) if isinstance(assets, dict) else []
+        for i, sha in enumerate(shas):
+            self.cancel.raise_if_cancelled()
+            if not SHA256_RE.match(sha):
+                continue  # load_job reports it with the asset's name
+            # assets are read from the job's own tenant only: a job cannot name another tenant's bytes
+            key = asset_key(self.ref.tenant, sha)
+            try:
+                await asyncio.to_thread(self.s3.download_file, self.env.bucket, key, str(dest / "assets" / sha))
+            except ClientError as exc:
+                raise Outcome("Recorder.InvalidJob", f"asset {sha[:12]}… is missing from the upload ({exc})") from None
+            self.on_progress(Progress("prepare", (i + 1) / len(shas), "downloading the job", 0.01))
+
+    async def _upload_outputs(self, files: list[Path]) -> list[OutputFile]:
+        outputs = []
+        for f in files:
+            sha = await asyncio.to_thread(_sha256, f)
+            key = self.ref.out_key(f.name)
+            ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt"}.get(
+                f.suffix, "text/plain; charset=utf-8")
+            await asyncio.to_thread(self.s3.upload_file, str(f), self.env.bucket, key,
+                                    ExtraArgs={"Metadata": {"sha256": sha}, "ContentType": ctype})
+            outputs.append(OutputFile(f.name, key, f.stat().st_size, sha))
+        return outputs
+
+    async def run_job(self, work: Path) -> dict[str, Any]:
+        from app.core.render import render
+
+        if await self._cancel_requested():
+            raise Cancelled("cancelled by its owner")
+        await self._put_status({"status": "Rendering", "stage": "prepare", "progress": 0.0,
+                                "message": "downloading the job"})
+        bundle = work / "bundle"
+        await self._download_bundle(bundle)
+        job = await asyncio.to_thread(load_job, bundle)
+        try:
+            if self.env.voice_override:
+                job.render.voice_provider = self.env.voice_override
+            result = await render(job, work / "out", self.on_progress, self.cancel)
+        finally:
+            job.close()
+        files = [p for p in (result.video, result.srt, result.vtt, result.chapters_txt) if p is not None]
+        self.on_progress(Progress("upload", 0.0, "uploading the video", 0.99))
+        outputs = await self._upload_outputs(files)
+        return {"outputs": [o.to_json() for o in outputs], "duration_s": round(result.duration_s, 3),
+                "title": self.title, "capture_mode": result.capture_mode,
+                "warnings": result.warnings[:20],
+                "stage_times": {k: round(v, 2) for k, v in result.stage_times.items()}}
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
+        helpers = [asyncio.create_task(self._heartbeats()), asyncio.create_task(self._watch_cancel())]
+        work = Path(tempfile.mkdtemp(prefix="recorder-", dir=self.env.work_dir))
+        t0 = time.monotonic()
+        try:
+            try:
+                output = await self.run_job(work)
+            except Cancelled:
+                if self.interrupted:
+                    raise Outcome("Recorder.Interrupted", "the render was interrupted (SIGTERM: Spot capacity "
+                                  "reclaimed); it will be retried") from None
+                raise Outcome("Recorder.Cancelled", self.cancel.reason if self.cancel.cancelled
+                              else "cancelled by its owner") from None
+            except ScriptError as exc:
+                raise Outcome("Recorder.InvalidJob", str(exc)) from None
+            except RenderError as exc:
+                raise Outcome("Recorder.RenderFailed", str(exc)) from None
+            except ToolMissingError as exc:
+                raise Outcome("Recorder.ToolMissing", str(exc)) from None
+        except Outcome as out:
+            log.error("job %s failed: %s: %s", self.ref.job_id, out.error, out.cause)
+            return await self._report_failure(out.error, out.cause)
+        except Exception as exc:  # noqa: BLE001 - the task must always report, or the execution waits for its timeout
+            log.error("job %s crashed:\n%s", self.ref.job_id, traceback.format_exc())
+            return await self._report_failure("Recorder.Crashed", f"{type(exc).__name__}: {exc}")
+        finally:
+            for h in helpers:
+                h.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            if self._pending is not None:
+                await asyncio.gather(self._pending, return_exceptions=True)
+            shutil.rmtree(work, ignore_errors=True)
+        output["render_wall_s"] = round(time.monotonic() - t0, 2)
+        try:
+            await asyncio.to_thread(self.sfn.send_task_success, taskToken=self.env.task_token,
+                                    output=json.dumps(output))
+        except (ClientError, BotoCoreError) as exc:
+            log.error("could not report success: %s", exc)
+            return 2
+        log.info("job %s complete in %.1f s", self.ref.job_id, output["render_wall_s"])
+        return 0
+
+    def _on_sigterm(self) -> None:
+        log.warning("SIGTERM: stopping the render and reporting a retryable failure")
+        self.interrupted = True
+        self.cancel.cancel("interrupted")
+
+    async def _report_failure(self, error: str, cause: str) -> int:
+        try:
+            await asyncio.to_thread(self.sfn.send_task_failure, taskToken=self.env.task_token,
+                                    error=error, cause=cause[:MAX_CAUSE])
+        except (ClientError, BotoCoreError) as exc:
+            log.error("could not report the failure: %s", exc)
+            return 2
+        return 1 if error not in ("Recorder.Cancelled", "Recorder.Interrupted") else 0
+
+
+def register_cloud_voices(factory: Callable[[], Any] | None = None) -> None:
+    from app.cloud.polly import register
+
+    register(factory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    env = RecorderEnv.from_environ()
+    register_cloud_voices()
+    try:
+        rec = Recorder(env)
+    except ValueError as exc:
+        # not a job key: report it (a misconfigured rule), never render anything
+        boto3.client("stepfunctions").send_task_failure(taskToken=env.task_token, error="Recorder.InvalidJob",
+                                                        cause=str(exc))
+        return 1
+    return asyncio.run(rec.run())
