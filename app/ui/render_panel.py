@@ -66,7 +66,7 @@ class RenderPanel(QWidget):
         self.size_choice = QComboBox()
         self.size_choice.setObjectName("renderSize")
         for label, w, h in SIZES:
-            self.size_choice.addItem(label, (w, h))
+            self.size_choice.addItem(label, f"{w}x{h}")
         self.fps = QComboBox()
         self.fps.setObjectName("renderFps")
         for f in FPS:
@@ -131,10 +131,11 @@ class RenderPanel(QWidget):
         prow.addWidget(self.open_folder)
         self.chapters = QListWidget()
         self.chapters.setObjectName("chapterList")
-        self.chapters.setMaximumWidth(260)
+        self.chapters.setMinimumWidth(230)
+        self.chapters.setMaximumWidth(320)
         self.history = QListWidget()
         self.history.setObjectName("renderHistory")
-        self.history.setMaximumWidth(260)
+        self.history.setMaximumWidth(320)
 
         side = QWidget()
         sl = QVBoxLayout(side)
@@ -197,11 +198,7 @@ class RenderPanel(QWidget):
     def load_settings(self, s: ProjectRenderSettings) -> None:
         for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
             w.blockSignals(True)
-        i = self.size_choice.findData((s.width, s.height))
-        if i < 0:
-            self.size_choice.addItem(f"{s.width} × {s.height}", (s.width, s.height))
-            i = self.size_choice.count() - 1
-        self.size_choice.setCurrentIndex(i)
+        self.select_size(s.width, s.height)
         self.fps.setCurrentIndex(max(0, self.fps.findData(s.fps)))
         self.target.setCurrentIndex(max(0, self.target.findData(s.target)))
         self.captions.setChecked(s.captions)
@@ -209,8 +206,20 @@ class RenderPanel(QWidget):
         for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
             w.blockSignals(False)
 
+    def select_size(self, width: int, height: int) -> None:
+        """Choose an output size (added to the list if it is not a preset)."""
+        key = f"{width}x{height}"
+        i = self.size_choice.findData(key)
+        if i < 0:
+            self.size_choice.addItem(f"{width} × {height}", key)
+            i = self.size_choice.count() - 1
+        self.size_choice.setCurrentIndex(i)
+
+    def select_fps(self, fps: int) -> None:
+        self.fps.setCurrentIndex(max(0, self.fps.findData(fps)))
+
     def current_settings(self) -> ProjectRenderSettings:
-        w, h = self.size_choice.currentData() or (1280, 720)
+        w, h = (int(v) for v in str(self.size_choice.currentData() or "1280x720").split("x"))
         return ProjectRenderSettings(width=int(w), height=int(h), fps=int(self.fps.currentData() or 30),
                                      captions=self.captions.isChecked(), burn_captions=self.burn.isChecked(),
                                      target="cloud" if self.target.currentData() == "cloud" else "local")

@@ -52,8 +52,8 @@ class SettingsDialog(QDialog):
 
         self.size_choice = QComboBox()
         for label, w, h in SIZES:
-            self.size_choice.addItem(label, (w, h))
-        self.size_choice.setCurrentIndex(max(0, self.size_choice.findData((s.width, s.height))))
+            self.size_choice.addItem(label, f"{w}x{h}")
+        self.size_choice.setCurrentIndex(max(0, self.size_choice.findData(f"{s.width}x{s.height}")))
         self.fps = QComboBox()
         for f in FPS:
             self.fps.addItem(f"{f} fps", f)
@@ -126,7 +126,7 @@ class SettingsDialog(QDialog):
         s.voice_provider = str(self.voice_provider.currentData())
         s.voice = self.voice.text().strip() or None
         s.voice_rate = self.rate.value() / 100
-        w, h = self.size_choice.currentData()
+        w, h = (int(v) for v in str(self.size_choice.currentData()).split("x"))
         s.width, s.height = int(w), int(h)
         s.fps = int(self.fps.currentData())
         s.drafter = str(self.drafter.currentData())

@@ -58,7 +58,7 @@ async def capture(out_dir: Path) -> None:
 
     # the render view: a real local render, then the player paused a few seconds into card 2
     rp = window.render_panel
-    rp.size_choice.setCurrentIndex(rp.size_choice.findData((1280, 720)))
+    rp.select_size(1280, 720)
     window.start_render()
     await Op.wait_all()
     assert "Complete" in rp.status.text(), rp.status.text()

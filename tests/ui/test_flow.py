@@ -165,8 +165,8 @@ def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any,
 
         # 5. render locally at a small size; progress reaches the panel; status → Complete
         rp = window.render_panel
-        rp.size_choice.setCurrentIndex(rp.size_choice.findData((854, 480)))
-        rp.fps.setCurrentIndex(rp.fps.findData(24))
+        rp.select_size(854, 480)
+        rp.select_fps(24)
         stages: list[str] = []
         qtbot.mouseClick(rp.render_button, Qt.MouseButton.LeftButton)
         [op] = list(Op.running)
@@ -179,6 +179,7 @@ def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any,
         assert rp.chapters.count() == doc.cards.rowCount()
         record = window.project.data.history[-1]
         assert record.status == "Complete" and record.output and Path(record.output).stat().st_size > 10_000
+        assert window.project.data.render.width == 854 and window.project.data.render.fps == 24
 
         # 6. the player loads the result
         await _media_loaded(rp.player)
@@ -216,8 +217,8 @@ def test_render_view_renders_a_two_card_script_and_plays_it(window: MainWindow, 
     rp = window.render_panel
 
     async def scenario() -> None:
-        rp.size_choice.setCurrentIndex(rp.size_choice.findData((854, 480)))
-        rp.fps.setCurrentIndex(rp.fps.findData(24))
+        rp.select_size(854, 480)
+        rp.select_fps(24)
         qtbot.mouseClick(rp.render_button, Qt.MouseButton.LeftButton)
         assert not rp.render_button.isEnabled() and rp.cancel_button.isEnabled()
         await Op.wait_all()
