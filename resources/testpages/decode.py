@@ -54,9 +54,7 @@ def _cell_size(a: NDArray[np.float64]) -> float:
     return float(a.shape[1]) / GRID
 
 
-def _centre(
-    a: NDArray[np.float64], cx: float, cy: float, cw: float = 1.0, ch: float = 1.0
-) -> NDArray[np.float64]:
+def _centre(a: NDArray[np.float64], cx: float, cy: float, cw: float = 1.0, ch: float = 1.0) -> NDArray[np.float64]:
     """The central half (each way) of the cell block at (cx, cy) of size (cw, ch), in cells."""
     c = _cell_size(a)
     x0 = round((cx + cw * 0.25) * c)

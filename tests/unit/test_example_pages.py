@@ -42,9 +42,7 @@ def _frame(width: int = 1280, height: int = 720) -> np.ndarray:
     return np.full((height, width, 3), 255, dtype=np.uint8)
 
 
-def _fill_cell(
-    img: np.ndarray, x: float, y: float, colour: tuple[int, int, int], w: float = 1, h: float = 1
-) -> None:
+def _fill_cell(img: np.ndarray, x: float, y: float, colour: tuple[int, int, int], w: float = 1, h: float = 1) -> None:
     c = img.shape[1] / 32
     img[round(y * c) : round((y + h) * c), round(x * c) : round((x + w) * c)] = colour
 
@@ -228,9 +226,7 @@ def test_under_frame_exact_capture_the_page_shows_the_frame_time() -> None:
     async def capture(nframes: int) -> list[np.ndarray]:
         found = find_browser("headless-shell")
         async with async_playwright() as p:
-            b = await p.chromium.launch(
-                executable_path=str(found.path), args=[*CHROMIUM_ARGS, "--deterministic-mode"]
-            )
+            b = await p.chromium.launch(executable_path=str(found.path), args=[*CHROMIUM_ARGS, "--deterministic-mode"])
             try:
                 ctx = await b.new_context(viewport={"width": 640, "height": 360})
                 page = await ctx.new_page()
