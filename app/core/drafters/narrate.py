@@ -160,6 +160,10 @@ def phrase(action: Any) -> str | None:
         if action.target is not None and action.state in ("visible", "attached"):
             loc = action.target
             shown = loc.has_text if loc.has_text and not loc.name and not loc.text else element_name(loc)
+            if loc.role == "heading" and loc.name:
+                return f"the {loc.name} heading appears"
+            if loc.role in ("dialog", "alertdialog"):
+                return f"the {loc.name} dialog opens" if loc.name else "a dialog opens"
             return f"{shown} appears"
         if action.text is not None:
             return f"{action.text} appears"
