@@ -6,6 +6,7 @@ and starts every long operation through :class:`~app.ui.ops.Op`.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import time
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._autosave.setInterval(AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_now)
         self._voice_player: Any = None
+        self._cloud = []
 
         self._build_menus()
         self._wire()
@@ -456,9 +458,6 @@ class MainWindow(QMainWindow):
             self.render_panel.set_status("Draft", "fix the problems shown on the cards first")
             return None
         rs = self.render_panel.current_settings()
-        if rs.target == "cloud":
-            self.render_panel.set_status("Failed", "cloud rendering is not available yet")
-            return None
         from app.core.bundle import RenderSettings
 
         render = RenderSettings(width=rs.width, height=rs.height, fps=rs.fps, captions=rs.captions,
@@ -472,16 +471,41 @@ class MainWindow(QMainWindow):
             n += 1
         from .storage import RenderRecord
 
-        record = RenderRecord(started=time.time(), status="Rendering", target="local")
+        cloud = rs.target == "cloud"
+        if cloud and (not self._cloud or self.cloud_email is None):
+            self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
+            return None
+        record = RenderRecord(started=time.time(), status="Rendering", target=rs.target)
         project = self.project
         project.data.history.append(record)
         self.render_panel.set_history(project.data.history)
         self.editor.show_failure(None, "")
         self.save_now()
-        op = Op(self, services.render_local(job, out), title="Render", trigger=self.render_panel.render_button,
-                view=self.render_panel)
+        if cloud:
+            from .storage import atomic_write_text
+
+            script_json = pdir / "script.json"  # next to its site, as the cloud client expects
+            atomic_write_text(script_json, script.to_json())
+            factory = services.render_cloud(self._cloud[0], script_json, render, out)
+        else:
+            factory = services.render_local(job, out)
+        op = Op(self, factory, title="Cloud render" if cloud else "Render",
+                trigger=self.render_panel.render_button, view=self.render_panel)
 
         def done(outcome: Any) -> None:
+            if isinstance(outcome, services.CloudOutcome):
+                video = outcome.video
+                chapters_file = next((p for p in outcome.files if p.name.endswith(".chapters.txt")), None)
+                chapters = services.read_chapters(chapters_file)
+                duration = float(outcome.status.duration_s or 0.0)
+                record.status = "Complete"
+                record.output, record.duration_s, record.elapsed_s = str(video), duration, outcome.elapsed_s
+                self.render_panel.show_result(video, chapters, duration)
+                self.render_panel.set_status("Complete", f"{video.name} from cloud job {outcome.job_id}, "
+                                                         f"{duration:.1f} s of video in {outcome.elapsed_s:.1f} s")
+                self.render_panel.stage.setText("Done")
+                self._finish_record(project)
+                return
             res = outcome.result
             record.status = "Complete"
             record.output = str(res.video)
@@ -598,8 +622,79 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         QMessageBox.about(self, "About Reelwright", about_text())
 
+    # -- cloud
+
+    _cloud: list[Any]  # [CloudClient] once created (a list so an op can fill it in)
+    cloud_email: str | None = None
+
     def sign_in(self) -> None:
-        QMessageBox.information(self, "Sign in", "Cloud sign-in is not wired in this build yet.")
+        """Sign in (or, when signed in, sign out) through the cloud client."""
+        if self.cloud_email is not None:
+            self.sign_out()
+            return
+        from .sign_in import SignInDialog
+
+        dlg = SignInDialog(self)
+        dlg.accepted.connect(lambda: self.run_sign_in(dlg.email.text().strip(), dlg.password.text()))
+        dlg.open()
+        self.sign_in_dialog = dlg
+
+    def run_sign_in(self, email: str, password: str) -> Op[Any]:
+        op = Op(self, services.cloud_sign_in(self._cloud, email, password), title="Sign in",
+                trigger=self.sign_in_action, view=self.op_bar)
+
+        def ok(_session: Any) -> None:
+            self._signed_in(email)
+            warning = getattr(self._cloud[0], "store_warning", None)
+            if warning:
+                self.statusBar().showMessage(str(warning), 15000)
+
+        op.success(ok)
+        op.run()
+        return op
+
+    def _signed_in(self, email: str | None) -> None:
+        self.cloud_email = email
+        signed = email is not None
+        self.render_panel.set_cloud_enabled(signed)
+        self.sign_in_action.setText(f"Sign out ({email})" if signed else "Sign in…")
+        if signed:
+            self.statusBar().showMessage(f"Signed in as {email}; cloud rendering is available", 8000)
+
+    def sign_out(self) -> None:
+        client = self._cloud[0] if self._cloud else None
+        if client is None:
+            self._signed_in(None)
+            return
+
+        async def op_fn(on_progress: Any, cancel: Any) -> None:
+            await client.sign_out()
+
+        Op(self, op_fn, title="Sign out", view=self.op_bar, cancellable=False).success(
+            lambda _r: self._signed_in(None)).run()
+
+    def restore_cloud_session(self) -> Op[Any] | None:
+        """After the first paint: reuse a saved session, quietly (no cloud configured is not an error)."""
+        if not services.cloud_available():
+            return None
+
+        async def op_fn(on_progress: Any, cancel: Any) -> str | None:
+            client = await asyncio.to_thread(services.make_cloud_client)
+            self._cloud[:] = [client]
+            return client.username  # type: ignore[no-any-return]
+
+        def restored(user: str | None) -> None:
+            if user is not None:
+                self._signed_in(user)
+
+        def no_session(exc: BaseException) -> bool:
+            log.info("no cloud session: %s", exc)
+            return True  # not an error worth a dialog
+
+        op = Op(self, op_fn, title="Cloud session", cancellable=False)
+        op.success(restored).failure(no_session)
+        op.run()
+        return op
 
     # ------------------------------------------------------------------ layout and closing
 

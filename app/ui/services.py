@@ -239,3 +239,87 @@ def cloud_available() -> bool:
         return importlib.util.find_spec("app.cloud.client") is not None
     except (ImportError, ValueError):
         return False
+
+
+# --------------------------------------------------------------------------- cloud
+
+
+def make_cloud_client() -> Any:
+    """A client for the configured cloud (``reelwright cloud configure`` / ``cloud emulate``).
+
+    Raises the cloud package's CloudConfigError (with a hint) when no cloud is configured.  Imports
+    boto3: call it through ``asyncio.to_thread``.
+    """
+    client_mod = core_module("app.cloud.client")
+    config_mod = core_module("app.cloud.config")
+    return client_mod.CloudClient(config_mod.load_config())
+
+
+def cloud_sign_in(client_holder: list[Any], email: str, password: str) -> OpFactory:
+    """Sign in (creating the client first if needed); ``client_holder[0]`` is the client afterwards."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
+        if not client_holder or client_holder[0] is None:
+            client_holder[:] = [await asyncio.to_thread(make_cloud_client)]
+        client = client_holder[0]
+        on_progress(Progress("sign in", 0.3, f"signing in as {email}"))
+        session = await client.sign_in(email, password)
+        on_progress(Progress("sign in", 1.0, "signed in"))
+        return session
+
+    return op
+
+
+@dataclass
+class CloudOutcome:
+    job_id: str
+    video: Path
+    files: list[Path]
+    status: Any  # app.cloud.layout.JobStatus
+    elapsed_s: float
+
+
+def render_cloud(client: Any, script_json: Path, render: RenderSettings, output_dir: Path) -> OpFactory:
+    """Upload the job, follow it to the end, download the outputs.  Cancelling after the upload also
+    cancels the cloud job."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
+        t0 = time.monotonic()
+        job_id = await client.submit(script_json, on_progress, cancel, render=render)
+
+        def on_status(st: Any) -> None:
+            frac = float(st.progress) if st.progress is not None else 0.0
+            on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or str(st.state),
+                                 overall=frac))
+
+        try:
+            st = await client.watch(job_id, on_status, cancel)
+        except ReelwrightError:
+            if cancel.cancelled:
+                await client.cancel(job_id)
+            raise
+        if st.state != "Complete":
+            raise ReelwrightError(f"cloud job {job_id} ended {st.state}: {st.error or st.message or 'no detail'}")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        files = [Path(p) for p in await client.fetch(job_id, output_dir, on_progress, cancel)]
+        video = next((p for p in files if p.suffix == ".mp4"), None)
+        if video is None:
+            raise ReelwrightError(f"cloud job {job_id} finished without a video")
+        return CloudOutcome(job_id, video, files, st, time.monotonic() - t0)
+
+    return op
+
+
+def read_chapters(chapters_txt: Path | None) -> list[tuple[str, float]]:
+    """Chapters from a ``<name>.chapters.txt`` (YouTube style ``M:SS Title`` lines)."""
+    import re
+
+    if chapters_txt is None or not chapters_txt.is_file():
+        return []
+    out: list[tuple[str, float]] = []
+    for line in chapters_txt.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\s*(?:(\d+):)?(\d+):(\d{2})(?:\.\d+)?\s+(.+)$", line)
+        if m:
+            h, mi, s = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+            out.append((m.group(4).strip(), float(h * 3600 + mi * 60 + s)))
+    return out

@@ -21,7 +21,6 @@ T = TypeVar("T")
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("REELWRIGHT_DATA_DIR", str(d))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return d
 
 
