@@ -157,3 +157,16 @@ def test_remote_urls_are_kept_and_local_ones_rebased_only_with_a_site() -> None:
     assert plain.cards[0].actions[0].url.startswith("http://127.0.0.1:")
     tour = run([DATA / "codegen" / "handwritten" / "every_form_async.py"], "", settings=SITE).script
     assert tour.cards[0].actions[0].url == "https://app.example.com/"
+
+
+def test_drafting_core_imports_neither_qt_nor_boto3() -> None:
+    """app/core stays free of Qt and boto3: Bedrock's client is imported only when it is used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.core.drafting, app.core.drafters.llm, app.core.documents, app.cli_draft; "
+        "bad = [m for m in ('PySide6', 'boto3', 'botocore') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
