@@ -171,7 +171,7 @@ def test_the_scripted_flow_works_on_the_site(browser: Any, base_url: str) -> Non
     context.close()
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920), (1080, 1080)])
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (1080, 1920), (1080, 1080)])
 def test_layout_reflows_without_horizontal_overflow(browser: Any, base_url: str, size: tuple[int, int]) -> None:
     width, height = size
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -187,8 +187,11 @@ def test_layout_reflows_without_horizontal_overflow(browser: Any, base_url: str,
         assert search.is_visible()
         cards = page.get_by_test_id("project-card")
         columns = len({round(cards.nth(i).bounding_box()["x"]) for i in range(cards.count())})
+        root_px = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
         if width > height:
-            assert sidebar["width"] == pytest.approx(240, abs=2) and sidebar["height"] == height
+            # the same layout at every landscape size, scaled as a whole (1280 wide = 15 px to the rem)
+            assert root_px == pytest.approx(15 * width / 1280, rel=0.01)
+            assert sidebar["width"] == pytest.approx(240 * width / 1280, abs=2) and sidebar["height"] == height
             assert columns == 3
         else:
             # the sidebar becomes a bar across the top; the nav stays reachable
@@ -196,7 +199,7 @@ def test_layout_reflows_without_horizontal_overflow(browser: Any, base_url: str,
             assert page.get_by_role("link", name="Settings").is_visible()
             assert columns == (2 if height > width else 3)
             # type grows for phone-sized video
-            assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") >= 18
+            assert root_px >= 18
     finally:
         context.close()
 
