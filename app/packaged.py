@@ -16,6 +16,7 @@ browser provisioning and where the logs go.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import logging.handlers
 import os
@@ -155,6 +156,7 @@ def offer_browser_download(*, ask: bool = True, host: str | None = None, root: P
         return loop.run_until_complete(dialog.run(host=host, root=root))
 
 
+@functools.cache
 def _download_dialog_class() -> type:
     from app.core.browser_provision import ProvisionError, activate, download_headless_shell
     from app.core.errors import Cancelled

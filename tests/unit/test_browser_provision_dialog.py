@@ -1,0 +1,57 @@
+"""The packaged app's first-run download dialog, driven for real (offscreen Qt, qasync) against the
+loopback stand-in for the download host."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_provision_fakes import ARCHIVE_PATH, BUILD, LoopbackDownloadHost, fake_shell_archive
+
+from app import packaged
+from app.core import browser_provision as bp
+
+
+@pytest.fixture
+def host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LoopbackDownloadHost]:
+    h = LoopbackDownloadHost()
+    monkeypatch.setenv(bp.DOWNLOAD_HOST_ENV, h.url)
+    monkeypatch.setenv(bp.BROWSERS_DIR_ENV, str(tmp_path / "browsers"))
+    monkeypatch.setenv("REELWRIGHT_NO_DIALOGS", "1")
+    monkeypatch.delenv(bp.CHROMIUM_ENV, raising=False)
+    monkeypatch.setattr(bp, "headless_shell_build", lambda *a, **k: BUILD)
+    yield h
+    h.close()
+
+
+def test_dialog_downloads_shows_progress_and_activates(host: LoopbackDownloadHost, tmp_path: Path) -> None:
+    host.files[ARCHIVE_PATH] = fake_shell_archive(padding=4 * 1024 * 1024)
+    seen: list[int] = []
+    dialog_cls = packaged._download_dialog_class()
+    original = dialog_cls.on_progress
+
+    def spy(self: object, p: object) -> None:
+        original(self, p)
+        seen.append(self.bar.value())  # type: ignore[attr-defined]
+
+    dialog_cls.on_progress = spy
+    try:
+        found = packaged.offer_browser_download(ask=False)
+    finally:
+        dialog_cls.on_progress = original
+    assert isinstance(found, bp.BrowserCandidate)
+    assert found.browser.path == BUILD.executable(tmp_path / "browsers")
+    assert os.environ[bp.CHROMIUM_ENV] == str(found.browser.path)
+    assert seen == sorted(seen) and seen[-1] == 1000 and len(set(seen)) >= 4  # the bar moved to the end
+
+
+def test_a_failed_download_returns_none_and_leaves_nothing(host: LoopbackDownloadHost, tmp_path: Path) -> None:
+    # nothing served: the stand-in host answers 404
+    assert packaged.offer_browser_download(ask=False) is None
+    assert bp.CHROMIUM_ENV not in os.environ
+    assert [p.name for p in (tmp_path / "browsers").iterdir()] == []
