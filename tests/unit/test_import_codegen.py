@@ -262,3 +262,40 @@ def test_unreadable_and_non_codegen_files_raise_the_importer_error(tmp_path: Pat
     (tmp_path / "empty.py").write_text("from playwright.sync_api import Page\n")
     with pytest.raises(CodegenImportError, match="no browser actions"):
         import_codegen(tmp_path / "empty.py")
+
+
+def test_device_and_context_options_are_setup(tmp_path: Path) -> None:
+    """codegen --device / --viewport-size emit spread options; they configure the browser, not the flow."""
+    py = tmp_path / "device_sync.py"
+    py.write_text(
+        "from playwright.sync_api import Playwright, sync_playwright, expect\n\n\n"
+        "def run(playwright: Playwright) -> None:\n"
+        "    browser = playwright.chromium.launch(headless=False)\n"
+        '    context = browser.new_context(**playwright.devices["iPhone 13"])\n'
+        "    page = context.new_page()\n"
+        '    page.goto("https://example.com/")\n\n'
+        "    # ---------------------\n    context.close()\n    browser.close()\n\n\n"
+        "with sync_playwright() as playwright:\n    run(playwright)\n"
+    )
+    js = tmp_path / "device.js"
+    js.write_text(
+        "const { chromium, devices } = require('playwright');\n\n(async () => {\n"
+        "  const browser = await chromium.launch({\n    headless: false\n  });\n"
+        "  const context = await browser.newContext({\n    ...devices['iPhone 13'],\n  });\n"
+        "  const page = await context.newPage();\n  await page.goto('https://example.com/');\n"
+        "  await context.close();\n  await browser.close();\n})();\n"
+    )
+    for f in (py, js):
+        assert _dump(import_codegen(f).actions) == [{"type": "goto", "url": "https://example.com/"}]
+
+
+def test_popup_promise_without_a_click_is_reported(tmp_path: Path) -> None:
+    f = tmp_path / "popup.spec.ts"
+    f.write_text(
+        "import { test } from '@playwright/test';\ntest('t', async ({ page }) => {\n"
+        "  await page.goto('https://example.com/');\n  const page1Promise = page.waitForEvent('popup');\n"
+        "  const page1 = await page1Promise;\n});\n"
+    )
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    assert info.value.problems[0].line == 5 and "opened the popup" in info.value.problems[0].reason

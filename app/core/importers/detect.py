@@ -96,6 +96,7 @@ def detect_kind(path: Path, *, head: str | None = None) -> FileKind:
         return "markdown"
     try:
         raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "unknown"
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 4:  # (a character cut at the end of the sniffed head is fine)
+            return "unknown"
     return "text" if text.strip() else "unknown"

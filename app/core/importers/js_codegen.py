@@ -14,7 +14,7 @@ from typing import Any
 import tree_sitter
 import tree_sitter_typescript
 
-from .mapping import FlowMapper, _Unsupported
+from .mapping import SETUP_CALLS, FlowMapper, _Unsupported
 from .model import (
     CallStmt,
     Chain,
@@ -234,7 +234,10 @@ class JsFrontEnd:
                     if fn is not None and fn.type == "member_expression"
                     else (self.text(fn) if fn is not None else "")
                 )
-                args, kwargs = self.arguments(snake(name), raw)
+                args: list[Value] = []
+                kwargs: dict[str, Value] = {}
+                if snake(name) not in SETUP_CALLS:  # launch/context options (devices...) are not replayed
+                    args, kwargs = self.arguments(snake(name), raw)
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
                     segs.insert(0, Seg(snake(self.text(prop)), True, args, kwargs, self.col(prop)))
@@ -368,6 +371,9 @@ class JsFrontEnd:
         name = self.text(name_node)
         if inner.type == "identifier" and self.text(inner) in self.promises:
             if self.promises[self.text(inner)] == "popup":
+                if self.popup_pending:
+                    self.popup_pending = False
+                    raise _Unsupported("no action between waitForEvent('popup') and here opened the popup")
                 self.events.append(PageAlias(name, self.site(stmt), from_popup=True))
             return
         chain = self.chain(inner)

@@ -93,7 +93,7 @@ _TEXT_KIND = {
     "get_by_title": "title",
 }
 _IGNORABLE = frozenset({"timeout", "force", "no_wait_after", "strict"})
-_SETUP_CALLS = frozenset(
+SETUP_CALLS = frozenset(
     {
         "launch",
         "launch_persistent_context",
@@ -486,7 +486,7 @@ class FlowMapper:
         last = chain.segs[-1].name if chain.segs else ""
         if last == "new_page":
             return PageAlias(name, site, from_popup=False)
-        if last in _SETUP_CALLS or (chain.root == "" and chain.segs and chain.segs[0].name in _SETUP_CALLS):
+        if last in SETUP_CALLS or (chain.root == "" and chain.segs and chain.segs[0].name in SETUP_CALLS):
             self.setup_names.add(name)
             return None
         return Unsupported(

@@ -10,7 +10,7 @@ import ast
 import warnings
 from pathlib import Path
 
-from .mapping import FlowMapper, _Unsupported
+from .mapping import SETUP_CALLS, FlowMapper, _Unsupported
 from .model import (
     CallStmt,
     Chain,
@@ -122,11 +122,15 @@ class PythonFrontEnd:
                 cur = cur.value
                 continue
             if isinstance(cur, ast.Call):
-                args = [self.value(a) for a in cur.args if not isinstance(a, ast.Starred)]
-                if any(isinstance(a, ast.Starred) for a in cur.args) or any(k.arg is None for k in cur.keywords):
-                    raise _Unsupported("*args/**kwargs are not supported", self.col(cur))
-                kwargs = {str(k.arg): self.value(k.value) for k in cur.keywords}
                 f = cur.func
+                fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+                if fname in SETUP_CALLS:
+                    args, kwargs = [], {}  # launch/context options (devices, viewport...) are not replayed
+                else:
+                    if any(isinstance(a, ast.Starred) for a in cur.args) or any(k.arg is None for k in cur.keywords):
+                        raise _Unsupported("*args/**kwargs are not supported", self.col(cur))
+                    args = [self.value(a) for a in cur.args]
+                    kwargs = {str(k.arg): self.value(k.value) for k in cur.keywords}
                 if isinstance(f, ast.Attribute):
                     segs.insert(0, Seg(f.attr, True, args, kwargs, self._attr_col(f)))
                     cur = f.value
