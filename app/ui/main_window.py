@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setStretchFactor(2, 6)
-        self.splitter.setSizes([430, 300, 770])
+        self.splitter.setSizes([380, 290, 930])
         self.setCentralWidget(self.splitter)
 
         self.log_panel = LogPanel()
