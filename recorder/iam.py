@@ -1,0 +1,48 @@
+"""The tenant policy as IAM evaluates it for one identity, rendered from ``template.yaml``.
+
+IAM substitutes ``${cognito-identity.amazonaws.com:sub}`` with the caller's identity id at request
+time.  :func:`tenant_policy` performs the same substitution (and fills in the bucket ARN), so a test
+can give moto's IAM a user carrying exactly the policy tenant B would hold.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .statemachine import TEMPLATE, load_template
+
+IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
+TENANT_ROLE = "TenantRole"
+
+
+def tenant_role_policies(path: Path = TEMPLATE) -> list[dict[str, Any]]:
+    """The policy documents of the role the identity pool gives signed-in users (unrendered)."""
+    role = load_template(path)["Resources"][TENANT_ROLE]["Properties"]
+    return [copy.deepcopy(p["PolicyDocument"]) for p in role.get("Policies", [])]
+
+
+def _render(obj: Any, bucket_arn: str, identity: str) -> Any:
+    if isinstance(obj, str):
+        return obj.replace(IDENTITY_VARIABLE, identity)
+    if isinstance(obj, list):
+        return [_render(v, bucket_arn, identity) for v in obj]
+    if isinstance(obj, dict):
+        if set(obj) == {"Fn::Sub"} and isinstance(obj["Fn::Sub"], str):
+            text = obj["Fn::Sub"].replace("${Bucket.Arn}", bucket_arn).replace("${!", "${")
+            return text.replace(IDENTITY_VARIABLE, identity)
+        if set(obj) == {"Fn::GetAtt"} and obj["Fn::GetAtt"] == ["Bucket", "Arn"]:
+            return bucket_arn
+        return {k: _render(v, bucket_arn, identity) for k, v in obj.items()}
+    return obj
+
+
+def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE) -> list[dict[str, Any]]:
+    """The tenant role's policies as they apply to ``identity`` in ``bucket`` (JSON-ready)."""
+    docs = [_render(d, f"arn:aws:s3:::{bucket}", identity) for d in tenant_role_policies(path)]
+    text = json.dumps(docs)
+    if "Fn::" in text or "${" in text:
+        raise ValueError(f"unrendered CloudFormation left in the tenant policy: {text}")
+    return docs
