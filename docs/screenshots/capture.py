@@ -22,8 +22,8 @@ W, H = 1600, 1000
 
 def x11grab(out: Path) -> None:
     display = os.environ.get("DISPLAY", ":99")
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0", "-video_size", f"{W}x{H}",
-                    "-i", display, "-frames:v", "1", str(out)], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-draw_mouse", "0",
+                    "-video_size", f"{W}x{H}", "-i", display, "-frames:v", "1", str(out)], check=True)
     print("wrote", out)
 
 

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_flow import SITE, _media_loaded, _two_card_script  # tests/ui is on sys.path (rootdir)
 
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QApplication, Qt
 from app.ui.storage import ProjectData, Store
-
-from test_flow import SITE, _media_loaded, _two_card_script  # tests/ui is on sys.path (rootdir)
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.browser]
 
