@@ -42,7 +42,7 @@ _STOP = frozenset(
 been being it its this that these those you your we our us they their them he she his her i me my
 can could will would should may might must do does did done not no yes so such via per also just
 only very more most less least all any each every some other there here what which who whom whose
-when where why how page click button link field""".split()  # noqa: SIM905
+when where why how page click button link field new dialog""".split()  # noqa: SIM905
 )
 
 
@@ -200,7 +200,7 @@ class _Relevance:
                 continue
             score = sum(self.idf.get(w, 0.0) for w in shared) / (1.0 + math.log(1 + sum(c.values())))
             if re.match(r"(click|press|type|enter|select|open|go to|tap)\b", s.text, re.I):
-                score *= 0.6  # an instruction repeats what the video already shows
+                score *= 0.8  # an instruction repeats what the video already shows
             if score > best_score:
                 best_i, best_score = i, score
         if best_i < 0 or best_score < min_score:
@@ -254,12 +254,41 @@ def _step_narration(do: list[str], see: list[str], style: Style, index: int, cou
     return " ".join(parts)
 
 
+def _query_for(g: Group, title: str) -> str:
+    """What a step is about, for finding document sentences: the names and values it touches
+    (not the verbs of our own phrasing, which would match any sentence that says "follow")."""
+    words = [title]
+    for a in g.actions:
+        target = getattr(a, "target", None)
+        if isinstance(target, Locator):
+            words.append(element_name(target).removeprefix("the "))
+        if a.type in ("fill", "type"):
+            value = a.value if a.type == "fill" else a.text
+            if isinstance(target, Locator) and not is_secret(target, value):
+                words.append(value)
+        elif a.type == "select":
+            words.extend(a.values)
+        elif a.type == "goto":
+            words.append(page_name(a.url).removeprefix("the "))
+    return " ".join(words)
+
+
+_DOC_WORDS = re.compile(
+    r"\s*[-:–—]?\s*\b(user('s)? guide|guide|manual|handbook|documentation|docs|release notes|"
+    r"changelog|faq|tutorial|quick ?start|overview|whitepaper|white paper|datasheet)\b\s*$",
+    re.I,
+)
+
+
 def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
     if style.title:
         return style.title
     for d in inp.documents:
         if d.title:
-            return d.title
+            name = _DOC_WORDS.sub("", d.title).strip()
+            name = re.sub(r"\s+v?\d+(\.\d+)*$", "", name).strip()  # "Lumen Tasks 2.0" → "Lumen Tasks"
+            if name:
+                return name
     gotos = [a for a in actions if a.type == "goto"]
     if gotos:
         host: str = urlsplit(gotos[0].url).hostname or ""
@@ -350,9 +379,9 @@ def offline_draft(inp: DraftInput) -> DraftResult:
         titles.append("Introduction" if style.tone != "friendly" else "Welcome")
         for i, (g, (do, see)) in enumerate(zip(groups, clauses, strict=True)):
             text = _step_narration(do, see, style, i, len(groups))
-            query = " ".join([*do, *see, group_titles[i]])
-            for _ in range(style.doc_sentences_per_card):
-                hit = rel.best(query)
+            query = _query_for(g, group_titles[i])
+            for k in range(style.doc_sentences_per_card):
+                hit = rel.best(query, min_score=0.9 if k == 0 else 1.4)
                 if hit is None:
                     break
                 text += " " + _cited(*hit)
