@@ -46,10 +46,11 @@ PIPER_DROP_DIRS: list[str] = ["hebrew", "tashkeel"]
 DROPPED_PATTERNS: list[str] = [
     # translations: the app is English-only
     "PySide6/Qt/translations/*",
-    # QML/Quick and friends, pulled in by QtMultimedia's plugin dependencies but not used by widgets
-    "PySide6/Qt/qml/*",
-    "PySide6/Qt/lib/libQt6Qml*", "PySide6/Qt/lib/libQt6Quick*",
-    "PySide6/Qt/lib/libQt6Pdf*", "PySide6/Qt/lib/libQt6VirtualKeyboard*",
+    # QML modules and the virtual keyboard (libQt6Quick/Qml themselves stay: the FFmpeg multimedia
+    # plugin links them — the self-test's MP4 check fails without them)
+    "PySide6/Qt/qml/*", "PySide6/Qt/lib/libQt6QuickControls2*", "PySide6/Qt/lib/libQt6QuickTemplates2*",
+    "PySide6/Qt/lib/libQt6QuickShapes*", "PySide6/Qt/lib/libQt6QuickLayouts*", "PySide6/Qt/lib/libQt6QuickDialogs2*",
+    "PySide6/Qt/lib/libQt6Pdf*", "PySide6/Qt/plugins/imageformats/libqpdf.so", "PySide6/Qt/lib/libQt6VirtualKeyboard*",
     "PySide6/Qt/plugins/qmltooling/*", "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboard*",
     # Wayland compositor-side and EGL device integrations (the client side is kept)
     "PySide6/Qt/plugins/wayland-graphics-integration-server/*",
@@ -63,7 +64,7 @@ DROPPED_PATTERNS: list[str] = [
     # Qt platform plugins for kiosks/embedded (the desktop uses xcb or wayland; offscreen for checks)
     "PySide6/Qt/plugins/platforms/libqeglfs.so", "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
     "PySide6/Qt/plugins/platforms/libqminimal*.so", "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
-    "PySide6/Qt/plugins/platforms/libqvnc.so", "PySide6/Qt/lib/libQt6EglFs*", "PySide6/Qt/plugins/generic/*",
+    "PySide6/Qt/plugins/platforms/libqvnc.so", "PySide6/Qt/lib/libQt6EglF[Ss]*", "PySide6/Qt/plugins/generic/*",
     # image formats the app never reads (frames are JPEG/PNG; icons PNG/SVG)
     "PySide6/Qt/plugins/imageformats/libqtiff.so", "PySide6/Qt/plugins/imageformats/libqwebp.so",
     "PySide6/Qt/plugins/imageformats/libqicns.so", "PySide6/Qt/plugins/imageformats/libqtga.so",
@@ -72,6 +73,20 @@ DROPPED_PATTERNS: list[str] = [
     # the browser through the driver but never opens those (the codegen recorder UI is kept)
     "playwright/driver/package/lib/vite/dashboard/*", "playwright/driver/package/lib/vite/htmlReport/*",
     "playwright/driver/package/lib/vite/traceViewer/*", "playwright/driver/package/types/*",
+    # Desktop system libraries the build host's Qt plugins pull in: every desktop Linux has them
+    # (scripts/setup-system.sh and docs/packaging.md list them as requirements), and bundling the build
+    # host's copies is what breaks on newer distributions (fontconfig reading a newer config, a
+    # mismatched glib or X11) — the AppImage "excludelist" reasoning.
+    "libX11.so*", "libX11-xcb.so*", "libXau.so*", "libXdmcp.so*", "libXext.so*", "libXrender.so*",
+    "libXfixes.so*", "libXi.so*", "libXcursor.so*", "libXrandr.so*", "libXinerama.so*", "libXcomposite.so*",
+    "libXdamage.so*", "libxcb*.so*", "libxkbcommon*.so*",
+    "libglib-2.0.so*", "libgio-2.0.so*", "libgobject-2.0.so*", "libgmodule-2.0.so*", "libgthread-2.0.so*",
+    "libdbus-1.so*", "libfontconfig.so*", "libfreetype.so*", "libharfbuzz.so*", "libgraphite2.so*", "libpng16.so*",
+    "libexpat.so*", "libpulse.so*", "libpulsecommon-*.so", "libsndfile.so*", "libFLAC.so*", "libvorbis.so*",
+    "libvorbisenc.so*", "libogg.so*", "libopus.so*", "libmpg123.so*", "libmp3lame.so*", "libasyncns.so*",
+    "libsystemd.so*", "libgcrypt.so*", "libgpg-error.so*", "libcap.so*", "libselinux.so*", "libpcre2-8.so*",
+    "libmount.so*", "libblkid.so*", "libatspi.so*", "libfribidi.so*", "libthai.so*", "libdatrie.so*",
+    "libpixman-1.so*",
     # espeak-ng dictionaries of languages other than English (~17 MB); phoneme tables are kept
     "piper/espeak-ng-data/*_dict",
 ]

@@ -112,7 +112,12 @@ def _health_once(stack: str) -> list[str]:
         if "BucketName" in out:
             s3 = boto3.client("s3")
             s3.head_bucket(Bucket=out["BucketName"])
-            block = s3.get_public_access_block(Bucket=out["BucketName"])["PublicAccessBlockConfiguration"]
+            try:
+                block = s3.get_public_access_block(Bucket=out["BucketName"])["PublicAccessBlockConfiguration"]
+            except ClientError as exc:
+                if "NoSuchPublicAccessBlockConfiguration" not in str(exc):
+                    raise
+                raise StackError(f"bucket {out['BucketName']} has no public access block") from None
             if not all(block.values()):
                 raise StackError(f"bucket {out['BucketName']} does not block public access: {block}")
             passed.append(f"bucket {out['BucketName']} reachable, public access blocked")
