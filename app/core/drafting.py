@@ -22,7 +22,7 @@ from .importers import CODEGEN_KINDS, CodegenImportError, FileKind, ImportError_
 from .importers import detect_kind as _detect_kind
 from .importers import import_codegen as _import_codegen
 from .progress import CancelToken, ProgressCallback, StageTracker
-from .script import Goto, Script, Settings
+from .script import Action, Goto, Script, Settings
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _DRAFT_STAGES = {"read": 0.25, "draft": 0.75}
@@ -53,12 +53,12 @@ def import_codegen(path: Path, *, skip_unsupported: bool = False) -> ImportResul
     return _import_codegen(Path(path), skip_unsupported=skip_unsupported)
 
 
-def rebase_local_urls(actions: list[object], settings: Settings) -> list[object]:
+def rebase_local_urls(actions: list[Action], settings: Settings) -> list[Action]:
     """Make recorded loopback URLs (http://localhost:8000/x.html) relative when the script serves
     its own site or has a base URL, so the flow plays against whatever port the render picks."""
     if not (settings.site or settings.base_url):
         return actions
-    out: list[object] = []
+    out: list[Action] = []
     for a in actions:
         if isinstance(a, Goto):
             parts = urlsplit(a.url)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ..documents import Document
 from ..errors import ReelwrightError
-from ..script import Script, Settings
+from ..script import Action, Script, Settings
 
 
 class DraftError(ReelwrightError):
@@ -25,7 +25,7 @@ class FlowSource:
     """The actions imported from one codegen file, in the order the user gave the files."""
 
     path: Path
-    actions: list[Any]  # list[Action]
+    actions: list[Action]
 
 
 @dataclass

@@ -27,7 +27,7 @@ _ACTION_ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
 class ImportResult:
     """The actions imported from one codegen file, in order, and every line that was skipped."""
 
-    actions: list[Any]  # list[Action]
+    actions: list[Action]
     skipped: list[SkippedLine]
     source: Path
     flavour: str = ""
@@ -460,7 +460,7 @@ class FlowMapper:
 
     path: Path
     skip_unsupported: bool = False
-    actions: list[Any] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
     skipped: list[SkippedLine] = field(default_factory=list)
     pages: list[str] = field(default_factory=list)
     current: str | None = None
