@@ -299,3 +299,15 @@ def test_popup_promise_without_a_click_is_reported(tmp_path: Path) -> None:
     with pytest.raises(CodegenImportError) as info:
         import_codegen(f)
     assert info.value.problems[0].line == 5 and "opened the popup" in info.value.problems[0].reason
+
+
+def test_test_classes_are_reported_as_out_of_scope(tmp_path: Path) -> None:
+    f = tmp_path / "classy.py"
+    f.write_text(
+        "from playwright.sync_api import Page\n\n\nclass TestSuite:\n"
+        "    def test_a(self, page: Page) -> None:\n        page.goto('https://example.com/')\n"
+    )
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    (p,) = info.value.problems
+    assert p.line == 4 and "test classes are out of scope" in p.reason

@@ -208,7 +208,12 @@ class PythonFrontEnd:
                 f"a '{kind}' statement: loops and conditionals in hand-written tests are out of "
                 "scope; Reelwright imports straight-line codegen flows (unroll it)"
             )
-        if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(s, ast.ClassDef):
+            raise _Unsupported(
+                f"the class {s.name}: test classes are out of scope; Reelwright imports codegen's "
+                "shape (a test function taking `page`, or a run(playwright) script)"
+            )
+        if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
             raise _Unsupported("a nested definition: helper functions are out of scope; inline their steps")
         if isinstance(s, ast.Expr):
             self.expr_stmt(s)
