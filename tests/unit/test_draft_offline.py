@@ -170,3 +170,20 @@ def test_drafting_core_imports_neither_qt_nor_boto3() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_card_ids_and_speech_cleaning() -> None:
+    from app.core.drafters.base import clean_speech, slugify, unique_ids
+
+    assert slugify("Créer un projet — vite!") == "creer-un-projet-vite"
+    assert slugify("***") == "card"
+    assert unique_ids(["Sign in", "Sign in", "Sign in 2", "x" * 80]) == [
+        "sign-in",
+        "sign-in-2",
+        "sign-in-2-3",
+        "x" * 48,
+    ]
+    assert clean_speech("Click **New project** and `Save`, then <b>wait</b>.") == (
+        "Click New project and Save, then wait."
+    )
+    assert clean_speech('Keep <mark name="a"/> marks') == 'Keep <mark name="a"/> marks'
