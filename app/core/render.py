@@ -162,8 +162,8 @@ async def render(
 
         with tracker.stage("capture", "replaying the flow in Chromium"):
             await sink.start()
-            assert session.clock is not None and session.page is not None and session.cdp is not None
-            clock = session.clock
+            assert session.page is not None and session.cdp is not None
+            clock = await session.start_clock()
             total = max(1, estimate.frame_count)
 
             def on_frame(n: int) -> None:
@@ -188,7 +188,8 @@ async def render(
             cards_in = [captions.CaptionCard(card_id=ct.card_id, title=ct.title, start_s=ct.voice_start_s,
                                              voice_duration_s=ct.voice_duration_s,
                                              text=plain_narration(job.script.cards[ct.index].narration),
-                                             marks=dict(clip.marks))
+                                             marks=dict(clip.marks),
+                                             narration=job.script.cards[ct.index].narration)
                         for ct, clip in zip(timeline.cards, clips, strict=True)]
             chapter_list = captions.chapters_from_cards(
                 [dataclasses.replace(c, start_s=ct.start_s) for c, ct in zip(cards_in, timeline.cards, strict=True)],
@@ -262,6 +263,7 @@ async def check(
                              capture=False, cancel=cancel)
     try:
         await session.start()
+        await session.start_clock()
         assert session.clock is not None and session.page is not None and session.cdp is not None
         n_actions = sum(len(c.actions) for c in job.script.cards)
         performer = Performer(session.page, session.cdp, session.clock, settings, job,

@@ -77,7 +77,10 @@ class SiteServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="reelwright-site", daemon=True)
+        server = self._server
+        # a short poll interval: shutdown() waits for it, and every render stops a server
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05),
+                                        name="reelwright-site", daemon=True)
         self._thread.start()
         return self
 

@@ -75,15 +75,19 @@ class BrowserSession:
         self.page = await self.context.new_page()
         self.cdp = await self.context.new_cdp_session(self.page)
         if self.frame_exact:
-            vc = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
-            await vc.start()
-            self.clock = vc
+            self.clock = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
         else:
-            rc = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,
-                               capture=self.capture, cancel=self.cancel)
-            await rc.start()
-            self.clock = rc
+            self.clock = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,
+                                       capture=self.capture, cancel=self.cancel)
         return self
+
+    async def start_clock(self) -> Clock:
+        """Start video time now.  Call it right before the first frame: virtual time is paused from
+        this moment, and any real time that passes between pausing and the first frame (voicing,
+        say) would otherwise leak into the page's clocks and make renders differ."""
+        assert self.clock is not None
+        await self.clock.start()  # type: ignore[attr-defined]
+        return self.clock
 
     async def close(self) -> None:
         if isinstance(self.clock, RealtimeClock):

@@ -101,8 +101,13 @@ class VirtualClock(Clock):
     mode = "frame-exact"
 
     def __init__(self, cdp: CDPSession, fps: int, sink: FrameSink, *, capture: bool = True,
-                 cancel: CancelToken | None = None, jpeg_quality: int = 90) -> None:
+                 cancel: CancelToken | None = None, jpeg_quality: int = 90,
+                 initial_wall_time: float | None = None) -> None:
         self.cdp = cdp
+        # Date.now() in the page starts here and runs on the video's clock.  Default: 09:00 UTC
+        # today, so dates on the page are current but two renders on one day are identical.
+        self.initial_wall_time = initial_wall_time if initial_wall_time is not None else (
+            (time.time() // 86400) * 86400 + 9 * 3600)
         self.fps = fps
         self.sink = sink
         self.capture = capture
@@ -115,19 +120,26 @@ class VirtualClock(Clock):
         self._base_ms = 0.0
         self.screenshots = 0
         self.reused = 0
+        self.damage_log: list[bool] = []
         cdp.on("Emulation.virtualTimeBudgetExpired", self._on_expired)
 
     def _on_expired(self, _: Any) -> None:
         self._expired.set()
 
     async def start(self) -> None:
-        await self.cdp.send("Emulation.setVirtualTimePolicy", {"policy": "pause"})
-        # Frame times must be ahead of Chromium's own monotonic clock, or CSS animations (whose start
-        # times come from it) never advance.  Snap to a 100 µs grid: Chromium truncates finer values.
-        self._base_ms = round((time.monotonic() * 1000.0 + 200.0) * 10) / 10
+        reply = await self.cdp.send("Emulation.setVirtualTimePolicy",
+                                    {"policy": "pause", "initialVirtualTime": self.initial_wall_time})
+        # Frame times are placed on the virtual clock's own base (Chromium's uptime when virtual
+        # time began), so the animation clock, like performance.now(), depends only on the frame
+        # index.  A frame time behind the virtual clock would freeze CSS animations.
+        self._base_ms = float(reply["virtualTimeTicksBase"])
 
     def _frame_time(self, index: int, extra_ms: float = 0.0) -> float:
-        return round((self._base_ms + index * self.interval_ms + extra_ms) * 10) / 10 + 0.0001
+        # Frame i is drawn after i+1 budgets of virtual time, so its time is base + (i+1) intervals.
+        # The offset is snapped to a 100 µs grid and nudged up by 0.1 µs because Chromium truncates
+        # to whole microseconds; otherwise float noise makes animations jitter between renders.
+        offset = round(((index + 1) * self.interval_ms + extra_ms) * 10) / 10
+        return self._base_ms + offset + 0.0001
 
     async def _budget(self) -> None:
         self._expired.clear()
@@ -148,6 +160,7 @@ class VirtualClock(Clock):
                 self.cancel.raise_if_cancelled()
             await self._budget()
             result = await self._begin_frame(self.frame, screenshot=False)
+            self.damage_log.append(bool(result.get("hasDamage")))
             if self.capture:
                 if result.get("hasDamage") or self._last is None:
                     # Something changed: draw it again, this time with pixels (0.1 ms later, a
@@ -159,6 +172,9 @@ class VirtualClock(Clock):
                         self.screenshots += 1
                     else:
                         self.reused += 1
+                    # A screenshot forces a full redraw, which makes the *next* frame report damage
+                    # even on a still page; absorb that here so still pages stay free.
+                    await self._begin_frame(self.frame, screenshot=False, extra_ms=0.2)
                 else:
                     self.reused += 1
                 if self._last is not None:

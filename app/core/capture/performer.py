@@ -381,6 +381,55 @@ class Performer:
             msgs.append(self.mouse("mouseReleased", x, y, button=button, clicks=c, modifiers=mask))
         await self.send_input(msgs)
 
+    async def navigate(self, url: str, timeout_s: float = NAVIGATION_TIMEOUT_S) -> None:
+        """Open ``url`` in the page and wait (on the video clock) until it has loaded.
+
+        The navigation is started from inside the page (``location.href = …``) rather than by the
+        browser (``Page.navigate``): a renderer-initiated navigation takes its time origin from the
+        virtual clock, so ``performance.now()`` — and everything a page draws from it — is the same
+        in every render.  Failed loads and HTTP errors are reported, not filmed.
+        """
+        statuses: list[int] = []
+
+        def on_response(response: Any) -> None:
+            req = response.request
+            if req.is_navigation_request() and req.frame == self.page.main_frame:
+                statuses.append(response.status)
+
+        self.page.on("response", on_response)
+        try:
+            same_doc = await self._eval(
+                "u => { const a = new URL(u, location.href), b = new URL(location.href);"
+                " a.hash = ''; b.hash = ''; return a.href === b.href && new URL(u, location.href).hash !== ''; }",
+                url)
+            if not same_doc:
+                await self._eval("() => { window.__reelwrightOldDocument = true; }")
+            await self._eval("u => { location.href = u; }", url)
+
+            async def arrived() -> bool | None:
+                if self.page.url.startswith("chrome-error://"):
+                    return True
+                if same_doc:
+                    return True
+                ok = await self._eval("() => !window.__reelwrightOldDocument && "
+                                      "document.readyState === 'complete' && "
+                                      "(!document.fonts || document.fonts.status === 'loaded')")
+                return True if ok else None
+
+            try:
+                await self.clock.until(arrived, timeout_s, f"{url} to load")
+            except TimeoutError:
+                raise _ActionFailed(f"{url} did not finish loading in {timeout_s:g} s") from None
+            if self.page.url.startswith("chrome-error://"):
+                raise _ActionFailed(f"cannot open {url}: the browser could not load it",
+                                    hint="is the site running and the URL right?")
+            if statuses and statuses[-1] >= 400:
+                raise _ActionFailed(f"cannot open {url}: the server answered HTTP {statuses[-1]}",
+                                    hint="check the path (relative URLs start at the site's root)")
+        finally:
+            self.page.remove_listener("response", on_response)
+        await self.restore_cursor()
+
     def resolve_url(self, url: str) -> str:
         if "://" in url:
             return url
@@ -433,14 +482,7 @@ async def _goto(p: Performer, ctx: ActionContext, a: Goto) -> float:
     await p.clock.advance_to(ctx.fire_s)
     fire = p.clock.now
     url = p.resolve_url(a.url)
-    try:
-        await p.settle(p.page.goto(url, wait_until="commit", timeout=NAVIGATION_TIMEOUT_S * 1000),
-                       f"navigation to {url}", real_timeout_s=10.0)
-    except PlaywrightError as exc:
-        msg = str(exc).splitlines()[0]
-        raise _ActionFailed(f"cannot open {url}: {msg}",
-                            hint="is the site running and the URL right?") from None
-    await p.wait_loaded()
+    await p.navigate(url)
     return fire
 
 
