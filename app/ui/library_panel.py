@@ -13,7 +13,6 @@ from .ops import Op, ProgressView, show_error
 from .qt import (
     HAVE_MULTIMEDIA,
     QAbstractItemView,
-    QAction,
     QAudioOutput,
     QDesktopServices,
     QDragEnterEvent,
@@ -22,7 +21,7 @@ from .qt import (
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
-    QKeySequence,
+    QKeyEvent,
     QLabel,
     QLineEdit,
     QMediaPlayer,
@@ -41,6 +40,24 @@ from .storage import ImportReport, LibraryFile, StorageError, Store
 from .widgets import CodeHighlighter, monospace
 
 _LANG = {"playwright-python": "python", "playwright-js": "js", "playwright-ts": "js", "markdown": "markdown"}
+
+
+class LibraryTable(QTableView):
+    """The library table: Delete removes (undoable), Ctrl+Return adds to the project, F2 renames."""
+
+    delete_requested = Signal()
+    add_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mods = event.modifiers()
+        if event.key() == Qt.Key.Key_Delete and not mods:
+            self.delete_requested.emit()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and mods & Qt.KeyboardModifier.ControlModifier:
+            self.add_requested.emit()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
 
 
 class LibraryPanel(QWidget):
@@ -63,7 +80,7 @@ class LibraryPanel(QWidget):
         self.model = LibraryModel(parent=self)
         self.proxy = LibraryFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        self.table = LibraryTable()
         self.table.setObjectName("libraryTable")
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -138,16 +155,8 @@ class LibraryPanel(QWidget):
         self.add_button.clicked.connect(lambda: self.add_to_project.emit(self.selected_files()))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_preview())
         self.model.on_rename = self.rename
-        for text, key, slot in (
-            ("Rename", QKeySequence(Qt.Key.Key_F2), self.rename_selected),
-            ("Delete", QKeySequence(QKeySequence.StandardKey.Delete), self.delete_selected),
-            ("Add to project", QKeySequence("Ctrl+Return"), lambda: self.add_to_project.emit(self.selected_files())),
-        ):
-            act = QAction(text, self.table)
-            act.setShortcut(key)
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.triggered.connect(slot)
-            self.table.addAction(act)
+        self.table.delete_requested.connect(self.delete_selected)
+        self.table.add_requested.connect(lambda: self.add_to_project.emit(self.selected_files()))
 
     # -- contents
 

@@ -215,14 +215,15 @@ class MainWindow(QMainWindow):
         self.store.purge_deleted()
         self.library.reload()
         projects = self.store.list_projects()
+        problems = list(dict.fromkeys(self.store.problems))
         if not projects:
             projects = [self.store.create_project("My first video")]
         wanted = self.settings.last_project
         current = next((p for p in projects if p.id == wanted), projects[-1])
         self._refresh_project_list(current.id)
         self._load_project(current)
-        if self.store.problems:
-            msg = "\n".join(self.store.problems)
+        if problems:
+            msg = "\n".join(problems)
             log.warning("startup problems:\n%s", msg)
             box = QMessageBox(QMessageBox.Icon.Warning, "Some records were skipped",
                               "Reelwright skipped records it could not read:\n\n" + msg,

@@ -41,7 +41,16 @@ async def capture(out_dir: Path) -> None:
     window.setGeometry(0, 0, W, H)
     window.show()
     await _wait_painted(window)
-    window.library.table.selectRow(0)
+    # a few more files, as a user would have: the recorded codegen of the example's flow and two docs
+    root = Path(__file__).resolve().parents[2]
+    window.library.import_paths([root / "tests/data/codegen/recorded/quickstart.spec.ts",
+                                 root / "tests/data/docs/release-notes.md", root / "tests/data/docs/faq.txt"])
+    await Op.wait_all()
+    files = {f.name: f for f in window.library.model.files()}
+    window.add_files_to_project([files["quickstart.spec.ts"]])
+    proxy = window.library.proxy
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "quickstart.spec.ts")
+    window.library.table.selectRow(row)
     await Op.wait_all()
     await asyncio.sleep(0.3)
     x11grab(out_dir / "main-window.png")

@@ -1,0 +1,176 @@
+"""The main window's everyday behaviour, driven through its widgets: library editing, autosave within a
+second, reopening where you left off, corrupt records skipped, backup/restore, settings, theme."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.ui.main_window import MainWindow, about_text
+from app.ui.ops import Op
+from app.ui.qt import QMessageBox, QPalette, Qt
+from app.ui.storage import ProjectData, Store
+
+pytestmark = pytest.mark.ui
+
+SCRIPT = {"title": "T", "settings": {"base_url": "http://127.0.0.1:9/"},
+          "cards": [{"id": "a", "title": "First", "narration": "Hello there.", "actions": []},
+                    {"id": "b", "title": "Second", "narration": "Bye now.", "actions": []}]}
+
+
+@pytest.fixture
+def window(store: Store, aloop: Any) -> Iterator[MainWindow]:
+    w = MainWindow(store)
+    w.start()
+    w.show()
+    yield w
+    aloop.run_until_complete(Op.wait_all())
+    w.close()
+    w.deleteLater()
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    (tmp_path / "guide.md").write_text("# Guide\n\nStep one.\n")
+    (tmp_path / "notes.txt").write_text("plain notes\n")
+    return [tmp_path / "guide.md", tmp_path / "notes.txt"]
+
+
+def test_library_filter_rename_tag_delete_and_undo(window: MainWindow, qtbot: Any, run: Any,
+                                                  tmp_path: Path) -> None:
+    lib = window.library
+
+    async def scenario() -> None:
+        lib.import_paths(_files(tmp_path))
+        await Op.wait_all()
+
+    run(scenario())
+    assert lib.count_label.text() == "2 files"
+    qtbot.keyClicks(lib.search, "markdown")
+    assert lib.proxy.rowCount() == 1 and lib.count_label.text() == "1 of 2 files"
+    lib.search.clear()
+    guide = next(f for f in lib.model.files() if f.name == "guide.md")
+    lib.rename(guide, "intro.md")
+    lib.set_tags([guide], ["docs", "v2"])
+    assert {f.name for f in lib.model.files()} == {"intro.md", "notes.txt"}
+    qtbot.keyClicks(lib.search, "v2")
+    assert lib.proxy.rowCount() == 1
+    lib.search.clear()
+    window.add_files_to_project(lib.model.files())
+    assert len(window.project_panel.picked.ids()) == 2
+    lib.table.selectRow(0)
+    qtbot.keyClick(lib.table, Qt.Key.Key_Delete)
+    assert lib.model.rowCount() == 1
+    assert len(window.project_panel.picked.ids()) == 1  # a deleted file leaves the project too
+    lib.undo_delete()
+    assert lib.model.rowCount() == 2
+    assert {f.name for f in window.store.list_files()} == {"intro.md", "notes.txt"}
+
+
+def test_autosave_within_a_second_and_reopen_where_you_left_off(window: MainWindow, qtbot: Any, run: Any,
+                                                                data_dir: Path) -> None:
+    p = window.create_project("Autosave", ProjectData(script=json.loads(json.dumps(SCRIPT))))
+    window.editor.select_card(1)
+
+    def saved_narration() -> str:
+        with sqlite3.connect(data_dir / "library.sqlite3") as db:  # what a crash right now would leave
+            data = json.loads(db.execute("SELECT data FROM projects WHERE id=?", (p.id,)).fetchone()[0])
+        return str(data["script"]["cards"][1]["narration"])
+
+    async def scenario() -> float:
+        saved = asyncio.get_running_loop().create_future()
+        window._autosave.timeout.connect(lambda: saved.done() or saved.set_result(None))
+        window.editor.narration.setFocus()
+        window.editor.narration.selectAll()
+        qtbot.keyClicks(window.editor.narration, "Typed just now.")
+        typed = time.monotonic()
+        await asyncio.wait_for(saved, 5)
+        return time.monotonic() - typed
+
+    delay = run(scenario())
+    assert delay < 1.0
+    assert saved_narration() == "Typed just now."
+    window.close()
+    # a new window (a restart) reopens the same project on the same card
+    w2 = MainWindow(window.store)
+    w2.start()
+    assert w2.project is not None and w2.project.id == p.id
+    assert w2.editor.current_row() == 1
+    assert w2.editor.narration.toPlainText() == "Typed just now."
+    w2.deleteLater()
+
+
+def test_corrupt_project_is_reported_and_startup_goes_on(data_dir: Path, aloop: Any, qapp: Any) -> None:
+    s = Store(data_dir)
+    s.create_project("Fine", ProjectData(prompt="ok"))
+    s.create_project("Broken")
+    with sqlite3.connect(data_dir / "library.sqlite3") as db:
+        db.execute("UPDATE projects SET data='[1, 2' WHERE name='Broken'")
+    w = MainWindow(s)
+    w.start()
+    qapp.processEvents()
+    box = w.findChild(QMessageBox, "startupProblems")
+    assert box is not None and "'Broken' is corrupt" in box.text()
+    assert w.project is not None and w.project.name == "Fine"
+    w.deleteLater()
+    s.close()
+
+
+def test_backup_and_restore_from_the_window(window: MainWindow, run: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        window.library.import_paths(_files(tmp_path))
+        await Op.wait_all()
+        window.create_project("Backed up", ProjectData(prompt="keep me"))
+        window.run_export_backup(tmp_path / "backup.zip")
+        await Op.wait_all()
+
+    run(scenario())
+    assert (tmp_path / "backup.zip").is_file()
+    window.create_project("After the backup")
+    window.run_restore_backup(tmp_path / "backup.zip")
+    names = [p.name for p in window.store.list_projects()]
+    assert "Backed up" in names and "After the backup" not in names
+    assert window.library.model.rowCount() == 2
+
+
+def test_settings_dialog_shows_and_clears_the_voice_cache(window: MainWindow, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.ui.settings_dialog import SettingsDialog
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    voice_dir = tmp_path / "cache" / "reelwright" / "voice"
+    voice_dir.mkdir(parents=True)
+    (voice_dir / "abc.wav").write_bytes(b"\0" * 4096)
+    (voice_dir / "abc.json").write_text("{}")
+    dlg = SettingsDialog(window.settings, window.store.root, window)
+    assert "KB" in dlg.cache_label.text()
+    dlg.clear_button.click()
+    assert not any(voice_dir.iterdir())
+    assert "freed" in dlg.cache_label.text()
+    dlg.fps.setCurrentIndex(dlg.fps.findData(25))
+    assert dlg.result_settings().fps == 25
+    assert str(window.store.root) in dlg.data_label.text()
+
+
+def test_about_names_versions_and_theme_follows_override(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = about_text()
+    assert "Qt" in text and "PySide6" in text and "GPL-3.0-or-later" in text
+    from app.ui.app import apply_theme
+
+    monkeypatch.setenv("REELWRIGHT_THEME", "dark")
+    apply_theme(qapp)
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    monkeypatch.setenv("REELWRIGHT_THEME", "light")
+    apply_theme(qapp)
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 180
+
+
+def test_sign_in_entry_is_present(window: MainWindow) -> None:
+    names = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
+    assert "Sign in…" in names
