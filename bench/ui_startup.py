@@ -33,7 +33,7 @@ def cold_start(runs: int) -> list[float]:
         for i in range(runs + 1):
             t0 = time.perf_counter()
             spawned = time.time()
-            proc = subprocess.run([sys.executable, "-m", "app.cli_gui", "gui", "--smoke-screenshot",
+            proc = subprocess.run([sys.executable, "-m", "app", "gui", "--smoke-screenshot",
                                    str(Path(td) / "shot.png")], cwd=ROOT, env=env, capture_output=True,
                                   text=True, timeout=120, check=False)
             wall = time.perf_counter() - t0

@@ -21,7 +21,7 @@ def test_smoke_screenshot_shows_the_example_project(tmp_path: Path, qapp: Any) -
     shot = tmp_path / "shot.png"
     data = tmp_path / "data"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", REELWRIGHT_DATA_DIR=str(data))
-    proc = subprocess.run([sys.executable, "-m", "app.cli_gui", "gui", "--smoke-screenshot", str(shot)],
+    proc = subprocess.run([sys.executable, "-m", "app", "gui", "--smoke-screenshot", str(shot)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "first paint after" in proc.stdout

@@ -174,3 +174,34 @@ def test_about_names_versions_and_theme_follows_override(qapp: Any, monkeypatch:
 def test_sign_in_entry_is_present(window: MainWindow) -> None:
     names = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert "Sign in…" in names
+
+
+def test_preview_shows_pdf_first_page_text_and_highlighted_code(window: MainWindow, run: Any,
+                                                                tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for text in ("Welcome to Acme. Page one explains signing up.", "Page two is about billing."):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.cell(0, 10, text)
+    pdf.output(str(tmp_path / "guide.pdf"))
+    (tmp_path / "flow.py").write_text("from playwright.sync_api import sync_playwright\n"
+                                      "page.goto('https://example.com')  # open\n")
+    lib = window.library
+
+    async def scenario() -> None:
+        lib.import_paths([tmp_path / "guide.pdf", tmp_path / "flow.py"])
+        await Op.wait_all()
+        for name in ("guide.pdf", "flow.py"):
+            row = next(r for r in range(lib.proxy.rowCount()) if lib.proxy.index(r, 0).data() == name)
+            lib.table.selectRow(row)
+            await Op.wait_all()
+            if name == "guide.pdf":
+                text = lib.preview.toPlainText()
+                assert text.startswith("[page 1 of 2]") and "signing up" in text and "billing" not in text
+            else:
+                assert "page.goto" in lib.preview.toPlainText()
+                assert lib._highlighter is not None and lib._highlighter.language == "python"
+
+    run(scenario())
