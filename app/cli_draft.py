@@ -144,6 +144,15 @@ def _emit(result: DraftResult, args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_dir(args: argparse.Namespace) -> Path | None:
+    """The --site folder on disk: relative to where the script is written (or the current folder)."""
+    if not args.site:
+        return None
+    base = args.out.parent if args.out else Path.cwd()
+    path = (base / args.site).resolve()
+    return path if path.is_dir() else None
+
+
 def _run_draft(args: argparse.Namespace, files: list[Path], prompt: str, config: Any) -> int:
     from .cli import TerminalProgress, run_cancellable
     from .core.drafting import draft
@@ -155,6 +164,8 @@ def _run_draft(args: argparse.Namespace, files: list[Path], prompt: str, config:
         return EXIT_BAD_INPUT
     progress = TerminalProgress(quiet=args.quiet)
     settings = _settings(args)
+    if config.site_dir is None:
+        config.site_dir = _site_dir(args)
     try:
         result = run_cancellable(
             lambda cancel: draft(files, prompt, config=config, settings=settings, on_progress=progress, cancel=cancel)

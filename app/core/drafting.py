@@ -130,7 +130,12 @@ async def draft(
         )
     used = {f.path for f in flows} | {d.path for d in docs}
     inp = DraftInput(
-        flows=flows, documents=docs, prompt=prompt, settings=settings, order=[f for f in files if f in used]
+        flows=flows,
+        documents=docs,
+        prompt=prompt,
+        settings=settings,
+        order=[f for f in files if f in used],
+        site_dir=config.site_dir,
     )
     tracker.report("draft", 0.0, f"drafting with the {config.kind} drafter")
     if cancel is not None:

@@ -16,7 +16,8 @@ from app.core.errors import Cancelled
 from app.core.progress import CancelToken, Progress
 from app.core.script import Settings, validate_script
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 RECORDED = DATA / "codegen" / "recorded" / "quickstart_sync.py"
 TOUR = DATA / "codegen" / "handwritten" / "site_tour.spec.ts"
 SITE = Settings(site="site")
@@ -187,3 +188,27 @@ def test_card_ids_and_speech_cleaning() -> None:
         "Click New project and Save, then wait."
     )
     assert clean_speech('Keep <mark name="a"/> marks') == 'Keep <mark name="a"/> marks'
+
+
+def test_test_ids_are_named_by_what_the_site_shows(tmp_path: Path) -> None:
+    from app.core.drafters.base import DrafterConfig
+    from app.core.drafters.sitenames import read_site_names
+
+    site = ROOT / "resources" / "examples" / "quickstart" / "site"
+    names = read_site_names(site)
+    assert names["testid:hero-cta"] == "Get started free"
+    assert names["id:open-new-project"] == "New project"
+    s = run([RECORDED], "", settings=SITE, config=DrafterConfig(site_dir=site)).script
+    assert "First, click Get started free, enter alex@northwind.test" in s.cards[1].narration
+    assert "hero cta" not in s.to_json()
+
+
+def test_cli_resolves_the_site_next_to_the_output(tmp_path: Path) -> None:
+    import shutil
+
+    from app.cli import main
+
+    shutil.copytree(ROOT / "resources" / "examples" / "quickstart" / "site", tmp_path / "site")
+    out = tmp_path / "script.json"
+    assert main(["import", str(RECORDED), "--site", "site", "--out", str(out), "-q"]) == 0
+    assert "Get started free" in out.read_text()

@@ -35,6 +35,7 @@ class DraftInput:
     prompt: str
     settings: Settings
     order: list[Path] = field(default_factory=list)  # every used file, in the user's order
+    site_dir: Path | None = None  # the static site the flow runs against, when known
 
     @property
     def actions(self) -> list[Any]:
@@ -73,6 +74,9 @@ class DrafterConfig:
     max_attempts: int = 3  # answers asked for, in total, before the draft fails
     retry_backoff_s: float = 1.0  # wait before retrying a failed request (x attempt number)
     fallback_to_offline: bool = False  # on final failure, use the offline draft (with a warning)
+    #: the folder of the static site the flow runs against (settings.site resolved), if known: the
+    #: offline drafter then names test ids by what the page shows ("Get started free")
+    site_dir: Path | None = None
 
 
 def slugify(text: str, fallback: str = "card") -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..script import Locator
+from .sitenames import SITE_NAMES
 
 _SECRET = re.compile(r"pass(word|code|phrase)?|secret|token|pin\b|otp|api[- ]?key|credential", re.I)
 _FIELD_ROLES = frozenset({"textbox", "searchbox", "combobox", "spinbutton", "slider"})
@@ -35,11 +36,15 @@ def element_name(loc: Locator) -> str:
     if loc.has_text:
         return " ".join(loc.has_text.split())
     if loc.test_id:
-        return f"the {_words(loc.test_id)}"
+        shown = SITE_NAMES.get().get(f"testid:{loc.test_id}")
+        return shown if shown else f"the {_words(loc.test_id)}"
     if loc.css:
         attr = re.search(r"""\[(?:aria-label|name|title|placeholder)\s*=\s*["']?([^"'\]]+)""", loc.css)
         if attr:
             return attr.group(1)
+        only_id = re.fullmatch(r"#([A-Za-z][\w-]*)", loc.css.strip())
+        if only_id and SITE_NAMES.get().get(f"id:{only_id.group(1)}"):
+            return SITE_NAMES.get()[f"id:{only_id.group(1)}"]
         ident = re.findall(r"[#.]([A-Za-z][\w-]*)", loc.css)
         if ident:
             return _words(ident[-1])

@@ -28,6 +28,7 @@ from .narrate import (
     sentence,
     title_case_phrase,
 )
+from .sitenames import SITE_NAMES, read_site_names
 from .style import Style, style_from_prompt
 
 #: actions that enter data into a form (they gather until something submits them)
@@ -347,6 +348,15 @@ def _summary(groups: list[Group], titles: list[str]) -> str:
 
 
 def offline_draft(inp: DraftInput) -> DraftResult:
+    names = read_site_names(inp.site_dir) if inp.site_dir is not None and inp.site_dir.is_dir() else {}
+    token = SITE_NAMES.set(names)
+    try:
+        return _offline_draft(inp)
+    finally:
+        SITE_NAMES.reset(token)
+
+
+def _offline_draft(inp: DraftInput) -> DraftResult:
     style = style_from_prompt(inp.prompt)
     actions = inp.actions
     warnings: list[str] = []
