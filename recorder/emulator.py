@@ -1,8 +1,8 @@
 """Reelwright Cloud on one machine: a moto server on loopback, seeded like the stack, plus stand-ins.
 
-* **moto server** (``moto_server -H 127.0.0.1``) provides Cognito, S3, DynamoDB, ECS, IAM and Step
-  Functions.  moto's CloudFormation drops Cognito and Fargate settings, so the resources are seeded
-  with boto3 to match ``template.yaml``.
+* **moto server** (``moto_server`` via :mod:`recorder.motoserver`, on loopback) provides Cognito,
+  S3, DynamoDB, ECS, IAM and Step Functions.  moto's CloudFormation drops Cognito and Fargate
+  settings, so the resources are seeded with boto3 to match ``template.yaml``.
 * **The state machine** is the production one from ``template.yaml`` after the small documented
   transformation in :mod:`recorder.statemachine`.
 * **The event rule stand-in** watches the bucket for new ``tenants/*/jobs/*/job.json`` keys (the
@@ -57,9 +57,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def moto_server_binary() -> str:
-    here = Path(sys.executable).with_name("moto_server")
-    return str(here) if here.exists() else "moto_server"
 
 
 @dataclass
@@ -106,8 +103,10 @@ class Emulator:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
         log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
-        self._moto = subprocess.Popen([moto_server_binary(), "-H", "127.0.0.1", "-p", str(self.port)],
-                                      env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        # moto_server plus the one fix in recorder.motoserver (SendTaskFailure's cause)
+        self._moto = subprocess.Popen([sys.executable, "-m", "recorder.motoserver", "-H", "127.0.0.1",
+                                       "-p", str(self.port)], cwd=str(REPO_ROOT), env=env, stdout=log_file,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
         log_file.close()
         await asyncio.to_thread(self._wait_ready)
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})

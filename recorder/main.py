@@ -257,7 +257,7 @@ class Recorder:
             except ScriptError as exc:
                 raise Outcome("Recorder.InvalidJob", str(exc)) from None
             except RenderError as exc:
-                raise Outcome("Recorder.RenderFailed", str(exc)) from None
+                raise Outcome("Recorder.RenderFailed", await self._keep_screenshot(exc)) from None
             except ToolMissingError as exc:
                 raise Outcome("Recorder.ToolMissing", str(exc)) from None
         except Outcome as out:
@@ -282,6 +282,21 @@ class Recorder:
             return 2
         log.info("job %s complete in %.1f s", self.ref.job_id, output["render_wall_s"])
         return 0
+
+    async def _keep_screenshot(self, exc: RenderError) -> str:
+        """The error text, with the failure screenshot moved from the task's disk to the job's outputs."""
+        text = str(exc)
+        shot = exc.screenshot
+        if shot is None or not shot.is_file():
+            return text
+        try:
+            key = self.ref.out_key(shot.name)
+            await asyncio.to_thread(self.s3.upload_file, str(shot), self.env.bucket, key,
+                                    ExtraArgs={"ContentType": "image/jpeg"})
+        except (ClientError, BotoCoreError, ValueError) as err:
+            log.warning("could not keep the failure screenshot: %s", err)
+            return text.replace(f"\n  screenshot of that moment: {shot}", "")
+        return text.replace(str(shot), f"{shot.name} in the job's outputs")
 
     def _on_sigterm(self) -> None:
         log.warning("SIGTERM: stopping the render and reporting a retryable failure")

@@ -102,6 +102,17 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
         adapt_for_moto(prod, {})
 
 
+def test_dynamodb_expressions_use_every_placeholder_they_declare() -> None:
+    """Guards against YAML eating an expression (an unquoted '#s' starts a comment)."""
+    for name, state in production_definition()["States"].items():
+        params = state.get("Parameters", {})
+        expr = params.get("UpdateExpression")
+        if expr is None:
+            continue
+        for placeholder in [*params.get("ExpressionAttributeNames", {}), *params.get("ExpressionAttributeValues", {})]:
+            assert placeholder in expr, (name, placeholder, expr)
+
+
 def test_tenant_comes_from_the_key_not_the_job_content() -> None:
     prod = production_definition()
     text = json.dumps(prod)

@@ -1,0 +1,367 @@
+"""The cloud path end to end through the emulator: a real moto server (Cognito SRP, S3, DynamoDB,
+ECS, Step Functions running the production state machine) and real recorder subprocesses that render
+with real Chromium, Piper and ffmpeg.
+
+One emulator serves the module (it runs on its own event loop in a thread, as it would in its own
+process); each test drives real ``CloudClient`` instances.  Renders use a tiny two-card script, and
+the bundled example once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import stat
+import threading
+import time
+import urllib.request
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from app.cloud import transfer
+from app.cloud.client import CloudClient
+from app.cloud.errors import AuthError, CloudError, NotSignedIn
+from app.cloud.layout import JobRef, JobStatus, asset_key
+from app.cloud.tokens import TokenStore
+from app.core.bundle import sha256_file
+from app.core.errors import Cancelled
+from recorder.emulator import Emulator
+from recorder.selftest import EXAMPLE, probe_mp4
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+HERE = Path(__file__).resolve().parent
+TINY = HERE / "cloud" / "tiny" / "script.json"
+PASSWORD = "Correct-Horse-42"
+T = TypeVar("T")
+
+
+class EmulatorThread:
+    """The emulator on its own loop in a background thread."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.emu = Emulator(workdir=workdir, heartbeat_s=2.0, cancel_poll_s=0.3, poll_s=0.2)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="emulator", daemon=True)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __enter__(self) -> Emulator:
+        self.thread.start()
+        self.run(self.emu.start())
+        return self.emu
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.run(self.emu.stop(), 60)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with EmulatorThread(tmp_path_factory.mktemp("emulator")) as e:
+        yield e
+
+
+def new_client(emu: Emulator, home: Path) -> CloudClient:
+    assert emu.config is not None
+    return CloudClient(emu.config, TokenStore(emu.config.user_pool_id, home=home, use_keyring=False))
+
+
+async def signed_up(emu: Emulator, home: Path, email: str) -> CloudClient:
+    client = new_client(emu, home)
+    await client.sign_up(email, PASSWORD)
+    await client.confirm(email, "123456")  # moto accepts any code; there is no mail to read
+    await client.sign_in(email, PASSWORD)
+    return client
+
+
+def variant(tmp: Path, mutate: Any) -> Path:
+    """A copy of the tiny script (with its site) changed by ``mutate(script_dict)``."""
+    shutil.copytree(TINY.parent / "site", tmp / "site")
+    doc = json.loads(TINY.read_text())
+    mutate(doc)
+    out = tmp / "script.json"
+    out.write_text(json.dumps(doc))
+    return out
+
+
+async def wait_for_state(client: CloudClient, job_id: str, state: str, timeout: float = 120) -> JobStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = await client.status(job_id)
+        if st.state == state or st.terminal:
+            return st
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached {state}")
+
+
+def wait_until(pred: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------- accounts
+
+
+def test_sign_up_sign_in_refresh_and_sign_out(emu: Emulator, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "ada@example.com")
+        store_file = tmp_path / "session.json"
+        assert stat.S_IMODE(store_file.stat().st_mode) == 0o600
+        assert client.store_warning and "session.json" in client.store_warning
+        identity = await client.identity()
+        assert identity.startswith("us-east-1:")
+        # a new client (a restarted app) resumes the session from the store, same tenant
+        again = new_client(emu, tmp_path)
+        assert again.username == "ada@example.com" and await again.identity() == identity
+        old = again.auth.require().id_token
+        refreshed = await again.refresh()
+        assert refreshed.id_token and refreshed.refresh_token == again.auth.require().refresh_token
+        assert refreshed.id_token != old or refreshed.access_token
+        with pytest.raises(AuthError, match="already exists"):
+            await client.sign_up("ada@example.com", PASSWORD)
+        # moto's SRP accepts any password, so the wrong-password path is checked with
+        # USER_PASSWORD_AUTH, which the emulator's app client allows (the deployed one does not)
+        with pytest.raises(AuthError, match="wrong email or password"):
+            await new_client(emu, tmp_path / "other").sign_in("ada@example.com", "Wrong-Password-1", flow="password")
+        await client.forgot("ada@example.com")
+        await client.sign_out()
+        assert json.loads(store_file.read_text()) == {}
+        with pytest.raises(NotSignedIn):
+            await new_client(emu, tmp_path).identity()
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- the example, end to end
+
+
+def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "grace@example.com")
+        uploads: list[float] = []
+        job_id = await client.submit(EXAMPLE, on_progress=lambda p: uploads.append(p.fraction))
+        assert uploads[-1] == 1.0
+        seen: list[JobStatus] = []
+        final = await client.watch(job_id, on_status=seen.append, poll_s=0.3)
+        states = [s.state for s in seen]
+        assert final.state == "Complete", final.describe()
+        assert states[-1] == "Complete" and "Rendering" in states
+        assert states.index("Queued" if "Queued" in states else "Rendering") < states.index("Rendering")
+        progress = [s.progress for s in seen if s.state == "Rendering" and s.progress is not None]
+        assert progress == sorted(progress) and len(progress) >= 3  # Rendering with progress
+        files = await client.fetch(job_id, tmp_path / "out")
+        names = sorted(p.name for p in files)
+        assert names == ["video.chapters.txt", "video.mp4", "video.srt", "video.vtt"]
+        info = probe_mp4(tmp_path / "out" / "video.mp4")
+        assert abs(float(info["format"]["duration"]) - (final.duration_s or 0)) < 0.5
+        srt = (tmp_path / "out" / "video.srt").read_text()
+        assert "-->" in srt
+        # the share link serves the same bytes (moto does not check the signature or expiry)
+        url = await client.share(job_id, 600)
+        assert "Expires=" in url or "X-Amz-Expires=" in url
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            assert resp.read() == (tmp_path / "out" / "video.mp4").read_bytes()
+        jobs = await client.list_jobs()
+        assert [j.job_id for j in jobs] == [job_id]
+        tenant = await client.identity()
+        wait_until(lambda: (emu.job_row(tenant, job_id) or {}).get("status") == "Complete")
+        # the job's tasks all exited cleanly (the recorder does not linger after reporting)
+        wait_until(lambda: not emu.tasks)
+        assert set(emu.finished_tasks.values()) <= {0}
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- failures, cancel, retries
+
+
+def test_bad_locator_fails_the_job_naming_the_card(emu: Emulator, tmp_path: Path) -> None:
+    def break_locator(doc: dict[str, Any]) -> None:
+        doc["cards"][1]["actions"][0]["target"] = {"role": "button", "name": "Publish"}
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "linus@example.com")
+        job_id = await client.submit(variant(tmp_path, break_locator))
+        final = await client.watch(job_id, poll_s=0.3)
+        assert final.state == "Failed"
+        assert final.error == "Recorder.RenderFailed"
+        assert "card 2 'save'" in (final.cause or "") and "Publish" in (final.cause or "")
+        # the failure screenshot is kept with the job, not on the finished task's disk
+        shot = (final.cause or "").split("screenshot of that moment: ")[1].split(" in the job's outputs")[0]
+        ref = JobRef(await client.identity(), job_id)
+        assert emu.client("s3").head_object(Bucket=emu.resources["bucket"], Key=ref.out_key(shot))["ContentLength"] > 0
+        with pytest.raises(CloudError, match="only complete jobs"):
+            await client.fetch(job_id, tmp_path / "out")
+        tenant = await client.identity()
+        wait_until(lambda: (emu.job_row(tenant, job_id) or {}).get("status") == "Failed")
+        assert "card 2" in (emu.job_row(tenant, job_id) or {})["failure"]
+
+    asyncio.run(scenario())
+
+
+def test_cancel_ends_cancelled_and_stops_the_task(emu: Emulator, tmp_path: Path) -> None:
+    def make_long(doc: dict[str, Any]) -> None:
+        doc["cards"][1]["hold_ms"] = 60_000  # a minute of video: still rendering when cancelled
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "barbara@example.com")
+        job_id = await client.submit(variant(tmp_path, make_long))
+        st = await wait_for_state(client, job_id, "Rendering")
+        assert st.state == "Rendering"
+        task_arns = set(emu.tasks)
+        t0 = time.monotonic()
+        await client.cancel(job_id)
+        final = await client.watch(job_id, poll_s=0.2)
+        assert final.state == "Cancelled", final.describe()
+        assert time.monotonic() - t0 < 20
+        tenant = await client.identity()
+        wait_until(lambda: (emu.job_row(tenant, job_id) or {}).get("status") == "Cancelled")
+        # the recorder process ended, and its task is stopped
+        wait_until(lambda: task_arns and all(a in emu.finished_tasks for a in task_arns))
+        tasks = emu.client("ecs").describe_tasks(cluster=emu.resources["cluster"], tasks=sorted(task_arns))["tasks"]
+        assert all(t["desiredStatus"] == "STOPPED" for t in tasks)
+
+    asyncio.run(scenario())
+
+
+def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Path) -> None:
+    """StopTask makes the stand-in SIGTERM the recorder, as Fargate does when Spot capacity goes."""
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "edsger@example.com")
+        job_id = await client.submit(TINY)
+        await wait_for_state(client, job_id, "Rendering")
+        first = set(emu.tasks)
+        assert len(first) >= 1
+        ecs = emu.client("ecs")
+        for arn in first:
+            ecs.stop_task(cluster=emu.resources["cluster"], task=arn, reason="Spot interruption (test)")
+        final = await client.watch(job_id, poll_s=0.3)
+        assert final.state == "Complete", final.describe()
+        assert all(emu.finished_tasks.get(a) == 0 for a in first)  # reported Interrupted and exited
+        key = JobRef(await client.identity(), job_id).job_key
+        history = emu.client("stepfunctions").get_execution_history(executionArn=emu.executions[key])["events"]
+        failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+        assert failures == ["Recorder.Interrupted"]
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- uploads
+
+
+def test_uploads_are_content_addressed_and_multipart_resumes(emu: Emulator, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "radia@example.com")
+        tenant = await client.identity()
+        s3 = emu.client("s3")
+        bucket = emu.resources["bucket"]
+        # a 11 MiB asset in 5 MiB parts: stop after the first part, then resume
+        big = tmp_path / "big.bin"
+        big.write_bytes(bytes(range(256)) * (11 * 4096))
+        sha = sha256_file(big)
+        key = asset_key(tenant, sha)
+        parts: list[int] = []
+
+        def stop_after_first_part() -> bool:
+            return len(parts) >= 1
+
+        with pytest.raises(Cancelled):
+            transfer.upload_asset(s3, bucket, key, big, sha, on_bytes=parts.append, should_stop=stop_after_first_part,
+                                  resume_dir=tmp_path / "resume", part_size=5 * 1024 * 1024, threshold=1)
+        assert parts == [5 * 1024 * 1024] and transfer.head(s3, bucket, key) is None
+        sent: list[int] = []
+        assert transfer.upload_asset(s3, bucket, key, big, sha, on_bytes=sent.append,
+                                     resume_dir=tmp_path / "resume", part_size=5 * 1024 * 1024, threshold=1)
+        assert sent == [5 * 1024 * 1024, 5 * 1024 * 1024, 1024 * 1024]  # part 1 came from S3's list
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == big.read_bytes()
+        assert not list((tmp_path / "resume").iterdir())
+        # already there: nothing is sent again
+        assert not transfer.upload_asset(s3, bucket, key, big, sha, resume_dir=tmp_path / "resume")
+        # a corrupted download is refused and leaves no file
+        with pytest.raises(CloudError, match="checksum mismatch"):
+            transfer.download_verified(s3, bucket, key, tmp_path / "dl" / "big.bin", "0" * 64)
+        assert not (tmp_path / "dl" / "big.bin").exists()
+        # submitting the same bundle twice uploads its assets once (a spy around the real upload)
+        calls: list[str] = []
+        real = transfer.upload_asset
+
+        def spy(*a: Any, **kw: Any) -> bool:
+            sent_now = real(*a, **kw)
+            calls.append("sent" if sent_now else "skipped")
+            return sent_now
+
+        monkeypatch.setattr(transfer, "upload_asset", spy)
+        for expected in ("sent", "skipped"):
+            calls.clear()
+            job_id = await client.submit(TINY)
+            await client.cancel(job_id)  # the recorder sees the marker before it renders anything
+            assert calls == [expected]
+        final = await client.watch(job_id, poll_s=0.3)
+        assert final.state == "Cancelled"
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- isolation in the recorder
+
+
+def test_recorder_reads_assets_only_from_the_submitting_tenant(emu: Emulator, tmp_path: Path) -> None:
+    """Tenant B names the sha256 of an asset only tenant A uploaded: the recorder looks under B."""
+
+    async def scenario() -> None:
+        a = await signed_up(emu, tmp_path / "a", "alice@example.com")
+        b = await signed_up(emu, tmp_path / "b", "bob@example.com")
+        job_a = await a.submit(TINY)
+        await a.cancel(job_a)
+        tenant_a, tenant_b = await a.identity(), await b.identity()
+        s3 = emu.client("s3")
+        bucket = emu.resources["bucket"]
+        doc = json.loads(s3.get_object(Bucket=bucket, Key=JobRef(tenant_a, job_a).job_key)["Body"].read())
+        forged = JobRef(tenant_b, "20990101-000000-f0f0f0")
+        # B writes under its own prefix (all IAM allows); the job names A's asset by hash and claims A
+        doc["tenant"] = tenant_a
+        s3.put_object(Bucket=bucket, Key=forged.job_key, Body=json.dumps(doc).encode())
+        final = await b.watch(forged.job_id, poll_s=0.3)
+        assert final.state == "Failed" and final.error == "Recorder.InvalidJob"
+        assert "missing from the upload" in (final.cause or "")
+        assert [j.job_id for j in await b.list_jobs()] == [forged.job_id]
+        assert forged.job_id not in [j.job_id for j in await a.list_jobs()]
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- load
+
+
+def test_five_users_submit_at_once_and_all_complete(emu: Emulator, tmp_path: Path,
+                                                    record_property: Any) -> None:
+    async def scenario() -> float:
+        clients = await asyncio.gather(*(signed_up(emu, tmp_path / f"u{i}", f"user{i}@example.com")
+                                         for i in range(5)))
+        t0 = time.monotonic()
+        job_ids = await asyncio.gather(*(c.submit(TINY) for c in clients))
+        finals = await asyncio.gather(*(c.watch(j, poll_s=0.5) for c, j in zip(clients, job_ids, strict=True)))
+        wall = time.monotonic() - t0
+        assert [f.state for f in finals] == ["Complete"] * 5, [f.describe() for f in finals]
+        for c, j in zip(clients, job_ids, strict=True):
+            files = await c.fetch(j, tmp_path / j)
+            probe_mp4(next(f for f in files if f.suffix == ".mp4"))
+        return wall
+
+    wall = asyncio.run(scenario())
+    record_property("five_users_wall_s", round(wall, 1))
+    print(f"5 concurrent users: all complete in {wall:.1f} s wall time")
