@@ -205,3 +205,40 @@ def test_preview_shows_pdf_first_page_text_and_highlighted_code(window: MainWind
                 assert lib._highlighter is not None and lib._highlighter.language == "python"
 
     run(scenario())
+
+
+def test_draft_can_be_cancelled_from_the_status_bar(window: MainWindow, qtbot: Any, run: Any,
+                                                    tmp_path: Path) -> None:
+    async def scenario() -> None:
+        window.library.import_paths(_files(tmp_path))
+        await Op.wait_all()
+        window.add_files_to_project(window.library.model.files())
+        qtbot.mouseClick(window.project_panel.draft_button, Qt.MouseButton.LeftButton)
+        assert window.op_bar.isVisible() and window.op_bar.cancel_button.isVisible()
+        [op] = list(Op.running)
+        qtbot.mouseClick(window.op_bar.cancel_button, Qt.MouseButton.LeftButton)
+        await Op.wait_all()
+        from app.core.errors import Cancelled
+
+        assert isinstance(op.error, Cancelled)
+        assert window.findChild(QMessageBox, "errorDialog") is None  # a cancel is not an error
+        assert window.doc.is_empty() and window.project_panel.draft_button.isEnabled()
+        assert not window.op_bar.isVisible()
+
+    run(scenario())
+
+
+def test_window_layout_is_remembered(store: Store, aloop: Any) -> None:
+    w = MainWindow(store)
+    w.start()
+    w.show()
+    w.resize(820, 640)  # the offscreen screen is small; Qt keeps windows on it
+    w.log_dock.show()
+    size = (w.width(), w.height())
+    w.close()
+    w2 = MainWindow(store)
+    # Qt fits a restored window onto the (800 px wide) offscreen screen, so compare the height
+    assert w2.height() == size[1] != 900
+    assert not w2.log_dock.isHidden()
+    w.deleteLater()
+    w2.deleteLater()
