@@ -276,12 +276,21 @@ ACTION_TYPES: tuple[str, ...] = (
 # --------------------------------------------------------------------------- cards and settings
 
 
+#: auto-zoom strength: off, a gentle push-in, or a strong close-up
+CameraLevel = Literal["off", "gentle", "strong"]
+
+_LANG_RE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
 class Card(_Model):
     id: str = Field(pattern=_CARD_ID_RE, description="stable identifier, e.g. 'sign-in'")
     title: str = ""
     narration: str = Field("", description='spoken text; may contain <mark name="x"/> bookmarks')
     actions: list[Action] = Field(default_factory=list)
     hold_ms: int = Field(0, ge=0, le=60_000, description="extra time to hold after the card")
+    camera: CameraLevel | None = Field(None, description="auto-zoom for this card; None = settings.camera")
+    narration_i18n: dict[str, str] = Field(
+        default_factory=dict, description='narration in other languages, e.g. {"de": "..."} (see settings.languages)')
 
     def marks(self) -> list[str]:
         return _MARK_RE.findall(self.narration)
@@ -291,6 +300,36 @@ class VoiceSettings(_Model):
     provider: Literal["piper", "espeak", "polly"] = "piper"
     voice: str | None = Field(None, description="provider-specific voice id; None = the default voice")
     rate: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate multiplier")
+
+
+_COLOR_RE = r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$"
+#: bundled music tracks (synthesised at render time, see app/core/music.py); "bundled:<name>"
+BUNDLED_MUSIC = ("calm", "bright")
+
+
+class Bumper(_Model):
+    """An intro or outro card: a title page the renderer draws on the same timeline as the flow."""
+
+    title: str = Field("", max_length=120)
+    subtitle: str = Field("", max_length=200)
+    logo: str | None = Field(None, description="image asset (SVG/PNG/JPEG) in the bundle")
+    brand_color: str = Field("#4f46e5", pattern=_COLOR_RE, description="background colour, #rrggbb")
+    text_color: str = Field("#ffffff", pattern=_COLOR_RE)
+    font_family: str = Field('"Inter", "DejaVu Sans", system-ui, sans-serif', max_length=200,
+                             pattern=r"^[A-Za-z0-9 ,\"'_-]+$", description="CSS font-family")
+    stylesheet: str | None = Field(None, description="path of a stylesheet on the served site whose "
+                                   "@font-face fonts the card should use, e.g. 'assets/app.css'")
+    duration_ms: int = Field(3000, ge=1000, le=15_000, description="shortest time on screen")
+    narration: str = Field("", description="optional spoken text while the card shows")
+
+
+class LanguageVoice(_Model):
+    """One voiceover language: narration comes from each card's ``narration_i18n[lang]``."""
+
+    lang: str = Field(pattern=_LANG_RE, description="language tag, e.g. 'de' or 'pt-BR'")
+    provider: Literal["piper", "espeak", "polly"] = "piper"
+    voice: str | None = Field(None, description="provider-specific voice id for this language")
+    rate: float = Field(1.0, ge=0.5, le=2.0)
 
 
 class Settings(_Model):
@@ -306,6 +345,45 @@ class Settings(_Model):
     gap_ms: int = Field(400, ge=0, le=10_000, description="pause between cards")
     site: str | None = Field(None, description="folder of a static site (in the bundle) to serve on loopback")
     base_url: str | None = Field(None, description="base for relative goto URLs when no site is served")
+    camera: CameraLevel = Field("off", description="default auto-zoom on click/fill/type/select targets")
+    cursor_scale: float | None = Field(None, ge=0.5, le=4.0,
+                                       description="cursor size multiplier; None = automatic by format")
+    device_scale_factor: float | None = Field(
+        None, ge=1.0, le=4.0,
+        description="page pixels per CSS pixel: the page is laid out at width/dsf x height/dsf; None = automatic")
+    purpose: Literal["demo", "ad", "long-form"] = Field(
+        "demo", description="ad: warn outside 15-60 s; long-form: 1-3+ minutes")
+    target_s: float | None = Field(None, ge=5.0, le=3600.0,
+                                   description="tighten gaps and holds to fit this length (narration is never cut)")
+    language: str = Field("en", pattern=_LANG_RE, description="language of the cards' narration")
+    languages: list[LanguageVoice] = Field(
+        default_factory=list, description="extra voiceover languages; one output per language")
+    music: str | None = Field(None, description="music bed: an audio asset in the bundle, or 'bundled:calm' / "
+                              "'bundled:bright'")
+    music_volume: float = Field(0.35, ge=0.0, le=1.0, description="music level between narration")
+    music_fade_in_ms: int = Field(1500, ge=0, le=30_000)
+    music_fade_out_ms: int = Field(2500, ge=0, le=30_000)
+    music_ducking: bool = Field(True, description="lower the music under narration")
+    loudness_lufs: float = Field(-16.0, ge=-30.0, le=-9.0, description="integrated loudness of the mix")
+    intro: Bumper | None = Field(None, description="title card before the first card")
+    outro: Bumper | None = Field(None, description="closing card after the last card")
+    poster: bool = Field(False, description="write <name>.poster.png beside the video")
+    poster_card: str | None = Field(None, description="card id for the poster (default: first content card)")
+    preview: Literal["none", "gif", "webp"] = Field("none", description="animated preview of the first seconds")
+    preview_s: float = Field(4.0, ge=1.0, le=15.0)
+
+    @field_validator("music")
+    @classmethod
+    def _music_source(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v.startswith("bundled:"):
+            if v[len("bundled:"):] not in BUNDLED_MUSIC:
+                raise ValueError(f"unknown bundled track '{v}' (known: "
+                                 + ", ".join(f"bundled:{n}" for n in BUNDLED_MUSIC) + ")")
+        elif _escapes_bundle(v):
+            raise ValueError(f"'{v}' must be a path inside the job bundle")
+        return v
 
 
 class Script(_Model):
@@ -475,6 +553,7 @@ def _semantic_problems(script: Script) -> list[Problem]:
                 for f in action.files:
                     if _escapes_bundle(f):
                         add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
+    problems += _language_problems(script)
     s = script.settings
     if has_relative_goto and not s.site and not s.base_url:
         problems.append(Problem("settings", "a goto uses a relative URL but neither settings.site nor "
@@ -486,6 +565,45 @@ def _semantic_problems(script: Script) -> list[Problem]:
                                     field="base_url"))
     if s.site and _escapes_bundle(s.site):
         problems.append(Problem("settings › site", "must be a folder inside the job bundle", field="site"))
+    if s.poster_card is not None and s.poster_card not in seen_ids:
+        problems.append(Problem("settings › poster_card", f"no card has id '{s.poster_card}'", field="poster_card"))
+    for which, bumper in (("intro", s.intro), ("outro", s.outro)):
+        if bumper is not None and bumper.logo is not None and _escapes_bundle(bumper.logo):
+            problems.append(Problem(f"settings › {which}.logo", "must be a path inside the job bundle",
+                                    field=f"{which}.logo"))
+    return problems
+
+
+def _language_problems(script: Script) -> list[Problem]:
+    """Translations must name a configured language and keep the bookmarks actions fire on."""
+    problems: list[Problem] = []
+    s = script.settings
+    langs = [lv.lang for lv in s.languages]
+    for i, lang in enumerate(langs):
+        if lang in langs[:i]:
+            problems.append(Problem(f"settings › languages › {i + 1}", f"language '{lang}' is listed twice",
+                                    field="languages"))
+    for ci, card in enumerate(script.cards):
+        where = f"card {ci + 1} '{card.id}' › narration_i18n"
+        used = [a.at for a in card.actions if a.at is not None]
+        for lang, text in card.narration_i18n.items():
+            if not re.match(_LANG_RE, lang):
+                problems.append(Problem(where, f"'{lang}' is not a language tag (e.g. 'de', 'pt-BR')",
+                                        card_index=ci, card_id=card.id, field="narration_i18n"))
+                continue
+            if lang not in langs and lang != s.language:
+                problems.append(Problem(f"{where} › {lang}", f"'{lang}' is not in settings.languages",
+                                        card_index=ci, card_id=card.id, field="narration_i18n"))
+            marks = _MARK_RE.findall(text)
+            missing = [m for m in dict.fromkeys(used) if m not in marks]
+            if missing:
+                problems.append(Problem(f"{where} › {lang}",
+                                        f"the translation lacks bookmark(s) {', '.join(missing)} that actions fire on",
+                                        card_index=ci, card_id=card.id, field="narration_i18n"))
+            bad_tag = _TAG_LIKE_RE.search(_MARK_RE.sub("", text))
+            if bad_tag:
+                problems.append(Problem(f"{where} › {lang}", f"unsupported markup {bad_tag.group(0)!r}",
+                                        card_index=ci, card_id=card.id, field="narration_i18n"))
     return problems
 
 
