@@ -163,7 +163,8 @@ def _extra_asset_fields(script: Script) -> Iterable[str]:
         if isinstance(obj, dict):
             for k, v in obj.items():
                 if isinstance(v, str) and (k.endswith("_asset") or k in ("music", "logo")):
-                    yield v
+                    if not v.startswith("bundled:"):  # a track Reelwright synthesises, not a file
+                        yield v
                 else:
                     yield from walk(v)
         elif isinstance(obj, list):
