@@ -20,6 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .camera import CameraMove
+from .camera import plan_card as plan_camera_card
 from .script import (
     Card,
     Check,
@@ -207,6 +209,7 @@ class Scheduler:
         self._desired: list[float] = []
         self._prev_end = 0.0
         self._actions: list[ActionTiming] = []
+        self._camera: list[CameraMove | None] = []
 
     # -- cards
     def begin_card(self, index: int) -> float:
@@ -216,6 +219,7 @@ class Scheduler:
         self._card_start = self._cursor
         card = self.script.cards[index]
         self._desired = [self._card_start + d for d in desired_fire_offsets(card, self.voices[index])]
+        self._camera = plan_camera_card(card, self.settings)
         self._prev_end = self._card_start
         self._actions = []
         return self._card_start
@@ -224,8 +228,15 @@ class Scheduler:
         """(start of lead-in, fire moment) of an action, given what has run so far."""
         action = self.script.cards[self._card_index].actions[action_index]
         lead = action_lead_s(action, self.settings)
+        move = self._camera[action_index] if action_index < len(self._camera) else None
+        if move is not None:
+            lead += move.lead_s  # the camera eases in before the cursor sets off
         fire = snap_up(max(self._desired[action_index], self._prev_end + lead), self.fps)
         return snap_up(fire - lead, self.fps) if lead else fire, fire
+
+    def camera_move(self, action_index: int) -> CameraMove | None:
+        """The auto-zoom move around an action of the current card (see :mod:`app.core.camera`)."""
+        return self._camera[action_index] if action_index < len(self._camera) else None
 
     def action_done(self, action_index: int, start_s: float, fire_s: float, end_s: float) -> None:
         action = self.script.cards[self._card_index].actions[action_index]
@@ -268,7 +279,8 @@ def plan(
         sched.begin_card(ci)
         for ai, action in enumerate(card.actions):
             start, fire = sched.fire_time(ai)
-            dur = measured.get((ci, ai), estimate_action_s(action))
+            move = sched.camera_move(ai)
+            dur = measured.get((ci, ai), estimate_action_s(action) + (move.tail_s if move else 0.0))
             sched.action_done(ai, start, fire, fire + dur)
         sched.end_card()
     return sched.finish()
