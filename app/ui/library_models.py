@@ -68,6 +68,11 @@ class LibraryModel(QAbstractTableModel):
         self._missing = set(missing)
         self.endResetModel()
 
+    def set_missing(self, ids: Iterable[int]) -> None:
+        self._missing = set(ids)
+        if self._files:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._files) - 1, len(self.COLUMNS) - 1))
+
     def add_files(self, files: Sequence[LibraryFile]) -> None:
         if not files:
             return

@@ -3,6 +3,7 @@ tag, delete with undo, reveal in the file manager, and preview (PDF page text, c
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -161,13 +162,32 @@ class LibraryPanel(QWidget):
     # -- contents
 
     def reload(self) -> None:
-        files = self.store.list_files()
-        missing = {f.id for f in self.store.check_blobs(files)}
-        self.model.set_files(files, missing)
-        if missing:
-            self.message.emit(f"{len(missing)} library file(s) have lost their stored content; shown in red")
+        """Show the library's entries (one SQL query; the files themselves are checked later)."""
+        self.model.set_files(self.store.list_files())
         self._update_count()
         self.files_changed.emit()
+
+    def check_files(self) -> Op[Any]:
+        """In the background: drop what earlier sessions deleted, then find entries whose stored content
+        vanished (shown in red and reported, never deleted)."""
+        files = self.model.files()
+
+        async def op_fn(on_progress: Any, cancel: Any) -> set[int]:
+            def work() -> set[int]:
+                self.store.purge_deleted()
+                return {f.id for f in self.store.check_blobs(files)}
+
+            return await asyncio.to_thread(work)
+
+        def checked(missing: set[int]) -> None:
+            if missing:
+                self.model.set_missing(missing)
+                self.message.emit(f"{len(missing)} library file(s) have lost their stored content; shown in red")
+
+        op = Op(self, op_fn, title="Library check", cancellable=False)
+        op.success(checked)
+        op.run()
+        return op
 
     def _update_count(self) -> None:
         total = self.model.rowCount()

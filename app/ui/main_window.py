@@ -212,7 +212,6 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Load the library and reopen the last project (problems are reported, never fatal)."""
-        self.store.purge_deleted()
         self.library.reload()
         projects = self.store.list_projects()
         problems = list(dict.fromkeys(self.store.problems))

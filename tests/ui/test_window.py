@@ -242,3 +242,25 @@ def test_window_layout_is_remembered(store: Store, aloop: Any) -> None:
     assert not w2.log_dock.isHidden()
     w.deleteLater()
     w2.deleteLater()
+
+
+def test_a_library_entry_whose_file_vanished_is_reported_not_fatal(window: MainWindow, run: Any,
+                                                                  tmp_path: Path) -> None:
+    lib = window.library
+    messages: list[str] = []
+    lib.message.connect(messages.append)
+
+    async def scenario() -> None:
+        lib.import_paths(_files(tmp_path))
+        await Op.wait_all()
+        gone = next(f for f in lib.model.files() if f.name == "notes.txt")
+        window.store.blob_path(gone.sha256).unlink()
+        lib.check_files()
+        await Op.wait_all()
+
+    run(scenario())
+    assert any("lost their stored content" in m for m in messages)
+    row = next(r for r in range(lib.model.rowCount()) if lib.model.file_at(r).name == "notes.txt")
+    assert lib.model.index(row, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
+    assert "missing" in lib.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert lib.model.rowCount() == 2  # reported, kept: the user decides
