@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Cancelled, RenderError, ToolMissingError
+from .music import LoudnessMeasure, MusicBed, mix_graph, music_input_args
 from .progress import CancelToken, stop_process
 from .tools import find_ffmpeg, find_ffprobe
 
@@ -114,6 +115,9 @@ def build_mux_args(
     height: int = 720,
     fps: int = 30,
     title: str | None = None,
+    music: MusicBed | None = None,
+    loudness: LoudnessMeasure | None = None,
+    target_lufs: float = -16.0,
 ) -> list[str]:
     """Mux the captured video with the narration track into the final MP4.
 
@@ -122,6 +126,8 @@ def build_mux_args(
     - narration: loudness-normalised, resampled to 48 kHz, padded with silence to exactly
       ``duration_s`` (``apad=whole_dur``; a bare ``apad`` never ends), AAC 192k stereo;
     - chapters: from an FFMETADATA file, via ``-map_metadata``/``-map_chapters``;
+    - music: a looped, faded, ducked bed (see :mod:`app.core.music`), summed with the narration and
+      normalised with pass-two ``loudnorm`` values (``loudness``, measured on the same graph);
     - ``-t duration_s`` so both streams end together; ``+faststart`` puts ``moov`` first.
 
     ``out`` should be a temp name in the destination folder (see :func:`run_ffmpeg`); the format
@@ -140,6 +146,11 @@ def build_mux_args(
         audio_chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
     audio_chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
     graph = f"[1:a]{','.join(audio_chain)}[aout]"
+    if music is not None:
+        args += music_input_args(music)
+        graph = mix_graph(voice_in="1:a", music_in=f"{3 if chapters is not None else 2}:a", bed=music,
+                          duration_s=duration_s, target_lufs=target_lufs, measured=loudness,
+                          speech_chain=SPEECH_COMPRESSOR if loudnorm else "")
     if burn_subtitles is not None:
         style = subtitle_style(width, height)
         sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"

@@ -1,0 +1,367 @@
+"""The music bed: bundled tracks we synthesise ourselves, and the ffmpeg graph that lays one under
+the narration.
+
+Bundled tracks are generated here, deterministically, from a few chords (additive synthesis with
+numpy: detuned harmonic voices, slow attack/release envelopes, a gentle tremolo) — nothing is
+downloaded and nothing is copyrighted.  A track is a seamless loop: the release tail of the last
+chord is wrapped onto the start.  It is rendered once per recipe and cached (content-addressed by a
+hash of the recipe), written atomically.
+
+The mix graph (pure builders, unit-tested without running anything):
+
+- music is looped (``-stream_loop -1``) and trimmed to the video, set to ``volume``, faded in/out;
+- ducking: ``sidechaincompress`` keyed by the narration lowers the music while someone speaks;
+- narration + ducked music are summed and normalised to the target loudness with a *two-pass*
+  ``loudnorm``: pass one measures the very same graph (audio only, fast), pass two applies the
+  measured values in linear mode, which reaches -16 LUFS within a fraction of a LU and keeps the
+  true peak under the ceiling (one-pass loudnorm drifts by 1–2 LU on speech).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import re
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import platformdirs
+
+from .audio import create_temp_sibling
+from .errors import Cancelled, RenderError, ToolMissingError
+from .progress import CancelToken, stop_process
+from .script import BUNDLED_MUSIC, Settings
+
+__all__ = [
+    "BUNDLED_MUSIC", "DUCK", "LoudnessMeasure", "MusicBed", "bundled_track", "measure_loudness",
+    "measure_loudness_args", "mix_graph", "music_cache_dir", "parse_loudnorm_json", "resolve_music",
+    "synthesize_track",
+]
+
+TRACK_RATE = 48_000
+#: true-peak ceiling handed to loudnorm; the measured peak of the AAC output stays under -1 dBTP
+TRUE_PEAK_DB = -1.5
+LOUDNESS_RANGE = 11.0
+#: bump when the synthesis changes, so cached tracks are regenerated
+RECIPE_VERSION = 1
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class DuckSettings:
+    """``sidechaincompress`` settings.  Narration (after the speech compressor) sits around -20 dBFS
+    RMS; a -40 dB threshold at 20:1 takes the music down by 15–20 dB under a voice, and the slow
+    release bridges the pauses between words so the bed does not pump."""
+
+    threshold: float = 0.01
+    ratio: float = 20.0
+    attack_ms: float = 20.0
+    release_ms: float = 600.0
+
+
+DUCK = DuckSettings()
+
+
+@dataclass(frozen=True)
+class MusicBed:
+    """A resolved music bed: a file on disk and how to lay it under the narration."""
+
+    path: Path
+    volume: float = 0.35
+    fade_in_s: float = 1.5
+    fade_out_s: float = 2.5
+    ducking: bool = True
+
+
+@dataclass(frozen=True)
+class LoudnessMeasure:
+    """What ``loudnorm`` pass one measured (its JSON ``input_*`` and ``target_offset``)."""
+
+    input_i: float
+    input_tp: float
+    input_lra: float
+    input_thresh: float
+    target_offset: float
+
+
+# --------------------------------------------------------------------------- synthesis
+
+#: chord voicings (MIDI notes), four beats each; calm: I–vi–IV–V in C with sevenths, low and wide
+_RECIPES: dict[str, dict[str, object]] = {
+    "calm": {
+        "chords": [[48, 55, 59, 64], [45, 52, 60, 64], [41, 53, 57, 64], [43, 50, 59, 62]],
+        "chord_s": 4.0, "harmonics": 5, "arp": False,
+    },
+    "bright": {
+        "chords": [[53, 60, 64, 69], [55, 62, 67, 71], [57, 64, 67, 72], [52, 59, 64, 67]],
+        "chord_s": 3.0, "harmonics": 4, "arp": True,
+    },
+}
+
+
+def _midi_hz(note: float) -> float:
+    return float(440.0 * 2.0 ** ((note - 69) / 12))
+
+
+def _envelope(n: int, attack: int, release_from: int, release: int) -> FloatArray:
+    """Raised-cosine attack, sustain, raised-cosine release (length ``n`` samples)."""
+    env = np.ones(n)
+    a = min(attack, n)
+    env[:a] = 0.5 - 0.5 * np.cos(np.pi * np.arange(a) / max(1, a))
+    r_end = min(release_from + release, n)
+    if release_from < n:
+        k = np.arange(r_end - release_from)
+        env[release_from:r_end] = 0.5 + 0.5 * np.cos(np.pi * k / max(1, release))
+        env[r_end:] = 0.0
+    return env
+
+
+def synthesize_track(name: str, rate: int = TRACK_RATE) -> FloatArray:
+    """The bundled track ``name`` as float stereo samples, shape (n, 2), peak -3 dBFS; one loop.
+
+    Deterministic: the same name gives bit-identical samples (no randomness, fixed detunes).
+    """
+    if name not in _RECIPES:
+        raise RenderError(f"unknown bundled track '{name}' (known: {', '.join(BUNDLED_MUSIC)})")
+    recipe = _RECIPES[name]
+    chords: list[list[int]] = recipe["chords"]  # type: ignore[assignment]
+    chord_s = float(recipe["chord_s"])  # type: ignore[arg-type]
+    n_harm = int(recipe["harmonics"])  # type: ignore[call-overload]
+    chord_n = int(chord_s * rate)
+    loop_n = chord_n * len(chords)
+    release_n = int(1.6 * rate)
+    attack_n = int(1.0 * rate)
+    seg_n = chord_n + release_n
+    out = np.zeros((loop_n + seg_n, 2))
+    t = np.arange(seg_n) / rate
+    env = _envelope(seg_n, attack_n, chord_n, release_n)
+    for ci, chord in enumerate(chords):
+        seg = np.zeros((seg_n, 2))
+        for vi, note in enumerate(chord):
+            f0 = _midi_hz(note)
+            pan = 0.3 + 0.4 * (vi / max(1, len(chord) - 1))  # spread the voicing left to right
+            for detune, side in ((-4.0, 0), (4.0, 1)):  # two voices a few cents apart: a chorus
+                f = f0 * 2 ** (detune / 1200)
+                tone = np.zeros(seg_n)
+                for h in range(1, n_harm + 1):
+                    if f * h > 6000:  # a soft, dark pad: no bright partials
+                        break
+                    tone += np.sin(2 * np.pi * f * h * t + 0.7 * h + vi) / h**1.6
+                gain = (1 - pan) if side == 0 else pan
+                seg[:, side] += tone * gain
+        seg *= env[:, None]
+        if recipe["arp"]:
+            # a soft plucked arpeggio: each chord tone in turn, eighth notes, exponential decay
+            step = chord_n // 8
+            for k in range(8):
+                note = chord[k % len(chord)] + 12
+                start = k * step
+                n = min(seg_n - start, int(0.9 * rate))
+                tt = np.arange(n) / rate
+                pluck = np.sin(2 * np.pi * _midi_hz(note) * tt) * np.exp(-tt * 5.0) * 0.35
+                pluck *= np.minimum(1.0, tt / 0.004)  # no click at the onset
+                side = k % 2
+                seg[start:start + n, side] += pluck * 0.7
+                seg[start:start + n, 1 - side] += pluck * 0.3
+        start = ci * chord_n
+        out[start:start + seg_n] += seg
+    # wrap the tail of the last chord onto the start: the loop is seamless
+    tail = out[loop_n:]
+    out = out[:loop_n]
+    out[: len(tail)] += tail
+    # slow tremolo for movement (a whole number of cycles per loop, so it wraps too)
+    cycles = max(1, round(loop_n / rate / 8))
+    lfo = 1.0 + 0.12 * np.sin(2 * np.pi * cycles * np.arange(loop_n) / loop_n)
+    out *= lfo[:, None]
+    peak = float(np.max(np.abs(out)))
+    return out * (10 ** (-3 / 20) / peak if peak > 0 else 1.0)
+
+
+def music_cache_dir() -> Path:
+    env = os.environ.get("REELWRIGHT_MUSIC_CACHE")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("reelwright")) / "music"
+
+
+def _write_stereo_wav_atomic(path: Path, samples: FloatArray, rate: int) -> Path:
+    pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
+    fd, tmp = create_temp_sibling(path)
+    try:
+        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(np.ascontiguousarray(pcm).tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def bundled_track(name: str, cache_dir: Path | None = None) -> Path:
+    """The WAV file of bundled track ``name``, synthesised on first use and cached."""
+    key = hashlib.sha256(json.dumps({"name": name, "recipe": _RECIPES.get(name), "rate": TRACK_RATE,
+                                     "version": RECIPE_VERSION}, sort_keys=True).encode()).hexdigest()[:16]
+    folder = cache_dir or music_cache_dir()
+    path = folder / f"{name}-{key}.wav"
+    if path.is_file():
+        return path
+    folder.mkdir(parents=True, exist_ok=True)
+    return _write_stereo_wav_atomic(path, synthesize_track(name), TRACK_RATE)
+
+
+def resolve_music(settings: Settings, resolve_asset: object, cache_dir: Path | None = None) -> MusicBed | None:
+    """The music bed for ``settings`` (None when there is no music).
+
+    ``resolve_asset`` maps a bundle asset path to a file (``Job.resolve``).
+    """
+    if not settings.music or settings.music_volume <= 0:
+        return None
+    if settings.music.startswith("bundled:"):
+        path = bundled_track(settings.music[len("bundled:"):], cache_dir)
+    else:
+        assert callable(resolve_asset)
+        path = Path(resolve_asset(settings.music))
+        if not path.is_file():
+            raise RenderError(f"music file '{settings.music}' is missing from the job",
+                              hint="add it to the bundle or pick a bundled track")
+    return MusicBed(path=path, volume=settings.music_volume, fade_in_s=settings.music_fade_in_ms / 1000,
+                    fade_out_s=settings.music_fade_out_ms / 1000, ducking=settings.music_ducking)
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+def _loudnorm(target_lufs: float, measured: LoudnessMeasure | None) -> str:
+    base = f"loudnorm=I={target_lufs:g}:TP={TRUE_PEAK_DB:g}:LRA={LOUDNESS_RANGE:g}"
+    if measured is None:
+        return base + ":print_format=json"
+    return (base + f":measured_I={measured.input_i:.2f}:measured_TP={measured.input_tp:.2f}"
+            f":measured_LRA={measured.input_lra:.2f}:measured_thresh={measured.input_thresh:.2f}"
+            f":offset={measured.target_offset:.2f}:linear=true")
+
+
+def mix_graph(
+    *,
+    voice_in: str,
+    music_in: str,
+    bed: MusicBed,
+    duration_s: float,
+    target_lufs: float = -16.0,
+    measured: LoudnessMeasure | None = None,
+    speech_chain: str = "",
+    out_label: str = "aout",
+) -> str:
+    """The filtergraph mixing narration (input label ``voice_in``, e.g. ``1:a``) with the music
+    bed (``music_in``, an input looped with ``-stream_loop -1``) into ``[out_label]``.
+
+    With ``measured`` None the graph ends in a measuring ``loudnorm`` (pass one); with the values
+    from :func:`parse_loudnorm_json` it ends in the linear, normalising one (pass two).
+    """
+    if duration_s <= 0 or not math.isfinite(duration_s):
+        raise RenderError(f"the video must last a positive time (got {duration_s} s)")
+    d = f"{duration_s:.6f}"
+    stereo = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
+    voice = ["aresample=48000"] + ([speech_chain] if speech_chain else []) + [stereo, f"apad=whole_dur={d}"]
+    fade_in = min(bed.fade_in_s, duration_s / 2)
+    fade_out = min(bed.fade_out_s, duration_s / 2)
+    music = ["aresample=48000", stereo, f"atrim=duration={d}", "asetpts=N/SR/TB", f"volume={bed.volume:.4f}"]
+    if fade_in > 0:
+        music.append(f"afade=t=in:st=0:d={fade_in:.3f}")
+    if fade_out > 0:
+        music.append(f"afade=t=out:st={duration_s - fade_out:.3f}:d={fade_out:.3f}")
+    parts = []
+    if bed.ducking:
+        parts.append(f"[{voice_in}]{','.join(voice)},asplit=2[rw_voice][rw_key]")
+        parts.append(f"[{music_in}]{','.join(music)}[rw_bed]")
+        parts.append(f"[rw_bed][rw_key]sidechaincompress=threshold={DUCK.threshold:g}:ratio={DUCK.ratio:g}"
+                     f":attack={DUCK.attack_ms:g}:release={DUCK.release_ms:g}:makeup=1[rw_music]")
+    else:
+        parts.append(f"[{voice_in}]{','.join(voice)}[rw_voice]")
+        parts.append(f"[{music_in}]{','.join(music)}[rw_music]")
+    tail = ["amix=inputs=2:duration=first:normalize=0", _loudnorm(target_lufs, measured),
+            "aresample=48000", stereo, f"apad=whole_dur={d}", f"atrim=duration={d}"]
+    parts.append(f"[rw_voice][rw_music]{','.join(tail)}[{out_label}]")
+    return ";".join(parts)
+
+
+def music_input_args(bed: MusicBed) -> list[str]:
+    """Input options for the music file: looped forever (the graph trims it to the video)."""
+    return ["-stream_loop", "-1", "-i", str(bed.path)]
+
+
+def measure_loudness_args(ffmpeg: Path, *, narration: Path, bed: MusicBed, duration_s: float,
+                          target_lufs: float = -16.0, speech_chain: str = "") -> list[str]:
+    """Pass one: run the mix graph (audio only) into a measuring loudnorm; the JSON is on stderr."""
+    graph = mix_graph(voice_in="0:a", music_in="1:a", bed=bed, duration_s=duration_s,
+                      target_lufs=target_lufs, measured=None, speech_chain=speech_chain)
+    return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
+            "-i", str(narration), *music_input_args(bed), "-filter_complex", graph, "-map", "[aout]",
+            "-t", f"{duration_s:.6f}", "-f", "null", "-"]
+
+
+_JSON_RE = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+
+
+def parse_loudnorm_json(stderr: str) -> LoudnessMeasure:
+    """The values a measuring loudnorm printed (the last JSON block in ``stderr``)."""
+    blocks = _JSON_RE.findall(stderr)
+    if not blocks:
+        raise RenderError("ffmpeg's loudness measurement printed no result")
+    doc = json.loads(blocks[-1])
+
+    def num(key: str) -> float:
+        v = float(doc[key])
+        if not math.isfinite(v):  # silence measures -inf; loudnorm accepts -99 as 'nothing'
+            return -99.0
+        return v
+
+    return LoudnessMeasure(num("input_i"), num("input_tp"), num("input_lra"), num("input_thresh"),
+                           num("target_offset"))
+
+
+async def measure_loudness(args: list[str], *, cancel: CancelToken | None = None) -> LoudnessMeasure:
+    """Run a :func:`measure_loudness_args` argv and parse what loudnorm measured."""
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True)
+    except FileNotFoundError:
+        raise ToolMissingError(f"ffmpeg not found at {args[0]}", hint="pip install imageio-ffmpeg") from None
+    if cancel is not None:
+        cancel.register(proc)
+    try:
+        comm = asyncio.ensure_future(proc.communicate())
+        waits: set[asyncio.Future[object]] = {comm}  # type: ignore[arg-type]
+        cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+        if cancel_wait is not None:
+            waits.add(cancel_wait)  # type: ignore[arg-type]
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if cancel_wait is not None:
+            cancel_wait.cancel()
+        if comm not in done:
+            await stop_process(proc, grace_s=0.15)
+            comm.cancel()
+            raise Cancelled(cancel.reason if cancel is not None else "cancelled")
+        _, err = comm.result()
+    except BaseException:
+        if proc.returncode is None:
+            await stop_process(proc, grace_s=0.15)
+        raise
+    finally:
+        if cancel is not None:
+            cancel.unregister(proc)
+    text = err.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        tail = "\n    ".join(text.strip().splitlines()[-8:])
+        raise RenderError(f"ffmpeg failed measuring loudness (exit {proc.returncode}):\n    {tail}")
+    return parse_loudnorm_json(text)
