@@ -252,7 +252,9 @@ class MainWindow(QMainWindow):
             self.render_panel.set_history(d.history)
             last_ok = next((r for r in reversed(d.history) if r.status == "Complete" and r.output), None)
             if last_ok and last_ok.output and Path(last_ok.output).is_file():
-                self.render_panel.show_result(Path(last_ok.output), [], last_ok.duration_s or 0.0)
+                chapters = services.read_chapters(Path(last_ok.output).with_suffix(".chapters.txt"))
+                self.render_panel.show_result(Path(last_ok.output), chapters, last_ok.duration_s or 0.0,
+                                              load=self.render_panel.isVisible())
             self.editor.select_card(min(d.selected_card, max(0, self.doc.cards.rowCount() - 1)))
             self.settings.last_project = project.id
             self.setWindowTitle(f"{project.name} — Reelwright")

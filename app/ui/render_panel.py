@@ -109,12 +109,7 @@ class RenderPanel(QWidget):
         self.video = QVideoWidget() if HAVE_MULTIMEDIA else QLabel("Qt Multimedia is not installed")
         self.video.setObjectName("videoWidget")
         self.video.setMinimumHeight(220)
-        self.player: Any = None
-        if HAVE_MULTIMEDIA:
-            self.player = QMediaPlayer(self)
-            self.audio = QAudioOutput(self)
-            self.player.setAudioOutput(self.audio)
-            self.player.setVideoOutput(self.video)
+        self.player: Any = None  # created with the first video: starting the media backend takes time
         self.play_button = QPushButton("▶")
         self.play_button.setObjectName("playPause")
         self.play_button.setFixedWidth(44)
@@ -165,6 +160,7 @@ class RenderPanel(QWidget):
         lay.addWidget(split, 1)
 
         self._output: Path | None = None
+        self._pending: Path | None = None
         self._op: Op[Any] | None = None
         self.render_button.clicked.connect(self.render_requested.emit)
         self.cancel_button.clicked.connect(self.cancel)
@@ -177,11 +173,24 @@ class RenderPanel(QWidget):
             combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
         for c in (self.captions, self.burn):
             c.toggled.connect(lambda _b: self.settings_changed.emit())
-        if self.player is not None:
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._pending is not None and self._ensure_player() is not None:
+            self.player.setSource(QUrl.fromLocalFile(str(self._pending)))
+            self._pending = None
+
+    def _ensure_player(self) -> Any:
+        if self.player is None and HAVE_MULTIMEDIA:
+            self.player = QMediaPlayer(self)
+            self.audio = QAudioOutput(self)
+            self.player.setAudioOutput(self.audio)
+            self.player.setVideoOutput(self.video)
             self.player.positionChanged.connect(self._position)
             self.player.durationChanged.connect(lambda d: self.position.setRange(0, int(d)))
             self.position.sliderMoved.connect(self.player.setPosition)
             self.player.playbackStateChanged.connect(self._play_state)
+        return self.player
 
     # -- settings
 
@@ -258,7 +267,9 @@ class RenderPanel(QWidget):
 
     # -- results
 
-    def show_result(self, video: Path, chapters: list[tuple[str, float]], duration_s: float) -> None:
+    def show_result(self, video: Path, chapters: list[tuple[str, float]], duration_s: float,
+                    *, load: bool = True) -> None:
+        """Show a finished video; ``load=False`` defers opening it until the view is shown."""
         self._output = video
         self.open_folder.setEnabled(True)
         self.progress.setValue(1000)
@@ -267,7 +278,10 @@ class RenderPanel(QWidget):
             item = QListWidgetItem(f"{fmt_time(start)}  {title}")
             item.setData(Qt.ItemDataRole.UserRole, start)
             self.chapters.addItem(item)
-        if self.player is not None:
+        self._pending = None
+        if not load:
+            self._pending = video
+        elif self._ensure_player() is not None:
             self.player.setSource(QUrl.fromLocalFile(str(video)))
         self.time_label.setText(f"0:00 / {fmt_time(duration_s)}")
 
@@ -288,7 +302,7 @@ class RenderPanel(QWidget):
 
     def _history_item(self, item: QListWidgetItem) -> None:
         out = item.data(Qt.ItemDataRole.UserRole)
-        if out and Path(out).is_file() and self.player is not None:
+        if out and Path(out).is_file() and self._ensure_player() is not None:
             self._output = Path(out)
             self.open_folder.setEnabled(True)
             self.player.setSource(QUrl.fromLocalFile(out))
