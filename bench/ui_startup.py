@@ -27,6 +27,7 @@ def cold_start(runs: int) -> list[float]:
     """New processes against a library that already holds the example project (the first run, which
     imports the example, is a warm-up of the data folder and is not counted)."""
     out: list[float] = []
+    cpus: list[float] = []
     with tempfile.TemporaryDirectory() as td:
         env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                    REELWRIGHT_DATA_DIR=str(Path(td) / "data"))
@@ -37,15 +38,20 @@ def cold_start(runs: int) -> list[float]:
                                    str(Path(td) / "shot.png")], cwd=ROOT, env=env, capture_output=True,
                                   text=True, timeout=120, check=False)
             wall = time.perf_counter() - t0
-            m = re.search(r"first paint after ([0-9.]+) s \(at epoch ([0-9.]+)\)", proc.stdout)
+            m = re.search(r"first paint after ([0-9.]+) s \(at epoch ([0-9.]+); process CPU ([0-9.]+) s\)",
+                          proc.stdout)
             if proc.returncode != 0 or not m:
                 raise SystemExit(f"smoke run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
             cold = float(m.group(2)) - spawned  # process spawn (interpreter + imports) to first paint
             label = "warm-up (imports the example)" if i == 0 else "run"
-            print(f"  {label}: first paint {cold:.3f} s after spawn ({float(m.group(1)):.3f} s after main()), "
-                  f"process wall incl. screenshot and exit {wall:.3f} s")
+            cpu = float(m.group(3))
+            print(f"  {label}: first paint {cold:.3f} s after spawn ({float(m.group(1)):.3f} s after main(); "
+                  f"{cpu:.3f} s of CPU), process wall incl. screenshot and exit {wall:.3f} s")
             if i:
                 out.append(cold)
+                cpus.append(cpu)
+    print(f"  CPU to first paint: median {statistics.median(cpus):.3f} s (insensitive to other load; "
+          f"machine load average now {os.getloadavg()[0]:.1f})")
     return out
 
 
