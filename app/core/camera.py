@@ -28,11 +28,11 @@ from .script import Card, Check, Click, DblClick, Fill, Press, Select, Settings,
 #: scale of each camera level ("off" never zooms)
 LEVEL_SCALE = {"off": 1.0, "gentle": 1.35, "strong": 1.8}
 #: the fastest the camera may zoom, in ln(scale) per second, at the peak of an ease
-MAX_LOG_ZOOM_SPEED = 0.9
+MAX_LOG_ZOOM_SPEED = 1.2
 #: an ease never takes less than this (a shorter one reads as a jump)
 MIN_EASE_S = 0.5
-#: peak speed of easeInOutCubic relative to its average speed
-EASE_PEAK_FACTOR = 1.5
+#: peak speed of easeInOutCubic relative to its average speed (its slope at the midpoint)
+EASE_PEAK_FACTOR = 3.0
 #: the zoomed target may fill at most this fraction of the view in either direction
 MAX_TARGET_FILL = 0.8
 #: a zoom below this is not worth the motion
