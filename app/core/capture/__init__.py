@@ -36,6 +36,9 @@ class BrowserSession:
     sink: FrameSink
     capture: bool = True
     cancel: CancelToken | None = None
+    #: page pixels per CSS pixel; the page is laid out at width/dsf x height/dsf CSS px and captured
+    #: at width x height
+    device_scale_factor: float = 1.0
 
     _pw: Playwright | None = None
     _browser: PWBrowser | None = None
@@ -45,13 +48,22 @@ class BrowserSession:
     clock: Clock | None = None
 
     @property
+    def css_viewport(self) -> tuple[int, int]:
+        return round(self.width / self.device_scale_factor), round(self.height / self.device_scale_factor)
+
+    @property
     def frame_exact(self) -> bool:
         return self.browser.kind == "headless-shell"
 
     async def start(self) -> BrowserSession:
-        args = [*CHROMIUM_ARGS, f"--window-size={self.width},{self.height}"]
+        css_w, css_h = self.css_viewport
+        args = [*CHROMIUM_ARGS, f"--window-size={css_w},{css_h}"]
         if self.frame_exact:
             args.append("--deterministic-mode")
+        if self.device_scale_factor != 1:
+            # the context's emulated scale lays the page out, but only a real device scale makes the
+            # compositor (and so beginFrame's screenshot) draw at full resolution
+            args.append(f"--force-device-scale-factor={self.device_scale_factor:g}")
         self._pw = await async_playwright().start()
         try:
             self._browser = await self._pw.chromium.launch(
@@ -62,8 +74,8 @@ class BrowserSession:
                 f"could not start the browser at {self.browser.path}: {str(exc).splitlines()[0]}",
                 hint="install Debian's chromium-headless-shell, or set REELWRIGHT_CHROMIUM") from None
         self.context = await self._browser.new_context(
-            viewport={"width": self.width, "height": self.height},
-            device_scale_factor=1,
+            viewport={"width": css_w, "height": css_h},
+            device_scale_factor=self.device_scale_factor,
             locale="en-US",
             timezone_id="UTC",
             color_scheme="light",
