@@ -73,6 +73,7 @@
   }
 
   let pos = null;
+  let cursorK = 1; // cursor and ripple size multiplier (larger in vertical video)
   const api = {
     version: 1,
     ready: () => ensure(),
@@ -102,7 +103,7 @@
       r.className = "ripple";
       layer.appendChild(r);
       animate(450, (k) => {
-        const d = 10 + 46 * ease(k);
+        const d = (10 + 46 * ease(k)) * cursorK;
         r.style.width = r.style.height = `${d}px`;
         r.style.left = `${x - d / 2}px`; r.style.top = `${y - d / 2}px`;
         r.style.opacity = String(1 - k);
@@ -159,6 +160,12 @@
       });
     },
     camera: () => ({ ...cam }),
+    setCursorScale(k) {
+      if (!ensure() || !(k > 0)) return;
+      cursorK = k;
+      cursor.style.width = `${26 * k}px`; cursor.style.height = `${32 * k}px`;
+      cursor.style.margin = `${-2 * k}px 0 0 ${-3 * k}px`;
+    },
     cursorPos: () => pos,
   };
   window.addEventListener("scroll", syncLayer, { passive: true });
