@@ -24,7 +24,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator as PWLocator
 
 from ..bundle import Job
+from ..camera import HOLD_AFTER_S, CameraMove, ease_s, fitted_scale, in_view
+from ..camera import plan_card as plan_camera_card
 from ..errors import Cancelled, RenderError
+from ..presets import cursor_scale_for, viewport_size
 from ..progress import CancelToken
 from ..script import (
     Check,
@@ -115,7 +118,10 @@ class Performer:
         self.cancel = cancel
         self.error_dir = error_dir
         self.error_name = error_name
-        self.cursor = (settings.width * 0.5, settings.height * 0.55)
+        self.view_w, self.view_h = viewport_size(settings)  # CSS px the page is laid out at
+        self.cursor_scale = cursor_scale_for(settings)
+        self._camera_moves: list[CameraMove | None] = []
+        self.cursor = (self.view_w * 0.5, self.view_h * 0.55)
         self.cursor_shown = False
         self.stats = PerformStats()
         self._mac = sys.platform == "darwin"
@@ -128,6 +134,7 @@ class Performer:
         await self.clock.advance_to(0)
         for ci, card in enumerate(script.cards[: last + 1]):
             card_start = scheduler.begin_card(ci)
+            self._camera_moves = plan_camera_card(card, self.settings)
             await self.clock.advance_to(card_start)
             for ai, action in enumerate(card.actions):
                 if self.cancel is not None:
@@ -140,6 +147,7 @@ class Performer:
                                       card_id=card.id, action_index=ai)
                 await self.clock.advance_to(start_s)
                 actual_fire = await self._guard(ctx, action, executor(self, ctx, action))
+                await self.camera_after(ai)
                 self.stats.actions_run += 1
                 scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
             timing = scheduler.end_card()
@@ -231,7 +239,7 @@ class Performer:
 
     async def ensure_in_view(self, loc: PWLocator, box: Box) -> Box:
         """Smoothly scroll an element into the middle of the view if any of it is outside."""
-        w, h = self.settings.width, self.settings.height
+        w, h = self.view_w, self.view_h
         if box.y >= 0 and box.y + box.height <= h and box.x >= 0 and box.x + box.width <= w:
             return box
         with contextlib.suppress(PlaywrightError):
@@ -274,8 +282,9 @@ class Performer:
             return
         pos = await self._eval("() => window.__reelwright && window.__reelwright.cursorPos()")
         if pos is None:
-            await self._eval("([x, y]) => window.__reelwright && window.__reelwright.setCursor(x, y, true)",
-                             list(self.cursor))
+            await self._eval("([x, y, k]) => window.__reelwright && "
+                             "(window.__reelwright.setCursorScale(k), window.__reelwright.setCursor(x, y, true))",
+                             [*self.cursor, self.cursor_scale])
 
     async def move_cursor(self, x: float, y: float, until_s: float) -> None:
         """Ease the cursor to (x, y), arriving at video time ``until_s`` (at least a short glide)."""
@@ -290,9 +299,9 @@ class Performer:
             # first appearance: fade in near the target rather than fly across the screen
             x0, y0 = x - 120, y + 80
             self.cursor_shown = True
-        await self._eval("([x0, y0, x1, y1, ms]) => window.__reelwright && "
-                         "window.__reelwright.moveCursor(x0, y0, x1, y1, ms)",
-                         [x0, y0, x, y, travel * 1000])
+        await self._eval("([x0, y0, x1, y1, ms, k]) => window.__reelwright && "
+                         "(window.__reelwright.setCursorScale(k), window.__reelwright.moveCursor(x0, y0, x1, y1, ms))",
+                         [x0, y0, x, y, travel * 1000, self.cursor_scale])
         self.cursor = (x, y)
         await self.clock.advance_to(max(until_s, now + travel))
 
@@ -357,6 +366,55 @@ class Performer:
                                                       "windowsVirtualKeyCode": md.key_code, "modifiers": held}))
         return events
 
+    # ------------------------------------------------------------------ auto-zoom camera
+
+    async def camera_scale(self) -> float:
+        """The overlay camera's current zoom (1.0 on a fresh document: a navigation resets it)."""
+        cam = await self._eval("() => window.__reelwright ? window.__reelwright.camera() : null")
+        return float(cam["s"]) if isinstance(cam, dict) and "s" in cam else 1.0
+
+    async def _camera_ease(self, cx: float, cy: float, scale: float, duration_s: float) -> None:
+        await self._eval("([x, y, s, ms]) => window.__reelwright && window.__reelwright.zoomTo(x, y, s, ms)",
+                         [cx, cy, scale, duration_s * 1000])
+        await self.clock.advance_to(self.clock.now + duration_s)
+
+    async def _box_of(self, loc: PWLocator) -> Box:
+        nb = await loc.bounding_box(timeout=1000)
+        if nb is None:
+            raise _ActionFailed("the element disappeared while the camera moved")
+        return Box(nb["x"], nb["y"], nb["width"], nb["height"])
+
+    async def frame_target(self, ctx: ActionContext, loc: PWLocator, box: Box) -> Box:
+        """Bring the target into view and, when the card's camera plan says so, ease in on it.
+
+        Within a shot the camera holds still while the target stays well inside the zoomed view;
+        a target outside it makes the camera ease out first (never a jump, never a fast pan).
+        """
+        i = ctx.action_index
+        move = self._camera_moves[i] if i < len(self._camera_moves) else None
+        if move is None:
+            return await self.ensure_in_view(loc, box)
+        zoomed = await self.camera_scale() > 1.001
+        if zoomed and not in_view(box.x, box.y, box.width, box.height, self.view_w, self.view_h):
+            await self._camera_ease(0, 0, 1.0, move.ease_out_s)
+            box = await self._box_of(loc)
+            zoomed = False
+        box = await self.ensure_in_view(loc, box)
+        if not zoomed:
+            scale = fitted_scale(move.scale, box.width, box.height, self.view_w, self.view_h)
+            if scale > 1.0:
+                await self._camera_ease(box.cx, box.cy, scale, ease_s(1.0, scale))
+                box = await self._box_of(loc)
+        return box
+
+    async def camera_after(self, action_index: int) -> None:
+        """After a shot's last action: rest on the result, then ease back out."""
+        move = self._camera_moves[action_index] if action_index < len(self._camera_moves) else None
+        if move is None or not move.zoom_out or await self.camera_scale() <= 1.001:
+            return
+        await self.clock.advance_to(self.clock.now + HOLD_AFTER_S)
+        await self._camera_ease(0, 0, 1.0, move.ease_out_s)
+
     async def ripple(self, x: float, y: float) -> None:
         if self.settings.cursor:
             await self._eval("([x, y]) => window.__reelwright && window.__reelwright.ripple(x, y)", [x, y])
@@ -365,7 +423,7 @@ class Performer:
                        position: Any = None) -> tuple[PWLocator, float, float]:
         """Find the target, bring it into view, glide the cursor to it, arriving at the fire time."""
         loc, box = await self.resolve(target)
-        box = await self.ensure_in_view(loc, box)
+        box = await self.frame_target(ctx, loc, box)
         x = box.x + (position.x if position is not None else box.width / 2)
         y = box.y + (position.y if position is not None else box.height / 2)
         await self.move_cursor(x, y, ctx.fire_s)
@@ -705,7 +763,7 @@ async def _zoom(p: Performer, ctx: ActionContext, a: Zoom) -> float:
         box = await p.ensure_in_view(loc, box)
         cx, cy = box.cx, box.cy
     else:
-        cx, cy = p.settings.width / 2, p.settings.height / 2
+        cx, cy = p.view_w / 2, p.view_h / 2
     await p.clock.advance_to(ctx.fire_s)
     fire = p.clock.now
     ease_ms = ZOOM_EASE_S * 1000
