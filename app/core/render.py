@@ -24,9 +24,12 @@ from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .errors import Cancelled, RenderError
+from .presets import device_scale_for, fit_to_target, length_warnings
 from .progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .script import Settings, plain_narration
 from .siteserver import SiteServer
+from .bumpers import BumperPlan, expand_with_bumpers, write_bumper_pages
+from .music import measure_loudness, measure_loudness_args, resolve_music
 from .timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
 from .tools import Browser, find_browser, find_ffmpeg
 from .voice.base import VoiceClip
@@ -48,6 +51,8 @@ class RenderResult:
     timeline: Timeline | None = None
     frames: int = 0
     screenshots: int = 0
+    poster: Path | None = None
+    preview: Path | None = None
 
 
 @dataclass
@@ -101,6 +106,19 @@ async def _voice(job: Job, settings: Settings, tracker: StageTracker, cancel: Ca
     return list(clips)
 
 
+def _add_bumpers(job: Job, settings: Settings, site: _Site, work: Path) -> tuple[Job, Settings, BumperPlan]:
+    """Add the intro/outro cards (pages served beside the site, or on their own loopback server)."""
+    if settings.intro is None and settings.outro is None:
+        return job, settings, BumperPlan(job.script, settings, None, None, list(range(len(job.script.cards))))
+    files = write_bumper_pages(settings, work / "bumpers", job.resolve, same_origin_site=site.server is not None)
+    if site.server is None:
+        site.server = SiteServer(files).start()  # stopped by site.close(); relative URLs keep base_url
+    else:
+        site.server.files.update(files)
+    bplan = expand_with_bumpers(job.script, settings, site.server.base_url)
+    return dataclasses.replace(job, script=bplan.script), bplan.settings, bplan
+
+
 async def render(
     job: Job,
     output_dir: Path,
@@ -130,6 +148,7 @@ async def render(
             browser = browser or find_browser()
             ffmpeg = find_ffmpeg()
             site = _Site(job, settings)
+            job, settings, bplan = _add_bumpers(job, settings, site, work)
             if browser.kind != "headless-shell":
                 warnings.append(
                     f"capture: {browser.path} has no frame-exact mode; recording in real time "
@@ -142,7 +161,8 @@ async def render(
         video_tmp = work / "video-only.mp4"
         sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=settings.width,
                                                 height=settings.height, out=video_tmp), cancel=cancel)
-        session = BrowserSession(browser, settings.width, settings.height, settings.fps, sink, cancel=cancel)
+        session = BrowserSession(browser, settings.width, settings.height, settings.fps, sink, cancel=cancel,
+                                 device_scale_factor=device_scale_for(settings))
         voice_task = asyncio.ensure_future(_voice(job, settings, tracker, cancel, warnings))
         start_task = asyncio.ensure_future(session.start())
         try:
@@ -158,6 +178,12 @@ async def render(
 
         with tracker.stage("plan"):
             voices = [VoiceTiming(c.duration_s, dict(c.marks)) for c in clips]
+            if settings.target_s is not None:
+                # tighten gaps and holds (never narration) now that the voice lengths are known
+                fit = fit_to_target(job.script, settings, voices, settings.target_s)
+                job = dataclasses.replace(job, script=fit.script)
+                settings = fit.settings
+                warnings.extend(fit.notes)
             estimate = plan(job.script, settings, voices)
 
         with tracker.stage("capture", "replaying the flow in Chromium"):
@@ -204,17 +230,27 @@ async def render(
             chapters_tmp = work / "chapters.txt"
             chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
             mp4_tmp = work / "final.mp4"
+            bed = await asyncio.to_thread(resolve_music, settings, job.resolve)
+            loudness = None
+            if bed is not None:
+                tracker.report("mix", 0.0, "measuring loudness")
+                loudness = await measure_loudness(measure_loudness_args(
+                    ffmpeg, narration=narration_wav, bed=bed, duration_s=timeline.duration_s,
+                    target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR), cancel=cancel)
             args = mix.build_mux_args(
                 ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
                 duration_s=timeline.duration_s,
                 burn_subtitles=srt_tmp if settings.burn_captions else None,
                 width=settings.width, height=settings.height, fps=settings.fps,
-                title=job.script.title)
+                title=job.script.title, music=bed, loudness=loudness, target_lufs=settings.loudness_lufs)
 
             def mix_progress(f: float) -> None:
                 tracker.report("mix", f, "encoding")
 
             await mix.run_ffmpeg(args, cancel=cancel, on_progress=mix_progress, total_s=timeline.duration_s)
+            cancel.raise_if_cancelled()
+            extras = await _poster_and_preview(ffmpeg, settings, timeline, bplan, video_tmp, mp4_tmp, work,
+                                               cancel)
             cancel.raise_if_cancelled()
             # Publish: every file lands under its final name only when all of them are complete.
             os.replace(mp4_tmp, outs["video"])
@@ -224,13 +260,20 @@ async def render(
                 os.replace(vtt_tmp, outs["vtt"])
                 srt, vtt = outs["srt"], outs["vtt"]
             os.replace(chapters_tmp, outs["chapters"])
+            published: dict[str, Path] = {}
+            for kind, tmp_path in extras.items():
+                final = output_dir / f"{name}.{kind}{tmp_path.suffix}"
+                os.replace(tmp_path, final)
+                published[kind] = final
 
+        warnings.extend(length_warnings(settings, timeline.duration_s))
         mode: Literal["frame-exact", "realtime"] = "frame-exact" if browser.kind == "headless-shell" else "realtime"
         return RenderResult(
             video=outs["video"], srt=srt, vtt=vtt, chapters_txt=outs["chapters"],
             duration_s=timeline.duration_s, cards=list(timeline.cards),
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
-            timeline=timeline, frames=frames, screenshots=shots)
+            timeline=timeline, frames=frames, screenshots=shots,
+            poster=published.get("poster"), preview=published.get("preview"))
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
@@ -242,6 +285,26 @@ async def render(
         if site is not None:
             site.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeline, bplan: BumperPlan,
+                              clean_video: Path, final_video: Path, work: Path,
+                              cancel: CancelToken) -> dict[str, Path]:
+    """Poster PNG (from the caption-free capture) and animated preview, in ``work``; keyed by kind."""
+    from . import preview
+
+    out: dict[str, Path] = {}
+    if settings.poster:
+        index = preview.poster_card_index(timeline, settings, bplan.content_indexes)
+        out["poster"] = await preview.make_poster(ffmpeg, clean_video, preview.poster_time(timeline, settings, index),
+                                                  work / "poster.png", cancel)
+    if settings.preview != "none":
+        kind = "gif" if settings.preview == "gif" else "webp"
+        out["preview"] = await preview.make_preview(
+            ffmpeg, final_video, work / f"preview.{kind}", kind=kind,
+            seconds=min(settings.preview_s, timeline.duration_s), width=settings.width, height=settings.height,
+            cancel=cancel)
+    return out
 
 
 async def check(
@@ -260,7 +323,7 @@ async def check(
     browser = browser or find_browser()
     site = _Site(job, settings)
     session = BrowserSession(browser, settings.width, settings.height, settings.fps, NullSink(),
-                             capture=False, cancel=cancel)
+                             capture=False, cancel=cancel, device_scale_factor=device_scale_for(settings))
     try:
         await session.start()
         await session.start_clock()
