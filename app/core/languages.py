@@ -1,0 +1,128 @@
+"""Multi-language voiceover: one script, one output per language.
+
+The cards' ``narration`` is in ``settings.language``; each extra language in ``settings.languages``
+names its voice (provider, voice id, rate) and takes its text from every card's
+``narration_i18n[lang]``.  A language's render is an ordinary render of a derived script — its own
+narration and voice — so timing is re-planned from that language's measured speech (longer German
+narration gets longer cards), captions come out in that language, and the browser flow is the same.
+Outputs are ``<name>.<lang>.mp4`` with ``.srt``/``.vtt``/``.chapters.txt`` beside them.
+
+Translation is not done here.  :class:`Translator` is the hook a drafter with an LLM fills in;
+:func:`translate_missing` uses it to fill in missing ``narration_i18n`` entries, keeping bookmarks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from .bundle import Job
+from .errors import Problem, ScriptError
+from .progress import CancelToken, Progress, ProgressCallback
+from .render import RenderResult, render
+from .script import Script, VoiceSettings, validate_script
+from .tools import Browser
+
+
+def output_languages(script: Script) -> list[str]:
+    """The base language first, then every configured extra language."""
+    base = script.settings.language
+    return [base, *[lv.lang for lv in script.settings.languages if lv.lang != base]]
+
+
+def missing_translations(script: Script, lang: str) -> list[str]:
+    """Ids of cards that speak in the base language but have no text for ``lang``."""
+    if lang == script.settings.language:
+        return []
+    return [c.id for c in script.cards if c.narration.strip() and not c.narration_i18n.get(lang, "").strip()]
+
+
+def script_for_language(script: Script, lang: str) -> Script:
+    """The script as voiced in ``lang``: its narration and its voice; the flow is unchanged.
+
+    Raises :class:`ScriptError` naming every card without a translation.
+    """
+    s = script.model_copy(deep=True)
+    if lang == script.settings.language:
+        return s
+    voice = next((lv for lv in script.settings.languages if lv.lang == lang), None)
+    if voice is None:
+        known = ", ".join(output_languages(script))
+        raise ScriptError([Problem("settings › languages", f"no voice for language '{lang}' (configured: {known})",
+                                   field="languages")])
+    missing = missing_translations(script, lang)
+    if missing:
+        raise ScriptError([
+            Problem(f"card {i + 1} '{c.id}' › narration_i18n", f"no '{lang}' narration", card_index=i,
+                    card_id=c.id, field="narration_i18n")
+            for i, c in enumerate(script.cards) if c.id in missing])
+    for card in s.cards:
+        if card.narration.strip():
+            card.narration = card.narration_i18n[lang]
+    s.settings.voice = VoiceSettings(provider=voice.provider, voice=voice.voice, rate=voice.rate)
+    s.settings.language = lang
+    return s
+
+
+def job_for_language(job: Job, lang: str) -> Job:
+    """The job with its script voiced in ``lang``; a ``--voice`` override still applies to every language."""
+    return dataclasses.replace(job, script=script_for_language(job.script, lang))
+
+
+async def render_languages(
+    job: Job,
+    output_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    *,
+    name: str = "video",
+    languages: Sequence[str] | None = None,
+    browser: Browser | None = None,
+) -> dict[str, RenderResult]:
+    """Render one output per language: ``output_dir/<name>.<lang>.mp4`` (+ captions and chapters).
+
+    Every language's script is derived (and checked for missing translations) before the first
+    render starts, so a missing translation stops the run before anything is voiced.
+    """
+    langs = list(languages) if languages is not None else output_languages(job.script)
+    jobs = {lang: job_for_language(job, lang) for lang in langs}
+    cancel = cancel or CancelToken()
+    results: dict[str, RenderResult] = {}
+    for i, (lang, sub) in enumerate(jobs.items()):
+        def relay(p: Progress, i: int = i, lang: str = lang) -> None:
+            if on_progress is not None:
+                overall = (i + (p.overall if p.overall is not None else p.fraction)) / len(jobs)
+                on_progress(Progress(p.stage, p.fraction, f"[{lang}] {p.message}", overall, None))
+
+        results[lang] = await render(sub, output_dir, relay, cancel, name=f"{name}.{lang}", browser=browser)
+    return results
+
+
+class Translator(Protocol):
+    """Translates narration (the drafter's LLM plugs in here).  Must keep ``<mark name="x"/>`` tags."""
+
+    async def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]: ...
+
+
+async def translate_missing(script: Script, lang: str, translator: Translator) -> Script:
+    """A copy of ``script`` with missing ``narration_i18n[lang]`` filled in by ``translator``.
+
+    The result is validated like any script, so a translation that dropped a bookmark an action
+    fires on is reported instead of silently shifting the action.
+    """
+    todo = missing_translations(script, lang)
+    if not todo:
+        return script.model_copy(deep=True)
+    cards = [c for c in script.cards if c.id in todo]
+    texts = await translator.translate([c.narration for c in cards], script.settings.language, lang)
+    if len(texts) != len(cards):
+        raise ScriptError([Problem("narration_i18n", f"the translator returned {len(texts)} texts for "
+                                   f"{len(cards)} cards")])
+    data = script.model_dump(mode="json")
+    by_id = dict(zip(todo, texts, strict=True))
+    for card in data["cards"]:
+        if card["id"] in by_id:
+            card["narration_i18n"] = {**card.get("narration_i18n", {}), lang: by_id[card["id"]]}
+    return validate_script(data)
