@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import json
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -135,6 +136,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.voice:
             overrides["voice_provider"] = args.voice
         job.render = RenderSettings.model_validate(overrides)
+        _apply_format_presets(job, args)
         progress = TerminalProgress(quiet=args.quiet)
         if args.check:
             out_dir = Path(args.out).parent if args.out else Path.cwd()
@@ -148,6 +150,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("out") / (Path(args.path).stem.replace(".", "-") + ".mp4")
         if out.suffix.lower() != ".mp4":
             out = out.with_suffix(".mp4")
+        if job.script.settings.languages or args.lang:
+            return _render_languages(job, args, out, progress)
         t0 = time.monotonic()
         res = run_cancellable(lambda c: render(job, out.parent, progress, c, name=out.stem))
         progress.done()
@@ -162,6 +166,50 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.verbose:
             print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res.stage_times.items()))
         return 0
+
+
+def _parse_duration(text: str) -> float:
+    """'30s', '45', '1m30s', '2m' -> seconds."""
+    m = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower())
+    if not m or not (m.group(1) or m.group(2)):
+        raise argparse.ArgumentTypeError(f"a length looks like 30s, 45 or 1m30s, not '{text}'")
+    secs = float(m.group(1) or 0) * 60 + float(m.group(2) or 0)
+    if not 5 <= secs <= 3600:
+        raise argparse.ArgumentTypeError("a target length must be between 5 s and 1 hour")
+    return secs
+
+
+def _apply_format_presets(job: Any, args: argparse.Namespace) -> None:
+    """--preset / --target: format (size, device scale) and purpose (ad, long-form) on the job's script."""
+    from .core.presets import FORMATS, apply_presets
+
+    if not (args.preset or args.target):
+        return
+    settings = apply_presets(job.script.settings, args.preset or [], target_s=args.target)
+    if not args.size and any(n in FORMATS for n in args.preset or []):
+        # a format preset sets the size; a size stored in the bundle's render overrides would undo it
+        job.render = job.render.model_copy(update={"width": None, "height": None})
+    job.script = job.script.model_copy(update={"settings": settings})
+
+
+def _render_languages(job: Any, args: argparse.Namespace, out: Path, progress: TerminalProgress) -> int:
+    from .core.languages import output_languages, render_languages
+
+    langs = args.lang or output_languages(job.script)
+    t0 = time.monotonic()
+    results = run_cancellable(lambda c: render_languages(job, out.parent, progress, c, name=out.stem,
+                                                         languages=langs))
+    progress.done()
+    wall = time.monotonic() - t0
+    for lang, res in results.items():
+        for w in res.warnings:
+            print(f"warning: [{lang}] {w}")
+        print(f"wrote {res.video}  ({lang}: {res.duration_s:.1f} s of video, {len(res.cards)} cards)")
+        for extra in (res.srt, res.vtt, res.chapters_txt):
+            if extra:
+                print(f"      {extra}")
+    print(f"{len(results)} languages in {wall:.1f} s wall")
+    return 0
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -286,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output MP4 (default: out/<name>.mp4); captions and chapters go beside it")
     r.add_argument("--size", type=_parse_size, help="output size, e.g. 1280x720 or 1080x1920")
     r.add_argument("--fps", type=int, choices=(24, 25, 30, 50, 60))
+    r.add_argument("--preset", action="append", metavar="NAME",
+                   choices=("16:9", "720p", "1080p", "16:9-1080", "9:16", "1:1", "ad", "long-form"),
+                   help="format (16:9, 1080p, 9:16, 1:1) and/or purpose (ad, long-form); repeatable")
+    r.add_argument("--target", type=_parse_duration, metavar="LENGTH",
+                   help="fit the video to this length (e.g. 30s) by tightening gaps and holds; implies an ad")
+    r.add_argument("--lang", action="append", metavar="LANG",
+                   help="render this voiceover language (repeatable; default: every configured language)")
     r.add_argument("--voice", choices=("piper", "espeak", "polly"), help="TTS provider override")
     r.add_argument("--no-captions", action="store_true", help="do not write SRT/VTT sidecars")
     r.add_argument("--burn-captions", action="store_true", help="draw captions into the video")
