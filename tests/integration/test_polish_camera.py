@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import json
 import math
 import shutil
@@ -121,7 +122,7 @@ def test_zoom_speed_is_bounded_in_pixels(zoomed: RenderResult) -> None:
     idx = list(range(first, round(click.fire_s * FPS) + 1))
     frames = frames_of(zoomed.video, idx)
     widths = [button_width(frames[i]) for i in idx]
-    steps = [abs(math.log(b / a)) * FPS for a, b in zip(widths, widths[1:], strict=False)]
+    steps = [abs(math.log(b / a)) * FPS for a, b in itertools.pairwise(widths)]
     # peak zoom speed in ln(scale)/s, with slack for pixel rounding at this small size
     assert max(steps) <= camera.MAX_LOG_ZOOM_SPEED * 1.25, " ".join(f"{w:g}" for w in widths)
     assert max(steps) > 0.3  # and it did move
