@@ -120,7 +120,7 @@ class VirtualClock(Clock):
         self._base_ms = 0.0
         self.screenshots = 0
         self.reused = 0
-        self.damage_log: list[bool] = []
+        self._changing = False
         cdp.on("Emulation.virtualTimeBudgetExpired", self._on_expired)
 
     def _on_expired(self, _: Any) -> None:
@@ -154,31 +154,45 @@ class VirtualClock(Clock):
             params["screenshot"] = {"format": "jpeg", "quality": self.quality}
         return await self.cdp.send("HeadlessExperimental.beginFrame", params)
 
+    async def _flush(self, extra_ms: float = 0.1) -> None:
+        """A screenshot forces a full redraw, which makes the *next* frame report damage even on a
+        still page; a pixel-less frame right after absorbs that, so still pages stay free."""
+        await self._begin_frame(self.frame, screenshot=False, extra_ms=extra_ms)
+
     async def step(self, n: int = 1) -> None:
         for _ in range(n):
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
             await self._budget()
-            result = await self._begin_frame(self.frame, screenshot=False)
-            self.damage_log.append(bool(result.get("hasDamage")))
-            if self.capture:
-                if result.get("hasDamage") or self._last is None:
+            if self.capture and self._changing:
+                # The page changed in the last frame, so it probably changes in this one (cursor
+                # glides, typing, transitions): ask for pixels straight away, and go back to cheap
+                # probing as soon as a frame comes back identical.
+                shot = await self._begin_frame(self.frame, screenshot=True)
+                await self._flush()
+                data = shot.get("screenshotData")
+                image = base64.b64decode(data) if data else self._last
+                self._changing = image != self._last
+                self._last = image
+                self.screenshots += 1
+            else:
+                probe = await self._begin_frame(self.frame, screenshot=False)
+                if self.capture and (probe.get("hasDamage") or self._last is None):
                     # Something changed: draw it again, this time with pixels (0.1 ms later, a
                     # fixed offset, so renders stay identical).
                     shot = await self._begin_frame(self.frame, screenshot=True, extra_ms=0.1)
+                    await self._flush(extra_ms=0.2)
                     data = shot.get("screenshotData")
                     if data:
                         self._last = base64.b64decode(data)
+                        self._changing = True
                         self.screenshots += 1
-                    else:
+                    else:  # the first frames after a navigation may have no image yet
                         self.reused += 1
-                    # A screenshot forces a full redraw, which makes the *next* frame report damage
-                    # even on a still page; absorb that here so still pages stay free.
-                    await self._begin_frame(self.frame, screenshot=False, extra_ms=0.2)
                 else:
                     self.reused += 1
-                if self._last is not None:
-                    await self.sink.write(self._last)
+            if self.capture and self._last is not None:
+                await self.sink.write(self._last)
             self.frame += 1
             if self.on_frame is not None:
                 self.on_frame(self.frame)

@@ -1,0 +1,142 @@
+"""Render speed: Reelwright's frame-exact render vs Playwright's own ``record_video`` replay.
+
+Renders the bundled example at 1280x720@30 and prints wall time per second of output and the
+per-stage breakdown; in the same run, replays the same flow with Playwright's high-level API and
+``record_video`` (real time by design) on the same timeline, and prints its figure beside ours.
+
+    .venv/bin/python bench/render_speed.py [--script PATH] [--size 1280x720] [--fps 30] [--skip-playwright]
+
+Numbers depend on the machine and on what else runs on it; compare the two columns of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.core.bundle import RenderSettings, load_job  # noqa: E402
+from app.core.capture.performer import _to_playwright  # noqa: E402
+from app.core.render import RenderResult, render  # noqa: E402
+from app.core.siteserver import SiteServer  # noqa: E402
+from app.core.tools import CHROMIUM_ARGS, find_ffmpeg  # noqa: E402
+
+
+async def reelwright_render(script: Path, out_dir: Path, width: int, height: int, fps: int) -> tuple[float, RenderResult]:
+    job = load_job(script)
+    job.render = RenderSettings(width=width, height=height, fps=fps)
+    t0 = time.monotonic()
+    res = await render(job, out_dir, name="bench")
+    return time.monotonic() - t0, res
+
+
+async def playwright_record_video(script: Path, res: RenderResult, out_dir: Path, width: int,
+                                  height: int) -> tuple[float, float]:
+    """Replay the flow with Playwright's own API, recording with record_video, keeping each card on
+    screen as long as Reelwright's timeline does (narration time).  Returns (wall s, video s)."""
+    from playwright.async_api import async_playwright
+
+    job = load_job(script)
+    # Playwright's recorder needs "its" ffmpeg; point it at ours (nothing is downloaded).
+    browsers = Path(tempfile.mkdtemp(prefix="pw-browsers-"))
+    ff_dir = browsers / "ffmpeg-1013"
+    ff_dir.mkdir(parents=True)
+    (ff_dir / "ffmpeg-linux").symlink_to(find_ffmpeg())
+    os.environ["PLAYWRIGHT_BROWSERS_PATH"] = str(browsers)
+    server = SiteServer(job.site_files()).start()
+    chromium = shutil.which("chromium") or "/usr/lib/chromium/chromium-headless-shell"
+    t0 = time.monotonic()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        ctx = await browser.new_context(viewport={"width": width, "height": height},
+                                        record_video_dir=str(out_dir / "pw"),
+                                        record_video_size={"width": width, "height": height})
+        page = await ctx.new_page()
+        start = time.monotonic()
+        for card, timing in zip(job.script.cards, res.cards, strict=True):
+            await asyncio.sleep(max(0.0, timing.start_s - (time.monotonic() - start)))
+            for action in card.actions:
+                await _pw_action(page, action, server.base_url)
+        await asyncio.sleep(max(0.0, res.duration_s - (time.monotonic() - start)))
+        video = page.video
+        await ctx.close()
+        path = await video.path() if video else None
+        await browser.close()
+    wall = time.monotonic() - t0
+    server.stop()
+    shutil.rmtree(browsers, ignore_errors=True)
+    from app.core.mix import probe
+
+    dur = (await probe(Path(path))).duration_s if path else float("nan")
+    return wall, dur
+
+
+async def _pw_action(page: Any, a: Any, base: str) -> None:
+    t = a.type
+    loc = _to_playwright(page, a.target) if getattr(a, "target", None) is not None else None
+    if t == "goto":
+        await page.goto(a.url if "://" in a.url else base + "/" + a.url.lstrip("/"))
+    elif t in ("click", "dblclick"):
+        await (loc.dblclick() if t == "dblclick" else loc.click())
+    elif t == "fill":
+        await loc.fill(a.value)
+    elif t == "type":
+        await loc.press_sequentially(a.text, delay=a.delay_ms)
+    elif t == "press":
+        await (loc.press(a.key) if loc else page.keyboard.press(a.key))
+    elif t == "hover":
+        await loc.hover()
+    elif t == "select":
+        await loc.select_option(a.values)
+    elif t in ("check", "uncheck"):
+        await (loc.check() if t == "check" else loc.uncheck())
+    elif t == "scroll":
+        if loc:
+            await loc.scroll_into_view_if_needed()
+        else:
+            await page.mouse.wheel(0, a.by or 600)
+    elif t == "wait_for":
+        if loc:
+            await loc.first.wait_for(state=a.state)
+    elif t in ("wait", "highlight", "zoom"):
+        await asyncio.sleep((getattr(a, "ms", None) or getattr(a, "duration_ms", 1000)) / 1000)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--script", default=str(ROOT / "resources/examples/quickstart/script.json"))
+    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--skip-playwright", action="store_true")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    out = Path(tempfile.mkdtemp(prefix="reelwright-bench-"))
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    wall, res = asyncio.run(reelwright_render(Path(args.script), out, w, h, args.fps))
+    per = wall / res.duration_s
+    print(f"\nReelwright ({res.capture_mode}) {w}x{h}@{args.fps}: {res.duration_s:.1f} s of video in {wall:.1f} s "
+          f"= {per:.2f} s wall per output second")
+    for stage, secs in res.stage_times.items():
+        print(f"  {stage:<8} {secs:6.1f} s  ({secs / res.duration_s:.2f} s/s)")
+    print(f"  frames {res.frames}, screenshots {res.screenshots} "
+          f"({100 * res.screenshots / max(res.frames, 1):.0f}% of frames needed pixels)")
+    if not args.skip_playwright:
+        pw_wall, pw_dur = asyncio.run(playwright_record_video(Path(args.script), res, out, w, h))
+        print(f"\nPlaywright record_video replay of the same flow: {pw_dur:.1f} s of video in {pw_wall:.1f} s "
+              f"= {pw_wall / pw_dur:.2f} s wall per output second")
+        print(f"\nratio: Reelwright takes {per / (pw_wall / pw_dur):.2f}x the wall time of record_video per "
+              "output second (record_video is real time by design and has no cursor, narration or mix)")
+    shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
