@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .bumpers import BumperPlan, expand_with_bumpers, write_bumper_pages
 from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .errors import Cancelled, RenderError
+from .music import measure_loudness, measure_loudness_args, resolve_music
 from .presets import device_scale_for, fit_to_target, length_warnings
 from .progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .script import Settings, plain_narration
@@ -49,6 +51,8 @@ class RenderResult:
     timeline: Timeline | None = None
     frames: int = 0
     screenshots: int = 0
+    poster: Path | None = None
+    preview: Path | None = None
 
 
 @dataclass
@@ -102,6 +106,19 @@ async def _voice(job: Job, settings: Settings, tracker: StageTracker, cancel: Ca
     return list(clips)
 
 
+def _add_bumpers(job: Job, settings: Settings, site: _Site, work: Path) -> tuple[Job, Settings, BumperPlan]:
+    """Add the intro/outro cards (pages served beside the site, or on their own loopback server)."""
+    if settings.intro is None and settings.outro is None:
+        return job, settings, BumperPlan(job.script, settings, None, None, list(range(len(job.script.cards))))
+    files = write_bumper_pages(settings, work / "bumpers", job.resolve, same_origin_site=site.server is not None)
+    if site.server is None:
+        site.server = SiteServer(files).start()  # stopped by site.close(); relative URLs keep base_url
+    else:
+        site.server.files.update(files)
+    bplan = expand_with_bumpers(job.script, settings, site.server.base_url)
+    return dataclasses.replace(job, script=bplan.script), bplan.settings, bplan
+
+
 async def render(
     job: Job,
     output_dir: Path,
@@ -131,6 +148,7 @@ async def render(
             browser = browser or find_browser()
             ffmpeg = find_ffmpeg()
             site = _Site(job, settings)
+            job, settings, bplan = _add_bumpers(job, settings, site, work)
             if browser.kind != "headless-shell":
                 warnings.append(
                     f"capture: {browser.path} has no frame-exact mode; recording in real time "
@@ -212,17 +230,27 @@ async def render(
             chapters_tmp = work / "chapters.txt"
             chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
             mp4_tmp = work / "final.mp4"
+            bed = await asyncio.to_thread(resolve_music, settings, job.resolve)
+            loudness = None
+            if bed is not None:
+                tracker.report("mix", 0.0, "measuring loudness")
+                loudness = await measure_loudness(measure_loudness_args(
+                    ffmpeg, narration=narration_wav, bed=bed, duration_s=timeline.duration_s,
+                    target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR), cancel=cancel)
             args = mix.build_mux_args(
                 ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
                 duration_s=timeline.duration_s,
                 burn_subtitles=srt_tmp if settings.burn_captions else None,
                 width=settings.width, height=settings.height, fps=settings.fps,
-                title=job.script.title)
+                title=job.script.title, music=bed, loudness=loudness, target_lufs=settings.loudness_lufs)
 
             def mix_progress(f: float) -> None:
                 tracker.report("mix", f, "encoding")
 
             await mix.run_ffmpeg(args, cancel=cancel, on_progress=mix_progress, total_s=timeline.duration_s)
+            cancel.raise_if_cancelled()
+            extras = await _poster_and_preview(ffmpeg, settings, timeline, bplan, video_tmp, mp4_tmp, work,
+                                               cancel)
             cancel.raise_if_cancelled()
             # Publish: every file lands under its final name only when all of them are complete.
             os.replace(mp4_tmp, outs["video"])
@@ -232,6 +260,11 @@ async def render(
                 os.replace(vtt_tmp, outs["vtt"])
                 srt, vtt = outs["srt"], outs["vtt"]
             os.replace(chapters_tmp, outs["chapters"])
+            published: dict[str, Path] = {}
+            for kind, tmp_path in extras.items():
+                final = output_dir / f"{name}.{kind}{tmp_path.suffix}"
+                os.replace(tmp_path, final)
+                published[kind] = final
 
         warnings.extend(length_warnings(settings, timeline.duration_s))
         mode: Literal["frame-exact", "realtime"] = "frame-exact" if browser.kind == "headless-shell" else "realtime"
@@ -239,7 +272,8 @@ async def render(
             video=outs["video"], srt=srt, vtt=vtt, chapters_txt=outs["chapters"],
             duration_s=timeline.duration_s, cards=list(timeline.cards),
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
-            timeline=timeline, frames=frames, screenshots=shots)
+            timeline=timeline, frames=frames, screenshots=shots,
+            poster=published.get("poster"), preview=published.get("preview"))
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
@@ -251,6 +285,26 @@ async def render(
         if site is not None:
             site.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeline, bplan: BumperPlan,
+                              clean_video: Path, final_video: Path, work: Path,
+                              cancel: CancelToken) -> dict[str, Path]:
+    """Poster PNG (from the caption-free capture) and animated preview, in ``work``; keyed by kind."""
+    from . import preview
+
+    out: dict[str, Path] = {}
+    if settings.poster:
+        index = preview.poster_card_index(timeline, settings, bplan.content_indexes)
+        out["poster"] = await preview.make_poster(ffmpeg, clean_video, preview.poster_time(timeline, settings, index),
+                                                  work / "poster.png", cancel)
+    if settings.preview != "none":
+        kind: Literal["gif", "webp"] = "gif" if settings.preview == "gif" else "webp"
+        out["preview"] = await preview.make_preview(
+            ffmpeg, final_video, work / f"preview.{kind}", kind=kind,
+            seconds=min(settings.preview_s, timeline.duration_s), width=settings.width, height=settings.height,
+            cancel=cancel)
+    return out
 
 
 async def check(
