@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .errors import Problem, ScriptError
+from .keys import KeyError_, parse_chord
 
 SCRIPT_VERSION = 1
 
@@ -490,7 +491,7 @@ def _human(err: Any) -> str:
     return msg[0].lower() + msg[1:] if msg else "is invalid"
 
 
-def _semantic_problems(script: Script) -> list[Problem]:
+def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     seen_ids: dict[str, int] = {}
     has_relative_goto = False
@@ -549,10 +550,17 @@ def _semantic_problems(script: Script) -> list[Problem]:
                 if len(given) != 1:
                     add(ci, ai, "", "a wait_for needs exactly one of target, text or url"
                         + (f" (got {', '.join(given)})" if given else ""))
+            if isinstance(action, Press):
+                try:
+                    parse_chord(action.key)
+                except KeyError_ as exc:
+                    add(ci, ai, "key", exc.message + (f" ({exc.hint})" if exc.hint else ""))
             if isinstance(action, Upload):
                 for f in action.files:
                     if _escapes_bundle(f):
                         add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
+    if not check_settings:  # the settings did not parse; their problems are already reported
+        return problems
     problems += _language_problems(script)
     s = script.settings
     if has_relative_goto and not s.site and not s.base_url:
@@ -645,6 +653,27 @@ def _url_problem(url: str) -> str | None:
 _SCRIPT_ADAPTER: TypeAdapter[Script] = TypeAdapter(Script)
 
 
+_CARD_ADAPTER: TypeAdapter[Card] = TypeAdapter(Card)
+
+
+def _salvage(data: dict[str, Any]) -> tuple[Script, bool]:
+    """The parts of an invalid script that are valid on their own, card indexes preserved (cards that
+    do not parse become empty placeholders), and whether the settings parsed."""
+    raw_cards = data.get("cards")
+    cards: list[Card] = []
+    for i, raw in enumerate(raw_cards if isinstance(raw_cards, list) else []):
+        try:
+            cards.append(_CARD_ADAPTER.validate_python(raw))
+        except ValidationError:
+            cards.append(Card.model_construct(id=f"\x00unparsed-{i}", title="", narration="", actions=[],
+                                              hold_ms=0))
+    try:
+        settings, ok = Settings.model_validate(data.get("settings") or {}), True
+    except ValidationError:
+        settings, ok = Settings(), False
+    return Script.model_construct(settings=settings, cards=cards), ok
+
+
 def validate_script(data: Any, *, source: str | Path | None = None) -> Script:
     """Parse and validate script data; raise :class:`ScriptError` listing *every* problem."""
     if not isinstance(data, dict):
@@ -657,6 +686,10 @@ def validate_script(data: Any, *, source: str | Path | None = None) -> Script:
             where, ci, cid, ai, fld = _where(data, tuple(err["loc"]))
             problems.append(Problem(where, _human(err), card_index=ci, card_id=cid, action_index=ai,
                                     field=fld or None))
+        # Report the semantic problems of everything that did parse too, so one fix-and-rerun
+        # round shows every problem.
+        salvaged, settings_ok = _salvage(data)
+        problems += _semantic_problems(salvaged, check_settings=settings_ok)
         raise ScriptError(problems, source=source) from None
     problems = _semantic_problems(script)
     if problems:
