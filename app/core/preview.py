@@ -71,7 +71,8 @@ def build_preview_args(ffmpeg: Path, *, video: Path, out: Path, kind: Literal["g
         graph = (f"[0:v]{base},split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];"
                  "[b][p]paletteuse=dither=bayer:bayer_scale=3:diff_mode=rectangle[out]")
         return [*head, "-filter_complex", graph, "-map", "[out]", "-loop", "0", "-f", "gif", str(out)]
-    return [*head, "-vf", base, "-c:v", "libwebp_anim", "-lossless", "0", "-q:v", "70", "-compression_level", "4", "-loop", "0", "-f", "webp", str(out)]
+    return [*head, "-vf", base, "-c:v", "libwebp_anim", "-lossless", "0", "-q:v", "70",
+            "-compression_level", "4", "-loop", "0", "-f", "webp", str(out)]
 
 
 async def make_poster(ffmpeg: Path, video: Path, at_s: float, out: Path,
