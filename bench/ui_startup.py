@@ -89,7 +89,7 @@ def filter_latency(n_files: int) -> tuple[list[float], float]:
                 QTest.keyClicks(panel.search, ch)
                 QApplication.processEvents()  # the re-filtered table has been laid out and painted
                 times.append(time.perf_counter() - t)
-        shown = panel.proxy.rowCount()
+        shown = panel.model.rowCount()
         store.close()
     print(f"  library of {n_files} files loaded and shown in {load * 1000:.0f} ms; last query shows {shown} rows")
     _ = app

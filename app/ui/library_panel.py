@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import services
-from .library_models import LibraryFilterProxy, LibraryModel
+from .library_models import LibraryModel
 from .ops import Op, ProgressView, show_error
 from .qt import (
     HAVE_MULTIMEDIA,
@@ -79,11 +79,9 @@ class LibraryPanel(QWidget):
         self.search.setObjectName("librarySearch")
 
         self.model = LibraryModel(parent=self)
-        self.proxy = LibraryFilterProxy(self)
-        self.proxy.setSourceModel(self.model)
         self.table = LibraryTable()
         self.table.setObjectName("libraryTable")
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSortingEnabled(True)
@@ -190,17 +188,17 @@ class LibraryPanel(QWidget):
         return op
 
     def _update_count(self) -> None:
-        total = self.model.rowCount()
-        shown = self.proxy.rowCount()
+        total = self.model.total()
+        shown = self.model.rowCount()
         noun = "file" if total == 1 else "files"
         self.count_label.setText(f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}")
 
     def _filter(self, text: str) -> None:
-        self.proxy.set_query(text)
+        self.model.set_query(text)
         self._update_count()
 
     def selected_files(self) -> list[LibraryFile]:
-        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.file_at(r) for r in rows]
 
     def files_by_ids(self, ids: list[int]) -> list[LibraryFile | None]:
@@ -274,7 +272,7 @@ class LibraryPanel(QWidget):
     def rename_selected(self) -> None:
         idx = self.table.currentIndex()
         if idx.isValid():
-            self.table.edit(self.proxy.index(idx.row(), 0))
+            self.table.edit(self.model.index(idx.row(), 0))
 
     def rename(self, file: LibraryFile, name: str) -> None:
         try:

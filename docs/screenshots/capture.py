@@ -48,8 +48,8 @@ async def capture(out_dir: Path) -> None:
     await Op.wait_all()
     files = {f.name: f for f in window.library.model.files()}
     window.add_files_to_project([files["quickstart.spec.ts"]])
-    proxy = window.library.proxy
-    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "quickstart.spec.ts")
+    model = window.library.model
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "quickstart.spec.ts")
     window.library.table.selectRow(row)
     await Op.wait_all()
     await asyncio.sleep(0.3)

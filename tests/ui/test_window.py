@@ -53,14 +53,14 @@ def test_library_filter_rename_tag_delete_and_undo(window: MainWindow, qtbot: An
     run(scenario())
     assert lib.count_label.text() == "2 files"
     qtbot.keyClicks(lib.search, "markdown")
-    assert lib.proxy.rowCount() == 1 and lib.count_label.text() == "1 of 2 files"
+    assert lib.model.rowCount() == 1 and lib.count_label.text() == "1 of 2 files"
     lib.search.clear()
     guide = next(f for f in lib.model.files() if f.name == "guide.md")
     lib.rename(guide, "intro.md")
     lib.set_tags([guide], ["docs", "v2"])
     assert {f.name for f in lib.model.files()} == {"intro.md", "notes.txt"}
     qtbot.keyClicks(lib.search, "v2")
-    assert lib.proxy.rowCount() == 1
+    assert lib.model.rowCount() == 1
     lib.search.clear()
     window.add_files_to_project(lib.model.files())
     assert len(window.project_panel.picked.ids()) == 2
@@ -194,7 +194,7 @@ def test_preview_shows_pdf_first_page_text_and_highlighted_code(window: MainWind
         lib.import_paths([tmp_path / "guide.pdf", tmp_path / "flow.py"])
         await Op.wait_all()
         for name in ("guide.pdf", "flow.py"):
-            row = next(r for r in range(lib.proxy.rowCount()) if lib.proxy.index(r, 0).data() == name)
+            row = next(r for r in range(lib.model.rowCount()) if lib.model.index(r, 0).data() == name)
             lib.table.selectRow(row)
             await Op.wait_all()
             if name == "guide.pdf":
