@@ -94,8 +94,10 @@ class LibraryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3, 4):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        # fixed widths: ResizeToContents would measure every row after each filter keystroke
+        for col, width in ((1, 120), (2, 70), (3, 90), (4, 130)):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            hh.resizeSection(col, width)
         self.table.setColumnHidden(4, True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
