@@ -88,7 +88,9 @@ def qt_plugin_report() -> tuple[bool, list[str]]:
     buf.open(QIODevice.OpenModeFlag.ReadWrite)
     frame = QImage(16, 16, QImage.Format.Format_RGB32)
     frame.fill(0x3366CC)
-    if not frame.save(buf, "JPEG") or QImage.fromData(buf.data(), "JPEG").isNull():
+    # PySide6 wants str formats at run time although its stubs say bytes
+    saved = frame.save(buf, "JPEG")  # type: ignore[call-overload]
+    if not saved or QImage.fromData(buf.data(), "JPEG").isNull():  # type: ignore[arg-type]
         ok = False
         lines.append("FAIL the JPEG plugin does not encode and decode")
     if not HAVE_MULTIMEDIA:
@@ -163,7 +165,7 @@ def _download_dialog_class() -> type:
     from app.core.progress import CancelToken, Progress
     from app.ui.qt import QDialog, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout
 
-    class _BrowserDownloadDialog(QDialog):  # type: ignore[misc]
+    class _BrowserDownloadDialog(QDialog):
         """Progress of the headless shell download, with Cancel (nothing partial is left behind)."""
 
         def __init__(self) -> None:

@@ -1,0 +1,60 @@
+"""The packaged entry point (app/packaged.py) run from source: argument routing, the Qt plugin
+check against the real PySide6 install, and where logs go."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+from app import __version__, packaged
+
+
+def test_qt_plugin_report_loads_the_real_plugins() -> None:
+    ok, lines = packaged.qt_plugin_report()
+    assert ok, lines
+    assert lines[0].startswith("platform plugin 'offscreen' loaded from ")
+    assert any(line.startswith("multimedia backend plays MP4") for line in lines)
+    formats = next(line for line in lines if line.startswith("image formats: "))
+    assert "jpeg" in formats and "png" in formats
+
+
+def test_cli_routing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        packaged.main(["--cli", "--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"reelwright {__version__}"
+    with pytest.raises(SystemExit):
+        packaged.main(["--version"])
+    assert capsys.readouterr().out.strip() == f"Reelwright {__version__}"
+
+
+def test_self_test_and_smoke_screenshot_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        packaged.build_parser().parse_args(["--self-test", "--smoke-screenshot", "x.png"])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_logs_go_to_the_user_log_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELWRIGHT_LOG_DIR", str(tmp_path / "logs"))
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        path = packaged.setup_logging()
+        assert path == tmp_path / "logs" / "reelwright.log"
+        logging.getLogger("reelwright.test").info("hello from the packaged app")
+        for h in root.handlers:
+            h.flush()
+        assert "hello from the packaged app" in path.read_text(encoding="utf-8")
+    finally:
+        for h in root.handlers[:]:
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
+        root.setLevel(level)
