@@ -43,7 +43,15 @@ from .qt import (
     QUrl,
 )
 from .render_panel import RenderPanel
-from .storage import AppSettings, Project, ProjectData, Store, load_settings, save_settings
+from .storage import (
+    AppSettings,
+    Project,
+    ProjectData,
+    ProjectRenderSettings,
+    Store,
+    load_settings,
+    save_settings,
+)
 from .widgets import LogPanel, OpBar
 
 log = logging.getLogger(__name__)
@@ -188,6 +196,7 @@ class MainWindow(QMainWindow):
         v.addAction(log_act)
 
         h = mb.addMenu("&Help")
+        self._action(h, "Open the example project", self.open_example, name="openExample")
         self._action(h, "About Reelwright", self.about, name="about")
 
     def _wire(self) -> None:
@@ -275,6 +284,10 @@ class MainWindow(QMainWindow):
 
     def create_project(self, name: str, data: ProjectData | None = None) -> Project:
         self.save_now()
+        if data is None:  # a new project starts from the app's defaults (Settings)
+            s = self.settings
+            render = ProjectRenderSettings(width=s.width, height=s.height, fps=s.fps)
+            data = ProjectData(drafter=s.drafter, render=render)
         p = self.store.create_project(name, data)
         self._refresh_project_list(p.id)
         self._load_project(p)
@@ -620,6 +633,22 @@ class MainWindow(QMainWindow):
         if dlg.exec():
             self.settings = dlg.result_settings()
             save_settings(self.store.root, self.settings)
+
+    def open_example(self) -> None:
+        """Open the bundled example project (creating it again if it was deleted)."""
+        from .example import EXAMPLE_NAME, create_example_project
+
+        self.save_now()
+        project = next((p for p in self.store.list_projects() if p.name == EXAMPLE_NAME), None)
+        if project is None:
+            try:
+                project = create_example_project(self.store)
+            except (OSError, ValueError) as exc:
+                show_error(self, "Open the example", exc)
+                return
+            self.library.reload()
+        self._refresh_project_list(project.id)
+        self._load_project(project)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Reelwright", about_text())

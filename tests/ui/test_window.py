@@ -264,3 +264,15 @@ def test_a_library_entry_whose_file_vanished_is_reported_not_fatal(window: MainW
     assert lib.model.index(row, 0).data(Qt.ItemDataRole.ForegroundRole) is not None
     assert "missing" in lib.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert lib.model.rowCount() == 2  # reported, kept: the user decides
+
+
+def test_new_projects_use_the_default_settings_and_the_example_can_be_reopened(window: MainWindow) -> None:
+    window.settings.width, window.settings.height, window.settings.fps = 1080, 1920, 25
+    p = window.create_project("Vertical")
+    assert (p.data.render.width, p.data.render.height, p.data.render.fps) == (1080, 1920, 25)
+    assert window.render_panel.current_settings().height == 1920
+    window.open_example()
+    assert window.project is not None and window.project.name == "Quickstart example"
+    assert window.doc.cards.rowCount() >= 2 and window.doc.problems == []
+    assert window.library.model.total() >= 1
+    assert (window.store.project_dir(window.project.id) / "site").is_dir()
