@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import re
 from collections.abc import Callable
@@ -376,9 +377,14 @@ async def _in_thread(fn: Callable[..., T], *args: Any, cancel: CancelToken | Non
 
 def make_backend(config: DrafterConfig) -> Backend:
     if config.kind == "bedrock":
-        from .bedrock import BedrockBackend
-
-        return BedrockBackend(config)
+        # AWS client code lives in app.cloud; the core only finds it by name, so it never imports boto3
+        try:
+            bedrock = importlib.import_module("app.cloud.bedrock")
+        except ImportError as exc:
+            raise DraftError(f"the Bedrock drafter is not available: {exc}",
+                             hint="install boto3, or use the offline or OpenAI-compatible drafter") from None
+        backend: Backend = bedrock.BedrockBackend(config)
+        return backend
     if config.kind == "openai":
         from .openai_compat import OpenAIBackend
 

@@ -1,17 +1,18 @@
-"""Amazon Bedrock drafter: the Converse API with a tool whose input schema is the answer schema,
-and a forced tool choice, so the model answers with structured JSON.
+"""Amazon Bedrock drafter backend: the Converse API with a tool whose input schema is the answer
+schema, and a forced tool choice, so the model answers with structured JSON.
 
-boto3 is imported only here, and only when this drafter is used.  Credentials come from the
-standard AWS chain, a given ``boto3.Session`` (the signed-in user's, from the cloud package), or a
-client factory.
+It lives in ``app.cloud`` because it is AWS client code; ``app.core``'s drafters find it by name when a
+Bedrock draft is asked for (see ``app.core.drafters.llm.make_backend``), so the core never imports
+boto3.  Credentials come from the standard AWS chain, a given ``boto3.Session`` (the signed-in
+user's), or a client factory.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .base import DrafterConfig, DraftError
-from .llm import ANSWER_SCHEMA, TOOL_NAME, RawAnswer, Transient
+from app.core.drafters.base import DrafterConfig, DraftError
+from app.core.drafters.llm import ANSWER_SCHEMA, TOOL_NAME, RawAnswer, Transient
 
 _TRANSIENT_CODES = frozenset(
     {
