@@ -53,17 +53,37 @@ def escape_filter_value(value: str) -> str:
 # --------------------------------------------------------------------------- subtitle style
 
 
+#: DejaVu Sans, the burn-in font: average advance of a caption character (spaces included) per px of size
+_CAPTION_CHAR_EM = 0.47
+#: the caption block may use this share of the frame width (the rest is the safe margin)
+_CAPTION_WIDTH = 0.86
+
+
+def _portraitness(width: int, height: int) -> float:
+    """0.0 for 16:9 (or wider), 1.0 for 9:16 (or taller), in between for 1:1, 4:5 ..."""
+    aspect = width / height
+    return max(0.0, min(1.0, (16 / 9 - aspect) / (16 / 9 - 9 / 16)))
+
+
+def burn_line_length(width: int, height: int) -> int:
+    """Characters per burned-in caption line: 42 on landscape, down to 26 on 9:16 portrait, so the
+    text can be large on a narrow frame and still break on phrases into at most two lines."""
+    return round(42 - (42 - 26) * _portraitness(width, height))
+
+
 def subtitle_style(width: int, height: int) -> str:
     """A readable libass ``force_style`` for SRT burn-in at any aspect ratio.
 
     libass lays SRT out on a 288-line canvas scaled to the video height, so sizes are in 288-line
-    units.  Sizing against height alone makes captions huge on portrait video: size against the
-    height a 16:9 frame of this width would have, when that is smaller.
+    units.  The font is 5.5 % of the frame height, but never so large that a full line of
+    :func:`burn_line_length` characters overflows 86 % of the width: 40 px at 720p, about 80 px on a
+    1080x1920 portrait frame (with shorter lines).  The bottom margin is the title-safe 6 % on
+    landscape and grows to 14 % on portrait, above the controls that vertical players overlay.
     """
-    ref_h = min(height, width * 9 / 16)
-    scale = ref_h / height  # 1.0 for landscape
-    font = max(8, round(16 * scale))
-    margin = max(6, round(18 * scale))
+    font_px = min(0.055 * height, _CAPTION_WIDTH * width / (burn_line_length(width, height) * _CAPTION_CHAR_EM))
+    font = max(8, round(font_px * 288 / height))
+    margin_v = round(288 * (0.0625 + (0.14 - 0.0625) * _portraitness(width, height)))
+    margin_h = round(384 * (1 - _CAPTION_WIDTH) / 2)  # SRT's canvas is 384 units wide
     return ",".join(
         [
             "FontName=DejaVu Sans",
@@ -74,7 +94,9 @@ def subtitle_style(width: int, height: int) -> str:
             "BorderStyle=4",  # an opaque box behind the text (libass); falls back to outline elsewhere
             "Outline=1",
             "Shadow=0",
-            f"MarginV={margin}",
+            f"MarginV={margin_v}",
+            f"MarginL={margin_h}",
+            f"MarginR={margin_h}",
             "Alignment=2",
         ]
     )

@@ -227,6 +227,11 @@ async def render(
             vtt_tmp = work / "captions.vtt"
             captions.write_srt(cues, srt_tmp)
             captions.write_vtt(cues, vtt_tmp)
+            burn_srt = srt_tmp
+            burn_line = mix.burn_line_length(settings.width, settings.height)
+            if settings.burn_captions and burn_line != captions.MAX_LINE:
+                # a narrow frame gets shorter lines (bigger text); the sidecars keep the standard ones
+                burn_srt = captions.write_srt(captions.build_cues(cards_in, max_line=burn_line), work / "burn.srt")
             chapters_tmp = work / "chapters.txt"
             chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
             mp4_tmp = work / "final.mp4"
@@ -240,7 +245,7 @@ async def render(
             args = mix.build_mux_args(
                 ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
                 duration_s=timeline.duration_s,
-                burn_subtitles=srt_tmp if settings.burn_captions else None,
+                burn_subtitles=burn_srt if settings.burn_captions else None,
                 width=settings.width, height=settings.height, fps=settings.fps,
                 title=job.script.title, music=bed, loudness=loudness, target_lufs=settings.loudness_lufs)
 

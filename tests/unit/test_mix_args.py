@@ -148,8 +148,10 @@ def test_subtitle_style_scales_for_portrait() -> None:
     land = subtitle_style(1280, 720)
     port = subtitle_style(1080, 1920)
     assert "FontSize=16" in land and "MarginV=18" in land
-    # portrait: sized against the height of a 16:9 frame of that width (608 of 1920 lines)
-    assert "FontSize=8" in port and "MarginV=6" in port
+    # portrait: as large as a line of burn_line_length() characters allows (about 73 px of 1920), and
+    # lifted above the controls vertical players overlay (the burn-in layout is tested on real frames
+    # in tests/integration/test_polish_structure_captions.py)
+    assert "FontSize=11" in port and "MarginV=40" in port
     assert "Alignment=2" in port
 
 
