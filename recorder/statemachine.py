@@ -13,8 +13,13 @@ applies these changes — and only these:
    (``TaskDefinition`` → ``taskDefinition``, ``Value.$`` → ``value.$``).
 3. **Capacity.** moto places no Spot capacity: ``capacityProviderStrategy`` becomes
    ``launchType: FARGATE`` and ``propagateTags`` (unsupported) is dropped.
-4. **Retry pacing.** ``IntervalSeconds`` of the render step's retries shrink to ``retry_interval_s``
-   (default 1 s) so an interrupted render is retried while a test waits.
+4. **Retries as a loop.** moto keeps one task token for all ``Retry`` attempts of a
+   ``waitForTaskToken`` step, so the first failure's outcome is replayed to every retry.  The
+   render step's ``Retry`` rules therefore become an equivalent loop: a ``Catch`` for the same
+   errors → a ``Choice`` that counts attempts up to the same ``MaxAttempts`` → a ``Wait`` of
+   ``retry_interval_s`` (default 1 s, so a test need not wait for the production backoff) → the
+   render step again, which enters afresh with a new token.  Out of attempts, it goes where the
+   production ``Catch`` sends other errors (``FailedDocument``).
 
 Everything else — the Pass states that derive tenant and job from the S3 key, the DynamoDB
 ``putItem``/``updateItem`` status rows, the ``aws-sdk:s3:putObject`` status documents, the
@@ -121,7 +126,19 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
     params.pop("propagateTags", None)
     params["launchType"] = "FARGATE"
     render["Parameters"] = params
-    for rule in render.get("Retry", []):
-        rule["IntervalSeconds"] = retry_interval_s
-        rule.pop("JitterStrategy", None)
+    retries = render.pop("Retry", [])
+    if retries:
+        failed_target = next(c["Next"] for c in render["Catch"] if c["ErrorEquals"] == ["States.ALL"])
+        for i, rule in enumerate(retries):
+            check, init, bump, wait = (f"MotoRetry{i}{n}" for n in ("Check", "Init", "Bump", "Wait"))
+            counter = f"$.motoRetry{i}"
+            render["Catch"].insert(i, {"ErrorEquals": rule["ErrorEquals"], "ResultPath": "$.error", "Next": check})
+            d["States"][check] = {"Type": "Choice", "Choices": [
+                {"Variable": counter, "IsPresent": False, "Next": init},
+                {"Variable": f"{counter}.n", "NumericLessThan": int(rule.get("MaxAttempts", 3)), "Next": bump}],
+                "Default": failed_target}
+            d["States"][init] = {"Type": "Pass", "Result": {"n": 1}, "ResultPath": counter, "Next": wait}
+            d["States"][bump] = {"Type": "Pass", "Parameters": {"n.$": f"States.MathAdd({counter}.n, 1)"},
+                                 "ResultPath": counter, "Next": wait}
+            d["States"][wait] = {"Type": "Wait", "Seconds": retry_interval_s, "Next": RENDER_STATE}
     return d

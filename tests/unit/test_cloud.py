@@ -93,7 +93,16 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
     env = params["overrides"]["containerOverrides"][0]["environment"]
     assert {"name": "TASK_TOKEN", "value.$": "$$.Task.Token"} in env
     assert render["HeartbeatSeconds"] == prod["States"]["Render"]["HeartbeatSeconds"]
-    assert render["Catch"] == prod["States"]["Render"]["Catch"]
+    # the Retry became a counted loop with the same errors and attempts, ahead of the original catches
+    assert "Retry" not in render
+    rule = prod["States"]["Render"]["Retry"][0]
+    assert render["Catch"][0] == {"ErrorEquals": rule["ErrorEquals"], "ResultPath": "$.error",
+                                  "Next": "MotoRetry0Check"}
+    assert render["Catch"][1:] == prod["States"]["Render"]["Catch"]
+    check = moto["States"]["MotoRetry0Check"]
+    assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "FailedDocument"
+    assert moto["States"]["MotoRetry0Wait"]["Next"] == "Render"
+    assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait")}
     for name, state in prod["States"].items():
         if name != "Render":
             expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>"))
