@@ -137,6 +137,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             overrides["voice_provider"] = args.voice
         job.render = RenderSettings.model_validate(overrides)
         _apply_format_presets(job, args)
+        _apply_polish(job, args)
         progress = TerminalProgress(quiet=args.quiet)
         if args.check:
             out_dir = Path(args.out).parent if args.out else Path.cwd()
@@ -160,7 +161,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"warning: {w}")
         print(f"wrote {res.video}  ({res.duration_s:.1f} s of video, {len(res.cards)} cards, "
               f"{res.capture_mode} capture, {wall:.1f} s wall, {wall / max(res.duration_s, 0.001):.2f} s/s)")
-        for extra in (res.srt, res.vtt, res.chapters_txt):
+        for extra in (res.srt, res.vtt, res.chapters_txt, res.poster, res.preview):
             if extra:
                 print(f"      {extra}")
         if args.verbose:
@@ -190,6 +191,35 @@ def _apply_format_presets(job: Any, args: argparse.Namespace) -> None:
         # a format preset sets the size; a size stored in the bundle's render overrides would undo it
         job.render = job.render.model_copy(update={"width": None, "height": None})
     job.script = job.script.model_copy(update={"settings": settings})
+
+
+def _apply_polish(job: Any, args: argparse.Namespace) -> None:
+    """--music / --intro / --outro / --poster / --preview on the job's script, validated like the script."""
+    from .core.script import validate_script
+
+    changes: dict[str, Any] = {}
+    if args.no_music:
+        changes["music"] = None
+    elif args.music:
+        changes["music"] = args.music
+    settings = job.script.settings
+    for which in ("intro", "outro"):
+        title = getattr(args, which)
+        if title is not None:
+            current = getattr(settings, which)
+            base = current.model_dump() if current is not None else {}
+            changes[which] = {**base, "title": title}
+    if args.no_bumpers:
+        changes["intro"] = changes["outro"] = None
+    if args.poster:
+        changes["poster"] = True
+    if args.preview:
+        changes["preview"] = args.preview
+    if not changes:
+        return
+    data = job.script.model_dump()
+    data["settings"].update(changes)
+    job.script = validate_script(data, source="the command line")
 
 
 def _render_languages(job: Any, args: argparse.Namespace, out: Path, progress: TerminalProgress) -> int:
@@ -344,6 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--voice", choices=("piper", "espeak", "polly"), help="TTS provider override")
     r.add_argument("--no-captions", action="store_true", help="do not write SRT/VTT sidecars")
     r.add_argument("--burn-captions", action="store_true", help="draw captions into the video")
+    r.add_argument("--music", metavar="TRACK",
+                   help="music bed: bundled:calm, bundled:bright, or an audio file in the job")
+    r.add_argument("--no-music", action="store_true", help="no music bed, whatever the script says")
+    r.add_argument("--intro", metavar="TITLE", help="open with a title card (keeps the script's intro styling)")
+    r.add_argument("--outro", metavar="TITLE", help="close with a title card")
+    r.add_argument("--no-bumpers", action="store_true", help="no intro or outro card")
+    r.add_argument("--poster", action="store_true", help="also write <name>.poster.png")
+    r.add_argument("--preview", choices=("gif", "webp"), help="also write an animated preview of the start")
     r.add_argument("--check", action="store_true",
                    help="run the flow silently as an end-to-end check (no voice, no video)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress output")
