@@ -95,7 +95,7 @@ class LibraryPanel(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # fixed widths: ResizeToContents would measure every row after each filter keystroke
-        for col, width in ((1, 120), (2, 70), (3, 90), (4, 130)):
+        for col, width in ((1, 104), (2, 62), (3, 60), (4, 130)):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             hh.resizeSection(col, width)
         self.table.setColumnHidden(4, True)
