@@ -85,3 +85,21 @@ def test_bumper_settings_validate() -> None:
         validate_script({**base, "settings": {"outro": {"logo": "../logo.png"}}})
     with pytest.raises(Exception, match="duration_ms"):
         validate_script({**base, "settings": {"intro": {"duration_ms": 100}}})
+
+
+def test_logo_and_music_files_travel_in_the_bundle(tmp_path: Path) -> None:
+    from app.core.bundle import load_job, referenced_assets, write_bundle
+
+    (tmp_path / "brand").mkdir()
+    (tmp_path / "brand/logo.png").write_bytes(b"\x89PNG fake")
+    (tmp_path / "song.wav").write_bytes(b"RIFF fake")
+    script = validate_script({"settings": {"music": "song.wav", "intro": {"logo": "brand/logo.png"},
+                                           "outro": {"title": "x"}},
+                              "cards": [{"id": "a"}]})
+    assert sorted(referenced_assets(script, tmp_path)) == ["brand/logo.png", "song.wav"]
+    bundled = validate_script({"settings": {"music": "bundled:calm"}, "cards": [{"id": "a"}]})
+    assert referenced_assets(bundled, tmp_path) == []  # a synthesised track is not a file
+    write_bundle(script, tmp_path, tmp_path / "job.zip")
+    with load_job(tmp_path / "job.zip") as job:
+        assert job.resolve("brand/logo.png").read_bytes() == b"\x89PNG fake"
+        assert job.resolve("song.wav").read_bytes() == b"RIFF fake"
