@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -95,6 +96,7 @@ class Op(QObject, Generic[T]):
         self._on_progress: Callable[[Progress], None] | None = None
         self.task: asyncio.Task[T | None] | None = None
         self.last_progress: Progress | None = None
+        self._last_report: tuple[str, float] | None = None
         self.result: T | None = None
         self.error: BaseException | None = None
 
@@ -141,9 +143,19 @@ class Op(QObject, Generic[T]):
             await asyncio.gather(*(op.task for op in list(cls.running) if op.task is not None),
                                  return_exceptions=True)
 
+    #: at most this many progress updates per second reach the widgets (stage changes always do)
+    MAX_UPDATES_PER_S = 20
+
     def _report(self, p: Progress) -> None:
-        # the core may report from a worker thread (asyncio.to_thread); hop to the Qt thread via a
-        # queued signal, which Qt delivers on this object's thread
+        # the capture stage reports every frame: repaint the progress a few times a second, not 30
+        now = time.monotonic()
+        last = self._last_report
+        if last is not None and last[0] == p.stage and p.fraction < 1.0 \
+                and now - last[1] < 1.0 / self.MAX_UPDATES_PER_S:
+            return
+        self._last_report = (p.stage, now)
+        # the core may report from a worker thread (asyncio.to_thread); the signal hops to the Qt
+        # thread (a queued connection to this object's thread)
         self.progressed.emit(p)
 
     def _deliver(self, p: Progress) -> None:
@@ -180,7 +192,11 @@ class Op(QObject, Generic[T]):
         self._finish()
         log.info("%s: done", self.title)
         if self._on_success is not None:
-            self._on_success(result)
+            try:
+                self._on_success(result)
+            except Exception as exc:
+                log.exception("%s: the result could not be shown", self.title)
+                show_error(self._parent, self.title, exc)
         self.done.emit(result)
         return result
 
