@@ -154,8 +154,11 @@ def offer_browser_download(*, ask: bool = True, host: str | None = None, root: P
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     dialog = make_download_dialog()
-    with loop:
-        return loop.run_until_complete(dialog.run(host=host, root=root))
+    try:
+        with loop:
+            return loop.run_until_complete(dialog.run(host=host, root=root))
+    finally:
+        asyncio.set_event_loop(None)  # the app's main() installs its own loop next
 
 
 @functools.cache

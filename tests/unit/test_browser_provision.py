@@ -31,7 +31,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No override, an empty Playwright cache and a private download folder."""
     root = tmp_path / "browsers"
     monkeypatch.setenv(bp.BROWSERS_DIR_ENV, str(root))
-    monkeypatch.delenv(bp.CHROMIUM_ENV, raising=False)
+    # set, then delete: monkeypatch then restores "unset" even after activate() writes the variable
+    monkeypatch.setenv(bp.CHROMIUM_ENV, "")
+    monkeypatch.delenv(bp.CHROMIUM_ENV)
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "pw"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     return root

@@ -23,7 +23,9 @@ def host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LoopbackDo
     monkeypatch.setenv(bp.DOWNLOAD_HOST_ENV, h.url)
     monkeypatch.setenv(bp.BROWSERS_DIR_ENV, str(tmp_path / "browsers"))
     monkeypatch.setenv("REELWRIGHT_NO_DIALOGS", "1")
-    monkeypatch.delenv(bp.CHROMIUM_ENV, raising=False)
+    # set, then delete: monkeypatch then restores "unset" even after activate() writes the variable
+    monkeypatch.setenv(bp.CHROMIUM_ENV, "")
+    monkeypatch.delenv(bp.CHROMIUM_ENV)
     monkeypatch.setattr(bp, "headless_shell_build", lambda *a, **k: BUILD)
     yield h
     h.close()
@@ -55,3 +57,30 @@ def test_a_failed_download_returns_none_and_leaves_nothing(host: LoopbackDownloa
     assert packaged.offer_browser_download(ask=False) is None
     assert bp.CHROMIUM_ENV not in os.environ
     assert [p.name for p in (tmp_path / "browsers").iterdir()] == []
+
+
+def test_first_run_without_a_browser_downloads_then_the_main_window_opens(
+        host: LoopbackDownloadHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged GUI's start-up sequence: no browser → the user accepts → download dialog (its own
+    event loop) → the main window starts its loop on the same QApplication and paints."""
+    from app.ui.qt import QMessageBox
+
+    host.files[ARCHIVE_PATH] = fake_shell_archive()
+    monkeypatch.setattr(bp, "locate_browser", lambda: None)
+    asked: list[str] = []
+
+    def accept(*args: object, **kwargs: object) -> object:
+        asked.append(str(args[1]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", accept)
+    monkeypatch.setenv("REELWRIGHT_DATA_DIR", str(tmp_path / "data"))
+    packaged.ensure_browser_interactive()
+    assert asked == ["Reelwright needs a browser"]
+    assert os.environ[bp.CHROMIUM_ENV] == str(BUILD.executable(tmp_path / "browsers"))
+
+    from app.ui.app import main as gui_main
+
+    shot = tmp_path / "shot.png"
+    assert gui_main(smoke_screenshot=shot) == 0
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
