@@ -149,6 +149,8 @@ class Performer:
                 actual_fire = await self._guard(ctx, action, executor(self, ctx, action))
                 await self.camera_after(ai)
                 self.stats.actions_run += 1
+                # a click or key press may have opened a new document: keep the cursor on screen
+                await self.restore_cursor()
                 scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
             timing = scheduler.end_card()
             await self.clock.advance_to(timing.end_s)
