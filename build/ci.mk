@@ -37,8 +37,9 @@ package-check:
 	mkdir -p $(SELFTEST)/home
 	$(VPY) build/check_bundle.py $(DIST) --json $(SELFTEST)/bundle-report.json
 ifeq ($(OS),Windows_NT)
-	$(DIST)/Reelwright$(EXE_SUFFIX) --self-test --out-dir $(SELFTEST)
-	$(DIST)/Reelwright$(EXE_SUFFIX) --smoke-screenshot $(SELFTEST)/smoke.png
+	# the windowed Reelwright.exe has no console to print to: its console twin runs the same checks
+	$(DIST)/reelwright-cli.exe --self-test --out-dir $(SELFTEST)
+	$(DIST)/reelwright-cli.exe --smoke-screenshot $(SELFTEST)/smoke.png
 else
 	$(CLEAN_ENV) $(DIST)/Reelwright --self-test --out-dir $(CURDIR)/$(SELFTEST)
 	$(CLEAN_ENV) $(DIST)/Reelwright --smoke-screenshot $(CURDIR)/$(SELFTEST)/smoke.png
