@@ -22,9 +22,10 @@ from app.core.render import render
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-#: stated bound for the whole process tree (pytest + Chromium + driver + ffmpeg) during a 3-minute
-#: 640x360 render; measured 786 MB peak, 784 -> 786 MB from the first to the last third of capture
-PEAK_BOUND_MB = 1000
+#: stated bound on what a 3-minute 640x360 render adds to the process tree (Chromium, the Playwright
+#: driver, ffmpeg, espeak, buffers in this process). Measured: baseline 119 MB, peak 782 MB (+663 MB),
+#: 779 -> 782 MB from the first to the last third of the capture; 38-81 s wall on 2 shared cores
+PEAK_BOUND_MB = 900
 #: memory may not creep: the last minute's peak over the first minute's
 GROWTH_BOUND_MB = 60
 
@@ -84,6 +85,7 @@ def test_three_minute_render_has_flat_memory(tmp_path: Path) -> None:
               "cards": cards}
     (tmp_path / "script.json").write_text(json.dumps(script), encoding="utf-8")
     job = load_job(tmp_path / "script.json")
+    baseline = _tree_rss_mb(os.getpid())  # whatever earlier tests left in this process
     sampler = Sampler()
     sampler.start()
     t0 = time.monotonic()
@@ -100,7 +102,8 @@ def test_three_minute_render_has_flat_memory(tmp_path: Path) -> None:
     capture = [m for t, m in sampler.samples if 0.15 * wall < t < 0.85 * wall]
     third = max(1, len(capture) // 3)
     first, last = max(capture[:third]), max(capture[-third:])
-    print(f"long-form: {res.duration_s:.0f} s video in {wall:.0f} s wall; peak tree RSS {peak:.0f} MB; "
+    print(f"long-form: {res.duration_s:.0f} s video in {wall:.0f} s wall; baseline {baseline:.0f} MB, "
+          f"peak tree RSS {peak:.0f} MB (+{peak - baseline:.0f}); "
           f"capture first third {first:.0f} MB, last third {last:.0f} MB")
-    assert peak < PEAK_BOUND_MB
+    assert peak - baseline < PEAK_BOUND_MB
     assert last - first < GROWTH_BOUND_MB
