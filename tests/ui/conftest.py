@@ -38,10 +38,17 @@ def aloop(qapp: Any) -> Iterator[Any]:
     """A qasync event loop on the test's QApplication; run scenarios with ``aloop.run_until_complete``."""
     import qasync
 
+    from app.ui.ops import Op
+
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     try:
+        # a test that failed half-way may leave ops behind: stop them here, not in the next test
+        for op in list(Op.running):
+            op.cancel()
+        loop.run_until_complete(asyncio.wait_for(Op.wait_all(), 30))
+        Op.running.clear()
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
