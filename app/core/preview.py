@@ -68,7 +68,7 @@ def build_preview_args(ffmpeg: Path, *, video: Path, out: Path, kind: Literal["g
             "-t", f"{seconds:.3f}", "-i", str(video), "-an"]
     base = f"fps={fps},{_scale(width, height, size)}"
     if kind == "gif":
-        graph = (f"[0:v]{base},split[a][b];[a]palettegen=max_colors=128:stats_mode=diff[p];"
+        graph = (f"[0:v]{base},split[a][b];[a]palettegen=max_colors=256:stats_mode=diff[p];"
                  "[b][p]paletteuse=dither=bayer:bayer_scale=3:diff_mode=rectangle[out]")
         return [*head, "-filter_complex", graph, "-map", "[out]", "-loop", "0", "-f", "gif", str(out)]
     return [*head, "-vf", base, "-c:v", "libwebp_anim", "-lossless", "0", "-q:v", "70",
