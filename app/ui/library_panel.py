@@ -8,13 +8,11 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from . import services
+from . import qt, services
 from .library_models import LibraryModel
 from .ops import Op, ProgressView, show_error
 from .qt import (
-    HAVE_MULTIMEDIA,
     QAbstractItemView,
-    QAudioOutput,
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
@@ -25,7 +23,6 @@ from .qt import (
     QKeyEvent,
     QLabel,
     QLineEdit,
-    QMediaPlayer,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -347,7 +344,7 @@ class LibraryPanel(QWidget):
         if f.kind in ("image", "audio"):
             kind = "an image" if f.kind == "image" else "audio"
             self.preview.setPlainText(f"{f.name}\n{kind}, {f.size} bytes")
-            if f.kind == "audio" and HAVE_MULTIMEDIA:
+            if f.kind == "audio" and qt.have_multimedia():
                 self.play_button.setVisible(True)
                 with contextlib.suppress(RuntimeError, TypeError):  # nothing connected yet
                     self.play_button.clicked.disconnect()
@@ -367,8 +364,8 @@ class LibraryPanel(QWidget):
 
     def play_audio(self, f: LibraryFile) -> None:
         if self._player is None:
-            self._player = QMediaPlayer(self)
-            self._audio = QAudioOutput(self)
+            self._player = qt.QMediaPlayer(self)
+            self._audio = qt.QAudioOutput(self)
             self._player.setAudioOutput(self._audio)
         self._player.setSource(QUrl.fromLocalFile(str(self.store.blob_path(f.sha256))))
         self._player.play()

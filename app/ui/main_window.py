@@ -16,16 +16,14 @@ from typing import Any
 from app.core.errors import Problem, RenderError, ScriptError
 from app.core.script import plain_narration
 
-from . import services
+from . import qt, services
 from .card_editor import CardEditor
 from .document import ScriptDocument
 from .library_panel import LibraryPanel
 from .ops import Op, error_text, show_error
 from .project_panel import ProjectPanel
 from .qt import (
-    HAVE_MULTIMEDIA,
     QAction,
-    QAudioOutput,
     QByteArray,
     QCloseEvent,
     QDockWidget,
@@ -33,7 +31,6 @@ from .qt import (
     QInputDialog,
     QKeySequence,
     QMainWindow,
-    QMediaPlayer,
     QMessageBox,
     QSplitter,
     Qt,
@@ -424,10 +421,10 @@ class MainWindow(QMainWindow):
         def played(clip: Any) -> None:
             self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
             self.editor._refresh_stats()
-            if HAVE_MULTIMEDIA:
+            if qt.have_multimedia():
                 if self._voice_player is None:
-                    self._voice_player = QMediaPlayer(self)
-                    self._voice_audio = QAudioOutput(self)
+                    self._voice_player = qt.QMediaPlayer(self)
+                    self._voice_audio = qt.QAudioOutput(self)
                     self._voice_player.setAudioOutput(self._voice_audio)
                 self._voice_player.setSource(QUrl.fromLocalFile(str(clip.path)))
                 self._voice_player.play()

@@ -8,6 +8,10 @@ disabled instead of the whole app failing (``HAVE_MULTIMEDIA``).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import Any
+
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -49,7 +53,6 @@ from PySide6.QtGui import (
     QUndoCommand,
     QUndoStack,
 )
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -93,19 +96,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-try:
-    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
-    from PySide6.QtMultimediaWidgets import QVideoWidget
+#: loaded on first use, not at start-up (QtMultimedia pulls in QtNetwork and the FFmpeg backend;
+#: QtTest is for tests and benchmarks): ``qt.QMediaPlayer`` imports it then
+_LAZY = {
+    "QAudioOutput": "PySide6.QtMultimedia",
+    "QMediaPlayer": "PySide6.QtMultimedia",
+    "QVideoSink": "PySide6.QtMultimedia",
+    "QVideoWidget": "PySide6.QtMultimediaWidgets",
+    "QTest": "PySide6.QtTest",
+}
 
-    HAVE_MULTIMEDIA = True
-except ImportError:  # pragma: no cover - pyside6-addons missing
-    QAudioOutput = QMediaPlayer = QVideoSink = QVideoWidget = None  # type: ignore[assignment,misc]
-    HAVE_MULTIMEDIA = False
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def have_multimedia() -> bool:
+    """Whether Qt Multimedia (``pyside6-addons``) is installed; cheap, imports nothing."""
+    try:
+        return importlib.util.find_spec("PySide6.QtMultimedia") is not None
+    except (ImportError, ValueError):  # pragma: no cover
+        return False
 
 QT_VERSION = QtCore.qVersion()
 
 __all__ = [
-    "HAVE_MULTIMEDIA",
     "QT_VERSION",
     "QAbstractItemModel",
     "QAbstractItemView",
@@ -113,7 +133,6 @@ __all__ = [
     "QAbstractTableModel",
     "QAction",
     "QApplication",
-    "QAudioOutput",
     "QByteArray",
     "QCheckBox",
     "QCloseEvent",
@@ -147,7 +166,6 @@ __all__ = [
     "QListWidget",
     "QListWidgetItem",
     "QMainWindow",
-    "QMediaPlayer",
     "QMenu",
     "QMessageBox",
     "QMimeData",
@@ -172,7 +190,6 @@ __all__ = [
     "QSyntaxHighlighter",
     "QTabWidget",
     "QTableView",
-    "QTest",
     "QTextBrowser",
     "QTextCharFormat",
     "QTimer",
@@ -182,8 +199,6 @@ __all__ = [
     "QUndoStack",
     "QUrl",
     "QVBoxLayout",
-    "QVideoSink",
-    "QVideoWidget",
     "QWidget",
     "Qt",
     "QtCore",
@@ -191,4 +206,5 @@ __all__ = [
     "QtWidgets",
     "Signal",
     "Slot",
+    "have_multimedia",
 ]

@@ -9,10 +9,9 @@ from typing import Any
 
 from app.core.progress import Progress
 
+from . import qt
 from .ops import Op, describe_progress
 from .qt import (
-    HAVE_MULTIMEDIA,
-    QAudioOutput,
     QCheckBox,
     QComboBox,
     QDesktopServices,
@@ -20,7 +19,6 @@ from .qt import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMediaPlayer,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -28,7 +26,6 @@ from .qt import (
     Qt,
     QUrl,
     QVBoxLayout,
-    QVideoWidget,
     QWidget,
     Signal,
 )
@@ -106,8 +103,11 @@ class RenderPanel(QWidget):
         caps.addWidget(self.cancel_button)
 
         # player
-        self.video = QVideoWidget() if HAVE_MULTIMEDIA else QLabel("Qt Multimedia is not installed")
-        self.video.setObjectName("videoWidget")
+        # a placeholder until the first video: the real QVideoWidget loads Qt Multimedia
+        self.video: QWidget = QLabel("The video plays here after a render." if qt.have_multimedia()
+                                     else "Qt Multimedia is not installed: open the folder to watch the video.")
+        self.video.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.video.setObjectName("videoPlaceholder")
         self.video.setMinimumHeight(220)
         self.player: Any = None  # created with the first video: starting the media backend takes time
         self.play_button = QPushButton("▶")
@@ -143,6 +143,7 @@ class RenderPanel(QWidget):
         pl = QVBoxLayout(playerw)
         pl.setContentsMargins(0, 0, 0, 0)
         pl.addWidget(self.video, 1)
+        self._player_layout = pl
         pl.addLayout(prow)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(playerw)
@@ -181,9 +182,15 @@ class RenderPanel(QWidget):
             self._pending = None
 
     def _ensure_player(self) -> Any:
-        if self.player is None and HAVE_MULTIMEDIA:
-            self.player = QMediaPlayer(self)
-            self.audio = QAudioOutput(self)
+        if self.player is None and qt.have_multimedia():
+            video = qt.QVideoWidget()
+            video.setObjectName("videoWidget")
+            video.setMinimumHeight(220)
+            self._player_layout.replaceWidget(self.video, video)
+            self.video.deleteLater()
+            self.video = video
+            self.player = qt.QMediaPlayer(self)
+            self.audio = qt.QAudioOutput(self)
             self.player.setAudioOutput(self.audio)
             self.player.setVideoOutput(self.video)
             self.player.positionChanged.connect(self._position)
@@ -316,13 +323,13 @@ class RenderPanel(QWidget):
     def toggle_play(self) -> None:
         if self.player is None:
             return
-        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+        if self.player.playbackState() == qt.QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         else:
             self.player.play()
 
     def _play_state(self, state: Any) -> None:
-        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        playing = state == qt.QMediaPlayer.PlaybackState.PlayingState
         self.play_button.setText("❚❚" if playing else "▶")
 
     def _position(self, ms: int) -> None:
