@@ -11,10 +11,11 @@ The mix graph (pure builders, unit-tested without running anything):
 
 - music is looped (``-stream_loop -1``) and trimmed to the video, set to ``volume``, faded in/out;
 - ducking: ``sidechaincompress`` keyed by the narration lowers the music while someone speaks;
-- narration + ducked music are summed and normalised to the target loudness with a *two-pass*
-  ``loudnorm``: pass one measures the very same graph (audio only, fast), pass two applies the
-  measured values in linear mode, which reaches -16 LUFS within a fraction of a LU and keeps the
-  true peak under the ceiling (one-pass loudnorm drifts by 1–2 LU on speech).
+- narration + ducked music are summed and normalised to the target loudness in two passes: pass
+  one measures the very same graph (audio only, fast) with ``ebur128`` (the EBU R128 meter: integrated
+  loudness and true peak), pass two applies the exact gain, plus a limiter only if that gain would
+  push the true peak over the ceiling.  (Two-pass ``loudnorm`` in linear mode was tried first: its
+  own measurement disagrees with R128 by 0.5–1 LU on short clips, so it missed the target.)
 """
 
 from __future__ import annotations
@@ -40,16 +41,15 @@ from .script import BUNDLED_MUSIC, Settings
 
 __all__ = [
     "BUNDLED_MUSIC", "DUCK", "LoudnessMeasure", "MusicBed", "bundled_track", "measure_loudness",
-    "measure_loudness_args", "mix_graph", "music_cache_dir", "parse_loudnorm_json", "resolve_music",
-    "synthesize_track",
+    "measure_loudness_args", "mix_graph", "music_cache_dir", "normalize_chain", "parse_ebur128_summary",
+    "resolve_music", "synthesize_track",
 ]
 
 TRACK_RATE = 48_000
 #: true-peak ceiling handed to loudnorm; the measured peak of the AAC output stays under -1 dBTP
 TRUE_PEAK_DB = -1.5
-LOUDNESS_RANGE = 11.0
 #: bump when the synthesis changes, so cached tracks are regenerated
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,13 +82,10 @@ class MusicBed:
 
 @dataclass(frozen=True)
 class LoudnessMeasure:
-    """What ``loudnorm`` pass one measured (its JSON ``input_*`` and ``target_offset``)."""
+    """What pass one measured with ``ebur128``: integrated loudness and true peak of the mix."""
 
-    input_i: float
-    input_tp: float
-    input_lra: float
-    input_thresh: float
-    target_offset: float
+    integrated_lufs: float
+    true_peak_db: float
 
 
 # --------------------------------------------------------------------------- synthesis
@@ -104,6 +101,11 @@ _RECIPES: dict[str, dict[str, object]] = {
         "chord_s": 3.0, "harmonics": 4, "arp": True,
     },
 }
+
+
+_TABLE_N = 16_384
+_TABLE_I = np.arange(_TABLE_N + 1, dtype=np.float64)
+_TABLE_X = _TABLE_I / _TABLE_N
 
 
 def _midi_hz(note: float) -> float:
@@ -147,13 +149,17 @@ def synthesize_track(name: str, rate: int = TRACK_RATE) -> FloatArray:
         for vi, note in enumerate(chord):
             f0 = _midi_hz(note)
             pan = 0.3 + 0.4 * (vi / max(1, len(chord) - 1))  # spread the voicing left to right
+            # one cycle of the voice's waveform, read at the voice's frequency (a wavetable: a few
+            # array operations per voice instead of one sine per harmonic per sample)
+            cycle = np.zeros(_TABLE_N + 1)
+            for h in range(1, n_harm + 1):
+                if f0 * h > 6000:  # a soft, dark pad: no bright partials
+                    break
+                cycle += np.sin(2 * np.pi * h * _TABLE_X + 0.7 * h + vi) / h**1.6
             for detune, side in ((-4.0, 0), (4.0, 1)):  # two voices a few cents apart: a chorus
                 f = f0 * 2 ** (detune / 1200)
-                tone = np.zeros(seg_n)
-                for h in range(1, n_harm + 1):
-                    if f * h > 6000:  # a soft, dark pad: no bright partials
-                        break
-                    tone += np.sin(2 * np.pi * f * h * t + 0.7 * h + vi) / h**1.6
+                # nearest entry of a 16k table: the phase error is a noise floor near -90 dB
+                tone = cycle[(np.mod(f * t, 1.0) * _TABLE_N).astype(np.intp)]
                 gain = (1 - pan) if side == 0 else pan
                 seg[:, side] += tone * gain
         seg *= env[:, None]
@@ -239,13 +245,25 @@ def resolve_music(settings: Settings, resolve_asset: object, cache_dir: Path | N
 # --------------------------------------------------------------------------- the graph
 
 
-def _loudnorm(target_lufs: float, measured: LoudnessMeasure | None) -> str:
-    base = f"loudnorm=I={target_lufs:g}:TP={TRUE_PEAK_DB:g}:LRA={LOUDNESS_RANGE:g}"
+#: below this the mix is (nearly) silent: leave it alone rather than amplify the noise floor
+SILENCE_LUFS = -60.0
+
+
+def normalize_chain(target_lufs: float, measured: LoudnessMeasure | None) -> list[str]:
+    """Pass one: the R128 meter.  Pass two: the gain that lands on ``target_lufs``, and a lookahead
+    limiter (delay-compensated, no auto level) only when the gained true peak would exceed the
+    ceiling; its sample-peak limit sits 1 dB under the true-peak ceiling for the inter-sample and
+    AAC overshoot."""
     if measured is None:
-        return base + ":print_format=json"
-    return (base + f":measured_I={measured.input_i:.2f}:measured_TP={measured.input_tp:.2f}"
-            f":measured_LRA={measured.input_lra:.2f}:measured_thresh={measured.input_thresh:.2f}"
-            f":offset={measured.target_offset:.2f}:linear=true")
+        return ["ebur128=peak=true"]
+    if measured.integrated_lufs <= SILENCE_LUFS:
+        return []
+    gain = target_lufs - measured.integrated_lufs
+    chain = [f"volume={gain:.2f}dB"]
+    if measured.true_peak_db + gain > TRUE_PEAK_DB:
+        limit = 10 ** ((TRUE_PEAK_DB - 1.0) / 20)
+        chain.append(f"alimiter=limit={limit:.4f}:attack=5:release=80:level=false:latency=true")
+    return chain
 
 
 def mix_graph(
@@ -262,8 +280,8 @@ def mix_graph(
     """The filtergraph mixing narration (input label ``voice_in``, e.g. ``1:a``) with the music
     bed (``music_in``, an input looped with ``-stream_loop -1``) into ``[out_label]``.
 
-    With ``measured`` None the graph ends in a measuring ``loudnorm`` (pass one); with the values
-    from :func:`parse_loudnorm_json` it ends in the linear, normalising one (pass two).
+    With ``measured`` None the graph ends in the ``ebur128`` meter (pass one); with the values from
+    :func:`parse_ebur128_summary` it ends in the normalising gain (pass two).
     """
     if duration_s <= 0 or not math.isfinite(duration_s):
         raise RenderError(f"the video must last a positive time (got {duration_s} s)")
@@ -286,7 +304,7 @@ def mix_graph(
     else:
         parts.append(f"[{voice_in}]{','.join(voice)}[rw_voice]")
         parts.append(f"[{music_in}]{','.join(music)}[rw_music]")
-    tail = ["amix=inputs=2:duration=first:normalize=0", _loudnorm(target_lufs, measured),
+    tail = ["amix=inputs=2:duration=first:normalize=0", *normalize_chain(target_lufs, measured),
             "aresample=48000", stereo, f"apad=whole_dur={d}", f"atrim=duration={d}"]
     parts.append(f"[rw_voice][rw_music]{','.join(tail)}[{out_label}]")
     return ";".join(parts)
@@ -299,7 +317,7 @@ def music_input_args(bed: MusicBed) -> list[str]:
 
 def measure_loudness_args(ffmpeg: Path, *, narration: Path, bed: MusicBed, duration_s: float,
                           target_lufs: float = -16.0, speech_chain: str = "") -> list[str]:
-    """Pass one: run the mix graph (audio only) into a measuring loudnorm; the JSON is on stderr."""
+    """Pass one: run the mix graph (audio only) into the R128 meter; its summary is on stderr."""
     graph = mix_graph(voice_in="0:a", music_in="1:a", bed=bed, duration_s=duration_s,
                       target_lufs=target_lufs, measured=None, speech_chain=speech_chain)
     return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
@@ -307,28 +325,28 @@ def measure_loudness_args(ffmpeg: Path, *, narration: Path, bed: MusicBed, durat
             "-t", f"{duration_s:.6f}", "-f", "null", "-"]
 
 
-_JSON_RE = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+_SUMMARY_I_RE = re.compile(r"Integrated loudness:\s*\n\s*I:\s+(-?[\d.]+|-inf) LUFS")
+_SUMMARY_PEAK_RE = re.compile(r"True peak:\s*\n\s*Peak:\s+(-?[\d.]+|-inf) dBFS")
 
 
-def parse_loudnorm_json(stderr: str) -> LoudnessMeasure:
-    """The values a measuring loudnorm printed (the last JSON block in ``stderr``)."""
-    blocks = _JSON_RE.findall(stderr)
-    if not blocks:
+def parse_ebur128_summary(stderr: str) -> LoudnessMeasure:
+    """Integrated loudness and true peak from the ``Summary:`` the ebur128 filter prints last."""
+    at = stderr.rfind("Summary:")
+    summary = stderr[at:] if at >= 0 else ""
+    i = _SUMMARY_I_RE.search(summary)
+    peak = _SUMMARY_PEAK_RE.search(summary)
+    if i is None or peak is None:
         raise RenderError("ffmpeg's loudness measurement printed no result")
-    doc = json.loads(blocks[-1])
 
-    def num(key: str) -> float:
-        v = float(doc[key])
-        if not math.isfinite(v):  # silence measures -inf; loudnorm accepts -99 as 'nothing'
-            return -99.0
-        return v
+    def num(text: str) -> float:
+        v = float(text)
+        return v if math.isfinite(v) else -99.0
 
-    return LoudnessMeasure(num("input_i"), num("input_tp"), num("input_lra"), num("input_thresh"),
-                           num("target_offset"))
+    return LoudnessMeasure(num(i.group(1)), num(peak.group(1)))
 
 
 async def measure_loudness(args: list[str], *, cancel: CancelToken | None = None) -> LoudnessMeasure:
-    """Run a :func:`measure_loudness_args` argv and parse what loudnorm measured."""
+    """Run a :func:`measure_loudness_args` argv and parse what the meter measured."""
     if cancel is not None:
         cancel.raise_if_cancelled()
     try:
@@ -364,4 +382,4 @@ async def measure_loudness(args: list[str], *, cancel: CancelToken | None = None
     if proc.returncode != 0:
         tail = "\n    ".join(text.strip().splitlines()[-8:])
         raise RenderError(f"ffmpeg failed measuring loudness (exit {proc.returncode}):\n    {tail}")
-    return parse_loudnorm_json(text)
+    return parse_ebur128_summary(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,20 @@ from app.core.errors import RenderError
 from app.core.script import Settings, validate_script
 
 
-def test_bundled_tracks_are_deterministic_seamless_loops() -> None:
-    a = music.synthesize_track("calm")
-    b = music.synthesize_track("calm")
-    assert np.array_equal(a, b)
+@pytest.fixture(scope="module")
+def calm() -> np.ndarray:
+    return music.synthesize_track("calm")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("music-cache")
+    music.bundled_track("calm", folder)  # synthesised again, independently of the calm fixture
+    return folder
+
+
+def test_bundled_track_is_a_seamless_stereo_pad(calm: np.ndarray) -> None:
+    a = calm
     assert a.shape[1] == 2 and a.shape[0] == 16 * music.TRACK_RATE
     assert np.max(np.abs(a)) == pytest.approx(10 ** (-3 / 20), rel=1e-6)
     # seamless: the jump from the last sample to the first is no bigger than an ordinary step
@@ -27,7 +38,6 @@ def test_bundled_tracks_are_deterministic_seamless_loops() -> None:
     spec = np.abs(np.fft.rfft(a[: music.TRACK_RATE * 4, 0])) ** 2
     freqs = np.fft.rfftfreq(music.TRACK_RATE * 4, 1 / music.TRACK_RATE)
     assert spec[freqs < 2000].sum() / spec.sum() > 0.99
-    assert not np.array_equal(music.synthesize_track("bright")[: len(a) // 2], a[: len(a) // 2])
 
 
 def test_unknown_track_is_a_clear_error() -> None:
@@ -35,20 +45,24 @@ def test_unknown_track_is_a_clear_error() -> None:
         music.synthesize_track("loud")
 
 
-def test_bundled_track_is_cached_by_recipe(tmp_path: Path) -> None:
-    p = music.bundled_track("calm", tmp_path)
+def test_bundled_track_is_deterministic_and_cached(cache: Path, calm: np.ndarray) -> None:
+    (p,) = cache.iterdir()
     assert p.is_file() and p.suffix == ".wav"
+    with wave.open(str(p), "rb") as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, music.TRACK_RATE)
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").reshape(-1, 2)
+    assert np.array_equal(pcm, np.clip(np.round(calm * 32767), -32768, 32767).astype("<i2"))
     mtime = p.stat().st_mtime_ns
-    assert music.bundled_track("calm", tmp_path) == p
-    assert p.stat().st_mtime_ns == mtime
-    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]  # no temp file left
+    assert music.bundled_track("calm", cache) == p
+    assert p.stat().st_mtime_ns == mtime  # cached: not rewritten
+    assert [q.name for q in cache.iterdir()] == [p.name]  # no temp file left
 
 
-def test_resolve_music_from_settings(tmp_path: Path) -> None:
+def test_resolve_music_from_settings(tmp_path: Path, cache: Path) -> None:
     assert music.resolve_music(Settings(), None) is None
     s = Settings(music="bundled:calm", music_volume=0.2, music_fade_in_ms=500, music_ducking=False)
-    bed = music.resolve_music(s, None, tmp_path)
-    assert bed is not None and bed.path.parent == tmp_path
+    bed = music.resolve_music(s, None, cache)
+    assert bed is not None and bed.path.parent == cache
     assert (bed.volume, bed.fade_in_s, bed.fade_out_s, bed.ducking) == (0.2, 0.5, 2.5, False)
     track = tmp_path / "song.ogg"
     track.write_bytes(b"x")
@@ -75,19 +89,27 @@ def test_mix_graph_ducks_loops_fades_and_normalises() -> None:
     assert "[rw_bed][rw_key]sidechaincompress=threshold=0.01:ratio=20" in g
     assert "atrim=duration=10.000000" in g and "volume=0.3000" in g
     assert "afade=t=in:st=0:d=1.500" in g and "afade=t=out:st=8.000:d=2.000" in g
-    assert "amix=inputs=2:duration=first:normalize=0,loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json" in g
+    assert "amix=inputs=2:duration=first:normalize=0,ebur128=peak=true," in g  # pass one: measure
     assert g.endswith("[aout]")
-    m = music.LoudnessMeasure(-23.1, -4.2, 6.0, -33.5, 0.3)
-    g2 = music.mix_graph(voice_in="1:a", music_in="2:a", bed=bed, duration_s=10.0, measured=m,
+    quiet = music.LoudnessMeasure(-23.1, -12.2)
+    g2 = music.mix_graph(voice_in="1:a", music_in="2:a", bed=bed, duration_s=10.0, measured=quiet,
                          target_lufs=-14)
-    assert ("loudnorm=I=-14:TP=-1.5:LRA=11:measured_I=-23.10:measured_TP=-4.20:measured_LRA=6.00"
-            ":measured_thresh=-33.50:offset=0.30:linear=true") in g2
+    assert "normalize=0,volume=9.10dB,aresample" in g2 and "alimiter" not in g2  # linear gain only
     # fades never overlap on a short video
     short = music.mix_graph(voice_in="0:a", music_in="1:a", bed=bed, duration_s=2.0)
     assert "afade=t=in:st=0:d=1.000" in short and "afade=t=out:st=1.000:d=1.000" in short
     flat = music.mix_graph(voice_in="0:a", music_in="1:a",
                            bed=music.MusicBed(Path("/m.wav"), ducking=False), duration_s=5.0)
     assert "sidechaincompress" not in flat and "asplit" not in flat
+
+
+def test_normalize_chain_limits_only_when_the_peak_would_clip() -> None:
+    assert music.normalize_chain(-16, None) == ["ebur128=peak=true"]
+    assert music.normalize_chain(-16, music.LoudnessMeasure(-20.0, -8.0)) == ["volume=4.00dB"]
+    peaky = music.normalize_chain(-16, music.LoudnessMeasure(-24.0, -3.0))
+    assert peaky[0] == "volume=8.00dB" and peaky[1].startswith("alimiter=limit=0.7499:")
+    assert "level=false" in peaky[1] and "latency=true" in peaky[1]
+    assert music.normalize_chain(-16, music.LoudnessMeasure(-70.0, -99.0)) == []  # silence stays silence
 
 
 def test_mux_args_with_music_input_after_chapters() -> None:
@@ -106,23 +128,31 @@ def test_mux_args_with_music_input_after_chapters() -> None:
     assert "[2:a]" in no_chapters[no_chapters.index("-filter_complex") + 1]
 
 
+SUMMARY = """[Parsed_ebur128_7 @ 0x55] t: 8.9  TARGET:-23 LUFS    M: -20.1 S: -21.0     I: -22.1 LUFS
+[Parsed_ebur128_7 @ 0x55] Summary:
+
+  Integrated loudness:
+    I:         -22.2 LUFS
+    Threshold: -32.6 LUFS
+
+  Loudness range:
+    LRA:         4.9 LU
+    Threshold: -42.6 LUFS
+    LRA low:   -25.1 LUFS
+    LRA high:  -20.2 LUFS
+
+  True peak:
+    Peak:      -12.2 dBFS
+"""
+
+
 def test_measure_args_and_parse() -> None:
     bed = music.MusicBed(Path("/m.wav"))
     args = music.measure_loudness_args(Path("ffmpeg"), narration=Path("n.wav"), bed=bed, duration_s=3.0)
-    assert args[-3:] == ["-f", "null", "-"] and "print_format=json" in args[args.index("-filter_complex") + 1]
-    stderr = """[Parsed_loudnorm_9 @ 0x1]
-{
-\t"input_i" : "-27.61",
-\t"input_tp" : "-9.53",
-\t"input_lra" : "4.20",
-\t"input_thresh" : "-37.90",
-\t"output_i" : "-16.2",
-\t"target_offset" : "0.20"
-}
-"""
-    m = music.parse_loudnorm_json("noise {not json}\n" + stderr)
-    assert m == music.LoudnessMeasure(-27.61, -9.53, 4.2, -37.9, 0.2)
-    silent = music.parse_loudnorm_json(stderr.replace('"-27.61"', '"-inf"'))
-    assert silent.input_i == -99.0
+    assert args[-3:] == ["-f", "null", "-"] and "ebur128=peak=true" in args[args.index("-filter_complex") + 1]
+    assert args[args.index("-loglevel") + 1] == "info"  # the summary is printed at info level
+    assert music.parse_ebur128_summary(SUMMARY) == music.LoudnessMeasure(-22.2, -12.2)
+    silent = music.parse_ebur128_summary(SUMMARY.replace("-12.2 dBFS", "-inf dBFS"))
+    assert silent.true_peak_db == -99.0
     with pytest.raises(RenderError, match="no result"):
-        music.parse_loudnorm_json("nothing here")
+        music.parse_ebur128_summary("nothing here")
