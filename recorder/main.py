@@ -114,6 +114,7 @@ class Recorder:
         self._status_lock = asyncio.Lock()
         self._last_status = 0.0
         self._last_stage: str | None = None
+        self._best = 0.0
         self._pending: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ status and heartbeats
@@ -132,7 +133,9 @@ class Recorder:
         if p.stage == self._last_stage and now - self._last_status < 1.0:
             return
         self._last_stage, self._last_status = p.stage, now
-        doc = {"status": "Rendering", "stage": p.stage, "progress": round(p.overall or 0.0, 4),
+        # stages report their own estimates; what the user sees never goes backwards
+        self._best = max(self._best, p.overall or 0.0)
+        doc = {"status": "Rendering", "stage": p.stage, "progress": round(self._best, 4),
                "message": p.message, "eta_s": p.eta_s}
         self._pending = asyncio.get_running_loop().create_task(self._put_status(doc))
 

@@ -27,7 +27,7 @@ from app.cloud.client import CloudClient
 from app.cloud.errors import AuthError, CloudError, NotSignedIn
 from app.cloud.layout import JobRef, JobStatus, asset_key
 from app.cloud.tokens import TokenStore
-from app.core.bundle import sha256_file
+from app.core.bundle import RenderSettings, sha256_file
 from app.core.errors import Cancelled
 from recorder.emulator import Emulator
 from recorder.selftest import EXAMPLE, probe_mp4
@@ -151,7 +151,10 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
     async def scenario() -> None:
         client = await signed_up(emu, tmp_path, "grace@example.com")
         uploads: list[float] = []
-        job_id = await client.submit(EXAMPLE, on_progress=lambda p: uploads.append(p.fraction))
+        # the example as it is, at 24 fps to keep the suite lean (the render override rides in job.json;
+        # a smaller frame would switch the example site to its narrow layout)
+        job_id = await client.submit(EXAMPLE, on_progress=lambda p: uploads.append(p.fraction),
+                                     render=RenderSettings(fps=24))
         assert uploads[-1] == 1.0
         seen: list[JobStatus] = []
         final = await client.watch(job_id, on_status=seen.append, poll_s=0.3)
@@ -165,6 +168,8 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         names = sorted(p.name for p in files)
         assert names == ["video.chapters.txt", "video.mp4", "video.srt", "video.vtt"]
         info = probe_mp4(tmp_path / "out" / "video.mp4")
+        video = next(st for st in info["streams"] if st["codec_type"] == "video")
+        assert (video["width"], video["height"]) == (1280, 720)
         assert abs(float(info["format"]["duration"]) - (final.duration_s or 0)) < 0.5
         srt = (tmp_path / "out" / "video.srt").read_text()
         assert "-->" in srt
