@@ -83,3 +83,36 @@ def test_session_captures_at_full_resolution_with_a_device_scale() -> None:
     dims, size = asyncio.run(run())
     assert dims == [540, 960, 2]
     assert size == (1080, 1920)  # the compositor draws at device pixels: no upscaling later
+
+
+def _cursor_width(jpeg: bytes) -> int:
+    """Width in pixels of the cursor's black outline on a white page."""
+    rgb = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).astype(int)
+    dark = rgb.sum(axis=2) < 200
+    xs = np.nonzero(dark)[1]
+    return int(xs.max() - xs.min() + 1)
+
+
+def test_larger_cursor_for_vertical_video() -> None:
+    from app.core.presets import cursor_scale_for
+    from app.core.script import Settings
+
+    async def shot(k: float) -> bytes:
+        session = BrowserSession(find_browser(), 1080, 1920, 30, NullSink(), device_scale_factor=2.0)
+        await session.start()
+        try:
+            clock = await session.start_clock()
+            assert session.page is not None
+            await session.page.evaluate("(k) => { window.__reelwright.setCursorScale(k); "
+                                        "window.__reelwright.setCursor(100, 100, true); }", k)
+            await clock.step(2)
+            data = await clock.snapshot()  # type: ignore[attr-defined]
+            assert data
+            return data
+        finally:
+            await session.close()
+
+    k = cursor_scale_for(Settings(width=1080, height=1920))
+    normal, large = _cursor_width(asyncio.run(shot(1.0))), _cursor_width(asyncio.run(shot(k)))
+    assert 40 <= normal <= 56  # a 26 CSS px cursor (with its outline) at 2x
+    assert large == pytest.approx(normal * k, rel=0.08)
