@@ -9,7 +9,10 @@ hash of the recipe), written atomically.
 
 The mix graph (pure builders, unit-tested without running anything):
 
-- music is looped (``-stream_loop -1``) and trimmed to the video, set to ``volume``, faded in/out;
+- music is looped (``-stream_loop -1``) and trimmed to the video, faded in/out, and set to a level
+  *relative to the narration*: ``volume`` 0.35 puts the bed 9 dB (20·log10 0.35) under the voice
+  between sentences, whatever the loudness of the file (both are measured first, see
+  :func:`measure_mix`);
 - ducking: ``sidechaincompress`` keyed by the narration lowers the music while someone speaks;
 - narration + ducked music are summed and normalised to the target loudness in two passes: pass
   one measures the very same graph (audio only, fast) with ``ebur128`` (the EBU R128 meter: integrated
@@ -21,6 +24,7 @@ The mix graph (pure builders, unit-tested without running anything):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import math
@@ -41,8 +45,9 @@ from .script import BUNDLED_MUSIC, Settings
 
 __all__ = [
     "BUNDLED_MUSIC", "DUCK", "LoudnessMeasure", "MusicBed", "bundled_track", "measure_loudness",
-    "measure_loudness_args", "mix_graph", "music_cache_dir", "normalize_chain", "parse_ebur128_summary",
-    "resolve_music", "synthesize_track",
+    "measure_loudness_args", "measure_mix", "measure_music_args", "measure_voice_args", "mix_graph",
+    "music_cache_dir", "music_gain_db", "normalize_chain", "parse_ebur128_summary", "resolve_music",
+    "synthesize_track",
 ]
 
 TRACK_RATE = 48_000
@@ -71,10 +76,15 @@ DUCK = DuckSettings()
 
 @dataclass(frozen=True)
 class MusicBed:
-    """A resolved music bed: a file on disk and how to lay it under the narration."""
+    """A resolved music bed: a file on disk and how to lay it under the narration.
+
+    ``volume`` is the level relative to the narration (1.0 = as loud as the voice); ``gain_db`` is
+    the gain that achieves it for this file and this narration, set by :func:`measure_mix` (None:
+    ``volume`` is applied as a plain factor)."""
 
     path: Path
     volume: float = 0.35
+    gain_db: float | None = None
     fade_in_s: float = 1.5
     fade_out_s: float = 2.5
     ducking: bool = True
@@ -290,7 +300,8 @@ def mix_graph(
     voice = ["aresample=48000"] + ([speech_chain] if speech_chain else []) + [stereo, f"apad=whole_dur={d}"]
     fade_in = min(bed.fade_in_s, duration_s / 2)
     fade_out = min(bed.fade_out_s, duration_s / 2)
-    music = ["aresample=48000", stereo, f"atrim=duration={d}", "asetpts=N/SR/TB", f"volume={bed.volume:.4f}"]
+    music = ["aresample=48000", stereo, f"atrim=duration={d}", "asetpts=N/SR/TB",
+             f"volume={bed.gain_db:.2f}dB" if bed.gain_db is not None else f"volume={bed.volume:.4f}"]
     if fade_in > 0:
         music.append(f"afade=t=in:st=0:d={fade_in:.3f}")
     if fade_out > 0:
@@ -323,6 +334,30 @@ def measure_loudness_args(ffmpeg: Path, *, narration: Path, bed: MusicBed, durat
     return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
             "-i", str(narration), *music_input_args(bed), "-filter_complex", graph, "-map", "[aout]",
             "-t", f"{duration_s:.6f}", "-f", "null", "-"]
+
+
+def measure_voice_args(ffmpeg: Path, *, narration: Path, speech_chain: str = "") -> list[str]:
+    """The narration as it enters the mix (after the speech chain), into the R128 meter."""
+    chain = ",".join(["aresample=48000", *([speech_chain] if speech_chain else []), "ebur128=peak=true"])
+    return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
+            "-i", str(narration), "-af", chain, "-f", "null", "-"]
+
+
+def measure_music_args(ffmpeg: Path, *, bed: MusicBed, seconds: float = 60.0) -> list[str]:
+    """The music file as it is (up to ``seconds``, looped if shorter), into the R128 meter."""
+    return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y",
+            *music_input_args(bed), "-t", f"{seconds:.3f}", "-af", "aresample=48000,ebur128=peak=true",
+            "-f", "null", "-"]
+
+
+def music_gain_db(bed: MusicBed, voice: LoudnessMeasure, music: LoudnessMeasure, target_lufs: float) -> float:
+    """The gain that puts the bed ``20·log10(volume)`` dB under the narration (under the target
+    when there is no narration)."""
+    relative = 20 * math.log10(max(bed.volume, 1e-4))
+    reference = voice.integrated_lufs if voice.integrated_lufs > SILENCE_LUFS else target_lufs
+    if music.integrated_lufs <= SILENCE_LUFS:
+        return 0.0  # a silent file stays silent; never +60 dB of noise
+    return reference + relative - music.integrated_lufs
 
 
 _SUMMARY_I_RE = re.compile(r"Integrated loudness:\s*\n\s*I:\s+(-?[\d.]+|-inf) LUFS")
@@ -383,3 +418,18 @@ async def measure_loudness(args: list[str], *, cancel: CancelToken | None = None
         tail = "\n    ".join(text.strip().splitlines()[-8:])
         raise RenderError(f"ffmpeg failed measuring loudness (exit {proc.returncode}):\n    {tail}")
     return parse_ebur128_summary(text)
+
+
+async def measure_mix(ffmpeg: Path, *, narration: Path, bed: MusicBed, duration_s: float, target_lufs: float,
+                      speech_chain: str = "", cancel: CancelToken | None = None
+                      ) -> tuple[MusicBed, LoudnessMeasure]:
+    """Measure the narration and the music, set the bed's level relative to the voice, then measure
+    the whole mix (pass one).  Returns the levelled bed and the values for pass two."""
+    voice, music = await asyncio.gather(
+        measure_loudness(measure_voice_args(ffmpeg, narration=narration, speech_chain=speech_chain), cancel=cancel),
+        measure_loudness(measure_music_args(ffmpeg, bed=bed, seconds=min(duration_s, 60.0)), cancel=cancel))
+    levelled = dataclasses.replace(bed, gain_db=music_gain_db(bed, voice, music, target_lufs))
+    mix = await measure_loudness(measure_loudness_args(ffmpeg, narration=narration, bed=levelled,
+                                                       duration_s=duration_s, target_lufs=target_lufs,
+                                                       speech_chain=speech_chain), cancel=cancel)
+    return levelled, mix

@@ -25,7 +25,7 @@ from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .errors import Cancelled, RenderError
-from .music import measure_loudness, measure_loudness_args, resolve_music
+from .music import measure_mix, resolve_music
 from .presets import device_scale_for, fit_to_target, length_warnings
 from .progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .script import Settings, plain_narration
@@ -239,9 +239,9 @@ async def render(
             loudness = None
             if bed is not None:
                 tracker.report("mix", 0.0, "measuring loudness")
-                loudness = await measure_loudness(measure_loudness_args(
+                bed, loudness = await measure_mix(
                     ffmpeg, narration=narration_wav, bed=bed, duration_s=timeline.duration_s,
-                    target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR), cancel=cancel)
+                    target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR, cancel=cancel)
             args = mix.build_mux_args(
                 ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
                 duration_s=timeline.duration_s,

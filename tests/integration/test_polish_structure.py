@@ -154,13 +154,17 @@ def test_music_mix_meets_loudness(rendered: tuple[RenderResult, Path]) -> None:
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
     assert abs(integrated + 16.0) <= 1.0 and peak <= -1.0, (integrated, peak)
-    # music plays in the outro, where nobody speaks
-    outro = result.cards[2]
-    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-ss", f"{outro.start_s + 0.2:.3f}", "-t", "0.6",
-                          "-i", str(result.video), "-f", "f32le", "-ac", "1", "-"],
-                         check=True, capture_output=True).stdout
-    rms = float(np.sqrt(np.mean(np.frombuffer(raw, "<f4").astype(float) ** 2)))
-    assert 20 * np.log10(rms) > -40
+    # music plays in the outro, where nobody speaks, and well under the level of the narration
+    def rms_db(start: float, length: float) -> float:
+        raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-ss", f"{start:.3f}", "-t", f"{length:.3f}",
+                              "-i", str(result.video), "-f", "f32le", "-ac", "1", "-"],
+                             check=True, capture_output=True).stdout
+        return float(20 * np.log10(np.sqrt(np.mean(np.frombuffer(raw, "<f4").astype(float) ** 2))))
+
+    card, outro = result.cards[1], result.cards[2]
+    music_only = rms_db(outro.start_s + 0.2, 0.6)
+    speech = rms_db(card.voice_start_s + 0.3, card.voice_duration_s - 0.4)
+    assert music_only > -40 and speech - music_only >= 5.0, (speech, music_only)
 
 
 def test_poster_and_preview_beside_the_video(rendered: tuple[RenderResult, Path]) -> None:

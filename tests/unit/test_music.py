@@ -156,3 +156,27 @@ def test_measure_args_and_parse() -> None:
     assert silent.true_peak_db == -99.0
     with pytest.raises(RenderError, match="no result"):
         music.parse_ebur128_summary("nothing here")
+
+
+def test_music_level_is_relative_to_the_narration() -> None:
+    bed = music.MusicBed(Path("/m.wav"), volume=0.35)
+    voice = music.LoudnessMeasure(-20.0, -3.0)
+    track = music.LoudnessMeasure(-12.5, -3.0)
+    gain = music.music_gain_db(bed, voice, track, -16.0)
+    assert gain == pytest.approx(-20.0 + 20 * np.log10(0.35) + 12.5)  # 9.1 dB under the voice
+    # no narration: relative to the target instead; a silent file is left alone
+    assert music.music_gain_db(bed, music.LoudnessMeasure(-70.0, -99.0), track, -16.0) == pytest.approx(
+        -16.0 + 20 * np.log10(0.35) + 12.5)
+    assert music.music_gain_db(bed, voice, music.LoudnessMeasure(-70.0, -99.0), -16.0) == 0.0
+    levelled = music.MusicBed(Path("/m.wav"), volume=0.35, gain_db=-6.5)
+    g = music.mix_graph(voice_in="0:a", music_in="1:a", bed=levelled, duration_s=5.0)
+    assert "volume=-6.50dB" in g and "volume=0.3500" not in g
+
+
+def test_measure_voice_and_music_args() -> None:
+    v = music.measure_voice_args(Path("ffmpeg"), narration=Path("n.wav"), speech_chain="acompressor")
+    assert v[v.index("-af") + 1] == "aresample=48000,acompressor,ebur128=peak=true"
+    m = music.measure_music_args(Path("ffmpeg"), bed=music.MusicBed(Path("/m.wav")), seconds=12)
+    assert m[m.index("-i") - 2:m.index("-i") + 2] == ["-stream_loop", "-1", "-i", "/m.wav"]
+    assert m[m.index("-t") + 1] == "12.000" and m[-3:] == ["-f", "null", "-"]
+
