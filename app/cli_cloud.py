@@ -205,7 +205,7 @@ async def cmd_emulate(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
-    emu = Emulator(port=args.port, voice_override=None if args.polly else "piper")
+    emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper")
     cfg = await emu.start()
     try:
         if not args.selftest or args.config:
@@ -275,6 +275,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--endpoint-url", help=argparse.SUPPRESS)
     p = add("emulate", cmd_emulate, "run the whole cloud path locally (moto server + recorder)")
     p.add_argument("--port", type=int, default=0, help="moto server port (default: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="interface moto listens on (containers: 0.0.0.0)")
     p.add_argument("--selftest", action="store_true", help="sign up, render the example, verify, exit")
     p.add_argument("--example", help="script to render in the selftest (default: the bundled quickstart)")
     p.add_argument("--polly", action="store_true", help="do not force Piper (Polly is not emulated)")

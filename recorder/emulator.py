@@ -74,6 +74,7 @@ class Emulator:
 
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="reelwright-emulator-")))
     port: int = 0
+    host: str = "127.0.0.1"  # where moto listens; clients always use loopback
     region: str = "us-east-1"
     heartbeat_s: float = 5.0
     cancel_poll_s: float = 0.5
@@ -104,7 +105,7 @@ class Emulator:
         env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
         log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
         # moto_server plus the one fix in recorder.motoserver (SendTaskFailure's cause)
-        self._moto = subprocess.Popen([sys.executable, "-m", "recorder.motoserver", "-H", "127.0.0.1",
+        self._moto = subprocess.Popen([sys.executable, "-m", "recorder.motoserver", "-H", self.host,
                                        "-p", str(self.port)], cwd=str(REPO_ROOT), env=env, stdout=log_file,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         log_file.close()
