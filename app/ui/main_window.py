@@ -338,7 +338,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ autosave
 
     def _edited(self) -> None:
-        if not self._loading_project:
+        # save AUTOSAVE_MS after the first unsaved edit, not after the last one: restarting the timer
+        # on every keystroke would never save while someone keeps typing
+        if not self._loading_project and not self._autosave.isActive():
             self._autosave.start()
 
     def collect(self) -> None:
