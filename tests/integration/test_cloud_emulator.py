@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import stat
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -370,3 +373,37 @@ def test_five_users_submit_at_once_and_all_complete(emu: Emulator, tmp_path: Pat
     wall = asyncio.run(scenario())
     record_property("five_users_wall_s", round(wall, 1))
     print(f"5 concurrent users: all complete in {wall:.1f} s wall time")
+
+
+# ---------------------------------------------------------------------- the CLI
+
+
+def test_cli_signs_up_submits_waits_fetches_and_lists(emu: Emulator, tmp_path: Path) -> None:
+    assert emu.config is not None
+    config = emu.config.save(tmp_path / "config.json")
+    env = {**os.environ, "REELWRIGHT_CLOUD_HOME": str(tmp_path / "home"), "REELWRIGHT_NO_KEYRING": "1"}
+    root = HERE.parent.parent
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
+                              input=stdin, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+    out = cli("login", "--email", "cli@example.com", "--sign-up", "--code", "1", "--password-stdin",
+              stdin=PASSWORD + "\n")
+    assert out.returncode == 0, out.stderr
+    assert "signed in as cli@example.com" in out.stdout and "no OS keyring" in out.stderr
+    out = cli("submit", str(TINY), "--fetch", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stderr
+    job_id = out.stdout.splitlines()[0]
+    assert "Complete" in out.stdout and (tmp_path / "out" / "video.mp4").is_file()
+    probe_mp4(tmp_path / "out" / "video.mp4")
+    out = cli("status", job_id, "--json")
+    assert out.returncode == 0 and json.loads(out.stdout[out.stdout.index("{"):])["state"] == "Complete"
+    out = cli("list")
+    assert out.returncode == 0 and job_id in out.stdout
+    out = cli("status", "no-such-job-123")
+    assert out.returncode == 4 and "error: no cloud job 'no-such-job-123'" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert cli("logout").returncode == 0
+    out = cli("list")
+    assert out.returncode == 5 and "not signed in" in out.stderr
