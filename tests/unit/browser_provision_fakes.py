@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from app.core import browser_provision as bp
 
@@ -39,7 +41,7 @@ class LoopbackDownloadHost:
     ``truncate`` makes it announce the full length but send only half and close."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, bytes | Path] = {}  # bytes, or a file streamed from disk
         self.truncate = False
         self.requests: list[str] = []
         host = self
@@ -50,6 +52,14 @@ class LoopbackDownloadHost:
                 body = host.files.get(self.path)
                 if body is None:
                     self.send_error(404, "Not Found")
+                    return
+                if isinstance(body, Path):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/zip")
+                    self.send_header("Content-Length", str(body.stat().st_size))
+                    self.end_headers()
+                    with open(body, "rb") as f:
+                        shutil.copyfileobj(f, self.wfile, 1 << 20)
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/zip")
