@@ -407,3 +407,23 @@ def test_cli_signs_up_submits_waits_fetches_and_lists(emu: Emulator, tmp_path: P
     assert cli("logout").returncode == 0
     out = cli("list")
     assert out.returncode == 5 and "not signed in" in out.stderr
+
+
+def test_deploy_creates_then_updates_the_stack(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Against moto's CloudFormation, which accepts the template but skips Cognito resources: the stack is
+    created, a second deploy takes the update path, and the missing outputs are named, not a traceback."""
+    from app.cloud.deploy import deploy
+    from app.cloud.errors import CloudConfigError
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "emulator")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "emulator")
+    logs: list[str] = []
+    for expected in ("creating stack", "updating stack"):
+        with pytest.raises(CloudConfigError, match="missing user_pool_id, client_id, identity_pool_id"):
+            deploy("reelwright-test", "123456789012.dkr.ecr.us-east-1.amazonaws.com/recorder:1", region="us-east-1",
+                   endpoint_url=emu.endpoint, log=logs.append)
+        assert logs[-1].startswith(expected) or (expected == "updating stack" and "no changes" in logs)
+    stack = emu.client("cloudformation").describe_stacks(StackName="reelwright-test")["Stacks"][0]
+    outputs = {o["OutputKey"] for o in stack.get("Outputs", [])}
+    assert {"BucketName", "Region"} <= outputs
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["ImageUri"].endswith("recorder:1")
