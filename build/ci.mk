@@ -66,7 +66,7 @@ REGISTRY    ?=
 REPOSITORY  ?= reelwright-recorder
 TAG         ?= dev
 STACK       ?= reelwright-dev
-APP_ORIGIN  ?= http://localhost
+APP_ORIGIN  ?=
 SNAPSHOT    ?= out/$(STACK)-before.json
 
 .PHONY: recorder-push stack-deploy stack-health stack-rollback
@@ -78,7 +78,7 @@ recorder-push:
 
 stack-deploy: venv
 	$(VPY) build/stack.py deploy --stack $(STACK) --template recorder/template.yaml --snapshot $(SNAPSHOT) \
-	  --param ImageUri=$(REGISTRY)/$(REPOSITORY):$(TAG) --param AppOrigin=$(APP_ORIGIN)
+	  --param ImageUri=$(REGISTRY)/$(REPOSITORY):$(TAG) $(if $(APP_ORIGIN),--param AppOrigin=$(APP_ORIGIN),)
 
 stack-health: venv
 	$(VPY) build/stack.py health --stack $(STACK)
