@@ -140,11 +140,14 @@
         for (const e of els) e.style.opacity = String(o);
       }, () => els.forEach((e) => e.remove()));
     },
-    // Ease the camera to scale `s` centred on viewport point (cx, cy) over `ms`.
-    zoomTo(cx, cy, s, ms) {
+    // Ease the camera to scale `s` centred on viewport point (cx, cy) over `ms`.  With `carry` the
+    // cursor stays on the same spot of the page while the camera moves (it rides along).
+    zoomTo(cx, cy, s, ms, carry = false) {
       if (!ensure()) return;
       const W = window.innerWidth, H = window.innerHeight, sx = window.scrollX, sy = window.scrollY;
       const from = { ...cam };
+      // the page point under the cursor: V = -scroll + t + s*p  =>  p = (V + scroll - t) / s
+      const anchor = carry && pos ? { x: (pos.x + sx - from.tx) / from.s, y: (pos.y + sy - from.ty) / from.s } : null;
       let tx = 0, ty = 0;
       if (s !== 1) {
         // bring document point (c + scroll) to the viewport centre, clamped so the page covers the view
@@ -157,6 +160,10 @@
         const e = ease(k);
         cam = { s: from.s + (s - from.s) * e, tx: from.tx + (tx - from.tx) * e, ty: from.ty + (ty - from.ty) * e };
         applyCamera();
+        if (anchor) {
+          pos = { x: -sx + cam.tx + cam.s * anchor.x, y: -sy + cam.ty + cam.s * anchor.y };
+          cursor.style.transform = `translate(${pos.x}px, ${pos.y}px)`;
+        }
       });
     },
     camera: () => ({ ...cam }),
