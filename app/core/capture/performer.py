@@ -376,9 +376,13 @@ class Performer:
         return float(cam["s"]) if isinstance(cam, dict) and "s" in cam else 1.0
 
     async def _camera_ease(self, cx: float, cy: float, scale: float, duration_s: float) -> None:
-        await self._eval("([x, y, s, ms]) => window.__reelwright && window.__reelwright.zoomTo(x, y, s, ms)",
+        # the cursor rides along with the page, so after a zoom-out it still points at what it clicked
+        await self._eval("([x, y, s, ms]) => window.__reelwright && window.__reelwright.zoomTo(x, y, s, ms, true)",
                          [cx, cy, scale, duration_s * 1000])
         await self.clock.advance_to(self.clock.now + duration_s)
+        pos = await self._eval("() => window.__reelwright && window.__reelwright.cursorPos()")
+        if isinstance(pos, dict) and "x" in pos and "y" in pos:
+            self.cursor = (float(pos["x"]), float(pos["y"]))
 
     async def _box_of(self, loc: PWLocator) -> Box:
         nb = await loc.bounding_box(timeout=1000)
