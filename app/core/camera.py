@@ -12,7 +12,8 @@ Rules that keep it watchable:
   check, uncheck;
 - consecutive such actions in a card form one *shot*: the camera eases in once at its first
   action and out after its last one; in between it holds steady (no zooming while typing, no
-  bouncing between the fields of one form); ``press`` and ``wait`` keep a shot going, anything
+  bouncing between the fields of one form); ``press`` and ``wait`` keep a shot going, a click
+  closes it (it usually changes the screen: the viewer should see the result in context), anything
   else (goto, scroll, hover, highlight, an explicit zoom, wait_for) ends it;
 - every ease uses easeInOutCubic over a duration long enough that the zoom speed never exceeds
   :data:`MAX_LOG_ZOOM_SPEED` (in ln(scale) per second: equal perceived speed for any zoom level).
@@ -97,6 +98,11 @@ def plan_card(card: Card, settings: Settings) -> list[CameraMove | None]:
     for i, action in enumerate(card.actions):
         if isinstance(action, _ZOOMABLE):
             current.append(i)
+            if isinstance(action, Click | DblClick):
+                # a click usually changes what is on screen (a dialog, a new page, a saved form):
+                # ease out after it so the viewer sees the consequence in context
+                shots.append(current)
+                current = []
         elif isinstance(action, _NEUTRAL):
             continue  # keep the shot (typing then Enter stays framed)
         elif current:

@@ -40,9 +40,17 @@ def test_shots_group_consecutive_actions_and_hold_while_typing() -> None:
     s = _script(FORM, camera="gentle")
     moves = camera.plan_card(s.cards[0], s.settings)
     kinds = [(m.zoom_in, m.zoom_out) if m else None for m in moves]
-    # goto: none; click opens the shot; type and fill hold (press keeps it going); fill closes it;
-    # highlight breaks the shot; the select is a shot of its own
-    assert kinds == [None, (True, False), (False, False), None, (False, True), None, (True, True)]
+    # goto: none; a click is a shot of its own (it changes the screen); type opens a shot, fill holds
+    # it (press keeps it going) and closes it before the highlight; the select is a shot of its own
+    assert kinds == [None, (True, True), (True, False), None, (False, True), None, (True, True)]
+
+
+def test_a_click_closes_a_form_shot() -> None:
+    s = _script([{"type": "type", "target": "#email", "text": "a@b.c"}, {"type": "fill", "target": "#pw", "value": "x"},
+                 {"type": "click", "target": "#submit"}, {"type": "click", "target": "#next"}], camera="gentle")
+    moves = camera.plan_card(s.cards[0], s.settings)
+    assert [(m.zoom_in, m.zoom_out) if m else None for m in moves] == [
+        (True, False), (False, False), (False, True), (True, True)]
     assert all(m.scale == camera.LEVEL_SCALE["gentle"] for m in moves if m)
 
 
