@@ -30,7 +30,7 @@ from app.core.progress import CancelToken, Progress, ProgressCallback
 
 from . import transfer
 from .auth import CognitoAuth
-from .config import CloudConfig, cloud_home
+from .config import CloudConfig, cloud_home, load_config
 from .errors import CloudError, JobNotFound
 from .layout import JOB_ID_RE, JobRef, JobStatus, asset_key, tenant_prefix
 from .tokens import Session, TokenStore
@@ -55,7 +55,17 @@ class CloudClient:
         self.auth = CognitoAuth(config, store)
         self._s3: Any = None
 
+    @classmethod
+    def from_saved_config(cls, path: Path | None = None) -> CloudClient:
+        """The client for the configuration ``configure``/``emulate`` wrote (CloudConfigError if none)."""
+        return cls(load_config(path))
+
     # ------------------------------------------------------------------ account
+
+    @property
+    def signed_in(self) -> bool:
+        """A session is stored (it may still need a refresh, which happens on the next call)."""
+        return self.auth.session is not None
 
     @property
     def store_warning(self) -> str | None:

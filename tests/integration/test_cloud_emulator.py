@@ -127,7 +127,7 @@ def test_sign_up_sign_in_refresh_and_sign_out(emu: Emulator, tmp_path: Path) -> 
         assert identity.startswith("us-east-1:")
         # a new client (a restarted app) resumes the session from the store, same tenant
         again = new_client(emu, tmp_path)
-        assert again.username == "ada@example.com" and await again.identity() == identity
+        assert again.signed_in and again.username == "ada@example.com" and await again.identity() == identity
         old = again.auth.require().id_token
         refreshed = await again.refresh()
         assert refreshed.id_token and refreshed.refresh_token == again.auth.require().refresh_token
@@ -140,7 +140,7 @@ def test_sign_up_sign_in_refresh_and_sign_out(emu: Emulator, tmp_path: Path) -> 
             await new_client(emu, tmp_path / "other").sign_in("ada@example.com", "Wrong-Password-1", flow="password")
         await client.forgot("ada@example.com")
         await client.sign_out()
-        assert json.loads(store_file.read_text()) == {}
+        assert not client.signed_in and json.loads(store_file.read_text()) == {}
         with pytest.raises(NotSignedIn):
             await new_client(emu, tmp_path).identity()
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
 from app.cloud.errors import CloudConfigError
 from app.cloud.layout import JobRef, JobStatus, asset_key
@@ -202,7 +203,8 @@ def test_keyring_without_backend_is_not_used() -> None:
         assert TokenStore("p", home=Path("/nonexistent")).backend == "file"
 
 
-def test_config_from_stack_outputs_and_file(tmp_path: Path) -> None:
+def test_config_from_stack_outputs_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELWRIGHT_CLOUD_HOME", str(tmp_path / "home"))
     outputs = {"Region": "eu-west-1", "UserPoolId": "eu-west-1_abc", "UserPoolClientId": "cid",
                "IdentityPoolId": "eu-west-1:pool", "BucketName": "bkt", "JobTableName": "t"}
     cfg = CloudConfig.from_stack_outputs(outputs, stack="prod")
@@ -214,6 +216,8 @@ def test_config_from_stack_outputs_and_file(tmp_path: Path) -> None:
         CloudConfig.from_stack_outputs({k: v for k, v in outputs.items() if k != "BucketName"})
     with pytest.raises(CloudConfigError, match="reelwright cloud configure"):
         load_config(tmp_path / "absent.json")
+    client = CloudClient.from_saved_config(path)
+    assert client.config == cfg and not client.signed_in
 
 
 # ---------------------------------------------------------------------- Polly
