@@ -110,16 +110,18 @@ class TokenStore:
 
 
 def _usable_keyring() -> Any:
-    """The keyring module if it has a real backend (not the 'fail' or plaintext ones), else None."""
+    """The keyring module if it has a real backend (not the 'fail' or a plaintext one), else None."""
     try:
         import keyring
+        import keyring.backends.chainer
         import keyring.backends.fail
     except ImportError:
         return None
     backend = keyring.get_keyring()
-    name = type(backend).__module__ + "." + type(backend).__name__
-    if isinstance(backend, keyring.backends.fail.Keyring) or "keyrings.alt" in name or "chainer" in name.lower():
-        if "chainer" in name.lower() and getattr(backend, "backends", None):
-            return keyring
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        return None
+    if type(backend).__module__.startswith("keyrings.alt"):  # plaintext files: no better than ours
+        return None
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend) and not backend.backends:
         return None
     return keyring

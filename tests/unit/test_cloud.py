@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.backends.fail
+import keyring.errors
 import pytest
+from keyring.backend import KeyringBackend
 
 from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
@@ -194,13 +198,42 @@ def test_session_falls_back_to_a_private_file_with_a_warning(tmp_path: Path) -> 
     assert stat.S_IMODE(store.file_path.stat().st_mode) == 0o600
 
 
-def test_keyring_without_backend_is_not_used() -> None:
-    # headless here: keyring has no backend, so the store must say so rather than fail at save()
-    assert TokenStore("p", home=Path("/nonexistent")).backend in ("file", "keyring")
-    import keyring
-    import keyring.backends.fail
-    if isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring):
-        assert TokenStore("p", home=Path("/nonexistent")).backend == "file"
+class FakeKeyring(KeyringBackend):
+    """A fake OS keyring in memory (this machine has no keyring backend)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")  # as real backends do
+
+
+def test_session_goes_to_the_keyring_when_there_is_one(tmp_path: Path) -> None:
+    previous = keyring.get_keyring()
+    fake = FakeKeyring()
+    try:
+        keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+        assert TokenStore("p", home=tmp_path).backend == "file"
+        keyring.set_keyring(fake)
+        store = TokenStore("p", home=tmp_path)
+        assert store.backend == "keyring" and store.warning is None
+        store.save(Session("a@example.com", "id", "access", "refresh"))
+        assert store.load() == Session("a@example.com", "id", "access", "refresh")
+        assert not store.file_path.exists() and ("reelwright-cloud", "p") in fake.items
+        store.clear()
+        store.clear()  # twice: nothing left is fine
+        assert store.load() is None
+    finally:
+        keyring.set_keyring(previous)
 
 
 def test_config_from_stack_outputs_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
