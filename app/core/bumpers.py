@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import html
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .errors import RenderError
 from .script import Bumper, Card, Goto, Script, Settings, Wait
 
 __all__ = ["BUMPER_PREFIX", "BumperPlan", "bumper_html", "expand_with_bumpers", "write_bumper_pages"]
@@ -92,7 +94,7 @@ class BumperPlan:
     content_indexes: list[int] = field(default_factory=list)
 
 
-def write_bumper_pages(settings: Settings, folder: Path, resolve_asset: object, *,
+def write_bumper_pages(settings: Settings, folder: Path, resolve_asset: Callable[[str], Path], *,
                        same_origin_site: bool) -> dict[str, Path]:
     """Write the intro/outro pages (and logo copies) into ``folder``.
 
@@ -107,12 +109,9 @@ def write_bumper_pages(settings: Settings, folder: Path, resolve_asset: object, 
             continue
         logo_url = None
         if bumper.logo:
-            assert callable(resolve_asset)
             src = Path(resolve_asset(bumper.logo))
             ext = Path(bumper.logo).suffix.lower()
             if ext not in _LOGO_TYPES:
-                from .errors import RenderError
-
                 raise RenderError(f"{kind} logo '{bumper.logo}' is not an image the page can show "
                                   f"(use {', '.join(sorted(_LOGO_TYPES))})")
             name = f"{kind}-logo{ext}"

@@ -31,6 +31,7 @@ import math
 import os
 import re
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,7 +234,8 @@ def bundled_track(name: str, cache_dir: Path | None = None) -> Path:
     return _write_stereo_wav_atomic(path, synthesize_track(name), TRACK_RATE)
 
 
-def resolve_music(settings: Settings, resolve_asset: object, cache_dir: Path | None = None) -> MusicBed | None:
+def resolve_music(settings: Settings, resolve_asset: Callable[[str], Path] | None,
+                  cache_dir: Path | None = None) -> MusicBed | None:
     """The music bed for ``settings`` (None when there is no music).
 
     ``resolve_asset`` maps a bundle asset path to a file (``Job.resolve``).
@@ -243,7 +245,8 @@ def resolve_music(settings: Settings, resolve_asset: object, cache_dir: Path | N
     if settings.music.startswith("bundled:"):
         path = bundled_track(settings.music[len("bundled:"):], cache_dir)
     else:
-        assert callable(resolve_asset)
+        if resolve_asset is None:
+            raise RenderError(f"music file '{settings.music}' needs a job to be read from")
         path = Path(resolve_asset(settings.music))
         if not path.is_file():
             raise RenderError(f"music file '{settings.music}' is missing from the job",
