@@ -72,7 +72,7 @@ def test_fit_to_target_tightens_slack_but_never_narration() -> None:
         assert card.end_s - card.start_s >= 4.0
     # impossible targets say so and tighten everything
     tight = presets.fit_to_target(s, s.settings, voices, 10.0)
-    assert tight.fraction == 0 and "cannot fit" in tight.notes[0]
+    assert tight.fraction == 0 and "tightened every gap and hold" in tight.notes[0]
     assert tight.after_s >= 16.0
     # a short video is left alone
     same = presets.fit_to_target(s, s.settings, voices, 120.0)
