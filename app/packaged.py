@@ -71,7 +71,7 @@ def qt_plugin_report() -> tuple[bool, list[str]]:
     from PySide6.QtCore import QBuffer, QIODevice, QLibraryInfo
     from PySide6.QtGui import QImageReader
 
-    from app.ui.qt import HAVE_MULTIMEDIA, QApplication, QImage
+    from app.ui.qt import QApplication, QImage
 
     lines: list[str] = []
     ok = True
@@ -93,12 +93,13 @@ def qt_plugin_report() -> tuple[bool, list[str]]:
     if not saved or QImage.fromData(buf.data(), "JPEG").isNull():  # type: ignore[arg-type]
         ok = False
         lines.append("FAIL the JPEG plugin does not encode and decode")
-    if not HAVE_MULTIMEDIA:
-        ok = False
-        lines.append("FAIL QtMultimedia is missing (preview player)")
-    else:
+    try:
         from PySide6.QtMultimedia import QMediaFormat
-
+        from PySide6.QtMultimediaWidgets import QVideoWidget  # noqa: F401 - the preview's video widget
+    except ImportError as exc:
+        ok = False
+        lines.append(f"FAIL QtMultimedia is missing (preview player): {exc}")
+    else:
         decoders = QMediaFormat().supportedFileFormats(QMediaFormat.ConversionMode.Decode)
         if QMediaFormat.FileFormat.MPEG4 not in decoders:
             ok = False
