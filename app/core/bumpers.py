@@ -21,7 +21,8 @@ from typing import Literal
 from .errors import RenderError
 from .script import Bumper, Card, Goto, Script, Settings, Wait
 
-__all__ = ["BUMPER_PREFIX", "BumperPlan", "bumper_html", "expand_with_bumpers", "write_bumper_pages"]
+__all__ = ["BUMPER_PREFIX", "BumperPlan", "bumper_html", "expand_with_bumpers", "renumber_error",
+           "write_bumper_pages"]
 
 #: URL folder the generated pages are served under (on the job's site server, or their own)
 BUMPER_PREFIX = "__reelwright"
@@ -169,3 +170,21 @@ def expand_with_bumpers(script: Script, settings: Settings, base_url: str | None
         outro_index = len(cards) - 1
     new_script = script.model_copy(update={"cards": cards})
     return BumperPlan(new_script, new_settings, intro_index, outro_index, [i + offset for i in range(n)])
+
+
+def renumber_error(err: RenderError, plan: BumperPlan) -> None:
+    """Make an error raised while performing the expanded script name the *user's* card: with an
+    intro, the performer's card 3 is the script's card 2 (and the intro itself is "the intro card")."""
+    index = err.card_index
+    if index is None or (plan.intro_index is None and plan.outro_index is None):
+        return
+    old = f"card {index + 1}" + (f" '{err.card_id}'" if err.card_id else "")
+    if index in (plan.intro_index, plan.outro_index):
+        label = "the intro card" if index == plan.intro_index else "the outro card"
+        err.card_index = None
+    else:
+        err.card_index = plan.content_indexes.index(index)
+        label = f"card {err.card_index + 1}" + (f" '{err.card_id}'" if err.card_id else "")
+    if err.message.startswith(old):
+        err.message = label + err.message[len(old):]
+

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .bumpers import BumperPlan, expand_with_bumpers, write_bumper_pages
+from .bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
 from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
@@ -199,7 +199,11 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name)
-            timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
+            try:
+                timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
+            except RenderError as exc:
+                renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
+                raise
             shots = int(getattr(clock, "screenshots", 0))
             frames = clock.frame
             await session.close()

@@ -103,3 +103,22 @@ def test_logo_and_music_files_travel_in_the_bundle(tmp_path: Path) -> None:
     with load_job(tmp_path / "job.zip") as job:
         assert job.resolve("brand/logo.png").read_bytes() == b"\x89PNG fake"
         assert job.resolve("song.wav").read_bytes() == b"RIFF fake"
+
+
+def test_errors_name_the_users_card_not_the_shifted_one() -> None:
+    script = _script("a", "b")
+    plan = bumpers.expand_with_bumpers(script, Settings(site="site", intro=Bumper(), outro=Bumper()),  # type: ignore[arg-type]
+                                       "http://h")
+    err = RenderError("click: no element matches", card_index=2, card_id="b", action_index=0, locator="x")
+    bumpers.renumber_error(err, plan)
+    assert err.card_index == 1 and str(err).startswith("card 2 'b' › action 1: click: no element matches")
+    intro_err = RenderError("goto failed", card_index=0, card_id="intro", action_index=0)
+    bumpers.renumber_error(intro_err, plan)
+    assert intro_err.card_index is None and str(intro_err) == "the intro card › action 1: goto failed"
+    outro_err = RenderError("boom", card_index=3, card_id="outro")
+    bumpers.renumber_error(outro_err, plan)
+    assert str(outro_err) == "the outro card: boom"
+    plain = bumpers.expand_with_bumpers(script, Settings(), None)  # type: ignore[arg-type]
+    same = RenderError("boom", card_index=1, card_id="b")
+    bumpers.renumber_error(same, plain)
+    assert same.card_index == 1 and str(same) == "card 2 'b': boom"
