@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import pytest
 
 from app.cloud import transfer
+from app.cloud.auth import _jwt_claims
 from app.cloud.client import CloudClient
 from app.cloud.errors import AuthError, CloudError, NotSignedIn
 from app.cloud.layout import JobRef, JobStatus, asset_key
@@ -427,3 +428,30 @@ def test_deploy_creates_then_updates_the_stack(emu: Emulator, monkeypatch: pytes
     outputs = {o["OutputKey"] for o in stack.get("Outputs", [])}
     assert {"BucketName", "Region"} <= outputs
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["ImageUri"].endswith("recorder:1")
+
+
+def test_credentials_refresh_before_they_expire(emu: Emulator, tmp_path: Path) -> None:
+    """The identity pool's credentials (90 s in moto) are renewed by botocore before expiry, and an
+    id token close to its own expiry is renewed with the refresh token on the way."""
+    from datetime import UTC, datetime, timedelta
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "katherine@example.com")
+        session = client.auth.boto_session()
+        creds = session.get_credentials()
+        first_expiry = creds._expiry_time
+        assert 0 < (first_expiry - datetime.now(UTC)).total_seconds() <= 90
+        assert creds._advisory_refresh_timeout < 90  # scaled to the short lifetime
+        # pretend time passed: the credentials are inside the refresh window, the id token nearly expired
+        creds._expiry_time = datetime.now(UTC) + timedelta(seconds=2)
+        old_token = client.auth.require().id_token
+        assert _jwt_claims(old_token)["exp"] > datetime.now(UTC).timestamp()
+        header, _, signature = old_token.split(".")
+        client.auth.require().id_token = f"{header}.e30.{signature}"  # claims without "exp": treated as expired
+        frozen = creds.get_frozen_credentials()
+        assert frozen.access_key and creds._expiry_time > datetime.now(UTC) + timedelta(seconds=30)
+        assert client.auth.require().id_token != old_token  # renewed through the refresh token
+        assert emu.config is not None
+        assert session.client("s3", **emu.config.client_kwargs()).list_buckets()["Buckets"]
+
+    asyncio.run(scenario())
