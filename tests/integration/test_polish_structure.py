@@ -186,3 +186,16 @@ def test_poster_and_preview_beside_the_video(rendered: tuple[RenderResult, Path]
     frames = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(result.preview), "-f", "null", "-"],
                             capture_output=True, text=True)
     assert frames.returncode == 0
+
+
+def test_webp_preview_is_animated_and_small(rendered: tuple[RenderResult, Path], tmp_path: Path) -> None:
+    from app.core.preview import make_preview
+
+    result, _ = rendered
+    out = asyncio.run(make_preview(find_ffmpeg(), result.video, tmp_path / "p.webp", kind="webp", seconds=2.0,
+                                   width=W, height=H))
+    data = out.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WEBP" and b"ANIM" in data[:64]  # an animated WebP
+    assert data.count(b"ANMF") >= 5  # 24 frames in, identical neighbours merged by the encoder
+    assert len(data) < 300_000
+    assert [p.name for p in tmp_path.iterdir()] == ["p.webp"]  # the temp name is gone
