@@ -119,3 +119,20 @@ def test_without_ducking_the_music_stays_level(tmp_path: Path, calm: Path) -> No
     under = _band_db(x, 3.0, 4.3, 60, 2000)
     gaps = [_band_db(x, 1.3, 2.4, 60, 2000), _band_db(x, 5.6, 6.6, 60, 2000)]
     assert max(gaps) - under < 3.0, (under, gaps)
+
+
+@pytest.mark.slow
+def test_a_short_music_file_loops_to_the_end(tmp_path: Path) -> None:
+    # a 2 s, 440 Hz "track" under a 9 s video: it loops, so the tone is there all the way through
+    track = tmp_path / "short.wav"
+    t = np.arange(2 * RATE) / RATE
+    tone = (0.4 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
+    with wave.open(str(track), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(tone.tobytes())
+    x = _decode(_render(tmp_path, music.MusicBed(track, volume=0.35, fade_in_s=0.5, fade_out_s=0.5), "looped"))
+    levels = [_band_db(x, a, a + 0.8, 400, 480) for a in (0.7, 5.4, 6.3, 7.5)]  # around the voice
+    assert max(levels) - min(levels) < 3.0, levels
+    assert min(levels) > _band_db(x, 0.7, 1.5, 600, 2000) + 20  # the tone, not broadband noise
