@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +26,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     existing = os.environ.get("REELWRIGHT_PACKAGED_BUNDLE")
     if existing:
         path = Path(existing).resolve()
         assert (path / "Reelwright").is_file(), f"REELWRIGHT_PACKAGED_BUNDLE={existing} is not a build"
-        return path
+        yield path
+        return
     dist = tmp_path_factory.mktemp("dist")
     t0 = time.monotonic()
     out = subprocess.run(
@@ -38,7 +41,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=REPO, capture_output=True, text=True, timeout=1200, check=False)
     assert out.returncode == 0, out.stderr[-4000:]
     print(f"\nbuild: {time.monotonic() - t0:.0f} s")
-    return dist / "Reelwright"
+    yield dist / "Reelwright"
+    shutil.rmtree(dist, ignore_errors=True)  # ~630 MB; pytest would keep three sessions' worth
 
 
 def clean_env(home: Path) -> dict[str, str]:
