@@ -6,14 +6,15 @@ STAMP   := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
 
-.PHONY: setup system venv demo test test-fast lint typecheck bench package clean help
+.PHONY: setup system venv demo test test-fast lint bench package clean help
 
 help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
 	@echo "make test     set up and run the whole test suite"
 	@echo "make lint     ruff + mypy on app/core and app/cloud"
 	@echo "make bench    run the benchmarks (see docs/performance.md)"
-	@echo "make package  build the one-folder desktop app in dist/Reelwright/"
+	@echo "make package  build the one-folder desktop app in dist/Reelwright/ and check the bundle"
+	@echo "make -f build/ci.mk help   CI targets: package-check, workflows-lint, recorder-lint, cloud-smoke"
 
 setup: system venv
 
@@ -47,6 +48,7 @@ bench: setup
 
 package: setup
 	$(VPY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/work build/reelwright.spec
+	$(VPY) build/check_bundle.py dist/Reelwright
 
 clean:
 	rm -rf out dist build/work .pytest_cache .mypy_cache .ruff_cache

@@ -327,7 +327,8 @@ def cmd_self_test(args: argparse.Namespace) -> int:
             "title": "Self-test",
             "settings": {"site": "site", "width": 640, "height": 360, "lead_in_ms": 200, "lead_out_ms": 300,
                          "gap_ms": 0},
-            "cards": [{"id": "check", "title": "Self-test", "narration": "Reelwright works. This clip checks the browser, the voice and the mixer.",
+            "cards": [{"id": "check", "title": "Self-test",
+                       "narration": "Reelwright works. This clip checks the browser, the voice and the mixer.",
                        "actions": [{"type": "goto", "url": "/index.html"},
                                    {"type": "click", "target": {"role": "button", "name": "Press me"}}]}],
         })

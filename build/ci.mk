@@ -59,7 +59,7 @@ recorder-image:
 	docker build -f recorder/Dockerfile -t $(IMAGE) .
 
 cloud-smoke: venv
-	$(VPY) -m pytest -q -p no:cacheprovider tests/integration/cloud
+	$(VPY) -m pytest -q -p no:cacheprovider tests/integration/test_cloud_emulator.py
 
 # --------------------------------------------------------------------------- recorder image + stack
 REGISTRY    ?=
