@@ -6,10 +6,11 @@ STAMP   := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
 
-.PHONY: setup system venv demo test test-fast lint bench package clean help
+.PHONY: setup system venv demo demo-ad test test-fast lint bench package clean help
 
 help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
+	@echo "make demo-ad  render the example as a 30-second 9:16 ad to out/quickstart-ad.mp4"
 	@echo "make test     set up and run the whole test suite"
 	@echo "make lint     ruff + mypy on app/core and app/cloud"
 	@echo "make bench    run the benchmarks (see docs/performance.md)"
@@ -32,6 +33,10 @@ $(STAMP): pyproject.toml
 demo: setup
 	@mkdir -p out
 	$(VPY) -m app render resources/examples/quickstart/script.json --out out/quickstart.mp4
+
+demo-ad: setup
+	@mkdir -p out
+	$(VPY) -m app render resources/examples/quickstart/ad.json --preset 9:16 --preset ad --target 30s --out out/quickstart-ad.mp4
 
 test: setup
 	@bash scripts/run-tests.sh
