@@ -31,7 +31,9 @@ from app.core.siteserver import SiteServer  # noqa: E402
 from app.core.tools import CHROMIUM_ARGS, find_ffmpeg  # noqa: E402
 
 
-async def reelwright_render(script: Path, out_dir: Path, width: int, height: int, fps: int) -> tuple[float, RenderResult]:
+async def reelwright_render(
+    script: Path, out_dir: Path, width: int, height: int, fps: int
+) -> tuple[float, RenderResult]:
     job = load_job(script)
     job.render = RenderSettings(width=width, height=height, fps=fps)
     t0 = time.monotonic()
@@ -62,9 +64,11 @@ async def playwright_record_video(script: Path, res: RenderResult, out_dir: Path
                                         record_video_size={"width": width, "height": height})
         page = await ctx.new_page()
         start = time.monotonic()
-        for card, timing in zip(job.script.cards, res.cards, strict=True):
+        cards = {c.id: c for c in job.script.cards}
+        for timing in res.cards:  # includes intro/outro cards, which only hold the screen here
             await asyncio.sleep(max(0.0, timing.start_s - (time.monotonic() - start)))
-            for action in card.actions:
+            card = cards.get(timing.card_id)
+            for action in card.actions if card else []:
                 await _pw_action(page, action, server.base_url)
         await asyncio.sleep(max(0.0, res.duration_s - (time.monotonic() - start)))
         video = page.video

@@ -169,10 +169,11 @@ class VirtualClock(Clock):
                 # glides, typing, transitions): ask for pixels straight away, and go back to cheap
                 # probing as soon as a frame comes back identical.
                 shot = await self._begin_frame(self.frame, screenshot=True)
-                await self._flush()
                 data = shot.get("screenshotData")
                 image = base64.b64decode(data) if data else self._last
                 self._changing = image != self._last
+                if not self._changing:
+                    await self._flush()  # the next frame is probed: absorb the screenshot's redraw
                 self._last = image
                 self.screenshots += 1
             else:
