@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import CDPSession
+from playwright.async_api import Error as PlaywrightError
 
 from ..progress import CancelToken
 
@@ -60,8 +61,15 @@ class Clock:
         if target > self.frame:
             await self.step(target - self.frame)
 
+    _last: bytes | None = None
+
     async def last_frame(self) -> bytes | None:
-        raise NotImplementedError
+        return self._last
+
+    def _frame_done(self) -> None:
+        self.frame += 1
+        if self.on_frame is not None:
+            self.on_frame(self.frame)
 
     async def until(self, probe: Callable[[], Awaitable[T | None]], timeout_s: float, what: str) -> T:
         """Check ``probe`` between frames (the page is frozen while it runs) until it returns a
@@ -194,16 +202,11 @@ class VirtualClock(Clock):
                     self.reused += 1
             if self.capture and self._last is not None:
                 await self.sink.write(self._last)
-            self.frame += 1
-            if self.on_frame is not None:
-                self.on_frame(self.frame)
-
-    async def last_frame(self) -> bytes | None:
-        return self._last
+            self._frame_done()
 
     async def snapshot(self) -> bytes | None:
         """A fresh image of the page as it is now (for error screenshots)."""
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(PlaywrightError):
             shot = await self._begin_frame(self.frame, screenshot=True, extra_ms=0.2)
             data = shot.get("screenshotData")
             if data:
@@ -270,15 +273,10 @@ class RealtimeClock(Clock):
                     self._last = await self.snapshot()
                 if self._last is not None:
                     await self.sink.write(self._last)
-            self.frame += 1
-            if self.on_frame is not None:
-                self.on_frame(self.frame)
-
-    async def last_frame(self) -> bytes | None:
-        return self._last
+            self._frame_done()
 
     async def snapshot(self) -> bytes | None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(PlaywrightError):
             shot = await self.cdp.send("Page.captureScreenshot", {"format": "jpeg", "quality": 85})
             return base64.b64decode(shot["data"])
         return self._last

@@ -186,7 +186,7 @@ class Performer:
         if self.error_dir is None:
             return None
         data = None
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(PlaywrightError):  # best effort: the error itself matters more
             data = await self.clock.snapshot()  # type: ignore[attr-defined]
         if not data:
             return None
