@@ -20,6 +20,7 @@ class FfmpegSink:
         self.cancel = cancel
         self.proc: asyncio.subprocess.Process | None = None
         self.frames = 0
+        self.max_buffer = 4 * 1024 * 1024
         self._stderr: deque[str] = deque(maxlen=30)
         self._reader: asyncio.Task[None] | None = None
 
@@ -45,7 +46,10 @@ class FfmpegSink:
         assert self.proc is not None and self.proc.stdin is not None
         try:
             self.proc.stdin.write(jpeg)
-            await self.proc.stdin.drain()
+            # Wait for the encoder only when it falls behind: a drain per frame costs ~1 ms of
+            # round trip, and the buffer (at most a few dozen frames) bounds memory all the same.
+            if self.proc.stdin.transport.get_write_buffer_size() > self.max_buffer:
+                await self.proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             await self._wait_reader()
             raise self._failure("stopped unexpectedly") from None
