@@ -30,11 +30,13 @@ def example_dir() -> Path:
 
 
 def example_files(folder: Path) -> list[Path]:
-    """The example's documents and flows (everything but the script and the site), in name order.
+    """The example's documents and flows (everything but scripts and the site), in name order.
 
-    Its README is a document like any other: the drafter can read it."""
-    skip = {"script.json"}
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in skip and not p.name.startswith("."))
+    Its README is a document like any other: the drafter can read it; the recorded codegen flow is what
+    a user would bring.  Scripts (``*.json``: the demo and the ad cut) are the project's script, not
+    library files."""
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix != ".json" and not p.name.startswith("."))
 
 
 def create_example_project(store: Store, folder: Path | None = None) -> Project:
