@@ -96,6 +96,13 @@ class CardEditor(QWidget):
         self.title = QLineEdit()
         self.title.setObjectName("cardTitle")
         self.title.setPlaceholderText("Card title (chapter name)")
+        self.camera = QComboBox()
+        self.camera.setObjectName("cardCamera")
+        self.camera.setToolTip("Auto-zoom on this card's clicks and typing; the script default is set in "
+                               "Script › Video settings…")
+        self.camera.addItem("Script default", None)
+        for label, value in (("Off", "off"), ("Gentle", "gentle"), ("Strong", "strong")):
+            self.camera.addItem(label, value)
         self.narration = QPlainTextEdit()
         self.narration.setObjectName("cardNarration")
         self.narration.setPlaceholderText('What the voice says during this card. <mark name="x"/> marks a '
@@ -152,7 +159,11 @@ class CardEditor(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(6, 0, 0, 0)
         rl.addWidget(QLabel("<b>Title</b>"))
-        rl.addWidget(self.title)
+        trow = QHBoxLayout()
+        trow.addWidget(self.title, 1)
+        trow.addWidget(QLabel("Camera:"))
+        trow.addWidget(self.camera)
+        rl.addLayout(trow)
         rl.addWidget(QLabel("<b>Narration</b>"))
         rl.addWidget(self.narration, 2)
         srow = QHBoxLayout()
@@ -185,6 +196,8 @@ class CardEditor(QWidget):
         # -- wiring
         self.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self._show_card(cur.row()))
         self.title.textEdited.connect(self._title_edited)
+        self.camera.currentIndexChanged.connect(self._camera_chosen)
+        doc.changed.connect(self._show_camera_default)
         self.narration.textChanged.connect(self._narration_edited)
         self.play_button.clicked.connect(lambda: self._emit_for_card(self.play_voice))
         self.check_button.clicked.connect(lambda: self._emit_for_card(self.check_card))
@@ -242,6 +255,8 @@ class CardEditor(QWidget):
             narration = str(card.get("narration") or "")
             if self.narration.toPlainText() != narration:
                 self.narration.setPlainText(narration)
+            self.camera.setCurrentIndex(max(0, self.camera.findData(card.get("camera"))))
+            self._show_camera_default()
             self.actions_model.set_card(row if valid else None)
             self.check_result.setText("")
             self._refresh_stats()
@@ -254,6 +269,15 @@ class CardEditor(QWidget):
     def _title_edited(self, text: str) -> None:
         if not self._loading and self.current_row() >= 0:
             self.doc.set_card_field(self.current_row(), "title", text)
+
+    def _camera_chosen(self, _index: int) -> None:
+        if not self._loading and self.current_row() >= 0:
+            self.doc.set_card_field(self.current_row(), "camera", self.camera.currentData())
+
+    def _show_camera_default(self) -> None:
+        settings = self.doc.data.get("settings")
+        default = settings.get("camera", "off") if isinstance(settings, dict) else "off"
+        self.camera.setItemText(0, f"Script default ({default})")
 
     def _narration_edited(self) -> None:
         if self._loading or self.current_row() < 0:

@@ -43,6 +43,7 @@ WORDS_PER_MINUTE = 150.0
 
 _MERGE_NARRATION = 1001
 _MERGE_TITLE = 1002
+_MERGE_SETTING = 1003
 
 
 def word_count(narration: str) -> int:
@@ -271,11 +272,17 @@ class ScriptDocument(QObject):
 
     # -- settings (undoable)
 
-    def set_setting(self, key: str, value: Any) -> None:
+    def set_setting(self, key: str, value: Any, merge: str | None = None) -> None:
+        """Set ``settings[key]`` (None removes it) as one undo step.
+
+        Consecutive changes with the same ``merge`` tag (typing in one field, dragging a slider) merge
+        into one step, as typing in a card's narration does.
+        """
         settings = dict(self.data.get("settings") or {})
         if settings.get(key) == value:
             return
-        self.undo_stack.push(_SetSettingCommand(self, key, settings.get(key), value))
+        self.undo_stack.push(_SetSettingCommand(self, key, copy.deepcopy(settings.get(key)),
+                                                copy.deepcopy(value), merge))
 
     # -- card operations (each one an undo step)
 
@@ -339,17 +346,26 @@ class ScriptDocument(QObject):
 
 
 class _SetSettingCommand(QUndoCommand):
-    def __init__(self, doc: ScriptDocument, key: str, old: Any, new: Any) -> None:
+    def __init__(self, doc: ScriptDocument, key: str, old: Any, new: Any, merge: str | None = None) -> None:
         super().__init__(f"Change {key}")
-        self.doc, self.key, self.old, self.new = doc, key, old, new
+        self.doc, self.key, self.old, self.new, self.merge = doc, key, old, new, merge
 
     def _apply(self, value: Any) -> None:
         settings = dict(self.doc.data.get("settings") or {})
         if value is None:
             settings.pop(self.key, None)
         else:
-            settings[self.key] = value
+            settings[self.key] = copy.deepcopy(value)
         self.doc.data["settings"] = settings
+
+    def id(self) -> int:
+        return _MERGE_SETTING if self.merge else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _SetSettingCommand) or other.key != self.key or other.merge != self.merge:
+            return False
+        self.new = other.new
+        return True
 
     def redo(self) -> None:
         self._apply(self.new)

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self._action(s, "Add card", self.editor.add_card, "Ctrl+Shift+N")
         self._action(s, "Play card voice", lambda: self.play_voice(self.editor.current_row()), "Ctrl+P")
         self._action(s, "Check card in browser", lambda: self.check_card(self.editor.current_row()), "Ctrl+K")
+        self._action(s, "Video settings…", self.open_video_settings, "Ctrl+Shift+V", name="videoSettings")
         s.addSeparator()
         self._action(s, "Render video", self.start_render, "Ctrl+R")
         self._action(s, "Export script JSON…", self.export_script)
@@ -213,6 +214,7 @@ class MainWindow(QMainWindow):
         self.editor.check_card.connect(self.check_card)
         self.render_panel.render_requested.connect(self.start_render)
         self.render_panel.settings_changed.connect(self._edited)
+        self.render_panel.video_settings_requested.connect(self.open_video_settings)
 
     # ------------------------------------------------------------------ startup
 
@@ -632,6 +634,27 @@ class MainWindow(QMainWindow):
         if dlg.exec():
             self.settings = dlg.result_settings()
             save_settings(self.store.root, self.settings)
+
+    video_settings_dialog: Any = None
+
+    def open_video_settings(self) -> Any:
+        """The script's camera, music, intro/outro, poster and preview settings (non-modal; every change is
+        an undo step of the script)."""
+        from .video_settings import VideoSettingsDialog
+
+        if self.video_settings_dialog is None:
+            def audio() -> list[tuple[str, Path]]:
+                return [(f.name, self.store.blob_path(f.sha256)) for f in self.library.model.files()
+                        if f.kind == "audio"]
+
+            def project_dir() -> Path | None:
+                return self.store.project_dir(self.project.id) if self.project is not None else None
+
+            self.video_settings_dialog = VideoSettingsDialog(self.doc, audio, project_dir, self)
+        self.video_settings_dialog.show()
+        self.video_settings_dialog.raise_()
+        self.video_settings_dialog.activateWindow()
+        return self.video_settings_dialog
 
     def open_example(self) -> None:
         """Open the bundled example project (creating it again if it was deleted)."""

@@ -52,6 +52,7 @@ class RenderPanel(QWidget):
     render_requested = Signal()
     settings_changed = Signal()
     chapter_clicked = Signal(float)
+    video_settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +71,9 @@ class RenderPanel(QWidget):
             self.fps.addItem(f"{f} fps", f)
         self.captions = QCheckBox("Captions (SRT + VTT)")
         self.burn = QCheckBox("Burn captions into the video")
+        self.video_settings = QPushButton("Video settings…")
+        self.video_settings.setObjectName("videoSettingsButton")
+        self.video_settings.setToolTip("Camera, music, intro/outro cards, poster and preview (saved in the script)")
         self.render_button = QPushButton("● Render video")
         self.render_button.setObjectName("renderButton")
         self.render_button.setToolTip("Render the script to an MP4 (Ctrl+R)")
@@ -99,6 +103,7 @@ class RenderPanel(QWidget):
         caps.addWidget(self.captions)
         caps.addWidget(self.burn)
         caps.addStretch(1)
+        caps.addWidget(self.video_settings)
         caps.addWidget(self.render_button)
         caps.addWidget(self.cancel_button)
 
@@ -164,6 +169,7 @@ class RenderPanel(QWidget):
         self._pending: Path | None = None
         self._op: Op[Any] | None = None
         self.render_button.clicked.connect(self.render_requested.emit)
+        self.video_settings.clicked.connect(self.video_settings_requested.emit)
         self.cancel_button.clicked.connect(self.cancel)
         self.play_button.clicked.connect(self.toggle_play)
         self.open_folder.clicked.connect(self.reveal_output)
