@@ -100,6 +100,7 @@ class CardEditor(QWidget):
         self.camera.setObjectName("cardCamera")
         self.camera.setToolTip("Auto-zoom on this card's clicks and typing; the script default is set in "
                                "Script › Video settings…")
+        self.camera.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.camera.addItem("Script default", None)
         for label, value in (("Off", "off"), ("Gentle", "gentle"), ("Strong", "strong")):
             self.camera.addItem(label, value)

@@ -239,7 +239,6 @@ class VideoSettingsPanel(QWidget):
         lay.addWidget(self.outro)
         lay.addWidget(outputs)
         lay.addWidget(self.problems)
-        lay.addStretch(1)
 
         self.camera.currentIndexChanged.connect(lambda _i: self.set("camera", self.camera.currentData()))
         self.music.currentIndexChanged.connect(self._music_chosen)
@@ -392,7 +391,8 @@ class VideoSettingsDialog(QDialog):
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(mid)")
         lay = QVBoxLayout(self)
-        lay.addWidget(self.panel, 1)
+        lay.addWidget(self.panel)
+        lay.addStretch(1)
         lay.addWidget(note)
         lay.addWidget(buttons)
-        self.resize(520, 720)
+        self.resize(540, self.sizeHint().height())
