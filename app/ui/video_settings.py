@@ -68,10 +68,10 @@ class BumperEditor(QGroupBox):
         self.panel, self.key = panel, key
         self.setObjectName(f"{key}Group")
         self.setCheckable(True)
-        self.title = QLineEdit()
-        self.title.setObjectName(f"{key}Title")
-        self.title.setMaxLength(120)
-        self.title.setPlaceholderText("Title (default: the script's title)" if key == "intro" else "Title")
+        self.title_edit = QLineEdit()
+        self.title_edit.setObjectName(f"{key}Title")
+        self.title_edit.setMaxLength(120)
+        self.title_edit.setPlaceholderText("Title (default: the script's title)" if key == "intro" else "Title")
         self.subtitle = QLineEdit()
         self.subtitle.setObjectName(f"{key}Subtitle")
         self.subtitle.setMaxLength(200)
@@ -93,13 +93,13 @@ class BumperEditor(QGroupBox):
         crow.addWidget(self.swatch)
         crow.addStretch(1)
         form = QFormLayout(self)
-        form.addRow("Title:", self.title)
+        form.addRow("Title:", self.title_edit)
         form.addRow("Subtitle:", self.subtitle)
         form.addRow("Brand colour:", crow)
         form.addRow("Narration:", self.narration)
 
         self.toggled.connect(self._toggled)
-        for w, fld in ((self.title, "title"), (self.subtitle, "subtitle"), (self.narration, "narration")):
+        for w, fld in ((self.title_edit, "title"), (self.subtitle, "subtitle"), (self.narration, "narration")):
             w.textEdited.connect(lambda text, f=fld: self._field_edited(f, text))
         self.color.textEdited.connect(self._color_edited)
         self.swatch.clicked.connect(self.choose_color)
@@ -113,7 +113,7 @@ class BumperEditor(QGroupBox):
         self.setChecked(v is not None)
         if v is None:
             return  # keep what was typed: switching the card on again brings it back
-        for w, fld in ((self.title, "title"), (self.subtitle, "subtitle"), (self.narration, "narration")):
+        for w, fld in ((self.title_edit, "title"), (self.subtitle, "subtitle"), (self.narration, "narration")):
             text = str(v.get(fld) or "")
             if w.text() != text:
                 w.setText(text)
@@ -128,7 +128,7 @@ class BumperEditor(QGroupBox):
         self.swatch.setStyleSheet(f"background: {color}; border: 1px solid #888" if ok else "")
 
     def _from_widgets(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"title": self.title.text(), "subtitle": self.subtitle.text()}
+        out: dict[str, Any] = {"title": self.title_edit.text(), "subtitle": self.subtitle.text()}
         color = self.color.text().strip() or _BUMPER.brand_color
         out["brand_color"] = color if _COLOR_RE.match(color) else _BUMPER.brand_color
         if self.narration.text().strip():
@@ -141,8 +141,8 @@ class BumperEditor(QGroupBox):
         if on:
             if not self.color.text():
                 self.color.setText(_BUMPER.brand_color)
-            if self.key == "intro" and not self.title.text():
-                self.title.setText(str(self.panel.doc.data.get("title") or ""))
+            if self.key == "intro" and not self.title_edit.text():
+                self.title_edit.setText(str(self.panel.doc.data.get("title") or ""))
             self.panel.set(self.key, self._from_widgets())
         else:
             self.panel.set(self.key, None)

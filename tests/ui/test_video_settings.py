@@ -88,12 +88,12 @@ def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: Main
     panel.music_volume.setValue(70)  # one drag: one undo step
     assert panel.volume_label.text() == "70 %"
     panel.intro.setChecked(True)
-    assert panel.intro.title.text() == "Tour"  # the intro starts from the script's title
-    qtbot.keyClicks(panel.intro.title, " of the app")
+    assert panel.intro.title_edit.text() == "Tour"  # the intro starts from the script's title
+    qtbot.keyClicks(panel.intro.title_edit, " of the app")
     qtbot.keyClicks(panel.intro.subtitle, "Version 2")
     _retype(qtbot, panel.intro.color, "#ff8800")
     panel.outro.setChecked(True)
-    qtbot.keyClicks(panel.outro.title, "Thanks for watching")
+    qtbot.keyClicks(panel.outro.title_edit, "Thanks for watching")
     qtbot.mouseClick(panel.poster, Qt.MouseButton.LeftButton)
     _choose(panel.preview, "gif")
     window.editor.select_card(0)
@@ -155,7 +155,7 @@ def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: Main
     # and the widgets show the redone values
     assert panel.camera.currentData() == "strong" and panel.music.currentData() == "bundled:calm"
     assert panel.music_volume.value() == 70 and panel.intro.isChecked() and panel.outro.isChecked()
-    assert panel.intro.title.text() == "Tour of the app" and panel.intro.color.text() == "#ff8800"
+    assert panel.intro.title_edit.text() == "Tour of the app" and panel.intro.color.text() == "#ff8800"
     assert panel.poster.isChecked() and panel.preview.currentData() == "gif"
     assert window.editor.camera.currentData() == "gentle"
 
@@ -176,7 +176,7 @@ def test_switching_a_title_card_off_and_on_keeps_what_was_typed(qtbot: Any) -> N
     panel = VideoSettingsPanel(doc)
     qtbot.addWidget(panel)
     panel.outro.setChecked(True)
-    qtbot.keyClicks(panel.outro.title, "See you")
+    qtbot.keyClicks(panel.outro.title_edit, "See you")
     qtbot.keyClicks(panel.outro.narration, "Thanks!")
     panel.outro.setChecked(False)
     assert "outro" not in doc.to_data()["settings"]
