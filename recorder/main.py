@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -47,7 +46,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
-from app.core.bundle import load_job
+from app.core.bundle import load_job, sha256_file
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
 from app.core.progress import CancelToken, Progress
 
@@ -92,14 +91,6 @@ class RecorderEnv:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Recorder:
@@ -208,7 +199,7 @@ class Recorder:
     async def _upload_outputs(self, files: list[Path]) -> list[OutputFile]:
         outputs = []
         for f in files:
-            sha = await asyncio.to_thread(_sha256, f)
+            sha = await asyncio.to_thread(sha256_file, f)
             key = self.ref.out_key(f.name)
             ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt"}.get(
                 f.suffix, "text/plain; charset=utf-8")
