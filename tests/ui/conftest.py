@@ -61,3 +61,24 @@ def run(aloop: Any) -> Callable[[Coroutine[Any, Any, T]], T]:
         return aloop.run_until_complete(coro)  # type: ignore[no-any-return]
 
     return _run
+
+
+def _dispose(widget: Any) -> None:
+    """Close a top-level widget and delete it *now*, while the test's store and event loop still exist.
+
+    ``deleteLater()`` alone defers the deletion to some later event pass; pytest-qt processes events
+    after every test, so the window died inside an unrelated later test, after its store and qasync
+    loop were closed, and that crashed the interpreter now and then (a segfault in a fresh-clone run)."""
+    from app.ui.qt import QApplication, QEvent
+
+    widget.close()
+    widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def dispose() -> Callable[[Any], None]:
+    """See :func:`_dispose`: window fixtures tear down with it."""
+    return _dispose
+

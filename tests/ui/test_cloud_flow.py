@@ -30,7 +30,7 @@ def cloud_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def window(store: Store, aloop: Any, cloud_home: Path) -> Iterator[MainWindow]:
+def window(store: Store, aloop: Any, cloud_home: Path, dispose: Any) -> Iterator[MainWindow]:
     w = MainWindow(store)
     w.start()
     w.show()
@@ -38,8 +38,7 @@ def window(store: Store, aloop: Any, cloud_home: Path) -> Iterator[MainWindow]:
     for op in list(Op.running):
         op.cancel()
     aloop.run_until_complete(Op.wait_all())
-    w.close()
-    w.deleteLater()
+    dispose(w)
 
 
 def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def window(store: Store, qtbot: Any, aloop: Any) -> Iterator[MainWindow]:
+def window(store: Store, qtbot: Any, aloop: Any, dispose: Any) -> Iterator[MainWindow]:
     w = MainWindow(store)
     w.start()
     w.show()
@@ -53,8 +53,7 @@ def window(store: Store, qtbot: Any, aloop: Any) -> Iterator[MainWindow]:
     for op in list(Op.running):
         op.cancel()
     aloop.run_until_complete(Op.wait_all())
-    w.close()
-    w.deleteLater()
+    dispose(w)
 
 
 async def _media_loaded(player: Any, timeout_s: float = 20.0) -> None:

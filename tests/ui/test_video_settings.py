@@ -34,7 +34,7 @@ SCRIPT = {"title": "Tour", "settings": {"base_url": "http://127.0.0.1:9/"},
 
 
 @pytest.fixture
-def window(store: Store, aloop: Any) -> Iterator[MainWindow]:
+def window(store: Store, aloop: Any, dispose: Any) -> Iterator[MainWindow]:
     w = MainWindow(store)
     w.start()
     w.show()
@@ -42,8 +42,7 @@ def window(store: Store, aloop: Any) -> Iterator[MainWindow]:
     aloop.run_until_complete(Op.wait_all())
     if w.video_settings_dialog is not None:
         w.video_settings_dialog.close()
-    w.close()
-    w.deleteLater()
+    dispose(w)
 
 
 def _choose(combo: QComboBox, value: Any) -> None:
@@ -66,7 +65,7 @@ def _saved_script(data_dir: Path, project_id: int) -> dict[str, Any]:
 
 
 def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: MainWindow, qtbot: Any, run: Any,
-                                                                   data_dir: Path) -> None:
+                                                                   data_dir: Path, dispose: Any) -> None:
     p = window.create_project("Polish", ProjectData(script=json.loads(json.dumps(SCRIPT))))
     doc = window.doc
     window.tabs.setCurrentWidget(window.render_panel)
@@ -167,7 +166,7 @@ def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: Main
     dlg2 = w2.open_video_settings()
     assert dlg2.panel.intro.subtitle.text() == "Version 2" and dlg2.panel.camera.currentData() == "strong"
     dlg2.close()
-    w2.deleteLater()
+    dispose(w2)
 
 
 def test_switching_a_title_card_off_and_on_keeps_what_was_typed(qtbot: Any) -> None:

@@ -26,14 +26,13 @@ SCRIPT = {"title": "T", "settings": {"base_url": "http://127.0.0.1:9/"},
 
 
 @pytest.fixture
-def window(store: Store, aloop: Any) -> Iterator[MainWindow]:
+def window(store: Store, aloop: Any, dispose: Any) -> Iterator[MainWindow]:
     w = MainWindow(store)
     w.start()
     w.show()
     yield w
     aloop.run_until_complete(Op.wait_all())
-    w.close()
-    w.deleteLater()
+    dispose(w)
 
 
 def _files(tmp_path: Path) -> list[Path]:
@@ -74,7 +73,7 @@ def test_library_filter_rename_tag_delete_and_undo(window: MainWindow, qtbot: An
 
 
 def test_autosave_within_a_second_and_reopen_where_you_left_off(window: MainWindow, qtbot: Any, run: Any,
-                                                                data_dir: Path) -> None:
+                                                                data_dir: Path, dispose: Any) -> None:
     p = window.create_project("Autosave", ProjectData(script=json.loads(json.dumps(SCRIPT))))
     window.editor.select_card(1)
 
@@ -103,10 +102,10 @@ def test_autosave_within_a_second_and_reopen_where_you_left_off(window: MainWind
     assert w2.project is not None and w2.project.id == p.id
     assert w2.editor.current_row() == 1
     assert w2.editor.narration.toPlainText() == "Typed just now."
-    w2.deleteLater()
+    dispose(w2)
 
 
-def test_corrupt_project_is_reported_and_startup_goes_on(data_dir: Path, aloop: Any, qapp: Any) -> None:
+def test_corrupt_project_is_reported_and_startup_goes_on(data_dir: Path, aloop: Any, qapp: Any, dispose: Any) -> None:
     s = Store(data_dir)
     s.create_project("Fine", ProjectData(prompt="ok"))
     s.create_project("Broken")
@@ -118,7 +117,7 @@ def test_corrupt_project_is_reported_and_startup_goes_on(data_dir: Path, aloop: 
     box = w.findChild(QMessageBox, "startupProblems")
     assert box is not None and "'Broken' is corrupt" in box.text()
     assert w.project is not None and w.project.name == "Fine"
-    w.deleteLater()
+    dispose(w)
     s.close()
 
 
@@ -228,7 +227,7 @@ def test_draft_can_be_cancelled_from_the_status_bar(window: MainWindow, qtbot: A
     run(scenario())
 
 
-def test_window_layout_is_remembered(store: Store, aloop: Any) -> None:
+def test_window_layout_is_remembered(store: Store, aloop: Any, dispose: Any) -> None:
     w = MainWindow(store)
     w.start()
     w.show()
@@ -240,8 +239,8 @@ def test_window_layout_is_remembered(store: Store, aloop: Any) -> None:
     # Qt fits a restored window onto the (800 px wide) offscreen screen, so compare the height
     assert w2.height() == size[1] != 900
     assert not w2.log_dock.isHidden()
-    w.deleteLater()
-    w2.deleteLater()
+    dispose(w)
+    dispose(w2)
 
 
 def test_a_library_entry_whose_file_vanished_is_reported_not_fatal(window: MainWindow, run: Any,
