@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from app.core.script import Locator, Script, load_script
 
@@ -216,13 +217,14 @@ def test_dialog_stays_out_of_the_top_layer_and_search_has_an_empty_state(browser
         assert page.evaluate("document.querySelector('#new-project').matches(':modal')") is False
         assert page.evaluate("document.activeElement.id") == "project-name"
         page.get_by_role("button", name="Create project").click()
-        assert page.get_by_role("alert").filter(has_text="Give your project a name.").is_visible()
+        expect(page.get_by_role("alert").filter(has_text="Give your project a name.")).to_be_visible()
         page.keyboard.press("Escape")
-        assert not dialog.is_visible()
+        expect(dialog).to_be_hidden()
         assert page.get_by_test_id("project-card").count() == 6
         page.get_by_placeholder("Search projects").press_sequentially("zebra")
-        assert page.get_by_text("No projects match “zebra”").is_visible()
-        assert page.locator("#shown-count").inner_text() == "0 of 6 projects"
+        # the page updates on the input event; assertions that follow an action wait for it
+        expect(page.get_by_text("No projects match “zebra”")).to_be_visible()
+        expect(page.locator("#shown-count")).to_have_text("0 of 6 projects")
     finally:
         context.close()
 
@@ -234,8 +236,8 @@ def test_settings_rename_updates_the_shell_and_persists(browser: Any, base_url: 
         page.goto(f"{base_url}/settings.html")
         page.get_by_label("Full name").fill("Sam Rivera")
         page.get_by_role("button", name="Save changes").click()
-        assert page.locator(".sidebar [data-user-name]").inner_text() == "Sam Rivera"
-        assert page.locator(".sidebar [data-user-avatar]").inner_text() == "SR"
+        expect(page.locator(".sidebar [data-user-name]")).to_have_text("Sam Rivera")
+        expect(page.locator(".sidebar [data-user-avatar]")).to_have_text("SR")
         page.get_by_role("link", name="Dashboard").click()
         page.wait_for_url("**/dashboard.html")
         assert page.locator("#greeting").inner_text() == "Welcome back, Sam"
