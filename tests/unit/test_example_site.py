@@ -130,18 +130,18 @@ def test_the_scripted_flow_works_on_the_site(browser: Any, base_url: str) -> Non
 
     def dashboard_seen(p: Any) -> None:
         assert p.get_by_test_id("project-card").count() == 6
-        assert p.locator("#greeting").inner_text() == "Welcome back, Alex"
-        assert p.locator(".sidebar [data-user-name]").inner_text() == "Alex Morgan"
+        expect(p.locator("#greeting")).to_have_text("Welcome back, Alex")
+        expect(p.locator(".sidebar [data-user-name]")).to_have_text("Alex Morgan")
 
     def project_created(p: Any) -> None:
         first = p.get_by_test_id("project-card").first
         assert "Holiday campaign" in first.inner_text()
         assert "0 of 5 tasks done" in first.inner_text()  # the campaign template's tasks
-        assert p.get_by_role("status").inner_text() == "Project “Holiday campaign” created"
+        expect(p.get_by_role("status")).to_have_text("Project “Holiday campaign” created")
 
     def tasks_done(p: Any) -> None:
         assert p.get_by_test_id("task-list").get_by_role("listitem").first.inner_text().startswith("Book influencer")
-        assert p.locator("#project-summary").inner_text() == "1 of 6 tasks done"
+        expect(p.locator("#project-summary")).to_have_text("1 of 6 tasks done")
 
     def searched(p: Any) -> None:
         visible = [c.inner_text() for c in p.get_by_test_id("project-card").all() if c.is_visible()]
@@ -149,7 +149,7 @@ def test_the_scripted_flow_works_on_the_site(browser: Any, base_url: str) -> Non
 
     def settings_saved(p: Any) -> None:
         assert p.evaluate("document.documentElement.dataset.theme") == "dark"
-        assert p.get_by_role("status").inner_text() == "Settings saved"
+        expect(p.get_by_role("status")).to_have_text("Settings saved")
 
     _replay(
         page,
@@ -240,7 +240,7 @@ def test_settings_rename_updates_the_shell_and_persists(browser: Any, base_url: 
         expect(page.locator(".sidebar [data-user-avatar]")).to_have_text("SR")
         page.get_by_role("link", name="Dashboard").click()
         page.wait_for_url("**/dashboard.html")
-        assert page.locator("#greeting").inner_text() == "Welcome back, Sam"
-        assert page.locator(".sidebar [data-user-avatar]").inner_text() == "SR"
+        expect(page.locator("#greeting")).to_have_text("Welcome back, Sam")
+        expect(page.locator(".sidebar [data-user-avatar]")).to_have_text("SR")
     finally:
         context.close()
