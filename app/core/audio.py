@@ -267,3 +267,53 @@ def build_narration_track(
         yield from _zeros(total - pos)
 
     return write_wav_atomic(out_wav, stream(), SAMPLE_RATE)
+
+
+class NarrationStream:
+    """The track :func:`build_narration_track` writes, built incrementally while the video is
+    captured: :meth:`place` each clip as its card's timing becomes final (in order), then
+    :meth:`finish` with the video's length.  Each call returns the next PCM bytes (s16le, 48 kHz,
+    mono) for an encoder's stdin, so the narration is encoded beside the capture instead of after it.
+
+    The samples are the same as :func:`build_narration_track`'s: a clip's first sample lands at
+    ``round(start_s * 48000)``, silence elsewhere, and the same planner-bug checks apply.
+    """
+
+    def __init__(self) -> None:
+        self.pos = 0  # samples emitted so far
+        self.placements: list[tuple[float, VoiceClip]] = []
+        self._prev_label = ""
+
+    def place(self, start_s: float, clip: VoiceClip) -> list[bytes]:
+        self.placements.append((start_s, clip))
+        if clip.duration_s <= 0:
+            return []
+        start = round(start_s * SAMPLE_RATE)
+        label = f"clip {clip.cache_key[:12] or clip.path.name} at {start_s:.3f} s"
+        if start < 0:
+            raise RenderError(f"narration {label} starts before the video")
+        if start < self.pos:
+            raise RenderError(
+                f"narration {label} overlaps {self._prev_label} by {(self.pos - start) / SAMPLE_RATE:.3f} s",
+                hint="this is a planner bug: cards must not overlap",
+            )
+        samples, rate = read_wav(clip.path)
+        if rate != SAMPLE_RATE:
+            raise AudioFormatError(f"{clip.path}: voice clips must be {SAMPLE_RATE} Hz (got {rate} Hz)")
+        out = [z.tobytes() for z in _zeros(start - self.pos)]
+        out.append(samples.astype("<i2", copy=False).tobytes())
+        self.pos = start + len(samples)
+        self._prev_label = label
+        return out
+
+    def finish(self, total_s: float) -> list[bytes]:
+        if total_s < 0 or not math.isfinite(total_s):
+            raise RenderError(f"narration track length must be a positive number of seconds (got {total_s})")
+        total = round(total_s * SAMPLE_RATE)
+        # a clip may end within 2 samples past the end from independent rounding of start and total
+        if self.pos > total + 2:
+            raise RenderError(
+                f"narration {self._prev_label} runs past the end of the video ({total_s:.3f} s)",
+                hint="this is a planner bug: the video must last until the narration ends",
+            )
+        return [z.tobytes() for z in _zeros(total - self.pos)]

@@ -123,6 +123,31 @@ def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: P
     ]
 
 
+def build_narration_encode_args(ffmpeg: Path, *, out: Path, duration_s: float, loudnorm: bool = True) -> list[str]:
+    """The encoder the capture stage streams the narration track into (raw s16le 48 kHz mono on
+    stdin, see :class:`app.core.audio.NarrationStream`) -> the final AAC track in an MP4 file.
+
+    The chain and the length (``duration_s``, the planned video length) are :func:`build_mux_args`'s,
+    so the audio is bit for bit what encoding the track after the capture gives;
+    :func:`build_mux_args` with ``narration_encoded=True`` then copies it.  If the video ends up
+    another length, the caller encodes the track again the usual way.
+    """
+    if duration_s <= 0 or not math.isfinite(duration_s):
+        raise RenderError(f"the video must last a positive time (got {duration_s} s)")
+    dur = f"{duration_s:.6f}"
+    chain = ["aresample=48000"]
+    if loudnorm:
+        chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
+    chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
+    return [
+        str(ffmpeg), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        "-f", "s16le", "-ar", str(AUDIO_RATE), "-ac", "1", "-i", "-",
+        "-af", ",".join(chain),
+        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2",
+        "-t", dur, "-f", "mp4", str(out),
+    ]
+
+
 def build_mux_args(
     ffmpeg: Path,
     *,
@@ -140,6 +165,7 @@ def build_mux_args(
     music: MusicBed | None = None,
     loudness: LoudnessMeasure | None = None,
     target_lufs: float = -16.0,
+    narration_encoded: bool = False,
 ) -> list[str]:
     """Mux the captured video with the narration track into the final MP4.
 
@@ -152,6 +178,9 @@ def build_mux_args(
       normalised with pass-two ``loudnorm`` values (``loudness``, measured on the same graph);
     - ``-t duration_s`` so both streams end together; ``+faststart`` puts ``moov`` first.
 
+    With ``narration_encoded`` the narration is already the final AAC track (encoded during the
+    capture by :func:`build_narration_encode_args`) and is copied; there is no music then.
+
     ``out`` should be a temp name in the destination folder (see :func:`run_ffmpeg`); the format
     is given explicitly so the temp name needs no ``.mp4`` suffix.
     """
@@ -162,6 +191,20 @@ def build_mux_args(
             "-i", str(video), "-i", str(narration)]
     if chapters is not None:
         args += ["-f", "ffmetadata", "-i", str(chapters)]
+    if narration_encoded:
+        if music is not None:
+            raise ValueError("an encoded narration track cannot be mixed with music")
+        if burn_subtitles is not None:
+            style = subtitle_style(width, height)
+            sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"
+                   f":force_style={escape_filter_value(style)}")
+            args += ["-filter_complex", f"[0:v]{sub},format=yuv420p[vout]", "-map", "[vout]", "-map", "1:a:0",
+                     "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
+                     "-g", str(2 * fps)]
+        else:
+            args += ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
+        args += ["-c:a", "copy"]
+        return _mux_tail(args, chapters=chapters, title=title, dur=dur, out=out)
     audio_chain = ["aresample=48000"]
     if loudnorm:
         # loudnorm works at 192 kHz internally; bring it back to 48 kHz
@@ -184,6 +227,10 @@ def build_mux_args(
     else:
         args += ["-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy"]
     args += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+    return _mux_tail(args, chapters=chapters, title=title, dur=dur, out=out)
+
+
+def _mux_tail(args: list[str], *, chapters: Path | None, title: str | None, dur: str, out: Path) -> list[str]:
     if chapters is not None:
         args += ["-map_metadata", "2", "-map_chapters", "2"]
     else:

@@ -93,7 +93,8 @@ async def _voice(job: Job, settings: Settings, tracker: StageTracker, cancel: Ca
                  warnings: list[str]) -> list[VoiceClip]:
     from .voice import VoiceService, load_provider
 
-    provider = await load_provider(settings.voice.provider, settings.voice)
+    narrations = [c.narration for c in job.script.cards]
+    provider = await load_provider(settings.voice.provider, settings.voice, narrations)
     reason = getattr(provider, "fallback_reason", None)
     if reason:
         warnings.append(f"voice: using {provider.describe()} because {reason}")
@@ -102,7 +103,7 @@ async def _voice(job: Job, settings: Settings, tracker: StageTracker, cancel: Ca
     def relay(p: Progress) -> None:
         tracker.report("voice", p.fraction, p.message)
 
-    clips = await service.voice_all([c.narration for c in job.script.cards], settings.voice, relay, cancel)
+    clips = await service.voice_all(narrations, settings.voice, relay, cancel)
     return list(clips)
 
 
@@ -130,7 +131,7 @@ async def render(
 ) -> RenderResult:
     """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``)."""
     from . import captions, mix
-    from .audio import build_narration_track
+    from .audio import NarrationStream, build_narration_track
 
     cancel = cancel or CancelToken()
     tracker = StageTracker(on_progress or _noop)
@@ -143,6 +144,7 @@ async def render(
     site: _Site | None = None
     session: BrowserSession | None = None
     sink: FfmpegSink | None = None
+    narration_sink: FfmpegSink | None = None
     try:
         with tracker.stage("prepare", "finding the browser and ffmpeg"):
             browser = browser or find_browser()
@@ -186,8 +188,23 @@ async def render(
                 warnings.extend(fit.notes)
             estimate = plan(job.script, settings, voices)
 
+        # Without music the narration track is final card by card, so it is encoded while the
+        # video is captured (on the core the capture leaves idle) instead of after it.  With music
+        # the mix needs the whole track first (a loudness measurement), so it waits for the end.
+        # The encoder is told the planned length; in the rare render whose live timeline differs
+        # from the plan (an action that took longer than planned), the track is encoded again.
+        stream: NarrationStream | None = None
+        narration_m4a = work / "narration.m4a"
+        if settings.music is None:
+            stream = NarrationStream()
+            narration_sink = FfmpegSink(
+                mix.build_narration_encode_args(ffmpeg, out=narration_m4a, duration_s=estimate.duration_s),
+                cancel=cancel)
+
         with tracker.stage("capture", "replaying the flow in Chromium"):
             await sink.start()
+            if narration_sink is not None:
+                await narration_sink.start()
             assert session.page is not None and session.cdp is not None
             clock = await session.start_clock()
             total = max(1, estimate.frame_count)
@@ -199,6 +216,14 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name)
+            if stream is not None and narration_sink is not None:
+                streaming, ns = stream, narration_sink
+
+                async def on_card(timing: CardTiming) -> None:
+                    for chunk in streaming.place(timing.voice_start_s, clips[timing.index]):
+                        await ns.write(chunk)
+
+                performer.on_card = on_card
             try:
                 timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
             except RenderError as exc:
@@ -214,7 +239,18 @@ async def render(
         with tracker.stage("mix", "mixing narration, captions and chapters"):
             narration_wav = work / "narration.wav"
             placements = [(ct.voice_start_s, clip) for ct, clip in zip(timeline.cards, clips, strict=True)]
-            await asyncio.to_thread(build_narration_track, placements, timeline.duration_s, narration_wav)
+            encoded = False
+            if stream is not None and narration_sink is not None:
+                if stream.placements == placements and timeline.duration_s == estimate.duration_s:
+                    for chunk in stream.finish(timeline.duration_s):
+                        await narration_sink.write(chunk)
+                    await narration_sink.finish()
+                    encoded = True
+                else:  # the live timeline differs from the plan: encode the track the usual way
+                    await narration_sink.abort()
+                narration_sink = None
+            if not encoded:
+                await asyncio.to_thread(build_narration_track, placements, timeline.duration_s, narration_wav)
             cards_in = [captions.CaptionCard(card_id=ct.card_id, title=ct.title, start_s=ct.voice_start_s,
                                              voice_duration_s=ct.voice_duration_s,
                                              text=plain_narration(job.script.cards[ct.index].narration),
@@ -247,7 +283,8 @@ async def render(
                     ffmpeg, narration=narration_wav, bed=bed, duration_s=timeline.duration_s,
                     target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR, cancel=cancel)
             args = mix.build_mux_args(
-                ffmpeg, video=video_tmp, narration=narration_wav, out=mp4_tmp, chapters=meta,
+                ffmpeg, video=video_tmp, narration=narration_m4a if encoded else narration_wav, out=mp4_tmp,
+                chapters=meta, narration_encoded=encoded,
                 duration_s=timeline.duration_s,
                 burn_subtitles=burn_srt if settings.burn_captions else None,
                 width=settings.width, height=settings.height, fps=settings.fps,
@@ -287,8 +324,8 @@ async def render(
         cancel.cancel("cancelled")
         raise
     finally:
-        if sink is not None:
-            await sink.abort()
+        # the encoders stop side by side: cancel must end every child within a second
+        await asyncio.gather(*(s.abort() for s in (sink, narration_sink) if s is not None))
         if session is not None:
             await session.close()
         if site is not None:

@@ -320,3 +320,47 @@ def test_cancel_stops_ffmpeg_within_a_second(tmp_path: Path) -> None:
     assert elapsed < 1.0
     assert not tmp.exists() and not out.exists()
     assert _ffmpeg_processes_writing(tmp) == []
+
+
+def test_narration_encoded_during_capture_matches_the_mux_encode(media: dict[str, Path]) -> None:
+    """The track streamed into the narration encoder while the video is captured, then copied,
+    decodes to exactly the samples of the usual encode-at-mux path, with the same length."""
+    from app.core.audio import NarrationStream
+    from app.core.capture.encoder import FfmpegSink
+
+    ff = find_ffmpeg()
+    d = media["dir"]
+    t = np.arange(24_000) / 48_000
+    write_wav_atomic(d / "clip2.wav", (np.sin(2 * np.pi * 300 * t) * 8000).astype(np.int16))
+    clip = VoiceClip(d / "clip2.wav", 0.5, {}, "tone", "tone")
+    m4a = d / "narration.m4a"
+
+    async def stream_it() -> None:
+        sink = await FfmpegSink(mix.build_narration_encode_args(ff, out=m4a, duration_s=3.0)).start()
+        stream = NarrationStream()
+        for start in (1.0, 2.0):
+            for chunk in stream.place(start, clip):
+                await sink.write(chunk)
+        for chunk in stream.finish(3.0):
+            await sink.write(chunk)
+        await sink.finish()
+
+    asyncio.run(stream_it())
+    outs = {}
+    for kind in ("streamed", "usual"):
+        out = d / f"{kind}.mp4"
+        args = build_mux_args(ff, video=media["video"], narration=m4a if kind == "streamed" else media["narration"],
+                              out=out, chapters=media["chapters"], duration_s=3.0, width=W, height=H, fps=FPS,
+                              narration_encoded=kind == "streamed")
+        asyncio.run(run_ffmpeg(args))
+        outs[kind] = out
+    assert "-c:a" in args  # the usual path encodes: the two outputs came from different graphs
+    pcm = {k: subprocess.run([str(ff), "-v", "error", "-i", str(p), "-map", "0:a", "-f", "s16le", "-"],
+                             capture_output=True, check=True, timeout=60).stdout for k, p in outs.items()}
+    assert len(pcm["streamed"]) > 0.9 * 3.0 * 48_000 * 4
+    assert pcm["streamed"] == pcm["usual"]
+    for out in outs.values():
+        info = asyncio.run(probe(out))
+        assert info.audio is not None and info.audio.duration_s is not None
+        assert abs(info.audio.duration_s - 3.0) < 0.002 and abs(info.duration_s - 3.0) <= 1 / FPS
+        assert [c.title for c in info.chapters] == CHAPTER_TITLES

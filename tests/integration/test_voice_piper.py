@@ -135,3 +135,31 @@ def test_unloadable_piper_model_falls_back_with_reason(tmp_path: Path) -> None:
     provider = asyncio.run(load_provider("piper", VoiceSettings(voice=str(model))))
     assert isinstance(provider, EspeakProvider)
     assert provider.fallback_reason and "broken.onnx" in provider.fallback_reason
+
+
+def test_warm_cache_skips_loading_the_model(tmp_path: Path) -> None:
+    """With every clip cached, a render does not load Piper (~1 s of CPU beside the browser's
+    start-up); one uncached narration and it does.  Fresh processes, so nothing is loaded yet."""
+    code = """
+import asyncio, sys
+from app.core.script import VoiceSettings
+from app.core.voice import VoiceService, load_provider
+from app.core.voice.piper import is_loaded
+narrations = sys.argv[1:]
+async def go():
+    provider = await load_provider("piper", VoiceSettings(), narrations)
+    print("loaded-before-voicing", is_loaded())
+    await VoiceService(provider).voice_all(narrations, VoiceSettings())
+asyncio.run(go())
+"""
+    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def run(*narrations: str) -> str:
+        out = subprocess.run([sys.executable, "-c", code, *narrations], capture_output=True, text=True,
+                             env=env, timeout=120, check=True)
+        return out.stdout.strip()
+
+    assert run("A cached line.") == "loaded-before-voicing True"  # cold cache: loaded up front
+    assert list((tmp_path / "cache").rglob("*.wav"))
+    assert run("A cached line.") == "loaded-before-voicing False"
+    assert run("A cached line.", "And a new one.") == "loaded-before-voicing True"

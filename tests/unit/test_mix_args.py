@@ -231,3 +231,28 @@ def test_parse_ffmpeg_banner() -> None:
         (0.0, 1.5, "One"),
         (1.5, 3.0, "Two, with = sign"),
     ]
+
+
+def test_narration_encode_args_use_the_mux_chain_and_the_planned_length() -> None:
+    from app.core.mix import build_narration_encode_args
+
+    args = build_narration_encode_args(FF, out=Path("/w/narration.m4a"), duration_s=54.1666666)
+    assert args[args.index("-i") - 6:args.index("-i") + 2] == ["-f", "s16le", "-ar", "48000", "-ac", "1", "-i", "-"]
+    mux = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.wav"), out=Path("/w/o.mp4"),
+                         chapters=None, duration_s=54.1666666)
+    # the same filters, in the same order, as the encode-at-mux path
+    assert _after(mux, "-filter_complex") == f"[1:a]{_after(args, '-af')}[aout]"
+    assert _after(args, "-t") == "54.166667" and args[-3:] == ["-f", "mp4", "/w/narration.m4a"]
+    with pytest.raises(RenderError):
+        build_narration_encode_args(FF, out=Path("/w/n.m4a"), duration_s=0)
+
+
+def test_mux_args_copy_an_encoded_narration() -> None:
+    args = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.m4a"), out=Path("/w/o.mp4"),
+                          chapters=Path("/w/ch.txt"), duration_s=3.0, narration_encoded=True)
+    assert "-filter_complex" not in args
+    assert args.count("copy") == 2 and _after(args, "-c:a") == "copy" and "1:a:0" in args
+    burn = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.m4a"), out=Path("/w/o.mp4"),
+                          chapters=None, duration_s=3.0, narration_encoded=True, burn_subtitles=Path("/w/s.srt"))
+    assert _after(burn, "-c:v") == "libx264" and _after(burn, "-c:a") == "copy"
+    assert _after(burn, "-filter_complex").startswith("[0:v]subtitles=")

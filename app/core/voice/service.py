@@ -170,6 +170,13 @@ class VoiceService:
         return VoiceClip(wav, duration, {str(k): float(v) for k, v in doc["marks"].items()},
                          str(doc["text"]), key)
 
+    def all_cached(self, narrations: Sequence[str], voice: VoiceSettings) -> bool:
+        """True when every narration's clip is already in the cache (nothing to synthesise)."""
+        try:
+            return all(self._cached(self.cache_key(n, voice)) is not None for n in narrations)
+        except (OSError, VoiceError, ToolMissingError):
+            return False  # e.g. the model file is missing: let loading report it
+
     # ------------------------------------------------------------------ voicing
 
     async def voice(
@@ -303,12 +310,17 @@ def prune_cache(max_bytes: int, cache_dir: Path | None = None) -> int:
     return freed
 
 
-async def load_provider(name: str, voice: VoiceSettings | None = None) -> TTSProvider:
+async def load_provider(name: str, voice: VoiceSettings | None = None,
+                        narrations: Sequence[str] | None = None) -> TTSProvider:
     """``get_provider(name)`` with its model loaded; Piper falls back to espeak-ng if loading fails.
 
-    The fallback is reported through the returned provider's ``fallback_reason``.
+    The fallback is reported through the returned provider's ``fallback_reason``.  Given the
+    ``narrations`` about to be voiced, the model is not loaded when every clip is already cached:
+    loading Piper costs ~1 s of CPU that would otherwise compete with the browser's start-up.
     """
     provider = get_provider(name)
+    if narrations is not None and voice is not None and VoiceService(provider).all_cached(narrations, voice):
+        return provider
     try:
         await provider.preload(voice)
     except (VoiceError, ToolMissingError) as exc:
