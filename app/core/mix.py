@@ -123,29 +123,49 @@ def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: P
     ]
 
 
-def build_narration_encode_args(ffmpeg: Path, *, out: Path, duration_s: float, loudnorm: bool = True) -> list[str]:
-    """The encoder the capture stage streams the narration track into (raw s16le 48 kHz mono on
-    stdin, see :class:`app.core.audio.NarrationStream`) -> the final AAC track in an MP4 file.
+def _audio_graph(*, voice_in: str, music_in: str | None, duration_s: float, loudnorm: bool,
+                 music: MusicBed | None, loudness: LoudnessMeasure | None, target_lufs: float) -> str:
+    """The final audio's filter graph, ``[aout]``: the same for the mux and for the audio encoded
+    while the video is captured (:func:`build_audio_args`), so both give the same samples."""
+    if music is not None:
+        assert music_in is not None
+        return mix_graph(voice_in=voice_in, music_in=music_in, bed=music, duration_s=duration_s,
+                         target_lufs=target_lufs, measured=loudness,
+                         speech_chain=SPEECH_COMPRESSOR if loudnorm else "")
+    chain = ["aresample=48000"]
+    if loudnorm:
+        # loudnorm works at 192 kHz internally; bring it back to 48 kHz
+        chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
+    chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={duration_s:.6f}"]
+    return f"[{voice_in}]{','.join(chain)}[aout]"
 
-    The chain and the length (``duration_s``, the planned video length) are :func:`build_mux_args`'s,
-    so the audio is bit for bit what encoding the track after the capture gives;
-    :func:`build_mux_args` with ``narration_encoded=True`` then copies it.  If the video ends up
-    another length, the caller encodes the track again the usual way.
-    """
+
+def build_audio_args(
+    ffmpeg: Path,
+    *,
+    narration: Path,
+    out: Path,
+    duration_s: float,
+    loudnorm: bool = True,
+    music: MusicBed | None = None,
+    loudness: LoudnessMeasure | None = None,
+    target_lufs: float = -16.0,
+) -> list[str]:
+    """The final audio track alone (AAC in MP4), encoded while the video is still being captured:
+    :func:`build_mux_args` with ``audio_encoded=True`` then copies it.  Same graph, same length, so
+    the samples are bit for bit those of the mux's own encode."""
     if duration_s <= 0 or not math.isfinite(duration_s):
         raise RenderError(f"the video must last a positive time (got {duration_s} s)")
     dur = f"{duration_s:.6f}"
-    chain = ["aresample=48000"]
-    if loudnorm:
-        chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
-    chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
-    return [
-        str(ffmpeg), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(AUDIO_RATE), "-ac", "1", "-i", "-",
-        "-af", ",".join(chain),
-        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2",
-        "-t", dur, "-f", "mp4", str(out),
-    ]
+    args = [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y", "-i", str(narration)]
+    if music is not None:
+        args += music_input_args(music)
+    graph = _audio_graph(voice_in="0:a", music_in="1:a" if music is not None else None, duration_s=duration_s,
+                         loudnorm=loudnorm, music=music, loudness=loudness, target_lufs=target_lufs)
+    args += ["-filter_complex", graph, "-map", "[aout]",
+             "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2",
+             "-t", dur, "-f", "mp4", str(out)]
+    return args
 
 
 def build_mux_args(
@@ -165,7 +185,7 @@ def build_mux_args(
     music: MusicBed | None = None,
     loudness: LoudnessMeasure | None = None,
     target_lufs: float = -16.0,
-    narration_encoded: bool = False,
+    audio_encoded: bool = False,
 ) -> list[str]:
     """Mux the captured video with the narration track into the final MP4.
 
@@ -178,8 +198,8 @@ def build_mux_args(
       normalised with pass-two ``loudnorm`` values (``loudness``, measured on the same graph);
     - ``-t duration_s`` so both streams end together; ``+faststart`` puts ``moov`` first.
 
-    With ``narration_encoded`` the narration is already the final AAC track (encoded during the
-    capture by :func:`build_narration_encode_args`) and is copied; there is no music then.
+    With ``audio_encoded``, ``narration`` is already the final AAC track (music and all, encoded
+    during the capture by :func:`build_audio_args`) and is copied.
 
     ``out`` should be a temp name in the destination folder (see :func:`run_ffmpeg`); the format
     is given explicitly so the temp name needs no ``.mp4`` suffix.
@@ -191,9 +211,7 @@ def build_mux_args(
             "-i", str(video), "-i", str(narration)]
     if chapters is not None:
         args += ["-f", "ffmetadata", "-i", str(chapters)]
-    if narration_encoded:
-        if music is not None:
-            raise ValueError("an encoded narration track cannot be mixed with music")
+    if audio_encoded:
         if burn_subtitles is not None:
             style = subtitle_style(width, height)
             sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"
@@ -205,17 +223,10 @@ def build_mux_args(
             args += ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
         args += ["-c:a", "copy"]
         return _mux_tail(args, chapters=chapters, title=title, dur=dur, out=out)
-    audio_chain = ["aresample=48000"]
-    if loudnorm:
-        # loudnorm works at 192 kHz internally; bring it back to 48 kHz
-        audio_chain += [SPEECH_COMPRESSOR, LOUDNORM, f"aresample={AUDIO_RATE}"]
-    audio_chain += ["aformat=sample_fmts=fltp:channel_layouts=stereo", f"apad=whole_dur={dur}"]
-    graph = f"[1:a]{','.join(audio_chain)}[aout]"
     if music is not None:
         args += music_input_args(music)
-        graph = mix_graph(voice_in="1:a", music_in=f"{3 if chapters is not None else 2}:a", bed=music,
-                          duration_s=duration_s, target_lufs=target_lufs, measured=loudness,
-                          speech_chain=SPEECH_COMPRESSOR if loudnorm else "")
+    graph = _audio_graph(voice_in="1:a", music_in=f"{3 if chapters is not None else 2}:a", duration_s=duration_s,
+                         loudnorm=loudnorm, music=music, loudness=loudness, target_lufs=target_lufs)
     if burn_subtitles is not None:
         style = subtitle_style(width, height)
         sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"

@@ -53,6 +53,8 @@ class RenderResult:
     screenshots: int = 0
     poster: Path | None = None
     preview: Path | None = None
+    #: the audio was made beside the capture (the live timeline matched the plan), not after it
+    audio_overlapped: bool = False
 
 
 @dataclass
@@ -131,7 +133,6 @@ async def render(
 ) -> RenderResult:
     """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``)."""
     from . import captions, mix
-    from .audio import NarrationStream, build_narration_track
 
     cancel = cancel or CancelToken()
     tracker = StageTracker(on_progress or _noop)
@@ -144,7 +145,7 @@ async def render(
     site: _Site | None = None
     session: BrowserSession | None = None
     sink: FfmpegSink | None = None
-    narration_sink: FfmpegSink | None = None
+    audio_task: asyncio.Future[Path] | None = None
     try:
         with tracker.stage("prepare", "finding the browser and ffmpeg"):
             browser = browser or find_browser()
@@ -188,23 +189,16 @@ async def render(
                 warnings.extend(fit.notes)
             estimate = plan(job.script, settings, voices)
 
-        # Without music the narration track is final card by card, so it is encoded while the
-        # video is captured (on the core the capture leaves idle) instead of after it.  With music
-        # the mix needs the whole track first (a loudness measurement), so it waits for the end.
-        # The encoder is told the planned length; in the rare render whose live timeline differs
-        # from the plan (an action that took longer than planned), the track is encoded again.
-        stream: NarrationStream | None = None
-        narration_m4a = work / "narration.m4a"
-        if settings.music is None:
-            stream = NarrationStream()
-            narration_sink = FfmpegSink(
-                mix.build_narration_encode_args(ffmpeg, out=narration_m4a, duration_s=estimate.duration_s),
-                cancel=cancel)
+        # The final audio (narration placed on the plan, music, loudness, AAC) is made while the
+        # video is captured, on the core the capture leaves idle: the mix then only copies it.  In
+        # the rare render whose live timeline differs from the plan (an action that took longer
+        # than planned), it is made again after the capture.
+        est_placements = _placements(estimate, clips)
+        audio_task = asyncio.ensure_future(_final_audio(
+            ffmpeg, settings, job, est_placements, estimate.duration_s, work / "planned", cancel))
 
         with tracker.stage("capture", "replaying the flow in Chromium"):
             await sink.start()
-            if narration_sink is not None:
-                await narration_sink.start()
             assert session.page is not None and session.cdp is not None
             clock = await session.start_clock()
             total = max(1, estimate.frame_count)
@@ -216,14 +210,6 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name)
-            if stream is not None and narration_sink is not None:
-                streaming, ns = stream, narration_sink
-
-                async def on_card(timing: CardTiming) -> None:
-                    for chunk in streaming.place(timing.voice_start_s, clips[timing.index]):
-                        await ns.write(chunk)
-
-                performer.on_card = on_card
             try:
                 timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
             except RenderError as exc:
@@ -237,20 +223,16 @@ async def render(
             sink = None
 
         with tracker.stage("mix", "mixing narration, captions and chapters"):
-            narration_wav = work / "narration.wav"
-            placements = [(ct.voice_start_s, clip) for ct, clip in zip(timeline.cards, clips, strict=True)]
-            encoded = False
-            if stream is not None and narration_sink is not None:
-                if stream.placements == placements and timeline.duration_s == estimate.duration_s:
-                    for chunk in stream.finish(timeline.duration_s):
-                        await narration_sink.write(chunk)
-                    await narration_sink.finish()
-                    encoded = True
-                else:  # the live timeline differs from the plan: encode the track the usual way
-                    await narration_sink.abort()
-                narration_sink = None
-            if not encoded:
-                await asyncio.to_thread(build_narration_track, placements, timeline.duration_s, narration_wav)
+            placements = _placements(timeline, clips)
+            overlapped = placements == est_placements and timeline.duration_s == estimate.duration_s
+            if overlapped:
+                tracker.report("mix", 0.0, "finishing the audio")
+                audio = await audio_task
+            else:
+                await _discard(audio_task)
+                tracker.report("mix", 0.0, "mixing the audio")
+                audio = await _final_audio(ffmpeg, settings, job, placements, timeline.duration_s, work / "live",
+                                           cancel)
             cards_in = [captions.CaptionCard(card_id=ct.card_id, title=ct.title, start_s=ct.voice_start_s,
                                              voice_duration_s=ct.voice_duration_s,
                                              text=plain_narration(job.script.cards[ct.index].narration),
@@ -275,20 +257,11 @@ async def render(
             chapters_tmp = work / "chapters.txt"
             chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
             mp4_tmp = work / "final.mp4"
-            bed = await asyncio.to_thread(resolve_music, settings, job.resolve)
-            loudness = None
-            if bed is not None:
-                tracker.report("mix", 0.0, "measuring loudness")
-                bed, loudness = await measure_mix(
-                    ffmpeg, narration=narration_wav, bed=bed, duration_s=timeline.duration_s,
-                    target_lufs=settings.loudness_lufs, speech_chain=mix.SPEECH_COMPRESSOR, cancel=cancel)
             args = mix.build_mux_args(
-                ffmpeg, video=video_tmp, narration=narration_m4a if encoded else narration_wav, out=mp4_tmp,
-                chapters=meta, narration_encoded=encoded,
+                ffmpeg, video=video_tmp, narration=audio, out=mp4_tmp, chapters=meta, audio_encoded=True,
                 duration_s=timeline.duration_s,
                 burn_subtitles=burn_srt if settings.burn_captions else None,
-                width=settings.width, height=settings.height, fps=settings.fps,
-                title=job.script.title, music=bed, loudness=loudness, target_lufs=settings.loudness_lufs)
+                width=settings.width, height=settings.height, fps=settings.fps, title=job.script.title)
 
             def mix_progress(f: float) -> None:
                 tracker.report("mix", f, "encoding")
@@ -319,18 +292,55 @@ async def render(
             duration_s=timeline.duration_s, cards=list(timeline.cards),
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots,
-            poster=published.get("poster"), preview=published.get("preview"))
+            poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped)
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
     finally:
         # the encoders stop side by side: cancel must end every child within a second
-        await asyncio.gather(*(s.abort() for s in (sink, narration_sink) if s is not None))
+        stops = [sink.abort()] if sink is not None else []
+        if audio_task is not None:
+            stops.append(_discard(audio_task))
+        await asyncio.gather(*stops)
         if session is not None:
             await session.close()
         if site is not None:
             site.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _placements(timeline: Timeline, clips: list[VoiceClip]) -> list[tuple[float, VoiceClip]]:
+    return [(ct.voice_start_s, clip) for ct, clip in zip(timeline.cards, clips, strict=True)]
+
+
+async def _final_audio(ffmpeg: Path, settings: Settings, job: Job, placements: list[tuple[float, VoiceClip]],
+                       duration_s: float, work: Path, cancel: CancelToken) -> Path:
+    """The video's whole audio track (AAC in MP4, ``duration_s`` long): the narration placed
+    sample-exactly, the music bed levelled against it, loudness normalised."""
+    from . import mix
+    from .audio import build_narration_track
+
+    work.mkdir(parents=True, exist_ok=True)
+    narration = work / "narration.wav"
+    await asyncio.to_thread(build_narration_track, placements, duration_s, narration)
+    bed = await asyncio.to_thread(resolve_music, settings, job.resolve)
+    loudness = None
+    if bed is not None:
+        bed, loudness = await measure_mix(
+            ffmpeg, narration=narration, bed=bed, duration_s=duration_s, target_lufs=settings.loudness_lufs,
+            speech_chain=mix.SPEECH_COMPRESSOR, cancel=cancel)
+    out = work / "audio.m4a"
+    await mix.run_ffmpeg(mix.build_audio_args(ffmpeg, narration=narration, out=out, duration_s=duration_s,
+                                              music=bed, loudness=loudness, target_lufs=settings.loudness_lufs),
+                         cancel=cancel)
+    return out
+
+
+async def _discard(task: asyncio.Future[Path]) -> None:
+    """Stop a background audio job (its ffmpeg is stopped by run_ffmpeg) and forget its result."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeline, bplan: BumperPlan,

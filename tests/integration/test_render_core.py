@@ -193,6 +193,35 @@ def test_narration_starts_at_each_cards_planned_start(rendered: tuple[Job, Rende
     # and a card's narration never runs into the next card
     for a, b in zip(res.cards, res.cards[1:], strict=False):
         assert a.voice_end_s <= b.start_s
+    assert res.audio_overlapped  # the timeline kept to the plan: the audio was made during capture
+
+
+def test_a_timeline_that_leaves_the_plan_still_places_narration_exactly(tmp_path: Path) -> None:
+    """The audio is made beside the capture from the plan; when the live run takes longer (here a
+    page that gets ready 2 s late), it is made again from the real timeline, not used as planned."""
+    late = {"id": "late", "narration": "Wait for it.",
+            "actions": [{"type": "goto", "url": "/late.html"},
+                        {"type": "wait_for", "text": "Ready now", "timeout_ms": 8000}]}
+    after = {"id": "after", "narration": "And here it is.", "actions": []}
+    job = make_job(tmp_path, clock_script([late, after]))
+    (tmp_path / "site/late.html").write_text(
+        "<!doctype html><body style='font:40px sans-serif'><p id=p>Loading</p>"
+        "<script>setTimeout(() => { document.getElementById('p').textContent = 'Ready now' }, 2000)</script>",
+        encoding="utf-8")
+    res = asyncio.run(render(job, tmp_path / "out", name="late"))
+    assert not res.audio_overlapped
+    assert res.timeline is not None
+    cards = {c.card_id: c for c in res.cards}
+    assert cards["after"].start_s >= cards["late"].start_s + 2.0  # the wait really moved the timeline
+    onsets = narration_onsets(res.video)
+    for c in res.cards:
+        nearest = min(onsets, key=lambda o: abs(o - c.voice_start_s))
+        assert abs(nearest - c.voice_start_s) <= 1 / FPS, f"{c.card_id}: {c.voice_start_s:.3f}s vs {nearest:.3f}s"
+    from app.core.mix import probe
+
+    info = asyncio.run(probe(res.video))
+    assert info.audio is not None and info.audio.duration_s is not None
+    assert abs(info.audio.duration_s - res.duration_s) < 0.002
 
 
 def all_frames(mp4: Path) -> np.ndarray:

@@ -233,26 +233,28 @@ def test_parse_ffmpeg_banner() -> None:
     ]
 
 
-def test_narration_encode_args_use_the_mux_chain_and_the_planned_length() -> None:
-    from app.core.mix import build_narration_encode_args
 
-    args = build_narration_encode_args(FF, out=Path("/w/narration.m4a"), duration_s=54.1666666)
-    assert args[args.index("-i") - 6:args.index("-i") + 2] == ["-f", "s16le", "-ar", "48000", "-ac", "1", "-i", "-"]
+def test_audio_args_use_the_mux_graph_and_the_planned_length() -> None:
+    from app.core.mix import build_audio_args
+
+    args = build_audio_args(FF, narration=Path("/w/n.wav"), out=Path("/w/audio.m4a"), duration_s=54.1666666)
     mux = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.wav"), out=Path("/w/o.mp4"),
                          chapters=None, duration_s=54.1666666)
-    # the same filters, in the same order, as the encode-at-mux path
-    assert _after(mux, "-filter_complex") == f"[1:a]{_after(args, '-af')}[aout]"
-    assert _after(args, "-t") == "54.166667" and args[-3:] == ["-f", "mp4", "/w/narration.m4a"]
+    # the same filters, in the same order, as the encode-at-mux path (only the input label differs)
+    assert _after(mux, "-filter_complex") == _after(args, "-filter_complex").replace("[0:a]", "[1:a]", 1)
+    assert _after(args, "-c:a") == "aac" and _after(args, "-t") == "54.166667"
+    assert args[-3:] == ["-f", "mp4", "/w/audio.m4a"]
     with pytest.raises(RenderError):
-        build_narration_encode_args(FF, out=Path("/w/n.m4a"), duration_s=0)
+        build_audio_args(FF, narration=Path("/w/n.wav"), out=Path("/w/a.m4a"), duration_s=0)
 
 
-def test_mux_args_copy_an_encoded_narration() -> None:
-    args = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.m4a"), out=Path("/w/o.mp4"),
-                          chapters=Path("/w/ch.txt"), duration_s=3.0, narration_encoded=True)
+def test_mux_args_copy_an_encoded_audio_track() -> None:
+    args = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/a.m4a"), out=Path("/w/o.mp4"),
+                          chapters=Path("/w/ch.txt"), duration_s=3.0, audio_encoded=True)
     assert "-filter_complex" not in args
     assert args.count("copy") == 2 and _after(args, "-c:a") == "copy" and "1:a:0" in args
-    burn = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/n.m4a"), out=Path("/w/o.mp4"),
-                          chapters=None, duration_s=3.0, narration_encoded=True, burn_subtitles=Path("/w/s.srt"))
+    assert _after(args, "-map_chapters") == "2"
+    burn = build_mux_args(FF, video=Path("/w/v.mp4"), narration=Path("/w/a.m4a"), out=Path("/w/o.mp4"),
+                          chapters=None, duration_s=3.0, audio_encoded=True, burn_subtitles=Path("/w/s.srt"))
     assert _after(burn, "-c:v") == "libx264" and _after(burn, "-c:a") == "copy"
     assert _after(burn, "-filter_complex").startswith("[0:v]subtitles=")

@@ -77,34 +77,3 @@ def test_track_file_has_ordinary_permissions(tmp_path: Path) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["t.wav"]
 
-
-def _streamed(placements: list[tuple[float, VoiceClip]], total_s: float) -> bytes:
-    from app.core.audio import NarrationStream
-
-    stream = NarrationStream()
-    chunks = [c for start, clip in placements for c in stream.place(start, clip)]
-    return b"".join(chunks + stream.finish(total_s))
-
-
-def test_streamed_track_has_the_same_samples_as_the_written_one(tmp_path: Path) -> None:
-    from app.core.audio import build_narration_track
-
-    a = _clip(tmp_path, "a", 0.5, 1000)
-    b = _clip(tmp_path, "b", 0.25, -2000)
-    empty = VoiceClip(tmp_path / "none.wav", 0.0, {}, "", "empty")
-    placements = [(0.6, a), (1.2345, b), (3.0, empty)]
-    written, _ = read_wav(build_narration_track(placements, 3.5, tmp_path / "track.wav"))
-    streamed = np.frombuffer(_streamed(placements, 3.5), dtype="<i2")
-    assert len(streamed) == round(3.5 * SAMPLE_RATE)
-    assert np.array_equal(streamed, written)
-
-
-def test_streamed_track_refuses_what_the_written_one_refuses(tmp_path: Path) -> None:
-    a = _clip(tmp_path, "a", 1.0, 1)
-    b = _clip(tmp_path, "b", 1.0, 2)
-    with pytest.raises(RenderError, match="overlaps"):
-        _streamed([(0.0, a), (0.99, b)], 5.0)
-    with pytest.raises(RenderError, match="runs past the end"):
-        _streamed([(4.5, a)], 5.0)
-    with pytest.raises(RenderError, match="starts before the video"):
-        _streamed([(-0.5, a)], 5.0)

@@ -50,7 +50,7 @@ from ..script import (
     WaitFor,
     Zoom,
 )
-from ..timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, CardTiming, Scheduler, Timeline
+from ..timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
 from .clock import Clock
 from .keys import key_def, modifier_mask, parse_chord
 
@@ -125,8 +125,6 @@ class Performer:
         self.cursor_shown = False
         self.stats = PerformStats()
         self._mac = sys.platform == "darwin"
-        #: called with each card's timing as soon as it is final (the narration is encoded meanwhile)
-        self.on_card: Callable[[CardTiming], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ the run
 
@@ -155,8 +153,6 @@ class Performer:
                 await self.restore_cursor()
                 scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
             timing = scheduler.end_card()
-            if self.on_card is not None:
-                await self.on_card(timing)
             await self.clock.advance_to(timing.end_s)
         timeline = scheduler.finish()
         await self.clock.advance_to(timeline.duration_s)
