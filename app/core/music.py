@@ -300,7 +300,11 @@ def mix_graph(
         raise RenderError(f"the video must last a positive time (got {duration_s} s)")
     d = f"{duration_s:.6f}"
     stereo = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
-    voice = ["aresample=48000"] + ([speech_chain] if speech_chain else []) + [stereo, f"apad=whole_dur={d}"]
+    # Every input of a multi-input filter (sidechaincompress, amix) gets fixed 1024-sample frames:
+    # they process whatever both inputs have ready, so with ffmpeg's threads varying the chunking
+    # the mix came out differently from run to run (up to 0.9 % of the signal RMS).
+    fixed = "asetnsamples=n=1024:p=0"
+    voice = ["aresample=48000"] + ([speech_chain] if speech_chain else []) + [stereo, f"apad=whole_dur={d}", fixed]
     fade_in = min(bed.fade_in_s, duration_s / 2)
     fade_out = min(bed.fade_out_s, duration_s / 2)
     music = ["aresample=48000", stereo, f"atrim=duration={d}", "asetpts=N/SR/TB",
@@ -309,16 +313,17 @@ def mix_graph(
         music.append(f"afade=t=in:st=0:d={fade_in:.3f}")
     if fade_out > 0:
         music.append(f"afade=t=out:st={duration_s - fade_out:.3f}:d={fade_out:.3f}")
+    music.append(fixed)
     parts = []
     if bed.ducking:
         parts.append(f"[{voice_in}]{','.join(voice)},asplit=2[rw_voice][rw_key]")
         parts.append(f"[{music_in}]{','.join(music)}[rw_bed]")
         parts.append(f"[rw_bed][rw_key]sidechaincompress=threshold={DUCK.threshold:g}:ratio={DUCK.ratio:g}"
-                     f":attack={DUCK.attack_ms:g}:release={DUCK.release_ms:g}:makeup=1[rw_music]")
+                     f":attack={DUCK.attack_ms:g}:release={DUCK.release_ms:g}:makeup=1,{fixed}[rw_music]")
     else:
         parts.append(f"[{voice_in}]{','.join(voice)}[rw_voice]")
         parts.append(f"[{music_in}]{','.join(music)}[rw_music]")
-    tail = ["amix=inputs=2:duration=first:normalize=0", *normalize_chain(target_lufs, measured),
+    tail = ["amix=inputs=2:duration=first:normalize=0", fixed, *normalize_chain(target_lufs, measured),
             "aresample=48000", stereo, f"apad=whole_dur={d}", f"atrim=duration={d}"]
     parts.append(f"[rw_voice][rw_music]{','.join(tail)}[{out_label}]")
     return ";".join(parts)

@@ -89,12 +89,16 @@ def test_mix_graph_ducks_loops_fades_and_normalises() -> None:
     assert "[rw_bed][rw_key]sidechaincompress=threshold=0.01:ratio=20" in g
     assert "atrim=duration=10.000000" in g and "volume=0.3000" in g
     assert "afade=t=in:st=0:d=1.500" in g and "afade=t=out:st=8.000:d=2.000" in g
-    assert "amix=inputs=2:duration=first:normalize=0,ebur128=peak=true," in g  # pass one: measure
+    fixed = "asetnsamples=n=1024:p=0"
+    assert f"amix=inputs=2:duration=first:normalize=0,{fixed},ebur128=peak=true," in g  # pass one: measure
+    # every input of sidechaincompress and amix comes in fixed frames: the mix is reproducible
+    assert f"apad=whole_dur=10.000000,{fixed},asplit=2" in g and f"makeup=1,{fixed}[rw_music]" in g
+    assert f"d=2.000,{fixed}[rw_bed]" in g
     assert g.endswith("[aout]")
     quiet = music.LoudnessMeasure(-23.1, -12.2)
     g2 = music.mix_graph(voice_in="1:a", music_in="2:a", bed=bed, duration_s=10.0, measured=quiet,
                          target_lufs=-14)
-    assert "normalize=0,volume=9.10dB,aresample" in g2 and "alimiter" not in g2  # linear gain only
+    assert f"normalize=0,{fixed},volume=9.10dB,aresample" in g2 and "alimiter" not in g2  # linear gain only
     # fades never overlap on a short video
     short = music.mix_graph(voice_in="0:a", music_in="1:a", bed=bed, duration_s=2.0)
     assert "afade=t=in:st=0:d=1.000" in short and "afade=t=out:st=1.000:d=1.000" in short
