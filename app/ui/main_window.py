@@ -766,10 +766,21 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         for op in list(Op.running):
             op.cancel()
+        self.release_media()
         self.save_now()
         self.save_layout()
         self.log_panel.detach()
         event.accept()
+
+    def release_media(self) -> None:
+        """Stop every media player and drop its file: Qt Multimedia decodes on its own threads, and a
+        window that goes away with a video still loaded must not leave them posting frames to it."""
+        players = [getattr(self.render_panel, "player", None), self._voice_player,
+                   getattr(self.library, "_player", None)]
+        for player in players:
+            if player is not None:
+                player.stop()
+                player.setSource(QUrl())
 
 
 def about_text() -> str:

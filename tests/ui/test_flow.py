@@ -50,8 +50,7 @@ def window(store: Store, qtbot: Any, aloop: Any, dispose: Any) -> Iterator[MainW
     w.start()
     w.show()
     yield w
-    for op in list(Op.running):
-        op.cancel()
+    w.close()  # as a user would: cancels running ops and releases the media players first
     aloop.run_until_complete(Op.wait_all())
     dispose(w)
 
