@@ -267,4 +267,3 @@ def build_narration_track(
         yield from _zeros(total - pos)
 
     return write_wav_atomic(out_wav, stream(), SAMPLE_RATE)
-

@@ -211,37 +211,32 @@ def build_mux_args(
             "-i", str(video), "-i", str(narration)]
     if chapters is not None:
         args += ["-f", "ffmetadata", "-i", str(chapters)]
-    if audio_encoded:
-        if burn_subtitles is not None:
-            style = subtitle_style(width, height)
-            sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"
-                   f":force_style={escape_filter_value(style)}")
-            args += ["-filter_complex", f"[0:v]{sub},format=yuv420p[vout]", "-map", "[vout]", "-map", "1:a:0",
-                     "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
-                     "-g", str(2 * fps)]
-        else:
-            args += ["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
-        args += ["-c:a", "copy"]
-        return _mux_tail(args, chapters=chapters, title=title, dur=dur, out=out)
-    if music is not None:
-        args += music_input_args(music)
-    graph = _audio_graph(voice_in="1:a", music_in=f"{3 if chapters is not None else 2}:a", duration_s=duration_s,
-                         loudnorm=loudnorm, music=music, loudness=loudness, target_lufs=target_lufs)
+    video_graph = None
     if burn_subtitles is not None:
         style = subtitle_style(width, height)
         sub = (f"subtitles=filename={escape_filter_value(str(burn_subtitles))}"
                f":force_style={escape_filter_value(style)}")
-        graph = f"[0:v]{sub},format=yuv420p[vout];" + graph
-        args += ["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
+        video_graph = f"[0:v]{sub},format=yuv420p[vout]"
+    if audio_encoded:
+        graph, audio_map, audio_codec = video_graph, "1:a:0", ["-c:a", "copy"]
+    else:
+        if music is not None:
+            args += music_input_args(music)
+        audio_graph = _audio_graph(voice_in="1:a", music_in=f"{3 if chapters is not None else 2}:a",
+                                   duration_s=duration_s, loudnorm=loudnorm, music=music, loudness=loudness,
+                                   target_lufs=target_lufs)
+        graph = f"{video_graph};{audio_graph}" if video_graph else audio_graph
+        audio_map = "[aout]"
+        audio_codec = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
+    if graph is not None:
+        args += ["-filter_complex", graph]
+    if video_graph is not None:
+        args += ["-map", "[vout]", "-map", audio_map,
                  "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
                  "-g", str(2 * fps)]
     else:
-        args += ["-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy"]
-    args += ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2"]
-    return _mux_tail(args, chapters=chapters, title=title, dur=dur, out=out)
-
-
-def _mux_tail(args: list[str], *, chapters: Path | None, title: str | None, dur: str, out: Path) -> list[str]:
+        args += ["-map", "0:v:0", "-map", audio_map, "-c:v", "copy"]
+    args += audio_codec
     if chapters is not None:
         args += ["-map_metadata", "2", "-map_chapters", "2"]
     else:

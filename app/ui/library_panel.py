@@ -329,6 +329,11 @@ class LibraryPanel(QWidget):
 
     # -- preview
 
+    @property
+    def player(self) -> Any:
+        """The preview's media player (None until the first audio or video preview)."""
+        return self._player
+
     def _show_preview(self) -> None:
         files = self.selected_files()
         if self._player is not None:

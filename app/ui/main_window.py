@@ -775,9 +775,7 @@ class MainWindow(QMainWindow):
     def release_media(self) -> None:
         """Stop every media player and drop its file: Qt Multimedia decodes on its own threads, and a
         window that goes away with a video still loaded must not leave them posting frames to it."""
-        players = [getattr(self.render_panel, "player", None), self._voice_player,
-                   getattr(self.library, "_player", None)]
-        for player in players:
+        for player in (self.render_panel.player, self._voice_player, self.library.player):
             if player is not None:
                 player.stop()
                 player.setSource(QUrl())
