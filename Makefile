@@ -12,7 +12,7 @@ help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
 	@echo "make demo-ad  render the example as a 30-second 9:16 ad to out/quickstart-ad.mp4"
 	@echo "make test     set up and run the whole test suite"
-	@echo "make lint     ruff + mypy on app/core and app/cloud"
+	@echo "make lint     ruff + mypy --strict on every package (part of make test)"
 	@echo "make bench    run the benchmarks (see docs/performance.md)"
 	@echo "make package  build the one-folder desktop app in dist/Reelwright/ and check the bundle"
 	@echo "make -f build/ci.mk help   CI targets: package-check, workflows-lint, recorder-lint, cloud-smoke"
@@ -38,15 +38,17 @@ demo-ad: setup
 	@mkdir -p out
 	$(VPY) -m app render resources/examples/quickstart/ad.json --preset 9:16 --preset ad --target 30s --out out/quickstart-ad.mp4
 
-test: setup
+test: setup lint
 	@bash scripts/run-tests.sh
 
 test-fast: venv
 	$(VPY) -m pytest -q -m "not slow"
 
+LINT_PACKAGES := app recorder build bench
+
 lint: venv
-	$(VPY) -m ruff check app/core app/cloud
-	$(VPY) -m mypy app/core app/cloud
+	$(VPY) -m ruff check $(LINT_PACKAGES) tests
+	$(VPY) -m mypy --strict $(LINT_PACKAGES)
 
 bench: setup
 	$(VPY) bench/render_speed.py

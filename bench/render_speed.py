@@ -94,7 +94,7 @@ async def playwright_record_video(script: Path, res: RenderResult, out_dir: Path
 
 async def _pw_action(page: Any, a: Any, base: str) -> None:
     t = a.type
-    loc = _to_playwright(page, a.target) if getattr(a, "target", None) is not None else None
+    loc: Any = _to_playwright(page, a.target) if getattr(a, "target", None) is not None else None
     if t == "goto":
         await page.goto(a.url if "://" in a.url else base + "/" + a.url.lstrip("/"))
     elif t in ("click", "dblclick"):
@@ -120,7 +120,8 @@ async def _pw_action(page: Any, a: Any, base: str) -> None:
         if loc:
             await loc.first.wait_for(state=a.state)
     elif t in ("wait", "highlight", "zoom"):
-        await asyncio.sleep((getattr(a, "ms", None) or getattr(a, "duration_ms", 1000)) / 1000)
+        ms: Any = getattr(a, "ms", None) or getattr(a, "duration_ms", None) or 1000
+        await asyncio.sleep(float(ms) / 1000)
 
 
 def report(label: str, wall: float, res: RenderResult, w: int, h: int, fps: int) -> float:

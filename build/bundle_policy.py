@@ -125,7 +125,7 @@ class Requirement:
 def required_files(platform: str | None = None) -> list[Requirement]:
     plat = platform or sys.platform
     if plat.startswith("linux"):
-        qt_platforms = ("PySide6/Qt/plugins/platforms/libqxcb.so",)
+        qt_platforms: tuple[str, ...] = ("PySide6/Qt/plugins/platforms/libqxcb.so",)
         so = "*.so*"
         node = "playwright/driver/node"
     elif plat == "darwin":

@@ -77,14 +77,14 @@ def deploy(stack: str, template: str, params: dict[str, str], capabilities: list
             cfn.create_stack(**args, OnFailure="ROLLBACK")
     except ClientError as exc:
         if "No updates are to be performed" in str(exc):
-            return describe(stack)["StackStatus"]  # type: ignore[index]
+            return str(describe(stack)["StackStatus"])  # type: ignore[index]
         raise StackError(f"deploy of {stack} was refused: {exc}") from None
     waiter = cfn.get_waiter("stack_update_complete" if exists else "stack_create_complete")
     try:
         waiter.wait(StackName=stack, WaiterConfig={"Delay": 5, "MaxAttempts": 360})
     except WaiterError as exc:
         raise StackError(f"deploy of {stack} failed: {exc}") from None
-    return describe(stack)["StackStatus"]  # type: ignore[index]
+    return str(describe(stack)["StackStatus"])  # type: ignore[index]
 
 
 def health(stack: str, retries: int = 3, delay_s: float = 5.0) -> list[str]:
