@@ -105,6 +105,15 @@ def run_cancellable(make: Callable[[CancelToken], Any]) -> Any:
     return asyncio.run(main())
 
 
+def _voice_providers() -> tuple[str, ...]:
+    """The providers a script may name (the script model is their source)."""
+    from typing import get_args
+
+    from .core.script import VoiceSettings
+
+    return get_args(VoiceSettings.model_fields["provider"].annotation)
+
+
 def _parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -119,8 +128,11 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from .cloud import register_voices
     from .core.bundle import RenderSettings, load_job
     from .core.render import check, render
+
+    register_voices()  # a script may ask for Polly: the user's own AWS credentials then voice it
 
     job = load_job(args.path)
     with job:
@@ -372,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fit the video to this length (e.g. 30s) by tightening gaps and holds; implies an ad")
     r.add_argument("--lang", action="append", metavar="LANG",
                    help="render this voiceover language (repeatable; default: every configured language)")
-    r.add_argument("--voice", choices=("piper", "espeak", "polly"), help="TTS provider override")
+    r.add_argument("--voice", choices=_voice_providers(), help="TTS provider override")
     r.add_argument("--no-captions", action="store_true", help="do not write SRT/VTT sidecars")
     r.add_argument("--burn-captions", action="store_true", help="draw captions into the video")
     r.add_argument("--music", metavar="TRACK",

@@ -22,6 +22,10 @@ EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .cloud import register_drafters
+    from .core.drafting import drafter_kinds
+
+    register_drafters()
     imp = subparsers.add_parser(
         "import",
         help="turn Playwright codegen files into a script (offline drafter)",
@@ -56,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="a codegen file or document; repeat it, in order",
     )
     dr.add_argument("--prompt", "-p", default="", help="what the video should be: audience, tone, length")
-    dr.add_argument("--drafter", choices=("offline", "bedrock", "openai"), default="offline")
+    dr.add_argument("--drafter", choices=drafter_kinds(), default="offline")
     dr.add_argument("--out", "-o", type=Path, help="write the script here (default: print it)")
     _settings_flags(dr)
     g = dr.add_argument_group("Amazon Bedrock")

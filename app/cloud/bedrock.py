@@ -1,9 +1,9 @@
 """Amazon Bedrock drafter backend: the Converse API with a tool whose input schema is the answer
 schema, and a forced tool choice, so the model answers with structured JSON.
 
-It lives in ``app.cloud`` because it is AWS client code; ``app.core``'s drafters find it by name when a
-Bedrock draft is asked for (see ``app.core.drafters.llm.make_backend``), so the core never imports
-boto3.  Credentials come from the standard AWS chain, a given ``boto3.Session`` (the signed-in
+It lives in ``app.cloud`` because it is AWS client code; ``app.cloud.register_services`` adds it to the core's
+drafter registry (``app.core.drafters.llm.register_backend``), so the core never imports boto3 or names this
+module.  Credentials come from the standard AWS chain, a given ``boto3.Session`` (the signed-in
 user's), or a client factory.
 """
 
@@ -140,3 +140,4 @@ def parse_converse_response(resp: dict[str, Any]) -> RawAnswer:
         if isinstance(block.get("text"), str):
             texts.append(block["text"])
     return RawAnswer(data=data, text="\n".join(texts), truncated=stop == "max_tokens")
+

@@ -38,9 +38,17 @@ __all__ = [
     "SkippedLine",
     "detect_kind",
     "draft",
+    "drafter_kinds",
     "import_codegen",
     "rebase_local_urls",
 ]
+
+
+def drafter_kinds() -> list[str]:
+    """Every drafter that can be asked for now: ``offline`` and each registered model backend."""
+    from .drafters.llm import registered_backends
+
+    return ["offline", *registered_backends()]
 
 
 def detect_kind(path: Path) -> FileKind:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.cloud import register_services
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import ReelwrightError
 from app.core.progress import CancelToken, Progress, ProgressCallback
@@ -23,6 +24,10 @@ from app.core.script import Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 
 from .storage import AppSettings, ImportReport, LibraryFile, Store
+
+# The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
+# voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
+register_services()
 
 OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[Any]]
 
@@ -148,8 +153,8 @@ def _named_copies(store: Store, files: list[LibraryFile]) -> list[Path]:
 def drafter_config(drafter: str, s: AppSettings) -> Any:
     from app.core.drafters.base import DrafterConfig
 
-    kind = drafter if drafter in ("offline", "bedrock", "openai") else "offline"
-    return DrafterConfig(kind=kind,  # type: ignore[arg-type]
+    kind = drafter if drafter in drafter_names() else "offline"
+    return DrafterConfig(kind=kind,
                          bedrock_model_id=s.bedrock_model, bedrock_region=s.bedrock_region or None,
                          openai_base_url=s.openai_base_url, openai_model=s.openai_model,
                          # keys only from the environment, never stored by the app
@@ -157,7 +162,15 @@ def drafter_config(drafter: str, s: AppSettings) -> Any:
 
 
 def drafter_names() -> list[str]:
-    return ["offline", "bedrock", "openai"]
+    from app.core.drafting import drafter_kinds
+
+    return drafter_kinds()
+
+
+def voice_provider_names() -> list[str]:
+    from app.core.voice import registered_providers
+
+    return registered_providers()
 
 
 # --------------------------------------------------------------------------- voice

@@ -22,7 +22,13 @@ from .qt import (
     QWidget,
 )
 from .render_panel import FPS, SIZES
-from .services import FeatureUnavailable, clear_voice_cache, drafter_names, voice_cache_size
+from .services import (
+    FeatureUnavailable,
+    clear_voice_cache,
+    drafter_names,
+    voice_cache_size,
+    voice_provider_names,
+)
 from .storage import AppSettings
 
 
@@ -35,7 +41,7 @@ class SettingsDialog(QDialog):
         s = self._settings
 
         self.voice_provider = QComboBox()
-        for name in ("piper", "espeak", "polly"):
+        for name in voice_provider_names():
             self.voice_provider.addItem(name, name)
         self.voice_provider.setCurrentIndex(max(0, self.voice_provider.findData(s.voice_provider)))
         self.voice = QLineEdit(s.voice or "")

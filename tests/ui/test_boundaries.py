@@ -46,3 +46,46 @@ def test_inside_app_ui_only_the_qt_module_imports_pyside6() -> None:
             if ("from PySide6" in text or "import PySide6" in text) and rel != "app/ui/qt.py":
                 offenders.append(rel)
     assert offenders == []
+
+
+def test_core_imports_nothing_above_it() -> None:
+    """``app.core`` is the bottom layer: no import of, and no module name string for, the cloud client,
+    the UI, the CLI or the recorder (a name in a string is an import in disguise: importlib)."""
+    import ast
+
+    above = ("app.cloud", "app.ui", "app.cli", "recorder")
+    offenders = []
+    for path in (ROOT / "app/core").rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                package = rel.removesuffix(".py").split("/")[:-1]  # app/core/voice/x.py -> app.core.voice
+                base = package[: len(package) - node.level + 1] if node.level else []
+                names = [".".join([*base, node.module] if node.module else base)]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                    "import_module", "__import__"):
+                names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            for name in names:
+                if any(name == a or name.startswith(a + ".") for a in above):
+                    offenders.append(f"{rel}:{getattr(node, 'lineno', 0)} {name}")
+    assert offenders == []
+
+
+def test_core_registries_start_without_aws_services_and_the_doors_add_them() -> None:
+    proc = _run("""
+        from app.core.drafting import drafter_kinds
+        from app.core.voice import registered_providers
+        core = (drafter_kinds(), registered_providers())
+        import app.cloud
+        app.cloud.register_services()
+        print(core, (drafter_kinds(), registered_providers()))
+        assert "bedrock" not in core[0] and "polly" not in core[1], core
+        assert "bedrock" in drafter_kinds() and "polly" in registered_providers()
+        import sys
+        assert not [m for m in sys.modules if m.startswith(("boto3", "botocore"))], "registering loaded AWS code"
+    """)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -14,6 +14,7 @@ import pytest
 from documents_fixtures import GUIDE_PAGES, make_pdf
 from draft_fakes import FakeBedrockConverse, FakeChatCompletionsServer, converse_text, converse_tool_use
 
+from app.cloud import register_drafters
 from app.core.drafters.llm import ANSWER_SCHEMA, parse_json_text, repair_truncated_json
 from app.core.drafting import DrafterConfig, DraftError, draft, import_codegen, rebase_local_urls
 from app.core.errors import Cancelled
@@ -24,6 +25,12 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 FLOW = DATA / "codegen" / "recorded" / "quickstart.spec.ts"
 SITE = Settings(site="site")
 N = len(import_codegen(FLOW).actions)  # 20 recorded actions
+
+
+@pytest.fixture(autouse=True)
+def _bedrock_registered() -> None:
+    """The doors (CLI, app) add the Bedrock drafter to the core's registry; so do these tests."""
+    register_drafters()
 
 
 def good_answer(n: int = N) -> dict[str, Any]:

@@ -52,7 +52,9 @@ class DraftResult:
 
 @dataclass
 class DrafterConfig:
-    kind: Literal["offline", "bedrock", "openai"] = "offline"
+    #: "offline", or a model backend registered with ``llm.register_backend`` ("openai"; "bedrock" when
+    #: ``app.cloud`` is loaded): see ``drafting.drafter_kinds()``
+    kind: str = "offline"
     # Amazon Bedrock (Converse API)
     bedrock_model_id: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     bedrock_region: str | None = None  # None: the standard AWS chain (AWS_REGION, profile...)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import re
 from collections.abc import Callable
@@ -375,21 +374,41 @@ async def _in_thread(fn: Callable[..., T], *args: Any, cancel: CancelToken | Non
     raise Cancelled(cancel.reason)
 
 
-def make_backend(config: DrafterConfig) -> Backend:
-    if config.kind == "bedrock":
-        # AWS client code lives in app.cloud; the core only finds it by name, so it never imports boto3
-        try:
-            bedrock = importlib.import_module("app.cloud.bedrock")
-        except ImportError as exc:
-            raise DraftError(f"the Bedrock drafter is not available: {exc}",
-                             hint="install boto3, or use the offline or OpenAI-compatible drafter") from None
-        backend: Backend = bedrock.BedrockBackend(config)
-        return backend
-    if config.kind == "openai":
-        from .openai_compat import OpenAIBackend
+#: model backends by drafter kind.  The core registers ``openai``; ``app.cloud`` registers ``bedrock``
+#: (AWS client code), so the core never names, imports or loads anything above it.
+BackendFactory = Callable[[DrafterConfig], Backend]
+_BACKENDS: dict[str, BackendFactory] = {}
 
-        return OpenAIBackend(config)
-    raise DraftError(f"unknown drafter '{config.kind}' (use offline, bedrock or openai)")
+
+def register_backend(kind: str, factory: BackendFactory) -> None:
+    """Make ``kind`` a drafter that asks the model behind ``factory(config)``."""
+    _BACKENDS[kind] = factory
+
+
+def unregister_backend(kind: str) -> None:
+    _BACKENDS.pop(kind, None)
+
+
+def registered_backends() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def _openai_backend(config: DrafterConfig) -> Backend:
+    from .openai_compat import OpenAIBackend
+
+    return OpenAIBackend(config)
+
+
+register_backend("openai", _openai_backend)
+
+
+def make_backend(config: DrafterConfig) -> Backend:
+    factory = _BACKENDS.get(config.kind)
+    if factory is None:
+        known = ", ".join(["offline", *registered_backends()])
+        raise DraftError(f"unknown drafter '{config.kind}' (use {known})",
+                         hint="model drafters that need a cloud account are added by the app and the CLI")
+    return factory(config)
 
 
 async def llm_draft(
