@@ -200,8 +200,8 @@ async def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 async def cmd_emulate(args: argparse.Namespace) -> int:
-    from recorder.emulator import Emulator
-    from recorder.selftest import EXAMPLE, selftest
+    from .cloud.emulator.local import Emulator
+    from .cloud.selftest import EXAMPLE, selftest
 
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")

@@ -52,8 +52,8 @@ workflows-lint: venv
 	$(VPY) -m pytest -q -p no:cacheprovider tests/unit/test_workflows.py
 
 recorder-lint: venv
-	$(VENV)/bin/cfn-lint recorder/template.yaml
-	$(VENV)/bin/checkov --quiet --compact --framework cloudformation -f recorder/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/checkov --quiet --compact --framework cloudformation -f infra/template.yaml
 
 recorder-image:
 	docker build -f recorder/Dockerfile -t $(IMAGE) .
@@ -77,7 +77,7 @@ recorder-push:
 	docker push $(REGISTRY)/$(REPOSITORY):$(TAG)
 
 stack-deploy: venv
-	$(VPY) build/stack.py deploy --stack $(STACK) --template recorder/template.yaml --snapshot $(SNAPSHOT) \
+	$(VPY) build/stack.py deploy --stack $(STACK) --template infra/template.yaml --snapshot $(SNAPSHOT) \
 	  --param ImageUri=$(REGISTRY)/$(REPOSITORY):$(TAG) $(if $(APP_ORIGIN),--param AppOrigin=$(APP_ORIGIN),)
 
 stack-health: venv

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deploy, health-check and roll back the Reelwright CloudFormation stack (used by deploy.yml).
 
-    python build/stack.py deploy   --stack reelwright-dev --template recorder/template.yaml \
+    python build/stack.py deploy   --stack reelwright-dev --template infra/template.yaml \
                                    --param ImageUri=… [--param Key=Value …] [--snapshot out/stack-before.json]
     python build/stack.py health   --stack reelwright-dev
     python build/stack.py rollback --stack reelwright-dev --snapshot out/stack-before.json

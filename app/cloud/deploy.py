@@ -9,12 +9,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-import recorder
-
 from .config import CloudConfig
 from .errors import CloudError
+from .template import TEMPLATE
 
-TEMPLATE = Path(recorder.__file__).resolve().parent / "template.yaml"
 WAIT = {"Delay": 10, "MaxAttempts": 360}  # up to an hour: interface endpoints and Cognito are slow
 
 

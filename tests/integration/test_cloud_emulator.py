@@ -28,13 +28,13 @@ import pytest
 from app.cloud import transfer
 from app.cloud.auth import _jwt_claims
 from app.cloud.client import CloudClient
+from app.cloud.emulator.local import Emulator
 from app.cloud.errors import AuthError, CloudError, NotSignedIn
 from app.cloud.layout import JobRef, JobStatus, asset_key
+from app.cloud.selftest import EXAMPLE, probe_mp4
 from app.cloud.tokens import TokenStore
 from app.core.bundle import RenderSettings, sha256_file
 from app.core.errors import Cancelled
-from recorder.emulator import Emulator
-from recorder.selftest import EXAMPLE, probe_mp4
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

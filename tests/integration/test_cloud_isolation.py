@@ -23,8 +23,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from recorder.emulator import REPO_ROOT, free_port
-from recorder.iam import tenant_policy
+from app.cloud.emulator.iam import tenant_policy
+from app.cloud.emulator.local import REPO_ROOT, free_port
 
 TENANT_A = "us-east-1:aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
 TENANT_B = "us-east-1:bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb"
@@ -36,7 +36,7 @@ TABLE = "reelwright-jobs"
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "recorder.motoserver", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "app.cloud.emulator.motoserver", "-H", "127.0.0.1", "-p", str(port)],
                             cwd=REPO_ROOT, env=dict(os.environ, MOTO_PORT=str(port)), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     endpoint = f"http://127.0.0.1:{port}"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from recorder.statemachine import TEMPLATE, load_template, production_definition
+from app.cloud.emulator.statemachine import load_template, production_definition
+from app.cloud.template import TEMPLATE
 
 BIN = Path(sys.executable).parent
 

@@ -42,7 +42,7 @@ def window(store: Store, aloop: Any, cloud_home: Path, dispose: Any) -> Iterator
 
 
 def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:
-    emulator_mod = pytest.importorskip("recorder.emulator")
+    emulator_mod = pytest.importorskip("app.cloud.emulator.local")
     from app.cloud.client import CloudClient
 
     p = window.create_project("Cloud demo", ProjectData(script=_two_card_script()))

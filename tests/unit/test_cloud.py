@@ -20,14 +20,14 @@ from keyring.backend import KeyringBackend
 
 from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
+from app.cloud.emulator.iam import IDENTITY_VARIABLE, tenant_policy, tenant_role_policies
+from app.cloud.emulator.statemachine import OPTIMIZED_ECS, SDK_ECS, adapt_for_moto, load_template, production_definition
 from app.cloud.errors import CloudConfigError
 from app.cloud.layout import JobRef, JobStatus, asset_key
 from app.cloud.polly import PollyProvider, register
 from app.cloud.tokens import Session, TokenStore
 from app.core.script import VoiceSettings
 from app.core.voice.base import VoiceError, get_provider, unregister_provider
-from recorder.iam import IDENTITY_VARIABLE, tenant_policy, tenant_role_policies
-from recorder.statemachine import OPTIMIZED_ECS, SDK_ECS, adapt_for_moto, load_template, production_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "us-east-1:0b5c6a51-1c1e-4c1a-9d0b-8e3f2a7c9d10"
@@ -303,7 +303,7 @@ def test_cloud_and_recorder_never_import_qt_and_core_never_imports_boto3() -> No
         "import app.core.render, app.core.bundle, app.core.voice\n"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'app.core imported boto3'\n"
         "import app.cloud.client, app.cloud.polly, app.cloud.deploy, app.cli_cloud\n"
-        "import recorder.main, recorder.emulator, recorder.selftest, recorder.iam\n"
+        "import recorder.main, app.cloud.emulator.local, app.cloud.selftest, app.cloud.emulator.iam\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'qasync'))\n"
         "assert not bad, bad\n"
     )

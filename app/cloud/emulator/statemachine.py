@@ -35,7 +35,8 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).with_name("template.yaml")
+from ..template import TEMPLATE
+
 STATE_MACHINE_RESOURCE = "RenderStateMachine"
 RENDER_STATE = "Render"
 OPTIMIZED_ECS = "arn:aws:states:::ecs:runTask.waitForTaskToken"

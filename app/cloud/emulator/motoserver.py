@@ -1,4 +1,4 @@
-"""``python -m recorder.motoserver``: moto's server with one fix the emulator needs.
+"""``python -m app.cloud.emulator.motoserver``: moto's server with one fix the emulator needs.
 
 moto 5.2.5's Step Functions front end drops the ``cause`` of ``SendTaskFailure`` (it forwards only
 ``error``), although its execution engine stores it.  The cause is what tells a user which card and

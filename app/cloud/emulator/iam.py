@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .statemachine import TEMPLATE, load_template
+from ..template import TEMPLATE
+from .statemachine import load_template
 
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 TENANT_ROLE = "TenantRole"

@@ -21,9 +21,9 @@ from app.cloud.layout import JobStatus
 from app.cloud.tokens import TokenStore
 from app.core.tools import find_ffprobe
 
-from .emulator import Emulator
+from .emulator.local import Emulator
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "resources" / "examples" / "quickstart" / "script.json"
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "quickstart" / "script.json"
 
 
 def probe_mp4(path: Path) -> dict[str, Any]:

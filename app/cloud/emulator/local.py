@@ -1,10 +1,10 @@
 """Reelwright Cloud on one machine: a moto server on loopback, seeded like the stack, plus stand-ins.
 
-* **moto server** (``moto_server`` via :mod:`recorder.motoserver`, on loopback) provides Cognito,
+* **moto server** (``moto_server`` via :mod:`app.cloud.emulator.motoserver`, on loopback) provides Cognito,
   S3, DynamoDB, ECS, IAM and Step Functions.  moto's CloudFormation drops Cognito and Fargate
   settings, so the resources are seeded with boto3 to match ``template.yaml``.
 * **The state machine** is the production one from ``template.yaml`` after the small documented
-  transformation in :mod:`recorder.statemachine`.
+  transformation in :mod:`app.cloud.emulator.statemachine`.
 * **The event rule stand-in** watches the bucket for new ``tenants/*/jobs/*/job.json`` keys (the
   rule's pattern) and starts an execution with the same EventBridge "Object Created" event as input.
 * **The Fargate stand-in** runs ``python -m recorder`` as a subprocess for every ECS task the state
@@ -44,9 +44,9 @@ from app.core.progress import stop_process
 
 from .statemachine import adapt_for_moto, production_definition
 
-log = logging.getLogger("recorder.emulator")
+log = logging.getLogger("reelwright.emulator")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 JOB_KEY_PATTERN = "tenants/*/jobs/*/job.json"  # the SubmitRule's wildcard, same semantics (* spans /)
 FAKE_KEYS = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
 
@@ -104,8 +104,8 @@ class Emulator:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
         log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
-        # moto_server plus the one fix in recorder.motoserver (SendTaskFailure's cause)
-        self._moto = subprocess.Popen([sys.executable, "-m", "recorder.motoserver", "-H", self.host,
+        # moto_server plus the one fix in app.cloud.emulator.motoserver (SendTaskFailure's cause)
+        self._moto = subprocess.Popen([sys.executable, "-m", "app.cloud.emulator.motoserver", "-H", self.host,
                                        "-p", str(self.port)], cwd=str(REPO_ROOT), env=env, stdout=log_file,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         log_file.close()
