@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import Cancelled, ReelwrightError
+from app.core.errors import Cancelled, ReelwrightError, ToolMissingError
 from app.core.progress import CancelToken, Progress
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -200,7 +200,12 @@ async def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 async def cmd_emulate(args: argparse.Namespace) -> int:
-    from .cloud.emulator.local import Emulator
+    try:
+        from .cloud.emulator.local import Emulator
+    except ImportError as exc:  # the packaged app leaves the development tools out
+        raise ToolMissingError(
+            f"the cloud emulator is not part of this installation ({exc})",
+            hint="run 'reelwright cloud emulate' from a source checkout after 'make setup'") from None
     from .cloud.selftest import EXAMPLE, selftest
 
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,

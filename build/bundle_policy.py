@@ -13,6 +13,10 @@ from dataclasses import dataclass
 #: size budget of the unpacked one-folder build, in bytes (the browser is not part of it)
 SIZE_BUDGET_BYTES = 350 * 1000 * 1000
 
+#: packages of our own that the desktop app does not ship: the cloud emulator is a development tool (it
+#: starts moto's server and the recorder with a Python interpreter, which a frozen app has not got)
+DEV_ONLY_PACKAGES: list[str] = ["app.cloud.emulator"]
+
 #: Python modules never needed at run time (dev tools, other GUI toolkits, unused Qt modules; PIL only
 #: serves pypdf's image extraction, which Reelwright never calls)
 EXCLUDED_MODULES: list[str] = [

@@ -15,6 +15,7 @@ from browser_provision_fakes import ARCHIVE_PATH, BUILD, LoopbackDownloadHost, f
 
 from app import packaged
 from app.core import browser_provision as bp
+from app.ui import browser_setup
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[LoopbackDo
 def test_dialog_downloads_shows_progress_and_activates(host: LoopbackDownloadHost, tmp_path: Path) -> None:
     host.files[ARCHIVE_PATH] = fake_shell_archive(padding=4 * 1024 * 1024)
     seen: list[int] = []
-    dialog_cls = packaged._download_dialog_class()
+    dialog_cls = browser_setup.BrowserDownloadDialog
     original = dialog_cls.on_progress
 
     def spy(self: object, p: object) -> None:
@@ -43,7 +44,7 @@ def test_dialog_downloads_shows_progress_and_activates(host: LoopbackDownloadHos
 
     dialog_cls.on_progress = spy
     try:
-        found = packaged.offer_browser_download(ask=False)
+        found = browser_setup.offer_browser_download(ask=False)
     finally:
         dialog_cls.on_progress = original
     assert isinstance(found, bp.BrowserCandidate)
@@ -54,7 +55,7 @@ def test_dialog_downloads_shows_progress_and_activates(host: LoopbackDownloadHos
 
 def test_a_failed_download_returns_none_and_leaves_nothing(host: LoopbackDownloadHost, tmp_path: Path) -> None:
     # nothing served: the stand-in host answers 404
-    assert packaged.offer_browser_download(ask=False) is None
+    assert browser_setup.offer_browser_download(ask=False) is None
     assert bp.CHROMIUM_ENV not in os.environ
     assert [p.name for p in (tmp_path / "browsers").iterdir()] == []
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from app import __version__, packaged
+from app.ui import browser_setup
 
 
 def test_qt_plugin_report_loads_the_real_plugins() -> None:
-    ok, lines = packaged.qt_plugin_report()
+    ok, lines = browser_setup.qt_plugin_report()
     assert ok, lines
     assert lines[0].startswith("platform plugin 'offscreen' loaded from ")
     assert any(line.startswith("multimedia backend plays MP4") for line in lines)
