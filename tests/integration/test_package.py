@@ -107,8 +107,7 @@ def test_smoke_screenshot_and_cold_start(bundle: Path, tmp_path: Path) -> None:
 @pytest.mark.timeout(300)
 def test_cli_twin_checks_the_bundled_example_flow(bundle: Path, tmp_path: Path) -> None:
     example = bundle / "_internal" / "resources" / "examples" / "quickstart" / "script.json"
-    if not example.is_file():
-        pytest.skip("the bundled example project is not in this checkout yet")
+    assert example.is_file(), "the bundle lacks the example project (build/reelwright.spec datas)"
     proc = run_env_i([str(bundle / "reelwright-cli"), "render", str(example), "--check"], tmp_path / "home")
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0, text
