@@ -62,8 +62,8 @@ def filter_latency(n_files: int) -> tuple[list[float], float]:
     from app.ui.app import create_app
     from app.ui.library_panel import LibraryPanel
     from app.ui.qt import QApplication, QTest
-    from app.ui.storage import Store
     from app.ui.widgets import OpBar
+    from app.workbench.storage import Store
 
     app = create_app()
     words = ["invoice", "onboarding", "pricing", "signup", "report", "dashboard", "export", "settings"]

@@ -85,8 +85,9 @@ async def _wait_painted(window: object, timeout_s: float = 10.0) -> None:
 
 
 async def _run(smoke_screenshot: Path | None, started: float) -> int:
+    from app.workbench.storage import StorageError, Store
+
     from .main_window import MainWindow
-    from .storage import StorageError, Store
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -95,7 +96,7 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
     except StorageError as exc:
         QMessageBox.critical(None, "Reelwright", str(exc))
         return 1
-    from .storage import load_settings
+    from app.workbench.storage import load_settings
 
     window = MainWindow(store, load_settings(store.root))
     first_run = not store.list_projects()

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .storage import LibraryFile, Project, ProjectData, Store
+from app.workbench.storage import LibraryFile, Project, ProjectData, Store
 
 EXAMPLE_NAME = "Quickstart example"
 EXAMPLE_PROMPT = ("A short narrated tour of the example app for new users: what it is for, then the "

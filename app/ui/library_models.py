@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from app.workbench.storage import LibraryFile
+
 from .qt import (
     QAbstractListModel,
     QAbstractTableModel,
@@ -16,7 +18,6 @@ from .qt import (
     QPersistentModelIndex,
     Qt,
 )
-from .storage import LibraryFile
 
 FILE_IDS_MIME = "application/x-reelwright-file-ids"
 PICKED_ROWS_MIME = "application/x-reelwright-picked-rows"

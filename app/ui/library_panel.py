@@ -8,6 +8,8 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from app.workbench.storage import ImportReport, LibraryFile, StorageError, Store
+
 from . import qt, services
 from .library_models import LibraryModel
 from .ops import Op, ProgressView, show_error
@@ -34,7 +36,6 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .storage import ImportReport, LibraryFile, StorageError, Store
 from .widgets import CodeHighlighter, monospace
 
 _LANG = {"playwright-python": "python", "playwright-js": "js", "playwright-ts": "js", "markdown": "markdown"}

@@ -15,6 +15,15 @@ from typing import Any
 
 from app.core.errors import Problem, RenderError, ScriptError
 from app.core.script import plain_narration
+from app.workbench.storage import (
+    AppSettings,
+    Project,
+    ProjectData,
+    ProjectRenderSettings,
+    Store,
+    load_settings,
+    save_settings,
+)
 
 from . import qt, services
 from .card_editor import CardEditor
@@ -40,15 +49,6 @@ from .qt import (
     QUrl,
 )
 from .render_panel import RenderPanel
-from .storage import (
-    AppSettings,
-    Project,
-    ProjectData,
-    ProjectRenderSettings,
-    Store,
-    load_settings,
-    save_settings,
-)
 from .widgets import LogPanel, OpBar
 
 log = logging.getLogger(__name__)
@@ -485,7 +485,7 @@ class MainWindow(QMainWindow):
         while out.exists():
             out = out.with_name(f"{out.name.split('_')[0]}_{n}")
             n += 1
-        from .storage import RenderRecord
+        from app.workbench.storage import RenderRecord
 
         cloud = rs.target == "cloud"
         if cloud and (not self._cloud or self.cloud_email is None):
@@ -498,7 +498,7 @@ class MainWindow(QMainWindow):
         self.editor.show_failure(None, "")
         self.save_now()
         if cloud:
-            from .storage import atomic_write_text
+            from app.workbench.storage import atomic_write_text
 
             script_json = pdir / "script.json"  # next to its site, as the cloud client expects
             atomic_write_text(script_json, script.to_json())
@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
     def export_script(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export script", "script.json", "Script (*.json)")
         if name:
-            from .storage import atomic_write_text
+            from app.workbench.storage import atomic_write_text
 
             atomic_write_text(Path(name), self.doc.to_json())
 
@@ -586,7 +586,7 @@ class MainWindow(QMainWindow):
     def run_export_backup(self, path: Path) -> Op[Any]:
         import asyncio
 
-        from .storage import export_backup
+        from app.workbench.storage import export_backup
 
         self.save_now()
 
@@ -609,7 +609,7 @@ class MainWindow(QMainWindow):
         self.run_restore_backup(Path(name))
 
     def run_restore_backup(self, path: Path) -> None:
-        from .storage import StorageError, restore_backup
+        from app.workbench.storage import StorageError, restore_backup
 
         self.save_now()
         root = self.store.root

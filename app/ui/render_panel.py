@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.progress import Progress
+from app.workbench.storage import ProjectRenderSettings, RenderRecord
 
 from . import qt
 from .ops import Op, describe_progress
@@ -29,7 +30,6 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .storage import ProjectRenderSettings, RenderRecord
 
 SIZES: list[tuple[str, int, int]] = [
     ("1280 × 720 (16:9 HD)", 1280, 720),

@@ -22,8 +22,7 @@ from app.core.errors import ReelwrightError
 from app.core.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
-
-from .storage import AppSettings, ImportReport, LibraryFile, Store
+from app.workbench.storage import AppSettings, ImportReport, LibraryFile, Store
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.

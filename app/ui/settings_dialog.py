@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.workbench.storage import AppSettings
+
 from .library_models import human_size
 from .qt import (
     QComboBox,
@@ -29,7 +31,6 @@ from .services import (
     voice_cache_size,
     voice_provider_names,
 )
-from .storage import AppSettings
 
 
 class SettingsDialog(QDialog):

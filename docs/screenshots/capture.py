@@ -32,7 +32,7 @@ async def capture(out_dir: Path) -> None:
     from app.ui.main_window import MainWindow
     from app.ui.ops import Op
     from app.ui.qt import QApplication, QMediaPlayer
-    from app.ui.storage import Store
+    from app.workbench.storage import Store
 
     store = Store()
     window = MainWindow(store)

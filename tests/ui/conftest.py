@@ -9,28 +9,11 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "data"
-    monkeypatch.setenv("REELWRIGHT_DATA_DIR", str(d))
-    return d
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Any]:
-    from app.ui.storage import Store
-
-    s = Store(data_dir)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -15,19 +15,19 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
-def test_core_and_cloud_import_without_pyside6() -> None:
+def test_core_cloud_and_workbench_import_without_pyside6() -> None:
     proc = _run("""
         import importlib, pkgutil, sys
-        import app.core, app.cloud
+        import app.core, app.cloud, app.workbench
         names = []
-        for pkg in (app.core, app.cloud):
+        for pkg in (app.core, app.cloud, app.workbench):
             for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
                 try:
                     importlib.import_module(info.name)
                 except ImportError as exc:  # a module whose optional dependency is missing
                     print("skipped", info.name, exc, file=sys.stderr)
                 names.append(info.name)
-        import app.cli_gui  # registering the gui command must not load Qt either
+        import app.cli_gui, app.packaged  # registering the gui command, the bundle's entry: no Qt either
         qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "shiboken6", "qasync"))
         print(len(names), "modules;", "Qt loaded:", qt)
         assert not qt, qt

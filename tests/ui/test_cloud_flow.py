@@ -15,7 +15,7 @@ from test_flow import SITE, _media_loaded, _two_card_script  # tests/ui is on sy
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QApplication, Qt
-from app.ui.storage import ProjectData, Store
+from app.workbench.storage import ProjectData, Store
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.browser]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ui.storage import ProjectData, Store
+from app.workbench.storage import ProjectData, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
@@ -26,7 +26,7 @@ _TYPIST = textwrap.dedent('''
     from app.ui.app import create_app
     from app.ui.main_window import MainWindow
     from app.ui.qt import QTest
-    from app.ui.storage import Store
+    from app.workbench.storage import Store
 
     app = create_app()
     loop = qasync.QEventLoop(app)
@@ -83,7 +83,7 @@ def test_a_killed_app_loses_at_most_the_last_second_of_typing(data_dir: Path) ->
 _WRITER = textwrap.dedent('''
     import sys
     from pathlib import Path
-    from app.ui.storage import Store
+    from app.workbench.storage import Store
     s = Store(Path(sys.argv[1]))
     for i in range(150):
         s.add_records([(f"{sys.argv[2]}{i:063x}", f"{sys.argv[2]}-{i}", "text", i)])

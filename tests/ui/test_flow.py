@@ -20,7 +20,7 @@ import pytest
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QApplication, QDropEvent, QMimeData, QModelIndex, QPoint, Qt, QUrl
-from app.ui.storage import ProjectData, Store
+from app.workbench.storage import ProjectData, Store
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.browser]
 

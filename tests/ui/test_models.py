@@ -16,7 +16,7 @@ from app.ui.library_models import (
     PickedFilesModel,
 )
 from app.ui.qt import QModelIndex, Qt
-from app.ui.storage import LibraryFile
+from app.workbench.storage import LibraryFile
 
 pytestmark = pytest.mark.ui
 

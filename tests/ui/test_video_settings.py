@@ -23,8 +23,8 @@ from app.ui.document import ScriptDocument
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QComboBox, Qt
-from app.ui.storage import ProjectData, Store
 from app.ui.video_settings import VideoSettingsDialog, VideoSettingsPanel
+from app.workbench.storage import ProjectData, Store
 
 pytestmark = pytest.mark.ui
 

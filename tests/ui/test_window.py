@@ -16,7 +16,7 @@ import pytest
 from app.ui.main_window import MainWindow, about_text
 from app.ui.ops import Op
 from app.ui.qt import QMessageBox, QPalette, Qt
-from app.ui.storage import ProjectData, Store
+from app.workbench.storage import ProjectData, Store
 
 pytestmark = pytest.mark.ui
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.ui.storage import ProjectData, StorageError, Store, export_backup, restore_backup
+from app.workbench.storage import ProjectData, StorageError, Store, export_backup, restore_backup
 
 
 def _detect(p: Path) -> str:
