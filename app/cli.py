@@ -24,9 +24,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.core.infra.progress import CancelToken, Progress
+
 from . import __version__
 from .core.errors import ReelwrightError, ScriptError
-from .core.progress import CancelToken, Progress
 
 log = logging.getLogger("reelwright")
 
@@ -194,7 +195,7 @@ def _parse_duration(text: str) -> float:
 
 def _apply_format_presets(job: Any, args: argparse.Namespace) -> None:
     """--preset / --target: format (size, device scale) and purpose (ad, long-form) on the job's script."""
-    from .core.presets import FORMATS, apply_presets
+    from app.core.plan.presets import FORMATS, apply_presets
 
     if not (args.preset or args.target):
         return
@@ -294,10 +295,11 @@ border-radius:12px;border:0;background:#fff;color:#1e3a8a}</style></head><body><
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
+    from app.core.infra.tools import find_browser, find_ffmpeg, find_ffprobe
+
     from .core.bundle import Job
     from .core.render import render
     from .core.script import validate_script
-    from .core.tools import find_browser, find_ffmpeg, find_ffprobe
 
     ok = True
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import Cancelled, ReelwrightError, ToolMissingError
-from app.core.progress import CancelToken, Progress
+from app.core.infra.progress import CancelToken, Progress
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 

@@ -16,14 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .core.drafters.base import DraftResult
+from app.core.draft.drafters.base import DraftResult
 
 EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from app.core.draft.drafting import drafter_kinds
+
     from .cloud import register_drafters
-    from .core.drafting import drafter_kinds
 
     register_drafters()
     imp = subparsers.add_parser(
@@ -158,8 +159,9 @@ def _site_dir(args: argparse.Namespace) -> Path | None:
 
 
 def _run_draft(args: argparse.Namespace, files: list[Path], prompt: str, config: Any) -> int:
+    from app.core.draft.drafting import draft
+
     from .cli import TerminalProgress, run_cancellable
-    from .core.drafting import draft
     from .core.errors import Cancelled, ReelwrightError
 
     missing = [f for f in files if not f.is_file()]
@@ -187,8 +189,8 @@ def _run_draft(args: argparse.Namespace, files: list[Path], prompt: str, config:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .core.drafters.base import DrafterConfig
-    from .core.importers import CODEGEN_KINDS, CodegenImportError, detect_kind, import_codegen
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.importers import CODEGEN_KINDS, CodegenImportError, detect_kind, import_codegen
 
     files: list[Path] = list(args.files)
     missing = [f for f in files if not f.is_file()]
@@ -215,7 +217,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
-    from .core.drafters.base import DrafterConfig
+    from app.core.draft.drafters.base import DrafterConfig
 
     cfg = DrafterConfig(kind=args.drafter)
     if args.bedrock_model:

@@ -67,8 +67,8 @@ def ensure_browser_interactive() -> None:
     """Before the main window: use the best browser here, or offer the headless shell download with
     a progress dialog.  Declining (or a failed download) still opens the app; rendering then says
     what is missing."""
-    from app.core.browser_provision import activate, locate_browser
     from app.core.errors import ReelwrightError
+    from app.core.infra.browser_provision import activate, locate_browser
 
     try:
         found = locate_browser()
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def self_test(out_dir: str | None) -> int:
     from app import cli
-    from app.core.browser_provision import locate_browser
+    from app.core.infra.browser_provision import locate_browser
 
     print(f"Reelwright {__version__} {'packaged build' if getattr(sys, 'frozen', False) else 'from source'}: "
           "Qt plugins", flush=True)
@@ -112,7 +112,7 @@ def self_test(out_dir: str | None) -> int:
         print(f"  {'FAIL' if line.startswith('FAIL') else 'ok':<4} {'qt':<8} {line.removeprefix('FAIL ')}")
     found = locate_browser()
     if found is not None:
-        from app.core.browser_provision import activate
+        from app.core.infra.browser_provision import activate
 
         activate(found)
     argv = ["self-test"] + (["--out-dir", out_dir] if out_dir else [])

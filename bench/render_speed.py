@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.bundle import RenderSettings, load_job  # noqa: E402
 from app.core.capture.performer import _to_playwright  # noqa: E402
+from app.core.infra.siteserver import SiteServer  # noqa: E402
+from app.core.infra.tools import CHROMIUM_ARGS, find_ffmpeg  # noqa: E402
 from app.core.render import RenderResult, render  # noqa: E402
 from app.core.script import Settings  # noqa: E402
-from app.core.siteserver import SiteServer  # noqa: E402
-from app.core.tools import CHROMIUM_ARGS, find_ffmpeg  # noqa: E402
 
 #: the video polish of issue 7 (zoom camera, music bed, intro/outro cards, poster); ``--plain`` and
 #: the first row of the default run leave it out, to measure the narrated flow itself

@@ -179,8 +179,8 @@ def required_files(platform: str | None = None) -> list[Requirement]:
 #: bundle's PYZ archive
 DYNAMIC_MODULES: list[str] = [
     "app.cli_gui", "app.cli_draft", "app.ui.app", "app.ui.main_window",
-    "app.core.render", "app.core.voice.piper", "app.core.voice.espeak", "app.core.browser_provision",
-    "app.core.resources", "app.core.drafting", "app.cloud.client",
+    "app.core.render", "app.core.voice.piper", "app.core.voice.espeak", "app.core.infra.browser_provision",
+    "app.core.infra.resources", "app.core.draft.drafting", "app.cloud.client",
     "imageio_ffmpeg.binaries", "qasync", "piper.voice", "onnxruntime", "botocore", "boto3", "pycognito",
     "playwright.async_api", "tree_sitter", "tree_sitter_typescript", "pypdf",
 ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.core.drafters.base import DrafterConfig
-    from app.core.drafters.llm import Backend
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.drafters.llm import Backend
     from app.core.voice.base import TTSProvider
 
 
@@ -29,7 +29,7 @@ def _polly() -> TTSProvider:
 
 def register_drafters() -> None:
     """Make ``bedrock`` a drafter kind (idempotent)."""
-    from app.core.drafters.llm import register_backend
+    from app.core.draft.drafters.llm import register_backend
 
     register_backend("bedrock", _bedrock)
 

@@ -2,7 +2,7 @@
 schema, and a forced tool choice, so the model answers with structured JSON.
 
 It lives in ``app.cloud`` because it is AWS client code; ``app.cloud.register_services`` adds it to the core's
-drafter registry (``app.core.drafters.llm.register_backend``), so the core never imports boto3 or names this
+drafter registry (``app.core.draft.drafters.llm.register_backend``), so the core never imports boto3 or names this
 module.  Credentials come from the standard AWS chain, a given ``boto3.Session`` (the signed-in
 user's), or a client factory.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.drafters.base import DrafterConfig, DraftError
-from app.core.drafters.llm import ANSWER_SCHEMA, TOOL_NAME, RawAnswer, Transient
+from app.core.draft.drafters.base import DrafterConfig, DraftError
+from app.core.draft.drafters.llm import ANSWER_SCHEMA, TOOL_NAME, RawAnswer, Transient
 
 _TRANSIENT_CODES = frozenset(
     {

@@ -1,7 +1,7 @@
 """The async facade the desktop app and the CLI use for Reelwright Cloud.
 
 Every method is a coroutine; blocking boto3/pycognito calls run in ``asyncio.to_thread``.  Long
-operations take ``on_progress`` (``app.core.progress.Progress`` events, stage "upload"/"download")
+operations take ``on_progress`` (``app.core.infra.progress.Progress`` events, stage "upload"/"download")
 and a ``CancelToken``, like every long operation of the core.
 
     client = CloudClient(load_config())
@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.bundle import Job, RenderSettings, load_job, write_bundle
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken, Progress, ProgressCallback
+from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 
 from . import transfer
 from .auth import CognitoAuth

@@ -19,7 +19,7 @@ from app.cloud.client import CloudClient
 from app.cloud.errors import CloudError
 from app.cloud.layout import JobStatus
 from app.cloud.tokens import TokenStore
-from app.core.tools import find_ffprobe
+from app.core.infra.tools import find_ffprobe
 
 from .emulator.local import Emulator
 

@@ -20,10 +20,10 @@ from typing import Protocol
 
 from .bundle import Job
 from .errors import Problem, ScriptError
-from .progress import CancelToken, Progress, ProgressCallback
+from .infra.progress import CancelToken, Progress, ProgressCallback
+from .infra.tools import Browser
 from .render import RenderResult, render
 from .script import Script, VoiceSettings, validate_script
-from .tools import Browser
 
 
 def output_languages(script: Script) -> list[str]:

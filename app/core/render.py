@@ -19,19 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
 from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .errors import Cancelled, RenderError
-from .music import measure_mix, resolve_music
-from .presets import device_scale_for, fit_to_target, length_warnings
-from .progress import CancelToken, Progress, ProgressCallback, StageTracker
+from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracker
+from .infra.siteserver import SiteServer
+from .infra.tools import Browser, find_browser, find_ffmpeg
+from .mix.music import measure_mix, resolve_music
+from .plan.bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
+from .plan.presets import device_scale_for, fit_to_target, length_warnings
+from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
 from .script import Settings, plain_narration
-from .siteserver import SiteServer
-from .timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
-from .tools import Browser, find_browser, find_ffmpeg
 from .voice.base import VoiceClip
 
 __all__ = ["CardTiming", "CheckResult", "RenderResult", "check", "render"]
@@ -132,7 +132,8 @@ async def render(
     browser: Browser | None = None,
 ) -> RenderResult:
     """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``)."""
-    from . import captions, mix
+    from . import mix
+    from .mix import captions
 
     cancel = cancel or CancelToken()
     tracker = StageTracker(on_progress or _noop)
@@ -318,7 +319,7 @@ async def _final_audio(ffmpeg: Path, settings: Settings, job: Job, placements: l
     """The video's whole audio track (AAC in MP4, ``duration_s`` long): the narration placed
     sample-exactly, the music bed levelled against it, loudness normalised."""
     from . import mix
-    from .audio import build_narration_track
+    from .mix.audio import build_narration_track
 
     work.mkdir(parents=True, exist_ok=True)
     narration = work / "narration.wav"
@@ -347,7 +348,7 @@ async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeli
                               clean_video: Path, final_video: Path, work: Path,
                               cancel: CancelToken) -> dict[str, Path]:
     """Poster PNG (from the caption-free capture) and animated preview, in ``work``; keyed by kind."""
-    from . import preview
+    from .mix import preview
 
     out: dict[str, Path] = {}
     if settings.poster:

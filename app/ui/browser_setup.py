@@ -12,9 +12,9 @@ from pathlib import Path
 
 import qasync
 
-from app.core.browser_provision import ProvisionError, activate, download_headless_shell
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken, Progress
+from app.core.infra.browser_provision import ProvisionError, activate, download_headless_shell
+from app.core.infra.progress import CancelToken, Progress
 
 from . import qt
 from .qt import (

@@ -1,7 +1,7 @@
 """The one place a long core operation meets the UI (in the spirit of Anki's ``CollectionOp``).
 
 An operation is a coroutine factory ``(on_progress, cancel) -> awaitable``: it gets only data, a
-progress callback and a :class:`~app.core.progress.CancelToken`.  :class:`Op` runs it on the qasync
+progress callback and a :class:`~app.core.infra.progress.CancelToken`.  :class:`Op` runs it on the qasync
 loop, disables the control that triggered it, shows progress (stage, fraction, ETA) in a
 :class:`ProgressView`, offers cancel, and on failure shows a dialog by default — the typed error's
 message, never a traceback (that goes to the log).  Success and failure callbacks run on the UI
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from app.core.errors import Cancelled, ReelwrightError
-from app.core.progress import CancelToken, Progress, ProgressCallback
+from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 
 from .qt import QAction, QMessageBox, QObject, QWidget, Signal
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.progress import Progress
+from app.core.infra.progress import Progress
 from app.workbench.storage import ProjectRenderSettings, RenderRecord
 
 from . import qt

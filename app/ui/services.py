@@ -19,7 +19,7 @@ from typing import Any
 from app.cloud import register_services
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import ReelwrightError
-from app.core.progress import CancelToken, Progress, ProgressCallback
+from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, Store
@@ -99,7 +99,7 @@ def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app
     """Draft a script from the ordered files and the prompt with the chosen drafter."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
-        drafting = core_module("app.core.drafting")
+        drafting = core_module("app.core.draft.drafting")
         with_names = await asyncio.to_thread(_named_copies, store, files)
         config = drafter_config(drafter, app_settings)
         return await drafting.draft(with_names, prompt, config=config, settings=settings,
@@ -150,7 +150,7 @@ def _named_copies(store: Store, files: list[LibraryFile]) -> list[Path]:
 
 
 def drafter_config(drafter: str, s: AppSettings) -> Any:
-    from app.core.drafters.base import DrafterConfig
+    from app.core.draft.drafters.base import DrafterConfig
 
     kind = drafter if drafter in drafter_names() else "offline"
     return DrafterConfig(kind=kind,
@@ -161,7 +161,7 @@ def drafter_config(drafter: str, s: AppSettings) -> Any:
 
 
 def drafter_names() -> list[str]:
-    from app.core.drafting import drafter_kinds
+    from app.core.draft.drafting import drafter_kinds
 
     return drafter_kinds()
 

@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from app.core.progress import Progress
+from app.core.infra.progress import Progress
 
 from .ops import Op, describe_progress
 from .qt import (

@@ -40,7 +40,7 @@ DB_NAME = "library.sqlite3"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 
-#: kinds the library accepts (what ``app.core.drafting.detect_kind`` answers, minus "unknown")
+#: kinds the library accepts (what ``app.core.draft.drafting.detect_kind`` answers, minus "unknown")
 SUPPORTED_KINDS = ("pdf", "playwright-python", "playwright-js", "playwright-ts", "markdown", "text",
                    "image", "audio")
 
@@ -56,7 +56,7 @@ def data_dir() -> Path:
 
 def detect_kind(path: Path) -> str:
     """The file's kind, as the core's importers see it."""
-    from app.core.drafting import detect_kind as core_detect
+    from app.core.draft.drafting import detect_kind as core_detect
 
     return str(core_detect(path))
 

@@ -14,7 +14,7 @@ import pytest
 from fpdf import FPDF
 
 from app.core.bundle import Job
-from app.core.drafting import draft
+from app.core.draft.drafting import draft
 from app.core.render import render
 from app.core.script import Settings
 

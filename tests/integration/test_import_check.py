@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.bundle import Job
-from app.core.drafting import draft, import_codegen
+from app.core.draft.drafting import draft, import_codegen
 from app.core.render import CheckResult, check
 from app.core.script import Settings
 

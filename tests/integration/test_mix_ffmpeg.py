@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from app.core import mix
-from app.core.audio import build_narration_track, write_wav_atomic
-from app.core.captions import CaptionCard, build_cues, write_ffmetadata_chapters, write_srt
 from app.core.errors import Cancelled, RenderError
+from app.core.infra.progress import CancelToken
+from app.core.infra.tools import find_ffmpeg
 from app.core.mix import (
     build_encode_args,
     build_mux_args,
@@ -24,8 +24,8 @@ from app.core.mix import (
     run_ffmpeg,
     temp_output,
 )
-from app.core.progress import CancelToken
-from app.core.tools import find_ffmpeg
+from app.core.mix.audio import build_narration_track, write_wav_atomic
+from app.core.mix.captions import CaptionCard, build_cues, write_ffmetadata_chapters, write_srt
 from app.core.voice import VoiceClip
 
 pytestmark = pytest.mark.slow
@@ -327,7 +327,7 @@ def test_cancel_stops_ffmpeg_within_a_second(tmp_path: Path) -> None:
 def test_audio_encoded_during_capture_matches_the_mux_encode(media: dict[str, Path], with_music: bool) -> None:
     """The audio track made beside the capture and then copied decodes to exactly the samples of
     the encode-at-mux path, with the same length: the background path changes speed, not sound."""
-    from app.core.music import MusicBed, measure_mix
+    from app.core.mix.music import MusicBed, measure_mix
 
     ff = find_ffmpeg()
     d = media["dir"]
@@ -366,7 +366,7 @@ def test_audio_encoded_during_capture_matches_the_mux_encode(media: dict[str, Pa
 
 def test_music_mix_is_reproducible(media: dict[str, Path]) -> None:
     """The same job renders the same audio: eight runs of the music graph give identical bytes."""
-    from app.core.music import MusicBed
+    from app.core.mix.music import MusicBed
 
     ff = find_ffmpeg()
     d = media["dir"]

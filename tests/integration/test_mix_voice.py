@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.audio import build_narration_track
+from app.core.infra.tools import find_ffmpeg
 from app.core.mix import build_mux_args, run_ffmpeg
+from app.core.mix.audio import build_narration_track
 from app.core.script import VoiceSettings
-from app.core.tools import find_ffmpeg
 from app.core.voice import PiperProvider, VoiceService
 
 pytestmark = pytest.mark.slow

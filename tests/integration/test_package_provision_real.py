@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import browser_provision as bp
+from app.core.infra import browser_provision as bp
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "unit"))

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.core import camera
 from app.core.bundle import Job, load_job
+from app.core.infra.tools import find_ffmpeg
+from app.core.plan import camera
 from app.core.render import RenderResult, render
-from app.core.tools import find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

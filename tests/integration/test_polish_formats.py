@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from app.core.capture import BrowserSession, NullSink
-from app.core.tools import find_browser, find_ffmpeg
+from app.core.infra.tools import find_browser, find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -94,7 +94,7 @@ def _cursor_width(jpeg: bytes) -> int:
 
 
 def test_larger_cursor_for_vertical_video() -> None:
-    from app.core.presets import cursor_scale_for
+    from app.core.plan.presets import cursor_scale_for
     from app.core.script import Settings
 
     async def shot(k: float) -> bytes:

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from app.core.bundle import load_job
+from app.core.infra.tools import find_ffmpeg
 from app.core.languages import render_languages
-from app.core.tools import find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

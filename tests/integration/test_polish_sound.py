@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import mix, music
-from app.core.tools import find_ffmpeg
+from app.core import mix
+from app.core.infra.tools import find_ffmpeg
+from app.core.mix import music
 
 RATE = 48_000
 DUR = 9.0

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from app.core.bundle import Job, load_job
-from app.core.captions import Cue
+from app.core.infra.tools import find_ffmpeg
 from app.core.mix import probe
+from app.core.mix.captions import Cue
 from app.core.render import RenderResult, render
-from app.core.tools import find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -189,7 +189,7 @@ def test_poster_and_preview_beside_the_video(rendered: tuple[RenderResult, Path]
 
 
 def test_webp_preview_is_animated_and_small(rendered: tuple[RenderResult, Path], tmp_path: Path) -> None:
-    from app.core.preview import make_preview
+    from app.core.mix.preview import make_preview
 
     result, _ = rendered
     out = asyncio.run(make_preview(find_ffmpeg(), result.video, tmp_path / "p.webp", kind="webp", seconds=2.0,

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import captions, mix
-from app.core.tools import find_ffmpeg
+from app.core import mix
+from app.core.infra.tools import find_ffmpeg
+from app.core.mix import captions
 
 TEXT = ("Open the settings page and choose the plan that fits the way your whole team works today, "
         "then invite everyone who reviews the weekly release notes.")

@@ -25,10 +25,10 @@ import pytest
 
 from app.core.bundle import Job, load_job, write_bundle
 from app.core.errors import Cancelled, RenderError
-from app.core.progress import CancelToken, Progress
+from app.core.infra.progress import CancelToken, Progress
+from app.core.infra.tools import find_ffmpeg
 from app.core.render import RenderResult, check, render
 from app.core.script import validate_script
-from app.core.tools import find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -376,7 +376,7 @@ def test_cli_check_and_render(tmp_path: Path) -> None:
 
 
 def test_realtime_fallback_is_chosen_and_reported(tmp_path: Path) -> None:
-    from app.core.tools import Browser
+    from app.core.infra.tools import Browser
 
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():

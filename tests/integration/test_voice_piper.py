@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.audio import SAMPLE_RATE, read_wav
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken, Progress
+from app.core.infra.progress import CancelToken, Progress
+from app.core.mix.audio import SAMPLE_RATE, read_wav
 from app.core.script import VoiceSettings
 from app.core.voice import EspeakProvider, PiperProvider, VoiceService, load_provider
 

@@ -80,7 +80,7 @@ def test_core_imports_nothing_above_it_and_app_never_imports_the_recorder() -> N
 
 def test_core_registries_start_without_aws_services_and_the_doors_add_them() -> None:
     proc = _run("""
-        from app.core.drafting import drafter_kinds
+        from app.core.draft.drafting import drafter_kinds
         from app.core.voice import registered_providers
         core = (drafter_kinds(), registered_providers())
         import app.cloud

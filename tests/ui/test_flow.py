@@ -102,7 +102,7 @@ with sync_playwright() as playwright:
 
 def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any, run: Run, tmp_path: Path,
                                                   site_url: str) -> None:
-    pytest.importorskip("app.core.drafting", reason="the drafter (issue 2) has not landed")
+    pytest.importorskip("app.core.draft.drafting", reason="the drafter (issue 2) has not landed")
     src = tmp_path / "inputs"
     src.mkdir()
     (src / "notes.md").write_text("# Acme Notes\n\nAcme Notes keeps your team's notes in one place.\n\n"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import Cancelled, RenderError
-from app.core.progress import CancelToken, Progress, ProgressCallback
+from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.ui.ops import Op, describe_progress, format_eta
 from app.ui.qt import QMessageBox, QPushButton, QWidget
 

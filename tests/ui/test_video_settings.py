@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.core.music import resolve_music
+from app.core.mix.music import resolve_music
 from app.core.script import validate_script
 from app.ui import services
 from app.ui.document import ScriptDocument

@@ -12,7 +12,7 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from app.core import browser_provision as bp
+from app.core.infra import browser_provision as bp
 
 BUILD = bp.HeadlessShellBuild(revision="1255", browser_version="159.0.8154.6", platform="linux64")
 ARCHIVE_PATH = "/builds/cft/159.0.8154.6/linux64/chrome-headless-shell-linux64.zip"

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.stub import ANY, Stubber
 
-from app.core.drafters.llm import TOOL_NAME
+from app.core.draft.drafters.llm import TOOL_NAME
 
 
 def converse_tool_use(answer: dict[str, Any], *, stop: str = "tool_use") -> dict[str, Any]:

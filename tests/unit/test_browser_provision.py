@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from browser_provision_fakes import ARCHIVE_PATH, BUILD, FAKE_SHELL, LoopbackDownloadHost, fake_shell_archive
 
-from app.core import browser_provision as bp
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken, Progress
-from app.core.tools import find_browser
+from app.core.infra import browser_provision as bp
+from app.core.infra.progress import CancelToken, Progress
+from app.core.infra.tools import find_browser
 
 
 @pytest.fixture

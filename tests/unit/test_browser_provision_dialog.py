@@ -14,7 +14,7 @@ import pytest
 from browser_provision_fakes import ARCHIVE_PATH, BUILD, LoopbackDownloadHost, fake_shell_archive
 
 from app import packaged
-from app.core import browser_provision as bp
+from app.core.infra import browser_provision as bp
 from app.ui import browser_setup
 
 

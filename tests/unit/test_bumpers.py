@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core import bumpers
 from app.core.errors import RenderError
+from app.core.plan import bumpers
 from app.core.script import Bumper, Goto, Settings, Wait, validate_script
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.core import camera
+from app.core.plan import camera
+from app.core.plan.timeline import CURSOR_TRAVEL_S, VoiceTiming, plan
 from app.core.script import validate_script
-from app.core.timeline import CURSOR_TRAVEL_S, VoiceTiming, plan
 
 
 def _script(actions: list[dict[str, Any]], **settings: Any) -> Any:

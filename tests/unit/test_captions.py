@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.captions import (
+from app.core.mix.captions import (
     MAX_LINE,
     CaptionCard,
     Cue,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from documents_fixtures import GUIDE_PAGES, make_pdf, make_textless_pdf
 
-from app.core.documents import DocumentError, read_document, read_pdf, split_sentences
+from app.core.draft.documents import DocumentError, read_document, read_pdf, split_sentences
 
 DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
 
@@ -68,7 +68,7 @@ def test_long_pdfs_are_read_up_to_a_limit_with_a_warning(tmp_path: Path) -> None
 
 
 def test_oversized_file_is_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import app.core.documents as documents
+    import app.core.draft.documents as documents
 
     monkeypatch.setattr(documents, "MAX_DOCUMENT_BYTES", 1000)
     with pytest.raises(DocumentError, match="not read"):

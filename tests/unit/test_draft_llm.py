@@ -15,10 +15,10 @@ from documents_fixtures import GUIDE_PAGES, make_pdf
 from draft_fakes import FakeBedrockConverse, FakeChatCompletionsServer, converse_text, converse_tool_use
 
 from app.cloud import register_drafters
-from app.core.drafters.llm import ANSWER_SCHEMA, parse_json_text, repair_truncated_json
-from app.core.drafting import DrafterConfig, DraftError, draft, import_codegen, rebase_local_urls
+from app.core.draft.drafters.llm import ANSWER_SCHEMA, parse_json_text, repair_truncated_json
+from app.core.draft.drafting import DrafterConfig, DraftError, draft, import_codegen, rebase_local_urls
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken
+from app.core.infra.progress import CancelToken
 from app.core.script import Settings
 
 DATA = Path(__file__).resolve().parents[1] / "data"

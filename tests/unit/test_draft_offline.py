@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from documents_fixtures import make_pdf, make_textless_pdf
 
-from app.core.drafting import DraftError, draft, import_codegen, rebase_local_urls
+from app.core.draft.drafting import DraftError, draft, import_codegen, rebase_local_urls
 from app.core.errors import Cancelled
-from app.core.progress import CancelToken, Progress
+from app.core.infra.progress import CancelToken, Progress
 from app.core.script import Settings, validate_script
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +166,7 @@ def test_drafting_core_imports_neither_qt_nor_boto3() -> None:
     import sys
 
     code = (
-        "import sys, app.core.drafting, app.core.drafters.llm, app.core.documents, app.cli_draft; "
+        "import sys, app.core.draft.drafting, app.core.draft.drafters.llm, app.core.draft.documents, app.cli_draft; "
         "bad = [m for m in ('PySide6', 'boto3', 'botocore') if m in sys.modules]; "
         "assert not bad, bad"
     )
@@ -174,7 +174,7 @@ def test_drafting_core_imports_neither_qt_nor_boto3() -> None:
 
 
 def test_card_ids_and_speech_cleaning() -> None:
-    from app.core.drafters.base import clean_speech, slugify, unique_ids
+    from app.core.draft.drafters.base import clean_speech, slugify, unique_ids
 
     assert slugify("Créer un projet — vite!") == "creer-un-projet-vite"
     assert slugify("***") == "card"
@@ -191,8 +191,8 @@ def test_card_ids_and_speech_cleaning() -> None:
 
 
 def test_test_ids_are_named_by_what_the_site_shows(tmp_path: Path) -> None:
-    from app.core.drafters.base import DrafterConfig
-    from app.core.drafters.sitenames import read_site_names
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.drafters.sitenames import read_site_names
 
     site = ROOT / "resources" / "examples" / "quickstart" / "site"
     names = read_site_names(site)

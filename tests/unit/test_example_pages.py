@@ -146,7 +146,7 @@ def test_bar_position(phase: float) -> None:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    from app.core.tools import CHROMIUM_ARGS, find_browser
+    from app.core.infra.tools import CHROMIUM_ARGS, find_browser
 
     found = find_browser("headless-shell")
     with sync_playwright() as p:
@@ -218,7 +218,7 @@ def test_under_frame_exact_capture_the_page_shows_the_frame_time() -> None:
     from PIL import Image
     from playwright.async_api import async_playwright
 
-    from app.core.tools import CHROMIUM_ARGS, find_browser
+    from app.core.infra.tools import CHROMIUM_ARGS, find_browser
 
     fps = 30
     interval = 1000 / fps

@@ -48,7 +48,7 @@ def base_url() -> Iterator[str]:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    from app.core.tools import CHROMIUM_ARGS, find_browser
+    from app.core.infra.tools import CHROMIUM_ARGS, find_browser
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(find_browser("headless-shell").path), args=list(CHROMIUM_ARGS))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.drafting import detect_kind, import_codegen
-from app.core.importers import CodegenImportError, ImportError_, import_source
+from app.core.draft.drafting import detect_kind, import_codegen
+from app.core.draft.importers import CodegenImportError, ImportError_, import_source
 from app.core.script import Script
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "codegen"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.importers import CodegenImportError, ImportResult, import_source
+from app.core.draft.importers import CodegenImportError, ImportResult, import_source
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "codegen"
 SOURCES = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.audio import SAMPLE_RATE, read_wav, wav_duration, write_wav_atomic
 from app.core.errors import RenderError
+from app.core.mix.audio import SAMPLE_RATE, read_wav, wav_duration, write_wav_atomic
 from app.core.voice import VoiceClip
 
 
@@ -21,7 +21,7 @@ def _clip(tmp_path: Path, name: str, seconds: float, value: int) -> VoiceClip:
 
 
 def test_clips_land_on_their_exact_sample(tmp_path: Path) -> None:
-    from app.core.audio import build_narration_track
+    from app.core.mix.audio import build_narration_track
 
     a = _clip(tmp_path, "a", 0.5, 1000)
     b = _clip(tmp_path, "b", 0.25, 2000)
@@ -40,7 +40,7 @@ def test_clips_land_on_their_exact_sample(tmp_path: Path) -> None:
 
 
 def test_overlap_and_overrun_are_refused(tmp_path: Path) -> None:
-    from app.core.audio import build_narration_track
+    from app.core.mix.audio import build_narration_track
 
     a = _clip(tmp_path, "a", 1.0, 1)
     b = _clip(tmp_path, "b", 1.0, 2)
@@ -56,7 +56,7 @@ def test_overlap_and_overrun_are_refused(tmp_path: Path) -> None:
 
 
 def test_empty_track_is_silence(tmp_path: Path) -> None:
-    from app.core.audio import build_narration_track
+    from app.core.mix.audio import build_narration_track
 
     out = build_narration_track([], 0.5, tmp_path / "silent.wav")
     samples, _ = read_wav(out)
@@ -67,7 +67,7 @@ def test_track_file_has_ordinary_permissions(tmp_path: Path) -> None:
     import os
     import stat
 
-    from app.core.audio import build_narration_track
+    from app.core.mix.audio import build_narration_track
 
     old = os.umask(0o022)
     try:

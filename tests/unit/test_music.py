@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core import mix, music
+from app.core import mix
 from app.core.errors import RenderError
+from app.core.mix import music
 from app.core.script import Settings, validate_script
 
 

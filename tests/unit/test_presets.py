@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.core import presets
+from app.core.plan import presets
+from app.core.plan.timeline import VoiceTiming, plan
 from app.core.script import Settings, validate_script
-from app.core.timeline import VoiceTiming, plan
 
 
 def test_formats_set_size_and_portrait_renders_at_2x() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core import preview
 from app.core.errors import RenderError
+from app.core.mix import preview
+from app.core.plan.timeline import CardTiming, Timeline
 from app.core.script import Settings
-from app.core.timeline import CardTiming, Timeline
 
 
 def _timeline() -> Timeline:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import Cancelled
-from app.core.progress import RENDER_STAGES, CancelToken, Progress, StageTracker, stop_process
+from app.core.infra.progress import RENDER_STAGES, CancelToken, Progress, StageTracker, stop_process
 
 
 def _sync(fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core import resources
 from app.core.errors import ToolMissingError
+from app.core.infra import resources
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.core.siteserver import SiteServer
+from app.core.infra.siteserver import SiteServer
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.script import Script, Settings, validate_script
-from app.core.timeline import (
+from app.core.plan.timeline import (
     CURSOR_TRAVEL_S,
     ZOOM_EASE_S,
     ActionTiming,
@@ -22,6 +21,7 @@ from app.core.timeline import (
     plan,
     snap_up,
 )
+from app.core.script import Script, Settings, validate_script
 
 EPS = 1e-6
 

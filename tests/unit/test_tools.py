@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core import tools
 from app.core.errors import ToolMissingError
-from app.core.tools import CHROMIUM_ARGS, find_browser, find_ffmpeg, find_ffprobe
+from app.core.infra import tools
+from app.core.infra.tools import CHROMIUM_ARGS, find_browser, find_ffmpeg, find_ffprobe
 
 
 @pytest.fixture(autouse=True)

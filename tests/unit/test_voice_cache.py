@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.audio import SAMPLE_RATE, write_wav_atomic
 from app.core.errors import ToolMissingError
+from app.core.mix.audio import SAMPLE_RATE, write_wav_atomic
 from app.core.script import VoiceSettings
 from app.core.voice import (
     EspeakProvider,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.core.audio import float_to_pcm, resample, trim_silence
+from app.core.mix.audio import float_to_pcm, resample, trim_silence
 
 
 def _tone(freq: float, rate: int, seconds: float, amp: float = 0.5) -> np.ndarray:

@@ -13,7 +13,7 @@ from app.workbench.storage import ProjectData, StorageError, Store, export_backu
 
 
 def _detect(p: Path) -> str:
-    """Kind detection for these tests (the app uses app.core.drafting.detect_kind)."""
+    """Kind detection for these tests (the app uses app.core.draft.drafting.detect_kind)."""
     return {".md": "markdown", ".pdf": "pdf", ".py": "playwright-python"}.get(p.suffix, "unknown")
 
 

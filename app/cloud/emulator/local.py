@@ -40,7 +40,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.cloud.config import CloudConfig
-from app.core.progress import stop_process
+from app.core.infra.progress import stop_process
 
 from .statemachine import adapt_for_moto, production_definition
 

@@ -16,8 +16,8 @@ from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, a
 from playwright.async_api import Error as PlaywrightError
 
 from ..errors import ToolMissingError
-from ..progress import CancelToken
-from ..tools import CHROMIUM_ARGS, Browser
+from ..infra.progress import CancelToken
+from ..infra.tools import CHROMIUM_ARGS, Browser
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 
 __all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "overlay_script"]

@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
-from ..progress import CancelToken
+from ..infra.progress import CancelToken
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ import contextlib
 from collections import deque
 
 from ..errors import RenderError
-from ..progress import CancelToken, stop_process
+from ..infra.progress import CancelToken, stop_process
 
 
 class FfmpegSink:

@@ -24,11 +24,12 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator as PWLocator
 
 from ..bundle import Job
-from ..camera import HOLD_AFTER_S, CameraMove, ease_s, fitted_scale, in_view
-from ..camera import plan_card as plan_camera_card
 from ..errors import Cancelled, RenderError
-from ..presets import cursor_scale_for, viewport_size
-from ..progress import CancelToken
+from ..infra.progress import CancelToken
+from ..plan.camera import HOLD_AFTER_S, CameraMove, ease_s, fitted_scale, in_view
+from ..plan.camera import plan_card as plan_camera_card
+from ..plan.presets import cursor_scale_for, viewport_size
+from ..plan.timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
 from ..script import (
     Check,
     Click,
@@ -50,7 +51,6 @@ from ..script import (
     WaitFor,
     Zoom,
 )
-from ..timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
 from .clock import Clock
 from .keys import key_def, modifier_mask, parse_chord
 

@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from ..audio import (
+from ..errors import ToolMissingError
+from ..infra.progress import CancelToken, Progress, ProgressCallback
+from ..mix.audio import (
     SAMPLE_RATE,
     AudioFormatError,
     Int16Array,
@@ -41,8 +43,6 @@ from ..audio import (
     wav_duration,
     write_wav_atomic,
 )
-from ..errors import ToolMissingError
-from ..progress import CancelToken, Progress, ProgressCallback
 from ..script import VoiceSettings, narration_segments
 from .base import TTSProvider, VoiceClip, VoiceError, get_provider
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Cancelled
+from ..errors import Cancelled
 
 #: the stages of a render, in order, with their rough share of the work (for one overall fraction)
 RENDER_STAGES: dict[str, float] = {

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import ToolMissingError
+from ..errors import ToolMissingError
 
 RESOURCES_ENV = "REELWRIGHT_RESOURCES"
 
@@ -32,7 +32,7 @@ def resources_root() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         candidates.append(Path(bundle) / "resources")
-    candidates.append(Path(__file__).resolve().parents[2] / "resources")
+    candidates.append(Path(__file__).resolve().parents[3] / "resources")
     for c in candidates:
         if c.is_dir():
             return c

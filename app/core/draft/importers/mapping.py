@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..script import (
+from ...script import (
     ARIA_ROLES,
     Action,
     Locator,

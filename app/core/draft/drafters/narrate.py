@@ -9,7 +9,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..script import Locator
+from ...script import Locator
 from .sitenames import SITE_NAMES
 
 _SECRET = re.compile(r"pass(word|code|phrase)?|secret|token|pin\b|otp|api[- ]?key|credential", re.I)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .script import Script, Settings, Wait
+from ..script import Script, Settings, Wait
 from .timeline import VoiceTiming, plan
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ReelwrightError
+from ..errors import ReelwrightError
 
 MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
 MAX_PDF_PAGES = 300  # pages read from one PDF; the rest are reported, not read

@@ -3,7 +3,7 @@
 The builders return complete argv lists and run nothing, so tests can assert the exact flags.
 :func:`run_ffmpeg` runs one in its own process group (no shell), reports progress from
 ``-progress pipe:1``, keeps the tail of stderr for the error message, honours a
-:class:`~app.core.progress.CancelToken` within a second, and renames a temp output into place only
+:class:`~app.core.infra.progress.CancelToken` within a second, and renames a temp output into place only
 when ffmpeg succeeded — so a failed or cancelled run never leaves a partial file.
 """
 
@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import Cancelled, RenderError, ToolMissingError
+from ..errors import Cancelled, RenderError, ToolMissingError
+from ..infra.progress import CancelToken, stop_process
+from ..infra.tools import find_ffmpeg, find_ffprobe
 from .music import LoudnessMeasure, MusicBed, mix_graph, music_input_args
-from .progress import CancelToken, stop_process
-from .tools import find_ffmpeg, find_ffprobe
 
 #: loudness target for narration: -16 LUFS integrated, -1.5 dBTP, the usual web/podcast level
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
@@ -194,7 +194,7 @@ def build_mux_args(
     - narration: loudness-normalised, resampled to 48 kHz, padded with silence to exactly
       ``duration_s`` (``apad=whole_dur``; a bare ``apad`` never ends), AAC 192k stereo;
     - chapters: from an FFMETADATA file, via ``-map_metadata``/``-map_chapters``;
-    - music: a looped, faded, ducked bed (see :mod:`app.core.music`), summed with the narration and
+    - music: a looped, faded, ducked bed (see :mod:`app.core.mix.music`), summed with the narration and
       normalised with pass-two ``loudnorm`` values (``loudness``, measured on the same graph);
     - ``-t duration_s`` so both streams end together; ``+faststart`` puts ``moov`` first.
 

@@ -43,7 +43,7 @@ from typing import Literal
 
 import platformdirs
 
-from .errors import Cancelled, ReelwrightError, ToolMissingError
+from ..errors import Cancelled, ReelwrightError, ToolMissingError
 from .progress import CancelToken, Progress, ProgressCallback
 from .tools import _CHROMIUM_CANDIDATES, _HEADLESS_SHELL_CANDIDATES, Browser, BrowserKind
 
@@ -236,7 +236,7 @@ def locate_browser() -> BrowserCandidate | None:
 
 
 def activate(candidate: BrowserCandidate) -> None:
-    """Make the render core (:func:`app.core.tools.find_browser`) use this browser in this process.
+    """Make the render core (:func:`app.core.infra.tools.find_browser`) use this browser in this process.
 
     ``find_browser`` does not know the download folder, so a provisioned browser is handed to it
     through ``REELWRIGHT_CHROMIUM``; an explicit user choice is never overwritten."""

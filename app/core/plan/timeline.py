@@ -20,9 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .camera import CameraMove
-from .camera import plan_card as plan_camera_card
-from .script import (
+from ..script import (
     Card,
     Check,
     Click,
@@ -43,6 +41,8 @@ from .script import (
     WaitFor,
     Zoom,
 )
+from .camera import CameraMove
+from .camera import plan_card as plan_camera_card
 
 #: seconds the cursor takes to travel to a target before a pointer action fires
 CURSOR_TRAVEL_S = 0.6
@@ -235,7 +235,7 @@ class Scheduler:
         return snap_up(fire - lead, self.fps) if lead else fire, fire
 
     def camera_move(self, action_index: int) -> CameraMove | None:
-        """The auto-zoom move around an action of the current card (see :mod:`app.core.camera`)."""
+        """The auto-zoom move around an action of the current card (see :mod:`app.core.plan.camera`)."""
         return self._camera[action_index] if action_index < len(self._camera) else None
 
     def action_done(self, action_index: int, start_s: float, fire_s: float, end_s: float) -> None:

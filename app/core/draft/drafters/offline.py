@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...script import Locator, Script, validate_script
 from ..documents import Document, Sentence
-from ..script import Locator, Script, validate_script
 from .base import DraftInput, DraftResult, clean_speech, unique_ids
 from .narrate import (
     element_name,

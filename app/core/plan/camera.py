@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .script import Card, Check, Click, DblClick, Fill, Press, Select, Settings, TypeText, Uncheck, Wait
+from ..script import Card, Check, Click, DblClick, Fill, Press, Select, Settings, TypeText, Uncheck, Wait
 
 #: scale of each camera level ("off" never zooms)
 LEVEL_SCALE = {"off": 1.0, "gentle": 1.35, "strong": 1.8}

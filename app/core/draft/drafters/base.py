@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ...errors import ReelwrightError
+from ...script import Action, Script, Settings
 from ..documents import Document
-from ..errors import ReelwrightError
-from ..script import Action, Script, Settings
 
 
 class DraftError(ReelwrightError):

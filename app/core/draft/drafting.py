@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from ..errors import Cancelled
+from ..infra.progress import CancelToken, ProgressCallback, StageTracker
+from ..script import Action, Goto, Script, Settings
 from .documents import Document, DocumentError, read_document
 from .drafters.base import DrafterConfig, DraftError, DraftInput, DraftResult, FlowSource
 from .drafters.offline import offline_draft
-from .errors import Cancelled
 from .importers import CODEGEN_KINDS, CodegenImportError, FileKind, ImportError_, ImportResult, SkippedLine
 from .importers import detect_kind as _detect_kind
 from .importers import import_codegen as _import_codegen
-from .progress import CancelToken, ProgressCallback, StageTracker
-from .script import Action, Goto, Script, Settings
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _DRAFT_STAGES = {"read": 0.25, "draft": 0.75}

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from .errors import RenderError
+from ..errors import RenderError
 
 if TYPE_CHECKING:
-    from .voice.base import VoiceClip
+    from ..voice.base import VoiceClip
 
 #: the sample rate of every voice clip and of the narration track
 SAMPLE_RATE = 48_000

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from ..errors import ReelwrightError
+from ...errors import ReelwrightError
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from .errors import ToolMissingError
+from ..errors import ToolMissingError
 
 BrowserKind = Literal["headless-shell", "chromium"]
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .script import narration_segments
+from ..script import narration_segments
 
 MAX_LINE = 42
 MAX_LINES = 2

@@ -39,10 +39,10 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
+from ..errors import Cancelled, RenderError, ToolMissingError
+from ..infra.progress import CancelToken, stop_process
+from ..script import BUNDLED_MUSIC, Settings
 from .audio import create_temp_sibling
-from .errors import Cancelled, RenderError, ToolMissingError
-from .progress import CancelToken, stop_process
-from .script import BUNDLED_MUSIC, Settings
 
 __all__ = [
     "BUNDLED_MUSIC", "DUCK", "LoudnessMeasure", "MusicBed", "bundled_track", "measure_loudness",

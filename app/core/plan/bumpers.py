@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import RenderError
-from .script import Bumper, Card, Goto, Script, Settings, Wait
+from ..errors import RenderError
+from ..script import Bumper, Card, Goto, Script, Settings, Wait
 
 __all__ = ["BUMPER_PREFIX", "BumperPlan", "bumper_html", "expand_with_bumpers", "renumber_error",
            "write_bumper_pages"]

@@ -18,9 +18,9 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..errors import Cancelled, ScriptError
-from ..progress import CancelToken, StageTracker
-from ..script import Action, validate_script
+from ...errors import Cancelled, ScriptError
+from ...infra.progress import CancelToken, StageTracker
+from ...script import Action, validate_script
 from .base import DrafterConfig, DraftError, DraftInput, DraftResult, clean_speech, slugify, unique_ids
 
 TOOL_NAME = "submit_script"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from .errors import RenderError
-from .mix import run_ffmpeg
-from .progress import CancelToken
-from .script import Settings
-from .timeline import Timeline
+from ..errors import RenderError
+from ..infra.progress import CancelToken
+from ..plan.timeline import Timeline
+from ..script import Settings
+from . import run_ffmpeg
 
 __all__ = ["PREVIEW_FPS", "PREVIEW_SIZE", "build_poster_args", "build_preview_args", "make_poster",
            "make_preview", "poster_card_index", "poster_time"]
