@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.draft.drafters.base import DraftResult
+from app.core.infra.fs import atomic_write
 
 EXIT_BAD_INPUT = 2
 
@@ -121,17 +122,6 @@ def _err(msg: str) -> None:
     print(f"error: {msg}", file=sys.stderr)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _emit(result: DraftResult, args: argparse.Namespace) -> int:
     script = result.script
     if args.title:
@@ -141,7 +131,7 @@ def _emit(result: DraftResult, args: argparse.Namespace) -> int:
     text = script.to_json() + "\n"
     n_actions = sum(len(c.actions) for c in script.cards)
     if args.out:
-        _write_atomically(args.out, text)
+        atomic_write(args.out, text)
         if not args.quiet:
             print(f"wrote {args.out}: {len(script.cards)} cards, {n_actions} actions", file=sys.stderr)
     else:

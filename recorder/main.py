@@ -46,8 +46,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
-from app.core.bundle import load_job, sha256_file
+from app.core.bundle import load_job
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
+from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
 
 log = logging.getLogger("recorder")

@@ -15,6 +15,8 @@ from typing import Any
 
 import platformdirs
 
+from app.core.infra.fs import atomic_write
+
 from .errors import CloudConfigError
 
 #: CloudFormation output key -> config field
@@ -84,11 +86,7 @@ class CloudConfig:
 
     def save(self, path: Path | None = None) -> Path:
         path = path or default_config_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return atomic_write(path, json.dumps(self.to_json(), indent=2) + "\n")
 
 
 def load_config(path: Path | None = None) -> CloudConfig:

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.infra.fs import atomic_write
+
 from .config import cloud_home
 
 log = logging.getLogger(__name__)
@@ -100,13 +102,8 @@ class TokenStore:
                 data.pop(k, None)
             else:
                 data[k] = v
-        tmp = self.file_path.with_name(f".session.tmp-{os.getpid()}")
         # created 0600 from the start: the tokens are never readable by others, not even briefly
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.file_path)
+        atomic_write(self.file_path, json.dumps(data), private=True)
 
 
 def _usable_keyring() -> Any:

@@ -13,7 +13,6 @@ the script is in (and may not escape it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import Problem, ScriptError
+from .infra.fs import sha256_file
 from .script import Script, Upload, validate_script
 
 JOB_FORMAT = "reelwright-job"
@@ -45,14 +45,6 @@ class RenderSettings(BaseModel):
     captions: bool | None = None
     burn_captions: bool | None = None
     voice_provider: str | None = None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _safe_rel(rel: str) -> str:

@@ -498,10 +498,10 @@ class MainWindow(QMainWindow):
         self.editor.show_failure(None, "")
         self.save_now()
         if cloud:
-            from app.workbench.storage import atomic_write_text
+            from app.core.infra.fs import atomic_write
 
             script_json = pdir / "script.json"  # next to its site, as the cloud client expects
-            atomic_write_text(script_json, script.to_json())
+            atomic_write(script_json, script.to_json())
             factory = services.render_cloud(self._cloud[0], script_json, render, out)
         else:
             factory = services.render_local(job, out)
@@ -571,9 +571,9 @@ class MainWindow(QMainWindow):
     def export_script(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Export script", "script.json", "Script (*.json)")
         if name:
-            from app.workbench.storage import atomic_write_text
+            from app.core.infra.fs import atomic_write
 
-            atomic_write_text(Path(name), self.doc.to_json())
+            atomic_write(Path(name), self.doc.to_json())
 
     # ------------------------------------------------------------------ backup, settings, about, cloud
 

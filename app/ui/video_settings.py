@@ -9,14 +9,13 @@ any other script edit.  The widgets show the document, never the other way round
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.core.infra.fs import atomic_path
 from app.core.script import BUNDLED_MUSIC, Bumper, Settings
 
 from .document import ScriptDocument
@@ -342,14 +341,8 @@ class VideoSettingsPanel(QWidget):
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not dest.is_file() or dest.stat().st_size != path.stat().st_size:
-                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".music-")
-                os.close(fd)
-                try:
+                with atomic_path(dest) as tmp:
                     shutil.copyfile(path, tmp)
-                    os.replace(tmp, dest)
-                finally:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
         except OSError as exc:
             self.problems.setText(f"⚠ could not copy '{name}' into the project: {exc.strerror or exc}")
             self.problems.setVisible(True)

@@ -15,7 +15,6 @@ or a library entry whose file vanished is reported and skipped, never fatal.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +31,8 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.core.infra.fs import atomic_path, atomic_write, hashing_copy, temp_sibling
 
 log = logging.getLogger(__name__)
 
@@ -158,21 +159,6 @@ class AppSettings(BaseModel):
     last_project: int | None = None
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def load_settings(root: Path) -> AppSettings:
     p = root / "settings.json"
     try:
@@ -185,7 +171,7 @@ def load_settings(root: Path) -> AppSettings:
 
 
 def save_settings(root: Path, settings: AppSettings) -> None:
-    atomic_write_text(root / "settings.json", settings.model_dump_json(indent=2))
+    atomic_write(root / "settings.json", settings.model_dump_json(indent=2), durable=True)
 
 
 # --------------------------------------------------------------------------- the store
@@ -304,17 +290,11 @@ class Store:
                            [t for t in str(r[6]).split(",") if t])
 
     def _store_blob(self, src: Path) -> tuple[str, int]:
-        h = hashlib.sha256()
-        tmp_dir = self.root / "files"
-        fd, tmp = tempfile.mkstemp(prefix=".import-", dir=tmp_dir)
-        size = 0
+        # the content address is known only once the copy is hashed: copy to a temp file, then rename
+        fd, tmp = temp_sibling(self.root / "files" / "import")
         try:
             with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-            sha = h.hexdigest()
+                sha, size = hashing_copy(f, out)
             dest = self.blob_path(sha)
             dest.parent.mkdir(exist_ok=True)
             if dest.is_file():
@@ -494,29 +474,22 @@ BACKUP_FORMAT = "reelwright-backup"
 def export_backup(store: Store, archive: Path) -> Path:
     """Write the library, all projects and settings to one zip (temp name + rename)."""
     archive = Path(archive)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    tmp = archive.with_name(f".{archive.name}.tmp-{os.getpid()}")
-    with tempfile.TemporaryDirectory(prefix="reelwright-backup-") as td:
+    with tempfile.TemporaryDirectory(prefix="reelwright-backup-") as td, atomic_path(archive) as tmp:
         snap = Path(td) / DB_NAME
         with store._lock:
             dest = sqlite3.connect(snap)
             store._db.backup(dest)  # a consistent snapshot even while the app writes
             dest.close()
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("backup.json", json.dumps({"format": BACKUP_FORMAT, "version": 1,
-                                                       "created": time.time()}))
-                zf.write(snap, DB_NAME)
-                for base in ("files", "projects"):
-                    for p in sorted((store.root / base).rglob("*")):
-                        if p.is_file() and not p.name.startswith("."):
-                            zf.write(p, p.relative_to(store.root).as_posix())
-                if (store.root / "settings.json").is_file():
-                    zf.write(store.root / "settings.json", "settings.json")
-            os.replace(tmp, archive)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("backup.json", json.dumps({"format": BACKUP_FORMAT, "version": 1,
+                                                   "created": time.time()}))
+            zf.write(snap, DB_NAME)
+            for base in ("files", "projects"):
+                for p in sorted((store.root / base).rglob("*")):
+                    if p.is_file() and not p.name.startswith("."):
+                        zf.write(p, p.relative_to(store.root).as_posix())
+            if (store.root / "settings.json").is_file():
+                zf.write(store.root / "settings.json", "settings.json")
     return archive
 
 

@@ -33,8 +33,9 @@ from app.cloud.errors import AuthError, CloudError, NotSignedIn
 from app.cloud.layout import JobRef, JobStatus, asset_key
 from app.cloud.selftest import EXAMPLE, probe_mp4
 from app.cloud.tokens import TokenStore
-from app.core.bundle import RenderSettings, sha256_file
+from app.core.bundle import RenderSettings
 from app.core.errors import Cancelled
+from app.core.infra.fs import sha256_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import platform
@@ -44,6 +43,7 @@ from typing import Literal
 import platformdirs
 
 from ..errors import Cancelled, ReelwrightError, ToolMissingError
+from .fs import hashing_copy
 from .progress import CancelToken, Progress, ProgressCallback
 from .tools import _CHROMIUM_CANDIDATES, _HEADLESS_SHELL_CANDIDATES, Browser, BrowserKind
 
@@ -274,24 +274,21 @@ def _fetch(url: str, dest: Path, expected_sha256: str | None, report: ProgressCa
     if not url.startswith(("https://", "http://")):
         raise ProvisionError(f"the browser download host must be an http(s) URL, not {url!r}",
                              hint=f"fix {DOWNLOAD_HOST_ENV}")
-    digest = hashlib.sha256()
+    done = 0
+    total = 0
+
+    def on_bytes(n: int) -> None:
+        nonlocal done
+        done += n
+        mb = done / 1e6
+        msg = f"{mb:.1f} of {total / 1e6:.1f} MB" if total else f"{mb:.1f} MB"
+        report(Progress("download", done / total if total else 0.0, msg))
+
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp, open(dest, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0)
-            done = 0
-            with open(dest, "wb") as out:
-                while True:
-                    if stop.is_set():
-                        raise Cancelled("browser download cancelled")
-                    chunk = resp.read(_CHUNK)
-                    if not chunk:
-                        break
-                    out.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    mb = done / 1e6
-                    msg = f"{mb:.1f} of {total / 1e6:.1f} MB" if total else f"{mb:.1f} MB"
-                    report(Progress("download", done / total if total else 0.0, msg))
+            sha, _ = hashing_copy(resp, out, on_bytes=on_bytes, should_stop=stop.is_set,
+                                  stopped=lambda: Cancelled("browser download cancelled"))
     except urllib.error.HTTPError as exc:
         raise ProvisionError(f"the browser download failed: {url} answered HTTP {exc.code} {exc.reason}",
                              hint=_OFFLINE_HINT) from None
@@ -301,8 +298,8 @@ def _fetch(url: str, dest: Path, expected_sha256: str | None, report: ProgressCa
     if total and done != total:
         raise ProvisionError(f"the browser download from {url} stopped after {done} of {total} bytes",
                              hint="try again; " + _OFFLINE_HINT)
-    if expected_sha256 and digest.hexdigest() != expected_sha256.lower():
-        raise ProvisionError(f"the browser download from {url} is corrupt (sha256 {digest.hexdigest()}, "
+    if expected_sha256 and sha != expected_sha256.lower():
+        raise ProvisionError(f"the browser download from {url} is corrupt (sha256 {sha}, "
                              f"expected {expected_sha256})", hint="try again; " + _OFFLINE_HINT)
 
 

@@ -10,8 +10,6 @@ by sample, and ffmpeg only has to normalise and encode one input.
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import wave
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -22,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import RenderError
+from ..infra.fs import atomic_open
 
 if TYPE_CHECKING:
     from ..voice.base import VoiceClip
@@ -65,40 +64,19 @@ def wav_duration(path: Path) -> float:
         raise AudioFormatError(f"{path}: cannot read WAV audio: {exc}") from None
 
 
-def create_temp_sibling(path: Path) -> tuple[int, Path]:
-    """Create an empty, uniquely named temp file next to ``path``; returns (fd, path).
-
-    Unlike ``tempfile.mkstemp`` (always 0600) the mode follows the umask, so the file keeps
-    ordinary permissions after it is renamed into place.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
-        except FileExistsError:
-            continue
-
-
 def write_wav_atomic(path: Path, samples: Int16Array | Iterator[Int16Array], rate: int = SAMPLE_RATE) -> Path:
     """Write mono s16 PCM to ``path`` through a temp file in the same folder and ``os.replace``.
 
     ``samples`` is one array or an iterator of arrays (written in order, so a long track never has
     to sit in memory at once).  A reader never sees a half-written file.
     """
-    fd, tmp = create_temp_sibling(path)
-    try:
-        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            chunks = [samples] if isinstance(samples, np.ndarray) else samples
-            for chunk in chunks:
-                w.writeframes(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as raw, wave.open(raw, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        chunks = [samples] if isinstance(samples, np.ndarray) else samples
+        for chunk in chunks:
+            w.writeframes(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
     return path
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..infra.fs import atomic_write
 from ..script import narration_segments
 
 MAX_LINE = 42
@@ -281,23 +280,7 @@ def build_cues(
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    """Write through a temp sibling and rename (mode follows the umask, unlike mkstemp's 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, text)
 
 
 def _ms_spans(cues: Sequence[Cue]) -> list[tuple[int, int]]:

@@ -40,9 +40,9 @@ import numpy.typing as npt
 import platformdirs
 
 from ..errors import Cancelled, RenderError, ToolMissingError
+from ..infra.fs import atomic_open
 from ..infra.progress import CancelToken, stop_process
 from ..script import BUNDLED_MUSIC, Settings
-from .audio import create_temp_sibling
 
 __all__ = [
     "BUNDLED_MUSIC", "DUCK", "LoudnessMeasure", "MusicBed", "bundled_track", "measure_loudness",
@@ -208,17 +208,11 @@ def music_cache_dir() -> Path:
 
 def _write_stereo_wav_atomic(path: Path, samples: FloatArray, rate: int) -> Path:
     pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
-    fd, tmp = create_temp_sibling(path)
-    try:
-        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(np.ascontiguousarray(pcm).tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as raw, wave.open(raw, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.ascontiguousarray(pcm).tobytes())
     return path
 
 

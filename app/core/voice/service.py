@@ -32,12 +32,12 @@ import numpy as np
 import platformdirs
 
 from ..errors import ToolMissingError
+from ..infra.fs import atomic_write
 from ..infra.progress import CancelToken, Progress, ProgressCallback
 from ..mix.audio import (
     SAMPLE_RATE,
     AudioFormatError,
     Int16Array,
-    create_temp_sibling,
     resample,
     trim_silence,
     wav_duration,
@@ -126,14 +126,7 @@ def _prepare_segment(pcm: bytes, rate: int) -> Int16Array:
 
 
 def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
-    fd, tmp = create_temp_sibling(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, sort_keys=True, indent=1, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False))
 
 
 class VoiceService:
