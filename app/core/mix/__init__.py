@@ -9,19 +9,17 @@ when ffmpeg succeeded — so a failed or cancelled run never leaves a partial fi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import math
 import os
 import re
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Cancelled, RenderError, ToolMissingError
-from ..infra.progress import CancelToken, stop_process
+from ..errors import Cancelled, RenderError
+from ..infra.proc import run_tool
+from ..infra.progress import CancelToken
 from ..infra.tools import find_ffmpeg, find_ffprobe
 from .music import LoudnessMeasure, MusicBed, mix_graph, music_input_args
 
@@ -255,10 +253,8 @@ def temp_output(out: Path) -> Path:
 # --------------------------------------------------------------------------- running
 
 
-#: on cancel the output is thrown away, so ffmpeg gets little time to finish politely
-CANCEL_GRACE_S = 0.15
-
 _PROGRESS_RE = re.compile(r"^out_time_(?:us|ms)=(\d+)$")
+_FFMPEG_HINT = "pip install imageio-ffmpeg"
 
 
 async def run_ffmpeg(
@@ -270,7 +266,7 @@ async def run_ffmpeg(
     out_tmp: Path | None = None,
     out: Path | None = None,
 ) -> None:
-    """Run ffmpeg (no shell, own process group) and wait for it.
+    """Run ffmpeg (through :func:`~app.core.infra.proc.run_tool`) and wait for it.
 
     ``on_progress`` gets the fraction done (0..1) from ``-progress pipe:1``'s ``out_time_us``
     when ``total_s`` is known.  On success ``out_tmp`` is renamed to ``out``; on failure or
@@ -282,69 +278,24 @@ async def run_ffmpeg(
         raise ValueError("run_ffmpeg needs an argv")
     # progress to stdout; a global option, so it may go right after the program name
     argv[1:1] = ["-progress", "pipe:1"]
-    if cancel is not None:
-        cancel.raise_if_cancelled()
+
+    def progress_line(line: str) -> None:
+        m = _PROGRESS_RE.match(line.strip())
+        if m and on_progress is not None and total_s:
+            # both keys carry microseconds (out_time_ms is misnamed in ffmpeg)
+            on_progress(max(0.0, min(1.0, int(m.group(1)) / 1e6 / total_s)))
+
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
-    except FileNotFoundError:
-        raise ToolMissingError(f"ffmpeg not found at {argv[0]}", hint="pip install imageio-ffmpeg") from None
-    if cancel is not None:
-        cancel.register(proc)
-    tail: deque[str] = deque(maxlen=30)
-
-    async def read_progress() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            m = _PROGRESS_RE.match(raw.decode("ascii", "replace").strip())
-            if m and on_progress is not None and total_s:
-                # both keys carry microseconds (out_time_ms is misnamed in ffmpeg)
-                on_progress(max(0.0, min(1.0, int(m.group(1)) / 1e6 / total_s)))
-
-    async def read_stderr() -> None:
-        assert proc.stderr is not None
-        async for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                tail.append(line)
-
-    readers = asyncio.gather(read_progress(), read_stderr())
-    waiter = asyncio.ensure_future(proc.wait())
-    cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
-    try:
-        pending = {waiter} | ({cancel_wait} if cancel_wait is not None else set())
-        done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        if waiter not in done:
-            await stop_process(proc, grace_s=CANCEL_GRACE_S)
-            raise Cancelled(cancel.reason if cancel is not None else "cancelled")
-        await readers
+        run = await run_tool(argv, cancel=cancel, on_stdout_line=progress_line, missing_hint=_FFMPEG_HINT)
+        if not run.ok:
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled(cancel.reason)
+            raise RenderError(f"ffmpeg failed (exit {run.returncode}):\n    {run.tail(30)}",
+                              hint="run with --verbose to see the full command")
     except BaseException:
-        if proc.returncode is None:
-            await stop_process(proc, grace_s=CANCEL_GRACE_S)
-        readers.cancel()
-        with contextlib.suppress(asyncio.CancelledError, OSError, ValueError):
-            await readers
         if out_tmp is not None:
             out_tmp.unlink(missing_ok=True)
         raise
-    finally:
-        if cancel_wait is not None:
-            cancel_wait.cancel()
-        if cancel is not None:
-            cancel.unregister(proc)
-    if proc.returncode != 0:
-        if out_tmp is not None:
-            out_tmp.unlink(missing_ok=True)
-        if cancel is not None and cancel.cancelled:
-            raise Cancelled(cancel.reason)
-        detail = "\n    ".join(tail) or "(no message)"
-        raise RenderError(f"ffmpeg failed (exit {proc.returncode}):\n    {detail}",
-                          hint="run with --verbose to see the full command")
     if on_progress is not None:
         on_progress(1.0)
     if out_tmp is not None and out is not None:
@@ -506,25 +457,17 @@ async def probe(path: Path) -> MediaInfo:
         raise RenderError(f"cannot probe {path}: no such file")
     ffprobe = find_ffprobe()
     if ffprobe is not None:
-        proc = await asyncio.create_subprocess_exec(
-            str(ffprobe), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-            "-show_chapters", str(path),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise RenderError(f"ffprobe cannot read {path}: {err.decode('utf-8', 'replace').strip()}")
-        return parse_ffprobe_json(json.loads(out))
-    proc = await asyncio.create_subprocess_exec(
-        str(find_ffmpeg()), "-hide_banner", "-nostdin", "-i", str(path),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await proc.communicate()
-    text = err.decode("utf-8", "replace")
-    if "Duration:" not in text:
-        last = text.strip().splitlines()[-1] if text.strip() else "no output"
+        run = await run_tool([ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                              "-show_chapters", path], collect_stdout=True)
+        if not run.ok:
+            raise RenderError(f"ffprobe cannot read {path}: {run.tail(3)}")
+        return parse_ffprobe_json(json.loads(run.stdout))
+    run = await run_tool([find_ffmpeg(), "-hide_banner", "-nostdin", "-i", path], collect_stderr=True,
+                         missing_hint=_FFMPEG_HINT)
+    if "Duration:" not in run.stderr:
+        last = run.stderr_tail[-1] if run.stderr_tail else "no output"
         raise RenderError(f"ffmpeg cannot read {path}: {last}")
-    return parse_ffmpeg_banner(text)
+    return parse_ffmpeg_banner(run.stderr)
 
 
 def mp4_top_level_atoms(path: Path) -> list[str]:

@@ -39,9 +39,10 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from ..errors import Cancelled, RenderError, ToolMissingError
+from ..errors import RenderError
 from ..infra.fs import atomic_open
-from ..infra.progress import CancelToken, stop_process
+from ..infra.proc import run_tool
+from ..infra.progress import CancelToken
 from ..script import BUNDLED_MUSIC, Settings
 
 __all__ = [
@@ -384,41 +385,10 @@ def parse_ebur128_summary(stderr: str) -> LoudnessMeasure:
 
 async def measure_loudness(args: list[str], *, cancel: CancelToken | None = None) -> LoudnessMeasure:
     """Run a :func:`measure_loudness_args` argv and parse what the meter measured."""
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True)
-    except FileNotFoundError:
-        raise ToolMissingError(f"ffmpeg not found at {args[0]}", hint="pip install imageio-ffmpeg") from None
-    if cancel is not None:
-        cancel.register(proc)
-    try:
-        comm = asyncio.ensure_future(proc.communicate())
-        waits: set[asyncio.Future[object]] = {comm}  # type: ignore[arg-type]
-        cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
-        if cancel_wait is not None:
-            waits.add(cancel_wait)  # type: ignore[arg-type]
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if cancel_wait is not None:
-            cancel_wait.cancel()
-        if comm not in done:
-            await stop_process(proc, grace_s=0.15)
-            comm.cancel()
-            raise Cancelled(cancel.reason if cancel is not None else "cancelled")
-        _, err = comm.result()
-    except BaseException:
-        if proc.returncode is None:
-            await stop_process(proc, grace_s=0.15)
-        raise
-    finally:
-        if cancel is not None:
-            cancel.unregister(proc)
-    text = err.decode("utf-8", "replace")
-    if proc.returncode != 0:
-        tail = "\n    ".join(text.strip().splitlines()[-8:])
-        raise RenderError(f"ffmpeg failed measuring loudness (exit {proc.returncode}):\n    {tail}")
+    run = await run_tool(args, cancel=cancel, collect_stderr=True, missing_hint="pip install imageio-ffmpeg")
+    text = run.stderr
+    if not run.ok:
+        raise RenderError(f"ffmpeg failed measuring loudness (exit {run.returncode}):\n    {run.tail(8)}")
     return parse_ebur128_summary(text)
 
 

@@ -6,7 +6,6 @@ a WAV comes out on stdout.  No shell is involved.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import struct
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ToolMissingError
+from ..infra.proc import run_tool
 from ..script import VoiceSettings
 from .base import TTSProvider, VoiceError
 
@@ -96,18 +96,9 @@ class EspeakProvider(TTSProvider):
     async def synthesize(self, text: str, voice: VoiceSettings) -> tuple[bytes, int]:
         exe = find_espeak()
         argv = [str(exe), "--stdout", "-v", self._voice_id(voice), "-s", str(round(BASE_WPM * voice.rate))]
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True,
-        )
-        try:
-            out, err = await proc.communicate(text.encode("utf-8"))
-        except asyncio.CancelledError:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            raise
-        if proc.returncode != 0:
-            msg = err.decode("utf-8", "replace").strip().splitlines()
-            raise VoiceError(f"espeak-ng failed (exit {proc.returncode}): {msg[-1] if msg else 'no message'}")
+        run = await run_tool(argv, stdin=text.encode("utf-8"), collect_stdout=True,
+                             missing_hint="apt-get install espeak-ng")
+        if not run.ok:
+            raise VoiceError(f"espeak-ng failed (exit {run.returncode}): {run.tail(1)}")
+        out = run.stdout
         return parse_wav_bytes(out)
