@@ -174,9 +174,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"warning: {w}")
         print(f"wrote {res.video}  ({res.duration_s:.1f} s of video, {len(res.cards)} cards, "
               f"{res.capture_mode} capture, {wall:.1f} s wall, {wall / max(res.duration_s, 0.001):.2f} s/s)")
-        for extra in (res.srt, res.vtt, res.chapters_txt, res.poster, res.preview):
-            if extra:
-                print(f"      {extra}")
+        for extra in res.files()[1:]:
+            print(f"      {extra}")
         if args.verbose:
             print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res.stage_times.items()))
         return 0
@@ -248,9 +247,8 @@ def _render_languages(job: Any, args: argparse.Namespace, out: Path, progress: T
         for w in res.warnings:
             print(f"warning: [{lang}] {w}")
         print(f"wrote {res.video}  ({lang}: {res.duration_s:.1f} s of video, {len(res.cards)} cards)")
-        for extra in (res.srt, res.vtt, res.chapters_txt):
-            if extra:
-                print(f"      {extra}")
+        for extra in res.files()[1:]:
+            print(f"      {extra}")
     print(f"{len(results)} languages in {wall:.1f} s wall")
     return 0
 

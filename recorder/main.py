@@ -202,7 +202,8 @@ class Recorder:
         for f in files:
             sha = await asyncio.to_thread(sha256_file, f)
             key = self.ref.out_key(f.name)
-            ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt"}.get(
+            ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt", ".png": "image/png",
+                     ".gif": "image/gif", ".webp": "image/webp"}.get(
                 f.suffix, "text/plain; charset=utf-8")
             await asyncio.to_thread(self.s3.upload_file, str(f), self.env.bucket, key,
                                     ExtraArgs={"Metadata": {"sha256": sha}, "ContentType": ctype})
@@ -225,10 +226,11 @@ class Recorder:
             result = await render(job, work / "out", self.on_progress, self.cancel)
         finally:
             job.close()
-        files = [p for p in (result.video, result.srt, result.vtt, result.chapters_txt) if p is not None]
         self.on_progress(Progress("upload", 0.0, "uploading the video", 0.99))
-        outputs = await self._upload_outputs(files)
+        outputs = await self._upload_outputs(result.files())
         return {"outputs": [o.to_json() for o in outputs], "duration_s": round(result.duration_s, 3),
+                "chapters": [{"start_s": round(s, 3), "end_s": round(e, 3), "title": t}
+                             for s, e, t in result.chapters],
                 "title": self.title, "capture_mode": result.capture_mode,
                 "warnings": result.warnings[:20],
                 "stage_times": {k: round(v, 2) for k, v in result.stage_times.items()}}

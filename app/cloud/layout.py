@@ -126,6 +126,8 @@ class JobStatus:
     duration_s: float | None = None
     updated: str | None = None  # ISO 8601, as written
     submitted: str | None = None
+    #: (start s, end s, title) of each chapter, as the render computed them (RenderResult.chapters)
+    chapters: list[tuple[float, float, str]] = field(default_factory=list)
 
     @property
     def terminal(self) -> bool:
@@ -156,6 +158,7 @@ class JobStatus:
             duration_s=float(duration) if isinstance(duration, (int, float)) else None,
             updated=d.get("updated"),
             submitted=d.get("submitted"),
+            chapters=_chapters(d.get("chapters", result.get("chapters"))),
         )
 
     def describe(self) -> str:
@@ -164,3 +167,13 @@ class JobStatus:
         if self.state == "Failed":
             return f"Failed: {self.cause or self.error or 'unknown error'}"
         return self.state
+
+
+def _chapters(raw: object) -> list[tuple[float, float, str]]:
+    out: list[tuple[float, float, str]] = []
+    for c in raw if isinstance(raw, list) else []:
+        if isinstance(c, dict) and isinstance(c.get("start_s"), (int, float)):
+            start = float(c["start_s"])
+            end = float(c["end_s"]) if isinstance(c.get("end_s"), (int, float)) else start
+            out.append((start, end, str(c.get("title") or "")))
+    return out

@@ -27,6 +27,7 @@ from .errors import Cancelled, RenderError
 from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .infra.siteserver import SiteServer
 from .infra.tools import Browser, find_browser, find_ffmpeg
+from .mix.captions import Chapter
 from .mix.music import measure_mix, resolve_music
 from .plan.bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
 from .plan.presets import device_scale_for, fit_to_target, length_warnings
@@ -55,6 +56,13 @@ class RenderResult:
     preview: Path | None = None
     #: the audio was made beside the capture (the live timeline matched the plan), not after it
     audio_overlapped: bool = False
+    #: (start s, end s, title) of each chapter: what the MP4's chapter track and ``chapters_txt`` hold
+    chapters: list[Chapter] = field(default_factory=list)
+
+    def files(self) -> list[Path]:
+        """Every file the render wrote, the video first: what a door shows, lists or uploads."""
+        return [p for p in (self.video, self.srt, self.vtt, self.chapters_txt, self.poster, self.preview)
+                if p is not None]
 
 
 @dataclass
@@ -293,7 +301,8 @@ async def render(
             duration_s=timeline.duration_s, cards=list(timeline.cards),
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots,
-            poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped)
+            poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
+            chapters=chapter_list)
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise

@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
             self.render_panel.set_history(d.history)
             last_ok = next((r for r in reversed(d.history) if r.status == "Complete" and r.output), None)
             if last_ok and last_ok.output and Path(last_ok.output).is_file():
-                chapters = services.read_chapters(Path(last_ok.output).with_suffix(".chapters.txt"))
+                chapters = services.record_chapters(last_ok)
                 self.render_panel.show_result(Path(last_ok.output), chapters, last_ok.duration_s or 0.0,
                                               load=self.render_panel.isVisible())
             self.editor.select_card(min(d.selected_card, max(0, self.doc.cards.rowCount() - 1)))
@@ -511,12 +511,11 @@ class MainWindow(QMainWindow):
         def done(outcome: Any) -> None:
             if isinstance(outcome, services.CloudOutcome):
                 video = outcome.video
-                chapters_file = next((p for p in outcome.files if p.name.endswith(".chapters.txt")), None)
-                chapters = services.read_chapters(chapters_file)
                 duration = float(outcome.status.duration_s or 0.0)
                 record.status = "Complete"
                 record.output, record.duration_s, record.elapsed_s = str(video), duration, outcome.elapsed_s
-                self.render_panel.show_result(video, chapters, duration)
+                record.chapters = list(outcome.status.chapters)
+                self.render_panel.show_result(video, services.record_chapters(record), duration)
                 self.render_panel.set_status("Complete", f"{video.name} from cloud job {outcome.job_id}, "
                                                          f"{duration:.1f} s of video in {outcome.elapsed_s:.1f} s")
                 self.render_panel.stage.setText("Done")
@@ -527,8 +526,8 @@ class MainWindow(QMainWindow):
             record.output = str(res.video)
             record.duration_s = float(res.duration_s)
             record.elapsed_s = float(outcome.elapsed_s)
-            chapters = [(c.title or c.card_id, float(c.start_s)) for c in res.cards]
-            self.render_panel.show_result(Path(res.video), chapters, float(res.duration_s))
+            record.chapters = list(res.chapters)
+            self.render_panel.show_result(Path(res.video), services.record_chapters(record), float(res.duration_s))
             detail = f"{Path(res.video).name}, {res.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s " \
                      f"({res.capture_mode} capture)"
             if res.warnings:

@@ -22,7 +22,7 @@ from app.core.errors import ReelwrightError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
-from app.workbench.storage import AppSettings, ImportReport, LibraryFile, Store
+from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
@@ -322,16 +322,14 @@ def render_cloud(client: Any, script_json: Path, render: RenderSettings, output_
     return op
 
 
-def read_chapters(chapters_txt: Path | None) -> list[tuple[str, float]]:
-    """Chapters from a ``<name>.chapters.txt`` (YouTube style ``M:SS Title`` lines)."""
-    import re
+def record_chapters(record: RenderRecord) -> list[tuple[str, float]]:
+    """(title, start s) of each chapter of a finished render, as the render computed them — local and
+    cloud alike.  Records saved before chapters were recorded read the render's ``.chapters.txt``."""
+    from app.core.mix.captions import parse_youtube_chapters
 
-    if chapters_txt is None or not chapters_txt.is_file():
-        return []
-    out: list[tuple[str, float]] = []
-    for line in chapters_txt.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^\s*(?:(\d+):)?(\d+):(\d{2})(?:\.\d+)?\s+(.+)$", line)
-        if m:
-            h, mi, s = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
-            out.append((m.group(4).strip(), float(h * 3600 + mi * 60 + s)))
-    return out
+    chapters = record.chapters
+    if not chapters and record.output:
+        txt = Path(record.output).with_suffix(".chapters.txt")
+        if txt.is_file():
+            chapters = parse_youtube_chapters(txt.read_text(encoding="utf-8"), record.duration_s)
+    return [(title, start) for start, _end, title in chapters]

@@ -108,6 +108,8 @@ class RenderRecord(BaseModel):
     card_index: int | None = None  # the failing card, when known
     duration_s: float | None = None
     elapsed_s: float | None = None
+    #: (start s, end s, title) of each chapter, as the render reported them
+    chapters: list[tuple[float, float, str]] = Field(default_factory=list)
 
 
 class ProjectRenderSettings(BaseModel):

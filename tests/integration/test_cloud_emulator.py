@@ -171,7 +171,8 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         assert progress == sorted(progress) and len(progress) >= 3  # Rendering with progress
         files = await client.fetch(job_id, tmp_path / "out")
         names = sorted(p.name for p in files)
-        assert names == ["video.chapters.txt", "video.mp4", "video.srt", "video.vtt"]
+        # the example asks for a poster: the cloud returns it like a local render (it used to be dropped)
+        assert names == ["video.chapters.txt", "video.mp4", "video.poster.png", "video.srt", "video.vtt"]
         info = probe_mp4(tmp_path / "out" / "video.mp4")
         video = next(st for st in info["streams"] if st["codec_type"] == "video")
         assert (video["width"], video["height"]) == (1280, 720)
@@ -190,6 +191,30 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         # the job's tasks all exited cleanly (the recorder does not linger after reporting)
         wait_until(lambda: not emu.tasks)
         assert set(emu.finished_tasks.values()) <= {0}
+
+    asyncio.run(scenario())
+
+
+def test_cloud_renders_return_what_local_renders_do(emu: Emulator, tmp_path: Path) -> None:
+    """Poster, preview and chapters come back from the cloud exactly as a local render writes them:
+    every door lists RenderResult.files(), and the chapters travel in the job status."""
+
+    def polish(doc: dict[str, Any]) -> None:
+        doc.setdefault("settings", {}).update({"poster": True, "preview": "gif"})
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path, "ada@example.com")
+        job_id = await client.submit(variant(tmp_path, polish))
+        final = await client.watch(job_id, poll_s=0.3)
+        assert final.state == "Complete", final.describe()
+        files = await client.fetch(job_id, tmp_path / "out")
+        assert sorted(p.name for p in files) == ["video.chapters.txt", "video.mp4", "video.poster.png",
+                                                  "video.preview.gif", "video.srt", "video.vtt"]
+        # the status carries the render's own chapters; the downloaded chapters.txt says the same
+        from app.core.mix.captions import youtube_chapters_text
+
+        assert final.chapters and final.chapters[0][0] == 0.0
+        assert youtube_chapters_text(final.chapters) == (tmp_path / "out" / "video.chapters.txt").read_text()
 
     asyncio.run(scenario())
 

@@ -374,6 +374,22 @@ def write_ffmetadata_chapters(chapters: Sequence[Chapter], path: Path, *, title:
     return _write_atomic(path, ffmetadata_text(chapters, title=title))
 
 
+def parse_youtube_chapters(text: str, total_s: float | None = None) -> list[Chapter]:
+    """The inverse of :func:`youtube_chapters_text` (for renders whose chapters were not recorded
+    otherwise); each chapter ends where the next starts, the last at ``total_s`` when known."""
+    starts: list[tuple[float, str]] = []
+    for line in text.splitlines():
+        m = re.match(r"^\s*(?:(\d+):)?(\d+):(\d{2})\s+(.+)$", line)
+        if m:
+            h, mi, s = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+            starts.append((float(h * 3600 + mi * 60 + s), m.group(4).strip()))
+    out: list[Chapter] = []
+    for i, (start, title) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else max(start, total_s or start)
+        out.append((start, end, title))
+    return out
+
+
 def youtube_chapters_text(chapters: Sequence[Chapter]) -> str:
     """Chapter lines for a video description ("0:00 Intro"); the first is always at 0:00.
 
