@@ -42,7 +42,7 @@ test: setup lint
 	@bash scripts/run-tests.sh
 
 test-fast: venv
-	$(VPY) -m pytest -q -m "not slow"
+	@PYTEST_ADDOPTS='-m "not slow"' bash scripts/run-tests.sh
 
 LINT_PACKAGES := app recorder build bench
 
