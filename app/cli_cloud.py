@@ -105,17 +105,18 @@ def _print_status(st: Any) -> None:
 async def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
     cancel = CancelToken()
+    if args.fetch:
+        done = await client.render(Path(args.path), Path(args.fetch), _progress_printer(), cancel,
+                                   on_submitted=print, on_status=_print_status)
+        for p in done.files:
+            print(p)
+        return 0
     job_id = await client.submit(Path(args.path), on_progress=_progress_printer(), cancel=cancel)
     print(job_id)
-    if not (args.wait or args.fetch):
+    if not args.wait:
         return 0
     final = await client.watch(job_id, on_status=_print_status)
-    if final.state != "Complete":
-        return 1
-    if args.fetch:
-        for p in await client.fetch(job_id, Path(args.fetch), on_progress=_progress_printer()):
-            print(p)
-    return 0
+    return 0 if final.state == "Complete" else 1
 
 
 async def cmd_status(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import json
 import secrets
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,19 @@ StatusCallback = Callable[[JobStatus], None]
 def new_job_id() -> str:
     """Sortable by submission time, unguessable enough to not collide: ``20261121-031502-9f3a1c``."""
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+@dataclass
+class CloudRender:
+    """A finished cloud render: its job, final status (chapters, duration) and the downloaded files."""
+
+    job_id: str
+    status: JobStatus
+    files: list[Path]
+
+    @property
+    def video(self) -> Path:
+        return next(p for p in self.files if p.suffix == ".mp4")
 
 
 def _noop_progress(_: Progress) -> None:
@@ -130,9 +144,10 @@ class CloudClient:
 
     # ------------------------------------------------------------------ jobs
 
-    async def submit(self, bundle_path: Path, on_progress: ProgressCallback | None = None,
+    async def submit(self, source: Job | Path, on_progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None, *, render: RenderSettings | None = None) -> str:
-        """Upload a job (bundle dir/zip, or a script JSON next to its assets) and start it.
+        """Upload a job and start it: a loaded :class:`Job` (as the app and ``render`` use), or a path
+        to a bundle dir/zip or a script JSON next to its assets.
 
         The script is validated first (a ScriptError lists every problem; nothing is uploaded).
         Assets already in the cloud are skipped; large ones go multipart and resume if interrupted.
@@ -140,14 +155,17 @@ class CloudClient:
         """
         progress = on_progress or _noop_progress
         tmp: tempfile.TemporaryDirectory[str] | None = None
-        job: Job = await asyncio.to_thread(load_job, bundle_path)
+        owned = not isinstance(source, Job)  # a Job handed in stays open for its owner
+        job: Job = source if isinstance(source, Job) else await asyncio.to_thread(load_job, source)
         try:
             if job.loose:
                 tmp = tempfile.TemporaryDirectory(prefix="reelwright-submit-")
                 out = Path(tmp.name) / "bundle"
-                await asyncio.to_thread(write_bundle, job.script, job.root, out, render)
-                job.close()
+                await asyncio.to_thread(write_bundle, job.script, job.root, out, render or job.render)
+                if owned:
+                    job.close()
                 job = await asyncio.to_thread(load_job, out)
+                owned = True
             doc = json.loads((job.root / "job.json").read_text(encoding="utf-8"))
             if render is not None:
                 doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
@@ -180,9 +198,32 @@ class CloudClient:
             progress(Progress("upload", 1.0, f"submitted job {ref.job_id}"))
             return ref.job_id
         finally:
-            job.close()
+            if owned:
+                job.close()
             if tmp is not None:
                 tmp.cleanup()
+
+    async def render(self, source: Job | Path, dest_dir: Path, on_progress: ProgressCallback | None = None,
+                     cancel: CancelToken | None = None, *, render: RenderSettings | None = None,
+                     on_submitted: Callable[[str], None] | None = None,
+                     on_status: StatusCallback | None = None, poll_s: float = 1.0) -> CloudRender:
+        """The whole round trip every door needs: submit, follow the job to its end, download its
+        outputs (verified) into ``dest_dir``.  Cancelling after the upload cancels the cloud job too;
+        a job that ends other than Complete is a :class:`CloudError` naming how it ended."""
+        job_id = await self.submit(source, on_progress, cancel, render=render)
+        if on_submitted is not None:
+            on_submitted(job_id)
+        try:
+            final = await self.watch(job_id, on_status, cancel, poll_s=poll_s)
+        except Cancelled:
+            await self.cancel(job_id)
+            raise
+        if final.state != "Complete":
+            raise CloudError(f"cloud job {job_id} ended {final.describe()}")
+        files = await self.fetch(job_id, dest_dir, on_progress, cancel)
+        if not any(p.suffix == ".mp4" for p in files):
+            raise CloudError(f"cloud job {job_id} finished without a video")
+        return CloudRender(job_id, final, files)
 
     async def status(self, job_id: str) -> JobStatus:
         ref = await self._ref(job_id)

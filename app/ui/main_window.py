@@ -497,26 +497,19 @@ class MainWindow(QMainWindow):
         self.render_panel.set_history(project.data.history)
         self.editor.show_failure(None, "")
         self.save_now()
-        if cloud:
-            from app.core.infra.fs import atomic_write
-
-            script_json = pdir / "script.json"  # next to its site, as the cloud client expects
-            atomic_write(script_json, script.to_json())
-            factory = services.render_cloud(self._cloud[0], script_json, render, out)
-        else:
-            factory = services.render_local(job, out)
+        factory = services.render_cloud(self._cloud[0], job, out) if cloud else services.render_local(job, out)
         op = Op(self, factory, title="Cloud render" if cloud else "Render",
                 trigger=self.render_panel.render_button, view=self.render_panel)
 
         def done(outcome: Any) -> None:
             if isinstance(outcome, services.CloudOutcome):
-                video = outcome.video
-                duration = float(outcome.status.duration_s or 0.0)
+                video, status = outcome.render.video, outcome.render.status
+                duration = float(status.duration_s or 0.0)
                 record.status = "Complete"
                 record.output, record.duration_s, record.elapsed_s = str(video), duration, outcome.elapsed_s
-                record.chapters = list(outcome.status.chapters)
+                record.chapters = list(status.chapters)
                 self.render_panel.show_result(video, services.record_chapters(record), duration)
-                self.render_panel.set_status("Complete", f"{video.name} from cloud job {outcome.job_id}, "
+                self.render_panel.set_status("Complete", f"{video.name} from cloud job {outcome.render.job_id}, "
                                                          f"{duration:.1f} s of video in {outcome.elapsed_s:.1f} s")
                 self.render_panel.stage.setText("Done")
                 self._finish_record(project)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cloud import register_services
 from app.core.bundle import Job, RenderSettings
@@ -23,6 +23,10 @@ from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
+
+if TYPE_CHECKING:  # the cloud client imports boto3: loaded only when the user signs in
+    from app.cloud.client import CloudClient, CloudRender
+    from app.cloud.layout import JobStatus
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
@@ -282,44 +286,29 @@ def cloud_sign_in(client_holder: list[Any], email: str, password: str) -> OpFact
     return op
 
 
-@dataclass
-class CloudOutcome:
-    job_id: str
-    video: Path
-    files: list[Path]
-    status: Any  # app.cloud.layout.JobStatus
-    elapsed_s: float
-
-
-def render_cloud(client: Any, script_json: Path, render: RenderSettings, output_dir: Path) -> OpFactory:
-    """Upload the job, follow it to the end, download the outputs.  Cancelling after the upload also
-    cancels the cloud job."""
+def render_cloud(client: CloudClient, job: Job, output_dir: Path) -> OpFactory:
+    """Upload the job, follow it to the end, download the outputs (``CloudClient.render``).
+    Cancelling after the upload also cancels the cloud job."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
         t0 = time.monotonic()
-        job_id = await client.submit(script_json, on_progress, cancel, render=render)
 
-        def on_status(st: Any) -> None:
+        def on_status(st: JobStatus) -> None:
             frac = float(st.progress) if st.progress is not None else 0.0
             on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or str(st.state),
                                  overall=frac))
 
-        try:
-            st = await client.watch(job_id, on_status, cancel)
-        except ReelwrightError:
-            if cancel.cancelled:
-                await client.cancel(job_id)
-            raise
-        if st.state != "Complete":
-            raise ReelwrightError(f"cloud job {job_id} ended {st.state}: {st.error or st.message or 'no detail'}")
         output_dir.mkdir(parents=True, exist_ok=True)
-        files = [Path(p) for p in await client.fetch(job_id, output_dir, on_progress, cancel)]
-        video = next((p for p in files if p.suffix == ".mp4"), None)
-        if video is None:
-            raise ReelwrightError(f"cloud job {job_id} finished without a video")
-        return CloudOutcome(job_id, video, files, st, time.monotonic() - t0)
+        done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status)
+        return CloudOutcome(done, time.monotonic() - t0)
 
     return op
+
+
+@dataclass
+class CloudOutcome:
+    render: CloudRender
+    elapsed_s: float
 
 
 def record_chapters(record: RenderRecord) -> list[tuple[str, float]]:
