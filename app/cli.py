@@ -367,6 +367,9 @@ def cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .core.plan.presets import PRESET_NAMES  # option lists come from their source
+    from .core.script import FPS_OPTIONS
+
     p = argparse.ArgumentParser(prog="reelwright", description="Narrated product-demo videos from browser flows.")
     p.add_argument("--version", action="version", version=f"reelwright {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and details")
@@ -376,9 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("path", help="a job bundle (folder or .zip) or a script .json")
     r.add_argument("--out", help="output MP4 (default: out/<name>.mp4); captions and chapters go beside it")
     r.add_argument("--size", type=_parse_size, help="output size, e.g. 1280x720 or 1080x1920")
-    r.add_argument("--fps", type=int, choices=(24, 25, 30, 50, 60))
+    r.add_argument("--fps", type=int, choices=FPS_OPTIONS)
     r.add_argument("--preset", action="append", metavar="NAME",
-                   choices=("16:9", "720p", "1080p", "16:9-1080", "9:16", "1:1", "ad", "long-form"),
+                   choices=PRESET_NAMES,
                    help="format (16:9, 1080p, 9:16, 1:1) and/or purpose (ad, long-form); repeatable")
     r.add_argument("--target", type=_parse_duration, metavar="LENGTH",
                    help="fit the video to this length (e.g. 30s) by tightening gaps and holds; implies an ad")

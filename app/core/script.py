@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -743,3 +743,7 @@ def script_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://reelwright.invalid/schema/script-v1.json"
     return schema
+
+
+#: the frame rates a script may ask for (the model's ``fps`` field is their source)
+FPS_OPTIONS: tuple[int, ...] = get_args(Settings.model_fields["fps"].annotation)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.infra.progress import Progress
+from app.core.script import FPS_OPTIONS
 from app.workbench.storage import ProjectRenderSettings, RenderRecord
 
 from . import qt
@@ -38,7 +39,7 @@ SIZES: list[tuple[str, int, int]] = [
     ("1080 × 1920 (9:16 vertical)", 1080, 1920),
     ("1080 × 1080 (1:1 square)", 1080, 1080),
 ]
-FPS = (24, 25, 30, 50, 60)
+FPS = FPS_OPTIONS
 STATUS_COLORS = {"Draft": "#7f8c8d", "Rendering": "#2980b9", "Complete": "#27ae60", "Failed": "#c0392b",
                  "Cancelled": "#7f8c8d"}
 

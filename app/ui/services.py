@@ -20,7 +20,7 @@ from app.cloud import register_services
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import ReelwrightError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
-from app.core.script import Script, VoiceSettings
+from app.core.script import FPS_OPTIONS, Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
@@ -122,7 +122,7 @@ def default_script_settings(app_settings: AppSettings, current: dict[str, Any] |
             pass
     data: dict[str, Any] = {"voice": {"provider": app_settings.voice_provider, "voice": app_settings.voice,
                                       "rate": app_settings.voice_rate}}
-    if app_settings.fps in (24, 25, 30, 50, 60):
+    if app_settings.fps in FPS_OPTIONS:
         data["fps"] = app_settings.fps
     data["width"], data["height"] = app_settings.width, app_settings.height
     try:
