@@ -125,7 +125,7 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
         store.close()
         return 0 if ok else 1
     window.library.check_files()  # after the first paint: it touches every stored file
-    window.restore_cloud_session()  # after the first paint: it imports boto3
+    window.cloud.restore()  # after the first paint: it imports boto3
     await closed
     store.close()
     return 0

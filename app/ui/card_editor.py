@@ -260,7 +260,7 @@ class CardEditor(QWidget):
             self._show_camera_default()
             self.actions_model.set_card(row if valid else None)
             self.check_result.setText("")
-            self._refresh_stats()
+            self.refresh_stats()
             self._refresh_problems()
         finally:
             self._loading = False
@@ -284,13 +284,13 @@ class CardEditor(QWidget):
         if self._loading or self.current_row() < 0:
             return
         self.doc.set_card_field(self.current_row(), "narration", self.narration.toPlainText())
-        self._refresh_stats()
+        self.refresh_stats()
 
     def _card_changed(self, row: int) -> None:
         if row == self.current_row():
             self._show_card(row)
 
-    def _refresh_stats(self) -> None:
+    def refresh_stats(self) -> None:
         row = self.current_row()
         if row < 0:
             self.stats.setText("")

@@ -8,10 +8,8 @@ Playwright is heavy), and a core piece that is not installed yet is reported as 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,40 +22,25 @@ from app.core.script import FPS_OPTIONS, Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
-if TYPE_CHECKING:  # the cloud client imports boto3: loaded only when the user signs in
+from .ops import OpFactory
+
+if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the render Playwright
     from app.cloud.client import CloudClient, CloudRender
     from app.cloud.layout import JobStatus
+    from app.core.draft.drafters.base import DraftResult
+    from app.core.render import CheckResult, RenderResult
+    from app.core.voice.base import VoiceClip
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
 register_services()
 
-OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[Any]]
-
-
-class FeatureUnavailable(ReelwrightError):
-    """A core feature this build does not have (yet)."""
-
-
-def core_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise FeatureUnavailable(f"{name} is not available in this build ({exc})") from exc
-
-
-def has_module(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------- library
 
 
-def import_files(store: Store, paths: list[Path]) -> OpFactory:
+def import_files(store: Store, paths: list[Path]) -> OpFactory[ImportReport]:
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> ImportReport:
         def progress(i: int, n: int, name: str) -> None:
             on_progress(Progress("import", i / n if n else 1.0, name))
@@ -68,7 +51,7 @@ def import_files(store: Store, paths: list[Path]) -> OpFactory:
     return op
 
 
-def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFactory:
+def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFactory[str]:
     """The preview's text: the first page's text of a PDF, else the file's text."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> str:
@@ -99,11 +82,12 @@ def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFac
 
 
 def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app_settings: AppSettings,
-          settings: ScriptSettings | None = None) -> OpFactory:
+          settings: ScriptSettings | None = None) -> OpFactory[DraftResult]:
     """Draft a script from the ordered files and the prompt with the chosen drafter."""
 
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
-        drafting = core_module("app.core.draft.drafting")
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> DraftResult:
+        from app.core.draft import drafting
+
         with_names = await asyncio.to_thread(_named_copies, store, files)
         config = drafter_config(drafter, app_settings)
         return await drafting.draft(with_names, prompt, config=config, settings=settings,
@@ -190,11 +174,12 @@ def voice_settings_for(script_settings: dict[str, Any] | None, app_settings: App
                                          "rate": app_settings.voice_rate})
 
 
-def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = None) -> OpFactory:
+def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = None) -> OpFactory[VoiceClip]:
     """Voice one card's narration (the per-card preview); returns the core's VoiceClip."""
 
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
-        v = core_module("app.core.voice")
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> VoiceClip:
+        from app.core import voice as v
+
         on_progress(Progress("voice", 0.0, "loading the voice"))
         provider = await v.load_provider(voice.provider, voice)
         on_progress(Progress("voice", 0.3, "speaking"))
@@ -206,13 +191,15 @@ def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = No
 
 
 def voice_cache_size() -> int:
-    v = core_module("app.core.voice")
-    return int(v.cache_size_bytes())
+    from app.core import voice
+
+    return voice.cache_size_bytes()
 
 
 def clear_voice_cache() -> int:
-    v = core_module("app.core.voice")
-    return int(v.clear_cache())
+    from app.core import voice
+
+    return voice.clear_cache()
 
 
 # --------------------------------------------------------------------------- render and check
@@ -222,9 +209,10 @@ def make_job(script: Script, root: Path, render: RenderSettings | None = None) -
     return Job(script=script, render=render or RenderSettings(), root=root.resolve(), loose=True)
 
 
-def check(job: Job, upto_card: int | None) -> OpFactory:
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
-        render = core_module("app.core.render")
+def check(job: Job, upto_card: int | None) -> OpFactory[CheckResult]:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CheckResult:
+        from app.core import render
+
         return await render.check(job, on_progress, cancel, upto_card=upto_card)
 
     return op
@@ -232,14 +220,15 @@ def check(job: Job, upto_card: int | None) -> OpFactory:
 
 @dataclass
 class RenderOutcome:
-    result: Any  # app.core.render.RenderResult
+    result: RenderResult
     output_dir: Path
     elapsed_s: float
 
 
-def render_local(job: Job, output_dir: Path) -> OpFactory:
+def render_local(job: Job, output_dir: Path) -> OpFactory[RenderOutcome]:
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
-        render = core_module("app.core.render")
+        from app.core import render
+
         t0 = time.monotonic()
         result = await render.render(job, output_dir, on_progress, cancel, name="video")
         return RenderOutcome(result, output_dir, time.monotonic() - t0)
@@ -260,33 +249,32 @@ def cloud_available() -> bool:
 # --------------------------------------------------------------------------- cloud
 
 
-def make_cloud_client() -> Any:
+def make_cloud_client() -> CloudClient:
     """A client for the configured cloud (``reelwright cloud configure`` / ``cloud emulate``).
 
     Raises the cloud package's CloudConfigError (with a hint) when no cloud is configured.  Imports
     boto3: call it through ``asyncio.to_thread``.
     """
-    client_mod = core_module("app.cloud.client")
-    config_mod = core_module("app.cloud.config")
-    return client_mod.CloudClient(config_mod.load_config())
+    from app.cloud.client import CloudClient
+    from app.cloud.config import load_config
+
+    return CloudClient(load_config())
 
 
-def cloud_sign_in(client_holder: list[Any], email: str, password: str) -> OpFactory:
-    """Sign in (creating the client first if needed); ``client_holder[0]`` is the client afterwards."""
+def cloud_sign_in(client: CloudClient | None, email: str, password: str) -> OpFactory[CloudClient]:
+    """Sign in (creating the client first if there is none yet); the op returns the signed-in client."""
 
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> Any:
-        if not client_holder or client_holder[0] is None:
-            client_holder[:] = [await asyncio.to_thread(make_cloud_client)]
-        client = client_holder[0]
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudClient:
+        signed = client if client is not None else await asyncio.to_thread(make_cloud_client)
         on_progress(Progress("sign in", 0.3, f"signing in as {email}"))
-        session = await client.sign_in(email, password)
+        await signed.sign_in(email, password)
         on_progress(Progress("sign in", 1.0, "signed in"))
-        return session
+        return signed
 
     return op
 
 
-def render_cloud(client: CloudClient, job: Job, output_dir: Path) -> OpFactory:
+def render_cloud(client: CloudClient, job: Job, output_dir: Path) -> OpFactory[CloudOutcome]:
     """Upload the job, follow it to the end, download the outputs (``CloudClient.render``).
     Cancelling after the upload also cancels the cloud job."""
 

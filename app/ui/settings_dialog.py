@@ -25,7 +25,6 @@ from .qt import (
 )
 from .render_panel import FPS, SIZES
 from .services import (
-    FeatureUnavailable,
     clear_voice_cache,
     drafter_names,
     voice_cache_size,
@@ -117,11 +116,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
 
     def _refresh_cache(self) -> None:
-        try:
-            self.cache_label.setText(human_size(voice_cache_size()))
-        except FeatureUnavailable as exc:
-            self.cache_label.setText(str(exc))
-            self.clear_button.setEnabled(False)
+        self.cache_label.setText(human_size(voice_cache_size()))
 
     def _clear_cache(self) -> None:
         freed = clear_voice_cache()

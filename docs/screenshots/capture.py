@@ -47,7 +47,7 @@ async def capture(out_dir: Path) -> None:
                                  root / "tests/data/docs/release-notes.md", root / "tests/data/docs/faq.txt"])
     await Op.wait_all()
     files = {f.name: f for f in window.library.model.files()}
-    window.add_files_to_project([files["quickstart.spec.ts"]])
+    window.projects.add_files([files["quickstart.spec.ts"]])
     model = window.library.model
     row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "quickstart.spec.ts")
     window.library.table.selectRow(row)
@@ -57,10 +57,10 @@ async def capture(out_dir: Path) -> None:
 
     # the card editor: a card with a bookmark, its voice measured
     window.editor.select_card(1)
-    window.play_voice(1)
+    window.renders.play_voice(1)
     await Op.wait_all()
-    if window._voice_player is not None:
-        window._voice_player.stop()
+    if window.renders.voice_player is not None:
+        window.renders.voice_player.stop()
     window.editor.action_table.selectRow(1)
     await asyncio.sleep(0.3)
     x11grab(out_dir / "card-editor.png")
@@ -68,7 +68,7 @@ async def capture(out_dir: Path) -> None:
     # the render view: a real local render, then the player paused a few seconds into card 2
     rp = window.render_panel
     rp.select_size(1280, 720)
-    window.start_render()
+    window.renders.start_render()
     await Op.wait_all()
     assert "Complete" in rp.status.text(), rp.status.text()
     player = rp.player

@@ -45,7 +45,7 @@ def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: An
     emulator_mod = pytest.importorskip("app.cloud.emulator.local")
     from app.cloud.client import CloudClient
 
-    p = window.create_project("Cloud demo", ProjectData(script=_two_card_script()))
+    p = window.projects.create("Cloud demo", ProjectData(script=_two_card_script()))
     shutil.copytree(SITE, window.store.project_dir(p.id) / "site")
     rp = window.render_panel
 
@@ -60,12 +60,12 @@ def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: An
             # cloud is offered only once signed in
             assert not rp.target.model().item(1).isEnabled()
             window.sign_in_action.trigger()
-            dlg = window.sign_in_dialog
+            dlg = window.cloud.dialog
             qtbot.keyClicks(dlg.email, "ada@example.com")
             qtbot.keyClicks(dlg.password, "Correct-horse-9")
             qtbot.mouseClick(dlg.findChild(object, "signInOk"), Qt.MouseButton.LeftButton)
             await Op.wait_all()
-            assert window.cloud_email == "ada@example.com"
+            assert window.cloud.email == "ada@example.com"
             assert rp.target.model().item(1).isEnabled()
             assert "Sign out" in window.sign_in_action.text()
 

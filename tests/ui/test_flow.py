@@ -185,7 +185,7 @@ def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any,
 
     run(scenario())
     # the project was autosaved with everything in it
-    window.save_now()
+    window.projects.save_now()
     [saved] = [p for p in window.store.list_projects() if p.id == window.project.id]
     assert [window.store.get_file(i).name for i in saved.data.files] == ["notes.md", "signup_flow.py"]
     assert saved.data.script is not None and saved.data.script["cards"][0]["narration"] == "Meet Acme Notes."
@@ -206,7 +206,7 @@ def _two_card_script() -> dict[str, Any]:
 
 
 def _project_with_site(window: MainWindow, script: dict[str, Any]) -> None:
-    p = window.create_project("Site demo", ProjectData(script=script))
+    p = window.projects.create("Site demo", ProjectData(script=script))
     shutil.copytree(SITE, window.store.project_dir(p.id) / "site")
 
 

@@ -66,7 +66,7 @@ def _saved_script(data_dir: Path, project_id: int) -> dict[str, Any]:
 
 def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: MainWindow, qtbot: Any, run: Any,
                                                                    data_dir: Path, dispose: Any) -> None:
-    p = window.create_project("Polish", ProjectData(script=json.loads(json.dumps(SCRIPT))))
+    p = window.projects.create("Polish", ProjectData(script=json.loads(json.dumps(SCRIPT))))
     doc = window.doc
     window.tabs.setCurrentWidget(window.render_panel)
     qtbot.mouseClick(window.render_panel.video_settings, Qt.MouseButton.LeftButton)
@@ -126,8 +126,8 @@ def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: Main
     # autosaved like any other edit
     async def autosaved() -> None:
         saved = asyncio.get_running_loop().create_future()
-        window._autosave.timeout.connect(lambda: saved.done() or saved.set_result(None))
-        if window._autosave.isActive():
+        window.projects.autosave.timeout.connect(lambda: saved.done() or saved.set_result(None))
+        if window.projects.autosave.isActive():
             await asyncio.wait_for(saved, 5)
 
     run(autosaved())
@@ -159,7 +159,7 @@ def test_video_settings_are_undoable_autosaved_and_reach_the_render(window: Main
     assert window.editor.camera.currentData() == "gentle"
 
     # reopening the project (a restart) shows the same settings
-    window.save_now()
+    window.projects.save_now()
     window.close()
     w2 = MainWindow(window.store)
     w2.start()
@@ -210,7 +210,7 @@ def _wav(path: Path, seconds: float = 0.3, rate: int = 22050) -> Path:
 
 
 def test_a_library_audio_file_becomes_the_music_bed(window: MainWindow, run: Any, tmp_path: Path) -> None:
-    p = window.create_project("Music", ProjectData(script=json.loads(json.dumps(SCRIPT))))
+    p = window.projects.create("Music", ProjectData(script=json.loads(json.dumps(SCRIPT))))
 
     async def imported() -> None:
         window.library.import_paths([_wav(tmp_path / "theme song.wav")])

@@ -61,7 +61,7 @@ def test_library_filter_rename_tag_delete_and_undo(window: MainWindow, qtbot: An
     qtbot.keyClicks(lib.search, "v2")
     assert lib.model.rowCount() == 1
     lib.search.clear()
-    window.add_files_to_project(lib.model.files())
+    window.projects.add_files(lib.model.files())
     assert len(window.project_panel.picked.ids()) == 2
     lib.table.selectRow(0)
     qtbot.keyClick(lib.table, Qt.Key.Key_Delete)
@@ -74,7 +74,7 @@ def test_library_filter_rename_tag_delete_and_undo(window: MainWindow, qtbot: An
 
 def test_autosave_within_a_second_and_reopen_where_you_left_off(window: MainWindow, qtbot: Any, run: Any,
                                                                 data_dir: Path, dispose: Any) -> None:
-    p = window.create_project("Autosave", ProjectData(script=json.loads(json.dumps(SCRIPT))))
+    p = window.projects.create("Autosave", ProjectData(script=json.loads(json.dumps(SCRIPT))))
     window.editor.select_card(1)
 
     def saved_narration() -> str:
@@ -84,7 +84,7 @@ def test_autosave_within_a_second_and_reopen_where_you_left_off(window: MainWind
 
     async def scenario() -> float:
         saved = asyncio.get_running_loop().create_future()
-        window._autosave.timeout.connect(lambda: saved.done() or saved.set_result(None))
+        window.projects.autosave.timeout.connect(lambda: saved.done() or saved.set_result(None))
         window.editor.narration.setFocus()
         window.editor.narration.selectAll()
         qtbot.keyClicks(window.editor.narration, "Typed just now.")
@@ -125,14 +125,14 @@ def test_backup_and_restore_from_the_window(window: MainWindow, run: Any, tmp_pa
     async def scenario() -> None:
         window.library.import_paths(_files(tmp_path))
         await Op.wait_all()
-        window.create_project("Backed up", ProjectData(prompt="keep me"))
-        window.run_export_backup(tmp_path / "backup.zip")
+        window.projects.create("Backed up", ProjectData(prompt="keep me"))
+        window.backups.export(tmp_path / "backup.zip")
         await Op.wait_all()
 
     run(scenario())
     assert (tmp_path / "backup.zip").is_file()
-    window.create_project("After the backup")
-    window.run_restore_backup(tmp_path / "backup.zip")
+    window.projects.create("After the backup")
+    window.backups.restore(tmp_path / "backup.zip")
     names = [p.name for p in window.store.list_projects()]
     assert "Backed up" in names and "After the backup" not in names
     assert window.library.model.rowCount() == 2
@@ -211,7 +211,7 @@ def test_draft_can_be_cancelled_from_the_status_bar(window: MainWindow, qtbot: A
     async def scenario() -> None:
         window.library.import_paths(_files(tmp_path))
         await Op.wait_all()
-        window.add_files_to_project(window.library.model.files())
+        window.projects.add_files(window.library.model.files())
         qtbot.mouseClick(window.project_panel.draft_button, Qt.MouseButton.LeftButton)
         assert window.op_bar.isVisible() and window.op_bar.cancel_button.isVisible()
         [op] = list(Op.running)
@@ -267,10 +267,10 @@ def test_a_library_entry_whose_file_vanished_is_reported_not_fatal(window: MainW
 
 def test_new_projects_use_the_default_settings_and_the_example_can_be_reopened(window: MainWindow) -> None:
     window.settings.width, window.settings.height, window.settings.fps = 1080, 1920, 25
-    p = window.create_project("Vertical")
+    p = window.projects.create("Vertical")
     assert (p.data.render.width, p.data.render.height, p.data.render.fps) == (1080, 1920, 25)
     assert window.render_panel.current_settings().height == 1920
-    window.open_example()
+    window.projects.open_example()
     assert window.project is not None and window.project.name == "Quickstart example"
     assert window.doc.cards.rowCount() >= 2 and window.doc.problems == []
     assert window.library.model.total() >= 1

@@ -1,0 +1,205 @@
+"""Renders and card previews: render the project locally or in the cloud (with its history record),
+check a card in a headless browser, and voice a card's narration."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.bundle import RenderSettings
+from app.core.errors import Cancelled, Problem, RenderError, ScriptError
+from app.core.render import CheckResult
+from app.core.script import Script, plain_narration
+from app.core.voice.base import VoiceClip
+from app.workbench.storage import AppSettings, RenderRecord
+
+from .. import qt, services
+from ..card_editor import CardEditor
+from ..document import ScriptDocument
+from ..ops import Op, OpFactory, ProgressView, error_text, show_error
+from ..qt import QObject, QUrl, QWidget, Signal
+from ..render_panel import RenderPanel
+from .cloud_session import CloudSession
+from .projects import ProjectController
+
+
+class RenderController(QObject):
+    message = Signal(str)
+    #: the Render tab should come to the front
+    show_render = Signal()
+
+    def __init__(self, window: QWidget, view: ProgressView, *, projects: ProjectController,
+                 cloud: CloudSession, settings: Any, doc: ScriptDocument, editor: CardEditor,
+                 render_panel: RenderPanel) -> None:
+        super().__init__(window)
+        self.window, self.view = window, view
+        self.projects, self.cloud, self._settings = projects, cloud, settings
+        self.doc, self.editor, self.render_panel = doc, editor, render_panel
+        self.voice_player: Any = None
+        self._voice_audio: Any = None
+        self.render_op: Op[Any] | None = None
+
+    @property
+    def settings(self) -> AppSettings:
+        settings: AppSettings = self._settings()
+        return settings
+
+    def _valid_script(self, title: str) -> Script | None:
+        self.doc.revalidate()
+        if self.doc.script is None:
+            probs = self.doc.problems
+            first = next((p.card_index for p in probs if p.card_index is not None), None)
+            if first is not None:
+                self.editor.select_card(first)
+            show_error(self.window, title, ScriptError(probs or [Problem("script", "the script has no cards")]))
+            return None
+        return self.doc.script
+
+    # ------------------------------------------------------------------ card previews
+
+    def play_voice(self, row: int) -> Op[VoiceClip] | None:
+        if row < 0:
+            return None
+        card = self.doc.cards.card(row)
+        narration = str(card.get("narration") or "")
+        if not plain_narration(narration):
+            self.message.emit("This card has no narration to voice")
+            return None
+        voice = services.voice_settings_for(self.doc.data.get("settings"), self.settings)
+        op: Op[VoiceClip] = Op(self.window, services.voice_card(narration, voice), title="Voice preview",
+                               trigger=self.editor.play_button, view=self.view)
+
+        def played(clip: VoiceClip) -> None:
+            self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
+            self.editor.refresh_stats()
+            if qt.have_multimedia():
+                if self.voice_player is None:
+                    self.voice_player = qt.QMediaPlayer(self)
+                    self._voice_audio = qt.QAudioOutput(self)
+                    self.voice_player.setAudioOutput(self._voice_audio)
+                self.voice_player.setSource(QUrl.fromLocalFile(str(clip.path)))
+                self.voice_player.play()
+
+        op.success(played)
+        op.run()
+        return op
+
+    def check_card(self, row: int) -> Op[CheckResult] | None:
+        project = self.projects.project
+        if row < 0 or project is None:
+            return None
+        script = self._valid_script("Check in browser")
+        if script is None:
+            return None
+        job = services.make_job(script, self.projects.store.project_dir(project.id))
+        op: Op[CheckResult] = Op(self.window, services.check(job, row), title=f"Check card {row + 1}",
+                                 trigger=self.editor.check_button, view=self.view)
+        self.editor.check_result.setText("Checking in a headless browser…")
+
+        def ok(res: CheckResult) -> None:
+            self.editor.show_failure(None, "")
+            text = f"✔ {res.actions_run} action(s) ran fine in {res.duration_s:.1f} s"
+            if res.warnings:
+                text += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
+            self.editor.check_result.setText(text)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, RenderError) and exc.card_index is not None:
+                self.editor.show_failure(exc.card_index, exc.message)
+            self.editor.check_result.setText(f"✘ {error_text(exc)}")
+            return False  # the dialog too
+
+        op.success(ok).failure(failed)
+        op.run()
+        return op
+
+    # ------------------------------------------------------------------ render
+
+    def start_render(self) -> Op[Any] | None:
+        project = self.projects.project
+        if project is None:
+            return None
+        self.show_render.emit()
+        script = self._valid_script("Render")
+        if script is None:
+            self.render_panel.set_status("Draft", "fix the problems shown on the cards first")
+            return None
+        rs = self.render_panel.current_settings()
+        render = RenderSettings(width=rs.width, height=rs.height, fps=rs.fps, captions=rs.captions,
+                                burn_captions=rs.burn_captions)
+        pdir = self.projects.store.project_dir(project.id)
+        job = services.make_job(script, pdir, render)
+        out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
+        n = 1
+        while out.exists():
+            out = out.with_name(f"{out.name.split('_')[0]}_{n}")
+            n += 1
+        cloud = rs.target == "cloud"
+        if cloud and not self.cloud.signed_in:
+            self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
+            return None
+        record = RenderRecord(started=time.time(), status="Rendering", target=rs.target)
+        project.data.history.append(record)
+        self.render_panel.set_history(project.data.history)
+        self.editor.show_failure(None, "")
+        self.projects.save_now()
+        factory: OpFactory[Any]
+        if cloud:
+            assert self.cloud.client is not None
+            factory = services.render_cloud(self.cloud.client, job, out)
+        else:
+            factory = services.render_local(job, out)
+        op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
+                         trigger=self.render_panel.render_button, view=self.render_panel)
+
+        def done(outcome: services.CloudOutcome | services.RenderOutcome) -> None:
+            record.status = "Complete"
+            record.elapsed_s = float(outcome.elapsed_s)
+            if isinstance(outcome, services.CloudOutcome):
+                video, status = outcome.render.video, outcome.render.status
+                record.duration_s = float(status.duration_s or 0.0)
+                record.chapters = list(status.chapters)
+                detail = (f"{video.name} from cloud job {outcome.render.job_id}, "
+                          f"{record.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s")
+            else:
+                res = outcome.result
+                video = Path(res.video)
+                record.duration_s = float(res.duration_s)
+                record.chapters = list(res.chapters)
+                detail = (f"{video.name}, {res.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s "
+                          f"({res.capture_mode} capture)")
+                if res.warnings:
+                    detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
+            record.output = str(video)
+            self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
+            self.render_panel.set_status("Complete", detail)
+            self.render_panel.stage.setText("Done")
+            self.projects.save(project)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, Cancelled):
+                record.status = "Cancelled"
+                self.render_panel.set_status("Cancelled", "nothing was written")
+                self.render_panel.stage.setText("Cancelled")
+            else:
+                record.status = "Failed"
+                record.error = error_text(exc)
+                if isinstance(exc, RenderError):
+                    record.card_index = exc.card_index
+                    if exc.card_index is not None:
+                        self.editor.show_failure(exc.card_index, exc.message)
+                self.render_panel.set_status("Failed", record.error)
+                self.render_panel.stage.setText("Failed")
+            self.projects.save(project)
+            return isinstance(exc, Cancelled)
+
+        op.success(done).failure(failed)
+        op.run()
+        self.render_op = op
+        return op
+
+    def release_media(self) -> None:
+        if self.voice_player is not None:
+            self.voice_player.stop()
+            self.voice_player.setSource(QUrl())
