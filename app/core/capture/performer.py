@@ -349,10 +349,7 @@ class Performer:
 
     def mouse(self, kind: str, x: float, y: float, *, button: str = "left", clicks: int = 1,
               modifiers: int = 0) -> tuple[str, dict[str, Any]]:
-        # the buttons mask is what Playwright sends too: a page reading MouseEvent.buttons sees the
-        # same value in a render as in the recorded flow
-        held = {"left": 1, "right": 2, "middle": 4}.get(button, 0) if kind == "mousePressed" else 0
-        params: dict[str, Any] = {"type": kind, "x": x, "y": y, "modifiers": modifiers, "buttons": held}
+        params: dict[str, Any] = {"type": kind, "x": x, "y": y, "modifiers": modifiers}
         if kind != "mouseMoved":
             params.update(button=button, clickCount=clicks)
         return "Input.dispatchMouseEvent", params
