@@ -18,6 +18,7 @@ spellings of its own for hand-written and drafted scripts, ``Command`` (Meta) an
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -306,6 +307,34 @@ def click_caps(mods: Sequence[str], *, clicks: int, button: str, platform: Badge
     if clicks == 2:
         what = "Double-click" if what == "Click" else f"Double {what.lower()}"
     return [key_cap(m, platform) for m in order if m in resolved] + [what]
+
+
+_SPOKEN = {CONTROL_OR_META: "Control or Command", "Meta": "Command", "Command": "Command", "Option": "Option",
+           " ": "Space", "+": "plus", "\n": "Enter", "\r": "Enter", "ArrowUp": "Up arrow", "ArrowDown": "Down arrow",
+           "ArrowLeft": "Left arrow", "ArrowRight": "Right arrow"}
+
+
+def spoken_key(name: str) -> str:
+    """A key name as narration says it: ``KeyK`` is "K", ``ControlOrMeta`` "Control or Command"."""
+    if name in _SPOKEN:
+        return _SPOKEN[name]
+    kd = KEYS.get(name)
+    if kd is None:  # not a key name: say it as written (the validator reports it)
+        return name
+    if kd.location == KEYPAD_LOCATION:
+        return "keypad " + spoken_key(kd.shifted.key if kd.shifted is not None else kd.key)
+    if len(kd.key) == 1 and name == kd.code:  # KeyK, Digit1, Slash: the character it types
+        return spoken_key(kd.key)
+    if len(name) == 1:
+        return name.upper()
+    if name in ("Shift", "Control", "Alt"):
+        return name
+    return re.sub(r"(?<=[a-z])(?=[A-Z0-9])", " ", kd.key if kd.key in MODIFIER_BITS else name)
+
+
+def spoken_chord(chord: str) -> str:
+    """``ControlOrMeta+Shift+KeyK`` → "Control or Command plus Shift plus K"."""
+    return " plus ".join(spoken_key(t) for t in split_chord(chord))
 
 
 def badge_joiner(platform: BadgePlatform) -> str:

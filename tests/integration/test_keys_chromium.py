@@ -208,3 +208,58 @@ def test_the_badge_shows_the_viewers_keys_for_its_time_on_screen(recorded: dict[
     assert recorded["badge_after"] is None
     assert darkest_below_centre(recorded["after_frame"]) > 200  # gone on the video clock
     assert recorded["badge_off"] is None
+
+
+FLOW = """from playwright.sync_api import Playwright, sync_playwright
+
+
+def run(playwright: Playwright) -> None:
+    browser = playwright.chromium.launch(headless=False)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto("http://localhost:8000/keys.html")
+    page.get_by_test_id("target").click(modifiers=["ControlOrMeta"])
+    page.get_by_role("button", name="Click me").dblclick(modifiers=["Alt", "Shift"])
+    page.get_by_test_id("target").click(button="right", modifiers=["Meta"])
+    page.get_by_test_id("target").press("ControlOrMeta+Shift+KeyK")
+    page.keyboard.press("Shift+Numpad7")
+    page.keyboard.press("AudioVolumeUp")
+    page.keyboard.press("ControlOrMeta")
+    page.keyboard.press("Shift++")
+    context.close()
+    browser.close()
+
+
+with sync_playwright() as playwright:
+    run(playwright)
+"""
+
+
+def test_a_codegen_flow_with_any_names_imports_validates_and_renders(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18's report, end to end through the CLI: the Ctrl/Cmd-click flow renders."""
+    import json
+    import shutil
+
+    from app.cli import main
+
+    (tmp_path / "site").mkdir()
+    shutil.copy(PAGES / "keys.html", tmp_path / "site" / "keys.html")
+    (tmp_path / "flow.py").write_text(FLOW, encoding="utf-8")
+    script = tmp_path / "script.json"
+    assert main(["import", str(tmp_path / "flow.py"), "--site", "site", "--out", str(script), "-q"]) == 0
+    data = json.loads(script.read_text(encoding="utf-8"))
+    actions = [a for c in data["cards"] for a in c["actions"]]
+    assert [a.get("modifiers") for a in actions if a["type"] in ("click", "dblclick")] == [
+        ["ControlOrMeta"], ["Alt", "Shift"], ["Meta"]]
+    data["settings"].update(voice={"provider": "espeak"}, key_badges="auto", lead_in_ms=200, lead_out_ms=300,
+                            gap_ms=100, captions=False)
+    script.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(script)]) == 0
+    t0 = time.perf_counter()
+    code = main(["render", str(script), "--out", str(tmp_path / "out" / "keys.mp4"), "-q"])
+    err = capsys.readouterr().err
+    print(f"render of {len(actions)} actions: {time.perf_counter() - t0:.1f} s")
+    assert code == 0, err
+    assert "unexpected" not in err
+    assert (tmp_path / "out" / "keys.mp4").stat().st_size > 10_000

@@ -341,3 +341,15 @@ def test_click_badge() -> None:
     assert click_caps(["ControlOrMeta"], clicks=1, button="left", platform="windows") == ["Ctrl", "Click"]
     assert click_caps(["Shift", "Alt"], clicks=2, button="left", platform="linux") == ["Alt", "Shift", "Double-click"]
     assert click_caps(["Shift"], clicks=1, button="right", platform="mac") == ["⇧", "Right-click"]
+
+
+@pytest.mark.parametrize(("chord", "said"), [
+    ("ControlOrMeta+Shift+KeyK", "Control or Command plus Shift plus K"),
+    ("Shift+Numpad7", "Shift plus keypad 7"), ("PageDown", "Page Down"), ("Meta+a", "Command plus A"),
+    ("Shift++", "Shift plus plus"), ("ArrowDown", "Down arrow"), ("Digit1", "1"), ("Hyper+x", "Hyper plus X"),
+])
+def test_narration_says_keys_as_people_do(chord: str, said: str) -> None:
+    from app.core.drafters.narrate import phrase
+    from app.core.script import Press
+
+    assert phrase(Press(type="press", key=chord)) == f"press {said}"
