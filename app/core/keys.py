@@ -123,6 +123,11 @@ _KEY_EXAMPLES = "use Playwright's key names, e.g. Enter, Tab, Escape, ArrowDown,
 _MOD_EXAMPLES = "modifiers are Alt, Control, ControlOrMeta, Meta and Shift; Command and Option work too"
 
 
+def _shown(name: str) -> str:
+    # a stray tab or newline in a key name must show as \t or \n, not move the error message around
+    return name if name.isprintable() else name.encode("unicode_escape").decode("ascii")
+
+
 def host_is_mac() -> bool:
     return sys.platform == "darwin"
 
@@ -139,7 +144,7 @@ def key_def(name: str, *, mac: bool = False) -> KeyDef:
     """The definition of one key name (not a chord)."""
     kd = KEYS.get(resolve_name(name, mac=mac))
     if kd is None:
-        raise KeyError_(f"unknown key '{name}'", hint=_hint(name, KEY_NAMES, _KEY_EXAMPLES))
+        raise KeyError_(f"unknown key '{_shown(name)}'", hint=_hint(name, KEY_NAMES, _KEY_EXAMPLES))
     return kd
 
 
@@ -168,10 +173,10 @@ def parse_chord(chord: str, *, mac: bool = False) -> list[KeyDef]:
             out.append(key_def(token, mac=mac))
         except KeyError_:
             if i < len(tokens) - 1:
-                raise KeyError_(f"unknown modifier '{token}' in '{chord}'",
+                raise KeyError_(f"unknown modifier '{_shown(token)}' in '{_shown(chord)}'",
                                 hint=_hint(token, KEY_NAMES, _MOD_EXAMPLES)) from None
-            where = f" in '{chord}'" if len(tokens) > 1 else ""
-            raise KeyError_(f"unknown key '{token}'{where}",
+            where = f" in '{_shown(chord)}'" if len(tokens) > 1 else ""
+            raise KeyError_(f"unknown key '{_shown(token)}'{where}",
                             hint=_hint(token, KEY_NAMES, _KEY_EXAMPLES)) from None
     return out
 
@@ -179,7 +184,7 @@ def parse_chord(chord: str, *, mac: bool = False) -> list[KeyDef]:
 def check_modifier(name: str) -> None:
     """A ``click``/``dblclick`` modifier name, or a readable error naming the closest ones."""
     if name not in CLICK_MODIFIERS:
-        raise KeyError_(f"unknown modifier '{name}'", hint=_hint(name, CLICK_MODIFIERS, _MOD_EXAMPLES))
+        raise KeyError_(f"unknown modifier '{_shown(name)}'", hint=_hint(name, CLICK_MODIFIERS, _MOD_EXAMPLES))
 
 
 def modifier_mask(mods: Iterable[str], *, mac: bool = False) -> int:

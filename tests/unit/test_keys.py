@@ -196,6 +196,13 @@ def test_any_key_may_be_held_as_in_playwright() -> None:
     assert [k.key for k in parse_chord("Enter+a")] == ["Enter", "a"]
 
 
+def test_unprintable_names_are_shown_escaped() -> None:
+    with pytest.raises(KeyError_, match=r"unknown key '\\t'\n"):
+        key_def("\t")
+    with pytest.raises(KeyError_, match=r"unknown modifier 'Shift\\n' in 'Shift\\n\+a'"):
+        parse_chord("Shift\n+a")
+
+
 def test_dangling_plus_is_an_unknown_key() -> None:
     with pytest.raises(KeyError_, match="unknown key '' in 'Shift\\+'"):
         parse_chord("Shift+")
