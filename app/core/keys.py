@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from .errors import ReelwrightError
 from .keyboard_layout import KEYPAD_LOCATION, US_LAYOUT
+from .mac_editing_commands import MAC_EDITING_COMMANDS
 
 #: CDP modifier bits; the order is Playwright's, which presses and releases click modifiers in it
 MODIFIER_BITS = {"Alt": 1, "Control": 2, "Meta": 4, "Shift": 8}
@@ -228,9 +229,20 @@ class KeyboardState:
         if kd.key in MODIFIER_BITS:
             self.modifiers.add(kd.key)
         return {"type": "keyDown" if kd.text else "rawKeyDown", "modifiers": self.mask,
-                "windowsVirtualKeyCode": kd.key_code, "code": kd.code, "key": kd.key, "text": kd.text,
-                "unmodifiedText": kd.text, "autoRepeat": repeat, "location": kd.location,
-                "isKeypad": kd.location == KEYPAD_LOCATION}
+                "windowsVirtualKeyCode": kd.key_code, "code": kd.code, "commands": self._commands(kd.code),
+                "key": kd.key, "text": kd.text, "unmodifiedText": kd.text, "autoRepeat": repeat,
+                "location": kd.location, "isKeypad": kd.location == KEYPAD_LOCATION}
+
+    def _commands(self, code: str) -> list[str]:
+        # Chromium on macOS edits text through Cocoa commands, which CDP key events do not trigger by
+        # themselves: Playwright names them with each keydown (⌘A selectAll, ⌥⌫ deleteWordBackward),
+        # leaving out the insert* ones (the key's text inserts already).
+        if not self.mac:
+            return []
+        shortcut = "+".join([*(m for m in ("Shift", "Control", "Alt", "Meta") if m in self.modifiers), code])
+        found = MAC_EDITING_COMMANDS.get(shortcut, ())
+        names = (found,) if isinstance(found, str) else found
+        return [c.removesuffix(":") for c in names if not c.startswith("insert")]
 
     def up(self, name: str) -> dict[str, Any]:
         kd = self._describe(name)

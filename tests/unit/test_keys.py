@@ -97,7 +97,7 @@ def test_chords_split_as_playwright_splits_them(chord: str, tokens: list[str]) -
 def _down(key: str, code: str, kc: int, mods: int = 0, text: str = "", loc: int = 0, repeat: bool = False
           ) -> dict[str, Any]:
     return {"type": "keyDown" if text else "rawKeyDown", "modifiers": mods, "windowsVirtualKeyCode": kc,
-            "code": code, "key": key, "text": text, "unmodifiedText": text, "autoRepeat": repeat,
+            "code": code, "commands": [], "key": key, "text": text, "unmodifiedText": text, "autoRepeat": repeat,
             "location": loc, "isKeypad": loc == 3}
 
 
@@ -141,6 +141,17 @@ def test_control_or_meta_presses_meta_on_a_mac() -> None:
     ev = press_events("ControlOrMeta+c", mac=True)
     assert [(e["type"], e["key"], e["modifiers"]) for e in ev] == [
         ("rawKeyDown", "Meta", 4), ("rawKeyDown", "c", 4), ("keyUp", "c", 4), ("keyUp", "Meta", 0)]
+
+
+@pytest.mark.parametrize(("chord", "commands"), [
+    ("ControlOrMeta+a", ["selectAll"]), ("Meta+Shift+KeyZ", ["redo"]), ("Alt+Backspace", ["deleteWordBackward"]),
+    ("Shift+ArrowLeft", ["moveLeftAndModifySelection"]), ("Enter", []),  # insertNewline: the text does it
+    ("a", []),
+])
+def test_on_a_mac_keydowns_carry_the_editing_commands_playwright_sends(chord: str, commands: list[str]) -> None:
+    ev = press_events(chord, mac=True)
+    assert [e["commands"] for e in ev if e["type"] != "keyUp"][-1] == commands
+    assert all(e["commands"] == [] for e in press_events(chord) if e["type"] != "keyUp")  # never elsewhere
 
 
 def test_click_modifiers_go_down_and_up_in_playwrights_order() -> None:
