@@ -6,7 +6,7 @@ languages.  What cannot be replayed declaratively is reported with its file, lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -268,7 +268,7 @@ def _chord(key: str) -> str:
     return key
 
 
-def _known(check: Any, name: str) -> None:
+def _known(check: Callable[[str], object], name: str) -> None:
     """A key or modifier name the renderer can press, checked against the same table it uses."""
     try:
         check(name)
