@@ -15,10 +15,10 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema, field_validator
 
 from .errors import Problem, ScriptError
-from .keys import KeyError_, parse_chord
+from .keys import CLICK_MODIFIERS, KeyError_, check_modifier, parse_chord
 
 SCRIPT_VERSION = 1
 
@@ -42,7 +42,10 @@ ARIA_ROLES = frozenset(
 #: The locator fields that say *how* to find an element; a locator has exactly one.
 LOCATOR_KINDS = ("role", "label", "placeholder", "text", "test_id", "alt", "title", "css")
 
-MODIFIER_KEYS = ("Alt", "Control", "ControlOrMeta", "Meta", "Shift")
+MODIFIER_KEYS = CLICK_MODIFIERS
+#: a click modifier: any string parses (so the rest of its card is still checked), the validator
+#: then names the closest valid ones; the published schema lists them
+ModifierName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(CLICK_MODIFIERS)})]
 
 _MARK_RE = re.compile(r"""<mark\s+name\s*=\s*["']([A-Za-z0-9_.-]+)["']\s*/?>""")
 _TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^>]*>")
@@ -149,7 +152,7 @@ class Click(_Action):
     type: Literal["click"]
     target: Target
     button: Literal["left", "right", "middle"] = "left"
-    modifiers: list[Literal["Alt", "Control", "ControlOrMeta", "Meta", "Shift"]] = Field(default_factory=list)
+    modifiers: list[ModifierName] = Field(default_factory=list)
     position: Position | None = Field(None, description="offset inside the element, in CSS pixels")
     new_page: bool = Field(False, description="the click opens a new page (popup); follow it")
 
@@ -158,7 +161,7 @@ class DblClick(_Action):
     type: Literal["dblclick"]
     target: Target
     button: Literal["left", "right", "middle"] = "left"
-    modifiers: list[Literal["Alt", "Control", "ControlOrMeta", "Meta", "Shift"]] = Field(default_factory=list)
+    modifiers: list[ModifierName] = Field(default_factory=list)
     position: Position | None = None
 
 
@@ -372,6 +375,9 @@ class Settings(_Model):
     poster_card: str | None = Field(None, description="card id for the poster (default: first content card)")
     preview: Literal["none", "gif", "webp"] = Field("none", description="animated preview of the first seconds")
     preview_s: float = Field(4.0, ge=1.0, le=15.0)
+    key_badges: Literal["off", "auto", "mac", "windows", "linux"] = Field(
+        "off", description="show pressed keys (and modifier clicks) on screen, labelled as on this platform's "
+        "keyboard (ControlOrMeta: ⌘ on mac, Ctrl elsewhere); auto = the platform the video is rendered on")
 
     @field_validator("music")
     @classmethod
@@ -555,6 +561,12 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                     parse_chord(action.key)
                 except KeyError_ as exc:
                     add(ci, ai, "key", exc.message + (f" ({exc.hint})" if exc.hint else ""))
+            if isinstance(action, Click | DblClick):
+                for mod in action.modifiers:
+                    try:
+                        check_modifier(mod)
+                    except KeyError_ as exc:
+                        add(ci, ai, "modifiers", exc.message + (f" ({exc.hint})" if exc.hint else ""))
             if isinstance(action, Upload):
                 for f in action.files:
                     if _escapes_bundle(f):

@@ -1,4 +1,5 @@
-"""The script's video polish settings: camera, music bed, intro/outro title cards, poster and preview.
+"""The script's video polish settings: camera, key badges, music bed, intro/outro title cards, poster and
+preview.
 
 :class:`VideoSettingsPanel` edits ``script.settings`` through the document's undo stack (each change is an
 undo step; typing in one field or dragging the volume merges), so it autosaves and reaches the render like
@@ -43,6 +44,9 @@ from .qt import (
 CAMERA_LEVELS: list[tuple[str, str]] = [
     ("Off", "off"), ("Gentle push-in", "gentle"), ("Strong close-up", "strong")]
 PREVIEWS: list[tuple[str, str]] = [("None", "none"), ("Animated GIF", "gif"), ("Animated WebP", "webp")]
+KEY_BADGES: list[tuple[str, str]] = [
+    ("Off", "off"), ("As on the rendering computer", "auto"), ("Mac (⌘ ⌥ ⇧)", "mac"),
+    ("Windows (Ctrl, Alt, Win)", "windows"), ("Linux (Ctrl, Alt, Super)", "linux")]
 MUSIC_NONE = ""
 MUSIC_LIBRARY = "\x00library"  # the "pick an audio file…" entry, never stored
 _COLOR_RE = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
@@ -195,6 +199,13 @@ class VideoSettingsPanel(QWidget):
             self.camera.addItem(label, value)
         self.camera.setToolTip("Zoom towards what is clicked, filled or selected (cards can override this)")
 
+        self.key_badges = QComboBox()
+        self.key_badges.setObjectName("videoKeyBadges")
+        for label, value in KEY_BADGES:
+            self.key_badges.addItem(label, value)
+        self.key_badges.setToolTip("Show pressed shortcuts and modifier clicks on screen, with the keys your "
+                                   "viewers have (ControlOrMeta is ⌘ on a Mac, Ctrl elsewhere)")
+
         self.music = QComboBox()
         self.music.setObjectName("videoMusic")
         self.music_volume = QSlider(Qt.Orientation.Horizontal)
@@ -223,6 +234,7 @@ class VideoSettingsPanel(QWidget):
         look = QGroupBox("Camera and music")
         lf = QFormLayout(look)
         lf.addRow("Camera:", self.camera)
+        lf.addRow("Key badges:", self.key_badges)
         lf.addRow("Music:", self.music)
         vrow = QHBoxLayout()
         vrow.addWidget(self.music_volume, 1)
@@ -240,6 +252,8 @@ class VideoSettingsPanel(QWidget):
         lay.addWidget(self.problems)
 
         self.camera.currentIndexChanged.connect(lambda _i: self.set("camera", self.camera.currentData()))
+        self.key_badges.currentIndexChanged.connect(
+            lambda _i: self.set("key_badges", self.key_badges.currentData()))
         self.music.currentIndexChanged.connect(self._music_chosen)
         self.music_volume.valueChanged.connect(self._volume_moved)
         self.poster.toggled.connect(lambda on: self.set("poster", bool(on)))
@@ -268,6 +282,7 @@ class VideoSettingsPanel(QWidget):
         self.loading = True
         try:
             self._select(self.camera, self.effective("camera"))
+            self._select(self.key_badges, self.effective("key_badges"))
             self._fill_music()
             vol = self.effective("music_volume")
             pct = round(float(vol) * 100) if isinstance(vol, int | float) else 35

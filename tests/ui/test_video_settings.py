@@ -198,6 +198,19 @@ def test_switching_a_title_card_off_and_on_keeps_what_was_typed(qtbot: Any) -> N
     assert doc.script is not None and not panel.problems.isVisibleTo(panel)
 
 
+def test_key_badges_are_chosen_per_script_and_undone(qtbot: Any) -> None:
+    doc = ScriptDocument()
+    doc.load(json.loads(json.dumps(SCRIPT)))
+    panel = VideoSettingsPanel(doc)
+    qtbot.addWidget(panel)
+    assert panel.key_badges.currentData() == "off" and "key_badges" not in doc.to_data()["settings"]
+    _choose(panel.key_badges, "mac")
+    assert validate_script(doc.to_data()).settings.key_badges == "mac"
+    _choose(panel.key_badges, "windows")
+    doc.undo_stack.undo()
+    assert panel.key_badges.currentData() == "mac" and doc.to_data()["settings"]["key_badges"] == "mac"
+
+
 def _wav(path: Path, seconds: float = 0.3, rate: int = 22050) -> Path:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)

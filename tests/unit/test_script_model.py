@@ -195,7 +195,7 @@ def test_missing_action_type() -> None:
     ("action", "needle"),
     [
         ({"type": "click", "target": "#a", "button": "up"}, "must be one of 'left', 'right' or 'middle' (got 'up')"),
-        ({"type": "click", "target": "#a", "modifiers": ["Hyper"]}, "(got 'Hyper')"),
+        ({"type": "click", "target": "#a", "modifiers": ["Hyper"]}, "unknown modifier 'Hyper' (modifiers are Alt"),
         ({"type": "scroll", "to": "middle"}, "must be one of 'top' or 'bottom' (got 'middle')"),
         ({"type": "wait_for", "text": "x", "state": "gone"}, "(got 'gone')"),
     ],

@@ -1,5 +1,5 @@
-// Reelwright's in-page overlay: the visible cursor, click ripples, highlights, the spotlight and
-// the zoom "camera".  Injected into every document before the page's own scripts.  Every animation is
+// Reelwright's in-page overlay: the visible cursor, click ripples, highlights, the spotlight, the
+// keystroke badge and the zoom "camera".  Injected into every document before the page's own scripts.  Every animation is
 // driven by requestAnimationFrame and performance.now(), which run on the render's virtual clock,
 // so the overlay moves frame-exactly and identically in every render.  It never touches page state
 // other than its own shadow root and (while zoomed) the root element's transform.
@@ -26,6 +26,9 @@
       .ring{position:absolute;border-radius:10px;border:3px solid #f59e0b;box-shadow:0 0 0 4px rgba(245,158,11,.25),0 0 24px rgba(245,158,11,.55)}
       .shade{position:absolute;left:0;top:0;width:100%;height:100%;background:rgba(15,23,42,.55)}
       .label{position:absolute;font:600 18px/1.3 system-ui,"DejaVu Sans",sans-serif;color:#fff;background:#111827;padding:8px 12px;border-radius:8px;max-width:360px;box-shadow:0 6px 20px rgba(0,0,0,.35)}
+      .keys{position:absolute;left:50%;bottom:12%;transform:translateX(-50%);display:flex;gap:.3em;align-items:center;padding:.45em .6em;border-radius:.6em;background:rgba(17,24,39,.9);box-shadow:0 8px 24px rgba(0,0,0,.35);font:600 22px/1 system-ui,"DejaVu Sans",sans-serif;color:#fff;white-space:nowrap}
+      .cap{min-width:1.1em;padding:.3em .45em;border-radius:.35em;background:#374151;border-bottom:.12em solid #111827;text-align:center}
+      .join{opacity:.65}
     </style><div class="layer"><svg class="cursor" viewBox="0 0 26 32" xmlns="http://www.w3.org/2000/svg"><path d="M3 2 L3 26 L9.5 20 L14 30 L18 28.2 L13.6 18.6 L22 18.6 Z" fill="#fff" stroke="#111" stroke-width="2" stroke-linejoin="round"/></svg></div>`;
     layer = root.querySelector(".layer");
     cursor = root.querySelector(".cursor");
@@ -73,6 +76,7 @@
   }
 
   let pos = null;
+  let badge = null; // the keystroke badge on screen: {el, text, anim}
   let cursorK = 1; // cursor and ripple size multiplier (larger in vertical video)
   const api = {
     version: 1,
@@ -170,6 +174,28 @@
         }
       }, () => { de.style.willChange = ""; });
     },
+    // The keys of a shortcut as key caps (already labelled for the viewer's platform by the
+    // renderer), held ~1.4 s; a new shortcut replaces the one on screen.
+    showKeys(caps, joiner, k = 1) {
+      if (!ensure()) return;
+      if (badge) { badge.anim.cancelled = true; anims.delete(badge.anim); badge.el.remove(); badge = null; }
+      const el = document.createElement("div");
+      el.className = "keys";
+      el.style.fontSize = `${22 * k}px`;
+      caps.forEach((c, i) => {
+        if (i && joiner) { const j = document.createElement("span"); j.className = "join"; j.textContent = joiner; el.appendChild(j); }
+        const cap = document.createElement("span"); cap.className = "cap"; cap.textContent = c; el.appendChild(cap);
+      });
+      layer.appendChild(el);
+      const ms = 1400, fadeIn = 120, fadeOut = 300;
+      const rec = { el, text: caps.join(joiner) };
+      rec.anim = animate(ms, (p) => {
+        const t = p * ms;
+        el.style.opacity = String(t < fadeIn ? t / fadeIn : t > ms - fadeOut ? (ms - t) / fadeOut : 1);
+      }, () => { el.remove(); if (badge === rec) badge = null; });
+      badge = rec;
+    },
+    keysShown: () => (badge ? badge.text : null),
     camera: () => ({ ...cam }),
     setCursorScale(k) {
       if (!ensure() || !(k > 0)) return;

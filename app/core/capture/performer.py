@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,16 @@ from playwright.async_api import Locator as PWLocator
 from ..bundle import Job
 from ..errors import Cancelled, RenderError
 from ..infra.progress import CancelToken
+from ..keys import (
+    KEYS,
+    BadgePlatform,
+    KeyboardState,
+    badge_joiner,
+    chord_caps,
+    click_caps,
+    host_badge_platform,
+    host_is_mac,
+)
 from ..plan.camera import HOLD_AFTER_S, CameraMove, ease_s, fitted_scale, in_view
 from ..plan.camera import plan_card as plan_camera_card
 from ..plan.presets import cursor_scale_for, viewport_size
@@ -52,7 +61,6 @@ from ..script import (
     Zoom,
 )
 from .clock import Clock
-from .keys import key_def, modifier_mask, parse_chord
 
 LOCATE_TIMEOUT_S = 10.0
 NAVIGATION_TIMEOUT_S = 30.0
@@ -124,7 +132,12 @@ class Performer:
         self.cursor = (self.view_w * 0.5, self.view_h * 0.55)
         self.cursor_shown = False
         self.stats = PerformStats()
-        self._mac = sys.platform == "darwin"
+        # ControlOrMeta follows the machine the browser runs on, as in Playwright: the page sees the
+        # modifier its own platform checks expect (navigator.platform says the same thing)
+        self._mac = host_is_mac()
+        self.badges: BadgePlatform | None = (
+            None if settings.key_badges == "off"
+            else host_badge_platform() if settings.key_badges == "auto" else settings.key_badges)
 
     # ------------------------------------------------------------------ the run
 
@@ -342,31 +355,15 @@ class Performer:
         return "Input.dispatchMouseEvent", params
 
     def key_events(self, chord: str) -> list[tuple[str, dict[str, Any]]]:
-        mods, kd = parse_chord(chord, mac=self._mac)
-        mask = modifier_mask(mods)
-        events: list[tuple[str, dict[str, Any]]] = []
-        held = 0
-        for m in mods:
-            md = key_def(m)
-            held |= modifier_mask([m])
-            events.append(("Input.dispatchKeyEvent", {"type": "rawKeyDown", "key": md.key, "code": md.code,
-                                                      "windowsVirtualKeyCode": md.key_code, "modifiers": held}))
-        text = kd.text if not (mask & ~8) else ""  # with Ctrl/Alt/Meta held no text is typed
-        if text and mask & 8 and len(text) == 1:
-            text = text.upper()
-        down: dict[str, Any] = {"type": "keyDown" if text else "rawKeyDown", "key": kd.key, "code": kd.code,
-                                "windowsVirtualKeyCode": kd.key_code, "modifiers": mask}
-        if text:
-            down.update(text=text, unmodifiedText=kd.text)
-        events.append(("Input.dispatchKeyEvent", down))
-        events.append(("Input.dispatchKeyEvent", {"type": "keyUp", "key": kd.key, "code": kd.code,
-                                                  "windowsVirtualKeyCode": kd.key_code, "modifiers": mask}))
-        for m in reversed(mods):
-            md = key_def(m)
-            held &= ~modifier_mask([m])
-            events.append(("Input.dispatchKeyEvent", {"type": "keyUp", "key": md.key, "code": md.code,
-                                                      "windowsVirtualKeyCode": md.key_code, "modifiers": held}))
-        return events
+        """The CDP messages of Playwright's ``keyboard.press(chord)`` (see :mod:`app.core.keys`)."""
+        return [("Input.dispatchKeyEvent", e) for e in KeyboardState(mac=self._mac).press(chord)]
+
+    async def show_keys(self, caps: list[str]) -> None:
+        """The keystroke badge, when the script asks for one (it lives on the video clock)."""
+        if self.badges is not None:
+            await self._eval("([caps, joiner, k]) => window.__reelwright && "
+                             "window.__reelwright.showKeys(caps, joiner, k)",
+                             [caps, badge_joiner(self.badges), self.cursor_scale])
 
     # ------------------------------------------------------------------ auto-zoom camera
 
@@ -437,12 +434,19 @@ class Performer:
 
     async def click_at(self, x: float, y: float, *, button: str = "left", clicks: int = 1,
                        modifiers: list[str] | None = None) -> None:
-        mask = modifier_mask(list(modifiers or []))
+        # As Playwright's click(modifiers=...): the modifier keys go down (the page sees their
+        # keydown), the mouse events carry their flags, then the keys come up again.
+        keys = KeyboardState(mac=self._mac)
+        msgs = [("Input.dispatchKeyEvent", e) for e in keys.hold_only(modifiers or [])]
+        mask = keys.mask
         await self.ripple(x, y)
-        msgs = [self.mouse("mouseMoved", x, y, modifiers=mask)]
+        if modifiers and self.badges is not None:
+            await self.show_keys(click_caps(modifiers, clicks=clicks, button=button, platform=self.badges))
+        msgs.append(self.mouse("mouseMoved", x, y, modifiers=mask))
         for c in range(1, clicks + 1):
             msgs.append(self.mouse("mousePressed", x, y, button=button, clicks=c, modifiers=mask))
             msgs.append(self.mouse("mouseReleased", x, y, button=button, clicks=c, modifiers=mask))
+        msgs += [("Input.dispatchKeyEvent", e) for e in keys.hold_only([])]
         await self.send_input(msgs)
 
     async def navigate(self, url: str, timeout_s: float = NAVIGATION_TIMEOUT_S) -> None:
@@ -596,19 +600,8 @@ async def _type(p: Performer, ctx: ActionContext, a: TypeText) -> float:
     t = p.clock.now
     for ch in a.text:
         t += a.delay_ms / 1000
-        if ch == "\n":
-            events = p.key_events("Enter")
-        elif len(ch) == 1 and ch.isascii() and ch.isprintable():
-            kd = key_def(ch)
-            shift = ch.isupper() or (not ch.isalnum() and ch not in "-=[]\\;',./` ")
-            events = [("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "code": kd.code,
-                                                  "windowsVirtualKeyCode": kd.key_code, "text": ch,
-                                                  "unmodifiedText": ch, "modifiers": 8 if shift else 0}),
-                      ("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch, "code": kd.code,
-                                                  "windowsVirtualKeyCode": kd.key_code,
-                                                  "modifiers": 8 if shift else 0})]
-        else:
-            events = [("Input.insertText", {"text": ch})]
+        # as Playwright's type(): a character on the keyboard is pressed, any other is inserted
+        events = p.key_events(ch) if ch in KEYS else [("Input.insertText", {"text": ch})]
         await p.send_input(events)
         await p.clock.advance_to(t)
     return fire
@@ -621,6 +614,8 @@ async def _press(p: Performer, ctx: ActionContext, a: Press) -> float:
     await p.clock.advance_to(ctx.fire_s)
     fire = p.clock.now
     url_before = p.page.url
+    if p.badges is not None:
+        await p.show_keys(chord_caps(a.key, p.badges))
     await p.send_input(p.key_events(a.key))
     if a.key.endswith("Enter"):
         await p.clock.step(2)

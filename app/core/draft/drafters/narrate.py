@@ -9,6 +9,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from ...keys import spoken_chord
 from ...script import Locator
 from .sitenames import SITE_NAMES
 
@@ -143,8 +144,7 @@ def phrase(action: Any) -> str | None:
             return f"enter {value} in {field}"
         return f"fill in {field}"
     if t == "press":
-        key = action.key.replace("+", " plus ").replace("Control", "Control").replace("Meta", "Command")
-        return f"press {key}"
+        return f"press {spoken_chord(action.key)}"
     if t == "check":
         return f"tick {element_name(action.target)}"
     if t == "uncheck":

@@ -6,13 +6,14 @@ languages.  What cannot be replayed declaratively is reported with its file, lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ...keys import KeyError_, check_modifier, parse_chord
 from ...script import (
     ARIA_ROLES,
     Action,
@@ -257,7 +258,22 @@ def _locator(segs: Sequence[Seg], column: int) -> Locator:
 def _modifiers(v: Value) -> list[str]:
     if not isinstance(v, list) or not all(isinstance(m, str) for m in v):
         raise _Unsupported("modifiers must be a list of key names")
+    for m in v:
+        _known(check_modifier, str(m))
     return [str(m) for m in v]
+
+
+def _chord(key: str) -> str:
+    _known(parse_chord, key)
+    return key
+
+
+def _known(check: Callable[[str], object], name: str) -> None:
+    """A key or modifier name the renderer can press, checked against the same table it uses."""
+    try:
+        check(name)
+    except KeyError_ as exc:
+        raise _Unsupported(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
 
 
 def _position(v: Value) -> dict[str, float]:
@@ -336,7 +352,7 @@ def _locator_action(segs: list[Seg], column: int) -> dict[str, Any]:
         key = _arg(act, 0, "a key")
         if not isinstance(key, str):
             raise _Unsupported(".press() takes a key name", act.column)
-        return {"type": "press", "key": key, "target": t}
+        return {"type": "press", "key": _chord(key), "target": t}
     if n in ("check", "uncheck"):
         _check_kwargs(act, ("position", "trial"))
         return {"type": n, "target": t}
@@ -572,7 +588,7 @@ class FlowMapper:
                 key = _arg(chain.segs[1], 0, "a key")
                 if not isinstance(key, str):
                     raise _Unsupported("keyboard.press() takes a key name", chain.segs[1].column)
-                fields = {"type": "press", "key": key}
+                fields = {"type": "press", "key": _chord(key)}
             else:
                 raise _Unsupported(
                     "only page.keyboard.press(key) is supported; type into a located field instead",
