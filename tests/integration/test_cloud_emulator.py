@@ -203,7 +203,7 @@ def test_cloud_renders_return_what_local_renders_do(emu: Emulator, tmp_path: Pat
         doc.setdefault("settings", {}).update({"poster": True, "preview": "gif"})
 
     async def scenario() -> None:
-        client = await signed_up(emu, tmp_path, "ada@example.com")
+        client = await signed_up(emu, tmp_path, "hedy@example.com")  # one account per test: the emulator is shared
         job_id = await client.submit(variant(tmp_path, polish))
         final = await client.watch(job_id, poll_s=0.3)
         assert final.state == "Complete", final.describe()
