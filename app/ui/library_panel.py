@@ -8,9 +8,10 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from app.workbench import services
 from app.workbench.storage import ImportReport, LibraryFile, StorageError, Store
 
-from . import qt, services
+from . import qt
 from .library_models import LibraryModel
 from .ops import Op, ProgressView, show_error
 from .qt import (

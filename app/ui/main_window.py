@@ -10,9 +10,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from app.workbench import services
 from app.workbench.storage import AppSettings, Project, Store, load_settings, save_settings
 
-from . import services
 from .card_editor import CardEditor
 from .controllers.backup import BackupController
 from .controllers.cloud_session import CloudSession

@@ -19,18 +19,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
 from app.core.errors import Cancelled, ReelwrightError
-from app.core.infra.progress import CancelToken, Progress, ProgressCallback
+from app.core.infra.progress import CancelToken, Progress
+from app.workbench.services import OpFactory
 
 from .qt import QAction, QMessageBox, QObject, QWidget, Signal
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[T]]
 
 
 class ProgressView(Protocol):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.workbench.services import drafter_names
+
 from .library_models import PickedFilesModel
 from .qt import (
     QAbstractItemView,
@@ -16,7 +18,6 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .services import drafter_names
 from .widgets import NumberedDelegate, ReorderListView
 
 DRAFTER_LABELS = {"offline": "Offline (built in)", "bedrock": "Amazon Bedrock", "openai": "OpenAI-compatible"}

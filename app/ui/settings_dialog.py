@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.workbench.services import (
+    clear_voice_cache,
+    drafter_names,
+    voice_cache_size,
+    voice_provider_names,
+)
 from app.workbench.storage import AppSettings
 
 from .library_models import human_size
@@ -24,12 +30,6 @@ from .qt import (
     QWidget,
 )
 from .render_panel import FPS, SIZES
-from .services import (
-    clear_voice_cache,
-    drafter_names,
-    voice_cache_size,
-    voice_provider_names,
-)
 
 
 class SettingsDialog(QDialog):

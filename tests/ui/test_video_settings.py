@@ -18,12 +18,12 @@ import pytest
 
 from app.core.mix.music import resolve_music
 from app.core.script import validate_script
-from app.ui import services
 from app.ui.document import ScriptDocument
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QComboBox, Qt
 from app.ui.video_settings import VideoSettingsDialog, VideoSettingsPanel
+from app.workbench import services
 from app.workbench.storage import ProjectData, Store
 
 pytestmark = pytest.mark.ui

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .. import services
+from app.workbench import services
+
 from ..ops import Op, ProgressView
 from ..qt import QObject, QWidget, Signal
 

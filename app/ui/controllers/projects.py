@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.draft.drafters.base import DraftResult
+from app.workbench import services
 from app.workbench.storage import AppSettings, Project, ProjectData, ProjectRenderSettings, Store
 
-from .. import services
 from ..card_editor import CardEditor
 from ..document import ScriptDocument
 from ..library_panel import LibraryPanel

@@ -12,12 +12,14 @@ from app.core.errors import Cancelled, Problem, RenderError, ScriptError
 from app.core.render import CheckResult
 from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
+from app.workbench import services
+from app.workbench.services import OpFactory
 from app.workbench.storage import AppSettings, RenderRecord
 
-from .. import qt, services
+from .. import qt
 from ..card_editor import CardEditor
 from ..document import ScriptDocument
-from ..ops import Op, OpFactory, ProgressView, error_text, show_error
+from ..ops import Op, ProgressView, error_text, show_error
 from ..qt import QObject, QUrl, QWidget, Signal
 from ..render_panel import RenderPanel
 from .cloud_session import CloudSession

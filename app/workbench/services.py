@@ -1,8 +1,9 @@
-"""Core operations as op factories: data in, a core coroutine out.  No widgets in here.
+"""The workbench's typed operations: data in, a core coroutine out (draft, import, voice a card, check,
+render locally or in the cloud, sign in).  No Qt in here.
 
-Each function returns ``(on_progress, cancel) -> awaitable`` for :class:`~app.ui.ops.Op`.  The core
-modules are imported when an operation starts, not at app start (the first paint must be quick and
-Playwright is heavy), and a core piece that is not installed yet is reported as a typed error.
+Each function returns an :data:`OpFactory` — ``(on_progress, cancel) -> awaitable`` with a typed result —
+which the app runs as an :class:`~app.ui.ops.Op`.  The core modules are imported when an operation
+starts, not at app start: the first paint must be quick, Playwright is heavy and boto3 is slow.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.cloud import register_services
 from app.core.bundle import Job, RenderSettings
@@ -22,7 +24,10 @@ from app.core.script import FPS_OPTIONS, Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
-from .ops import OpFactory
+T = TypeVar("T")
+#: a long operation as the doors run it: ``(on_progress, cancel) -> awaitable result``.  The app's
+#: ``Op`` runs these with progress, cancel and error dialogs; the CLI could run them with a printer.
+OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[T]]
 
 if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the render Playwright
     from app.cloud.client import CloudClient, CloudRender
