@@ -210,8 +210,9 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name)
+            watchdog = session.watchdog(lambda: performer.where, error_dir=output_dir, error_name=name)
             try:
-                timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
+                timeline = await watchdog.guard(performer.run(job.script, Scheduler(job.script, settings, voices)))
             except RenderError as exc:
                 renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
                 raise
@@ -389,7 +390,9 @@ async def check(
                               base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check")
         silent = [VoiceTiming(0.0) for _ in job.script.cards]
         report(Progress("check", 0.0, f"running {n_actions} actions"))
-        timeline = await performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card)
+        watchdog = session.watchdog(lambda: performer.where, error_dir=error_dir, error_name="check")
+        timeline = await watchdog.guard(
+            performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card))
         report(Progress("check", 1.0, "flow ran to the end"))
         return CheckResult(performer.stats.actions_run, timeline.duration_s, list(performer.stats.warnings),
                            timeline)

@@ -7,8 +7,10 @@ injects the overlay, and builds the right :class:`~app.core.capture.clock.Clock`
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
@@ -19,8 +21,9 @@ from ..errors import ToolMissingError
 from ..progress import CancelToken
 from ..tools import CHROMIUM_ARGS, Browser
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
+from .watchdog import Watchdog, Where
 
-__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "overlay_script"]
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "Watchdog", "Where", "overlay_script"]
 
 
 def overlay_script() -> str:
@@ -100,6 +103,13 @@ class BrowserSession:
         assert self.clock is not None
         await self.clock.start()  # type: ignore[attr-defined]
         return self.clock
+
+    def watchdog(self, where: Callable[[], Where] | None = None, *, error_dir: Path | None = None,
+                 error_name: str = "render", stall_s: float | None = None) -> Watchdog:
+        """A watchdog over this session's clock, browser, page and driver (see :mod:`.watchdog`)."""
+        assert self.clock is not None
+        return Watchdog(self.clock, browser=self._browser, page=self.page, where=where, stall_s=stall_s,
+                        error_dir=error_dir, error_name=error_name)
 
     async def close(self) -> None:
         if isinstance(self.clock, RealtimeClock):
