@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import tempfile
@@ -24,7 +25,7 @@ from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
-from .errors import Cancelled, RenderError
+from .errors import Cancelled, OutputError, RenderError
 from .music import measure_mix, resolve_music
 from .presets import device_scale_for, fit_to_target, length_warnings
 from .progress import CancelToken, Progress, ProgressCallback, StageTracker
@@ -140,7 +141,13 @@ async def render(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     outs = _outputs(output_dir, name)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    except OSError as exc:
+        env = _environment_failure(exc, output_dir)
+        if env is not None:
+            raise env from None
+        raise
     warnings: list[str] = []
     site: _Site | None = None
     session: BrowserSession | None = None
@@ -294,6 +301,11 @@ async def render(
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots,
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped)
+    except (RenderError, OSError) as exc:
+        env = _environment_failure(exc, output_dir)
+        if env is not None:
+            raise env from None
+        raise
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
@@ -308,6 +320,25 @@ async def render(
         if site is not None:
             site.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+_NO_SPACE = ("No space left on device", "Disk quota exceeded")
+_READ_ONLY = ("Read-only file system",)
+
+
+def _environment_failure(exc: BaseException, output_dir: Path) -> OutputError | None:
+    """The machine's fault, not the job's: a full or read-only disk under the output folder (found
+    in an OSError, or in the stderr an encoder failed with).  The CLI exits 3 for it."""
+    err = getattr(exc, "errno", None)
+    text = str(exc)
+    if err in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in _NO_SPACE):
+        return OutputError(f"the disk under {output_dir} is full; nothing was written",
+                           hint="free some space (a render needs a few times the video's size) or choose "
+                                "another --out")
+    if err == errno.EROFS or any(s in text for s in _READ_ONLY):
+        return OutputError(f"{output_dir} is on a read-only file system; nothing was written",
+                           hint="choose a writable --out")
+    return None
 
 
 def _placements(timeline: Timeline, clips: list[VoiceClip]) -> list[tuple[float, VoiceClip]]:

@@ -115,8 +115,9 @@ class Watchdog:
 
     def _attach(self) -> None:
         self._hook(self.browser, "disconnected", "the browser closed or crashed")
-        self._hook(self.page, "crash", "the page crashed")
-        self._hook(self.page, "close", "the page was closed")
+        self._hook(self.page, "crash", "the browser crashed (the page's renderer died)")
+        # a killed browser closes its page first, a moment before it reports the disconnect
+        self._hook(self.page, "close", "the browser closed or crashed (the page was closed)")
         # The driver (Node) going away closes Playwright's connection; nothing else reports it,
         # because the frame the clock waits for is an event that then never arrives.
         conn = _connection_of(self.page)
@@ -136,7 +137,7 @@ class Watchdog:
         if self.browser is not None and not self.browser.is_connected():
             return "the browser closed or crashed"
         if self.page is not None and self.page.is_closed():
-            return "the page was closed"
+            return "the browser closed or crashed (the page was closed)"
         conn = _connection_of(self.page)
         if conn is not None and getattr(conn, "_closed_error", None) is not None:
             return "the Playwright driver exited (the browser closed or crashed)"
@@ -162,6 +163,8 @@ class Watchdog:
                     why = self._gone()
                     if why is not None:
                         raise self._failure(why, None, None) from None
+                if isinstance(exc, RenderError) and exc.card_index is None:
+                    raise self._located(exc) from None  # e.g. the encoder died: say where it was
                 return task.result()
             why, awaiting = watcher.result()
             shot = await self._screenshot() if self._gone() is None else None
@@ -205,6 +208,15 @@ class Watchdog:
             path.write_bytes(data)
             return path
         return None
+
+    def _located(self, exc: RenderError) -> RenderError:
+        w = self.where()
+        if w.card_index is None:
+            return exc
+        what = f"{w.action_type}: " if w.action_type else ""
+        return RenderError(f"{what}{exc.message}", card_index=w.card_index, card_id=w.card_id,
+                           action_index=w.action_index, locator=w.locator, screenshot=exc.screenshot,
+                           hint=exc.hint)
 
     def _failure(self, why: str, awaiting: str | None, shot: Path | None) -> RenderError:
         w = self.where()
