@@ -198,7 +198,7 @@ def _victim(kind: str, tree: list[int]) -> int | None:
 
 @pytest.fixture(scope="module")
 def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The clock page for about 12 s of video: long enough to be killed at a random moment."""
+    """The clock page for about 20 s of video: a capture long enough to be killed at a random moment."""
     tmp = tmp_path_factory.mktemp("faults")
     (tmp / "site").mkdir()
     shutil.copy(ROOT / "resources/testpages/clock.html", tmp / "site/index.html")
@@ -214,6 +214,9 @@ def job_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "actions": [{"type": "click", "target": {"role": "button", "name": "Click me"}}, wait,
                          {"type": "type", "target": {"label": "Field"}, "text": "hello", "delay_ms": 60},
                          wait, {"type": "click", "target": {"role": "button", "name": "Click me"}}, wait]},
+            {"id": "again", "title": "Again", "narration": "And once more.",
+             "actions": [{"type": "type", "target": {"label": "Field"}, "text": " again", "delay_ms": 60}, wait,
+                         {"type": "click", "target": {"role": "button", "name": "Click me"}}, wait]},
         ],
     }
     (tmp / "script.json").write_text(json.dumps(script), encoding="utf-8")
@@ -259,7 +262,7 @@ def test_a_killed_process_ends_the_render_cleanly(job_dir: Path, tmp_path: Path,
                 break
         else:
             pytest.fail("the render never reached the capture:\n" + "".join(lines))
-        time.sleep(random.uniform(0.2, 2.5))  # a random frame of the capture
+        time.sleep(random.uniform(0.1, 1.5))  # a random frame of the capture
         tree = _descendants(proc.pid)
         pid = _victim(victim, tree)
         assert pid is not None, f"no {victim} in the render's process tree: {[_cmdline(p)[:80] for p in tree]}"
