@@ -130,7 +130,7 @@ class BrowserSession:
         """A watchdog over this session's clock, browser, page and driver (see :mod:`.watchdog`)."""
         assert self.clock is not None
         return Watchdog(self.clock, browser=self._browser, page=self.page, where=where, stall_s=stall_s,
-                        error_dir=error_dir, error_name=error_name)
+                        error_dir=error_dir, error_name=error_name, cancel=self.cancel)
 
     async def close(self) -> None:
         """Close the browser and stop the driver, each bounded in real time: a dead or hung

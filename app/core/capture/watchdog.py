@@ -33,6 +33,7 @@ from playwright.async_api import Browser as PWBrowser
 from playwright.async_api import Page
 
 from ..errors import Cancelled, RenderError
+from ..progress import CancelToken
 from .clock import Clock
 
 T = TypeVar("T")
@@ -84,8 +85,11 @@ class Watchdog:
 
     def __init__(self, clock: Clock, *, browser: PWBrowser | None = None, page: Page | None = None,
                  stall_s: float | None = None, where: Callable[[], Where] | None = None,
-                 error_dir: Path | None = None, error_name: str = "render") -> None:
+                 error_dir: Path | None = None, error_name: str = "render",
+                 cancel: CancelToken | None = None) -> None:
         self.clock = clock
+        #: a cancelled render that takes its browser down with it is a cancel, not a crash
+        self.cancel = cancel
         self.browser = browser
         self.page = page
         self.stall_s = stall_s if stall_s is not None else stall_seconds()
@@ -155,6 +159,8 @@ class Watchdog:
         try:
             both: set[asyncio.Future[Any]] = {task, watcher}
             await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
             if task.done():
                 exc = task.exception() if not task.cancelled() else None
                 if exc is not None and not isinstance(exc, Cancelled):
