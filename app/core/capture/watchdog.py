@@ -232,8 +232,9 @@ class Watchdog:
             msg += f" — it was waiting for {awaiting}"
         hint = None
         if "no frame" in why:
-            hint = (f"nothing moved for {self.stall_s:g} s of real time (REELWRIGHT_STALL_S sets the bound); "
-                    "run again with -v, and report it with the script if it repeats")
+            hint = (f"nothing moved for {self.stall_s:g} s of real time (REELWRIGHT_STALL_S sets the bound). "
+                    "A request the page never finishes (a long poll, an event stream) stops the video clock, "
+                    "since loads finish in video time; otherwise run again with -v and report it")
         return RenderError(msg, card_index=w.card_index, card_id=w.card_id, action_index=w.action_index,
                            locator=w.locator, screenshot=shot, hint=hint)
 
