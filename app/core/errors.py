@@ -107,3 +107,12 @@ class Cancelled(ReelwrightError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+class OutputError(ReelwrightError):
+    """The environment refuses the output: a read-only or full disk, a folder that cannot be written.
+
+    Exit code 3, like a missing tool: the input is fine, the machine is not ready for it.
+    """
+
+    exit_code = 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import os
 import shutil
 import tempfile
@@ -23,7 +24,7 @@ from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
-from .errors import Cancelled, RenderError
+from .errors import Cancelled, OutputError, RenderError
 from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .infra.siteserver import SiteServer
 from .infra.tools import Browser, find_browser, find_ffmpeg
@@ -149,7 +150,13 @@ async def render(
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     outs = _outputs(output_dir, name)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    except OSError as exc:
+        env = _environment_failure(exc, output_dir)
+        if env is not None:
+            raise env from None
+        raise
     warnings: list[str] = []
     site: _Site | None = None
     session: BrowserSession | None = None
@@ -219,8 +226,9 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name)
+            watchdog = session.watchdog(lambda: performer.where, error_dir=output_dir, error_name=name)
             try:
-                timeline = await performer.run(job.script, Scheduler(job.script, settings, voices))
+                timeline = await watchdog.guard(performer.run(job.script, Scheduler(job.script, settings, voices)))
             except RenderError as exc:
                 renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
                 raise
@@ -303,6 +311,11 @@ async def render(
             timeline=timeline, frames=frames, screenshots=shots,
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
             chapters=chapter_list)
+    except (RenderError, OSError) as exc:
+        env = _environment_failure(exc, output_dir)
+        if env is not None:
+            raise env from None
+        raise
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
@@ -317,6 +330,25 @@ async def render(
         if site is not None:
             site.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+_NO_SPACE = ("No space left on device", "Disk quota exceeded")
+_READ_ONLY = ("Read-only file system",)
+
+
+def _environment_failure(exc: BaseException, output_dir: Path) -> OutputError | None:
+    """The machine's fault, not the job's: a full or read-only disk under the output folder (found
+    in an OSError, or in the stderr an encoder failed with).  The CLI exits 3 for it."""
+    err = getattr(exc, "errno", None)
+    text = str(exc)
+    if err in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in _NO_SPACE):
+        return OutputError(f"the disk under {output_dir} is full; nothing was written",
+                           hint="free some space (a render needs a few times the video's size) or choose "
+                                "another --out")
+    if err == errno.EROFS or any(s in text for s in _READ_ONLY):
+        return OutputError(f"{output_dir} is on a read-only file system; nothing was written",
+                           hint="choose a writable --out")
+    return None
 
 
 def _placements(timeline: Timeline, clips: list[VoiceClip]) -> list[tuple[float, VoiceClip]]:
@@ -399,7 +431,9 @@ async def check(
                               base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check")
         silent = [VoiceTiming(0.0) for _ in job.script.cards]
         report(Progress("check", 0.0, f"running {n_actions} actions"))
-        timeline = await performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card)
+        watchdog = session.watchdog(lambda: performer.where, error_dir=error_dir, error_name="check")
+        timeline = await watchdog.guard(
+            performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card))
         report(Progress("check", 1.0, "flow ran to the end"))
         return CheckResult(performer.stats.actions_run, timeline.duration_s, list(performer.stats.warnings),
                            timeline)

@@ -73,6 +73,7 @@ def clock_job(tmp: Path, **settings: Any) -> Job:
     data = {
         "title": "Camera test",
         "settings": {"site": "site", "width": W, "height": H, "fps": FPS, "lead_in_ms": 300,
+                     "device_scale_factor": 1,  # the test page is drawn for a 640x360 CSS viewport
                      "lead_out_ms": 300, "gap_ms": 200, "voice": {"provider": "espeak"}, **settings},
         "cards": [
             {"id": "open", "narration": "The clock.", "actions": [{"type": "goto", "url": "/index.html"}]},

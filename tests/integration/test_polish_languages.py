@@ -42,6 +42,7 @@ def test_each_language_gets_its_own_output_and_timing(tmp_path: Path) -> None:
     script = {
         "title": "Languages",
         "settings": {"site": "site", "width": W, "height": H, "fps": 30, "lead_in_ms": 200, "lead_out_ms": 300,
+                     "device_scale_factor": 1,  # the test page is drawn for a 640x360 CSS viewport
                      "gap_ms": 200, "voice": {"provider": "espeak", "voice": "en-us"},
                      "languages": [{"lang": "de", "provider": "espeak", "voice": "de"}]},
         "cards": [

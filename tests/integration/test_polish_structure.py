@@ -37,6 +37,7 @@ def _script() -> dict[str, Any]:
         "title": "Polish test",
         "settings": {
             "site": "site", "width": W, "height": H, "fps": FPS, "lead_in_ms": 300, "lead_out_ms": 300,
+            "device_scale_factor": 1,  # the test pages are drawn for a 640x360 CSS viewport
             "gap_ms": 200, "burn_captions": True, "music": "bundled:calm", "poster": True, "preview": "gif",
             "preview_s": 2.0,
             "intro": {"title": "Clock <Pro>", "subtitle": "Time, shown", "logo": "logo.svg",

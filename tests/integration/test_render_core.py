@@ -52,6 +52,7 @@ def clock_script(extra_cards: list[dict[str, Any]] | None = None, **settings: An
     return {
         "title": "Clock test",
         "settings": {"site": "site", "width": W, "height": H, "fps": FPS, "lead_in_ms": 300,
+                     "device_scale_factor": 1,  # the test page is drawn for a 640x360 CSS viewport
                      "lead_out_ms": 300, "gap_ms": 200, **settings},
         "cards": [
             {"id": "open", "title": "Open the clock", "narration": "Here is the clock page.",
@@ -396,7 +397,7 @@ def test_frames_without_change_cost_no_screenshot(rendered: tuple[Job, RenderRes
     # The clock page repaints every frame, so use a static page: most frames must be reused.
     (tmp_path / "site").mkdir()
     (tmp_path / "site/index.html").write_text("<h1>Static</h1><p>Nothing moves here.</p>")
-    job = Job(validate_script({"settings": {"site": "site", "width": W, "height": H},
+    job = Job(validate_script({"settings": {"site": "site", "width": W, "height": H, "device_scale_factor": 1},
                                "cards": [{"id": "s", "narration": "A still page, held while I talk about it.",
                                           "actions": [{"type": "goto", "url": "/"}]}]}),
               root=tmp_path, loose=True)

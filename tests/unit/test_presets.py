@@ -29,6 +29,27 @@ def test_formats_set_size_and_portrait_renders_at_2x() -> None:
     assert presets.viewport_size(manual) == (360, 640) and presets.cursor_scale_for(manual) == 2
 
 
+@pytest.mark.parametrize(("size", "dsf", "viewport"), [
+    ((640, 360), 0.5, (1280, 720)),      # small landscape: the desktop layout, scaled down
+    ((854, 480), 854 / 1280, (1280, 719)),  # 854x480 is a hair wider than 16:9
+    ((1280, 720), 1.0, (1280, 720)),
+    ((1920, 1080), 1.0, (1920, 1080)),
+    ((1080, 1920), 2.0, (540, 960)),     # vertical: the phone layout, drawn sharp
+    ((720, 1280), 2.0, (360, 640)),
+    ((1080, 1080), 2.0, (540, 540)),
+    ((360, 640), 1.0, (360, 640)),       # a small portrait video is already phone-sized
+])
+def test_layout_scale_by_output_size(size: tuple[int, int], dsf: float, viewport: tuple[int, int]) -> None:
+    s = Settings(width=size[0], height=size[1])
+    assert presets.device_scale_for(s) == pytest.approx(dsf)
+    assert presets.viewport_size(s) == viewport
+    # a landscape output is never laid out narrower than the desktop breakpoint
+    if size[0] > size[1]:
+        assert presets.viewport_size(s)[0] >= presets.MIN_LANDSCAPE_CSS_WIDTH
+    # set by hand, the scale wins
+    assert presets.device_scale_for(Settings(width=size[0], height=size[1], device_scale_factor=1)) == 1.0
+
+
 def test_ad_preset_turns_the_camera_on_and_tightens_defaults() -> None:
     s = presets.apply_presets(Settings(), ["9:16", "ad"])
     assert s.purpose == "ad" and s.camera == "gentle"

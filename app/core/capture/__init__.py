@@ -6,9 +6,12 @@ injects the overlay, and builds the right :class:`~app.core.capture.clock.Clock`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
@@ -19,8 +22,27 @@ from ..errors import ToolMissingError
 from ..infra.progress import CancelToken
 from ..infra.tools import CHROMIUM_ARGS, Browser
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
+from .watchdog import Watchdog, Where
 
-__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "overlay_script"]
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "Watchdog", "Where", "overlay_script"]
+
+
+#: real seconds each step of closing the browser may take
+CLOSE_TIMEOUT_S = 2.0
+
+
+async def _bounded(work: Awaitable[Any], timeout_s: float) -> None:
+    with contextlib.suppress(Exception, asyncio.TimeoutError):
+        await asyncio.wait_for(work, timeout_s)
+
+
+def _retrieve_driver_error(manager: Any) -> None:
+    """A driver that died leaves its transport's error future set and never read, which asyncio
+    logs as "Future exception was never retrieved" under the render's own clear error: read it."""
+    transport = getattr(getattr(manager, "_client", None), "_transport", None)
+    fut = getattr(transport, "on_error_future", None)
+    if isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled():
+        fut.exception()
 
 
 def overlay_script() -> str:
@@ -41,6 +63,7 @@ class BrowserSession:
     device_scale_factor: float = 1.0
 
     _pw: Playwright | None = None
+    _pw_manager: Any = None
     _browser: PWBrowser | None = None
     context: BrowserContext | None = None
     page: Page | None = None
@@ -64,7 +87,8 @@ class BrowserSession:
             # the context's emulated scale lays the page out, but only a real device scale makes the
             # compositor (and so beginFrame's screenshot) draw at full resolution
             args.append(f"--force-device-scale-factor={self.device_scale_factor:g}")
-        self._pw = await async_playwright().start()
+        self._pw_manager = async_playwright()
+        self._pw = await self._pw_manager.start()
         try:
             self._browser = await self._pw.chromium.launch(
                 executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000)
@@ -101,16 +125,24 @@ class BrowserSession:
         await self.clock.start()  # type: ignore[attr-defined]
         return self.clock
 
+    def watchdog(self, where: Callable[[], Where] | None = None, *, error_dir: Path | None = None,
+                 error_name: str = "render", stall_s: float | None = None) -> Watchdog:
+        """A watchdog over this session's clock, browser, page and driver (see :mod:`.watchdog`)."""
+        assert self.clock is not None
+        return Watchdog(self.clock, browser=self._browser, page=self.page, where=where, stall_s=stall_s,
+                        error_dir=error_dir, error_name=error_name, cancel=self.cancel)
+
     async def close(self) -> None:
+        """Close the browser and stop the driver, each bounded in real time: a dead or hung
+        browser must not hold up the end of a failed render."""
         if isinstance(self.clock, RealtimeClock):
-            await self.clock.stop()
-        for closer in (self.context, self._browser):
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    await closer.close()
+            await _bounded(self.clock.stop(), CLOSE_TIMEOUT_S)
+        if self._browser is not None and self._browser.is_connected():
+            # closing the browser closes its contexts; a crashed one is skipped (it would only time out)
+            await _bounded(self._browser.close(), CLOSE_TIMEOUT_S)
         if self._pw is not None:
-            with contextlib.suppress(Exception):
-                await self._pw.stop()
+            await _bounded(self._pw.stop(), CLOSE_TIMEOUT_S)
+        _retrieve_driver_error(self._pw_manager)
         self.context = None
         self._browser = None
         self._pw = None

@@ -46,6 +46,8 @@ class Clock:
     capture: bool
     mode: str
     on_frame: Callable[[int], None] | None = None
+    #: ``time.monotonic()`` when the last frame was done: the watchdog's only per-frame cost
+    last_progress: float = 0.0
 
     @property
     def now(self) -> float:
@@ -66,8 +68,13 @@ class Clock:
     async def last_frame(self) -> bytes | None:
         return self._last
 
+    async def snapshot(self) -> bytes | None:
+        """A fresh image of the page as it is now (for error screenshots); the last frame here."""
+        return self._last
+
     def _frame_done(self) -> None:
         self.frame += 1
+        self.last_progress = time.monotonic()
         if self.on_frame is not None:
             self.on_frame(self.frame)
 
@@ -83,6 +90,10 @@ class Clock:
             if self.frame >= deadline:
                 raise TimeoutError(what)
             await self.step()
+
+    async def after_input(self) -> None:
+        """Called right after trusted input is queued, before the next frame (see VirtualClock)."""
+        return None
 
     async def run(self, coro: Awaitable[T], timeout_s: float, what: str) -> T:
         """Run a Playwright call that needs the page to make progress (a navigation), stepping
@@ -126,6 +137,7 @@ class VirtualClock(Clock):
         self._expired = asyncio.Event()
         self._last: bytes | None = None
         self._base_ms = 0.0
+        self._last_ticks = float("-inf")  # the last frame time issued (they must only go forward)
         self.screenshots = 0
         self.reused = 0
         self._changing = False
@@ -156,8 +168,12 @@ class VirtualClock(Clock):
         await self._expired.wait()
 
     async def _begin_frame(self, index: int, screenshot: bool, extra_ms: float = 0.0) -> dict[str, Any]:
-        params: dict[str, Any] = {"frameTimeTicks": self._frame_time(index, extra_ms),
-                                  "interval": self.interval_ms}
+        # Frame times must only go forward: a frame older than the last one issued is never answered
+        # (seen after a snapshot, which draws 0.2 ms into the next slot, followed by input's frame).
+        # Moving it 0.1 ms past the last keeps it on the grid, and as reproducible as the order of calls.
+        ticks = max(self._frame_time(index, extra_ms), self._last_ticks + 0.1)
+        self._last_ticks = ticks
+        params: dict[str, Any] = {"frameTimeTicks": ticks, "interval": self.interval_ms}
         if screenshot:
             params["screenshot"] = {"format": "jpeg", "quality": self.quality}
         return await self.cdp.send("HeadlessExperimental.beginFrame", params)
@@ -166,6 +182,27 @@ class VirtualClock(Clock):
         """A screenshot forces a full redraw, which makes the *next* frame report damage even on a
         still page; a pixel-less frame right after absorbs that, so still pages stay free."""
         await self._begin_frame(self.frame, screenshot=False, extra_ms=extra_ms)
+
+    async def after_input(self) -> None:
+        """Give the renderer the frame that ends its input response, before the next budget.
+
+        Why: after a click or key press, Blink's scheduler holds back loading tasks until the next
+        frame is drawn (it favours the input's visual response), and it measures that wait on the
+        page's clock, which is virtual and stands still.  If the input handler starts a fetch (a
+        web font first used by a toast, an image, ``fetch()``), ``pauseIfNetworkFetchesPending``
+        stops virtual time until the fetch is done, the fetch waits for a frame, and the frame
+        waits for the budget to expire: nothing moves, for ever.  (The 1080x1920 quickstart hung on
+        "Save changes": its toast is the settings page's first text in Inter medium at the
+        540-px layout, whose nav labels are hidden, so the click fetched a font.)  A
+        pixel-less frame right after the input — 0.3 ms after the last one, so every render issues
+        it at the same time — ends the input response and lets the fetch finish in virtual time.
+        """
+        if self.frame == 0:
+            return
+        await self._begin_frame(self.frame - 1, screenshot=False, extra_ms=0.3)
+        # that frame drew the input's effect (a pressed button, a typed letter): the next frame
+        # may then report no damage, so take its pixels instead of trusting the probe
+        self._changing = True
 
     async def step(self, n: int = 1) -> None:
         for _ in range(n):

@@ -44,6 +44,12 @@ class FfmpegSink:
 
     async def write(self, jpeg: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
+        if self.proc.returncode is not None or self.proc.stdin.transport.is_closing():
+            # The encoder is gone (killed, or it hit a full disk).  asyncio drops writes to a
+            # closed pipe without a word, so without this check the capture would run to its end.
+            await self._wait_reader()
+            raise self._failure(f"stopped unexpectedly (exit code {self.proc.returncode})"
+                                if self.proc.returncode is not None else "stopped unexpectedly")
         try:
             self.proc.stdin.write(jpeg)
             # Wait for the encoder only when it falls behind: a drain per frame costs ~1 ms of

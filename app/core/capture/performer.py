@@ -61,8 +61,11 @@ from ..script import (
     Zoom,
 )
 from .clock import Clock
+from .watchdog import Where
 
 LOCATE_TIMEOUT_S = 10.0
+#: real seconds an error screenshot may take
+SNAPSHOT_TIMEOUT_S = 1.0
 NAVIGATION_TIMEOUT_S = 30.0
 _BUTTONS = {"left": "left", "right": "right", "middle": "middle"}
 
@@ -132,6 +135,8 @@ class Performer:
         self.cursor = (self.view_w * 0.5, self.view_h * 0.55)
         self.cursor_shown = False
         self.stats = PerformStats()
+        #: the card and action being performed, for the watchdog's message (set once per action)
+        self.where = Where()
         # ControlOrMeta follows the machine the browser runs on, as in Playwright: the page sees the
         # modifier its own platform checks expect (navigator.platform says the same thing)
         self._mac = host_is_mac()
@@ -148,12 +153,16 @@ class Performer:
         for ci, card in enumerate(script.cards[: last + 1]):
             card_start = scheduler.begin_card(ci)
             self._camera_moves = plan_camera_card(card, self.settings)
+            self.where = Where(ci, card.id)
             await self.clock.advance_to(card_start)
             for ai, action in enumerate(card.actions):
                 if self.cancel is not None:
                     self.cancel.raise_if_cancelled()
                 start_s, fire_s = scheduler.fire_time(ai)
                 ctx = ActionContext(ci, card.id, ai, start_s, fire_s)
+                target = getattr(action, "target", None)
+                self.where = Where(ci, card.id, ai, action.type,
+                                   target.describe() if target is not None else None)
                 executor = EXECUTORS.get(action.type)
                 if executor is None:  # the model makes this impossible; never a silent no-op
                     raise RenderError(f"no executor for action type '{action.type}'", card_index=ci,
@@ -199,8 +208,9 @@ class Performer:
         if self.error_dir is None:
             return None
         data = None
-        with contextlib.suppress(PlaywrightError):  # best effort: the error itself matters more
-            data = await self.clock.snapshot()  # type: ignore[attr-defined]
+        # best effort and bounded: the error itself matters more, and a hung browser gives no image
+        with contextlib.suppress(PlaywrightError, asyncio.TimeoutError):
+            data = await asyncio.wait_for(self.clock.snapshot(), SNAPSHOT_TIMEOUT_S)
         if not data:
             return None
         self.error_dir.mkdir(parents=True, exist_ok=True)
@@ -325,6 +335,7 @@ class Performer:
         futures = [asyncio.ensure_future(self.cdp.send(m, p)) for m, p in messages]
         for _ in range(3):
             await asyncio.sleep(0)
+        await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
         await self.clock.step()
         for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
             if all(f.done() for f in futures):

@@ -5,7 +5,8 @@ shape, so a responsive site shows its portrait layout in a 9:16 video.  Vertical
 are rendered at a device scale factor of 2 (1080x1920 = a 540x960 CSS viewport at 2x): phone-sized
 CSS pixels give the site's mobile layout and text that stays legible on a phone, drawn at full
 sharpness.  (At 1x the same page is a 1080-px-wide desktop layout with 16-px text that shrinks to
-~8 px on a phone screen.)
+~8 px on a phone screen.)  Small landscape outputs (640x360) go the other way: the page is laid out
+as a 1280-px desktop and drawn at a scale below 1, because a landscape video is a desktop demo.
 
 The ad preset warns when a video is outside 15–60 s and can tighten gaps, holds and waits to fit a
 target length; narration is never cut.  Long form is the default shape with a stated scope (1–3+
@@ -91,12 +92,26 @@ def apply_presets(settings: Settings, names: Sequence[str], *, fps: int | None =
     return s
 
 
+#: narrowest CSS width a landscape output is laid out at: below it a responsive site switches to its
+#: narrow (phone) layout, which a small landscape video (640x360, a thumbnail, an embed) should not get
+MIN_LANDSCAPE_CSS_WIDTH = 1000
+#: the CSS width a small landscape output is laid out at (the desktop layout of the 720p default)
+DESKTOP_CSS_WIDTH = 1280
+
+
 def device_scale_for(settings: Settings) -> float:
-    """Page pixels per CSS pixel: as set, else 2 for vertical/square outputs at least 720 wide."""
+    """Page pixels per CSS pixel: as set; else 2 for vertical/square outputs at least 720 wide (a
+    phone layout drawn sharp); else below 1 for landscape outputs narrower than
+    :data:`MIN_LANDSCAPE_CSS_WIDTH`, so they show the desktop layout scaled down (640x360 is a
+    1280x720 page at 0.5); else 1."""
     if settings.device_scale_factor is not None:
         return float(settings.device_scale_factor)
     if settings.height >= settings.width and settings.width >= 720:
         return 2.0
+    if settings.width > settings.height and settings.width < MIN_LANDSCAPE_CSS_WIDTH:
+        # Chromium honours --force-device-scale-factor below 1 and beginFrame screenshots come back
+        # at the output size (measured: 640x360 at 0.5 -> a 640x360 JPEG of the 1280x720 layout)
+        return settings.width / DESKTOP_CSS_WIDTH
     return 1.0
 
 
