@@ -41,7 +41,7 @@ from ..audio import (
     wav_duration,
     write_wav_atomic,
 )
-from ..errors import ToolMissingError
+from ..errors import Cancelled, ToolMissingError
 from ..progress import CancelToken, Progress, ProgressCallback
 from ..script import VoiceSettings, narration_segments
 from .base import TTSProvider, VoiceClip, VoiceError, get_provider
@@ -198,7 +198,7 @@ class VoiceService:
                 pieces.append((mark, np.zeros(0, dtype=np.int16)))
                 continue
             t0 = time.monotonic()
-            pcm, rate = await self.provider.synthesize(text, voice)
+            pcm, rate = await self._synthesize(text, voice, cancel)
             self.stats.synth_s += time.monotonic() - t0
             if rate <= 0:
                 raise VoiceError(f"{self.provider.name} returned audio with sample rate {rate}")
@@ -218,6 +218,31 @@ class VoiceService:
             "provider": self.provider.cache_identity(voice),
         })
         return VoiceClip(wav, duration, marks, text, key)
+
+    async def _synthesize(self, text: str, voice: VoiceSettings, cancel: CancelToken | None) -> tuple[bytes, int]:
+        """The provider's synthesis, stopped as soon as ``cancel`` fires (not at the next segment).
+
+        A caller that only sets the token (the desktop app's cancel button) gets the same prompt
+        stop as one that cancels the task: the synthesis task is cancelled, which makes Piper stop
+        after its current sentence and espeak-ng be killed.
+        """
+        if cancel is None:
+            return await self.provider.synthesize(text, voice)
+        cancel.raise_if_cancelled()
+        synth = asyncio.ensure_future(self.provider.synthesize(text, voice))
+        stopper = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({synth, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # whatever happened (a result, a cancel of either kind), neither task outlives this call
+            # and neither leaves an exception nobody retrieved
+            stopper.cancel()
+            if not synth.done():
+                synth.cancel()
+            await asyncio.gather(synth, stopper, return_exceptions=True)
+        if synth.cancelled():
+            raise Cancelled(cancel.reason)
+        return synth.result()
 
     async def voice_all(
         self,
