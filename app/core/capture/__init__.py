@@ -2,13 +2,23 @@
 
 :class:`BrowserSession` launches the browser (frame-exact on a headless shell, real time otherwise),
 injects the overlay, and builds the right :class:`~app.core.capture.clock.Clock`.
+
+The Playwright driver (Node) is started in its own session, so a signal sent to our whole process
+group (``timeout``, systemd, a supervisor, Ctrl-C in a terminal) reaches us but not the driver and
+the browser: the render then cancels and closes them itself instead of finding them gone mid-action
+and blaming a card.  If this process dies outright (SIGKILL), the driver sees its stdin close, exits
+and takes the browser with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
@@ -20,7 +30,77 @@ from ..progress import CancelToken
 from ..tools import CHROMIUM_ARGS, Browser
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 
-__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "overlay_script"]
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "driver_in_own_session", "overlay_script"]
+
+log = logging.getLogger(__name__)
+
+#: Playwright releases whose ``_impl/transport.py`` launches the driver with
+#: ``asyncio.create_subprocess_exec`` looked up on its module's ``asyncio`` (checked: 1.4x–1.65)
+_PATCHABLE_PLAYWRIGHT = (1, 40)
+
+
+class _OwnSessionAsyncio:
+    """``asyncio`` as Playwright's transport module sees it while a driver starts: the same, except
+    that subprocesses start in a new session (their own process group)."""
+
+    def __init__(self, started: list[int]) -> None:
+        self._started = started
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def create_subprocess_exec(self, *args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        kwargs.setdefault("start_new_session", True)
+        proc = await asyncio.create_subprocess_exec(*args, **kwargs)
+        self._started.append(proc.pid)
+        return proc
+
+
+_PATCH_LOCK = threading.Lock()
+_PATCH_USERS = 0
+
+
+def _transport_module() -> Any | None:
+    """Playwright's transport module when it has the shape the session wrapper relies on."""
+    try:
+        major, minor = (int(v) for v in metadata.version("playwright").split(".")[:2])
+        from playwright._impl import transport
+    except (metadata.PackageNotFoundError, ValueError, ImportError):
+        return None
+    if (major, minor) < _PATCHABLE_PLAYWRIGHT or getattr(transport, "asyncio", None) is not asyncio \
+            or not hasattr(transport, "PipeTransport"):
+        return None
+    return transport
+
+
+@contextlib.contextmanager
+def driver_in_own_session() -> Iterator[list[int]]:
+    """While inside, Playwright drivers start in their own session; yields the pids they got.
+
+    Narrow on purpose: only the ``asyncio`` name inside Playwright's transport module is swapped,
+    and only while a driver starts.  Node resets an inherited SIG_IGN, so ignoring signals before
+    the launch would not protect it; a separate session does.  On a Playwright whose transport
+    looks different nothing is changed (the render then recognises the driver's loss during a
+    cancel as the cancel, see :mod:`app.core.render`).
+    """
+    global _PATCH_USERS
+    started: list[int] = []
+    transport = _transport_module()
+    if transport is None:
+        log.debug("playwright's transport is not the known shape: the driver shares our process group")
+        yield started
+        return
+    with _PATCH_LOCK:
+        _PATCH_USERS += 1
+        transport.asyncio = _OwnSessionAsyncio(started) if _PATCH_USERS == 1 else transport.asyncio
+        proxy = transport.asyncio
+    try:
+        yield proxy._started if isinstance(proxy, _OwnSessionAsyncio) else started
+    finally:
+        with _PATCH_LOCK:
+            _PATCH_USERS -= 1
+            if _PATCH_USERS == 0:
+                transport.asyncio = asyncio
 
 
 def overlay_script() -> str:
@@ -41,6 +121,8 @@ class BrowserSession:
     device_scale_factor: float = 1.0
 
     _pw: Playwright | None = None
+    #: the Playwright driver's pid when it was started in its own session (None: it was not)
+    driver_pid: int | None = None
     _browser: PWBrowser | None = None
     context: BrowserContext | None = None
     page: Page | None = None
@@ -64,7 +146,9 @@ class BrowserSession:
             # the context's emulated scale lays the page out, but only a real device scale makes the
             # compositor (and so beginFrame's screenshot) draw at full resolution
             args.append(f"--force-device-scale-factor={self.device_scale_factor:g}")
-        self._pw = await async_playwright().start()
+        with driver_in_own_session() as started:
+            self._pw = await async_playwright().start()
+        self.driver_pid = started[-1] if started else None
         try:
             self._browser = await self._pw.chromium.launch(
                 executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000)
