@@ -284,3 +284,43 @@ def test_a_killed_render_leaves_no_processes_and_the_next_removes_its_work_folde
     assert out.is_file()
     assert not stale[0].exists(), "the next render did not remove the killed render's work folder"
     assert alive.is_dir(), "a live render's work folder was removed"
+
+
+def test_the_driver_and_the_browser_are_out_of_our_process_group() -> None:
+    """What protects them from a signal to our group: their own sessions (checked in /proc)."""
+    import asyncio
+
+    from app.core.capture import BrowserSession, NullSink
+    from app.core.tools import find_browser
+
+    def stat(pid: int) -> tuple[int, int, int]:  # ppid, process group, session
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(f[1]), int(f[2]), int(f[3])
+
+    async def scenario() -> tuple[tuple[int, int, int], list[tuple[int, int, int]]]:
+        session = BrowserSession(find_browser(), 320, 240, 24, NullSink(), capture=False)
+        await session.start()
+        try:
+            assert session.driver_pid is not None, "the driver was not started in its own session"
+            children = []
+            for d in Path("/proc").iterdir():
+                if d.name.isdigit():
+                    with _suppress_os():
+                        if stat(int(d.name))[0] == session.driver_pid:
+                            children.append(stat(int(d.name)))
+            return stat(session.driver_pid), children
+        finally:
+            await session.close()
+
+    (_, driver_group, driver_session), browser_procs = asyncio.run(scenario())
+    _, our_group, our_session = stat(os.getpid())
+    assert driver_group != our_group and driver_session != our_session
+    assert browser_procs and all(g != our_group for _, g, _ in browser_procs)
+
+
+class _suppress_os:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return isinstance(exc[1], OSError)
