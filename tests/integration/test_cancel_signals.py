@@ -326,3 +326,32 @@ class _suppress_os:
 
     def __exit__(self, *exc: object) -> bool:
         return isinstance(exc[1], OSError)
+
+
+def test_a_hung_browser_is_killed_and_the_cancel_still_ends(tmp_path: Path, start: object, warm_cache: Path) -> None:
+    """A browser that stops answering (here: SIGSTOPped, as a wedged renderer looks from outside)
+    cannot be closed politely; the render kills it after BrowserSession's close timeout."""
+    from app.core.capture import CLOSE_TIMEOUT_S
+
+    script = _job(tmp_path / "job", SHORT + " Done.")
+    out = tmp_path / "out" / "v.mp4"
+    run = start(script, out, warm_cache)  # type: ignore[operator]
+    run.wait_for("[capture", "frame")
+    browsers = [pid for pid, cmd in _marked(run.marker) if "chromium" in cmd]
+    assert browsers
+    for pid in browsers:
+        with _suppress():
+            os.kill(pid, signal.SIGSTOP)
+    t0 = _send(run, "SIGINT")
+    rc = run.proc.wait(timeout=60)
+    took = time.monotonic() - t0
+    t_gone = time.monotonic()
+    left = _marked(run.marker)
+    while left and time.monotonic() - t_gone < 5:
+        time.sleep(0.05)
+        left = _marked(run.marker)
+    print(f"\nhung browser: exit {rc} {took:.3f} s after SIGINT (close timeout {CLOSE_TIMEOUT_S} s)")
+    assert rc == 130, "".join(run.stderr)
+    assert not left, f"left behind: {left}"
+    assert not out.exists()
+    assert took <= CLOSE_TIMEOUT_S + CANCEL_BOUND_S + LOADED_MACHINE_SLACK_S

@@ -15,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
@@ -33,6 +36,38 @@ from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 __all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "driver_in_own_session", "overlay_script"]
 
 log = logging.getLogger(__name__)
+
+#: how long closing the browser may take before it is killed (a normal close takes 0.1-0.3 s)
+CLOSE_TIMEOUT_S = 1.0
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for d in proc.iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 #: Playwright releases whose ``_impl/transport.py`` launches the driver with
 #: ``asyncio.create_subprocess_exec`` looked up on its module's ``asyncio`` (checked: 1.4x–1.65)
@@ -186,6 +221,27 @@ class BrowserSession:
         return self.clock
 
     async def close(self) -> None:
+        """Close the page, the browser and the driver; kill them if that takes over a second.
+
+        A hung browser (a stalled renderer, a stopped process) never answers ``close``, and a cancel
+        must still end: after :data:`CLOSE_TIMEOUT_S` the driver and everything it started are
+        killed (they are in their own sessions, so nothing else is hit).
+        """
+        try:
+            await asyncio.wait_for(self._close_gracefully(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("the browser did not close within %.1f s; killing it", CLOSE_TIMEOUT_S)
+            self._kill_driver_tree(driver_too=False)
+            if self._pw is not None:
+                try:
+                    await asyncio.wait_for(self._pw.stop(), CLOSE_TIMEOUT_S)
+                except Exception:  # noqa: BLE001 - a timeout or a dead connection: kill it either way
+                    self._kill_driver_tree(driver_too=True)
+        self.context = None
+        self._browser = None
+        self._pw = None
+
+    async def _close_gracefully(self) -> None:
         if isinstance(self.clock, RealtimeClock):
             await self.clock.stop()
         for closer in (self.context, self._browser):
@@ -195,9 +251,19 @@ class BrowserSession:
         if self._pw is not None:
             with contextlib.suppress(Exception):
                 await self._pw.stop()
-        self.context = None
-        self._browser = None
-        self._pw = None
+
+    def _kill_driver_tree(self, *, driver_too: bool) -> None:
+        """SIGKILL what the driver started (the browser and its helpers), by process group, and the
+        driver itself if ``driver_too``.  Sparing the driver lets it notice the browser's death and
+        remove the browser's temporary profile."""
+        if self.driver_pid is None:
+            return
+        groups = {g for g in (_pgid(pid) for pid in _descendants(self.driver_pid)) if g is not None}
+        if driver_too:
+            groups.add(self.driver_pid)
+        for pgid in groups - {os.getpgrp()}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
 
     async def __aenter__(self) -> BrowserSession:
         return await self.start()
