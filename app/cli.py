@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from app.core.infra.progress import CancelToken, Progress
 
 from . import __version__
-from .core.errors import ReelwrightError, ScriptError
+from .core.errors import Cancelled, ReelwrightError, ScriptError
 
 log = logging.getLogger("reelwright")
 
@@ -93,17 +93,46 @@ def _fmt_s(s: float | None) -> str:
 
 
 def run_cancellable(make: Callable[[CancelToken], Any]) -> Any:
-    """Run a core coroutine; Ctrl-C / SIGTERM cancel it cleanly (children stopped, no partial files)."""
+    """Run a core coroutine; SIGINT / SIGTERM cancel it within a second, children stopped, no partial files.
+
+    The first signal sets the token (which signals registered child processes at once) *and*
+    cancels the running task, so work stuck in an await — a browser call, a thread, a network
+    transfer — stops at once instead of at the next poll of the token.  The core's ``finally``
+    blocks then stop every child; they are bounded (about a second), so further signals while
+    they run are ignored rather than allowed to interrupt the clean-up and leave orphans.  The
+    ``CancelledError`` becomes :class:`Cancelled` (exit 130, one line, no traceback).
+    """
 
     async def main() -> Any:
         cancel = CancelToken()
         loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def on_signal() -> None:
+            if cancel.cancelled:
+                return  # already cleaning up: a second Ctrl-C must not cut the clean-up short
+            cancel.cancel("cancelled")
+            if task is not None:
+                task.cancel()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, cancel.cancel, "interrupted")
-        return await make(cancel)
+                loop.add_signal_handler(sig, on_signal)
+        try:
+            return await make(cancel)
+        except asyncio.CancelledError:
+            if not cancel.cancelled:
+                raise
+            raise Cancelled(cancel.reason) from None
+        # the handlers stay until asyncio.run closes the loop: a signal while it shuts down its
+        # worker threads is still a cancel, not a default-action death with exit 143
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except Cancelled:
+        raise
+    except KeyboardInterrupt:  # a signal before the loop's handlers were installed
+        raise Cancelled() from None
 
 
 def _voice_providers() -> tuple[str, ...]:

@@ -102,9 +102,15 @@ def _print_status(st: Any) -> None:
     print(f"{st.job_id}  {st.describe()}{title}")
 
 
+def _cancel_token(args: argparse.Namespace) -> CancelToken:
+    """The token ``run`` wires to SIGINT/SIGTERM (a fresh one when a handler is called directly)."""
+    token = getattr(args, "cancel_token", None)
+    return token if isinstance(token, CancelToken) else CancelToken()
+
+
 async def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
-    cancel = CancelToken()
+    cancel = _cancel_token(args)
     if args.fetch:
         done = await client.render(Path(args.path), Path(args.fetch), _progress_printer(), cancel,
                                    on_submitted=print, on_status=_print_status)
@@ -152,7 +158,7 @@ async def cmd_cancel(args: argparse.Namespace) -> int:
 async def cmd_fetch(args: argparse.Namespace) -> int:
     client = _client(args)
     dest = Path(args.out or args.job)
-    for p in await client.fetch(args.job, dest, on_progress=_progress_printer()):
+    for p in await client.fetch(args.job, dest, on_progress=_progress_printer(), cancel=_cancel_token(args)):
         print(p)
     return 0
 
@@ -291,8 +297,17 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the chosen ``cloud`` subcommand; turn every error into a message and an exit code."""
     handler: Handler = args.cloud_handler
+
+    def with_token(cancel: CancelToken) -> Any:
+        # a signal sets the token (transfers in worker threads look at it every 256 KiB) and
+        # cancels the task, so an upload or download stops within a second
+        args.cancel_token = cancel
+        return handler(args)
+
+    from .cli import run_cancellable
+
     try:
-        return asyncio.run(handler(args))
+        return int(run_cancellable(with_token))
     except KeyboardInterrupt:
         _err("interrupted")
         return 130

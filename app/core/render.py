@@ -4,6 +4,10 @@ The desktop app, the CLI and the cloud recorder all call :func:`render` (and :fu
 job renders the same way wherever it runs.  Stages: prepare → voice (overlapping browser start-up)
 → plan → perform + capture (encoding as frames arrive) → mix.  Every output is written under a
 temporary name and renamed at the end; on failure or cancel nothing partial is left.
+
+Work happens in ``<output_dir>/.<name>.reelwright-*``, a folder that names its owner (host, pid and
+the pid's start time).  A render killed outright (SIGKILL, power loss) cannot remove its folder, so
+every render first removes the folders whose owner is gone.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .bundle import Job
 from .capture import BrowserSession, NullSink
@@ -36,7 +43,15 @@ from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
 from .script import Settings, plain_narration
 from .voice.base import VoiceClip
 
-__all__ = ["CardTiming", "CheckResult", "RenderResult", "check", "render"]
+__all__ = ["CardTiming", "CheckResult", "RenderResult", "check", "remove_stale_work_dirs", "render"]
+
+log = logging.getLogger(__name__)
+
+#: the file in a work folder that names the process owning it
+OWNER_FILE = "owner"
+#: a work folder without an owner file (from before owner files, or a process killed between
+#: creating the folder and writing the file) is stale once it is this old
+UNOWNED_STALE_S = 3600.0
 
 
 @dataclass
@@ -76,6 +91,90 @@ class CheckResult:
 
 def _noop(_: Progress) -> None:
     return None
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid from its first owner)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_text() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()} {pid} {_start_time(pid) or '-'}\n"
+
+
+def _owner_alive(text: str) -> bool:
+    """Whether the process an owner file names is still running (unknown owners count as alive)."""
+    try:
+        host, pid_s, start = text.split()
+        pid = int(pid_s)
+    except ValueError:
+        return True  # not ours to judge: leave it
+    if host != socket.gethostname():
+        return True  # a render on another machine sharing this folder
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if state in ("Z", "X"):
+        return False
+    return start == "-" or _start_time(pid) in (None, start)
+
+
+def remove_stale_work_dirs(output_dir: Path) -> list[Path]:
+    """Remove the work folders of renders into ``output_dir`` whose process is gone; returns them."""
+    removed: list[Path] = []
+    try:
+        candidates = [d for d in Path(output_dir).glob(".*.reelwright-*") if d.is_dir()]
+    except OSError:
+        return removed
+    now = time.time()
+    for d in candidates:
+        try:
+            stale = not _owner_alive((d / OWNER_FILE).read_text(encoding="ascii"))
+        except FileNotFoundError:
+            try:
+                stale = now - d.stat().st_mtime > UNOWNED_STALE_S
+            except OSError:
+                continue
+        except (OSError, UnicodeDecodeError):
+            continue
+        if stale:
+            shutil.rmtree(d, ignore_errors=True)
+            if not d.exists():
+                log.info("removed %s, left by a render that was killed", d)
+                removed.append(d)
+    return removed
+
+
+def make_work_dir(output_dir: Path, name: str) -> Path:
+    """A fresh work folder for one render, owned by this process (stale ones removed first)."""
+    remove_stale_work_dirs(output_dir)
+    work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+    (work / OWNER_FILE).write_text(_owner_text(), encoding="ascii")
+    return work
+
+
+def _as_cancel(exc: BaseException, cancel: CancelToken) -> BaseException:
+    """A failure that happens once a cancel is under way is the cancel's doing (the browser or an
+    encoder going away as it is stopped), not the card's: report the cancel, and drop the error
+    screenshot the failure may have left."""
+    if not cancel.cancelled or isinstance(exc, (Cancelled, asyncio.CancelledError)) \
+            or not isinstance(exc, Exception):
+        return exc
+    shot = getattr(exc, "screenshot", None)
+    if isinstance(shot, Path):
+        shot.unlink(missing_ok=True)
+    return Cancelled(cancel.reason)
 
 
 def _outputs(output_dir: Path, name: str) -> dict[str, Path]:
@@ -151,7 +250,7 @@ async def render(
     output_dir.mkdir(parents=True, exist_ok=True)
     outs = _outputs(output_dir, name)
     try:
-        work = Path(tempfile.mkdtemp(prefix=f".{name}.reelwright-", dir=output_dir))
+        work = make_work_dir(output_dir, name)
     except OSError as exc:
         env = _environment_failure(exc, output_dir)
         if env is not None:
@@ -187,10 +286,12 @@ async def render(
         try:
             clips, _ = await asyncio.gather(voice_task, start_task)
         except BaseException:
+            t0 = time.monotonic()
             for t in (voice_task, start_task):
                 t.cancel()
             with contextlib.suppress(BaseException):
                 await asyncio.gather(voice_task, start_task, return_exceptions=True)
+            log.debug("voicing and browser start-up stopped in %.3f s", time.monotonic() - t0)
             raise
         tracker.stage_times["voice"] = time.monotonic() - t_voice
         tracker.finish_stage("voice")
@@ -319,17 +420,48 @@ async def render(
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise
+    except Exception as exc:
+        converted = _as_cancel(exc, cancel)
+        if converted is exc:
+            raise
+        raise converted from None
     finally:
-        # the encoders stop side by side: cancel must end every child within a second
-        stops = [sink.abort()] if sink is not None else []
-        if audio_task is not None:
-            stops.append(_discard(audio_task))
-        await asyncio.gather(*stops)
-        if session is not None:
-            await session.close()
-        if site is not None:
-            site.close()
-        shutil.rmtree(work, ignore_errors=True)
+        async def teardown() -> None:
+            # the encoders stop side by side: cancel must end every child within a second
+            t0 = time.monotonic()
+            stops = [sink.abort()] if sink is not None else []
+            if audio_task is not None:
+                stops.append(_discard(audio_task))
+            if session is not None:
+                stops.append(session.close())
+            await asyncio.gather(*stops)
+            log.debug("teardown: encoders and browser stopped in %.3f s", time.monotonic() - t0)
+
+        try:
+            await _uninterruptible(teardown())
+        finally:
+            if site is not None:
+                site.close()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+async def _uninterruptible(cleanup: Coroutine[Any, Any, None]) -> None:
+    """Run a (bounded) clean-up to its end even if the task is cancelled again meanwhile: a second
+    Ctrl-C must not leave the browser or an encoder running.  The repeated cancel is re-raised once
+    the clean-up is done."""
+    task = asyncio.ensure_future(cleanup)
+    interrupted = False
+    while True:
+        try:
+            await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            interrupted = True
+            if task.done():
+                break
+    if interrupted:
+        raise asyncio.CancelledError()
+    task.result()
 
 
 _NO_SPACE = ("No space left on device", "Disk quota exceeded")
@@ -437,10 +569,16 @@ async def check(
         report(Progress("check", 1.0, "flow ran to the end"))
         return CheckResult(performer.stats.actions_run, timeline.duration_s, list(performer.stats.warnings),
                            timeline)
-    except Cancelled:
+    except asyncio.CancelledError:
+        cancel.cancel("cancelled")
         raise
-    except RenderError:
-        raise
+    except Exception as exc:
+        converted = _as_cancel(exc, cancel)
+        if converted is exc:
+            raise
+        raise converted from None
     finally:
-        await session.close()
-        site.close()
+        try:
+            await _uninterruptible(session.close())
+        finally:
+            site.close()

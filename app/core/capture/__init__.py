@@ -2,15 +2,25 @@
 
 :class:`BrowserSession` launches the browser (frame-exact on a headless shell, real time otherwise),
 injects the overlay, and builds the right :class:`~app.core.capture.clock.Clock`.
+
+The Playwright driver (Node) is started in its own session, so a signal sent to our whole process
+group (``timeout``, systemd, a supervisor, Ctrl-C in a terminal) reaches us but not the driver and
+the browser: the render then cancels and closes them itself instead of finding them gone mid-action
+and blaming a card.  If this process dies outright (SIGKILL), the driver sees its stdin close, exits
+and takes the browser with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +34,13 @@ from ..infra.tools import CHROMIUM_ARGS, Browser
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 from .watchdog import Watchdog, Where
 
-__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "Watchdog", "Where", "overlay_script"]
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "Watchdog", "Where", "driver_in_own_session",
+           "overlay_script"]
 
+log = logging.getLogger(__name__)
 
-#: real seconds each step of closing the browser may take
-CLOSE_TIMEOUT_S = 2.0
-
-
-async def _bounded(work: Awaitable[Any], timeout_s: float) -> None:
-    with contextlib.suppress(Exception, asyncio.TimeoutError):
-        await asyncio.wait_for(work, timeout_s)
+#: how long closing the browser may take before it is killed (a normal close takes 0.1-0.3 s)
+CLOSE_TIMEOUT_S = 1.0
 
 
 def _retrieve_driver_error(manager: Any) -> None:
@@ -43,6 +50,103 @@ def _retrieve_driver_error(manager: Any) -> None:
     fut = getattr(transport, "on_error_future", None)
     if isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled():
         fut.exception()
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for d in proc.iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+#: Playwright releases whose ``_impl/transport.py`` launches the driver with
+#: ``asyncio.create_subprocess_exec`` looked up on its module's ``asyncio`` (checked: 1.4x–1.65)
+_PATCHABLE_PLAYWRIGHT = (1, 40)
+
+
+class _OwnSessionAsyncio:
+    """``asyncio`` as Playwright's transport module sees it while a driver starts: the same, except
+    that subprocesses start in a new session (their own process group)."""
+
+    def __init__(self, started: list[int]) -> None:
+        self._started = started
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def create_subprocess_exec(self, *args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        kwargs.setdefault("start_new_session", True)
+        proc = await asyncio.create_subprocess_exec(*args, **kwargs)
+        self._started.append(proc.pid)
+        return proc
+
+
+_PATCH_LOCK = threading.Lock()
+_PATCH_USERS = 0
+
+
+def _transport_module() -> Any | None:
+    """Playwright's transport module when it has the shape the session wrapper relies on."""
+    try:
+        major, minor = (int(v) for v in metadata.version("playwright").split(".")[:2])
+        from playwright._impl import transport
+    except (metadata.PackageNotFoundError, ValueError, ImportError):
+        return None
+    if (major, minor) < _PATCHABLE_PLAYWRIGHT or getattr(transport, "asyncio", None) is not asyncio \
+            or not hasattr(transport, "PipeTransport"):
+        return None
+    return transport
+
+
+@contextlib.contextmanager
+def driver_in_own_session() -> Iterator[list[int]]:
+    """While inside, Playwright drivers start in their own session; yields the pids they got.
+
+    Narrow on purpose: only the ``asyncio`` name inside Playwright's transport module is swapped,
+    and only while a driver starts.  Node resets an inherited SIG_IGN, so ignoring signals before
+    the launch would not protect it; a separate session does.  On a Playwright whose transport
+    looks different nothing is changed (the render then recognises the driver's loss during a
+    cancel as the cancel, see :mod:`app.core.render`).
+    """
+    global _PATCH_USERS
+    started: list[int] = []
+    transport = _transport_module()
+    if transport is None:
+        log.debug("playwright's transport is not the known shape: the driver shares our process group")
+        yield started
+        return
+    with _PATCH_LOCK:
+        _PATCH_USERS += 1
+        transport.asyncio = _OwnSessionAsyncio(started) if _PATCH_USERS == 1 else transport.asyncio
+        proxy = transport.asyncio
+    try:
+        yield proxy._started if isinstance(proxy, _OwnSessionAsyncio) else started
+    finally:
+        with _PATCH_LOCK:
+            _PATCH_USERS -= 1
+            if _PATCH_USERS == 0:
+                transport.asyncio = asyncio
 
 
 def overlay_script() -> str:
@@ -64,6 +168,8 @@ class BrowserSession:
 
     _pw: Playwright | None = None
     _pw_manager: Any = None
+    #: the Playwright driver's pid when it was started in its own session (None: it was not)
+    driver_pid: int | None = None
     _browser: PWBrowser | None = None
     context: BrowserContext | None = None
     page: Page | None = None
@@ -87,8 +193,10 @@ class BrowserSession:
             # the context's emulated scale lays the page out, but only a real device scale makes the
             # compositor (and so beginFrame's screenshot) draw at full resolution
             args.append(f"--force-device-scale-factor={self.device_scale_factor:g}")
-        self._pw_manager = async_playwright()
-        self._pw = await self._pw_manager.start()
+        with driver_in_own_session() as started:
+            self._pw_manager = async_playwright()
+            self._pw = await self._pw_manager.start()
+        self.driver_pid = started[-1] if started else None
         try:
             self._browser = await self._pw.chromium.launch(
                 executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000)
@@ -133,19 +241,50 @@ class BrowserSession:
                         error_dir=error_dir, error_name=error_name, cancel=self.cancel)
 
     async def close(self) -> None:
-        """Close the browser and stop the driver, each bounded in real time: a dead or hung
-        browser must not hold up the end of a failed render."""
-        if isinstance(self.clock, RealtimeClock):
-            await _bounded(self.clock.stop(), CLOSE_TIMEOUT_S)
-        if self._browser is not None and self._browser.is_connected():
-            # closing the browser closes its contexts; a crashed one is skipped (it would only time out)
-            await _bounded(self._browser.close(), CLOSE_TIMEOUT_S)
-        if self._pw is not None:
-            await _bounded(self._pw.stop(), CLOSE_TIMEOUT_S)
+        """Close the page, the browser and the driver; kill them if that takes over a second.
+
+        A hung browser (a stalled renderer, a stopped process) never answers ``close``, and a cancel
+        must still end: after :data:`CLOSE_TIMEOUT_S` the driver and everything it started are
+        killed (they are in their own sessions, so nothing else is hit).
+        """
+        try:
+            await asyncio.wait_for(self._close_gracefully(), CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("the browser did not close within %.1f s; killing it", CLOSE_TIMEOUT_S)
+            self._kill_driver_tree(driver_too=False)
+            if self._pw is not None:
+                try:
+                    await asyncio.wait_for(self._pw.stop(), CLOSE_TIMEOUT_S)
+                except Exception:  # noqa: BLE001 - a timeout or a dead connection: kill it either way
+                    self._kill_driver_tree(driver_too=True)
         _retrieve_driver_error(self._pw_manager)
         self.context = None
         self._browser = None
         self._pw = None
+
+    async def _close_gracefully(self) -> None:
+        if isinstance(self.clock, RealtimeClock):
+            await self.clock.stop()
+        # closing the browser closes its contexts; a crashed one is skipped (it would only time out)
+        if self._browser is not None and self._browser.is_connected():
+            with contextlib.suppress(Exception):
+                await self._browser.close()
+        if self._pw is not None:
+            with contextlib.suppress(Exception):
+                await self._pw.stop()
+
+    def _kill_driver_tree(self, *, driver_too: bool) -> None:
+        """SIGKILL what the driver started (the browser and its helpers), by process group, and the
+        driver itself if ``driver_too``.  Sparing the driver lets it notice the browser's death and
+        remove the browser's temporary profile."""
+        if self.driver_pid is None:
+            return
+        groups = {g for g in (_pgid(pid) for pid in _descendants(self.driver_pid)) if g is not None}
+        if driver_too:
+            groups.add(self.driver_pid)
+        for pgid in groups - {os.getpgrp()}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
 
     async def __aenter__(self) -> BrowserSession:
         return await self.start()

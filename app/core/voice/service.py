@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from ..errors import ToolMissingError
+from ..errors import Cancelled, ToolMissingError
 from ..infra.fs import atomic_write
 from ..infra.progress import CancelToken, Progress, ProgressCallback
 from ..mix.audio import (
@@ -191,7 +191,7 @@ class VoiceService:
                 pieces.append((mark, np.zeros(0, dtype=np.int16)))
                 continue
             t0 = time.monotonic()
-            pcm, rate = await self.provider.synthesize(text, voice)
+            pcm, rate = await self._synthesize(text, voice, cancel)
             self.stats.synth_s += time.monotonic() - t0
             if rate <= 0:
                 raise VoiceError(f"{self.provider.name} returned audio with sample rate {rate}")
@@ -211,6 +211,31 @@ class VoiceService:
             "provider": self.provider.cache_identity(voice),
         })
         return VoiceClip(wav, duration, marks, text, key)
+
+    async def _synthesize(self, text: str, voice: VoiceSettings, cancel: CancelToken | None) -> tuple[bytes, int]:
+        """The provider's synthesis, stopped as soon as ``cancel`` fires (not at the next segment).
+
+        A caller that only sets the token (the desktop app's cancel button) gets the same prompt
+        stop as one that cancels the task: the synthesis task is cancelled, which makes Piper stop
+        after its current sentence and espeak-ng be killed.
+        """
+        if cancel is None:
+            return await self.provider.synthesize(text, voice)
+        cancel.raise_if_cancelled()
+        synth = asyncio.ensure_future(self.provider.synthesize(text, voice))
+        stopper = asyncio.ensure_future(cancel.wait())
+        try:
+            await asyncio.wait({synth, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # whatever happened (a result, a cancel of either kind), neither task outlives this call
+            # and neither leaves an exception nobody retrieved
+            stopper.cancel()
+            if not synth.done():
+                synth.cancel()
+            await asyncio.gather(synth, stopper, return_exceptions=True)
+        if synth.cancelled():
+            raise Cancelled(cancel.reason)
+        return synth.result()
 
     async def voice_all(
         self,
