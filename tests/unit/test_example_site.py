@@ -221,7 +221,9 @@ def test_dialog_stays_out_of_the_top_layer_and_search_has_an_empty_state(browser
         page.keyboard.press("Escape")
         expect(dialog).to_be_hidden()
         assert page.get_by_test_id("project-card").count() == 6
-        page.get_by_placeholder("Search projects").press_sequentially("zebra")
+        # fill, not press_sequentially: twice today, on a machine at load 10, the last of the typed keys
+        # never reached the page (it showed “zebr”), a browser-input flake this test is not about
+        page.get_by_placeholder("Search projects").fill("zebra")
         # the page updates on the input event; assertions that follow an action wait for it
         expect(page.get_by_text("No projects match “zebra”")).to_be_visible()
         expect(page.locator("#shown-count")).to_have_text("0 of 6 projects")
