@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import limits as L
-from .errors import Problem, ScriptError
+from .errors import Problem, ScriptError, UsageError
 from .script import Goto, Script, Upload, read_json_file, validate_script
 
 JOB_FORMAT = "reelwright-job"
@@ -235,10 +235,10 @@ def write_bundle(script: Script, base: Path, out: Path, render: RenderSettings |
     }
     out = Path(out)
     if out.is_dir() and out.suffix.lower() != ".zip" and any(out.iterdir()) and not (out / "job.json").is_file():
-        raise ScriptError([Problem("--out", f"'{out}' is a folder that is not a job bundle; refusing to replace "
-                                   "it (name a new folder or a .zip)")])
+        raise UsageError(f"--out: '{out}' is a folder that is not a job bundle; refusing to replace it "
+                         "(name a new folder or a .zip)")
     if out.is_dir() and out.suffix.lower() == ".zip":
-        raise ScriptError([Problem("--out", f"'{out}' is an existing folder, not a zip file")])
+        raise UsageError(f"--out: '{out}' is an existing folder, not a zip file")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:

@@ -107,3 +107,21 @@ class Cancelled(ReelwrightError):
 
     def __init__(self, message: str = "cancelled") -> None:
         super().__init__(message)
+
+
+class OutputError(ReelwrightError):
+    """The environment refuses the output: a read-only or full disk, a folder that cannot be written.
+
+    Exit code 3, like a missing tool: the input is fine, the machine is not ready for it.
+    """
+
+    exit_code = 3
+
+
+class UsageError(ReelwrightError):
+    """A command-line argument cannot be used as given (e.g. ``--out`` naming an existing folder).
+
+    Exit code 2, like any bad input; nothing was started.
+    """
+
+    exit_code = 2
