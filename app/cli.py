@@ -140,6 +140,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         job.render = RenderSettings.model_validate(overrides)
         _apply_format_presets(job, args)
         _apply_polish(job, args)
+        _check_assets(job)
         progress = TerminalProgress(quiet=args.quiet)
         if args.check:
             out_dir = Path(args.out).parent if args.out else Path.cwd()
@@ -233,6 +234,15 @@ def _apply_polish(job: Any, args: argparse.Namespace) -> None:
     data = job.script.model_dump()
     data["settings"].update(changes)
     job.script = validate_script(data, source="the command line")
+
+
+def _check_assets(job: Any) -> None:
+    """Files named on the command line (--music, an intro's logo) are checked like the script's own."""
+    from .core.bundle import asset_problems
+
+    problems = asset_problems(job)
+    if problems:
+        raise ScriptError(problems, source="the command line")
 
 
 def _render_languages(job: Any, args: argparse.Namespace, out: Path, progress: TerminalProgress) -> int:

@@ -170,8 +170,8 @@ def referenced_assets(script: Script, base: Path) -> list[str]:
                                        "script's folder")])
         files, refused = _site_folder_files(site_dir, root)
         if refused:
-            raise ScriptError([Problem("settings › site", f"'{r}' is a symlink out of the script's folder; "
-                                       "copy the file in instead") for r in refused[:20]])
+            raise ScriptError([Problem("settings › site", f"'{script.settings.site}/{r}' is a symlink out of the "
+                                       "script's folder; copy the file in instead") for r in refused[:20]])
         rels.extend(p.relative_to(base).as_posix() for p in files.values())
     for _, _, _, action in script.iter_actions():
         if isinstance(action, Upload):
@@ -348,9 +348,10 @@ def _zip_entry_problem(info: zipfile.ZipInfo) -> str | None:
     if stat.S_ISLNK(info.external_attr >> 16):
         return f"entry '{name}' is a symlink"
     if info.is_dir():
-        return None if name in ("assets/",) else f"unexpected folder '{name}'"
+        return None if name == "assets/" else (f"entry '{name}' is a folder a bundle does not have "
+                                               "(only job.json and assets/<sha256>)")
     if name != "job.json" and not _ASSET_ENTRY_RE.fullmatch(name):
-        return f"unexpected entry '{name}' (a bundle holds job.json and assets/<sha256>)"
+        return f"entry '{name}' does not belong in a bundle (only job.json and assets/<sha256>)"
     if (info.file_size > L.COMPRESSION_RATIO_FLOOR_BYTES
             and info.file_size > L.MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
         return (f"entry '{name}' unpacks {info.file_size / max(info.compress_size, 1):,.0f} times larger than it "
