@@ -437,8 +437,10 @@ def narration_segments(narration: str) -> list[tuple[str | None, str]]:
 
 
 def plain_narration(narration: str) -> str:
-    """Narration as spoken and captioned: bookmarks removed, whitespace folded."""
-    return " ".join(_MARK_RE.sub(" ", narration).split())
+    """Narration as spoken and captioned: bookmarks removed, control characters dropped, whitespace
+    folded.  (Validation refuses control characters; this keeps a script built in code, bypassing
+    validation, from putting terminal escapes into the captions or NULs into the voice.)"""
+    return " ".join(_CONTROL_RE.sub("", _MARK_RE.sub(" ", narration)).split())
 
 
 # --------------------------------------------------------------------------- validation
