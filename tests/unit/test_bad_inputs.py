@@ -149,6 +149,8 @@ def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     yield results
 
 
+# the first case's setup runs the whole selected corpus (a few minutes on a loaded 2-core machine)
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input(case: Case, outcomes: dict[str, Outcome]) -> None:
     if case.name not in outcomes:
