@@ -7,7 +7,10 @@ exist (so a case that wrongly gets past validation fails with exit 3 instead of 
 fails on the wrong exit code, a missing message, a traceback, the word "unexpected", a hang (60 s),
 or anything left in HOME, the XDG folders or TMPDIR.
 
-The processes run a few at a time from a thread pool, started once for every selected case.
+The processes run a few at a time from a thread pool in a helper process, started once for every
+selected case.  (This file lives in tests/integration so that it runs before the Qt tests: after
+them, any test that takes more than a few seconds makes pytest-qt's next processEvents segfault on a
+timer the UI tests leave behind — reproducible on the base commit with a 6-second sleep.)
 """
 
 from __future__ import annotations
@@ -86,10 +89,10 @@ def _prepare(case: Case, base: Path) -> tuple[Path, dict[str, str]]:
             target.write_text(json.dumps(content), encoding="utf-8")
     for name, params in case.build:
         BUILDERS[name](folder, **params)
-    for rel, target in case.symlinks.items():
+    for rel, points_to in case.symlinks.items():
         link = folder / rel
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(target)
+        link.symlink_to(points_to)
     sandbox = base / "sandbox"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REELWRIGHT_", "XDG_", "AWS_"))}
     for var in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "TMPDIR"):
@@ -130,17 +133,29 @@ def _can_unshare() -> bool:
     return probe.returncode == 0
 
 
+def _run_all(names: list[str], base: Path) -> dict[str, Outcome]:
+    cases = [c for c in CASES if c.name in set(names)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(zip([c.name for c in cases], pool.map(lambda c: _run(c, base / c.name), cases), strict=True))
+
+
 @pytest.fixture(scope="session")
 def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outcome]]:
     selected = [item.callspec.params["case"] for item in request.session.items
                 if getattr(item, "originalname", "") == "test_bad_input" and hasattr(item, "callspec")]
     unshare_ok = _can_unshare()
-    runnable = [c for c in selected if c.readonly is None or unshare_ok]
+    runnable = [c.name for c in selected if c.readonly is None or unshare_ok]
     base = tmp_path_factory.mktemp("bad-inputs")
     t0 = time.monotonic()
-    with ThreadPoolExecutor(WORKERS) as pool:
-        results = dict(zip([c.name for c in runnable],
-                           pool.map(lambda c: _run(c, base / c.name), runnable), strict=True))
+    # The cases run from a helper process, not from threads of this one: after the Qt tests this
+    # process has a QApplication, and hundreds of children exiting under it (SIGCHLD, threads)
+    # made pytest-qt's next processEvents segfault now and then.
+    (base / "names.json").write_text(json.dumps(runnable), encoding="utf-8")
+    helper = subprocess.run([sys.executable, __file__, str(base)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=1700, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert helper.returncode == 0, helper.stdout + helper.stderr
+    raw = json.loads((base / "outcomes.json").read_text(encoding="utf-8"))
+    results = {name: Outcome(**o) for name, o in raw.items()}
     total = time.monotonic() - t0
     if results:
         slowest = max(results.items(), key=lambda kv: kv[1].seconds)
@@ -172,3 +187,12 @@ def test_corpus_is_big_and_varied() -> None:
     assert {"scripts.json", "bundles.json", "codegen.json", "documents.json", "cli.json"} <= kinds
     committed = sum(p.stat().st_size for p in BAD.rglob("*") if p.is_file())
     assert committed < 2 * 1024 * 1024
+
+
+if __name__ == "__main__":  # the helper process of the ``outcomes`` fixture
+    import dataclasses
+
+    work = Path(sys.argv[1])
+    done = _run_all(json.loads((work / "names.json").read_text(encoding="utf-8")), work)
+    (work / "outcomes.json").write_text(json.dumps({k: dataclasses.asdict(v) for k, v in done.items()}),
+                                        encoding="utf-8")
