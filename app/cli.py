@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import importlib
 import json
 import logging
+import os
 import re
 import shutil
 import signal
@@ -180,9 +182,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         job.render = RenderSettings.model_validate(overrides)
         _apply_format_presets(job, args)
         _apply_polish(job, args)
+        _check_assets(job)
         progress = TerminalProgress(quiet=args.quiet)
         if args.check:
             out_dir = Path(args.out).parent if args.out else Path.cwd()
+            _precheck_out(out_dir / "check.error.jpg")
             result = run_cancellable(lambda c: check(job, progress, c, error_dir=out_dir))
             progress.done()
             print(f"ok: the flow ran to the end — {result.actions_run} actions, "
@@ -191,8 +195,11 @@ def cmd_render(args: argparse.Namespace) -> int:
                 print(f"warning: {w}")
             return 0
         out = Path(args.out) if args.out else Path("out") / (Path(args.path).stem.replace(".", "-") + ".mp4")
+        if args.out:
+            _precheck_out(Path(args.out))  # before the suffix is fixed: "--out videos/" means a folder
         if out.suffix.lower() != ".mp4":
             out = out.with_suffix(".mp4")
+        _precheck_out(out, siblings=[out.with_suffix(x) for x in (".srt", ".vtt", ".chapters.txt")])
         if job.script.settings.languages or args.lang:
             return _render_languages(job, args, out, progress)
         t0 = time.monotonic()
@@ -208,6 +215,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.verbose:
             print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res.stage_times.items()))
         return 0
+
+
+def _precheck_out(out: Path, *, siblings: Sequence[Path] = (), allow_dir: bool = False) -> None:
+    """Refuse an output path that cannot be written before any work starts (exit 2 or 3)."""
+    from app.core.infra.outpaths import check_output_path
+
+    check_output_path(out, siblings=siblings, allow_dir=allow_dir)
 
 
 def _parse_duration(text: str) -> float:
@@ -263,6 +277,15 @@ def _apply_polish(job: Any, args: argparse.Namespace) -> None:
     job.script = validate_script(data, source="the command line")
 
 
+def _check_assets(job: Any) -> None:
+    """Files named on the command line (--music, an intro's logo) are checked like the script's own."""
+    from .core.bundle import asset_problems
+
+    problems = asset_problems(job)
+    if problems:
+        raise ScriptError(problems, source="the command line")
+
+
 def _render_languages(job: Any, args: argparse.Namespace, out: Path, progress: TerminalProgress) -> int:
     from .core.languages import output_languages, render_languages
 
@@ -288,6 +311,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     src = Path(args.script)
     script = load_script(src)
+    _precheck_out(Path(args.out), allow_dir=True)
     out = write_bundle(script, src.parent, Path(args.out))
     print(f"wrote {out}")
     return 0
@@ -298,6 +322,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(script_json_schema(), indent=2)
     if args.out:
+        _precheck_out(Path(args.out))
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
     else:
@@ -480,13 +505,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cancelled", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence, not a traceback
+    except OSError as exc:
+        code = _os_error_exit(exc)
+        if code is None:
+            return _unexpected(exc, args)
         if args.verbose:
             traceback.print_exc()
-        else:
-            print(f"error: unexpected {type(exc).__name__}: {exc}\n"
-                  "  run again with --verbose for details, and please report it", file=sys.stderr)
-        return 1
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        if code == 3:
+            print("  the machine refused to read or write a file: check the disk space, permissions and "
+                  "that the folder is not read-only", file=sys.stderr)
+        return code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a sentence, not a traceback
+        return _unexpected(exc, args)
+
+
+#: errors of the machine, not of the input: full or read-only disk, permissions, too many files
+_ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+                                 errno.EIO, errno.EMFILE, errno.ENFILE, errno.ENOMEM})
+
+
+def _os_error_exit(exc: OSError) -> int | None:
+    """Exit code for an OSError that reached the CLI: 3 for the environment, 2 for an input path the
+    system cannot use, None for anything else (a bug)."""
+    if exc.errno in _ENVIRONMENT_ERRNOS:
+        return 3
+    if exc.errno in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ELOOP):
+        return 2
+    return None
+
+
+def _unexpected(exc: BaseException, args: argparse.Namespace) -> int:
+    """A genuine bug: one sentence, and the traceback in a log file the user can attach to a report."""
+    if args.verbose:
+        traceback.print_exc()
+    log_path = _write_crash_log(exc)
+    where = f"  the details are in {log_path}; please attach it to a bug report" if log_path else \
+        "  run again with --verbose for details, and please report it"
+    print(f"error: unexpected {type(exc).__name__}: {exc}\n{where}", file=sys.stderr)
+    return 1
+
+
+def _write_crash_log(exc: BaseException) -> Path | None:
+    try:
+        import platformdirs
+
+        folder = Path(platformdirs.user_state_dir("reelwright")) / "crashes"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        text = "".join(traceback.format_exception(exc))
+        path.write_text(f"reelwright {__version__}\nargv: {sys.argv!r}\n\n{text}", encoding="utf-8")
+        return path
+    except Exception:  # noqa: BLE001 - a crash log that cannot be written must not hide the crash
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

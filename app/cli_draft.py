@@ -187,6 +187,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if missing:
         _err("no such file: " + ", ".join(str(m) for m in missing))
         return EXIT_BAD_INPUT
+    _precheck_out(args)
     codegen = [f for f in files if detect_kind(f) in CODEGEN_KINDS]
     if not codegen:
         _err("none of the files is a Playwright codegen file (.py, .js or .ts using Playwright)")
@@ -206,8 +207,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     return _run_draft(args, files, args.prompt, DrafterConfig(kind="offline"))
 
 
+def _precheck_out(args: argparse.Namespace) -> None:
+    """An --out that cannot be written is refused before anything is parsed or drafted."""
+    if args.out:
+        from app.core.infra.outpaths import check_output_path
+
+        check_output_path(args.out)
+
+
 def cmd_draft(args: argparse.Namespace) -> int:
     from app.core.draft.drafters.base import DrafterConfig
+
+    _precheck_out(args)
 
     cfg = DrafterConfig(kind=args.drafter)
     if args.bedrock_model:

@@ -50,6 +50,7 @@ from app.core.bundle import load_job
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
 from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
+from app.core.script import parse_json_text
 
 log = logging.getLogger("recorder")
 
@@ -171,11 +172,14 @@ class Recorder:
             if int(resp.get("ContentLength", 0)) > MAX_JOB_JSON:
                 raise Outcome("Recorder.InvalidJob", "job.json is larger than 16 MiB")
             raw = await asyncio.to_thread(resp["Body"].read)
-            doc = json.loads(raw)
+            # the same guarded parser as load_job: a 200,000-deep array must not blow the stack here
+            doc = parse_json_text(raw.decode("utf-8-sig"), source="job.json", what="job.json")
         except ClientError as exc:
             raise Outcome("Recorder.InvalidJob", f"cannot read {self.ref.job_key}: {exc}") from None
-        except ValueError as exc:
-            raise Outcome("Recorder.InvalidJob", f"job.json is not valid JSON: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise Outcome("Recorder.InvalidJob", f"job.json is not UTF-8 text (byte {exc.start})") from None
+        except ScriptError as exc:
+            raise Outcome("Recorder.InvalidJob", str(exc)) from None
         if not isinstance(doc, dict):
             raise Outcome("Recorder.InvalidJob", "job.json must be an object")
         script = doc.get("script")

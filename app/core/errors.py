@@ -116,3 +116,12 @@ class OutputError(ReelwrightError):
     """
 
     exit_code = 3
+
+
+class UsageError(ReelwrightError):
+    """A command-line argument cannot be used as given (e.g. ``--out`` naming an existing folder).
+
+    Exit code 2, like any bad input; nothing was started.
+    """
+
+    exit_code = 2

@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema, field_validator
 
+from . import limits as L
 from .errors import Problem, ScriptError
 from .keys import CLICK_MODIFIERS, KeyError_, check_modifier, parse_chord
+from .urlpolicy import blocked_reason
 
 SCRIPT_VERSION = 1
 
@@ -52,6 +54,15 @@ _TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^>]*>")
 _CARD_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
+_LocStr = Annotated[str, Field(max_length=L.MAX_LOCATOR_CHARS)]
+_PathStr = Annotated[str, Field(max_length=L.MAX_PATH_CHARS)]
+_UrlStr = Annotated[str, Field(max_length=L.MAX_URL_CHARS)]
+_TitleStr = Annotated[str, Field(max_length=L.MAX_TITLE_CHARS)]
+_TypedStr = Annotated[str, Field(max_length=L.MAX_TYPED_CHARS)]
+_NarrationStr = Annotated[str, Field(max_length=L.MAX_NARRATION_CHARS)]
+_VoiceId = Annotated[str, Field(max_length=200)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -62,20 +73,22 @@ class _Model(BaseModel):
 class Locator(_Model):
     """A Playwright-style locator.  Exactly one of the *kind* fields is set."""
 
-    role: str | None = Field(None, description="ARIA role, as in get_by_role(role)")
-    name: str | None = Field(None, description="accessible name, with role")
-    label: str | None = None
-    placeholder: str | None = None
-    text: str | None = None
-    test_id: str | None = None
-    alt: str | None = None
-    title: str | None = None
-    css: str | None = Field(None, description="CSS selector, as in page.locator(css)")
+    role: _LocStr | None = Field(None, description="ARIA role, as in get_by_role(role)")
+    name: _LocStr | None = Field(None, description="accessible name, with role")
+    label: _LocStr | None = None
+    placeholder: _LocStr | None = None
+    text: _LocStr | None = None
+    test_id: _LocStr | None = None
+    alt: _LocStr | None = None
+    title: _LocStr | None = None
+    css: _LocStr | None = Field(None, description="a plain CSS selector, as in page.locator(css); Playwright's "
+                                "engine prefixes (xpath=, text=, id=, data-testid=, internal:...) are refused: "
+                                "use the matching locator field")
     exact: bool = Field(False, description="match name/text/label exactly (case-sensitive, whole string)")
-    has_text: str | None = Field(None, description="keep only elements containing this text")
-    nth: int | None = Field(None, description="pick the n-th match (0-based; -1 is the last)")
+    has_text: _LocStr | None = Field(None, description="keep only elements containing this text")
+    nth: int | None = Field(None, ge=-1, le=10_000, description="pick the n-th match (0-based; -1 is the last)")
     within: Locator | None = Field(None, description="search inside this locator (a chain)")
-    frame: str | None = Field(None, description="CSS selector of an iframe the element is inside")
+    frame: _LocStr | None = Field(None, description="CSS selector of an iframe the element is inside")
 
     def kind(self) -> str:
         for k in LOCATOR_KINDS:
@@ -137,15 +150,15 @@ class _Action(_Model):
 
 
 class Position(_Model):
-    x: float
-    y: float
+    x: float = Field(ge=-10_000, le=10_000)
+    y: float = Field(ge=-10_000, le=10_000)
 
 
 class Goto(_Action):
     """Navigate to a URL (absolute http(s), or a path relative to the script's site/base URL)."""
 
     type: Literal["goto"]
-    url: str = Field(min_length=1)
+    url: str = Field(min_length=1, max_length=L.MAX_URL_CHARS)
 
 
 class Click(_Action):
@@ -170,7 +183,7 @@ class Fill(_Action):
 
     type: Literal["fill"]
     target: Target
-    value: str
+    value: _TypedStr
 
 
 class TypeText(_Action):
@@ -178,7 +191,7 @@ class TypeText(_Action):
 
     type: Literal["type"]
     target: Target
-    text: str
+    text: _TypedStr
     delay_ms: int = Field(55, ge=0, le=1000, description="time between keystrokes")
 
 
@@ -186,7 +199,7 @@ class Press(_Action):
     """Press a key or chord, e.g. "Enter" or "Control+A"; into ``target`` if given."""
 
     type: Literal["press"]
-    key: str = Field(min_length=1)
+    key: str = Field(min_length=1, max_length=100)
     target: Target | None = None
 
 
@@ -200,7 +213,7 @@ class Select(_Action):
 
     type: Literal["select"]
     target: Target
-    values: list[str] = Field(min_length=1)
+    values: list[_LocStr] = Field(min_length=1, max_length=L.MAX_LIST_ITEMS)
 
 
 class Check(_Action):
@@ -219,8 +232,8 @@ class Scroll(_Action):
     type: Literal["scroll"]
     target: Target | None = None
     to: Literal["top", "bottom"] | None = None
-    y: int | None = Field(None, ge=0)
-    by: int | None = None
+    y: int | None = Field(None, ge=0, le=10_000_000)
+    by: int | None = Field(None, ge=-10_000_000, le=10_000_000)
 
 
 class WaitFor(_Action):
@@ -228,8 +241,8 @@ class WaitFor(_Action):
 
     type: Literal["wait_for"]
     target: Target | None = None
-    text: str | None = None
-    url: str | None = Field(None, description="substring of the URL, or a glob with *")
+    text: _LocStr | None = None
+    url: _UrlStr | None = Field(None, description="substring of the URL, or a glob with *")
     state: Literal["visible", "hidden", "attached", "detached"] = "visible"
     timeout_ms: int = Field(10_000, ge=0, le=120_000)
 
@@ -245,7 +258,7 @@ class Highlight(_Action):
     type: Literal["highlight"]
     target: Target
     duration_ms: int = Field(1500, ge=100, le=30_000)
-    label: str | None = None
+    label: _TitleStr | None = None
     spotlight: bool = Field(False, description="dim everything but the target")
 
 
@@ -263,7 +276,7 @@ class Upload(_Action):
 
     type: Literal["upload"]
     target: Target
-    files: list[str] = Field(min_length=1)
+    files: list[_PathStr] = Field(min_length=1, max_length=L.MAX_LIST_ITEMS)
 
 
 Action = Annotated[
@@ -288,12 +301,13 @@ _LANG_RE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 class Card(_Model):
     id: str = Field(pattern=_CARD_ID_RE, description="stable identifier, e.g. 'sign-in'")
-    title: str = ""
-    narration: str = Field("", description='spoken text; may contain <mark name="x"/> bookmarks')
-    actions: list[Action] = Field(default_factory=list)
+    title: _TitleStr = ""
+    narration: str = Field("", max_length=L.MAX_NARRATION_CHARS,
+                           description='spoken text; may contain <mark name="x"/> bookmarks')
+    actions: list[Action] = Field(default_factory=list, max_length=L.MAX_ACTIONS_PER_CARD)
     hold_ms: int = Field(0, ge=0, le=60_000, description="extra time to hold after the card")
     camera: CameraLevel | None = Field(None, description="auto-zoom for this card; None = settings.camera")
-    narration_i18n: dict[str, str] = Field(
+    narration_i18n: dict[Annotated[str, Field(max_length=35)], _NarrationStr] = Field(
         default_factory=dict, description='narration in other languages, e.g. {"de": "..."} (see settings.languages)')
 
     def marks(self) -> list[str]:
@@ -302,7 +316,7 @@ class Card(_Model):
 
 class VoiceSettings(_Model):
     provider: Literal["piper", "espeak", "polly"] = "piper"
-    voice: str | None = Field(None, description="provider-specific voice id; None = the default voice")
+    voice: _VoiceId | None = Field(None, description="provider-specific voice id; None = the default voice")
     rate: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate multiplier")
 
 
@@ -316,15 +330,16 @@ class Bumper(_Model):
 
     title: str = Field("", max_length=120)
     subtitle: str = Field("", max_length=200)
-    logo: str | None = Field(None, description="image asset (SVG/PNG/JPEG) in the bundle")
+    logo: _PathStr | None = Field(None, description="image asset (SVG/PNG/JPEG/WebP/GIF) in the bundle")
     brand_color: str = Field("#4f46e5", pattern=_COLOR_RE, description="background colour, #rrggbb")
     text_color: str = Field("#ffffff", pattern=_COLOR_RE)
     font_family: str = Field('"Inter", "DejaVu Sans", system-ui, sans-serif', max_length=200,
                              pattern=r"^[A-Za-z0-9 ,\"'_-]+$", description="CSS font-family")
-    stylesheet: str | None = Field(None, description="path of a stylesheet on the served site whose "
+    stylesheet: _PathStr | None = Field(None, description="path of a stylesheet on the served site whose "
                                    "@font-face fonts the card should use, e.g. 'assets/app.css'")
     duration_ms: int = Field(3000, ge=1000, le=15_000, description="shortest time on screen")
-    narration: str = Field("", description="optional spoken text while the card shows")
+    narration: str = Field("", max_length=L.MAX_NARRATION_CHARS,
+                           description="optional spoken text while the card shows")
 
 
 class LanguageVoice(_Model):
@@ -332,7 +347,7 @@ class LanguageVoice(_Model):
 
     lang: str = Field(pattern=_LANG_RE, description="language tag, e.g. 'de' or 'pt-BR'")
     provider: Literal["piper", "espeak", "polly"] = "piper"
-    voice: str | None = Field(None, description="provider-specific voice id for this language")
+    voice: _VoiceId | None = Field(None, description="provider-specific voice id for this language")
     rate: float = Field(1.0, ge=0.5, le=2.0)
 
 
@@ -347,8 +362,8 @@ class Settings(_Model):
     lead_in_ms: int = Field(600, ge=0, le=10_000, description="silence before the first card")
     lead_out_ms: int = Field(1000, ge=0, le=10_000, description="hold after the last card")
     gap_ms: int = Field(400, ge=0, le=10_000, description="pause between cards")
-    site: str | None = Field(None, description="folder of a static site (in the bundle) to serve on loopback")
-    base_url: str | None = Field(None, description="base for relative goto URLs when no site is served")
+    site: _PathStr | None = Field(None, description="folder of a static site (in the bundle) to serve on loopback")
+    base_url: _UrlStr | None = Field(None, description="base for relative goto URLs when no site is served")
     camera: CameraLevel = Field("off", description="default auto-zoom on click/fill/type/select targets")
     cursor_scale: float | None = Field(None, ge=0.5, le=4.0,
                                        description="cursor size multiplier; None = automatic by format")
@@ -361,8 +376,8 @@ class Settings(_Model):
                                    description="tighten gaps and holds to fit this length (narration is never cut)")
     language: str = Field("en", pattern=_LANG_RE, description="language of the cards' narration")
     languages: list[LanguageVoice] = Field(
-        default_factory=list, description="extra voiceover languages; one output per language")
-    music: str | None = Field(None, description="music bed: an audio asset in the bundle, or 'bundled:calm' / "
+        default_factory=list, max_length=20, description="extra voiceover languages; one output per language")
+    music: _PathStr | None = Field(None, description="music bed: an audio asset in the bundle, or 'bundled:calm' / "
                               "'bundled:bright'")
     music_volume: float = Field(0.35, ge=0.0, le=1.0, description="music level between narration")
     music_fade_in_ms: int = Field(1500, ge=0, le=30_000)
@@ -372,7 +387,7 @@ class Settings(_Model):
     intro: Bumper | None = Field(None, description="title card before the first card")
     outro: Bumper | None = Field(None, description="closing card after the last card")
     poster: bool = Field(False, description="write <name>.poster.png beside the video")
-    poster_card: str | None = Field(None, description="card id for the poster (default: first content card)")
+    poster_card: _VoiceId | None = Field(None, description="card id for the poster (default: first content card)")
     preview: Literal["none", "gif", "webp"] = Field("none", description="animated preview of the first seconds")
     preview_s: float = Field(4.0, ge=1.0, le=15.0)
     key_badges: Literal["off", "auto", "mac", "windows", "linux"] = Field(
@@ -395,9 +410,9 @@ class Settings(_Model):
 
 class Script(_Model):
     version: Literal[1] = 1
-    title: str = "Untitled demo"
+    title: _TitleStr = "Untitled demo"
     settings: Settings = Field(default_factory=Settings)
-    cards: list[Card] = Field(min_length=1)
+    cards: list[Card] = Field(min_length=1, max_length=L.MAX_CARDS)
 
     def iter_actions(self) -> Iterator[tuple[int, Card, int, Any]]:
         for ci, card in enumerate(self.cards):
@@ -428,8 +443,10 @@ def narration_segments(narration: str) -> list[tuple[str | None, str]]:
 
 
 def plain_narration(narration: str) -> str:
-    """Narration as spoken and captioned: bookmarks removed, whitespace folded."""
-    return " ".join(_MARK_RE.sub(" ", narration).split())
+    """Narration as spoken and captioned: bookmarks removed, control characters dropped, whitespace
+    folded.  (Validation refuses control characters; this keeps a script built in code, bypassing
+    validation, from putting terminal escapes into the captions or NULs into the voice.)"""
+    return " ".join(_CONTROL_RE.sub("", _MARK_RE.sub(" ", narration)).split())
 
 
 # --------------------------------------------------------------------------- validation
@@ -493,6 +510,16 @@ def _human(err: Any) -> str:
             f"card id {err.get('input')!r} must start with a letter or digit and use only letters, "
             "digits, '-', '_' and '.' (max 64)"
         )
+    if typ == "string_too_long":
+        limit = err.get("ctx", {}).get("max_length", "?")
+        got = len(err.get("input") or "")
+        what = "narration" if last == "narration" or "narration_i18n" in loc else "text"
+        return f"{what} is {got:,} characters long; the limit is {limit:,} (see docs/troubleshooting.md, Limits)"
+    if typ == "too_long":
+        limit = err.get("ctx", {}).get("max_length", "?")
+        got = err.get("ctx", {}).get("actual_length", "?")
+        noun = {"cards": "cards", "actions": "actions"}.get(str(last), "items")
+        return f"{got} {noun}; the limit is {limit} (see docs/troubleshooting.md, Limits)"
     msg = str(err.get("msg", "is invalid"))
     return msg[0].lower() + msg[1:] if msg else "is invalid"
 
@@ -517,7 +544,16 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                     action_index=ai, field=fld or None)
         )
 
+    if (bad := control_char_problem(script.title)) is not None:
+        problems.append(Problem("title", bad, field="title"))
+    total_actions = 0
     for ci, card in enumerate(script.cards):
+        total_actions += len(card.actions)
+        for fld, text in (("title", card.title), ("narration", card.narration),
+                          *((f"narration_i18n › {lang}", t) for lang, t in card.narration_i18n.items())):
+            bad = control_char_problem(text)
+            if bad is not None:
+                add(ci, None, fld, bad)
         if card.id in seen_ids:
             add(ci, None, "id", f"duplicate card id '{card.id}' (also card {seen_ids[card.id] + 1})")
         else:
@@ -540,6 +576,10 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                 if isinstance(loc, Locator):
                     for problem in _locator_problems(loc):
                         add(ci, ai, fld, problem)
+            if isinstance(action, Highlight) and action.label is not None:
+                bad = control_char_problem(action.label)
+                if bad is not None:
+                    add(ci, ai, "label", bad)
             if isinstance(action, Goto):
                 url_msg = _url_problem(action.url)
                 if url_msg:
@@ -556,6 +596,8 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                 if len(given) != 1:
                     add(ci, ai, "", "a wait_for needs exactly one of target, text or url"
                         + (f" (got {', '.join(given)})" if given else ""))
+                if action.url is not None and (bad := control_char_problem(action.url)) is not None:
+                    add(ci, ai, "url", bad)
             if isinstance(action, Press):
                 try:
                     parse_chord(action.key)
@@ -571,8 +613,14 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                 for f in action.files:
                     if _escapes_bundle(f):
                         add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
+    if total_actions > L.MAX_ACTIONS_PER_SCRIPT:
+        problems.append(Problem("cards", f"{total_actions:,} actions in all; the limit is "
+                                f"{L.MAX_ACTIONS_PER_SCRIPT:,} per script (see docs/troubleshooting.md, Limits)",
+                                field="actions"))
     if not check_settings:  # the settings did not parse; their problems are already reported
+        problems += _narration_total_problems(script, check_settings=False)
         return problems
+    problems += _narration_total_problems(script)
     problems += _language_problems(script)
     s = script.settings
     if has_relative_goto and not s.site and not s.base_url:
@@ -588,10 +636,62 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
     if s.poster_card is not None and s.poster_card not in seen_ids:
         problems.append(Problem("settings › poster_card", f"no card has id '{s.poster_card}'", field="poster_card"))
     for which, bumper in (("intro", s.intro), ("outro", s.outro)):
-        if bumper is not None and bumper.logo is not None and _escapes_bundle(bumper.logo):
+        if bumper is None:
+            continue
+        for fld in ("title", "subtitle", "narration"):
+            bad = control_char_problem(getattr(bumper, fld))
+            if bad is not None:
+                problems.append(Problem(f"settings › {which}.{fld}", bad, field=f"{which}.{fld}"))
+        if bumper.logo is not None and _escapes_bundle(bumper.logo):
             problems.append(Problem(f"settings › {which}.logo", "must be a path inside the job bundle",
                                     field=f"{which}.logo"))
+        elif bumper.logo is not None and PurePosixPath(bumper.logo).suffix.lower() not in LOGO_TYPES:
+            problems.append(Problem(f"settings › {which}.logo",
+                                    f"'{bumper.logo}' is not an image the title card can show "
+                                    f"(use {', '.join(sorted(LOGO_TYPES))})", field=f"{which}.logo"))
+        if bumper.stylesheet is not None and _escapes_bundle(bumper.stylesheet.lstrip("/")):
+            problems.append(Problem(f"settings › {which}.stylesheet", "must be a path on the served site",
+                                    field=f"{which}.stylesheet"))
     return problems
+
+
+def _narration_total_problems(script: Script, *, check_settings: bool = True) -> list[Problem]:
+    """The whole script's narration, per language, within MAX_SCRIPT_NARRATION_CHARS (bumpers count)."""
+    totals: dict[str, int] = {}
+    main = script.settings.language if check_settings else "en"
+    for card in script.cards:
+        totals[main] = totals.get(main, 0) + len(card.narration)
+        for lang, text in card.narration_i18n.items():
+            totals[lang] = totals.get(lang, 0) + len(text)
+    if check_settings:
+        for bumper in (script.settings.intro, script.settings.outro):
+            if bumper is not None:
+                totals[main] = totals.get(main, 0) + len(bumper.narration)
+    return [Problem("cards › narration", f"the script's narration{'' if lang == main else f' in {lang!r}'} is "
+                    f"{n:,} characters long; the limit is {L.MAX_SCRIPT_NARRATION_CHARS:,} per script "
+                    "(see docs/troubleshooting.md, Limits)", field="narration")
+            for lang, n in totals.items() if n > L.MAX_SCRIPT_NARRATION_CHARS]
+
+
+#: C0 and C1 control characters and DEL; tab, newline and carriage return are ordinary whitespace
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x1B: "ESC (a terminal colour/escape code)", 0x07: "BEL", 0x08: "backspace",
+                  0x7F: "DEL", 0x0C: "form feed", 0x0B: "vertical tab"}
+
+
+def control_char_problem(text: str) -> str | None:
+    """Why ``text`` cannot be spoken or captioned as it is: the first control character in it."""
+    m = _CONTROL_RE.search(text)
+    if m is None:
+        return None
+    code = ord(m.group(0))
+    name = _CONTROL_NAMES.get(code, "a control character")
+    return (f"contains {name} U+{code:04X} at character {m.start() + 1}; remove it (control characters "
+            "cannot be spoken and must not reach the captions)")
+
+
+#: image types the intro/outro page can show
+LOGO_TYPES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif"})
 
 
 def _language_problems(script: Script) -> list[Problem]:
@@ -648,18 +748,58 @@ def _locator_problems(loc: Locator) -> list[str]:
     for k in kinds:
         if getattr(loc, k) == "":
             out.append(f"'{k}' is empty")
+    for fld in ("css", "frame"):
+        sel = getattr(loc, fld)
+        if sel is not None and (bad := css_engine_problem(sel)) is not None:
+            out.append(f"{fld}: {bad}" if fld == "frame" else bad)
     if loc.within is not None:
         out += [f"within: {m}" for m in _locator_problems(loc.within)]
     return out
 
 
+#: Playwright selector engines, and the locator field that says the same thing declaratively
+_ENGINE_FIELDS = {
+    "css": 'the same selector without "css="', "xpath": "a role, label, text or CSS locator (XPath is not supported)",
+    "text": '"text"', "id": 'css "#the-id"', "data-testid": '"test_id"', "data-test-id": '"test_id"',
+    "data-test": '"test_id"', "role": '"role" and "name"', "nth": '"nth"', "visible": "a CSS selector",
+    "has-text": '"has_text"', "react": "a CSS selector", "vue": "a CSS selector", "_react": "a CSS selector",
+    "_vue": "a CSS selector", "left-of": "a CSS selector", "right-of": "a CSS selector", "above": "a CSS selector",
+    "below": "a CSS selector", "near": "a CSS selector",
+}
+_ENGINE_RE = re.compile(r"^\s*(internal:[\w-]+|[A-Za-z_][\w-]*)\s*=", re.I)
+
+
+def css_engine_problem(selector: str) -> str | None:
+    """Why ``selector`` is not a plain CSS selector: a Playwright engine prefix (``xpath=``, ``text=``,
+    ``internal:role=`` ...), an XPath, or a ``>>`` chain.  The ``css`` field is passed to
+    ``page.locator`` as it is, so such a prefix would silently switch engines; it is refused with the
+    locator field that says the same thing."""
+    s = selector.strip()
+    m = _ENGINE_RE.match(s)
+    if m:  # "name=" can never start a CSS selector, so any engine name is a mistake
+        use = _ENGINE_FIELDS.get(m.group(1).lower(),
+                                 "a locator field (role, label, placeholder, text, test_id, alt, title)")
+        return (f"'{selector}' uses Playwright's '{m.group(1)}=' selector engine; 'css' takes a plain CSS "
+                f"selector — use {use}")
+    if s.startswith(("//", "..", "(//")):
+        return f"'{selector}' looks like an XPath; 'css' takes a CSS selector (XPath is not supported)"
+    if ">>" in s:
+        return f"'{selector}' chains selectors with '>>'; use 'within' for a locator inside another"
+    return None
+
+
 def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    if parts.scheme and parts.scheme not in ("http", "https"):
+    if (bad := control_char_problem(url)) is not None:
+        return bad
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"'{url}' is not a valid URL ({exc})"
+    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
         return f"URL scheme '{parts.scheme}:' is not allowed (use http, https or a relative path)"
     if parts.scheme and not parts.netloc:
         return f"'{url}' has no host"
-    return None
+    return blocked_reason(url)
 
 
 _SCRIPT_ADAPTER: TypeAdapter[Script] = TypeAdapter(Script)
@@ -709,24 +849,84 @@ def validate_script(data: Any, *, source: str | Path | None = None) -> Script:
     return script
 
 
-def parse_script_json(text: str, *, source: str | Path | None = None) -> Script:
+_JSON_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_JSON_BRACKET_RE = re.compile(r"[\[\]{}]")
+_JSON_LONG_NUMBER_RE = re.compile(rf"[-+0-9.eE]{{{L.MAX_NUMBER_CHARS + 1},}}")
+
+
+def _json_structure_problem(text: str, what: str) -> Problem | None:
+    """Nesting deeper than MAX_JSON_DEPTH or an absurdly long number, found on the text itself —
+    before ``json.loads`` recurses (a 200,000-deep array exhausts the stack) or converts."""
+    bare = _JSON_STRING_RE.sub('""', text)  # strings hide brackets; raw newlines never match, so lines stay
+    depth = 0
+    for m in _JSON_BRACKET_RE.finditer(bare):
+        if m.group() in "[{":
+            depth += 1
+            if depth > L.MAX_JSON_DEPTH:
+                return Problem(what, f"nested more than {L.MAX_JSON_DEPTH} levels deep (the limit; see "
+                               "docs/troubleshooting.md, Limits)", line=bare.count("\n", 0, m.start()) + 1)
+        else:
+            depth -= 1
+    long_number = _JSON_LONG_NUMBER_RE.search(bare)
+    if long_number is not None:
+        return Problem(what, f"a number {len(long_number.group()):,} characters long; numbers are limited to "
+                       f"{L.MAX_NUMBER_CHARS} characters", line=bare.count("\n", 0, long_number.start()) + 1)
+    return None
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json_text(text: str, *, source: str | Path | None = None, what: str = "script") -> Any:
+    """JSON text to Python data, every failure a :class:`ScriptError` naming the line.
+
+    Guards what ``json.loads`` does not: size, nesting depth, number length, NaN/Infinity.
+    """
+    if len(text) > L.MAX_SCRIPT_BYTES:
+        raise ScriptError([Problem(what, f"{len(text):,} characters long; the limit is "
+                                   f"{L.MAX_SCRIPT_BYTES // 2**20} MiB")], source=source)
+    problem = _json_structure_problem(text, what)
+    if problem is not None:
+        raise ScriptError([problem], source=source)
     try:
-        data = json.loads(text)
+        return json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise ScriptError(
-            [Problem("script", f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)],
+            [Problem(what, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno)],
             source=source,
         ) from None
-    return validate_script(data, source=source)
+    except RecursionError:  # (the depth check above makes this unreachable; kept as the last guard)
+        raise ScriptError([Problem(what, "nested too deeply")], source=source) from None
+    except ValueError as exc:  # NaN/Infinity, or an int beyond sys.get_int_max_str_digits()
+        raise ScriptError([Problem(what, f"not valid JSON: {exc}")], source=source) from None
+
+
+def read_json_file(path: Path, *, what: str = "script") -> Any:
+    """Read and parse a JSON file (a script or a job.json), refusing non-files and oversized ones."""
+    try:
+        st = path.stat()
+        if not path.is_file():
+            raise ScriptError([Problem(what, "is not a regular file")], source=path)
+        if st.st_size > L.MAX_SCRIPT_BYTES:
+            raise ScriptError([Problem(what, f"the file is {st.st_size:,} bytes; the limit is "
+                                       f"{L.MAX_SCRIPT_BYTES // 2**20} MiB")], source=path)
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScriptError([Problem(what, f"cannot read the file: not UTF-8 text (byte {exc.start})")],
+                          source=path) from None
+    except OSError as exc:
+        raise ScriptError([Problem(what, f"cannot read the file: {exc.strerror or exc}")], source=path) from None
+    return parse_json_text(text, source=path, what=what)
+
+
+def parse_script_json(text: str, *, source: str | Path | None = None) -> Script:
+    return validate_script(parse_json_text(text, source=source), source=source)
 
 
 def load_script(path: str | Path) -> Script:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError([Problem("script", f"cannot read the file: {exc}")], source=p) from None
-    return parse_script_json(text, source=p)
+    return validate_script(read_json_file(p), source=p)
 
 
 def _allow_target_shorthand(node: Any) -> None:

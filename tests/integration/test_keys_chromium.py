@@ -29,8 +29,8 @@ from app.core.bundle import Job
 from app.core.capture import BrowserSession, NullSink
 from app.core.capture.performer import ActionContext, Performer, _press
 from app.core.infra.tools import find_browser
-from app.core.keyboard_layout import US_LAYOUT
 from app.core.keys import ALIASES, CLICK_MODIFIERS, KEY_NAMES, chord_caps
+from app.core.keys.keyboard_layout import US_LAYOUT
 from app.core.script import Press, Script, Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

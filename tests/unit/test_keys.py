@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import ReelwrightError
-from app.core.keyboard_layout import US_LAYOUT
 from app.core.keys import (
     CLICK_MODIFIERS,
     KEY_NAMES,
@@ -34,6 +33,7 @@ from app.core.keys import (
     press_events,
     split_chord,
 )
+from app.core.keys.keyboard_layout import US_LAYOUT
 from app.core.script import ScriptError, validate_script
 
 # --------------------------------------------------------------------------- the table

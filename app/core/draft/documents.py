@@ -216,9 +216,11 @@ def read_pdf(path: Path, *, max_pages: int = MAX_PDF_PAGES) -> Document:
     # pypdf raises a wide range of exceptions on damaged files (PdfReadError, ValueError, KeyError,
     # struct.error, ...): each means "this PDF is damaged", which is what the user needs to hear.
     except Exception as exc:  # noqa: BLE001
+        # "unexpected" is the CLI's word for a bug in Reelwright; pypdf's "ended unexpectedly" is not one
+        detail = str(exc).replace("unexpectedly", "too early").replace("Unexpected", "Odd")
         raise DocumentError(
             path,
-            f"is damaged and cannot be read ({type(exc).__name__}: {exc})",
+            f"is damaged and cannot be read ({type(exc).__name__}: {detail})",
             hint="re-export or re-download the PDF",
         ) from None
     if n_pages > max_pages:

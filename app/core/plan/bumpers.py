@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import RenderError
-from ..script import Bumper, Card, Goto, Script, Settings, Wait
+from ..script import LOGO_TYPES, Bumper, Card, Goto, Script, Settings, Wait
 
 __all__ = ["BUMPER_PREFIX", "BumperPlan", "bumper_html", "expand_with_bumpers", "renumber_error",
            "write_bumper_pages"]
@@ -29,7 +29,7 @@ BUMPER_PREFIX = "__reelwright"
 
 Kind = Literal["intro", "outro"]
 
-_LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif"}
+_LOGO_TYPES = LOGO_TYPES
 
 
 def _shade(hex_color: str, factor: float) -> str:

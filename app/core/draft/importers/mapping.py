@@ -18,6 +18,7 @@ from ...script import (
     ARIA_ROLES,
     Action,
     Locator,
+    css_engine_problem,
 )
 from .model import CallStmt, Chain, FlowEvent, PageAlias, Regex, Seg, Site, SkippedLine, Unsupported, Value
 
@@ -178,6 +179,8 @@ class _LocatorBuilder:
                 sel = _arg(seg, 0, "a selector")
                 if not isinstance(sel, str):
                     raise _Unsupported(".locator() takes a selector string here", seg.column)
+                if (engine := css_engine_problem(sel)) is not None:
+                    raise _Unsupported(engine, seg.column)
                 fields: dict[str, Any] = {"css": sel}
                 if "has_text" in seg.kwargs:
                     fields["has_text"] = _plain(seg.kwargs["has_text"], "has_text")
@@ -208,6 +211,8 @@ class _LocatorBuilder:
             sel = _arg(seg, 0, "an iframe selector")
             if not isinstance(sel, str):
                 raise _Unsupported(".frame_locator() takes a selector string", seg.column)
+            if (engine := css_engine_problem(sel)) is not None:
+                raise _Unsupported(engine, seg.column)
             self.frame = sel
         elif n == "content_frame":
             cur = self.cur

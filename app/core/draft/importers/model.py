@@ -122,7 +122,11 @@ class SkippedLine:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.reason}\n    {self.source_line.strip()}"
+        reason = self.reason if len(self.reason) <= 400 else self.reason[:400] + "…"
+        src = self.source_line.strip()
+        if len(src) > 160:  # a minified or generated line would bury the message; show where it starts
+            src = src[:160] + f"… ({len(src):,} characters)"
+        return f"{self.path}:{self.line}:{self.column}: {reason}\n    {src}"
 
 
 class CodegenImportError(ReelwrightError):

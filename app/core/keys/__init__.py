@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .errors import ReelwrightError
+from ..errors import ReelwrightError
 from .keyboard_layout import KEYPAD_LOCATION, US_LAYOUT
 from .mac_editing_commands import MAC_EDITING_COMMANDS
 
