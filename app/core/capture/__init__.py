@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..errors import ToolMissingError
 from ..infra.progress import CancelToken
 from ..infra.tools import CHROMIUM_ARGS, Browser
+from ..urlpolicy import blocked_reason
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 from .watchdog import Watchdog, Where
 
@@ -170,6 +171,8 @@ class BrowserSession:
     _pw_manager: Any = None
     #: the Playwright driver's pid when it was started in its own session (None: it was not)
     driver_pid: int | None = None
+    #: navigations refused by the URL policy during this session: url -> why
+    blocked: dict[str, str] = field(default_factory=dict)
     _browser: PWBrowser | None = None
     context: BrowserContext | None = None
     page: Page | None = None
@@ -218,12 +221,38 @@ class BrowserSession:
         await self.context.add_init_script(overlay_script())
         self.page = await self.context.new_page()
         self.cdp = await self.context.new_cdp_session(self.page)
+        await self._guard_navigations(self.cdp)
         if self.frame_exact:
             self.clock = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
         else:
             self.clock = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,
                                        capture=self.capture, cancel=self.cancel)
         return self
+
+    async def _guard_navigations(self, cdp: CDPSession) -> None:
+        """Refuse every navigation (the script's ``goto`` and any the page makes: links, redirects,
+        ``location.href``, frames) to a link-local or cloud-metadata address, by the same policy the
+        script validator uses (:func:`app.core.urlpolicy.blocked_reason`).  Only documents are paused
+        on their way out — subresources go straight through — so the cost is one round trip per page."""
+
+        def paused(event: dict[str, Any]) -> None:
+            url = str(event.get("request", {}).get("url", ""))
+            reason = blocked_reason(url)
+            if reason is None:
+                reply = cdp.send("Fetch.continueRequest", {"requestId": event["requestId"]})
+            else:
+                log.warning("blocked a navigation to %s: %s", url, reason)
+                self.blocked[url] = reason
+                reply = cdp.send("Fetch.failRequest", {"requestId": event["requestId"],
+                                                        "errorReason": "BlockedByClient"})
+            task = asyncio.ensure_future(reply)
+            # the page may be gone by the time the reply is sent (a closing browser): nothing to do then
+            task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+
+        self.blocked = {}
+        cdp.on("Fetch.requestPaused", paused)
+        await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document",
+                                                      "requestStage": "Request"}]})
 
     async def start_clock(self) -> Clock:
         """Start video time now.  Call it right before the first frame: virtual time is paused from

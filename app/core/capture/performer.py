@@ -60,6 +60,7 @@ from ..script import (
     WaitFor,
     Zoom,
 )
+from ..urlpolicy import blocked_reason
 from .clock import Clock
 from .watchdog import Where
 
@@ -500,6 +501,9 @@ class Performer:
             except TimeoutError:
                 raise _ActionFailed(f"{url} did not finish loading in {timeout_s:g} s") from None
             if self.page.url.startswith("chrome-error://"):
+                reason = blocked_reason(url)
+                if reason is not None:  # refused by the session's navigation guard
+                    raise _ActionFailed(f"cannot open {url}: {reason}")
                 raise _ActionFailed(f"cannot open {url}: the browser could not load it",
                                     hint="is the site running and the URL right?")
             if statuses and statuses[-1] >= 400:
