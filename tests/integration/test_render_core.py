@@ -204,11 +204,12 @@ def test_a_timeline_that_leaves_the_plan_still_places_narration_exactly(tmp_path
             "actions": [{"type": "goto", "url": "/late.html"},
                         {"type": "wait_for", "text": "Ready now", "timeout_ms": 8000}]}
     after = {"id": "after", "narration": "And here it is.", "actions": []}
-    job = make_job(tmp_path, clock_script([late, after]))
+    (tmp_path / "site").mkdir(parents=True)  # the page first: loading the job checks every goto's page
     (tmp_path / "site/late.html").write_text(
         "<!doctype html><body style='font:40px sans-serif'><p id=p>Loading</p>"
         "<script>setTimeout(() => { document.getElementById('p').textContent = 'Ready now' }, 2000)</script>",
         encoding="utf-8")
+    job = make_job(tmp_path, clock_script([late, after]))
     res = asyncio.run(render(job, tmp_path / "out", name="late"))
     assert not res.audio_overlapped
     assert res.timeline is not None
