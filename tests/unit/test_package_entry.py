@@ -30,9 +30,13 @@ def test_cli_routing(capsys: pytest.CaptureFixture[str]) -> None:
         packaged.main(["--cli", "--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"reelwright {__version__}"
-    with pytest.raises(SystemExit):
-        packaged.main(["--version"])
+    assert packaged.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"Reelwright {__version__}"
+    # --verbose adds every part a render uses (what a bug report needs; the About box shows the same)
+    assert packaged.main(["--version", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    for part in ("Qt ", "Chromium ", "ffmpeg ", "Voice ", "Piper"):
+        assert part in out, out
 
 
 def test_self_test_and_smoke_screenshot_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
