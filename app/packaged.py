@@ -31,6 +31,17 @@ log = logging.getLogger("reelwright.packaged")
 CLI_NAMES = ("reelwright-cli", "reelwright")
 
 
+def is_cli_name(argv0: str) -> bool:
+    """Whether the program was started under a command-line name.  Case matters: the app itself is
+    ``Reelwright``, which lower-cases to the CLI's ``reelwright`` — comparing case-insensitively sent a
+    double-clicked Linux app to the CLI's usage text.  Only Windows (case-insensitive names, where the CLI
+    twin is ``reelwright-cli.exe``) compares without case."""
+    stem = Path(argv0).stem
+    if sys.platform == "win32":
+        return stem.lower() == "reelwright-cli"
+    return stem in CLI_NAMES
+
+
 def log_dir() -> Path:
     """Per-user log folder (``platformdirs.user_log_dir``), or ``$REELWRIGHT_LOG_DIR``."""
     import platformdirs
@@ -145,9 +156,8 @@ def self_test(out_dir: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    prog = Path(sys.argv[0]).stem.lower()
-    if args_list[:1] == ["--cli"] or (prog in CLI_NAMES and args_list[:1] not in (["--self-test"],
-                                                                                 ["--smoke-screenshot"])):
+    if args_list[:1] == ["--cli"] or (is_cli_name(sys.argv[0]) and args_list[:1] not in (["--self-test"],
+                                                                                          ["--smoke-screenshot"])):
         from app import cli
 
         return cli.main(args_list[1:] if args_list[:1] == ["--cli"] else args_list)

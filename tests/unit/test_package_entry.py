@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -37,6 +38,13 @@ def test_cli_routing(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for part in ("Qt ", "Chromium ", "ffmpeg ", "Voice ", "Piper"):
         assert part in out, out
+
+
+def test_the_app_name_is_not_the_cli_name() -> None:
+    # a double-clicked /opt/reelwright/Reelwright must open the window, not print the CLI's usage
+    assert not packaged.is_cli_name("/opt/reelwright/Reelwright")
+    assert packaged.is_cli_name("/usr/bin/reelwright") == (sys.platform != "win32")
+    assert packaged.is_cli_name("/opt/reelwright/reelwright-cli")
 
 
 def test_self_test_and_smoke_screenshot_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
