@@ -70,6 +70,9 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$DOCKERD_PID" 2>/dev/null
   fi
+  # dockerd leaves its network namespace (and, if killed, layer mounts) mounted under its folders
+  awk -v run="$RUN" -v data="$DATA" 'index($2, run) == 1 || index($2, data) == 1 {print $2}' /proc/mounts \
+    | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$DATA" "$RUN"   # vfs layers are full copies: nothing of the engine is worth keeping
   exit $rc
 }
@@ -107,6 +110,9 @@ if [ ! -s "$BASE_TAR" ]; then
   fi
   # keep downloaded .debs (the archive folder is the host's cache, mounted at run time)
   echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >"$ROOTFS/etc/apt/apt.conf.d/01keep-debs"
+  # the archive cache is a host folder mounted at run time, which apt's _apt sandbox user cannot write
+  echo 'APT::Sandbox::User "root";' >"$ROOTFS/etc/apt/apt.conf.d/02sandbox"
+  chmod 755 "$ROOTFS"   # mktemp made it 0700, and it becomes the container's /: users could not traverse it
   tar -C "$ROOTFS" -cf "$BASE_TAR.part" . && mv "$BASE_TAR.part" "$BASE_TAR"
   rm -rf "$ROOTFS"
 fi

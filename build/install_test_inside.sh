@@ -29,10 +29,11 @@ H=/home/tester
 as_tester() { runuser -u tester -- env -i HOME=$H USER=tester PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
   DISPLAY=:99 XDG_RUNTIME_DIR=/tmp/runtime-tester "$@"; }
 install -d -o tester -m 700 /tmp/runtime-tester
+install -d -m 1777 /tmp/.X11-unix   # a user's X server cannot create it; a desktop's root session does
 runuser -u tester -- Xvfb :99 -screen 0 1600x1000x24 -nolisten tcp >/tmp/xvfb.log 2>&1 &
 XVFB_PID=$!
-for _ in $(seq 50); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done
-[ -e /tmp/.X11-unix/X99 ] || fail "Xvfb did not start"
+for _ in $(seq 100); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done
+[ -e /tmp/.X11-unix/X99 ] || { cat /tmp/xvfb.log; fail "Xvfb did not start"; }
 
 step "Reelwright --version --verbose"
 as_tester Reelwright --version --verbose | tee /out/version.txt
@@ -54,7 +55,7 @@ as_tester reelwright render $EXAMPLE/script.json --out $H/quickstart.mp4 --no-mu
 [ -s $H/quickstart.mp4 ] || fail "no video rendered"
 echo "rendered $H/quickstart.mp4: $(stat -c %s $H/quickstart.mp4) bytes in $(( $(date +%s) - t0 )) s"
 FFMPEG=$(ls /opt/reelwright/_internal/imageio_ffmpeg/binaries/ffmpeg-*)
-"$FFMPEG" -hide_banner -i $H/quickstart.mp4 2>&1 | grep -E "Duration|Stream" | sed 's/^ */  /'
+{ "$FFMPEG" -hide_banner -i $H/quickstart.mp4 2>&1 || true; } | grep -E "Duration|Stream" | sed 's/^ */  /'
 "$FFMPEG" -hide_banner -loglevel error -ss 3 -i $H/quickstart.mp4 -frames:v 1 -y /out/quickstart-frame.png
 cp $H/quickstart.mp4 /out/quickstart.mp4
 
