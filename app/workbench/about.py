@@ -11,11 +11,23 @@ from importlib import metadata
 import app
 
 
-def _dist_version(pkg: str) -> str:
+def _dist_version(pkg: str, module: str | None = None, attr: str = "__version__") -> str:
+    """The installed distribution's version; in a frozen build, where PyInstaller keeps only some
+    distributions' metadata, the module's own version attribute."""
     try:
         return metadata.version(pkg)
     except metadata.PackageNotFoundError:
-        return "not installed"
+        pass
+    if module is not None:
+        import importlib
+
+        try:
+            value = getattr(importlib.import_module(module), attr, None)
+        except ImportError:
+            value = None
+        if isinstance(value, str):
+            return value
+    return "not installed"
 
 
 def _first_line(argv: list[str]) -> str | None:
@@ -72,7 +84,8 @@ def component_versions(qt_version: str | None = None) -> list[tuple[str, str]]:
     """(part, version) rows, in the order a reader looks for them."""
     rows = [("Reelwright", app.__version__)]
     if qt_version is not None:
-        rows.append(("Qt", f"{qt_version} (PySide6 {_dist_version('PySide6-Essentials')})"))
+        rows.append(("Qt", f"{qt_version} (PySide6 {_dist_version('PySide6-Essentials', 'PySide6')})"))
     rows += [("Chromium", browser_version()), ("ffmpeg", ffmpeg_version()), ("Voice", voice_version()),
-             ("Playwright", _dist_version("playwright")), ("Python", platform.python_version())]
+             ("Playwright", _dist_version("playwright", "playwright._repo_version", "version")),
+             ("Python", platform.python_version())]
     return rows
