@@ -120,9 +120,9 @@ def print_version(verbose: bool) -> int:
         from app.workbench.about import component_versions
 
         try:
-            from PySide6.QtCore import qVersion
+            from app.ui.qt import QT_VERSION  # the one module that imports the Qt binding
 
-            qt: str | None = qVersion()
+            qt: str | None = QT_VERSION
         except ImportError:
             qt = None
         for name, version in component_versions(qt)[1:]:
