@@ -67,7 +67,7 @@ endif
 package-installer:
 ifeq ($(OS),Windows_NT)
 	bash build/windows/sign.sh $(DIST)/Reelwright.exe $(DIST)/reelwright-cli.exe
-	"$(ISCC)" /Qp /DAppVersion=$(VERSION) "/DSourceDir=$(CURDIR)/$(DIST)" /Odist build/windows/reelwright.iss
+	MSYS2_ARG_CONV_EXCL='*' "$(ISCC)" /Qp /DAppVersion=$(VERSION) "/DSourceDir=$(CURDIR)/$(DIST)" /Odist build/windows/reelwright.iss
 	bash build/windows/sign.sh dist/Reelwright-$(VERSION)-windows-x86_64-setup.exe
 else ifeq ($(UNAME_S),Darwin)
 	bash build/macos/make_dmg.sh $(DIST).app dist

@@ -3,6 +3,9 @@
 # with its console twin, then uninstall silently.
 #   build/windows/check_installer.sh dist/Reelwright-*-setup.exe out/selftest
 set -euo pipefail
+# Git Bash rewrites arguments that start with / as paths (/VERYSILENT → C:/Program Files/Git/VERYSILENT):
+# these are Windows switches, and the paths below are converted explicitly with cygpath -w
+export MSYS2_ARG_CONV_EXCL='*'
 SETUP=${1:?usage: check_installer.sh path/to/setup.exe OUT_DIR}
 OUT=${2:-out/selftest}
 DEST="$PWD/out/installed-app"

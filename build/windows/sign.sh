@@ -3,6 +3,9 @@
 # and succeed when it is not (unsigned builds still install, SmartScreen warns).
 #   build/windows/sign.sh FILE...
 set -euo pipefail
+# Git Bash rewrites arguments that start with / as paths (/VERYSILENT → C:/Program Files/Git/VERYSILENT):
+# these are Windows switches, and the paths below are converted explicitly with cygpath -w
+export MSYS2_ARG_CONV_EXCL='*'
 if [ -z "${WINDOWS_CERTIFICATE_PFX:-}" ]; then
   echo "signing skipped: WINDOWS_CERTIFICATE_PFX is not set"
   exit 0
