@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,12 +32,13 @@ SKIPPED = 77  # install_test.sh: no Docker engine can be started here
 
 
 @pytest.fixture(scope="module")
-def deb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     existing = os.environ.get("REELWRIGHT_PACKAGED_DEB")
     if existing:
         path = Path(existing).resolve()
         assert path.is_file(), f"REELWRIGHT_PACKAGED_DEB={existing} does not exist"
-        return path
+        yield path
+        return
     if os.geteuid() != 0:
         pytest.skip("the install test needs root to start a Docker engine (dockerd); run make install-test as root")
     bundle: Path = request.getfixturevalue("packaged_bundle")  # requested lazily: a skip costs no build
@@ -46,7 +50,8 @@ def deb(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(f"packaging the .deb: {time.monotonic() - t0:.0f} s")
-    return next(out_dir.glob("reelwright_*.deb"))
+    yield next(out_dir.glob("reelwright_*.deb"))
+    shutil.rmtree(out_dir, ignore_errors=True)  # ~190 MB
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +61,17 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     deb_path: Path = request.getfixturevalue("deb")
     out = tmp_path_factory.mktemp("install-test")
     t0 = time.monotonic()
-    proc = subprocess.run(["bash", str(REPO / "build" / "install_test.sh"), str(deb_path), str(out)],
-                          capture_output=True, text=True, timeout=1800, check=False)
-    text = proc.stdout + proc.stderr
+    # its own session, so that a timeout can stop it with SIGTERM: the script's trap then stops the Docker
+    # engine it started and removes the container (a SIGKILL would orphan them)
+    script = subprocess.Popen(["bash", str(REPO / "build" / "install_test.sh"), str(deb_path), str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        text, _ = script.communicate(timeout=1800)
+    except BaseException:
+        os.killpg(script.pid, signal.SIGTERM)
+        script.communicate(timeout=120)
+        raise
+    proc = subprocess.CompletedProcess(script.args, script.returncode, text, "")
     print(text)
     print(f"install test: {time.monotonic() - t0:.0f} s")
     if proc.returncode == SKIPPED:
@@ -68,6 +81,7 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     return text, out, deb_path
 
 
+@pytest.mark.timeout(3600)  # includes building the bundle and the .deb when not given one (~5–15 min)
 def test_deb_installs_runs_and_purges_cleanly_on_fresh_debian(installed: tuple[str, Path, Path]) -> None:
     text, out, deb_path = installed
     size = deb_path.stat().st_size
