@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
 
-.PHONY: setup system venv demo demo-ad test test-fast lint bench package clean help
+.PHONY: setup system venv demo demo-ad test test-fast lint bench package install-test clean help
 
 help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
@@ -14,7 +14,8 @@ help:
 	@echo "make test     set up and run the whole test suite"
 	@echo "make lint     ruff + mypy --strict on every package (part of make test)"
 	@echo "make bench    run the benchmarks (see docs/performance.md)"
-	@echo "make package  build the one-folder desktop app in dist/Reelwright/ and check the bundle"
+	@echo "make package  build the desktop app: dist/Reelwright/, dist/reelwright_*.deb, dist/Reelwright-*.tar.zst"
+	@echo "make install-test  install the .deb in a fresh Debian container and use it (root; see docs/packaging.md)"
 	@echo "make -f build/ci.mk help   CI targets: package-check, workflows-lint, recorder-lint, cloud-smoke"
 
 setup: system venv
@@ -56,6 +57,13 @@ bench: setup
 package: setup
 	$(VPY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/work build/reelwright.spec
 	$(VPY) build/check_bundle.py dist/Reelwright
+	$(VPY) build/linux_package.py dist/Reelwright --out-dir dist
+
+# The .deb on a Debian bookworm container that has never seen the project (needs root: it starts its own
+# Docker engine; installs docker.io and debootstrap if missing).  Builds the package first if needed.
+install-test:
+	@ls dist/reelwright_*.deb >/dev/null 2>&1 || $(MAKE) package
+	bash build/install_test.sh "$$(ls -t dist/reelwright_*.deb | head -1)" out/install-test
 
 clean:
 	rm -rf out dist build/work .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,8 @@
                                         download Playwright's headless shell with a progress dialog
 ``Reelwright --self-test [--out-dir D]`` browser, ffmpeg, voice and Qt plugin checks, then a short render
 ``Reelwright --smoke-screenshot FILE``  open the main window with the example, save a PNG, exit 0
-``Reelwright --version``
+``Reelwright --version``               the version; ``--version --verbose`` adds Chromium, ffmpeg, voice
+``Reelwright FILE``                     open a job bundle (``.reelwright.zip``) or script as a project
 ``Reelwright --cli …`` / ``reelwright-cli …``  the full command line (``render``, ``self-test``, …), as
                                         ``reelwright``
 
@@ -28,6 +29,17 @@ from app import __version__
 log = logging.getLogger("reelwright.packaged")
 
 CLI_NAMES = ("reelwright-cli", "reelwright")
+
+
+def is_cli_name(argv0: str) -> bool:
+    """Whether the program was started under a command-line name.  Case matters: the app itself is
+    ``Reelwright``, which lower-cases to the CLI's ``reelwright`` — comparing case-insensitively sent a
+    double-clicked Linux app to the CLI's usage text.  Only Windows (case-insensitive names, where the CLI
+    twin is ``reelwright-cli.exe``) compares without case."""
+    stem = Path(argv0).stem
+    if sys.platform == "win32":
+        return stem.lower() == "reelwright-cli"
+    return stem in CLI_NAMES
 
 
 def log_dir() -> Path:
@@ -89,14 +101,33 @@ def ensure_browser_interactive() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="Reelwright", description="Reelwright desktop app.")
-    p.add_argument("--version", action="version", version=f"Reelwright {__version__}")
+    p.add_argument("--version", action="store_true", help="print the version (with --verbose: of every part)")
+    p.add_argument("--verbose", action="store_true", help="with --version: Chromium, ffmpeg and voice versions")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--self-test", action="store_true",
                       help="check the browser, ffmpeg, voice and Qt plugins, render a short clip, exit 0 if fine")
     mode.add_argument("--smoke-screenshot", type=Path, metavar="FILE",
                       help="open the main window with the example project, save a PNG of it, exit")
     p.add_argument("--out-dir", help="with --self-test: keep the clip here")
+    p.add_argument("file", nargs="?", type=Path,
+                   help="a job bundle (.reelwright.zip or folder) or script .json to open as a project")
     return p
+
+
+def print_version(verbose: bool) -> int:
+    print(f"Reelwright {__version__}", flush=True)
+    if verbose:
+        from app.workbench.about import component_versions
+
+        try:
+            from app.ui.qt import QT_VERSION  # the one module that imports the Qt binding
+
+            qt: str | None = QT_VERSION
+        except ImportError:
+            qt = None
+        for name, version in component_versions(qt)[1:]:
+            print(f"  {name:<10} {version}", flush=True)
+    return 0
 
 
 def self_test(out_dir: str | None) -> int:
@@ -125,13 +156,14 @@ def self_test(out_dir: str | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    prog = Path(sys.argv[0]).stem.lower()
-    if args_list[:1] == ["--cli"] or (prog in CLI_NAMES and args_list[:1] not in (["--self-test"],
-                                                                                 ["--smoke-screenshot"])):
+    if args_list[:1] == ["--cli"] or (is_cli_name(sys.argv[0]) and args_list[:1] not in (["--self-test"],
+                                                                                          ["--smoke-screenshot"])):
         from app import cli
 
         return cli.main(args_list[1:] if args_list[:1] == ["--cli"] else args_list)
     args = build_parser().parse_args(args_list)
+    if args.version:
+        return print_version(args.verbose)
     setup_logging()
     if args.self_test:
         return self_test(args.out_dir)
@@ -139,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.smoke_screenshot is None:
         ensure_browser_interactive()
-    return gui_main(smoke_screenshot=args.smoke_screenshot)
+    return gui_main(smoke_screenshot=args.smoke_screenshot, open_path=args.file.resolve() if args.file else None)
 
 
 if __name__ == "__main__":

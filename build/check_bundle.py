@@ -7,8 +7,9 @@ Asserts that everything Reelwright loads dynamically is inside (Qt platform/imag
 plugins, botocore models, the Playwright driver, the Piper voice and espeak data, onnxruntime, the
 ffmpeg binary, the bundled example), that the modules imported by name are in the executable's PYZ
 archive, that nothing the spec means to leave out slipped back in, that the bundled ffmpeg and Node
-run, and reports the size against the budget with the biggest items.  Exit status 0 only if every
-check passes.  Needs the PyInstaller package to read the archive (the build venv has it).
+run, and reports the unpacked size against the budget with the biggest items (the compressed
+installers' budget is checked where they are made: ``build/linux_package.py``).  Exit status 0 only
+if every check passes.  Needs the PyInstaller package to read the archive (the build venv has it).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Report:
     passed: list[str] = field(default_factory=list)
     total_bytes: int = 0
     budget_bytes: int = 0
-    budgeted_bytes: int = 0  # total minus the vendored executables (node, ffmpeg)
+    budgeted_bytes: int = 0  # total minus the vendored executables (node, ffmpeg): what our spec controls
     vendored: dict[str, int] = field(default_factory=dict)
     biggest_dirs: list[tuple[str, int]] = field(default_factory=list)
     biggest_files: list[tuple[str, int]] = field(default_factory=list)
@@ -137,8 +138,8 @@ def check_bundle(bundle: Path, budget: int = SIZE_BUDGET_BYTES) -> Report:
     rep.budgeted_bytes = rep.total_bytes - sum(rep.vendored.values())
     rep.biggest_dirs = sorted(per_top.items(), key=lambda t: -t[1])[:12]
     rep.biggest_files = files[:12]
-    rep.check(rep.budgeted_bytes <= budget, "size budget (without the vendored node and ffmpeg)",
-              f"{rep.budgeted_bytes / 1e6:.0f} MB of {budget / 1e6:.0f} MB")
+    rep.check(rep.total_bytes <= budget, "size budget (unpacked, everything included)",
+              f"{rep.total_bytes / 1e6:.0f} MB of {budget / 1e6:.0f} MB")
     return rep
 
 

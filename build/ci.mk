@@ -3,6 +3,10 @@
 #
 #   make -f build/ci.mk package-check     build dist/Reelwright, check it, self-test it with a clean env
 #   make -f build/ci.mk package-archive   dist/Reelwright-<version>-<os>-<arch>.(tar.gz|zip)
+#   make -f build/ci.mk package-installer the download users double-click: .deb + .tar.zst (Linux),
+#                                         .dmg (macOS), Inno Setup setup.exe (Windows); signed when the
+#                                         signing secrets are in the environment
+#   make -f build/ci.mk installer-check   install that installer on this machine and self-test the copy
 #   make -f build/ci.mk workflows-lint    actionlint on .github/workflows (plus the structural checks)
 #   make -f build/ci.mk recorder-lint     cfn-lint + checkov on the CloudFormation template
 #   make -f build/ci.mk recorder-image    docker build of the recorder image (needs a Docker engine)
@@ -26,7 +30,7 @@ IMAGE       ?= reelwright-recorder:dev
 CLEAN_ENV   := env -i HOME=$(CURDIR)/$(SELFTEST)/home PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen \
                $(if $(DISPLAY),DISPLAY=$(DISPLAY),)
 
-.PHONY: package-only package-check package-archive workflows-lint recorder-lint recorder-image cloud-smoke
+.PHONY: package-only package-check package-archive signing-setup package-installer installer-check workflows-lint recorder-lint recorder-image cloud-smoke
 
 # build without `setup` (CI runners on macOS/Windows prepare Python themselves and have no apt)
 package-only: venv
@@ -47,6 +51,42 @@ endif
 
 package-archive:
 	$(VPY) build/archive.py $(DIST) --out-dir dist
+
+VERSION     := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' app/__init__.py)
+UNAME_S     := $(shell uname -s 2>/dev/null)
+ISCC        ?= C:/Program Files (x86)/Inno Setup 6/ISCC.exe
+
+# macOS: the signing certificate into a temporary keychain (a no-op without the secret)
+signing-setup:
+ifeq ($(UNAME_S),Darwin)
+	bash build/macos/import_cert.sh
+else
+	@echo "signing setup: nothing to do here (Windows signs in package-installer; Linux packages are not signed)"
+endif
+
+package-installer:
+ifeq ($(OS),Windows_NT)
+	bash build/windows/sign.sh $(DIST)/Reelwright.exe $(DIST)/reelwright-cli.exe
+	MSYS2_ARG_CONV_EXCL='*' "$(ISCC)" /Qp /DAppVersion=$(VERSION) "/DSourceDir=$(CURDIR)/$(DIST)" /Odist build/windows/reelwright.iss
+	bash build/windows/sign.sh dist/Reelwright-$(VERSION)-windows-x86_64-setup.exe
+else ifeq ($(UNAME_S),Darwin)
+	bash build/macos/make_dmg.sh $(DIST).app dist
+else
+	$(VPY) build/linux_package.py $(DIST) --out-dir dist
+endif
+
+installer-check:
+	mkdir -p $(SELFTEST)
+ifeq ($(OS),Windows_NT)
+	bash build/windows/check_installer.sh dist/Reelwright-$(VERSION)-windows-x86_64-setup.exe $(SELFTEST)
+else ifeq ($(UNAME_S),Darwin)
+	bash build/macos/check_dmg.sh "$$(ls dist/Reelwright-$(VERSION)-macos-*.dmg | head -1)" $(SELFTEST)
+else
+	# the CI job runs in a debian:bookworm container as root: apt installs the .deb and its dependencies
+	apt-get install -y -qq "./$$(ls dist/reelwright_$(VERSION)_*.deb | head -1)"
+	$(CLEAN_ENV) Reelwright --version --verbose
+	$(CLEAN_ENV) Reelwright --self-test --out-dir $(CURDIR)/$(SELFTEST)/installed
+endif
 
 workflows-lint: venv
 	$(VPY) -m pytest -q -p no:cacheprovider tests/unit/test_workflows.py

@@ -11,6 +11,7 @@ REQUIRED=(
   fonts-dejavu-core fonts-liberation fonts-noto-core fonts-noto-color-emoji
   xvfb xauth                # UI screenshots on a virtual display
   binutils                  # strip/readelf for the PyInstaller build
+  zstd                      # the portable .tar.zst (make package); dpkg-deb makes the .deb
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libdbus-1-3
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libx11-xcb1 libpulse0

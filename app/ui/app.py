@@ -84,7 +84,7 @@ async def _wait_painted(window: object, timeout_s: float = 10.0) -> None:
     QApplication.processEvents()  # the queued layout and paint events of the first frame
 
 
-async def _run(smoke_screenshot: Path | None, started: float) -> int:
+async def _run(smoke_screenshot: Path | None, started: float, open_path: Path | None = None) -> int:
     from app.workbench.storage import StorageError, Store
 
     from .main_window import MainWindow
@@ -101,7 +101,8 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
     window = MainWindow(store, load_settings(store.root))
     first_run = not store.list_projects()
     store.problems.clear()
-    if first_run or smoke_screenshot is not None:
+    opened = _open_file(window, open_path) if open_path is not None else False
+    if not opened and (first_run or smoke_screenshot is not None):
         _open_example(window)
     window.start()
     window.show()
@@ -125,10 +126,33 @@ async def _run(smoke_screenshot: Path | None, started: float) -> int:
         store.close()
         return 0 if ok else 1
     window.library.check_files()  # after the first paint: it touches every stored file
+    from .update_notice import start_if_enabled
+
+    start_if_enabled(window)  # opt-in, at most daily, in a worker thread
     window.cloud.restore()  # after the first paint: it imports boto3
     await closed
     store.close()
     return 0
+
+
+def _open_file(window: object, path: Path) -> bool:
+    """A job bundle or script the user opened with the app (file manager, ``Reelwright FILE``): import it
+    as a project and make it the one shown.  A bad bundle is reported in the startup problems dialog."""
+    from app.core.errors import ReelwrightError
+    from app.workbench.job_import import import_job
+
+    from .main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    try:
+        project = import_job(window.store, path)
+    except (ReelwrightError, OSError) as exc:
+        log.warning("could not open %s: %s", path, exc)
+        window.store.problems.append(f"{path} could not be opened: {exc}")
+        return False
+    window.settings.last_project = project.id
+    print(f"opened {path} as project '{project.name}'", flush=True)
+    return True
 
 
 def _open_example(window: object) -> None:
@@ -149,8 +173,9 @@ def _open_example(window: object) -> None:
     window.settings.last_project = project.id
 
 
-def main(smoke_screenshot: Path | None = None) -> int:
-    """Run the app until its window closes; returns the exit code."""
+def main(smoke_screenshot: Path | None = None, open_path: Path | None = None) -> int:
+    """Run the app until its window closes; returns the exit code.  ``open_path``: a job bundle or script
+    to open as a project (what the file manager passes)."""
     import qasync
 
     started = time.perf_counter()
@@ -165,7 +190,7 @@ def main(smoke_screenshot: Path | None = None) -> int:
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            code: int = loop.run_until_complete(_run(smoke_screenshot, started))
+            code: int = loop.run_until_complete(_run(smoke_screenshot, started, open_path))
     finally:
         if tmp is not None:
             os.environ.pop("REELWRIGHT_DATA_DIR", None)

@@ -13,6 +13,7 @@ from typing import Any
 from app.workbench import services
 from app.workbench.storage import AppSettings, Project, Store, load_settings, save_settings
 
+from . import update_notice
 from .card_editor import CardEditor
 from .controllers.backup import BackupController
 from .controllers.cloud_session import CloudSession
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
 
         h = mb.addMenu("&Help")
         self._action(h, "Open the example project", self.projects.open_example, name="openExample")
+        self._action(h, "Check for updates", lambda: update_notice.check_now(self), name="checkUpdates")
         self._action(h, "About Reelwright", self.about, name="about")
 
     def _wire(self) -> None:
@@ -309,22 +311,15 @@ class MainWindow(QMainWindow):
 
 
 def about_text() -> str:
-    import platform
-    from importlib import metadata
+    """The About box: what this is, and the versions of every part a render uses (Qt, Chromium, ffmpeg,
+    the voice) — what a bug report needs first."""
+    from html import escape
 
     import app
+    from app.workbench.about import component_versions
 
     from .qt import QT_VERSION
 
-    def ver(pkg: str) -> str:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    rows = [("Reelwright", app.__version__), ("Python", platform.python_version()), ("Qt", QT_VERSION),
-            ("PySide6", ver("PySide6-Essentials")), ("Playwright", ver("playwright")),
-            ("Piper TTS", ver("piper-tts")), ("pydantic", ver("pydantic"))]
-    table = "".join(f"<tr><td>{k}</td><td>&nbsp;{v}</td></tr>" for k, v in rows)
+    table = "".join(f"<tr><td>{k}</td><td>&nbsp;{escape(v)}</td></tr>" for k, v in component_versions(QT_VERSION))
     return (f"<h3>Reelwright {app.__version__}</h3><p>Narrated product-demo videos from a browser flow and "
             f"its documents.</p><table>{table}</table><p>License: GPL-3.0-or-later</p>")

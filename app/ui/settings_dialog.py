@@ -1,4 +1,5 @@
-"""Settings: voice, default size/fps, drafter endpoints, voice cache (size, clear), data folder."""
+"""Settings: voice, default size/fps, drafter endpoints, voice cache (size, clear), data folder, the opt-in
+update check."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.workbench.storage import AppSettings
 
 from .library_models import human_size
 from .qt import (
+    QCheckBox,
     QComboBox,
     QDesktopServices,
     QDialog,
@@ -107,11 +109,22 @@ class SettingsDialog(QDialog):
         sf.addRow("Data folder", drow)
         self._refresh_cache()
 
+        self.update_check = QCheckBox("Check once a day whether a new version is out")
+        self.update_check.setObjectName("updateCheck")
+        self.update_check.setToolTip("Off by default. Reelwright only tells you; it never updates itself.")
+        self.update_check.setChecked(s.update_check)
+        self.update_feed = QLineEdit(s.update_feed_url)
+        self.update_feed.setObjectName("updateFeed")
+        update_box = QGroupBox("Updates")
+        uf = QFormLayout(update_box)
+        uf.addRow(self.update_check)
+        uf.addRow("Release feed", self.update_feed)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        for box in (voice_box, video_box, draft_box, storage_box):
+        for box in (voice_box, video_box, draft_box, storage_box, update_box):
             lay.addWidget(box)
         lay.addWidget(buttons)
 
@@ -136,4 +149,6 @@ class SettingsDialog(QDialog):
         s.bedrock_model = self.bedrock_model.text().strip()
         s.openai_base_url = self.openai_url.text().strip()
         s.openai_model = self.openai_model.text().strip()
+        s.update_check = self.update_check.isChecked()
+        s.update_feed_url = self.update_feed.text().strip() or s.update_feed_url
         return s

@@ -143,6 +143,10 @@ class Project:
     updated: float
 
 
+#: where the opt-in update check asks for the latest release (GitHub's "latest release" answer)
+DEFAULT_UPDATE_FEED_URL = "https://api.github.com/repos/reelwright/reelwright/releases/latest"
+
+
 class AppSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
     voice_provider: str = "piper"
@@ -159,6 +163,10 @@ class AppSettings(BaseModel):
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()
     window_state: str = ""
     last_project: int | None = None
+    # the update check is opt-in (no request leaves the machine until the user turns it on); the feed
+    # is a small JSON document, see app/workbench/updates.py
+    update_check: bool = False
+    update_feed_url: str = DEFAULT_UPDATE_FEED_URL
 
 
 def load_settings(root: Path) -> AppSettings:

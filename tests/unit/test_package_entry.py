@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -30,9 +31,20 @@ def test_cli_routing(capsys: pytest.CaptureFixture[str]) -> None:
         packaged.main(["--cli", "--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"reelwright {__version__}"
-    with pytest.raises(SystemExit):
-        packaged.main(["--version"])
+    assert packaged.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"Reelwright {__version__}"
+    # --verbose adds every part a render uses (what a bug report needs; the About box shows the same)
+    assert packaged.main(["--version", "--verbose"]) == 0
+    out = capsys.readouterr().out
+    for part in ("Qt ", "Chromium ", "ffmpeg ", "Voice ", "Piper"):
+        assert part in out, out
+
+
+def test_the_app_name_is_not_the_cli_name() -> None:
+    # a double-clicked /opt/reelwright/Reelwright must open the window, not print the CLI's usage
+    assert not packaged.is_cli_name("/opt/reelwright/Reelwright")
+    assert packaged.is_cli_name("/usr/bin/reelwright") == (sys.platform != "win32")
+    assert packaged.is_cli_name("/opt/reelwright/reelwright-cli")
 
 
 def test_self_test_and_smoke_screenshot_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:

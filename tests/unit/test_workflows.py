@@ -21,7 +21,7 @@ NAMES = ("test.yml", "package.yml", "recorder-image.yml", "deploy.yml")
 #: run steps allowed not to be make targets: bootstrapping make itself, and publishing the release
 BOOTSTRAP = (
     re.compile(r"^apt-get update -qq && apt-get install -y -qq --no-install-recommends [a-z0-9 .-]+$"),
-    re.compile(r"^choco install make --no-progress -y$"),
+    re.compile(r"^choco install make( innosetup)? --no-progress -y$"),
     re.compile(r'^gh release create "\$TAG" '),
 )
 
@@ -127,6 +127,9 @@ def test_package_workflow_builds_on_three_platforms_self_tests_and_releases_on_t
     assert any(r.startswith("macos") for r in runners) and any(r.startswith("windows") for r in runners)
     runs = " ".join(s.get("run", "") for s in build["steps"])
     assert "package-check" in runs and "package-archive" in runs
+    # the installers users double-click, installed on the runner and self-tested there
+    assert runs.index("package-installer") < runs.index("installer-check")
+    assert "innosetup" in runs
     assert any(s.get("uses", "").startswith("actions/upload-artifact@") for s in build["steps"])
     assert "v*" in triggers(wf)["push"]["tags"]
     release = wf["jobs"]["release"]
