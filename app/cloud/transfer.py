@@ -8,10 +8,8 @@ of a second even in the middle of an 8 MiB part on a slow link, not only between
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +17,7 @@ from typing import IO, Any
 from botocore.exceptions import ClientError
 
 from app.core.errors import Cancelled
+from app.core.infra.fs import atomic_path, hashing_copy
 
 from .errors import CloudError, IntegrityError
 
@@ -173,30 +172,20 @@ def _multipart(s3: Any, bucket: str, key: str, path: Path, sha256: str, size: in
 def download_verified(s3: Any, bucket: str, key: str, dest: Path, sha256: str, *,
                       on_bytes: BytesCallback = _nothing, should_stop: StopCheck = _never) -> Path:
     """Download to ``dest`` via a temporary name; refuse (and delete) it if the sha256 differs."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
-    h = hashlib.sha256()
+    if should_stop():
+        raise Cancelled("download cancelled")
     try:
-        if should_stop():
-            raise Cancelled("download cancelled")
-        try:
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        except ClientError as exc:
-            raise CloudError(f"could not download {key}: {exc}") from None
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    except ClientError as exc:
+        raise CloudError(f"could not download {key}: {exc}") from None
+    with atomic_path(dest) as tmp:  # renamed into place only if the checksum matches
         try:
             with open(tmp, "wb") as f:
-                for chunk in iter(lambda: body.read(IO_CHUNK), b""):
-                    if should_stop():
-                        raise Cancelled("download cancelled")
-                    f.write(chunk)
-                    h.update(chunk)
-                    on_bytes(len(chunk))
+                got, _ = hashing_copy(body, f, on_bytes=on_bytes, should_stop=should_stop, chunk=IO_CHUNK,
+                                      stopped=lambda: Cancelled("download cancelled"))
         finally:
             body.close()  # a cancelled download must not keep its connection streaming
-        if h.hexdigest() != sha256:
+        if got != sha256:
             raise IntegrityError(f"{dest.name}: checksum mismatch (expected {sha256[:12]}…, got "
-                                 f"{h.hexdigest()[:12]}…); the file was not saved")
-        os.replace(tmp, dest)
-        return dest
-    finally:
-        tmp.unlink(missing_ok=True)
+                                 f"{got[:12]}…); the file was not saved")
+    return dest

@@ -79,8 +79,8 @@ def _never() -> bool:
 
 
 def hashing_copy(src: IO[bytes], dest: IO[bytes], *, on_bytes: BytesCallback | None = None,
-                 should_stop: StopCheck = _never, stopped: Callable[[], BaseException] | None = None
-                 ) -> tuple[str, int]:
+                 should_stop: StopCheck = _never, stopped: Callable[[], BaseException] | None = None,
+                 chunk: int = CHUNK) -> tuple[str, int]:
     """Copy ``src`` to ``dest`` in chunks, hashing as it goes; returns (sha256 hex, bytes).
 
     ``should_stop`` is checked before every chunk; when it says stop, ``stopped()`` is raised (a
@@ -88,14 +88,14 @@ def hashing_copy(src: IO[bytes], dest: IO[bytes], *, on_bytes: BytesCallback | N
     """
     h = hashlib.sha256()
     size = 0
-    for chunk in iter(lambda: src.read(CHUNK), b""):
+    for block in iter(lambda: src.read(chunk), b""):
         if should_stop():
             raise stopped() if stopped is not None else InterruptedError("copy stopped")
-        dest.write(chunk)
-        h.update(chunk)
-        size += len(chunk)
+        dest.write(block)
+        h.update(block)
+        size += len(block)
         if on_bytes is not None:
-            on_bytes(len(chunk))
+            on_bytes(len(block))
     return h.hexdigest(), size
 
 
