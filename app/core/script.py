@@ -88,7 +88,15 @@ class Locator(_Model):
     has_text: _LocStr | None = Field(None, description="keep only elements containing this text")
     nth: int | None = Field(None, ge=-1, le=10_000, description="pick the n-th match (0-based; -1 is the last)")
     within: Locator | None = Field(None, description="search inside this locator (a chain)")
-    frame: _LocStr | None = Field(None, description="CSS selector of an iframe the element is inside")
+    frame: _LocStr | list[_LocStr] | None = Field(
+        None, description="CSS selector of the iframe the element is inside; a list for nested iframes, outermost "
+        "first (frame_locator(a).frame_locator(b) is [a, b])")
+
+    def frames(self) -> list[str]:
+        """The iframe selectors to enter, outermost first ([] when the element is in the page itself)."""
+        if self.frame is None:
+            return []
+        return [self.frame] if isinstance(self.frame, str) else list(self.frame)
 
     def kind(self) -> str:
         for k in LOCATOR_KINDS:
@@ -105,8 +113,8 @@ class Locator(_Model):
         parts: list[str] = []
         if self.within is not None:
             parts.append(self.within.describe())
-        if self.frame is not None:
-            parts.append(f"frame_locator({q(self.frame)})")
+        for sel in self.frames():
+            parts.append(f"frame_locator({q(sel)})")
         k = self.kind()
         ex = ", exact=True" if self.exact else ""
         if k == "role":
@@ -140,8 +148,18 @@ Target = Annotated[Locator, Field(description="the element the action is aimed a
 # --------------------------------------------------------------------------- actions
 
 
+#: a tab's name, as codegen names its page variables: ``page`` (the first tab), ``page1``, ``popup``...
+PageName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+#: the name of the tab every flow starts on
+FIRST_PAGE = "page"
+
+
 class _Action(_Model):
     at: str | None = Field(None, description="fire on this narration bookmark (<mark name=.../>)")
+    page: PageName | None = Field(
+        None, description="the tab this action acts on: 'page' is the first tab; others are named by the action "
+        "that opens them (opens=, or a new_page action). None = the tab the flow is on. Acting on another "
+        "open tab switches the video to it")
 
     @field_validator("target", mode="before", check_fields=False)
     @classmethod
@@ -167,7 +185,13 @@ class Click(_Action):
     button: Literal["left", "right", "middle"] = "left"
     modifiers: list[ModifierName] = Field(default_factory=list)
     position: Position | None = Field(None, description="offset inside the element, in CSS pixels")
-    new_page: bool = Field(False, description="the click opens a new page (popup); follow it")
+    new_page: bool = Field(False, description="the click opens a popup that is not named later (older scripts); "
+                           "prefer opens=<name>")
+    opens: PageName | None = Field(
+        None, description="this action opens a popup (a new tab); it becomes the tab the flow is on, and later "
+        "actions name it with page=<opens>")
+    download: bool = Field(False, description="this action starts a download: the video shows a 'downloaded "
+                           "<file name>' cue; the file itself is discarded")
 
 
 class DblClick(_Action):
@@ -176,6 +200,11 @@ class DblClick(_Action):
     button: Literal["left", "right", "middle"] = "left"
     modifiers: list[ModifierName] = Field(default_factory=list)
     position: Position | None = None
+    opens: PageName | None = Field(
+        None, description="this action opens a popup (a new tab); it becomes the tab the flow is on, and later "
+        "actions name it with page=<opens>")
+    download: bool = Field(False, description="this action starts a download: the video shows a 'downloaded "
+                           "<file name>' cue; the file itself is discarded")
 
 
 class Fill(_Action):
@@ -201,6 +230,11 @@ class Press(_Action):
     type: Literal["press"]
     key: str = Field(min_length=1, max_length=100)
     target: Target | None = None
+    opens: PageName | None = Field(
+        None, description="this action opens a popup (a new tab); it becomes the tab the flow is on, and later "
+        "actions name it with page=<opens>")
+    download: bool = Field(False, description="this action starts a download: the video shows a 'downloaded "
+                           "<file name>' cue; the file itself is discarded")
 
 
 class Hover(_Action):
@@ -279,16 +313,48 @@ class Upload(_Action):
     files: list[_PathStr] = Field(min_length=1, max_length=L.MAX_LIST_ITEMS)
 
 
+class Dialog(_Action):
+    """Answer the native dialog (alert, confirm or prompt) that the *next* action of this card raises, as
+    codegen's ``page.once("dialog", ...)`` does.  The video shows the dialog (headless Chromium paints
+    none) and the cursor pressing the chosen button."""
+
+    type: Literal["dialog"]
+    response: Literal["accept", "dismiss"] = "accept"
+    text: _TypedStr | None = Field(None, description="what to type into a prompt() before accepting")
+
+
+class NewPage(_Action):
+    """Open a new, empty tab named ``page`` (codegen's ``context.new_page()``) and switch to it; a goto
+    usually follows."""
+
+    type: Literal["new_page"]
+
+
+class ClosePage(_Action):
+    """Close a tab (``page``; None = the tab the flow is on); the flow returns to the tab it came from."""
+
+    type: Literal["close_page"]
+
+
+class SwitchPage(_Action):
+    """Bring the tab named ``page`` to the front (codegen's ``bring_to_front()``)."""
+
+    type: Literal["switch_page"]
+
+
 Action = Annotated[
     Goto | Click | DblClick | Fill | TypeText | Press | Hover | Select | Check | Uncheck | Scroll
-    | WaitFor | Wait | Highlight | Zoom | Upload,
+    | WaitFor | Wait | Highlight | Zoom | Upload | Dialog | NewPage | ClosePage | SwitchPage,
     Field(discriminator="type"),
 ]
 
 ACTION_TYPES: tuple[str, ...] = (
     "goto", "click", "dblclick", "fill", "type", "press", "hover", "select", "check", "uncheck",
-    "scroll", "wait_for", "wait", "highlight", "zoom", "upload",
+    "scroll", "wait_for", "wait", "highlight", "zoom", "upload", "dialog", "new_page", "close_page",
+    "switch_page",
 )
+#: actions that can raise a native dialog (they send real input or navigate)
+DIALOG_TRIGGERS = frozenset({"click", "dblclick", "press", "fill", "type", "select", "check", "uncheck", "goto"})
 
 # --------------------------------------------------------------------------- cards and settings
 
@@ -363,6 +429,10 @@ class Settings(_Model):
     lead_out_ms: int = Field(1000, ge=0, le=10_000, description="hold after the last card")
     gap_ms: int = Field(400, ge=0, le=10_000, description="pause between cards")
     site: _PathStr | None = Field(None, description="folder of a static site (in the bundle) to serve on loopback")
+    session: _PathStr | None = Field(
+        None, description="a signed-in session (Playwright storage state JSON, as codegen --save-storage writes) "
+        "in the bundle, loaded into the browser before the first card. A secret: never copied into outputs")
+    tab_transition: Literal["cut", "slide"] = Field("cut", description="how the video changes tabs")
     base_url: _UrlStr | None = Field(None, description="base for relative goto URLs when no site is served")
     camera: CameraLevel = Field("off", description="default auto-zoom on click/fill/type/select targets")
     cursor_scale: float | None = Field(None, ge=0.5, le=4.0,
@@ -613,6 +683,8 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
                 for f in action.files:
                     if _escapes_bundle(f):
                         add(ci, ai, "files", f"'{f}' must be a path inside the job bundle")
+    for ci, ai, fld, message in _page_flow_problems(script):
+        add(ci, ai, fld, message)
     if total_actions > L.MAX_ACTIONS_PER_SCRIPT:
         problems.append(Problem("cards", f"{total_actions:,} actions in all; the limit is "
                                 f"{L.MAX_ACTIONS_PER_SCRIPT:,} per script (see docs/troubleshooting.md, Limits)",
@@ -631,6 +703,12 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
         if base_msg or not urlsplit(s.base_url).scheme:
             problems.append(Problem("settings › base_url", base_msg or "must be an absolute http(s) URL",
                                     field="base_url"))
+    if s.session is not None:
+        if _escapes_bundle(s.session):
+            problems.append(Problem("settings › session", "must be a file inside the job bundle", field="session"))
+        elif PurePosixPath(s.session).suffix.lower() != ".json":
+            problems.append(Problem("settings › session", f"'{s.session}' is not a session file (Playwright "
+                                    "storage state, a .json file)", field="session"))
     if s.site and _escapes_bundle(s.site):
         problems.append(Problem("settings › site", "must be a folder inside the job bundle", field="site"))
     if s.poster_card is not None and s.poster_card not in seen_ids:
@@ -653,6 +731,83 @@ def _semantic_problems(script: Script, *, check_settings: bool = True) -> list[P
             problems.append(Problem(f"settings › {which}.stylesheet", "must be a path on the served site",
                                     field=f"{which}.stylesheet"))
     return problems
+
+
+def _page_flow_problems(script: Script) -> list[tuple[int, int, str, str]]:
+    """Tabs: every action names a tab that is open when it runs; dialogs precede the action that raises
+    them.  Returns (card index, action index, field, message).
+
+    The same rules the renderer follows: the flow is on one tab at a time; an action naming another
+    open tab switches to it; opening a tab switches to it; closing the tab the flow is on returns to
+    the tab that opened it (or the one it came from)."""
+    out: list[tuple[int, int, str, str]] = []
+    opener: dict[str, str | None] = {FIRST_PAGE: None}  # open tabs (in order) -> the tab they came from
+    closed: set[str] = set()
+    active = FIRST_PAGE
+    anon = 0
+
+    def known() -> str:
+        return ", ".join(n for n in opener if not n.startswith("#")) or "none"
+
+    def open_tab(name: str) -> None:
+        nonlocal active
+        opener[name] = active
+        closed.discard(name)
+        active = name
+
+    for ci, card in enumerate(script.cards):
+        for ai, a in enumerate(card.actions):
+            name = a.page
+            if a.type == "new_page":
+                if name is None:
+                    out.append((ci, ai, "page", "a new_page action names the tab it opens (page=...)"))
+                elif name in opener:
+                    out.append((ci, ai, "page", f"a tab named '{name}' is already open"))
+                else:
+                    open_tab(name)
+                continue
+            if name is not None and name not in opener:
+                why = "was closed earlier" if name in closed else "is not open here"
+                out.append((ci, ai, "page", f"the tab '{name}' {why} (open tabs: {known()})"))
+                continue
+            if a.type == "switch_page" and name is None:
+                out.append((ci, ai, "page", "a switch_page action names the tab to bring to the front"))
+            if name is not None:
+                active = name
+            if a.type == "close_page":
+                if len(opener) <= 1:
+                    out.append((ci, ai, "page", "cannot close the last open tab"))
+                    continue
+                back = opener.pop(active)
+                if not active.startswith("#"):
+                    closed.add(active)
+                for tab, came_from in opener.items():  # tabs opened from the closed one now come from its opener
+                    if came_from == active:
+                        opener[tab] = back
+                active = back if back in opener else next(reversed(opener))
+                continue
+            opened = getattr(a, "opens", None)
+            if opened is not None:
+                if opened in opener:
+                    out.append((ci, ai, "opens", f"a tab named '{opened}' is already open"))
+                else:
+                    open_tab(opened)
+            elif getattr(a, "new_page", False):
+                anon += 1
+                open_tab(f"#popup{anon}")
+            if a.type == "dialog":
+                nxt = card.actions[ai + 1] if ai + 1 < len(card.actions) else None
+                if nxt is None or nxt.type not in DIALOG_TRIGGERS:
+                    out.append((ci, ai, "", "a dialog answer must come right before the action that raises the "
+                                "dialog (a click, key press, fill, select, check or goto in the same card)"))
+                elif a.page is not None and nxt.page is not None and a.page != nxt.page:
+                    out.append((ci, ai, "page", f"the dialog is on tab '{a.page}' but the next action is on "
+                                f"'{nxt.page}'"))
+                if a.text is not None and a.response == "dismiss":
+                    out.append((ci, ai, "text", "prompt text is only typed when the dialog is accepted"))
+                if a.text is not None and (bad := control_char_problem(a.text)) is not None:
+                    out.append((ci, ai, "text", bad))
+    return out
 
 
 def _narration_total_problems(script: Script, *, check_settings: bool = True) -> list[Problem]:
@@ -748,10 +903,15 @@ def _locator_problems(loc: Locator) -> list[str]:
     for k in kinds:
         if getattr(loc, k) == "":
             out.append(f"'{k}' is empty")
-    for fld in ("css", "frame"):
-        sel = getattr(loc, fld)
-        if sel is not None and (bad := css_engine_problem(sel)) is not None:
-            out.append(f"{fld}: {bad}" if fld == "frame" else bad)
+    if loc.css is not None and (bad := css_engine_problem(loc.css)) is not None:
+        out.append(bad)
+    if isinstance(loc.frame, list) and not loc.frame:
+        out.append("frame: an empty list (leave frame out when the element is in the page itself)")
+    for sel in loc.frames():
+        if sel == "":
+            out.append("frame: an empty selector")
+        elif (bad := css_engine_problem(sel)) is not None:
+            out.append(f"frame: {bad}")
     if loc.within is not None:
         out += [f"within: {m}" for m in _locator_problems(loc.within)]
     return out
