@@ -23,7 +23,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from app.cloud.emulator.iam import tenant_policy
+from app.cloud.emulator.iam import as_moto_evaluates, tenant_policy
 from app.cloud.emulator.local import REPO_ROOT, free_port
 
 TENANT_A = "us-east-1:aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa"
@@ -83,7 +83,7 @@ def test_tenant_b_cannot_reach_tenant_a(moto: str) -> None:
     iam = client(moto, "iam", anyone)
     admin = user_with_policies(iam, "admin", [{"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]}])
-    tenant_b = user_with_policies(iam, "tenant-b", tenant_policy(TENANT_B, BUCKET))
+    tenant_b = user_with_policies(iam, "tenant-b", as_moto_evaluates(tenant_policy(TENANT_B, BUCKET)))
     s3 = client(moto, "s3", anyone)
     s3.create_bucket(Bucket=BUCKET)
     a_job = f"tenants/{TENANT_A}/jobs/20261121-000000-aaaaaa/job.json"

@@ -20,7 +20,13 @@ from keyring.backend import KeyringBackend
 
 from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
-from app.cloud.emulator.iam import IDENTITY_VARIABLE, tenant_policy, tenant_role_policies
+from app.cloud.emulator.iam import (
+    IDENTITY_VARIABLE,
+    PUT_OBJECT_OPERATIONS,
+    as_moto_evaluates,
+    tenant_policy,
+    tenant_role_policies,
+)
 from app.cloud.emulator.statemachine import OPTIMIZED_ECS, SDK_ECS, adapt_for_moto, load_template, production_definition
 from app.cloud.errors import CloudConfigError
 from app.cloud.layout import JobRef, JobStatus, asset_key
@@ -179,6 +185,19 @@ def test_tenant_policy_renders_for_one_identity() -> None:
     docs = tenant_policy(TENANT, "bkt")
     text = json.dumps(docs)
     assert f"arn:aws:s3:::bkt/tenants/{TENANT}/*" in text and "${" not in text and OTHER not in text
+
+
+def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> None:
+    docs = tenant_policy(TENANT, "bkt")
+    moto_docs = as_moto_evaluates(docs)
+    assert "s3:CreateMultipartUpload" not in json.dumps(docs)  # the template stays in AWS's terms
+    for doc, moto_doc in zip(docs, moto_docs, strict=True):
+        for st, moto_st in zip(doc["Statement"], moto_doc["Statement"], strict=True):
+            actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+            added = set(moto_st["Action"] if isinstance(moto_st["Action"], list) else [moto_st["Action"]])
+            added -= set(actions)
+            assert added == (set(PUT_OBJECT_OPERATIONS) if "s3:PutObject" in actions else set())
+            assert moto_st["Resource"] == st["Resource"]
 
 
 # ---------------------------------------------------------------------- tokens and config

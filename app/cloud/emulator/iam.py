@@ -17,6 +17,10 @@ from .statemachine import load_template
 
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 TENANT_ROLE = "TenantRole"
+# AWS authorizes the multipart-upload calls with s3:PutObject.  moto >= 5.2.6 asks its IAM for the
+# operation's own name instead ("s3:CreateMultipartUpload"), which no real policy grants; the
+# emulator adds these names wherever s3:PutObject is allowed, so moto decides as AWS would.
+PUT_OBJECT_OPERATIONS = ("s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload")
 
 
 def tenant_role_policies(path: Path = TEMPLATE) -> list[dict[str, Any]]:
@@ -47,3 +51,19 @@ def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE) -> list[dic
     if "Fn::" in text or "${" in text:
         raise ValueError(f"unrendered CloudFormation left in the tenant policy: {text}")
     return docs
+
+
+def as_moto_evaluates(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``docs`` with :data:`PUT_OBJECT_OPERATIONS` granted wherever ``s3:PutObject`` is.
+
+    Only for handing a policy to moto: the template itself stays in AWS's terms.
+    """
+    out = copy.deepcopy(docs)
+    for doc in out:
+        statements = doc.get("Statement", [])
+        for st in statements if isinstance(statements, list) else [statements]:
+            actions = st.get("Action")
+            listed = [actions] if isinstance(actions, str) else list(actions or [])
+            if "s3:PutObject" in listed:
+                st["Action"] = listed + [a for a in PUT_OBJECT_OPERATIONS if a not in listed]
+    return out
