@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import Page, async_playwright  # noqa: E402
 
-from app.core.siteserver import SiteServer  # noqa: E402
-from app.core.tools import CHROMIUM_ARGS, find_browser  # noqa: E402
+from app.core.infra.siteserver import SiteServer  # noqa: E402
+from app.core.infra.tools import CHROMIUM_ARGS, find_browser  # noqa: E402
 
 SITE = ROOT / "resources" / "examples" / "quickstart" / "site"
 OUT = Path(__file__).resolve().parent / "recorded"
