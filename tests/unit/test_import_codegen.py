@@ -63,6 +63,8 @@ def test_every_statement_and_locator_kind_is_covered() -> None:
         "scroll",
         "wait",
         "wait_for",
+        "dialog",
+        "close_page",
     } <= types
     locs = [a.target for a in actions if getattr(a, "target", None) is not None]
     kinds = {loc.kind() for loc in locs}
@@ -71,7 +73,8 @@ def test_every_statement_and_locator_kind_is_covered() -> None:
     assert any(loc.nth == 2 for loc in locs) and any(loc.has_text for loc in locs)
     assert any(loc.within is not None and loc.within.within is not None for loc in locs)  # chains nest
     assert {loc.frame for loc in locs if loc.frame} == {"#editor", 'iframe[name="preview"]'}
-    assert any(getattr(a, "new_page", False) for a in actions)
+    assert [a.opens for a in actions if getattr(a, "opens", None)] == ["page1"]
+    assert [a.target.name for a in actions if getattr(a, "download", False)] == ["Export CSV"]
     click = next(a for a in actions if a.type == "click" and a.button == "right")
     assert click.modifiers == ["Shift", "ControlOrMeta"] and (click.position.x, click.position.y) == (12, 8.5)
 
@@ -164,11 +167,19 @@ def test_syntax_errors_name_the_place(tmp_path: Path, name: str, source: str, li
         ('page.get_by_role("button").click(click_count=3)', "click_count=3"),
         ('page.get_by_role("button").click(trial=True)', "trial click"),
         ('page.get_by_role("button").filter(has=page.get_by_text("x")).click()', "option 'has'"),
-        ('page.frame_locator("#a").frame_locator("#b").get_by_text("x").click()', "nested frames"),
+        ('page.frame_locator("#a >> nth=0").get_by_text("x").click()', "iframe selector of .frame_locator()"),
+        ('page.get_by_title("x").content_frame.get_by_text("x").click()', "content_frame is supported right after"),
+        ('page.locator("//iframe").content_frame.get_by_text("x").click()', "looks like an XPath"),
+        ('page.get_by_role("row").frame_locator("#a").get_by_text("x").click()', "frame inside a located element"),
+        ('page.once("dialog", lambda dialog: print(dialog.message))', "dialog handler must call dialog.accept()"),
+        ('page.once("dialog", handle)', "needs a function that accepts or dismisses"),
+        ('page.once("dialog", lambda dialog: dialog.accept(text))', "prompt text as a string literal"),
+        ("page.on('request', lambda r: r)", "handlers are not supported"),
+        ('browser.new_context(storage_state={"cookies": []})', "browser setup"),
         ('page.get_by_role("button")', "does nothing"),
         ('page.keyboard.type("hello")', "keyboard.press"),
-        ("context.new_page()", "browser setup"),
-        ("page2 = context.new_page()", "second page"),
+        ("page = context.new_page()", "already names an open page"),
+        ("page1.close()", "'page1' is not a page of this flow"),
         ("x = 1 + 2", "computed at run time"),
     ],
 )
@@ -187,7 +198,7 @@ def test_specific_unsupported_statements(tmp_path: Path, stmt: str, reason: str)
     assert p.line == 9 and reason in p.reason, p.reason
 
 
-def test_acting_on_the_first_page_after_following_a_popup_is_reported(tmp_path: Path) -> None:
+def test_acting_on_the_first_page_after_following_a_popup_switches_back(tmp_path: Path) -> None:
     f = tmp_path / "popup.spec.ts"
     f.write_text(
         "import { test } from '@playwright/test';\ntest('t', async ({ page }) => {\n"
@@ -196,12 +207,10 @@ def test_acting_on_the_first_page_after_following_a_popup_is_reported(tmp_path: 
         "  await page1.getByRole('link', { name: 'API' }).click();\n"
         "  await page.getByRole('button', { name: 'Save' }).click();\n});\n"
     )
-    with pytest.raises(CodegenImportError) as info:
-        import_codegen(f)
-    (p,) = info.value.problems
-    assert p.line == 8 and "follows one page at a time" in p.reason
-    res = import_codegen(f, skip_unsupported=True)
-    assert [a.type for a in res.actions] == ["goto", "click", "click"] and res.actions[1].new_page
+    res = import_codegen(f)
+    assert [(a.type, a.page, getattr(a, "opens", None)) for a in res.actions] == [
+        ("goto", None, None), ("click", None, "page1"), ("click", None, None), ("click", "page", None)
+    ]
 
 
 def test_js_strings_regex_and_numbers_are_decoded(tmp_path: Path) -> None:
