@@ -20,7 +20,7 @@ from .python_codegen import python_events
 #: codegen files are small; anything bigger is not a recording
 MAX_CODEGEN_BYTES = 2 * 1024 * 1024
 #: a `playwright codegen --load-storage=auth.json ...` command line kept in a comment of the flow
-_LOAD_STORAGE_RE = re.compile(r"""^\s*(?:#|//|/?\*).*?--load-storage(?:=|\s+)(["']?)([^\s"']+)\1""")
+_LOAD_STORAGE_RE = re.compile(r"""^\s*(?:#|//|/?\*).*?--load-storage(?:=|\s+)(["']?)([^\s"'(),;]+)\1""")
 
 
 def _load_storage_comments(source: str, mapper: FlowMapper) -> None:
@@ -30,8 +30,9 @@ def _load_storage_comments(source: str, mapper: FlowMapper) -> None:
             site = Site(i + 1, m.start(2) + 1, line)
             try:
                 mapper.note_session(m.group(2), site, site.column)
-            except _Unsupported as exc:
-                mapper.skipped.append(SkippedLine(mapper.path, site.line, site.column, line, exc.reason))
+            except _Unsupported as exc:  # a comment is no statement: say so, import the rest
+                mapper.warnings.append(f"{mapper.path.name}:{site.line}: the --load-storage comment was not used: "
+                                       f"{exc.reason}")
 
 
 

@@ -20,7 +20,11 @@ from ...script import (
     DIALOG_TRIGGERS,
     FIRST_PAGE,
     Action,
+    Card,
     Locator,
+    Script,
+    Settings,
+    _semantic_problems,
     css_engine_problem,
 )
 from .model import (
@@ -561,6 +565,8 @@ class FlowMapper:
     pending_popup: tuple[int, Site] | None = None
     dialogs: dict[str, _PendingDialog] = field(default_factory=dict)  # tab -> the answer for its next dialog
     downloads: set[str] = field(default_factory=set)  # variables holding a download
+    sites: list[Site] = field(default_factory=list)  # the statement each action came from
+    _site: Site | None = None  # the statement being mapped
 
     def _skip(self, site: Site, reason: str, column: int | None = None) -> None:
         self.skipped.append(SkippedLine(self.path, site.line, column or site.column, site.source_line, reason))
@@ -570,6 +576,7 @@ class FlowMapper:
 
     def run(self, events: Iterable[FlowEvent]) -> None:
         for ev in events:
+            self._site = ev.site
             try:
                 if not (isinstance(ev, PageAlias) and ev.from_popup):
                     self._name_popup(None)
@@ -586,7 +593,23 @@ class FlowMapper:
             self._warn(d.site, f"the dialog handler on '{tab}' answers no dialog: no action after it can raise "
                        "one, so it was left out")
         self.dialogs.clear()
+        self._validate()
 
+    def _validate(self) -> None:
+        """Report (at its line) any action the script validator would refuse, so an import never yields a
+        script that fails validation; with skip_unsupported such actions are left out."""
+        for _ in range(50):
+            card = Card.model_construct(id="flow", actions=list(self.actions))
+            script = Script.model_construct(settings=Settings(base_url="http://localhost/"), cards=[card])
+            bad = sorted({p.action_index: p for p in _semantic_problems(script)
+                          if p.action_index is not None}.items())
+            if not bad:
+                return
+            for index, problem in reversed(bad):
+                site = self.sites[index]
+                self._skip(site, f"{problem.message} ({self.actions[index].type} action)")
+                del self.actions[index]
+                del self.sites[index]
     # ------------------------------------------------------------------ sessions and setup
 
     def note_session(self, value: Value, site: Site, column: int | None = None) -> None:
@@ -709,7 +732,11 @@ class FlowMapper:
             answer: dict[str, Any] = {"type": "dialog", "response": dialog.response}
             if dialog.text is not None:
                 answer["text"] = dialog.text
-            self._emit(self._switch(tab, answer))
+            here, self._site = self._site, dialog.site  # the answer comes from the handler's line
+            try:
+                self._emit(self._switch(tab, answer))
+            finally:
+                self._site = here
         self._emit(self._switch(tab, fields))
 
     def _switch(self, tab: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -852,3 +879,4 @@ class FlowMapper:
             where = ".".join(str(p) for p in err["loc"][1:])
             raise _Unsupported(f"not a valid {fields.get('type')} action ({where}: {err['msg']})") from None
         self.actions.append(action)
+        self.sites.append(self._site or Site(1, 1, ""))
