@@ -449,6 +449,8 @@ def test_a_session_in_a_subfolder_becomes_a_session_asset_and_the_cli_names_it(
     err = capsys.readouterr().err
     assert 'needs the signed-in session state/signed-in.json (settings.session = "sessions/signed-in.json")' in err
     assert "note: tabs_sync.py:9: the flow saves its signed-in session to 'after.json'" in err
+    script = json.loads(out.read_text())  # the drafted script runs signed in
+    assert script["settings"]["session"] == "sessions/signed-in.json"
 
 
 def test_an_action_the_validator_would_refuse_is_reported_at_its_line(tmp_path: Path) -> None:
