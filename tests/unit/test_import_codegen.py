@@ -174,6 +174,8 @@ def test_syntax_errors_name_the_place(tmp_path: Path, name: str, source: str, li
         ('page.get_by_role("button").filter(has=page.get_by_text("x")).click()', "option 'has'"),
         ('page.frame_locator("#a >> nth=0").get_by_text("x").click()', "iframe selector of .frame_locator()"),
         ('page.get_by_title("x").content_frame.get_by_text("x").click()', "content_frame is supported right after"),
+        ('page.frame_locator("iframe").first.get_by_text("x").click()', "picks an iframe by position"),
+        ('page.locator("iframe").nth(1).content_frame.get_by_text("x").click()', "content_frame is supported"),
         ('page.locator("//iframe").content_frame.get_by_text("x").click()', "looks like an XPath"),
         ('page.get_by_role("row").frame_locator("#a").get_by_text("x").click()', "frame inside a located element"),
         ('page.once("dialog", lambda dialog: print(dialog.message))', "dialog handler must call dialog.accept()"),
@@ -459,3 +461,59 @@ def test_an_action_the_validator_would_refuse_is_reported_at_its_line(tmp_path: 
         import_codegen(f)
     (p,) = info.value.problems
     assert p.line == 8 and "ESC" in p.reason and "dialog action" in p.reason
+
+
+@pytest.mark.parametrize(
+    ("handler", "answer"),
+    [
+        ("dialog => dialog.accept()", {"type": "dialog"}),
+        ("d => d.dismiss()", {"type": "dialog", "response": "dismiss"}),
+        ("dialog => dialog.accept('Q3')", {"type": "dialog", "text": "Q3"}),
+        ("async dialog => await dialog.accept(`x`)", {"type": "dialog", "text": "x"}),
+        ("(dialog) => { dialog.dismiss().catch(() => {}); }", {"type": "dialog", "response": "dismiss"}),
+        ("dialog => {\n    console.log(`Dialog message: ${dialog.message()}`);\n"
+         "    dialog.dismiss().catch(() => {});\n  }", {"type": "dialog", "response": "dismiss"}),
+        ("async function (dialog) { return dialog.accept('y'); }", {"type": "dialog", "text": "y"}),
+        ("dialog => dialog.message()", "must call dialog.accept() or dialog.dismiss()"),
+        ("dialog => { dialog.accept(); dialog.dismiss(); }", "exactly once"),
+        ("(a, b) => a.accept()", "one parameter"),
+        ("dialog => dialog.accept(name)", "string literal"),
+        ("dialog => other.accept()", "must call dialog.accept()"),
+        ("handler", "needs a function"),
+    ],
+)
+def test_js_dialog_handler_forms(tmp_path: Path, handler: str, answer: dict | str) -> None:
+    f = tmp_path / "dialogs.spec.ts"
+    f.write_text(
+        "import { test } from '@playwright/test';\ntest('t', async ({ page }) => {\n"
+        "  await page.goto('https://example.com/');\n"
+        f"  page.once('dialog', {handler});\n"
+        "  await page.getByRole('button', { name: 'Delete' }).click();\n});\n"
+    )
+    if isinstance(answer, str):
+        with pytest.raises(CodegenImportError) as info:
+            import_codegen(f)
+        (p,) = info.value.problems
+        assert p.line == 4 and answer in p.reason, p.reason
+        return
+    assert _dump(import_codegen(f).actions)[1:] == [
+        answer, {"type": "click", "target": {"role": "button", "name": "Delete"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "frame"),
+    [
+        ("page.frameLocator('#a').frameLocator('#b').frameLocator('#c').getByText('x')", ["#a", "#b", "#c"]),
+        ("page.locator('#a').contentFrame().locator('#b').contentFrame().getByText('x')", ["#a", "#b"]),
+        ("page.frameLocator('#a').locator('#b').contentFrame().getByText('x')", ["#a", "#b"]),
+        ("page.locator('iframe[title=\"Map\"]').contentFrame().getByText('x')", 'iframe[title="Map"]'),
+    ],
+)
+def test_nested_frames_in_js(tmp_path: Path, source: str, frame: str | list[str]) -> None:
+    f = tmp_path / "frames.spec.ts"
+    f.write_text(
+        "import { test } from '@playwright/test';\ntest('t', async ({ page }) => {\n"
+        f"  await page.goto('https://example.com/');\n  await {source}.click();\n}});\n"
+    )
+    assert _dump(import_codegen(f).actions)[1] == {"type": "click", "target": {"text": "x", "frame": frame}}

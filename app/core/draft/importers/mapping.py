@@ -268,6 +268,11 @@ class _LocatorBuilder:
             ]
             self.cur = None
         elif n in ("first", "last", "nth"):
+            if self.cur is None and self.frames:
+                raise _Unsupported(
+                    f".{n} picks an iframe by position, which cannot be replayed; aim at the iframe with a CSS "
+                    "selector that matches it alone (e.g. its id or name)", seg.column
+                )
             if self.cur is None:
                 raise _Unsupported(f".{n} needs a locator before it", seg.column)
             if self.cur.get("nth") is not None:
