@@ -175,6 +175,7 @@ def test_syntax_errors_name_the_place(tmp_path: Path, name: str, source: str, li
         ('page.frame_locator("#a >> nth=0").get_by_text("x").click()', "iframe selector of .frame_locator()"),
         ('page.get_by_title("x").content_frame.get_by_text("x").click()', "content_frame is supported right after"),
         ('page.frame_locator("iframe").first.get_by_text("x").click()', "picks an iframe by position"),
+        ('page.frame_locator().get_by_role("button").click()', "could not name this (nested) iframe"),
         ('page.locator("iframe").nth(1).content_frame.get_by_text("x").click()', "content_frame is supported"),
         ('page.locator("//iframe").content_frame.get_by_text("x").click()', "looks like an XPath"),
         ('page.get_by_role("row").frame_locator("#a").get_by_text("x").click()', "frame inside a located element"),

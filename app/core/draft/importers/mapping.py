@@ -254,7 +254,13 @@ class _LocatorBuilder:
                     "a frame inside a located element is not supported; start the chain at the iframe "
                     "(frame_locator(...) or locator(iframe).content_frame)", seg.column
                 )
-            self.frames.append(_frame_selector(_arg(seg, 0, "an iframe selector"), seg, ".frame_locator()"))
+            if not seg.args:  # codegen writes this when it cannot name a nested iframe
+                raise _Unsupported(
+                    ".frame_locator() without a selector: the recorder could not name this (nested) iframe; "
+                    "write the iframes' CSS selectors, outermost first, e.g. "
+                    'frame_locator("#outer").frame_locator("iframe[name=inner]")', seg.column
+                )
+            self.frames.append(_frame_selector(seg.args[0], seg, ".frame_locator()"))
         elif n == "content_frame":
             cur = self.cur
             if cur is None or set(cur) - {"css", "frame"}:
