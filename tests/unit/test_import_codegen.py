@@ -518,3 +518,20 @@ def test_nested_frames_in_js(tmp_path: Path, source: str, frame: str | list[str]
         f"  await page.goto('https://example.com/');\n  await {source}.click();\n}});\n"
     )
     assert _dump(import_codegen(f).actions)[1] == {"type": "click", "target": {"text": "x", "frame": frame}}
+
+
+def test_a_named_python_dialog_handler(tmp_path: Path) -> None:
+    f = tmp_path / "named_test.py"
+    f.write_text(
+        "from playwright.sync_api import Page\n\n\ndef test_t(page: Page) -> None:\n"
+        "    def handle_dialog(dialog):\n        print(f'Dialog message: {dialog.message}')\n"
+        "        dialog.accept('Q3')\n\n    page.on('dialog', handle_dialog)\n"
+        "    page.goto('https://example.com/')\n"
+        "    def helper(x):\n        x.click()\n"
+    )
+    with pytest.raises(CodegenImportError) as info:
+        import_codegen(f)
+    (p,) = info.value.problems
+    assert p.line == 11 and "nested definition" in p.reason
+    res = import_codegen(f, skip_unsupported=True)
+    assert _dump(res.actions) == [{"type": "dialog", "text": "Q3"}, {"type": "goto", "url": "https://example.com/"}]

@@ -52,6 +52,10 @@ class PythonFrontEnd:
             n.name: n for n in self.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         self.inlined: set[str] = set()
+        #: functions that may be named as event handlers: top-level ones, and defs inside the flow
+        self.handlers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
+            name: f for name, f in self.funcs.items() if name not in _FLOW_WRAPPERS and not name.startswith("test")
+        }
         self.infos: dict[str, str] = {}  # `with page.expect_popup() as page1_info` → {"page1_info": "popup"}
         self.popup_pending = False
         self.download_pending = False
@@ -100,19 +104,37 @@ class PythonFrontEnd:
             return self.handler(node)  # e.g. page.once("dialog", lambda dialog: dialog.dismiss())
         if isinstance(node, ast.JoinedStr):
             raise _Unsupported("f-strings are computed at run time; use a literal", self.col(node))
+        if isinstance(node, ast.Name) and node.id in self.handlers:
+            return self.handler(self.handlers[node.id])  # page.on("dialog", handle_dialog)
         if isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Await):
             return self.chain(node)
         raise _Unsupported(f"'{_short(node)}' is computed at run time; codegen flows use literals", self.col(node))
 
-    def handler(self, node: ast.Lambda) -> Handler:
+    def handler(self, node: ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef) -> Handler:
         """``lambda dialog: dialog.accept("text")`` / ``.dismiss()`` (also wrapped in
-        ``asyncio.ensure_future``/``create_task`` for the async API); anything else is a Handler with a
-        problem, reported only if it is used as a dialog handler."""
+        ``asyncio.ensure_future``/``create_task`` for the async API), or a ``def handle_dialog(dialog):``
+        whose body does that (``print(...)`` lines aside); anything else is a Handler with a problem,
+        reported only if it is used as a dialog handler."""
         params = node.args.posonlyargs + node.args.args
         if len(params) != 1 or node.args.vararg or node.args.kwarg:
             return Handler(problem="must take the dialog as its one parameter")
         param = params[0].arg
-        body: ast.expr = node.body
+        if isinstance(node, ast.Lambda):
+            calls = [node.body]
+        else:
+            calls = []
+            for st in node.body:
+                if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+                    continue  # a docstring
+                value = st.value if isinstance(st, ast.Expr | ast.Return) else None
+                if value is None:
+                    return Handler(problem=f"must call {param}.accept() or {param}.dismiss() (and nothing else)")
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print":
+                    continue
+                calls.append(value)
+            if len(calls) != 1:
+                return Handler(problem=f"must call {param}.accept() or {param}.dismiss() exactly once")
+        body: ast.expr = calls[0]
         while True:
             if isinstance(body, ast.Await):
                 body = body.value
@@ -276,6 +298,9 @@ class PythonFrontEnd:
                 "shape (a test function taking `page`, or a run(playwright) script)"
             )
         if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
+            if self.handler(s).problem is None:  # def handle_dialog(dialog): dialog.accept()
+                self.handlers[s.name] = s
+                return
             raise _Unsupported("a nested definition: helper functions are out of scope; inline their steps")
         if isinstance(s, ast.Expr):
             self.expr_stmt(s)
