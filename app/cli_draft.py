@@ -202,6 +202,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             continue
         if not args.quiet:
             print(f"{f.name}: {len(res.actions)} actions ({res.flavour})", file=sys.stderr)
+            if res.sessions:
+                print(f"  needs the signed-in session {', '.join(res.sessions)} (settings.session = "
+                      f"\"{res.session}\"): add it to the library as a session to render signed in", file=sys.stderr)
+            for note in res.warnings:
+                print(f"  note: {note}", file=sys.stderr)
     if failed:
         return EXIT_BAD_INPUT
     return _run_draft(args, files, args.prompt, DrafterConfig(kind="offline"))

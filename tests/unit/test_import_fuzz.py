@@ -1,5 +1,6 @@
 """Property tests: any mutation of a valid codegen file either imports or raises the importer's own
-error type — never another exception (no crash, no traceback for the user)."""
+error type — never another exception (no crash, no traceback for the user) — and what imports is a
+script the validator accepts (tabs, dialogs, downloads, frames and sessions included)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.draft.importers import CodegenImportError, ImportResult, import_source
+from app.core.script import validate_script
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "codegen"
 SOURCES = {
@@ -18,12 +20,25 @@ SOURCES = {
     "python-async": (CORPUS / "handwritten" / "every_form_async.py", "playwright-python"),
     "ts-test": (CORPUS / "handwritten" / "every_form.spec.ts", "playwright-ts"),
     "js-library": (CORPUS / "handwritten" / "every_form_library.js", "playwright-js"),
+    # tabs, dialogs, downloads, nested frames and a session, in every flavour
+    "tabs-python-sync": (CORPUS / "handwritten" / "real_flow_sync.py", "playwright-python"),
+    "tabs-python-async": (CORPUS / "handwritten" / "real_flow_async.py", "playwright-python"),
+    "tabs-python-pytest": (CORPUS / "handwritten" / "real_flow_pytest.py", "playwright-python"),
+    "tabs-ts-test": (CORPUS / "handwritten" / "real_flow.spec.ts", "playwright-ts"),
+    "tabs-js-library": (CORPUS / "handwritten" / "real_flow_library.js", "playwright-js"),
 }
 TEXTS = {k: (p.read_text(), p, kind) for k, (p, kind) in SOURCES.items()}
 # characters that matter to the parsers: brackets, quotes, operators, escapes, unicode
 NASTY = st.sampled_from(
     [*"()[]{}'\"`\\.,;:=+-*/<>!?&|#@$%^~\n\t ",
-     "\u00e9", "\u202e", "\x00", "\ud800", "await ", "async ", "page", "expect(", "=>"]
+     "\u00e9", "\u202e", "\x00", "\ud800", "await ", "async ", "page", "expect(", "=>",
+     # the tab/dialog/download/frame/session shapes, spliced anywhere
+     "page1", "page2", "popup", ".close()", ".bring_to_front()", ".bringToFront()", "context.new_page()",
+     "page.once(\"dialog\", lambda dialog: dialog.accept(\"x\"))\n", "dialog.dismiss()", ".accept('\x07')",
+     "page.on('dialog', d => d.accept())\n", "page.waitForEvent('popup')", "page.waitForEvent('download')",
+     "Promise.all([", ".expect_popup()", ".expect_download()", "_info.value", ".frame_locator(\"#f\")",
+     ".content_frame", ".contentFrame()", ".frameLocator('x >> y')", "storage_state=", "storageState: ",
+     "\"auth.json\"", "'../x'", "# --load-storage=s.json\n", "save_as(", "goto(\"ftp://x\")"]
 )
 
 
@@ -58,7 +73,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, Path, str]:
     return text, path, kind
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(), st.booleans())
 def test_mutated_codegen_never_raises_anything_but_the_importer_error(case: tuple[str, Path, str], skip: bool) -> None:
     text, path, kind = case
@@ -69,6 +84,9 @@ def test_mutated_codegen_never_raises_anything_but_the_importer_error(case: tupl
         assert str(exc)  # renders without error
     else:
         assert isinstance(result, ImportResult)
+        if result.actions:  # what imports is a script the validator accepts
+            validate_script({"settings": {"base_url": "http://localhost:8000/", "session": result.session},
+                             "cards": [{"id": "flow", "actions": [a.model_dump(mode="json") for a in result.actions]}]})
 
 
 @settings(max_examples=150, deadline=None)

@@ -114,6 +114,11 @@ async def draft(
                 warnings.append(f"{f.name}: not used — {exc.message}")
             else:
                 warnings.extend(_skip_warning(s) for s in res.skipped)
+                warnings.extend(res.warnings)
+                if res.session is not None and settings.session is None:  # the flow runs signed in
+                    settings = settings.model_copy(update={"session": res.session})
+                    warnings.append(f"{f.name}: the flow loads the signed-in session {res.sessions[0]}; the "
+                                    f"script uses {res.session} — add that file to the library as a session")
                 if res.actions:
                     flows.append(FlowSource(f, rebase_local_urls(res.actions, settings)))
                 elif not res.skipped:

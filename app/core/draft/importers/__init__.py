@@ -8,16 +8,33 @@ statement.  With ``skip_unsupported=True`` those lines are skipped and reported 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .detect import CODEGEN_KINDS, FileKind, detect_kind
 from .js_codegen import js_events
-from .mapping import FlowMapper, ImportResult
-from .model import CodegenImportError, ImportError_, SkippedLine
+from .mapping import FlowMapper, ImportResult, _Unsupported, session_setting
+from .model import CodegenImportError, ImportError_, Site, SkippedLine
 from .python_codegen import python_events
 
 #: codegen files are small; anything bigger is not a recording
 MAX_CODEGEN_BYTES = 2 * 1024 * 1024
+#: a `playwright codegen --load-storage=auth.json ...` command line kept in a comment of the flow
+_LOAD_STORAGE_RE = re.compile(r"""^\s*(?:#|//|/?\*).*?--load-storage(?:=|\s+)(["']?)([^\s"'(),;]+)\1""")
+
+
+def _load_storage_comments(source: str, mapper: FlowMapper) -> None:
+    for i, line in enumerate(source.splitlines()[:200]):
+        m = _LOAD_STORAGE_RE.match(line)
+        if m is not None:
+            site = Site(i + 1, m.start(2) + 1, line)
+            try:
+                mapper.note_session(m.group(2), site, site.column)
+            except _Unsupported as exc:  # a comment is no statement: say so, import the rest
+                mapper.warnings.append(f"{mapper.path.name}:{site.line}: the --load-storage comment was not used: "
+                                       f"{exc.reason}")
+
+
 
 
 def import_source(source: str, path: Path, kind: FileKind, *, skip_unsupported: bool = False) -> ImportResult:
@@ -32,6 +49,7 @@ def import_source(source: str, path: Path, kind: FileKind, *, skip_unsupported: 
             raise CodegenImportError(
                 [SkippedLine(path, 1, 1, "", f"not a Playwright codegen file (looks like {kind})")]
             )
+        _load_storage_comments(source, mapper)
         mapper.run(events)
     except RecursionError:
         raise CodegenImportError(
@@ -44,7 +62,8 @@ def import_source(source: str, path: Path, kind: FileKind, *, skip_unsupported: 
         )
     if not mapper.actions and not mapper.skipped:
         raise CodegenImportError([SkippedLine(path, 1, 1, "", "no browser actions found in this file")])
-    return ImportResult(actions=mapper.actions, skipped=mapper.skipped, source=path, flavour=flavour)
+    return ImportResult(actions=mapper.actions, skipped=mapper.skipped, source=path, flavour=flavour,
+                        warnings=mapper.warnings, sessions=mapper.sessions)
 
 
 def import_codegen(path: Path, *, skip_unsupported: bool = False) -> ImportResult:
@@ -92,4 +111,5 @@ __all__ = [
     "detect_kind",
     "import_codegen",
     "import_source",
+    "session_setting",
 ]

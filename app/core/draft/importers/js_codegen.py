@@ -20,6 +20,7 @@ from .model import (
     Chain,
     CodegenImportError,
     FlowEvent,
+    Handler,
     PageAlias,
     Regex,
     Seg,
@@ -115,6 +116,7 @@ class JsFrontEnd:
             str, str
         ] = {}  # `const page1Promise = page.waitForEvent('popup')` → {"page1Promise": "popup"}
         self.popup_pending = False
+        self.download_pending = False
         self.helpers: dict[str, int] = {}
         self.flavour = "library"
         tree = _parser(path.suffix.lower() in (".tsx", ".jsx")).parse(self.data)
@@ -206,12 +208,101 @@ class JsFrontEnd:
             if isinstance(inner, int | float) and not isinstance(inner, bool):
                 return -inner
         if t in ("arrow_function", "function_expression", "function"):
-            return Chain("<function>")
+            return self.handler(node)
         if t in ("parenthesized_expression", "non_null_expression", "as_expression", "satisfies_expression"):
             return self.value(node.named_children[0])
         if t in ("identifier", "member_expression", "call_expression", "await_expression"):
             return self.chain(node)
         raise _Unsupported(f"this expression ({t}) is not supported", self.col(node))
+
+    def handler(self, fn: Node) -> Handler:
+        """A function literal read as a dialog handler: ``dialog => dialog.accept('x')``, codegen's
+        ``dialog => { console.log(...); dialog.dismiss().catch(() => {}); }``, async and ``function``
+        forms.  Anything else is a Handler with a problem, reported only if used for a dialog."""
+        single = fn.child_by_field_name("parameter")
+        params = [single] if single is not None else []
+        plist = fn.child_by_field_name("parameters")
+        if plist is not None:
+            params = [c for c in plist.named_children if c.type != "comment"]
+        names = []
+        for prm in params:
+            ident = prm if prm.type == "identifier" else prm.child_by_field_name("pattern")
+            if ident is None or ident.type != "identifier":
+                return Handler(problem="must take the dialog as its one parameter")
+            names.append(self.text(ident))
+        if len(names) != 1:
+            return Handler(problem="must take the dialog as its one parameter")
+        param = names[0]
+        body = fn.child_by_field_name("body")
+        stmts = list(body.named_children) if body is not None and body.type == "statement_block" else [body]
+        found: list[Handler] = []
+        for st in stmts:
+            if st is None or st.type in ("comment", "empty_statement"):
+                continue
+            wrapped = st.type in ("expression_statement", "return_statement") and st.named_children
+            expr = st.named_children[0] if wrapped else st
+            call = self._unwrap_answer(expr)
+            if call is None:
+                return Handler(problem=f"must call {param}.accept() or {param}.dismiss() (and nothing else)")
+            if isinstance(call, str):  # console.log(...)
+                continue
+            target, method, args = call
+            if target != param:
+                return Handler(problem=f"must call {param}.accept() or {param}.dismiss()")
+            if method == "dismiss":
+                found.append(Handler("dismiss") if not args else Handler(problem="dismiss() takes no arguments"))
+            elif not args:
+                found.append(Handler("accept"))
+            elif len(args) == 1 and args[0].type in ("string", "template_string"):
+                try:
+                    text = self.value(args[0])
+                except _Unsupported as exc:
+                    return Handler(problem=f"accept(): {exc.reason}")
+                found.append(Handler("accept", str(text)))
+            else:
+                found.append(Handler(problem="accept() takes the prompt text as a string literal"))
+        if len(found) != 1:
+            return Handler(problem=f"must call {param}.accept() or {param}.dismiss() exactly once")
+        return found[0]
+
+    def _unwrap_answer(self, expr: Node) -> tuple[str, str, list[Node]] | str | None:
+        """``[await|void] x.accept(...)[.catch(...)]`` → (x, "accept", args); ``console.log(...)`` → "log"."""
+        while expr.type in ("await_expression", "parenthesized_expression", "unary_expression"):
+            if expr.type == "unary_expression" and not self.text(expr).startswith("void"):
+                return None
+            expr = expr.named_children[-1]
+        if expr.type != "call_expression":
+            return None
+        fn = expr.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return None
+        obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+        if obj is None or prop is None:
+            return None
+        if self.text(prop) == "catch" and obj.type == "call_expression":
+            return self._unwrap_answer(obj)
+        if obj.type == "identifier" and self.text(obj) == "console":
+            return "log"
+        args_node = expr.child_by_field_name("arguments")
+        args = [c for c in args_node.named_children if c.type != "comment"] if args_node is not None else []
+        if obj.type == "identifier" and self.text(prop) in ("accept", "dismiss"):
+            return self.text(obj), self.text(prop), args
+        return None
+
+    def storage_state(self, raw: list[Node]) -> dict[str, Value]:
+        """The ``storageState`` of a context-options object (the only option the flow needs)."""
+        for arg in raw:
+            if arg.type != "object":
+                continue
+            for c in arg.named_children:
+                if c.type != "pair":
+                    continue
+                k, v = c.child_by_field_name("key"), c.child_by_field_name("value")
+                if k is not None and v is not None:
+                    key = self.value(k) if k.type == "string" else self.text(k)
+                    if key == "storageState":
+                        return {"storage_state": self.value(v)}
+        return {}
 
     def chain(self, node: Node) -> Chain:
         segs: list[Seg] = []
@@ -236,8 +327,10 @@ class JsFrontEnd:
                 )
                 args: list[Value] = []
                 kwargs: dict[str, Value] = {}
-                if snake(name) not in SETUP_CALLS:  # launch/context options (devices...) are not replayed
+                if snake(name) not in SETUP_CALLS:
                     args, kwargs = self.arguments(snake(name), raw)
+                else:  # launch/context options (devices...) are not replayed; a session is
+                    kwargs = self.storage_state(raw)
                 if fn is not None and fn.type == "member_expression":
                     prop = fn.child_by_field_name("property")
                     segs.insert(0, Seg(snake(self.text(prop)), True, args, kwargs, self.col(prop)))
@@ -366,31 +459,92 @@ class JsFrontEnd:
                     for c in name_node.named_children:
                         self.mapper.setup_names.add(self.text(c).split(":")[-1].strip())
                 return
+        if name_node is not None and name_node.type == "array_pattern" and self._promise_all(inner, stmt, name_node):
+            return
         if name_node is None or name_node.type != "identifier":
-            raise _Unsupported("destructuring is only supported for require(...)")
+            raise _Unsupported("destructuring is only supported for require(...) and Promise.all([...])")
         name = self.text(name_node)
         if inner.type == "identifier" and self.text(inner) in self.promises:
-            if self.promises[self.text(inner)] == "popup":
-                if self.popup_pending:
-                    self.popup_pending = False
-                    raise _Unsupported("no action between waitForEvent('popup') and here opened the popup")
-                self.events.append(PageAlias(name, self.site(stmt), from_popup=True))
+            kind = self.promises[self.text(inner)]
+            if kind in ("popup", "download"):
+                pending = self.popup_pending if kind == "popup" else self.download_pending
+                if pending:
+                    self.popup_pending = self.download_pending = False
+                    raise _Unsupported(f"no action between waitForEvent('{kind}') and here "
+                                       f"{'opened the popup' if kind == 'popup' else 'started the download'}")
+                if kind == "popup":
+                    self.events.append(PageAlias(name, self.site(stmt), from_popup=True))
+                else:
+                    self.mapper.note_download(name)
             return
         chain = self.chain(inner)
         last = chain.segs[-1] if chain.segs else None
         if last is not None and last.name == "wait_for_event" and last.args:
             kind = str(last.args[0])
-            if kind == "popup":
+            if kind in ("popup", "page"):
                 self.promises[name] = "popup"
                 self.popup_pending = True
                 return
-            if kind in ("download", "filechooser", "dialog", "console", "request", "response"):
+            if kind == "download":
+                self.promises[name] = "download"
+                self.download_pending = True
+                return
+            if kind in ("filechooser", "dialog", "console", "request", "response"):
                 self.promises[name] = kind
                 return
             raise _Unsupported(f"waiting for the '{kind}' event is not supported")
         ev = self.mapper.setup_assignment(name, chain, self.site(stmt))
         if ev is not None:
             self.events.append(ev)
+
+    def _promise_all(self, inner: Node, stmt: Node, pattern: Node | None) -> bool:
+        """``[const [page1] =] await Promise.all([page.waitForEvent('popup'), page.click(...)])`` (older
+        codegen; also 'download' and waitForNavigation): the action, marked as what it waits for, and
+        the popup's or download's name.  False when ``inner`` is not a Promise.all."""
+        if inner.type != "call_expression":
+            return False
+        fn = inner.child_by_field_name("function")
+        if fn is None or self.text(fn) != "Promise.all":
+            return False
+        args = inner.child_by_field_name("arguments")
+        arr = [c for c in args.named_children if c.type != "comment"] if args is not None else []
+        if len(arr) != 1 or arr[0].type != "array":
+            raise _Unsupported("Promise.all() takes one array literal here")
+        items = [c for c in arr[0].named_children if c.type != "comment"]
+        names: list[str | None] = []
+        if pattern is not None:
+            for c in pattern.named_children:
+                if c.type == "comment":
+                    continue
+                names.append(self.text(c) if c.type == "identifier" else None)
+        waits: list[tuple[int, str]] = []
+        actions: list[Node] = []
+        for i, item in enumerate(items):
+            chain = self.chain(item)
+            last = chain.segs[-1] if chain.segs else None
+            lname = last.name if last is not None else ""
+            if lname in ("wait_for_event", "wait_for_navigation", "wait_for_url", "wait_for_load_state"):
+                kind = str(last.args[0]) if lname == "wait_for_event" and last is not None and last.args else lname
+                if kind == "page":
+                    kind = "popup"
+                if lname == "wait_for_event" and kind not in ("popup", "download"):
+                    raise _Unsupported(f"waiting for the '{kind}' event is not supported", chain.column)
+                waits.append((i, kind))
+            else:
+                actions.append(item)
+        if len(actions) != 1:
+            raise _Unsupported("Promise.all() is supported around one action and what it waits for "
+                               "(a popup, a download or a navigation)")
+        kinds = {k for _, k in waits}
+        self.events.append(CallStmt(self.chain(actions[0]), self.site(stmt), opens_popup="popup" in kinds,
+                                    download="download" in kinds))
+        for i, kind in waits:
+            name = names[i] if i < len(names) else None
+            if kind == "popup" and name is not None:
+                self.events.append(PageAlias(name, self.site(stmt), from_popup=True))
+            elif kind == "download" and name is not None:
+                self.mapper.note_download(name)
+        return True
 
     def expression(self, expr: Node, stmt: Node) -> None:
         inner = expr
@@ -410,7 +564,15 @@ class JsFrontEnd:
                 self.block(self._body_of(fn_inner))  # (async () => { ... })();
                 return
             callee = self.text(fn) if fn is not None else ""
+            if callee == "test.use":
+                for arg in args.named_children if args is not None else []:
+                    ss = self.storage_state([arg]).get("storage_state")
+                    if ss is not None:
+                        self.mapper.note_session(ss, self.site(stmt), self.col(arg))
+                return
             if callee in _TEST_DROPPED:
+                return
+            if self._promise_all(inner, stmt, None):
                 return
             if callee in _TEST_FUNCS:
                 self.flavour = "test"
@@ -422,6 +584,9 @@ class JsFrontEnd:
                 if not funcs and callee != "test.describe.configure":
                     raise _Unsupported(f"{callee}(...) without a function body")
                 for f in funcs:
+                    params = f.child_by_field_name("parameters")
+                    if params is not None and re.search(r"\bpage\b", self.text(params)):
+                        self.mapper.fixture_page()  # async ({ page }) => ...: the first tab
                     self.block(self._body_of(f))
                 return
             if fn is not None and fn.type == "identifier" and callee in self.helpers:
@@ -430,8 +595,10 @@ class JsFrontEnd:
                     "helper functions are out of scope; inline its steps into the flow"
                 )
         chain = self.chain(expr)
-        self.events.append(CallStmt(chain, self.site(stmt), opens_popup=self.popup_pending))
-        self.popup_pending = False
+        self.events.append(
+            CallStmt(chain, self.site(stmt), opens_popup=self.popup_pending, download=self.download_pending)
+        )
+        self.popup_pending = self.download_pending = False
 
 
 def js_events(source: str, path: Path, mapper: FlowMapper) -> tuple[list[FlowEvent], str]:

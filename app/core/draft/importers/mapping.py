@@ -6,6 +6,7 @@ languages.  What cannot be replayed declaratively is reported with its file, lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -16,11 +17,29 @@ from pydantic import TypeAdapter, ValidationError
 from ...keys import KeyError_, check_modifier, parse_chord
 from ...script import (
     ARIA_ROLES,
+    DIALOG_TRIGGERS,
+    FIRST_PAGE,
     Action,
+    Card,
     Locator,
+    Script,
+    Settings,
+    _semantic_problems,
     css_engine_problem,
 )
-from .model import CallStmt, Chain, FlowEvent, PageAlias, Regex, Seg, Site, SkippedLine, Unsupported, Value
+from .model import (
+    CallStmt,
+    Chain,
+    FlowEvent,
+    Handler,
+    PageAlias,
+    Regex,
+    Seg,
+    Site,
+    SkippedLine,
+    Unsupported,
+    Value,
+)
 
 _ACTION_ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
 
@@ -33,6 +52,22 @@ class ImportResult:
     skipped: list[SkippedLine]
     source: Path
     flavour: str = ""
+    #: notes about what was understood but is not replayed as written (a persistent dialog handler,
+    #: a session saved at the end...), each naming its line
+    warnings: list[str] = field(default_factory=list)
+    #: the storage-state files the flow loads, as the flow names them (e.g. "auth.json"): the flow
+    #: needs them as session assets to render signed in
+    sessions: list[str] = field(default_factory=list)
+
+    @property
+    def session(self) -> str | None:
+        """The ``settings.session`` the flow needs: ``sessions/<file name>`` of its first session file."""
+        return session_setting(self.sessions[0]) if self.sessions else None
+
+
+def session_setting(name: str) -> str:
+    """``settings.session`` for a storage-state file the flow names: ``sessions/<its file name>``."""
+    return f"sessions/{PureWindowsPath(PurePosixPath(name).name).name}"
 
 
 class _Unsupported(Exception):
@@ -67,7 +102,6 @@ _SETUP_DROPPED = frozenset(
 _PAGE_DROPPED = frozenset(
     {
         "wait_for_load_state",
-        "bring_to_front",
         "pause",
         "set_viewport_size",
         "set_default_timeout",
@@ -153,27 +187,36 @@ def _int(v: Value, what: str) -> int:
     return int(v)
 
 
+def _frame_selector(sel: Value, seg: Seg, how: str) -> str:
+    """An iframe selector that can become a ``Locator.frame`` entry: a plain CSS selector only."""
+    if not isinstance(sel, str):
+        raise _Unsupported(f"{how} takes an iframe selector string", seg.column)
+    if not sel.strip():
+        raise _Unsupported(f"{how} has an empty iframe selector", seg.column)
+    if (engine := css_engine_problem(sel)) is not None:
+        raise _Unsupported(f"the iframe selector of {how}: {engine}", seg.column)
+    return sel
+
+
 class _LocatorBuilder:
-    """Folds locator segments into a nested :class:`Locator` (chains become ``within``)."""
+    """Folds locator segments into a nested :class:`Locator` (chains become ``within``; the iframes
+    entered before the first element, outermost first, become its ``frame``)."""
 
     def __init__(self) -> None:
         self.cur: dict[str, Any] | None = None
-        self.outer: dict[str, Any] | None = None  # the finished enclosing level, if any
-        self.frame: str | None = None
+        self.frames: list[str] = []  # iframes entered, not yet attached to an element
 
     def _new_level(self, fields: dict[str, Any]) -> None:
         if self.cur is not None:
             fields["within"] = self.cur
-        elif self.frame is not None:
-            fields["frame"] = self.frame
-            self.frame = None
+        elif self.frames:
+            fields["frame"] = self.frames[0] if len(self.frames) == 1 else list(self.frames)
+            self.frames = []
         self.cur = fields
 
     def add(self, seg: Seg) -> None:
         n = seg.name
         if n in _LOCATOR_FACTORIES:
-            if self.cur is not None and self.frame is not None:
-                raise _Unsupported("a frame inside a located element is not supported", seg.column)
             if n == "locator":
                 _check_kwargs(seg, ("has_text",))
                 sel = _arg(seg, 0, "a selector")
@@ -206,23 +249,36 @@ class _LocatorBuilder:
                 fields = {_TEXT_KIND[n]: text, "exact": exact}
             self._new_level(fields)
         elif n == "frame_locator":
-            if self.cur is not None or self.frame is not None:
-                raise _Unsupported("nested frames and frames inside elements are not supported", seg.column)
-            sel = _arg(seg, 0, "an iframe selector")
-            if not isinstance(sel, str):
-                raise _Unsupported(".frame_locator() takes a selector string", seg.column)
-            if (engine := css_engine_problem(sel)) is not None:
-                raise _Unsupported(engine, seg.column)
-            self.frame = sel
+            if self.cur is not None:
+                raise _Unsupported(
+                    "a frame inside a located element is not supported; start the chain at the iframe "
+                    "(frame_locator(...) or locator(iframe).content_frame)", seg.column
+                )
+            if not seg.args:  # codegen writes this when it cannot name a nested iframe
+                raise _Unsupported(
+                    ".frame_locator() without a selector: the recorder could not name this (nested) iframe; "
+                    "write the iframes' CSS selectors, outermost first, e.g. "
+                    'frame_locator("#outer").frame_locator("iframe[name=inner]")', seg.column
+                )
+            self.frames.append(_frame_selector(seg.args[0], seg, ".frame_locator()"))
         elif n == "content_frame":
             cur = self.cur
-            if cur is None or set(cur) - {"css"} or self.frame is not None:
+            if cur is None or set(cur) - {"css", "frame"}:
                 raise _Unsupported(
-                    '.content_frame is supported right after page.locator("iframe selector")', seg.column
+                    ".content_frame is supported right after locator(\"iframe selector\") (a plain CSS "
+                    "selector, with no filter, index or element around it)", seg.column
                 )
-            self.frame = str(cur["css"])
+            outer = cur.get("frame")
+            self.frames = ([outer] if isinstance(outer, str) else list(outer or [])) + [
+                _frame_selector(cur["css"], seg, ".content_frame")
+            ]
             self.cur = None
         elif n in ("first", "last", "nth"):
+            if self.cur is None and self.frames:
+                raise _Unsupported(
+                    f".{n} picks an iframe by position, which cannot be replayed; aim at the iframe with a CSS "
+                    "selector that matches it alone (e.g. its id or name)", seg.column
+                )
             if self.cur is None:
                 raise _Unsupported(f".{n} needs a locator before it", seg.column)
             if self.cur.get("nth") is not None:
@@ -245,7 +301,7 @@ class _LocatorBuilder:
     def build(self, column: int) -> Locator:
         if self.cur is None:
             raise _Unsupported("an action needs a locator (e.g. page.get_by_role(...))", column)
-        if self.frame is not None:
+        if self.frames:
             raise _Unsupported("a frame with no element inside it", column)
         try:
             return Locator.model_validate(self.cur)
@@ -432,7 +488,7 @@ _PRESENCE_ASSERTIONS = frozenset(
 )
 
 
-def _assertion(chain: Chain, is_current_page: Any, column: int) -> dict[str, Any]:
+def _assertion(chain: Chain, is_page: Callable[[str], bool], column: int) -> dict[str, Any]:
     first = chain.segs[0]
     if len(first.args) != 1 or not isinstance(first.args[0], Chain):
         raise _Unsupported("expect() takes a page or a locator", first.column)
@@ -447,8 +503,8 @@ def _assertion(chain: Chain, is_current_page: Any, column: int) -> dict[str, Any
     name = m.name
     if name.startswith("not_to_"):
         negated, name = not negated, name[4:]
-    if not is_current_page(subject.root):
-        raise _Unsupported(f"expect() on '{subject.text()}', which is not the current page", subject.column)
+    if not is_page(subject.root):
+        raise _Unsupported(f"expect() on '{subject.text()}', which is not a page of this flow", subject.column)
     timeout: dict[str, Any] = {}
     if "timeout" in m.kwargs:
         timeout["timeout_ms"] = min(120_000, max(0, _int(m.kwargs["timeout"], "timeout")))
@@ -475,24 +531,66 @@ def _assertion(chain: Chain, is_current_page: Any, column: int) -> dict[str, Any
     raise _Unsupported(f"the assertion .{m.name}() is not supported", m.column)
 
 
+
+#: what a flow may do with a download it waited for: keep it (save_as), inspect it... none of it is shown
+_DOWNLOAD_DROPPED = frozenset(
+    {"save_as", "path", "suggested_filename", "url", "failure", "delete", "cancel", "create_read_stream", "page"}
+)
+#: actions that can open a popup or start a download (the model's ``opens``/``download`` fields)
+_OPENERS = frozenset({"click", "dblclick", "press"})
+_PAGE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_]")
+
+
+@dataclass
+class _PendingDialog:
+    response: str
+    text: str | None
+    site: Site
+    persistent: bool  # page.on (answers every dialog) rather than page.once
+
+
 @dataclass
 class FlowMapper:
-    """Turns the flow events of one file into actions, collecting every unsupported line."""
+    """Turns the flow events of one file into actions, collecting every unsupported line.
+
+    Tabs follow the validator's rules (``script._page_flow_problems``): the flow is on one tab at a
+    time; an action on another open tab names it (``page=``) and switches to it; a popup's trigger
+    names it (``opens=``) and the popup becomes the tab the flow is on; closing a tab returns to the
+    tab that opened it.  So a single-page flow imports exactly as before (no ``page`` anywhere).
+    """
 
     path: Path
     skip_unsupported: bool = False
     actions: list[Action] = field(default_factory=list)
     skipped: list[SkippedLine] = field(default_factory=list)
-    pages: list[str] = field(default_factory=list)
-    current: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
     setup_names: set[str] = field(default_factory=lambda: {"browser", "context", "playwright", "p"})
+    #: codegen page variables -> the tab they name in the script
+    tabs: dict[str, str] = field(default_factory=dict)
+    #: open tabs, in the order they opened -> the tab each was opened from (as the validator keeps it)
+    opener: dict[str, str | None] = field(default_factory=dict)
+    closed: dict[str, int] = field(default_factory=dict)  # codegen variable -> line it was closed on
+    active: str | None = None
+    #: the action that opened a popup whose page variable has not been named yet, and its line
+    pending_popup: tuple[int, Site] | None = None
+    dialogs: dict[str, _PendingDialog] = field(default_factory=dict)  # tab -> the answer for its next dialog
+    downloads: set[str] = field(default_factory=set)  # variables holding a download
+    sites: list[Site] = field(default_factory=list)  # the statement each action came from
+    _site: Site | None = None  # the statement being mapped
 
     def _skip(self, site: Site, reason: str, column: int | None = None) -> None:
         self.skipped.append(SkippedLine(self.path, site.line, column or site.column, site.source_line, reason))
 
+    def _warn(self, site: Site, message: str) -> None:
+        self.warnings.append(f"{self.path.name}:{site.line}: {message}")
+
     def run(self, events: Iterable[FlowEvent]) -> None:
         for ev in events:
+            self._site = ev.site
             try:
+                if not (isinstance(ev, PageAlias) and ev.from_popup):
+                    self._name_popup(None)
                 if isinstance(ev, Unsupported):
                     self._skip(ev.site, ev.reason)
                 elif isinstance(ev, PageAlias):
@@ -501,9 +599,50 @@ class FlowMapper:
                     self._call(ev)
             except _Unsupported as exc:
                 self._skip(ev.site, exc.reason, exc.column)
+        self._name_popup(None)
+        for tab, d in self.dialogs.items():
+            self._warn(d.site, f"the dialog handler on '{tab}' answers no dialog: no action after it can raise "
+                       "one, so it was left out")
+        self.dialogs.clear()
+        self._validate()
+
+    def _validate(self) -> None:
+        """Report (at its line) any action the script validator would refuse, so an import never yields a
+        script that fails validation; with skip_unsupported such actions are left out."""
+        for _ in range(50):
+            card = Card.model_construct(id="flow", actions=list(self.actions))
+            script = Script.model_construct(settings=Settings(base_url="http://localhost/"), cards=[card])
+            bad = sorted({p.action_index: p for p in _semantic_problems(script)
+                          if p.action_index is not None}.items())
+            if not bad:
+                return
+            for index, problem in reversed(bad):
+                site = self.sites[index]
+                self._skip(site, f"{problem.message} ({self.actions[index].type} action)")
+                del self.actions[index]
+                del self.sites[index]
+    # ------------------------------------------------------------------ sessions and setup
+
+    def note_session(self, value: Value, site: Site, column: int | None = None) -> None:
+        """The flow loads a storage state (``storage_state=``, ``storageState:``, ``--load-storage``)."""
+        if not isinstance(value, str) or not value.strip():
+            raise _Unsupported(
+                "the storage state must name a file (e.g. \"auth.json\", as codegen --save-storage writes); "
+                "an inline or computed storage state cannot become a session", column
+            )
+        name = session_setting(value)[len("sessions/"):]
+        if not name.lower().endswith(".json") or name.startswith("."):
+            raise _Unsupported(f"'{value}' is not a storage-state file (a .json file, as codegen "
+                               "--save-storage writes)", column)
+        if value not in self.sessions:
+            if self.sessions:
+                self._warn(site, f"a second session file '{value}': the video loads one session, "
+                           f"'{self.sessions[0]}'")
+            self.sessions.append(value)
 
     def setup_assignment(self, name: str, chain: Chain, site: Site) -> FlowEvent | None:
         """An assignment ``name = chain``: a page, a setup object, or unsupported."""
+        self.note_setup_chain(chain, site)
         last = chain.segs[-1].name if chain.segs else ""
         if last == "new_page":
             return PageAlias(name, site, from_popup=False)
@@ -516,26 +655,142 @@ class FlowMapper:
             "setup and pages are not supported (codegen flows are straight-line)",
         )
 
+    def note_setup_chain(self, chain: Chain, site: Site) -> None:
+        """Browser setup (``new_context(storage_state=...)``...): note the session it loads, if any."""
+        for seg in chain.segs:
+            if "storage_state" in seg.kwargs and seg.kwargs["storage_state"] is not None:
+                self.note_session(seg.kwargs["storage_state"], site, seg.column)
+
+    def fixture_page(self) -> None:
+        """The flow is a test whose ``page`` fixture is the first tab."""
+        if self.active is None:
+            self._first_page(FIRST_PAGE)
+
+    def note_download(self, name: str) -> None:
+        """``name`` holds a download the flow waited for (its save_as/path calls are not replayed)."""
+        self.downloads.add(name)
+
+    # ------------------------------------------------------------------ tabs
+
+    def _fresh_tab(self, var: str) -> str:
+        base = _PAGE_NAME_CHARS.sub("_", var)[:60] or "tab"
+        if not (base[0].isalpha() or base[0] == "_"):
+            base = "_" + base[:59]
+        name, n = base, 1
+        while name in self.opener or (name == FIRST_PAGE and self.tabs.get(var) != FIRST_PAGE):
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def _open(self, tab: str) -> None:
+        self.opener[tab] = self.active
+        self.active = tab
+
+    def _first_page(self, var: str) -> None:
+        self.tabs[var] = FIRST_PAGE
+        self.opener[FIRST_PAGE] = None
+        self.active = FIRST_PAGE
+
+    def _name_popup(self, var: str | None) -> None:
+        """The popup the last trigger opened is the page ``var`` (None: it is never named)."""
+        if self.pending_popup is None:
+            return
+        index, _site = self.pending_popup
+        self.pending_popup = None
+        tab = self._fresh_tab(var if var is not None else "popup")
+        if var is not None:
+            self.tabs[var] = tab
+            self.closed.pop(var, None)
+        trigger = self.actions[index]
+        self.actions[index] = trigger.model_copy(update={"opens": tab})
+        self._open(tab)
+
     def _page_alias(self, ev: PageAlias) -> None:
         if ev.from_popup:
-            if ev.name not in self.pages:
-                self.pages.append(ev.name)
-            self.current = ev.name
+            if self.pending_popup is None:
+                raise _Unsupported(f"'{ev.name}' takes a popup that no action opened")
+            self._name_popup(ev.name)
             return
-        if self.current is None:
-            self.pages.append(ev.name)
-            self.current = ev.name
+        if self.active is None:  # the first page: context.new_page() in a library script
+            self._first_page(ev.name)
             return
-        raise _Unsupported(
-            "opening a second page with new_page() is not supported; Reelwright follows one "
-            "page at a time (popups opened by a click are followed)"
-        )
+        if ev.name in self.tabs and self.tabs[ev.name] in self.opener:
+            raise _Unsupported(f"'{ev.name}' already names an open page; name the new page differently")
+        tab = self._fresh_tab(ev.name)
+        self.tabs[ev.name] = tab
+        self.closed.pop(ev.name, None)
+        self._emit({"type": "new_page", "page": tab})
+        self._open(tab)
 
-    def _is_current(self, root: str) -> bool:
-        if self.current is None and root == "page":  # a pytest/test-runner fixture named page
-            self.pages.append("page")
-            self.current = "page"
-        return root == self.current
+    def _is_page(self, root: str) -> bool:
+        if self.active is None and root == FIRST_PAGE:  # a pytest/test-runner fixture named page
+            self._first_page(root)
+        return root in self.tabs and self.tabs[root] in self.opener
+
+    def _tab_of(self, root: str, column: int) -> str:
+        if self._is_page(root):
+            return self.tabs[root]
+        if root in self.closed:
+            raise _Unsupported(f"acts on '{root}' after it was closed (line {self.closed[root]})", column)
+        raise _Unsupported(f"'{root}' is not a page of this flow", column)
+
+    def _on(self, tab: str, fields: dict[str, Any]) -> None:
+        """Emit ``fields`` acting on ``tab``: naming it when it is not the tab the flow is on, and
+        answering the dialog it may raise first."""
+        dialog = self.dialogs.get(tab) if fields["type"] in DIALOG_TRIGGERS else None
+        if dialog is not None:
+            del self.dialogs[tab]
+            answer: dict[str, Any] = {"type": "dialog", "response": dialog.response}
+            if dialog.text is not None:
+                answer["text"] = dialog.text
+            here, self._site = self._site, dialog.site  # the answer comes from the handler's line
+            try:
+                self._emit(self._switch(tab, answer))
+            finally:
+                self._site = here
+        self._emit(self._switch(tab, fields))
+
+    def _switch(self, tab: str, fields: dict[str, Any]) -> dict[str, Any]:
+        if tab != self.active:
+            fields = {**fields, "page": tab}
+            self.active = tab
+        return fields
+
+    def _close(self, var: str, tab: str, site: Site) -> None:
+        if len(self.opener) <= 1:
+            return  # closing the last tab ends the recording: nothing to show
+        self._emit({"type": "close_page", **({"page": tab} if tab != self.active else {})})
+        back = self.opener.pop(tab)
+        for other, came_from in self.opener.items():
+            if came_from == tab:
+                self.opener[other] = back
+        self.active = back if back in self.opener else next(reversed(self.opener))
+        self.closed[var] = site.line
+        if (d := self.dialogs.pop(tab, None)) is not None:
+            self._warn(d.site, f"the dialog handler on '{var}' answers no dialog before the page closes; left out")
+
+    def _dialog_handler(self, tab: str, first: Seg, site: Site) -> None:
+        handler = first.args[1] if len(first.args) > 1 else None
+        if not isinstance(handler, Handler):
+            raise _Unsupported(
+                f"page.{first.name}(\"dialog\", ...) needs a function that accepts or dismisses the dialog, "
+                "e.g. lambda dialog: dialog.accept()", first.column
+            )
+        if handler.problem is not None or handler.response is None:
+            raise _Unsupported(f"the dialog handler {handler.problem or 'neither accepts nor dismisses'}",
+                               first.column)
+        if tab in self.dialogs:
+            self._warn(self.dialogs[tab].site, "this dialog handler is replaced by a later one before any "
+                       "dialog; the later one is used")
+        persistent = first.name == "on"
+        if persistent:
+            self._warn(site, f"page.on(\"dialog\", ...) answers every dialog on '{tab}'; the video answers the "
+                       "one raised by the next action that can raise a dialog (a click, key press, fill, select, "
+                       "check or goto) — if later actions raise dialogs too, put a page.once(\"dialog\", ...) "
+                       "before each of them")
+        self.dialogs[tab] = _PendingDialog(handler.response, handler.text, site, persistent)
+
+    # ------------------------------------------------------------------ statements
 
     def _call(self, ev: CallStmt) -> None:
         chain, site = ev.chain, ev.site
@@ -544,36 +799,47 @@ class FlowMapper:
         if chain.root == "":
             fn = chain.segs[0].name
             if fn == "expect":
-                self._emit(_assertion(chain, self._is_current, site.column), site)
+                check = _assertion(chain, self._is_page, site.column)
+                subject = chain.segs[0].args[0]
+                assert isinstance(subject, Chain)
+                self._on(self.tabs[subject.root], check)
                 return
             raise _Unsupported(
                 f"calls {fn}(), which is not a Playwright page action (helper functions are out "
                 "of scope: inline their steps)",
                 chain.segs[0].column,
             )
+        first = chain.segs[0]
+        if chain.root in self.downloads:
+            if first.name in _DOWNLOAD_DROPPED:
+                return
+            raise _Unsupported(f"{chain.text()} is not part of what the video shows", first.column)
         if chain.root in self.setup_names:
-            if chain.segs[0].name in _SETUP_DROPPED:
+            if first.name == "storage_state" and isinstance(first.kwargs.get("path"), str):
+                self._warn(site, f"the flow saves its signed-in session to '{first.kwargs['path']}' when it "
+                           "ends (codegen --save-storage); that is not replayed — add the saved file to the "
+                           "library as a session to render flows that need it")
+            if first.name in _SETUP_DROPPED:
+                return
+            if first.name == "new_page":
+                self._page_alias(PageAlias("page" if self.active is None else "tab", site, from_popup=False))
                 return
             raise _Unsupported(f"{chain.text()} is browser setup Reelwright does not replay")
-        if chain.root not in self.pages:
-            if self.current is None and chain.root == "page":  # e.g. a pytest fixture named page
-                self.pages.append("page")
-                self.current = "page"
-            else:
-                raise _Unsupported(f"'{chain.root}' is not a page of this flow")
-        first = chain.segs[0]
+        tab = self._tab_of(chain.root, chain.column)
         if first.name == "close":
+            self._close(chain.root, tab, site)
             return
-        if chain.root != self.current:
-            raise _Unsupported(
-                f"acts on '{chain.root}' after the flow moved to the popup '{self.current}'; "
-                "Reelwright follows one page at a time"
-            )
+        if first.name == "bring_to_front":
+            if tab != self.active:
+                self._emit({"type": "switch_page", "page": tab})
+                self.active = tab
+            return
         if first.name in _PAGE_DROPPED:
             return
         if first.name in ("once", "on"):
             if first.args and first.args[0] == "dialog":
-                return  # dialogs are dismissed by the browser automation anyway
+                self._dialog_handler(tab, first, site)
+                return
             raise _Unsupported(f"page.{first.name}({first.args[0] if first.args else ''!r}) handlers are not supported")
         fields: dict[str, Any]
         if first.name == "goto":
@@ -607,13 +873,16 @@ class FlowMapper:
             fields = _locator_action(chain.segs, site.column)
         else:
             raise _Unsupported(f"page.{first.name}() is not a browser action Reelwright can replay", first.column)
+        if (ev.opens_popup or ev.download) and fields["type"] not in _OPENERS:
+            what = "open the popup" if ev.opens_popup else "start the download"
+            raise _Unsupported(f"only a click, double-click or key press can {what} the flow waits for")
+        if ev.download:
+            fields["download"] = True
+        self._on(tab, fields)
         if ev.opens_popup:
-            if fields["type"] != "click":
-                raise _Unsupported("only a click can open the popup the flow follows")
-            fields["new_page"] = True
-        self._emit(fields, site)
+            self.pending_popup = (len(self.actions) - 1, site)
 
-    def _emit(self, fields: dict[str, Any], site: Site) -> None:
+    def _emit(self, fields: dict[str, Any]) -> None:
         try:
             action = _ACTION_ADAPTER.validate_python(fields)
         except ValidationError as exc:
@@ -621,3 +890,4 @@ class FlowMapper:
             where = ".".join(str(p) for p in err["loc"][1:])
             raise _Unsupported(f"not a valid {fields.get('type')} action ({where}: {err['msg']})") from None
         self.actions.append(action)
+        self.sites.append(self._site or Site(1, 1, ""))

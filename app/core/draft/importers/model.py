@@ -47,7 +47,18 @@ class Regex:
         return "".join(out)
 
 
-Value = Union[str, int, float, bool, None, "list[Value]", "dict[str, Value]", Regex, "Chain"]
+@dataclass(frozen=True)
+class Handler:
+    """A function literal passed as an event handler (``lambda dialog: dialog.accept("x")``, ``dialog =>
+    { ...; dialog.dismiss().catch(() => {}); }``), read for the one thing a dialog handler does: accept
+    (with an optional prompt text) or dismiss.  ``problem`` says why it is not such a handler."""
+
+    response: str | None = None  # "accept" | "dismiss"
+    text: str | None = None
+    problem: str | None = None
+
+
+Value = Union[str, int, float, bool, None, "list[Value]", "dict[str, Value]", Regex, "Chain", Handler]
 
 
 @dataclass
@@ -89,6 +100,7 @@ class CallStmt:
     chain: Chain
     site: Site
     opens_popup: bool = False  # the call is the trigger of an expected popup
+    download: bool = False  # the call is the trigger of an expected download
 
 
 @dataclass
@@ -157,6 +169,7 @@ __all__ = [
     "Chain",
     "CodegenImportError",
     "FlowEvent",
+    "Handler",
     "ImportError_",
     "PageAlias",
     "Regex",

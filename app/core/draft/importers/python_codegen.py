@@ -16,6 +16,7 @@ from .model import (
     Chain,
     CodegenImportError,
     FlowEvent,
+    Handler,
     PageAlias,
     Regex,
     Seg,
@@ -51,8 +52,13 @@ class PythonFrontEnd:
             n.name: n for n in self.tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         self.inlined: set[str] = set()
+        #: functions that may be named as event handlers: top-level ones, and defs inside the flow
+        self.handlers: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
+            name: f for name, f in self.funcs.items() if name not in _FLOW_WRAPPERS and not name.startswith("test")
+        }
         self.infos: dict[str, str] = {}  # `with page.expect_popup() as page1_info` → {"page1_info": "popup"}
         self.popup_pending = False
+        self.download_pending = False
         self.flavour = "sync"
 
     # ------------------------------------------------------------------ sites and values
@@ -95,12 +101,72 @@ class PythonFrontEnd:
         ):
             return self.regex(node)
         if isinstance(node, ast.Lambda):
-            return Chain("<function>")  # a handler, e.g. page.once("dialog", lambda d: d.dismiss())
+            return self.handler(node)  # e.g. page.once("dialog", lambda dialog: dialog.dismiss())
         if isinstance(node, ast.JoinedStr):
             raise _Unsupported("f-strings are computed at run time; use a literal", self.col(node))
+        if isinstance(node, ast.Name) and node.id in self.handlers:
+            return self.handler(self.handlers[node.id])  # page.on("dialog", handle_dialog)
         if isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Await):
             return self.chain(node)
         raise _Unsupported(f"'{_short(node)}' is computed at run time; codegen flows use literals", self.col(node))
+
+    def handler(self, node: ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef) -> Handler:
+        """``lambda dialog: dialog.accept("text")`` / ``.dismiss()`` (also wrapped in
+        ``asyncio.ensure_future``/``create_task`` for the async API), or a ``def handle_dialog(dialog):``
+        whose body does that (``print(...)`` lines aside); anything else is a Handler with a problem,
+        reported only if it is used as a dialog handler."""
+        params = node.args.posonlyargs + node.args.args
+        if len(params) != 1 or node.args.vararg or node.args.kwarg:
+            return Handler(problem="must take the dialog as its one parameter")
+        param = params[0].arg
+        if isinstance(node, ast.Lambda):
+            calls = [node.body]
+        else:
+            calls = []
+            for st in node.body:
+                if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+                    continue  # a docstring
+                value = st.value if isinstance(st, ast.Expr | ast.Return) else None
+                if value is None:
+                    return Handler(problem=f"must call {param}.accept() or {param}.dismiss() (and nothing else)")
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print":
+                    continue
+                calls.append(value)
+            if len(calls) != 1:
+                return Handler(problem=f"must call {param}.accept() or {param}.dismiss() exactly once")
+        body: ast.expr = calls[0]
+        while True:
+            if isinstance(body, ast.Await):
+                body = body.value
+            elif (
+                isinstance(body, ast.Call)
+                and len(body.args) == 1
+                and ast.unparse(body.func) in ("asyncio.ensure_future", "asyncio.create_task")
+            ):
+                body = body.args[0]
+            else:
+                break
+        if not (
+            isinstance(body, ast.Call)
+            and isinstance(body.func, ast.Attribute)
+            and isinstance(body.func.value, ast.Name)
+            and body.func.value.id == param
+            and body.func.attr in ("accept", "dismiss")
+        ):
+            return Handler(problem=f"must call {param}.accept() or {param}.dismiss() (and nothing else)")
+        if body.func.attr == "dismiss":
+            if body.args or body.keywords:
+                return Handler(problem="dismiss() takes no arguments")
+            return Handler("dismiss")
+        texts = list(body.args) + [k.value for k in body.keywords if k.arg == "prompt_text"]
+        if len(texts) > 1 or any(k.arg != "prompt_text" for k in body.keywords):
+            return Handler(problem="accept() takes the prompt text only")
+        if not texts:
+            return Handler("accept")
+        t = texts[0]
+        if not (isinstance(t, ast.Constant) and isinstance(t.value, str)):
+            return Handler(problem="accept() takes the prompt text as a string literal")
+        return Handler("accept", t.value)
 
     def regex(self, node: ast.Call) -> Regex:
         if not node.args or not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
@@ -125,7 +191,9 @@ class PythonFrontEnd:
                 f = cur.func
                 fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
                 if fname in SETUP_CALLS:
-                    args, kwargs = [], {}  # launch/context options (devices, viewport...) are not replayed
+                    # launch/context options (devices, viewport...) are not replayed; a session is
+                    args = []
+                    kwargs = {str(k.arg): self.value(k.value) for k in cur.keywords if k.arg == "storage_state"}
                 else:
                     if any(isinstance(a, ast.Starred) for a in cur.args) or any(k.arg is None for k in cur.keywords):
                         raise _Unsupported("*args/**kwargs are not supported", self.col(cur))
@@ -160,13 +228,29 @@ class PythonFrontEnd:
         tests = [f for f in self.funcs.values() if f.name.startswith("test")]
         if tests:
             self.flavour = "pytest"
+            if "browser_context_args" in self.funcs:
+                self.context_args(self.funcs["browser_context_args"])
             for f in tests:
+                if any(a.arg == "page" for a in f.args.posonlyargs + f.args.args + f.args.kwonlyargs):
+                    self.mapper.fixture_page()
                 self.block(f.body)
         else:
             if any(isinstance(f, ast.AsyncFunctionDef) for f in self.funcs.values()):
                 self.flavour = "async"
             self.module(self.tree.body)
         return self.events
+
+    def context_args(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """pytest-playwright's ``browser_context_args`` fixture (codegen --load-storage writes
+        ``return {"storage_state": "auth.json"}``): the session it loads."""
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Dict):
+                for k, v in zip(node.keys, node.values, strict=True):
+                    if isinstance(k, ast.Constant) and k.value == "storage_state":
+                        try:
+                            self.mapper.note_session(self.value(v), self.site(v), self.col(v))
+                        except _Unsupported as exc:
+                            self.events.append(Unsupported(self._site_at(v, exc.column), exc.reason))
 
     def module(self, body: list[ast.stmt]) -> None:
         for s in body:
@@ -214,6 +298,9 @@ class PythonFrontEnd:
                 "shape (a test function taking `page`, or a run(playwright) script)"
             )
         if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
+            if self.handler(s).problem is None:  # def handle_dialog(dialog): dialog.accept()
+                self.handlers[s.name] = s
+                return
             raise _Unsupported("a nested definition: helper functions are out of scope; inline their steps")
         if isinstance(s, ast.Expr):
             self.expr_stmt(s)
@@ -247,8 +334,10 @@ class PythonFrontEnd:
             self.call_local(node.args[0].func.id, s)
             return
         chain = self.chain(node)
-        self.events.append(CallStmt(chain, self.site(s), opens_popup=self.popup_pending))
-        self.popup_pending = False
+        self.events.append(
+            CallStmt(chain, self.site(s), opens_popup=self.popup_pending, download=self.download_pending)
+        )
+        self.popup_pending = self.download_pending = False
 
     def call_local(self, name: str, s: ast.stmt) -> None:
         fn = self.funcs[name]
@@ -274,51 +363,59 @@ class PythonFrontEnd:
         ):
             if self.infos[node.value.id] == "popup":
                 self.events.append(PageAlias(name, self.site(s), from_popup=True))
+            elif self.infos[node.value.id] == "download":
+                self.mapper.note_download(name)
             return
         ev = self.mapper.setup_assignment(name, self.chain(node), self.site(s))
         if ev is not None:
             self.events.append(ev)
 
     def with_stmt(self, s: ast.With | ast.AsyncWith) -> None:
-        popup = False
+        popup = download = False
         for item in s.items:
             ctx = item.context_expr
             var = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
             chain = self.chain(ctx)
             last = chain.segs[-1].name if chain.segs else ""
+            event = chain.segs[-1].args[:1] if last == "expect_event" and chain.segs[-1].args else []
             if chain.root == "" and last in ("sync_playwright", "async_playwright"):
                 if var:
                     self.mapper.setup_names.add(var)
-            elif last == "expect_popup" or (last == "expect_event" and chain.segs[-1].args[:1] == ["popup"]):
+            elif last in ("expect_popup", "expect_page") or event in (["popup"], ["page"]):
+                # (context.expect_page(): a tab opened by a modifier-click — a popup of the page clicked)
                 popup = True
                 if var:
                     self.infos[var] = "popup"
+            elif last == "expect_download" or event == ["download"]:
+                download = True
+                if var:
+                    self.infos[var] = "download"
             elif last in (
-                "expect_download",
                 "expect_navigation",
                 "expect_file_chooser",
                 "expect_request",
                 "expect_response",
                 "expect_console_message",
                 "expect_event",
-                "expect_page",
+                "expect_request_finished",
+                "expect_load_state",
             ):
-                if last == "expect_page":
-                    raise _Unsupported("expect_page() opens a second page; only popups opened by a click are followed")
                 if var:
                     self.infos[var] = last
             elif last in ("launch", "new_context", "launch_persistent_context"):
+                self.mapper.note_setup_chain(chain, self.site(s))
                 if var:
                     self.mapper.setup_names.add(var)
             else:
                 raise _Unsupported(f"'with {chain.text()}' is not part of a codegen flow")
-        if popup:
-            self.popup_pending = True
+        if popup or download:
+            self.popup_pending, self.download_pending = popup, download
             first_event = len(self.events)
             self.block(s.body)
-            self.popup_pending = False
-            if not any(isinstance(e, CallStmt) and e.opens_popup for e in self.events[first_event:]):
-                raise _Unsupported("expect_popup() with no action that opens the popup")
+            self.popup_pending = self.download_pending = False
+            if not any(isinstance(e, CallStmt | Unsupported) for e in self.events[first_event:]):
+                what = "expect_popup()" if popup else "expect_download()"
+                raise _Unsupported(f"{what} with no action that opens the {'popup' if popup else 'download'}")
         else:
             self.block(s.body)
 

@@ -1,0 +1,34 @@
+# Hand-written in codegen's pytest shape (codegen --target=python-pytest --load-storage=auth.json):
+# the real_flow_sync.py flow, its session in the browser_context_args fixture.
+import pytest
+import re
+from playwright.sync_api import BrowserContext, Page, expect
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, playwright):
+    return {"storage_state": "auth.json"}
+
+
+def test_reports(page: Page, context: BrowserContext) -> None:
+    page.goto("http://localhost:8000/reports.html")
+    with page.expect_popup() as page1_info:
+        page.get_by_role("link", name="Help").click()
+    page1 = page1_info.value
+    expect(page1.get_by_role("heading", name="Help")).to_be_visible()
+    page1.get_by_role("link", name="Keyboard shortcuts").click()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Delete report").click()
+    page1.bring_to_front()
+    page1.close()
+    page.once("dialog", lambda d: d.accept("Q3 numbers"))
+    page.get_by_role("button", name="Rename").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export CSV").click()
+    download = download_info.value
+    page2 = context.new_page()
+    page2.goto("http://localhost:8000/help.html")
+    page2.frame_locator("#outer").frame_locator("iframe[name=\"inner\"]").get_by_role("button", name="Play").click()
+    page2.locator("#embed").content_frame.get_by_text("Chart").click()
+    page.get_by_role("link", name="Dashboard").click()
+    page2.close()
