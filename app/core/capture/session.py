@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..errors import RenderError
+from ..plan.bumpers import BUMPER_PREFIX
 
 if TYPE_CHECKING:
     from ..bundle import Job
@@ -137,10 +138,12 @@ class SignInCheck:
     async def after_action(self, ctx: ActionContext, action: Any) -> None:
         if self.done or action.type != "goto":
             return
-        self.done = True
-        assert self.asset is not None
         p = self.p
         requested = p.resolve_url(action.url)
+        if urlsplit(requested).path.startswith(f"/{BUMPER_PREFIX}/"):
+            return  # the intro's title page, not the app
+        self.done = True
+        assert self.asset is not None
 
         async def probe() -> bool | None:
             got = await p._eval(_PROBE_JS)
