@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from app.core.bundle import Job, load_job
+from app.core.capture import downloads
 from app.core.errors import RenderError
 from app.core.infra.tools import find_ffmpeg
 from app.core.render import check, render
@@ -135,7 +136,8 @@ def test_a_signed_out_session_fails_with_the_exact_message(tmp_path: Path, sessi
     assert all("lumen" not in p.name for p in (tmp_path / "errors").glob("*"))
 
 
-def test_an_unanswered_dialog_is_dismissed_and_a_missing_one_is_an_error(tmp_path: Path) -> None:
+def test_unanswered_dialogs_are_dismissed_and_missing_dialogs_or_downloads_are_errors(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kept = {"type": "wait_for", "text": "Kept the report.", "timeout_ms": 2000}
     job = make_job(tmp_path / "a", [OPEN, {"id": "delete", "narration": "", "actions": [DELETE, kept]}],
                    session=storage_state(signed_in=True))
@@ -148,4 +150,11 @@ def test_an_unanswered_dialog_is_dismissed_and_a_missing_one_is_an_error(tmp_pat
                                            "actions": [{"type": "dialog", "response": "accept"}, export]}],
                    session=storage_state(signed_in=True))
     with pytest.raises(RenderError, match=r"card 2 'export' › action 2: expected a dialog after this click"):
+        asyncio.run(check(job))
+
+    monkeypatch.setattr(downloads, "DOWNLOAD_WAIT_S", 1.0)  # 10 s of video in a real render: not needed here
+    reports = {"type": "click", "target": {"role": "link", "name": "Reports"}, "download": True}
+    job = make_job(tmp_path / "c", [OPEN, {"id": "nothing", "narration": "", "actions": [reports]}],
+                   session=storage_state(signed_in=True))
+    with pytest.raises(RenderError, match=r"card 2 'nothing' › action 1: click: expected a download, but none "):
         asyncio.run(check(job))
