@@ -35,6 +35,14 @@ def test_loopback_cookies_and_origins_move_to_the_render_origin() -> None:
     assert RECORDED["origins"][0]["origin"] == "http://127.0.0.1:5173", "the input is not changed"
 
 
+def test_a_loopback_origins_other_stores_travel_with_it() -> None:
+    state = {"cookies": [], "origins": [{"origin": "http://localhost:5173", "localStorage": [],
+                                         "indexedDB": [{"name": "db", "version": 1, "stores": []}]}]}
+    got = rebase_storage_state(state, "http://127.0.0.1:8000/")
+    assert got["origins"] == [{"origin": "http://127.0.0.1:8000", "localStorage": [],
+                               "indexedDB": [{"name": "db", "version": 1, "stores": []}]}]
+
+
 @pytest.mark.parametrize("base", [None, "https://app.example.com/"])
 def test_a_remote_or_missing_base_keeps_the_recorded_origins(base: str | None) -> None:
     got = rebase_storage_state(RECORDED, base)

@@ -104,17 +104,20 @@ def rebase_storage_state(state: dict[str, Any], base_url: str | None) -> dict[st
         if domain in LOOPBACK_HOSTS:
             c["domain"] = host
     merged: dict[str, str] = {}
+    loopback: dict[str, Any] | None = None  # the last loopback origin's entry (keeps e.g. its indexedDB)
     kept: list[dict[str, Any]] = []
     for o in origins:
         _, ohost = _origin(str(o["origin"]))
         if ohost in LOOPBACK_HOSTS:
+            loopback = o
             for item in o.get("localStorage", []):
                 merged[item["name"]] = item["value"]  # several loopback recordings: the last one wins
         else:
             kept.append(o)
-    if merged:
+    if loopback is not None:
         kept = [o for o in kept if o["origin"] != target]
-        kept.append({"origin": target, "localStorage": [{"name": k, "value": v} for k, v in merged.items()]})
+        kept.append({**loopback, "origin": target,
+                     "localStorage": [{"name": k, "value": v} for k, v in merged.items()]})
     return {"cookies": cookies, "origins": kept}
 
 
