@@ -98,3 +98,17 @@ def test_dialog_titles_are_chromes_without_a_loopback_port() -> None:
     assert dialog_title("https://app.example.com:8443/x") == "app.example.com:8443 says"
     assert dialog_title("https://user:pw@app.example.com/x") == "app.example.com says"
     assert dialog_title("about:blank") == "This page says"
+
+
+def test_the_plan_expects_the_drawn_dialog_and_the_download_cue() -> None:
+    from app.core.plan.timeline import DOWNLOAD_CUE_S, dialog_typing_s, follow_on_s
+    from app.core.script import Card
+
+    card = Card.model_validate({"id": "c", "narration": "", "actions": [
+        {"type": "dialog", "response": "accept", "text": "Q4 summary"},
+        {"type": "click", "target": {"role": "button", "name": "Rename"}},
+        {"type": "click", "target": {"role": "button", "name": "Export CSV"}, "download": True}]})
+    assert follow_on_s(card, 0, 30) == 0.0
+    drawn = 0.45 + 0.3 + 0.5 + 0.3 + 1 / 30
+    assert follow_on_s(card, 1, 30) == pytest.approx(drawn + dialog_typing_s("Q4 summary") + 0.15)
+    assert follow_on_s(card, 2, 30) == DOWNLOAD_CUE_S

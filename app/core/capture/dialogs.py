@@ -35,6 +35,7 @@ from playwright.async_api import Dialog as PWDialog
 from playwright.async_api import Error as PlaywrightError
 
 from ..errors import RenderError
+from ..plan.timeline import DIALOG_GLIDE_S, DIALOG_PRESS_S, DIALOG_READ_S, dialog_typing_s
 from ..script import Dialog
 from .session import LOOPBACK_HOSTS
 
@@ -47,12 +48,6 @@ log = logging.getLogger(__name__)
 OPEN_WAIT_S = 2.0
 #: real seconds answering a dialog or drawing it may take before the render gives up on the drawing
 ANSWER_TIMEOUT_S = 5.0
-#: the drawn dialog: time to read it, per-character typing, the glide to the button, the press
-READ_S = 0.45
-TYPE_CHAR_S = 0.06
-TYPE_MAX_S = 1.2
-GLIDE_S = 0.5
-PRESS_S = 0.3
 
 
 @dataclass
@@ -207,10 +202,10 @@ class DialogDriver:
         if buttons is None or not await p._eval("() => Boolean(window.__reelwrightDialogs && "
                                                 "window.__reelwrightDialogs.shown())"):
             return  # not drawn (the answer navigated away): the new page is what the viewer sees
-        t = p.clock.now + READ_S + min(0.6, len(seen.message) * 0.008)
+        t = p.clock.now + DIALOG_READ_S + min(0.6, len(seen.message) * 0.008)
         await p.clock.advance_to(t)
         if seen.kind == "prompt" and answer.response == "accept" and answer.text is not None:
-            typing = min(TYPE_MAX_S, max(0.2, len(answer.text) * TYPE_CHAR_S))
+            typing = dialog_typing_s(answer.text)
             await p._eval("([s, ms]) => window.__reelwrightDialogs && window.__reelwrightDialogs.type(s, ms)",
                           [answer.text, typing * 1000])
             await p.clock.advance_to(p.clock.now + typing + 0.15)
@@ -218,10 +213,10 @@ class DialogDriver:
         spot = buttons.get(which) or buttons.get("ok")
         if isinstance(spot, dict) and p.settings.cursor:
             x, y = float(spot["x"]), float(spot["y"])
-            await p.move_cursor(x, y, p.clock.now + GLIDE_S)
+            await p.move_cursor(x, y, p.clock.now + DIALOG_GLIDE_S)
             await p.ripple(x, y)
         await p._eval("w => window.__reelwrightDialogs && window.__reelwrightDialogs.press(w)", which)
-        await p.clock.advance_to(p.clock.now + PRESS_S)
+        await p.clock.advance_to(p.clock.now + DIALOG_PRESS_S)
         await p._eval("() => window.__reelwrightDialogs && window.__reelwrightDialogs.remove()")
         await p.clock.step()
 

@@ -18,6 +18,7 @@ from playwright.async_api import Download, Page
 from playwright.async_api import Error as PlaywrightError
 
 from ..errors import RenderError
+from ..plan.timeline import DOWNLOAD_CUE_S
 
 if TYPE_CHECKING:
     from .performer import ActionContext, Performer
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: how long the "Downloaded <name>" cue stays on screen (video seconds)
-CUE_S = 1.5
+CUE_S = DOWNLOAD_CUE_S
 #: how long an action with download=true waits for its download to start (video seconds)
 DOWNLOAD_WAIT_S = 10.0
 #: real seconds deleting a download may take
