@@ -189,6 +189,7 @@ def required_files(platform: str | None = None) -> list[Requirement]:
                                     "onnxruntime/capi/onnxruntime_pybind11_state*.pyd")),
         Requirement("ffmpeg binary", ("imageio_ffmpeg/binaries/ffmpeg-*",)),
         Requirement("capture overlay script", ("app/core/capture/overlay.js",)),
+        Requirement("capture dialog overlay script", ("app/core/capture/dialogs.js",)),
         Requirement("bundled example script", ("resources/examples/quickstart/script.json",)),
         Requirement("bundled example site", ("resources/examples/quickstart/site/index.html",)),
     ]

@@ -31,6 +31,7 @@ from .bundle import Job
 from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
+from .capture.session import load_storage_state
 from .errors import Cancelled, OutputError, RenderError
 from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .infra.siteserver import SiteServer
@@ -280,7 +281,9 @@ async def render(
         sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=settings.width,
                                                 height=settings.height, out=video_tmp), cancel=cancel)
         session = BrowserSession(browser, settings.width, settings.height, settings.fps, sink, cancel=cancel,
-                                 device_scale_factor=device_scale_for(settings))
+                                 device_scale_factor=device_scale_for(settings),
+                                 storage_state=load_storage_state(job, settings, site.base_url),
+                                 session_asset=settings.session)
         voice_task = asyncio.ensure_future(_voice(job, settings, tracker, cancel, warnings))
         start_task = asyncio.ensure_future(session.start())
         try:
@@ -333,6 +336,7 @@ async def render(
             except RenderError as exc:
                 renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
                 raise
+            warnings.extend(performer.stats.warnings)  # unexpected dialogs and downloads
             shots = int(getattr(clock, "screenshots", 0))
             frames = clock.frame
             await session.close()
@@ -552,8 +556,14 @@ async def check(
     settings: Settings = job.effective_settings()
     browser = browser or find_browser()
     site = _Site(job, settings)
+    try:
+        storage_state = load_storage_state(job, settings, site.base_url)
+    except BaseException:
+        site.close()
+        raise
     session = BrowserSession(browser, settings.width, settings.height, settings.fps, NullSink(),
-                             capture=False, cancel=cancel, device_scale_factor=device_scale_for(settings))
+                             capture=False, cancel=cancel, device_scale_factor=device_scale_for(settings),
+                             storage_state=storage_state, session_asset=settings.session)
     try:
         await session.start()
         await session.start_clock()

@@ -28,7 +28,7 @@ from playwright.async_api import Browser as PWBrowser
 from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from ..errors import ToolMissingError
+from ..errors import RenderError, ToolMissingError
 from ..infra.progress import CancelToken
 from ..infra.tools import CHROMIUM_ARGS, Browser
 from ..urlpolicy import blocked_reason
@@ -150,8 +150,13 @@ def driver_in_own_session() -> Iterator[list[int]]:
                 transport.asyncio = asyncio
 
 
+#: scripts injected into every document: the overlay, then what draws into it (dialogs, download cues)
+OVERLAY_SCRIPTS = ("overlay.js", "dialogs.js")
+
+
 def overlay_script() -> str:
-    return resources.files(__package__).joinpath("overlay.js").read_text(encoding="utf-8")
+    files = resources.files(__package__)
+    return "\n".join(files.joinpath(n).read_text(encoding="utf-8") for n in OVERLAY_SCRIPTS)
 
 
 @dataclass
@@ -166,6 +171,10 @@ class BrowserSession:
     #: page pixels per CSS pixel; the page is laid out at width/dsf x height/dsf CSS px and captured
     #: at width x height
     device_scale_factor: float = 1.0
+    #: a signed-in session (Playwright storage state, already rebased: see :mod:`.session`) and the asset
+    #: it came from; a secret, never logged
+    storage_state: dict[str, Any] | None = field(default=None, repr=False)
+    session_asset: str | None = None
 
     _pw: Playwright | None = None
     _pw_manager: Any = None
@@ -208,16 +217,25 @@ class BrowserSession:
             raise ToolMissingError(
                 f"could not start the browser at {self.browser.path}: {str(exc).splitlines()[0]}",
                 hint="install Debian's chromium-headless-shell, or set REELWRIGHT_CHROMIUM") from None
-        self.context = await self._browser.new_context(
-            viewport={"width": css_w, "height": css_h},
-            device_scale_factor=self.device_scale_factor,
-            locale="en-US",
-            timezone_id="UTC",
-            color_scheme="light",
-            reduced_motion="no-preference",
-            accept_downloads=False,
-            service_workers="block",
-        )
+        try:
+            self.context = await self._browser.new_context(
+                viewport={"width": css_w, "height": css_h},
+                device_scale_factor=self.device_scale_factor,
+                locale="en-US",
+                timezone_id="UTC",
+                color_scheme="light",
+                reduced_motion="no-preference",
+                accept_downloads=True,  # each download is deleted as soon as it is seen (see .downloads)
+                service_workers="block",
+                storage_state=self.storage_state,  # type: ignore[arg-type]
+            )
+        except PlaywrightError as exc:
+            await self.close()
+            if self.storage_state is None:
+                raise
+            # Playwright names the bad field (cookies[0].sameSite ...), never a value
+            raise RenderError(f"the session in {self.session_asset} could not be loaded into the browser: "
+                              f"{str(exc).splitlines()[0]}", hint="record the session again") from None
         await self.context.add_init_script(overlay_script())
         self.page = await self.context.new_page()
         self.cdp = await self.context.new_cdp_session(self.page)

@@ -48,6 +48,9 @@ class Clock:
     on_frame: Callable[[int], None] | None = None
     #: ``time.monotonic()`` when the last frame was done: the watchdog's only per-frame cost
     last_progress: float = 0.0
+    #: set while a native dialog is answered and drawn (see :mod:`.dialogs`): no frame is drawn until it
+    #: is done, so the page's reaction to the answer never shows before the drawn dialog covers it
+    hold: asyncio.Future[None] | None = None
 
     @property
     def now(self) -> float:
@@ -209,6 +212,8 @@ class VirtualClock(Clock):
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
             await self._budget()
+            if self.hold is not None:
+                await self.hold
             if self.capture and self._changing:
                 # The page changed in the last frame, so it probably changes in this one (cursor
                 # glides, typing, transitions): ask for pixels straight away, and go back to cheap

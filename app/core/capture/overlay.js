@@ -204,6 +204,10 @@
       cursor.style.margin = `${-2 * k}px 0 0 ${-3 * k}px`;
     },
     cursorPos: () => pos,
+    // Extensions (dialogs.js) draw into the layer, below the cursor and ripples; hide() keeps the whole
+    // layer out of a snapshot of the page.
+    mount(node) { if (!ensure()) return false; layer.insertBefore(node, layer.firstChild); return true; },
+    hide(hidden) { if (ensure()) layer.style.visibility = hidden ? "hidden" : ""; },
   };
   window.addEventListener("scroll", syncLayer, { passive: true });
   Object.defineProperty(window, "__reelwright", { value: api, enumerable: false });

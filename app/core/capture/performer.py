@@ -62,6 +62,9 @@ from ..script import (
 )
 from ..urlpolicy import blocked_reason
 from .clock import Clock
+from .dialogs import DialogDriver, dialog_executor
+from .downloads import DownloadWatcher
+from .session import SignInCheck
 from .watchdog import Where
 
 LOCATE_TIMEOUT_S = 10.0
@@ -144,6 +147,10 @@ class Performer:
         self.badges: BadgePlatform | None = (
             None if settings.key_badges == "off"
             else host_badge_platform() if settings.key_badges == "auto" else settings.key_badges)
+        # native dialogs, downloads and the signed-in check (see their modules)
+        self.dialogs = DialogDriver(self)
+        self.downloads = DownloadWatcher(self)
+        self.signin = SignInCheck(self)
 
     # ------------------------------------------------------------------ the run
 
@@ -170,6 +177,7 @@ class Performer:
                                       card_id=card.id, action_index=ai)
                 await self.clock.advance_to(start_s)
                 actual_fire = await self._guard(ctx, action, executor(self, ctx, action))
+                await self._guard(ctx, action, self.after_action(ctx, action))
                 await self.camera_after(ai)
                 self.stats.actions_run += 1
                 # a click or key press may have opened a new document: keep the cursor on screen
@@ -180,6 +188,14 @@ class Performer:
         timeline = scheduler.finish()
         await self.clock.advance_to(timeline.duration_s)
         return timeline
+
+    async def after_action(self, ctx: ActionContext, action: Any) -> float:
+        """What follows an action on screen: the dialog it raised, its download cue, the signed-in check.
+        Returns the video time when that is done."""
+        await self.dialogs.after_action(ctx, action)
+        await self.downloads.after_action(ctx, action)
+        await self.signin.after_action(ctx, action)
+        return self.clock.now
 
     async def _guard(self, ctx: ActionContext, action: Any, work: Awaitable[float]) -> float:
         """Turn anything that goes wrong inside an action into a RenderError naming it."""
@@ -333,6 +349,7 @@ class Performer:
 
     async def send_input(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         """Queue trusted input so it lands in the very next frame, then issue that frame."""
+        await self.dialogs.before_input()
         futures = [asyncio.ensure_future(self.cdp.send(m, p)) for m, p in messages]
         for _ in range(3):
             await asyncio.sleep(0)
@@ -811,4 +828,5 @@ EXECUTORS: dict[str, Executor] = {
     "wait": _wait,
     "highlight": _highlight,
     "zoom": _zoom,
+    "dialog": dialog_executor,
 }

@@ -25,6 +25,7 @@ from ..script import (
     Check,
     Click,
     DblClick,
+    Dialog,
     Fill,
     Goto,
     Highlight,
@@ -48,6 +49,35 @@ from .camera import plan_card as plan_camera_card
 CURSOR_TRAVEL_S = 0.6
 #: zoom ease in / ease out
 ZOOM_EASE_S = 0.5
+#: a drawn native dialog (app.core.capture.dialogs): time to read it (plus up to 0.6 s for a long
+#: message), a prompt's typing per character and at most, the cursor's glide to the button, the press
+DIALOG_READ_S = 0.45
+DIALOG_TYPE_CHAR_S = 0.06
+DIALOG_TYPE_MAX_S = 1.2
+DIALOG_GLIDE_S = 0.5
+DIALOG_PRESS_S = 0.3
+#: the "Downloaded <file name>" cue after an action with download=true (app.core.capture.downloads)
+DOWNLOAD_CUE_S = 1.5
+
+
+def dialog_typing_s(text: str) -> float:
+    """How long the drawn prompt takes to show ``text`` being typed."""
+    return min(DIALOG_TYPE_MAX_S, max(0.2, len(text) * DIALOG_TYPE_CHAR_S))
+
+
+def follow_on_s(card: Card, action_index: int, fps: int) -> float:
+    """Expected time an action's aftermath adds after it is done: the drawn dialog it raises (when a
+    dialog action precedes it) and its download cue.  An estimate: a dialog's message, which sets the
+    reading time, is only known when it opens."""
+    extra = 0.0
+    prev = card.actions[action_index - 1] if action_index > 0 else None
+    if isinstance(prev, Dialog):
+        extra += DIALOG_READ_S + 0.3 + DIALOG_GLIDE_S + DIALOG_PRESS_S + 1 / fps
+        if prev.response == "accept" and prev.text is not None:
+            extra += dialog_typing_s(prev.text) + 0.15
+    if getattr(card.actions[action_index], "download", False):
+        extra += DOWNLOAD_CUE_S
+    return extra
 
 
 @dataclass(frozen=True)
@@ -280,7 +310,8 @@ def plan(
         for ai, action in enumerate(card.actions):
             start, fire = sched.fire_time(ai)
             move = sched.camera_move(ai)
-            dur = measured.get((ci, ai), estimate_action_s(action) + (move.tail_s if move else 0.0))
+            dur = measured.get((ci, ai), estimate_action_s(action) + (move.tail_s if move else 0.0)
+                               + follow_on_s(card, ai, sched.fps))
             sched.action_done(ai, start, fire, fire + dur)
         sched.end_card()
     return sched.finish()
