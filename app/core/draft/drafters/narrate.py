@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from ...keys import spoken_chord
 from ...script import Locator
+from .seen import SEEN, page_label, target_words, where_words
 from .sitenames import SITE_NAMES
 
 _SECRET = re.compile(r"pass(word|code|phrase)?|secret|token|pin\b|otp|api[- ]?key|credential", re.I)
@@ -25,7 +26,17 @@ def _words(s: str) -> str:
 
 
 def element_name(loc: Locator) -> str:
-    """The human name of what a locator points at ("Sign in", "Email", "the search field")."""
+    """The human name of what a locator points at ("Sign in", "Email", "the search field"): what
+    the silent run saw on the element when there was one, else read from the locator."""
+    seen = SEEN.get().target(loc)
+    if seen is not None:
+        words = target_words(seen)
+        if words:
+            return words
+    return _locator_name(loc)
+
+
+def _locator_name(loc: Locator) -> str:
     if loc.placeholder and not (loc.name or loc.label):
         if "@" in loc.placeholder:
             return "email"  # an example address as placeholder: the field is the email field
@@ -55,6 +66,9 @@ def element_name(loc: Locator) -> str:
 
 
 def is_field(loc: Locator) -> bool:
+    seen = SEEN.get().target(loc)
+    if seen is not None and seen.role is not None:
+        return seen.role in _FIELD_ROLES
     if loc.role in _FIELD_ROLES or loc.label or loc.placeholder:
         return True
     return bool(loc.css and re.search(r"\b(input|textarea|select)\b", loc.css))
@@ -100,6 +114,9 @@ def phrase(action: Any) -> str | None:
     """One clause for an action, or None for actions that need no words (waits, field focus clicks)."""
     t = action.type
     if t == "goto":
+        o = SEEN.get().of(action)
+        if o is not None and o.after is not None and (o.after.title or o.after.heading):
+            return f"open {page_label(o.after, SEEN.get().product)}"
         return f"open {page_name(action.url)}"
     if t in ("click", "dblclick"):
         loc: Locator = action.target
@@ -111,10 +128,14 @@ def phrase(action: Any) -> str | None:
             if getattr(action, "button", "left") == "right"
             else "click"
         )
-        role = loc.role
+        on_screen = SEEN.get().target(loc)
+        role = on_screen.role if on_screen is not None and on_screen.role else loc.role
+        where = where_words(on_screen) if on_screen is not None else ""
+        if where:
+            name = f"{name} {where}" if role not in ("link", "tab") else name
         if t == "click" and verb == "click":
             if role == "link":
-                base = f"follow the {name} link"
+                base = f"follow the {name} link" + (f" {where}" if where else "")
             elif role == "tab":
                 base = f"switch to the {name} tab"
             elif role in ("checkbox", "switch"):
@@ -150,7 +171,8 @@ def phrase(action: Any) -> str | None:
     if t == "uncheck":
         return f"untick {element_name(action.target)}"
     if t == "select":
-        vals = " and ".join(action.values)
+        chosen = SEEN.get().target(action.target)
+        vals = chosen.value if chosen is not None and chosen.value else " and ".join(action.values)
         return f"choose {vals} in {element_name(action.target)}"
     if t == "hover":
         return f"point at {element_name(action.target)}"

@@ -28,6 +28,7 @@ from .narrate import (
     sentence,
     title_case_phrase,
 )
+from .seen import SEEN, Seen, consequence, landing, opens_clause, top_change
 from .sitenames import SITE_NAMES, read_site_names
 from .style import Style, style_from_prompt
 
@@ -108,8 +109,14 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
     """(things the viewer does, things the viewer then sees)."""
     do: list[str] = []
     see: list[str] = []
+    seen = SEEN.get()
+    # the step whose effect closes the card: the last one the silent run saw change something
+    last_change = max((i for i, a in enumerate(actions)
+                       if (o := seen.of(a)) is not None and top_change(o) is not None
+                       and a.type not in ("fill", "type", "wait_for", "wait", "hover")), default=-1)
     for i, a in enumerate(actions):
         nxt = actions[i + 1] if i + 1 < len(actions) else None
+        o = seen.of(a)
         if (
             a.type == "click"
             and nxt is not None
@@ -121,13 +128,20 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
         p = phrase(a)
         if p is None:
             continue
-        if a.type == "goto" and style.audience == "developers":
-            path = re.sub(r"^[a-z]+://[^/]+", "", a.url) or "/"
-            p += f" at {path}"
+        if o is not None and i < last_change and a.type in ("click", "dblclick", "press"):
+            how = opens_clause(o, seen.product)
+            if how:
+                p += f" {how}"
         if a.type == "wait_for":
-            see.append(p)
+            if p not in see and not (i > last_change >= 0):
+                see.append(p)
         elif p not in do:
             do.append(p)
+    if last_change >= 0:
+        o = seen.of(actions[last_change])
+        result = consequence(o, seen.product) if o is not None else None
+        if result:
+            see.insert(0, result)
     return _merge_entries(do), see
 
 
@@ -248,7 +262,11 @@ def _lead(style: Style, index: int, count: int) -> str:
 
 def _step_narration(do: list[str], see: list[str], style: Style, index: int, count: int) -> str:
     parts: list[str] = []
-    if do:
+    if do and see and len(do) <= 2:
+        # "Follow the Settings link in the sidebar, and the Settings page opens."
+        parts.append(sentence(_lead(style, index, count) + join_clauses(do) + ", and " + see[0]))
+        see = see[1:]
+    elif do:
         parts.append(sentence(_lead(style, index, count) + join_clauses(do)))
     if see:
         parts.append(sentence(join_clauses(see)))
@@ -290,6 +308,8 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
             name = re.sub(r"\s+v?\d+(\.\d+)*$", "", name).strip()  # "Lumen Tasks 2.0" → "Lumen Tasks"
             if name:
                 return name
+    if SEEN.get().product:
+        return SEEN.get().product
     gotos = [a for a in actions if a.type == "goto"]
     if gotos:
         host: str = urlsplit(gotos[0].url).hostname or ""
@@ -350,9 +370,12 @@ def _summary(groups: list[Group], titles: list[str]) -> str:
 def offline_draft(inp: DraftInput) -> DraftResult:
     names = read_site_names(inp.site_dir) if inp.site_dir is not None and inp.site_dir.is_dir() else {}
     token = SITE_NAMES.set(names)
+    seen = Seen(inp.actions, inp.observations.observations if inp.observations is not None else [])
+    seen_token = SEEN.set(seen)
     try:
         return _offline_draft(inp)
     finally:
+        SEEN.reset(seen_token)
         SITE_NAMES.reset(token)
 
 
@@ -381,6 +404,10 @@ def _offline_draft(inp: DraftInput) -> DraftResult:
         product = _product_name(inp, style, actions)
         summary = _summary(groups, group_titles)
         intro = [_intro(style, product, summary)]
+        first_seen = SEEN.get().of(intro_actions[0]) if intro_actions else None
+        start = landing(first_seen, SEEN.get().product) if first_seen is not None else None
+        if start:
+            intro.append(sentence(f"We start on {start}"))
         if style.length != "short":
             ov = rel.best(inp.prompt + " " + product, min_score=0.5) or rel.overview()
             if ov is not None:
