@@ -69,7 +69,8 @@ def test_form_submission_is_one_card() -> None:
     assert [a.type for a in create.actions] == ["click", "click", "fill", "select", "check", "click"]
     assert create.title == "Create project"
     assert s.cards[0].narration == (
-        "This demo shows how to sign in, create project, draft the announcement, and save changes."
+        "This demo shows how to sign in, create project, draft the announcement, and save changes. "
+        "We start on the home page."
     )
 
 

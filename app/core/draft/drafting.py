@@ -157,6 +157,7 @@ async def draft(
         result = await _remote_draft(inp, config, tracker, cancel)
     tracker.report("draft", 1.0, f"{len(result.script.cards)} cards")
     result.warnings[:0] = warnings
+    result.observations = inp.observations
     return result
 
 

@@ -51,6 +51,8 @@ class DraftResult:
 
     script: Script
     warnings: list[str] = field(default_factory=list)
+    #: what the silent run saw (by action index), when one was made: for the rubric and for the UI
+    observations: FlowObservation | None = None
 
 
 @dataclass

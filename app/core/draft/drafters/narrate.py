@@ -207,7 +207,7 @@ def join_clauses(clauses: list[str]) -> str:
     if len(clauses) == 1:
         return clauses[0]
     if len(clauses) == 2:
-        return f"{clauses[0]} and {clauses[1]}"
+        return f"{clauses[0]}{',' if ',' in clauses[0] else ''} and {clauses[1]}"
     return ", ".join(clauses[:-1]) + f", and then {clauses[-1]}"
 
 

@@ -114,6 +114,11 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
     last_change = max((i for i, a in enumerate(actions)
                        if (o := seen.of(a)) is not None and top_change(o) is not None
                        and a.type not in ("fill", "type", "wait_for", "wait", "hover")), default=-1)
+    # a later step the silent run did not see may have changed the page again: then the change seen
+    # is told where it happened ("... to open the New project dialog"), not as the card's outcome
+    unseen_after = any(seen.of(a) is None and a.type in _COMMIT | {"press", "select", "check", "uncheck"}
+                       for a in actions[last_change + 1:]) if last_change >= 0 else False
+    final = -1 if unseen_after else last_change
     for i, a in enumerate(actions):
         nxt = actions[i + 1] if i + 1 < len(actions) else None
         o = seen.of(a)
@@ -128,17 +133,17 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
         p = phrase(a)
         if p is None:
             continue
-        if o is not None and i < last_change and a.type in ("click", "dblclick", "press"):
+        if o is not None and i != final and a.type in ("click", "dblclick", "press"):
             how = opens_clause(o, seen.product)
             if how:
                 p += f" {how}"
         if a.type == "wait_for":
-            if p not in see and not (i > last_change >= 0):
+            if p not in see and not (i > final >= 0):
                 see.append(p)
         elif p not in do:
             do.append(p)
-    if last_change >= 0:
-        o = seen.of(actions[last_change])
+    if final >= 0:
+        o = seen.of(actions[final])
         result = consequence(o, seen.product) if o is not None else None
         if result:
             see.insert(0, result)
@@ -362,7 +367,7 @@ def _summary(groups: list[Group], titles: list[str]) -> str:
     for _, t in picked:
         first = t.split(" ", 1)[0].lower()
         p = t[:1].lower() + t[1:] if first in _VERBS else f"open {t}"
-        if p not in phrases:
+        if len(p.split()) > 1 and p not in phrases:
             phrases.append(p)
     return join_clauses(phrases[:4]).replace(", and then ", ", and ")
 
@@ -406,6 +411,10 @@ def _offline_draft(inp: DraftInput) -> DraftResult:
         intro = [_intro(style, product, summary)]
         first_seen = SEEN.get().of(intro_actions[0]) if intro_actions else None
         start = landing(first_seen, SEEN.get().product) if first_seen is not None else None
+        if start is None and intro_actions and intro_actions[0].type == "goto":
+            start = page_name(intro_actions[0].url)
+            if "." in start and " " not in start:  # a host name: say whose home page it is
+                start = f"the home page of {start.removeprefix('www.').removeprefix('app.')}"
         if start:
             intro.append(sentence(f"We start on {start}"))
         if style.length != "short":
