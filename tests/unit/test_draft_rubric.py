@@ -129,3 +129,20 @@ def test_fallback_drafts_of_the_corpus_pass_the_rubric(path: Path) -> None:
                                 settings=Settings(site="site")))
         problems = check_narration(res.script)
         assert problems == [], f"{prompt!r}: " + "\n".join(map(str, problems))
+
+
+def test_draft_from_a_recorded_silent_run_passes_the_rubric_in_every_style() -> None:
+    """tests/data/observations/quickstart.json is a real silent run of the example (re-record it with
+    record_observations.py); drafting from it needs no browser."""
+    flow = ROOT / "resources" / "examples" / "quickstart" / "recorded-flow.spec.ts"
+    seen = FlowObservation.model_validate_json((ROOT / "tests" / "data" / "observations" / "quickstart.json")
+                                               .read_text(encoding="utf-8"))
+    settings = Settings(site="site")
+    actions = rebase_local_urls(import_codegen(flow).actions, settings)
+    for prompt in PROMPTS:
+        inp = DraftInput(flows=[FlowSource(flow, actions)], documents=[], prompt=prompt, settings=settings,
+                         observations=seen)
+        script = offline_draft(inp).script
+        assert check_narration(script, seen) == [], prompt
+        text = " ".join(c.narration for c in script.cards)
+        assert "A message appears: Settings saved." in text and "hero" not in text.lower()
