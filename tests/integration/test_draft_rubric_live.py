@@ -77,3 +77,26 @@ def test_corpus_drafts_pass_the_rubric(path: Path) -> None:
         problems = check_narration(script, seen)
         assert problems == [], f"{prompt!r}:\n" + "\n".join(map(str, problems)) + "\n\n" + "\n".join(
             c.narration for c in script.cards)
+
+
+def test_cli_draft_observes_unless_told_not_to(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import time
+
+    from app.cli import main
+    from app.core.script import load_script
+
+    shutil.copytree(SITE_DIR, tmp_path / "site")
+    times = {}
+    for name, extra in (("seen", []), ("code", ["--no-observe"])):
+        t0 = time.monotonic()
+        assert main(["draft", "-f", str(EXAMPLE_FLOW), "--site", "site", "--out", str(tmp_path / f"{name}.json"),
+                     *extra]) == 0
+        times[name] = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "[observe" in err  # the silent run shows as a stage of its own
+    seen = " ".join(c.narration for c in load_script(tmp_path / "seen.json").cards)
+    code = " ".join(c.narration for c in load_script(tmp_path / "code.json").cards)
+    assert "follow the Get started free link to open the Sign in page" in seen
+    assert "to open the Sign in page" not in code and "Get started free" in code  # site names still help
+    print(f"\ndraft with the silent run {times['seen']:.1f} s, without {times['code']:.1f} s")
