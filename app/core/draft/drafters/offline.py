@@ -137,12 +137,14 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
             how = opens_clause(o, seen.product)
             if how:
                 p += f" {how}"
+        if o is not None and i == final and a.type == "goto":
+            p = f"open {landing(o, seen.product) or p.removeprefix('open ')}"  # the page it opens says it all
         if a.type == "wait_for":
             if p not in see and not (i > final >= 0):
                 see.append(p)
         elif p not in do:
             do.append(p)
-    if final >= 0:
+    if final >= 0 and actions[final].type != "goto":
         o = seen.of(actions[final])
         result = consequence(o, seen.product) if o is not None else None
         if result:
@@ -267,7 +269,7 @@ def _lead(style: Style, index: int, count: int) -> str:
 
 def _step_narration(do: list[str], see: list[str], style: Style, index: int, count: int) -> str:
     parts: list[str] = []
-    if do and see and len(do) <= 2:
+    if do and see and len(do) == 1:
         # "Follow the Settings link in the sidebar, and the Settings page opens."
         parts.append(sentence(_lead(style, index, count) + join_clauses(do) + ", and " + see[0]))
         see = see[1:]
@@ -325,7 +327,7 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
 
 def _intro(style: Style, product: str, summary: str) -> str:
     how = f"how to {summary}" if summary else f"what {product or 'it'} can do"
-    in_product = f" in {product}" if product else ""
+    in_product = (f" to {product}" if how.endswith((" in", " up")) else f" in {product}") if product else ""
     with_product = f" with {product}" if product else ""
     if style.tone == "friendly":
         return f"Hi there! In this {'quick ' if style.length == 'short' else ''}tour, we'll see {how}."
