@@ -186,3 +186,51 @@ def test_no_browser_processes_are_left(seen: FlowObservation) -> None:
         if state != "Z" and (b"chrom" in cmd or b"playwright" in cmd):
             alive.append(cmd[:80])
     assert alive == []
+
+
+def test_a_dead_browser_ends_the_run_with_a_note() -> None:
+    """The browser is killed mid-run: the run ends at once, keeps what it saw and says why."""
+    import signal
+
+    from app.core.capture import _descendants
+
+    def kill_browser(_f: float, message: str) -> None:
+        if message.startswith("step 4 "):
+            for pid in _descendants(os.getpid()):
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if b"chrom" in cmd and b"--type=" not in cmd:  # the browser process, not its helpers
+                    os.kill(pid, signal.SIGKILL)
+
+    t0 = time.monotonic()
+    seen = asyncio.run(observe_flow(_quickstart_actions(), SETTINGS, site_files=SITE_FILES,
+                                    on_progress=kill_browser))
+    assert time.monotonic() - t0 < 30
+    assert 1 <= len(seen.observations) <= 4 and not seen.complete
+    assert seen.note is not None and seen.note.startswith("step 4 (fill) could not be replayed: the browser closed"), \
+        seen.note
+
+
+def test_draft_cancelled_during_the_silent_run_ends_within_a_second() -> None:
+    from app.core.draft.drafting import DrafterConfig, draft
+    from app.core.infra.progress import Progress
+
+    async def go() -> float:
+        token = CancelToken()
+
+        def progress(p: Progress) -> None:
+            if p.stage == "observe" and p.message.startswith("step 2 "):
+                asyncio.get_running_loop().call_soon(token.cancel)
+
+        task = asyncio.ensure_future(draft([FLOW], "", config=DrafterConfig(site_dir=SITE_DIR, observe=True),
+                                           settings=SETTINGS, on_progress=progress, cancel=token))
+        while not token.cancelled:
+            await asyncio.sleep(0.01)
+        t0 = time.monotonic()
+        with pytest.raises(Cancelled):
+            await task
+        return time.monotonic() - t0
+
+    assert asyncio.run(go()) < 1.5

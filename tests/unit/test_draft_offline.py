@@ -213,3 +213,21 @@ def test_cli_resolves_the_site_next_to_the_output(tmp_path: Path) -> None:
     out = tmp_path / "script.json"
     assert main(["import", str(RECORDED), "--site", "site", "--out", str(out), "-q"]) == 0
     assert "Get started free" in out.read_text()
+
+
+def test_without_a_browser_the_draft_is_written_from_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """observe=True but no Chromium: a warning says so, and the draft is the usual one (no run)."""
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.rubric import check_narration
+
+    monkeypatch.setenv("REELWRIGHT_CHROMIUM", "/nonexistent/chromium")
+    res = run([RECORDED], "", config=DrafterConfig(observe=True))
+    assert res.observations is None
+    assert len(res.warnings) == 1 and res.warnings[0].startswith("no browser to replay the flow (")
+    assert "the narration is written from the recorded code" in res.warnings[0]
+    plain = run([RECORDED], "").script
+    assert res.script == plain and check_narration(res.script) == []
+    # relative addresses and no site folder: nothing to replay against, said as much
+    rel = run([RECORDED], "", settings=SITE, config=DrafterConfig(observe=True))
+    assert rel.warnings == ["the flow was not replayed to see its pages (its addresses are relative and the "
+                            "site's folder is not known); the narration is written from the recorded code"]

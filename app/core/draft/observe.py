@@ -278,7 +278,7 @@ async def observe_flow(
         except TimeoutError:
             note = f"the silent run stopped after {time_limit_s:g} s (the time limit)"
         except RenderError as exc:
-            note = exc.message
+            note = _render_note(exc)
     except (Cancelled, asyncio.CancelledError):
         cancel.cancel("cancelled")
         raise
@@ -302,6 +302,19 @@ async def observe_flow(
                              seconds=round(time.monotonic() - started, 3))
     report(1.0, f"saw {len(seen)} of {len(actions)} steps")
     return result
+
+
+def _render_note(exc: RenderError) -> str:
+    """ "step 4 (fill): the browser closed or crashed" — without the render's card and locator lines
+    (the silent run's single card is no card of the user's)."""
+    text = exc.message.splitlines()[0]
+    if exc.card_index is not None or exc.action_index is not None:
+        text = text.split(": ", 1)[-1]
+    if exc.action_index is None:
+        return f"the silent run stopped: {text}"
+    kind, _, why = text.partition(": ")
+    step = f"step {exc.action_index + 1}" + (f" ({kind})" if why and " " not in kind else "")
+    return f"{step} could not be replayed: {why if why and ' ' not in kind else text}"
 
 
 async def _close(session: Any) -> None:
@@ -389,7 +402,7 @@ class _Run:
                 try:
                     await p._guard(ctx, a, executor(p, ctx, a))
                 except RenderError as exc:
-                    return f"step {i + 1} ({a.type}) could not be replayed: {exc.message}"
+                    return _render_note(exc)
                 if a.type in _REACTING:
                     await self._settle()
             after = await read_page(p.page, self.js)
@@ -429,11 +442,15 @@ class _Run:
                 return
 
 
-async def _tab_title(tab: Any, js: str) -> str:
-    """A new tab's title (it runs on real time: give it a moment to load)."""
-    with contextlib.suppress(Exception):
-        await tab.wait_for_load_state("load", timeout=3000)
-    state = await read_page(tab, js)
-    if state is None:
-        return ""
-    return state.title or state.heading or ""
+async def _tab_title(tab: Any, js: str, wait_s: float = 8.0) -> str:
+    """A new tab's title (it runs on real time: give it a moment to load, bounded)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + wait_s
+    while True:
+        with contextlib.suppress(Exception):
+            await tab.wait_for_load_state("load", timeout=max(100, int((end - loop.time()) * 1000)))
+        state = await read_page(tab, js)
+        title = (state.title or state.heading or "") if state is not None else ""
+        if title or loop.time() >= end:
+            return title
+        await asyncio.sleep(0.1)
