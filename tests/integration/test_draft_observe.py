@@ -234,3 +234,30 @@ def test_draft_cancelled_during_the_silent_run_ends_within_a_second() -> None:
         return time.monotonic() - t0
 
     assert asyncio.run(go()) < 1.5
+
+
+def test_a_draft_of_dialogs_and_tabs_says_what_the_viewer_sees(tmp_path: Path) -> None:
+    from app.core.draft.drafters.base import DraftInput, FlowSource
+    from app.core.draft.drafters.offline import offline_draft
+    from app.core.draft.rubric import check_narration
+    from app.core.script import ClosePage, Dialog
+
+    for name, html in _POPUP_SITE.items():
+        (tmp_path / name).write_text(html)
+    actions = [
+        Goto(type="goto", url="/index.html"),
+        Dialog(type="dialog", response="accept"),
+        Click(type="click", target=Locator(role="button", name="Delete report")),
+        Click(type="click", target=Locator(role="link", name="Help"), opens="page1"),
+        ClosePage(type="close_page", page="page1"),
+    ]
+    seen = asyncio.run(observe_flow(actions, SETTINGS, site_files=_site_folder_files(tmp_path, tmp_path)[0]))
+    inp = DraftInput(flows=[FlowSource(tmp_path / "flow.py", actions)], documents=[], prompt="", settings=SETTINGS,
+                     observations=seen)
+    script = offline_draft(inp).script
+    text = "\n".join(c.narration for c in script.cards)
+    assert check_narration(script, seen) == [], text
+    assert "click Delete report, and confirm when the browser asks Delete this report?" in text
+    assert "A message appears: Deleted." in text
+    assert "follow the Help link, and the Help page opens in a new tab." in text
+    assert "close the tab and go back to the previous page" in text

@@ -416,6 +416,8 @@ class _Run:
             changes = changes_between(state, after)
             for kind, message in self.dialogs[dialogs_before:]:
                 changes.insert(0, Change(kind="native_dialog", text=message or kind))
+            if getattr(a, "opens", None) or getattr(a, "new_page", False):
+                await self._popup(pages_before)  # a popup opens in real time: wait for it (bounded)
             new_tabs = [pg for pg in (self.session.context.pages if self.session.context else [])
                         if pg not in pages_before]
             for tab in new_tabs:
@@ -426,6 +428,14 @@ class _Run:
             if new_tabs and "switch_page" not in EXECUTORS and i + 1 < n:
                 return f"step {i + 1} opened a new tab, which the silent run does not follow yet"
         return None
+
+    async def _popup(self, pages_before: list[Any], wait_s: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + wait_s
+        while loop.time() < end and self.session.context is not None:
+            if any(pg not in pages_before for pg in self.session.context.pages):
+                return
+            await asyncio.sleep(0.05)
 
     async def _settle(self) -> None:
         """Give the page a moment (on the video clock) to react, and a started navigation time to load."""

@@ -140,6 +140,8 @@ def _change_words(o: Observation) -> list[str]:
     for c in o.changes:
         if c.kind in ("page", "title"):
             words += _title_parts(o.after)
+        elif c.kind == "tab":
+            words += _title_parts(PageState(title=c.text)) or ["new tab"]
         elif c.kind == "dialog_closed":
             words += ["closes", "closed"]
         elif c.text:
@@ -182,6 +184,12 @@ def _shown_names(a: Any, o: Observation | None) -> list[str]:
         out += [f.rsplit("/", 1)[-1] for f in a.files]
     elif a.type == "press":
         out.append("press")
+    elif a.type in ("new_page", "close_page", "switch_page"):
+        out.append("tab")
+    if getattr(a, "opens", None) or getattr(a, "new_page", False):
+        out.append("new tab")
+    if getattr(a, "download", False):
+        out += ["download", "downloads", "downloaded"]
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ...keys import spoken_chord
-from ...script import Locator
+from ...script import FIRST_PAGE, Locator
 from .seen import SEEN, page_label, target_words, where_words
 from .sitenames import SITE_NAMES
 
@@ -148,9 +148,7 @@ def phrase(action: Any) -> str | None:
                 base = f"click {name}"
         else:
             base = f"{verb} {name}"
-        if getattr(action, "new_page", False):
-            base += ", which opens in a new tab"
-        return base
+        return base + _side_effects(action)
     if t in ("fill", "type"):
         loc = action.target
         value = action.value if t == "fill" else action.text
@@ -165,7 +163,7 @@ def phrase(action: Any) -> str | None:
             return f"enter {value} in {field}"
         return f"fill in {field}"
     if t == "press":
-        return f"press {spoken_chord(action.key)}"
+        return f"press {spoken_chord(action.key)}" + _side_effects(action)
     if t == "check":
         return f"tick {element_name(action.target)}"
     if t == "uncheck":
@@ -197,7 +195,33 @@ def phrase(action: Any) -> str | None:
         return None
     if t == "highlight":
         return f"note {element_name(action.target)}"
+    if t == "new_page":
+        return "open a new tab"
+    if t == "close_page":
+        return "close the tab and go back to the previous page"
+    if t == "switch_page":
+        return "switch back to the first tab" if action.page == FIRST_PAGE else "switch to the other tab"
     return None
+
+
+def _side_effects(action: Any) -> str:
+    """", which opens in a new tab" / ", which downloads a file" for the clicks and keys that do that."""
+    if getattr(action, "new_page", False) or getattr(action, "opens", None):
+        return ", which opens in a new tab"
+    if getattr(action, "download", False):
+        return ", which downloads a file"
+    return ""
+
+
+def answering(dialog: Any, trigger_phrase: str, asked: str | None) -> str:
+    """The trigger's clause with the answer to the native dialog it raises: "click Delete report, and
+    confirm when the browser asks Delete this report?"."""
+    verb = "confirm" if dialog.response == "accept" else "cancel"
+    if dialog.response == "accept" and dialog.text:
+        verb = f"enter {dialog.text} and confirm"
+    if asked:
+        return f"{trigger_phrase}, and {verb} when the browser asks {asked}"
+    return f"{trigger_phrase}, and {verb} the browser's dialog"
 
 
 def join_clauses(clauses: list[str]) -> str:

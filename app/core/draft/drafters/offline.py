@@ -19,6 +19,7 @@ from ...script import Locator, Script, validate_script
 from ..documents import Document, Sentence
 from .base import DraftInput, DraftResult, clean_speech, unique_ids
 from .narrate import (
+    answering,
     element_name,
     is_field,
     is_secret,
@@ -38,6 +39,8 @@ _ENTRY = frozenset({"fill", "type", "check", "uncheck", "select", "upload"})
 _COMMIT = frozenset({"click", "dblclick"})
 _OBSERVE = frozenset({"wait_for", "wait", "highlight", "zoom", "scroll"})
 MAX_GROUP = 8
+#: tab actions: how the video moves between tabs, not steps a summary would name
+_TABS = frozenset({"new_page", "close_page", "switch_page", "dialog"})
 
 _STOP = frozenset(
     """a an the and or but if then than to of in on at by for with from into onto as is are was were be
@@ -133,6 +136,12 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
         p = phrase(a)
         if p is None:
             continue
+        prev = actions[i - 1] if i > 0 else None
+        if prev is not None and prev.type == "dialog":  # the answer to the dialog this step raises
+            asked = next((c.text for c in o.changes if c.kind == "native_dialog"), None) if o is not None else None
+            p = answering(prev, p, asked)
+        if o is not None and any(c.kind == "tab" for c in o.changes):
+            p = p.removesuffix(", which opens in a new tab")  # the tab is named below, by its page
         if o is not None and i != final and a.type in ("click", "dblclick", "press"):
             how = opens_clause(o, seen.product)
             if how:
@@ -269,7 +278,7 @@ def _lead(style: Style, index: int, count: int) -> str:
 
 def _step_narration(do: list[str], see: list[str], style: Style, index: int, count: int) -> str:
     parts: list[str] = []
-    if do and see and len(do) == 1:
+    if do and see and len(do) == 1 and ", and " not in do[0]:
         # "Follow the Settings link in the sidebar, and the Settings page opens."
         parts.append(sentence(_lead(style, index, count) + join_clauses(do) + ", and " + see[0]))
         see = see[1:]
@@ -357,14 +366,15 @@ _VERBS = frozenset(
     """sign log create save add invite open edit delete remove share export import upload send
 submit search register update publish book buy pay start set change connect draft write review approve assign
 schedule plan track filter sort archive download install configure enable disable switch choose select pick
-check apply""".split()  # noqa: SIM905
+check apply close confirm cancel""".split()  # noqa: SIM905
 )
 
 
 def _summary(groups: list[Group], titles: list[str]) -> str:
     """The few steps that matter (forms submitted), as a phrase: "sign in, create project, ..."."""
     picked = [(g, t) for g, t in zip(groups, titles, strict=True) if any(a.type in _ENTRY for a in g.actions)]
-    picked = picked or list(zip(groups, titles, strict=True))
+    picked = picked or [(g, t) for g, t in zip(groups, titles, strict=True)
+                        if not all(a.type in _TABS for a in g.actions)]
     phrases: list[str] = []
     for _, t in picked:
         first = t.split(" ", 1)[0].lower()

@@ -148,8 +148,10 @@ def _quote_free(text: str) -> str:
 
 def top_change(o: Observation) -> Change | None:
     """The one change a viewer notices most after a step."""
-    order = ("native_dialog", "tab", "dialog", "page", "message", "item", "section", "heading", "title",
-             "dialog_closed")
+    # a native dialog is told with the step that raises it ("..., and confirm when the browser asks
+    # ..."); what the viewer sees after answering it comes first
+    order = ("tab", "dialog", "page", "message", "item", "section", "heading", "title", "dialog_closed",
+             "native_dialog")
     ranked = sorted(o.changes, key=lambda c: order.index(c.kind))
     for c in ranked:
         if c.kind == "message" and not c.text:
@@ -168,7 +170,8 @@ def opens_clause(o: Observation, product: str) -> str | None:
     if c.kind == "dialog":
         return f"to open the {c.text} dialog" if c.text else "to open a dialog"
     if c.kind == "tab":
-        return f"to open {c.text} in a new tab" if c.text else "to open a new tab"
+        return f"to open {page_label(PageState(title=c.text), product)} in a new tab" if c.text else \
+            "to open a new tab"
     return None
 
 
@@ -181,7 +184,7 @@ def consequence(o: Observation, product: str) -> str | None:
     if c.kind == "native_dialog":
         return f"the browser asks: {text}" if text else "the browser asks for confirmation"
     if c.kind == "tab":
-        return f"{text} opens in a new tab" if text else "a new tab opens"
+        return f"{page_label(PageState(title=c.text), product)} opens in a new tab" if text else "a new tab opens"
     if c.kind == "dialog":
         return f"the {text} dialog opens" if text else "a dialog opens"
     if c.kind == "page":
