@@ -231,3 +231,12 @@ def test_without_a_browser_the_draft_is_written_from_the_code(monkeypatch: pytes
     rel = run([RECORDED], "", settings=SITE, config=DrafterConfig(observe=True))
     assert rel.warnings == ["the flow was not replayed to see its pages (its addresses are relative and the "
                             "site's folder is not known); the narration is written from the recorded code"]
+
+
+def test_the_app_drafts_with_the_silent_run_unless_its_settings_say_no() -> None:
+    from app.workbench.services import drafter_config
+    from app.workbench.storage import AppSettings
+
+    assert drafter_config("offline", AppSettings()).observe is True
+    assert drafter_config("offline", AppSettings.model_validate({"draft_observe": False})).observe is False
+    assert AppSettings.model_validate_json("{}").draft_observe is True  # settings saved before this field
