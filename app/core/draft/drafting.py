@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import Cancelled, ToolMissingError
+from ..errors import Cancelled, ReelwrightError, ToolMissingError
 from ..infra.progress import CancelToken, ProgressCallback, StageTracker
 from ..script import Action, Goto, Script, Settings
 from .documents import Document, DocumentError, read_document
@@ -194,6 +194,12 @@ async def _observe(inp: DraftInput, config: DrafterConfig, tracker: StageTracker
     except ToolMissingError as exc:
         warnings.append(f"no browser to replay the flow ({exc.message}); the narration is written from the "
                         "recorded code")
+        return None
+    except Cancelled:
+        raise
+    except ReelwrightError as exc:  # never the end of a draft: it is written from the code instead
+        warnings.append(f"the flow could not be replayed to see its pages ({exc.message.splitlines()[0]}); "
+                        "the narration is written from the recorded code")
         return None
     if seen.note is not None:
         warnings.append(f"the silent run saw {len(seen.observations)} of {seen.actions} steps ({seen.note}); "

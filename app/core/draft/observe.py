@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import Cancelled, ReelwrightError, RenderError
+from ..errors import Cancelled, ReelwrightError, RenderError, ToolMissingError
 from ..infra.progress import CancelToken
 from ..infra.tools import Browser
 from ..script import FIRST_PAGE, Locator, Script, Settings
@@ -282,10 +282,12 @@ async def observe_flow(
     except (Cancelled, asyncio.CancelledError):
         cancel.cancel("cancelled")
         raise
-    except ReelwrightError:
+    except ToolMissingError:
+        raise
+    except ReelwrightError as exc:
         if cancel.cancelled:
             raise Cancelled(cancel.reason) from None
-        raise
+        note = f"the silent run stopped: {exc.message.splitlines()[0]}"
     except Exception as exc:  # noqa: BLE001 - the browser went away: keep what was seen, say why
         if cancel.cancelled:
             raise Cancelled(cancel.reason) from None
