@@ -149,6 +149,7 @@ def drafter_config(drafter: str, s: AppSettings) -> Any:
     return DrafterConfig(kind=kind,
                          bedrock_model_id=s.bedrock_model, bedrock_region=s.bedrock_region or None,
                          openai_base_url=s.openai_base_url, openai_model=s.openai_model,
+                         observe=s.draft_observe,
                          # keys only from the environment, never stored by the app
                          openai_api_key=os.environ.get("OPENAI_API_KEY"))
 

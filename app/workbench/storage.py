@@ -160,6 +160,8 @@ class AppSettings(BaseModel):
     bedrock_model: str = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "llama3.1"
+    #: replay a flow silently before drafting, so the narration names what the viewer sees
+    draft_observe: bool = True
     window_geometry: str = ""  # base64 of QMainWindow.saveGeometry()
     window_state: str = ""
     last_project: int | None = None

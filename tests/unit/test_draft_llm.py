@@ -348,3 +348,77 @@ def test_json_helpers() -> None:
     cut = '{"title": "t", "cards": [{"id": "a", "narration": "x"}, {"id": "b", "narr'
     assert repair_truncated_json(cut) == {"title": "t", "cards": [{"id": "a", "narration": "x"}]}
     assert repair_truncated_json('{"title": "t", "cards": [') is None
+
+
+# --------------------------------------------------------------------------- what the viewer sees
+
+
+SEEN_FILE = DATA / "observations" / "quickstart.json"  # a real silent run (record_observations.py)
+
+
+def _grounded_input(prompt: str = "") -> Any:
+    from app.core.draft.drafters.base import DraftInput, FlowSource
+    from app.core.draft.observe import FlowObservation
+
+    seen = FlowObservation.model_validate_json(SEEN_FILE.read_text(encoding="utf-8"))
+    example = DATA.parents[1] / "resources" / "examples" / "quickstart" / "recorded-flow.spec.ts"
+    actions = rebase_local_urls(import_codegen(example).actions, SITE)
+    assert seen.actions == len(actions)
+    return DraftInput(flows=[FlowSource(example, actions)], documents=[], prompt=prompt, settings=SITE,
+                      observations=seen)
+
+
+def _narrated(n: int, narrations: list[str]) -> dict[str, Any]:
+    per = -(-n // len(narrations))
+    return {"title": "Lumen Tasks", "cards": [
+        {"id": f"c{i}", "title": f"Card {i}", "narration": text,
+         "action_indices": list(range(i * per, min(n, (i + 1) * per)))}
+        for i, text in enumerate(narrations)]}
+
+
+def test_model_prompt_carries_what_the_viewer_sees(chat: FakeChatCompletionsServer) -> None:
+    from app.core.draft.drafters.llm import llm_draft
+
+    inp = _grounded_input()
+    chat.reply_json(_narrated(len(inp.actions), ["Follow Get started free to the Sign in page.", "That's it."]))
+    res = asyncio.run(llm_draft(inp, openai_config(chat)))
+    assert res.warnings == []
+    _, body = chat.requests[0]
+    system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+    assert "seen:" in system and "never by" in system
+    lines = user.splitlines()
+    cta = next(i for i, line in enumerate(lines) if line.startswith("  1: click"))
+    assert lines[cta + 1] == ('     seen: link "Get started free" under "The calm task tracker for busy teams."; '
+                              'then page "Sign in · Lumen Tasks" with heading "Welcome back"')
+    assert '     seen: button "New project" in the top bar under "Projects"; then dialog "New project" opens' in lines
+    assert any('combobox "Template" in the dialog under "New project" -> "Product launch"' in ln for ln in lines)
+    assert any('then message "Settings saved"' in ln for ln in lines)
+
+
+def test_model_narration_that_reads_out_code_is_asked_again(chat: FakeChatCompletionsServer) -> None:
+    from app.core.draft.drafters.llm import llm_draft
+
+    inp = _grounded_input()
+    n = len(inp.actions)
+    chat.reply_json(_narrated(n, ["Click getByTestId('hero-cta') to open /signin.html.", "Done."]))
+    chat.reply_json(_narrated(n, ["Click Get started free, and the Sign in page opens.", "Done."]))
+    res = asyncio.run(llm_draft(inp, openai_config(chat)))
+    assert res.script.cards[0].narration == "Click Get started free, and the Sign in page opens."
+    retry = chat.requests[1][1]["messages"][1]["content"]
+    assert "the narration reads out code" in retry and "getByTestId(" in retry and "/signin.html" in retry
+    assert any("answered on attempt 2" in w for w in res.warnings)
+
+
+def test_what_was_seen_leaves_the_prompt_before_the_flow_does(chat: FakeChatCompletionsServer) -> None:
+    import dataclasses
+
+    from app.core.draft.drafters.llm import SYSTEM_PROMPT, build_user_prompt
+
+    inp = _grounded_input()
+    full, _ = build_user_prompt(inp, openai_config(chat))
+    plain, _ = build_user_prompt(dataclasses.replace(inp, observations=None), openai_config(chat))
+    assert full.count("seen:") == 20 and "seen:" not in plain
+    tight = openai_config(chat, max_input_tokens=(len(full) + len(plain)) // 8 + len(SYSTEM_PROMPT) // 4)
+    text, warnings = build_user_prompt(inp, tight)
+    assert "seen:" not in text and "19: click" in text
+    assert warnings == ["what the silent run saw was left out of the model's prompt (token budget)"]

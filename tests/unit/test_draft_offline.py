@@ -69,7 +69,8 @@ def test_form_submission_is_one_card() -> None:
     assert [a.type for a in create.actions] == ["click", "click", "fill", "select", "check", "click"]
     assert create.title == "Create project"
     assert s.cards[0].narration == (
-        "This demo shows how to sign in, create project, draft the announcement, and save changes."
+        "This demo shows how to sign in, create project, draft the announcement, and save changes. "
+        "We start on the home page."
     )
 
 
@@ -212,3 +213,30 @@ def test_cli_resolves_the_site_next_to_the_output(tmp_path: Path) -> None:
     out = tmp_path / "script.json"
     assert main(["import", str(RECORDED), "--site", "site", "--out", str(out), "-q"]) == 0
     assert "Get started free" in out.read_text()
+
+
+def test_without_a_browser_the_draft_is_written_from_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """observe=True but no Chromium: a warning says so, and the draft is the usual one (no run)."""
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.rubric import check_narration
+
+    monkeypatch.setenv("REELWRIGHT_CHROMIUM", "/nonexistent/chromium")
+    res = run([RECORDED], "", config=DrafterConfig(observe=True))
+    assert res.observations is None
+    assert len(res.warnings) == 1 and res.warnings[0].startswith("no browser to replay the flow (")
+    assert "the narration is written from the recorded code" in res.warnings[0]
+    plain = run([RECORDED], "").script
+    assert res.script == plain and check_narration(res.script) == []
+    # relative addresses and no site folder: nothing to replay against, said as much
+    rel = run([RECORDED], "", settings=SITE, config=DrafterConfig(observe=True))
+    assert rel.warnings == ["the flow was not replayed to see its pages (its addresses are relative and the "
+                            "site's folder is not known); the narration is written from the recorded code"]
+
+
+def test_the_app_drafts_with_the_silent_run_unless_its_settings_say_no() -> None:
+    from app.workbench.services import drafter_config
+    from app.workbench.storage import AppSettings
+
+    assert drafter_config("offline", AppSettings()).observe is True
+    assert drafter_config("offline", AppSettings.model_validate({"draft_observe": False})).observe is False
+    assert AppSettings.model_validate_json("{}").draft_observe is True  # settings saved before this field

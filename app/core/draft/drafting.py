@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import Cancelled
+from ..errors import Cancelled, ReelwrightError, ToolMissingError
 from ..infra.progress import CancelToken, ProgressCallback, StageTracker
 from ..script import Action, Goto, Script, Settings
 from .documents import Document, DocumentError, read_document
@@ -23,9 +23,10 @@ from .drafters.offline import offline_draft
 from .importers import CODEGEN_KINDS, CodegenImportError, FileKind, ImportError_, ImportResult, SkippedLine
 from .importers import detect_kind as _detect_kind
 from .importers import import_codegen as _import_codegen
+from .observe import FlowObservation, observe_flow
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
-_DRAFT_STAGES = {"read": 0.25, "draft": 0.75}
+_DRAFT_STAGES = {"read": 0.1, "observe": 0.6, "draft": 0.3}
 
 __all__ = [
     "DraftError",
@@ -150,6 +151,8 @@ async def draft(
         order=[f for f in files if f in used],
         site_dir=config.site_dir,
     )
+    if config.observe and flows:
+        inp.observations = await _observe(inp, config, tracker, warnings, cancel)
     tracker.report("draft", 0.0, f"drafting with the {config.kind} drafter")
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -159,7 +162,54 @@ async def draft(
         result = await _remote_draft(inp, config, tracker, cancel)
     tracker.report("draft", 1.0, f"{len(result.script.cards)} cards")
     result.warnings[:0] = warnings
+    result.observations = inp.observations
     return result
+
+
+def observable(actions: Sequence[Action], settings: Settings, site_dir: Path | None) -> str | None:
+    """Why the flow cannot be replayed silently (None: it can): relative URLs need a site or a base URL."""
+    relative = any(isinstance(a, Goto) and "://" not in a.url for a in actions)
+    if relative and not (site_dir is not None and site_dir.is_dir()) and not settings.base_url:
+        return "its addresses are relative and the site's folder is not known"
+    if not any(isinstance(a, Goto) for a in actions):
+        return "it opens no page"
+    return None
+
+
+async def _observe(inp: DraftInput, config: DrafterConfig, tracker: StageTracker, warnings: list[str],
+                   cancel: CancelToken | None) -> FlowObservation | None:
+    """The silent run, when it can be made; its problems are warnings, never a failed draft."""
+    from ..bundle import _site_folder_files
+
+    actions = inp.actions
+    why = observable(actions, inp.settings, config.site_dir)
+    if why is not None:
+        warnings.append(f"the flow was not replayed to see its pages ({why}); the narration is written from "
+                        "the recorded code")
+        return None
+    site_files = None
+    if config.site_dir is not None and config.site_dir.is_dir() and inp.settings.site:
+        site_files = _site_folder_files(config.site_dir, config.site_dir)[0]
+    tracker.report("observe", 0.0, "replaying the flow silently to see its pages")
+    try:
+        seen = await observe_flow(
+            actions, inp.settings, site_files=site_files, root=config.site_dir.parent if config.site_dir else None,
+            cancel=cancel, time_limit_s=config.observe_time_limit_s,
+            on_progress=lambda f, m: tracker.report("observe", f, m))
+    except ToolMissingError as exc:
+        warnings.append(f"no browser to replay the flow ({exc.message}); the narration is written from the "
+                        "recorded code")
+        return None
+    except Cancelled:
+        raise
+    except ReelwrightError as exc:  # never the end of a draft: it is written from the code instead
+        warnings.append(f"the flow could not be replayed to see its pages ({exc.message.splitlines()[0]}); "
+                        "the narration is written from the recorded code")
+        return None
+    if seen.note is not None:
+        warnings.append(f"the silent run saw {len(seen.observations)} of {seen.actions} steps ({seen.note}); "
+                        "the rest is narrated from the recorded code")
+    return seen
 
 
 async def _remote_draft(

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from ...errors import ReelwrightError
 from ...script import Action, Script, Settings
 from ..documents import Document
+from ..observe import FlowObservation
 
 
 class DraftError(ReelwrightError):
@@ -36,6 +37,8 @@ class DraftInput:
     settings: Settings
     order: list[Path] = field(default_factory=list)  # every used file, in the user's order
     site_dir: Path | None = None  # the static site the flow runs against, when known
+    #: what the viewer sees at each step (a silent run of the flow), when one could be made
+    observations: FlowObservation | None = None
 
     @property
     def actions(self) -> list[Any]:
@@ -48,6 +51,8 @@ class DraftResult:
 
     script: Script
     warnings: list[str] = field(default_factory=list)
+    #: what the silent run saw (by action index), when one was made: for the rubric and for the UI
+    observations: FlowObservation | None = None
 
 
 @dataclass
@@ -79,6 +84,11 @@ class DrafterConfig:
     #: the folder of the static site the flow runs against (settings.site resolved), if known: the
     #: offline drafter then names test ids by what the page shows ("Get started free")
     site_dir: Path | None = None
+    #: replay the flow silently in Chromium first and write from what the viewer sees (page titles,
+    #: headings, the names of what is clicked, what changes); off in the core, on in the CLI and the app
+    observe: bool = False
+    #: real seconds the silent run may take (what it saw by then is used)
+    observe_time_limit_s: float = 90.0
 
 
 def slugify(text: str, fallback: str = "card") -> str:

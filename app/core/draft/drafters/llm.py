@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from ...errors import Cancelled, ScriptError
 from ...infra.progress import CancelToken, StageTracker
 from ...script import Action, validate_script
+from ..observe import Observation
 from .base import DrafterConfig, DraftError, DraftInput, DraftResult, clean_speech, slugify, unique_ids
 
 TOOL_NAME = "submit_script"
@@ -71,6 +72,11 @@ Rules:
 - The first card introduces the video; the last card concludes (it may have no actions).
 - Narration is spoken English: plain sentences, no markdown, no lists, no emojis, no URLs, no code.
   Never read out passwords or secrets. Follow the user's audience, tone and length.
+- An action may carry a "seen:" note from a silent replay of the flow: the element as the viewer sees
+  it (role, visible name, where it is, the label around it) and what changes on screen afterwards (the
+  page that opens, its heading, a dialog, a message). Name things the way those notes do, never by
+  selectors, CSS, test ids, URL paths or code identifiers, and let each card say what the viewer sees
+  change.
 - Use the documents for facts; you may cite a PDF page as "(page N)".
 - Card ids are short lowercase slugs, unique.
 Answer only with the JSON object the schema describes."""
@@ -131,6 +137,52 @@ def describe_action(a: Any) -> str:
     return f"{t}{loc}"
 
 
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def describe_seen(o: Observation) -> str:
+    """What the viewer saw at a step, compactly: ``link "Get started free" in the sidebar; then page
+    "Sign in · Lumen Tasks" with heading "Welcome back"``."""
+    parts: list[str] = []
+    t = o.target
+    if t is not None and (t.name or t.text or t.role):
+        who = " ".join(x for x in (t.role or "element", _q(t.short or t.name or t.text or "")
+                                   if (t.name or t.text) else "") if x)
+        if t.region and t.region not in ("form",):
+            who += f" in the {t.region}"
+        if t.context and t.context not in (t.name, t.short):
+            who += f" under {_q(t.context)}"
+        if t.value and o.type in ("select", "check", "uncheck"):
+            who += f" -> {_q(t.value)}"
+        parts.append(who)
+    then: list[str] = []
+    for c in o.changes[:4]:
+        if c.kind == "page" and o.after is not None:
+            heading = f" with heading {_q(o.after.heading)}" if o.after.heading else ""
+            then.append(f"page {_q(o.after.title)}{heading}")
+        elif c.kind == "dialog":
+            then.append(f"dialog {_q(c.text)} opens")
+        elif c.kind == "dialog_closed":
+            then.append("the dialog closes")
+        elif c.kind == "native_dialog":
+            then.append(f"the browser asks {_q(c.text)}")
+        elif c.kind == "tab":
+            then.append(f"new tab {_q(c.text)}")
+        elif c.kind == "message":
+            then.append(f"message {_q(c.text)}")
+        elif c.kind == "item":
+            then.append(f"{_q(c.text)} appears in a list")
+        elif c.kind in ("heading", "section"):
+            if not any(x.startswith("page ") for x in then):
+                then.append(f"heading {_q(c.text)}")
+        elif c.kind == "title":
+            then.append(f"title {_q(c.text)}")
+    if then:
+        parts.append("then " + ", ".join(then))
+    return "; ".join(parts)
+
+
 def build_user_prompt(inp: DraftInput, config: DrafterConfig) -> tuple[str, list[str]]:
     """The user message: the prompt, then the files in the user's order, within the token budget."""
     warnings: list[str] = []
@@ -144,20 +196,33 @@ def build_user_prompt(inp: DraftInput, config: DrafterConfig) -> tuple[str, list
     docs_by_path = {d.path: d for d in inp.documents}
     order = list(dict.fromkeys([*inp.order, *flows_by_path, *docs_by_path]))
     numbers = {p: i + 1 for i, p in enumerate(order)}
-    # flows are never cut: without every action there is nothing to narrate
-    flow_text: dict[Path, str] = {}
-    index = 0
-    for path in order:
-        if path in flows_by_path:
-            flow = flows_by_path[path]
-            lines = [
-                f"[{numbers[path]}] {path.name}: recorded browser flow, actions {index}-{index + len(flow.actions) - 1}"
-            ]
-            for a in flow.actions:
-                lines.append(f"  {index}: {describe_action(a)}")
-                index += 1
-            flow_text[path] = "\n".join(lines)
-    used = sum(len(t) for t in flow_text.values()) + sum(len(h) for h in head) + len(SYSTEM_PROMPT)
+    # flows are never cut: without every action there is nothing to narrate (what was seen may be)
+    seen = inp.observations.by_index() if inp.observations is not None else {}
+
+    def flows_text(with_seen: bool) -> dict[Path, str]:
+        out: dict[Path, str] = {}
+        index = 0
+        for path in order:
+            if path in flows_by_path:
+                flow = flows_by_path[path]
+                lines = [f"[{numbers[path]}] {path.name}: recorded browser flow, actions "
+                         f"{index}-{index + len(flow.actions) - 1}"]
+                for a in flow.actions:
+                    lines.append(f"  {index}: {describe_action(a)}")
+                    note = describe_seen(seen[index]) if with_seen and index in seen else ""
+                    if note:
+                        lines.append(f"     seen: {note}")
+                    index += 1
+                out[path] = "\n".join(lines)
+        return out
+
+    fixed = sum(len(h) for h in head) + len(SYSTEM_PROMPT)
+    flow_text = flows_text(True)
+    used = sum(len(t) for t in flow_text.values()) + fixed
+    if seen and used > budget:
+        flow_text = flows_text(False)
+        used = sum(len(t) for t in flow_text.values()) + fixed
+        warnings.append("what the silent run saw was left out of the model's prompt (token budget)")
     if used > budget:
         raise DraftError(
             f"the flow alone needs about {used // CHARS_PER_TOKEN} tokens, over the "
@@ -453,6 +518,11 @@ async def llm_draft(
         except AnswerProblem as exc:
             problem = str(exc)
             continue
+        code = _code_in_narration(script)
+        if code and attempt < attempts:
+            problem = "the narration reads out code; name things as the viewer sees them: " + "; ".join(code[:5])
+            continue
+        more += [f"the model's narration still reads out code: {c}" for c in code]
         notes = [f"{backend.label} answered on attempt {attempt} (earlier: {problem})"] if attempt > 1 else []
         return DraftResult(script=script, warnings=warnings + notes + more)
     if last_truncated is not None:  # last resort: keep the complete cards of a cut-off answer
@@ -475,6 +545,13 @@ async def llm_draft(
         f"{backend.label} gave no usable answer in {attempts} attempt(s): {problem}",
         hint="try again, pick another model, or use the offline drafter",
     )
+
+
+def _code_in_narration(script: Any) -> list[str]:
+    """The rubric's findings of code in the narration (selectors, CSS, test ids, URLs, identifiers)."""
+    from ..rubric import check_narration
+
+    return [str(f) for f in check_narration(script) if f.rule != "no_change"]
 
 
 async def _sleep_or_cancel(seconds: float, cancel: CancelToken | None) -> None:

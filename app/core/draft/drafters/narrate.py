@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ...keys import spoken_chord
-from ...script import Locator
+from ...script import FIRST_PAGE, Locator
+from .seen import SEEN, page_label, target_words, where_words
 from .sitenames import SITE_NAMES
 
 _SECRET = re.compile(r"pass(word|code|phrase)?|secret|token|pin\b|otp|api[- ]?key|credential", re.I)
@@ -25,7 +26,17 @@ def _words(s: str) -> str:
 
 
 def element_name(loc: Locator) -> str:
-    """The human name of what a locator points at ("Sign in", "Email", "the search field")."""
+    """The human name of what a locator points at ("Sign in", "Email", "the search field"): what
+    the silent run saw on the element when there was one, else read from the locator."""
+    seen = SEEN.get().target(loc)
+    if seen is not None:
+        words = target_words(seen)
+        if words:
+            return words
+    return _locator_name(loc)
+
+
+def _locator_name(loc: Locator) -> str:
     if loc.placeholder and not (loc.name or loc.label):
         if "@" in loc.placeholder:
             return "email"  # an example address as placeholder: the field is the email field
@@ -55,6 +66,9 @@ def element_name(loc: Locator) -> str:
 
 
 def is_field(loc: Locator) -> bool:
+    seen = SEEN.get().target(loc)
+    if seen is not None and seen.role is not None:
+        return seen.role in _FIELD_ROLES
     if loc.role in _FIELD_ROLES or loc.label or loc.placeholder:
         return True
     return bool(loc.css and re.search(r"\b(input|textarea|select)\b", loc.css))
@@ -100,6 +114,9 @@ def phrase(action: Any) -> str | None:
     """One clause for an action, or None for actions that need no words (waits, field focus clicks)."""
     t = action.type
     if t == "goto":
+        o = SEEN.get().of(action)
+        if o is not None and o.after is not None and (o.after.title or o.after.heading):
+            return f"open {page_label(o.after, SEEN.get().product)}"
         return f"open {page_name(action.url)}"
     if t in ("click", "dblclick"):
         loc: Locator = action.target
@@ -111,10 +128,14 @@ def phrase(action: Any) -> str | None:
             if getattr(action, "button", "left") == "right"
             else "click"
         )
-        role = loc.role
+        on_screen = SEEN.get().target(loc)
+        role = on_screen.role if on_screen is not None and on_screen.role else loc.role
+        where = where_words(on_screen) if on_screen is not None else ""
+        if where:
+            name = f"{name} {where}" if role not in ("link", "tab") else name
         if t == "click" and verb == "click":
             if role == "link":
-                base = f"follow the {name} link"
+                base = f"follow the {name} link" + (f" {where}" if where else "")
             elif role == "tab":
                 base = f"switch to the {name} tab"
             elif role in ("checkbox", "switch"):
@@ -127,9 +148,7 @@ def phrase(action: Any) -> str | None:
                 base = f"click {name}"
         else:
             base = f"{verb} {name}"
-        if getattr(action, "new_page", False):
-            base += ", which opens in a new tab"
-        return base
+        return base + _side_effects(action)
     if t in ("fill", "type"):
         loc = action.target
         value = action.value if t == "fill" else action.text
@@ -144,13 +163,14 @@ def phrase(action: Any) -> str | None:
             return f"enter {value} in {field}"
         return f"fill in {field}"
     if t == "press":
-        return f"press {spoken_chord(action.key)}"
+        return f"press {spoken_chord(action.key)}" + _side_effects(action)
     if t == "check":
         return f"tick {element_name(action.target)}"
     if t == "uncheck":
         return f"untick {element_name(action.target)}"
     if t == "select":
-        vals = " and ".join(action.values)
+        chosen = SEEN.get().target(action.target)
+        vals = chosen.value if chosen is not None and chosen.value else " and ".join(action.values)
         return f"choose {vals} in {element_name(action.target)}"
     if t == "hover":
         return f"point at {element_name(action.target)}"
@@ -175,7 +195,33 @@ def phrase(action: Any) -> str | None:
         return None
     if t == "highlight":
         return f"note {element_name(action.target)}"
+    if t == "new_page":
+        return "open a new tab"
+    if t == "close_page":
+        return "close the tab and go back to the previous page"
+    if t == "switch_page":
+        return "switch back to the first tab" if action.page == FIRST_PAGE else "switch to the other tab"
     return None
+
+
+def _side_effects(action: Any) -> str:
+    """", which opens in a new tab" / ", which downloads a file" for the clicks and keys that do that."""
+    if getattr(action, "new_page", False) or getattr(action, "opens", None):
+        return ", which opens in a new tab"
+    if getattr(action, "download", False):
+        return ", which downloads a file"
+    return ""
+
+
+def answering(dialog: Any, trigger_phrase: str, asked: str | None) -> str:
+    """The trigger's clause with the answer to the native dialog it raises: "click Delete report, and
+    confirm when the browser asks Delete this report?"."""
+    verb = "confirm" if dialog.response == "accept" else "cancel"
+    if dialog.response == "accept" and dialog.text:
+        verb = f"enter {dialog.text} and confirm"
+    if asked:
+        return f"{trigger_phrase}, and {verb} when the browser asks {asked}"
+    return f"{trigger_phrase}, and {verb} the browser's dialog"
 
 
 def join_clauses(clauses: list[str]) -> str:
@@ -185,7 +231,7 @@ def join_clauses(clauses: list[str]) -> str:
     if len(clauses) == 1:
         return clauses[0]
     if len(clauses) == 2:
-        return f"{clauses[0]} and {clauses[1]}"
+        return f"{clauses[0]}{',' if ',' in clauses[0] else ''} and {clauses[1]}"
     return ", ".join(clauses[:-1]) + f", and then {clauses[-1]}"
 
 

@@ -19,6 +19,7 @@ from ...script import Locator, Script, validate_script
 from ..documents import Document, Sentence
 from .base import DraftInput, DraftResult, clean_speech, unique_ids
 from .narrate import (
+    answering,
     element_name,
     is_field,
     is_secret,
@@ -28,6 +29,7 @@ from .narrate import (
     sentence,
     title_case_phrase,
 )
+from .seen import SEEN, Seen, consequence, landing, opens_clause, top_change
 from .sitenames import SITE_NAMES, read_site_names
 from .style import Style, style_from_prompt
 
@@ -37,6 +39,8 @@ _ENTRY = frozenset({"fill", "type", "check", "uncheck", "select", "upload"})
 _COMMIT = frozenset({"click", "dblclick"})
 _OBSERVE = frozenset({"wait_for", "wait", "highlight", "zoom", "scroll"})
 MAX_GROUP = 8
+#: tab actions: how the video moves between tabs, not steps a summary would name
+_TABS = frozenset({"new_page", "close_page", "switch_page", "dialog"})
 
 _STOP = frozenset(
     """a an the and or but if then than to of in on at by for with from into onto as is are was were be
@@ -108,8 +112,19 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
     """(things the viewer does, things the viewer then sees)."""
     do: list[str] = []
     see: list[str] = []
+    seen = SEEN.get()
+    # the step whose effect closes the card: the last one the silent run saw change something
+    last_change = max((i for i, a in enumerate(actions)
+                       if (o := seen.of(a)) is not None and top_change(o) is not None
+                       and a.type not in ("fill", "type", "wait_for", "wait", "hover")), default=-1)
+    # a later step the silent run did not see may have changed the page again: then the change seen
+    # is told where it happened ("... to open the New project dialog"), not as the card's outcome
+    unseen_after = any(seen.of(a) is None and a.type in _COMMIT | {"press", "select", "check", "uncheck"}
+                       for a in actions[last_change + 1:]) if last_change >= 0 else False
+    final = -1 if unseen_after else last_change
     for i, a in enumerate(actions):
         nxt = actions[i + 1] if i + 1 < len(actions) else None
+        o = seen.of(a)
         if (
             a.type == "click"
             and nxt is not None
@@ -121,13 +136,28 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
         p = phrase(a)
         if p is None:
             continue
-        if a.type == "goto" and style.audience == "developers":
-            path = re.sub(r"^[a-z]+://[^/]+", "", a.url) or "/"
-            p += f" at {path}"
+        prev = actions[i - 1] if i > 0 else None
+        if prev is not None and prev.type == "dialog":  # the answer to the dialog this step raises
+            asked = next((c.text for c in o.changes if c.kind == "native_dialog"), None) if o is not None else None
+            p = answering(prev, p, asked)
+        if o is not None and any(c.kind == "tab" for c in o.changes):
+            p = p.removesuffix(", which opens in a new tab")  # the tab is named below, by its page
+        if o is not None and i != final and a.type in ("click", "dblclick", "press"):
+            how = opens_clause(o, seen.product)
+            if how:
+                p += f" {how}"
+        if o is not None and i == final and a.type == "goto":
+            p = f"open {landing(o, seen.product) or p.removeprefix('open ')}"  # the page it opens says it all
         if a.type == "wait_for":
-            see.append(p)
+            if p not in see and not (i > final >= 0):
+                see.append(p)
         elif p not in do:
             do.append(p)
+    if final >= 0 and actions[final].type != "goto":
+        o = seen.of(actions[final])
+        result = consequence(o, seen.product) if o is not None else None
+        if result:
+            see.insert(0, result)
     return _merge_entries(do), see
 
 
@@ -248,7 +278,11 @@ def _lead(style: Style, index: int, count: int) -> str:
 
 def _step_narration(do: list[str], see: list[str], style: Style, index: int, count: int) -> str:
     parts: list[str] = []
-    if do:
+    if do and see and len(do) == 1 and ", and " not in do[0]:
+        # "Follow the Settings link in the sidebar, and the Settings page opens."
+        parts.append(sentence(_lead(style, index, count) + join_clauses(do) + ", and " + see[0]))
+        see = see[1:]
+    elif do:
         parts.append(sentence(_lead(style, index, count) + join_clauses(do)))
     if see:
         parts.append(sentence(join_clauses(see)))
@@ -290,6 +324,8 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
             name = re.sub(r"\s+v?\d+(\.\d+)*$", "", name).strip()  # "Lumen Tasks 2.0" → "Lumen Tasks"
             if name:
                 return name
+    if SEEN.get().product:
+        return SEEN.get().product
     gotos = [a for a in actions if a.type == "goto"]
     if gotos:
         host: str = urlsplit(gotos[0].url).hostname or ""
@@ -300,7 +336,7 @@ def _product_name(inp: DraftInput, style: Style, actions: list[Any]) -> str:
 
 def _intro(style: Style, product: str, summary: str) -> str:
     how = f"how to {summary}" if summary else f"what {product or 'it'} can do"
-    in_product = f" in {product}" if product else ""
+    in_product = (f" to {product}" if how.endswith((" in", " up")) else f" in {product}") if product else ""
     with_product = f" with {product}" if product else ""
     if style.tone == "friendly":
         return f"Hi there! In this {'quick ' if style.length == 'short' else ''}tour, we'll see {how}."
@@ -330,19 +366,20 @@ _VERBS = frozenset(
     """sign log create save add invite open edit delete remove share export import upload send
 submit search register update publish book buy pay start set change connect draft write review approve assign
 schedule plan track filter sort archive download install configure enable disable switch choose select pick
-check apply""".split()  # noqa: SIM905
+check apply close confirm cancel""".split()  # noqa: SIM905
 )
 
 
 def _summary(groups: list[Group], titles: list[str]) -> str:
     """The few steps that matter (forms submitted), as a phrase: "sign in, create project, ..."."""
     picked = [(g, t) for g, t in zip(groups, titles, strict=True) if any(a.type in _ENTRY for a in g.actions)]
-    picked = picked or list(zip(groups, titles, strict=True))
+    picked = picked or [(g, t) for g, t in zip(groups, titles, strict=True)
+                        if not all(a.type in _TABS for a in g.actions)]
     phrases: list[str] = []
     for _, t in picked:
         first = t.split(" ", 1)[0].lower()
         p = t[:1].lower() + t[1:] if first in _VERBS else f"open {t}"
-        if p not in phrases:
+        if len(p.split()) > 1 and p not in phrases:
             phrases.append(p)
     return join_clauses(phrases[:4]).replace(", and then ", ", and ")
 
@@ -350,9 +387,12 @@ def _summary(groups: list[Group], titles: list[str]) -> str:
 def offline_draft(inp: DraftInput) -> DraftResult:
     names = read_site_names(inp.site_dir) if inp.site_dir is not None and inp.site_dir.is_dir() else {}
     token = SITE_NAMES.set(names)
+    seen = Seen(inp.actions, inp.observations.observations if inp.observations is not None else [])
+    seen_token = SEEN.set(seen)
     try:
         return _offline_draft(inp)
     finally:
+        SEEN.reset(seen_token)
         SITE_NAMES.reset(token)
 
 
@@ -381,6 +421,14 @@ def _offline_draft(inp: DraftInput) -> DraftResult:
         product = _product_name(inp, style, actions)
         summary = _summary(groups, group_titles)
         intro = [_intro(style, product, summary)]
+        first_seen = SEEN.get().of(intro_actions[0]) if intro_actions else None
+        start = landing(first_seen, SEEN.get().product) if first_seen is not None else None
+        if start is None and intro_actions and intro_actions[0].type == "goto":
+            start = page_name(intro_actions[0].url)
+            if "." in start and " " not in start:  # a host name: say whose home page it is
+                start = f"the home page of {start.removeprefix('www.').removeprefix('app.')}"
+        if start:
+            intro.append(sentence(f"We start on {start}"))
         if style.length != "short":
             ov = rel.best(inp.prompt + " " + product, min_score=0.5) or rel.overview()
             if ov is not None:
