@@ -92,7 +92,9 @@ def group_actions(actions: list[Any]) -> list[Group]:
             new_page = t == "goto" and (committed or any(x.type != "goto" for x in cur.actions))
             after_commit = committed and t not in _OBSERVE
             too_long = len(cur.actions) >= MAX_GROUP and t not in _OBSERVE
-            starts_new = new_page or after_commit or too_long
+            # a dialog answer stays with the action that raises it (the validator requires it)
+            answers_next = cur.actions[-1].type == "dialog"
+            starts_new = (new_page or after_commit or too_long) and not answers_next
         if starts_new:
             groups.append(cur)
             cur = Group()
