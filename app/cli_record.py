@@ -23,8 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import ReelwrightError
-
 
 def register(subparsers: Any) -> None:
     from app.workbench.recorder import DEFAULT_TARGET, TARGETS
@@ -152,29 +150,22 @@ def _into_project(store: Any, args: argparse.Namespace, req: Any, f: Any, say: C
 
 
 def cmd_session(args: argparse.Namespace) -> int:
-    from app.workbench.sessions import SessionError, SessionStore
+    from app.workbench.sessions import SessionStore
     from app.workbench.storage import data_dir
 
     sessions = SessionStore(data_dir())
-    try:
-        if args.session_command == "list":
-            items = sessions.list()
-            for s in items:
-                print(s.masked())
-            if not items:
-                print("no saved sessions", file=sys.stderr)
-        elif args.session_command == "add":
-            saved = sessions.save(args.name or args.file.stem, args.file)
-            print(f"saved the session '{saved.name}' (contents hidden); scripts use it as "
-                  f"settings.session = \"{saved.bundle_path}\"", file=sys.stderr)
-        else:
-            sessions.require(args.name)
-            sessions.delete(args.name)
-            print(f"deleted the session '{args.name}'", file=sys.stderr)
-    except SessionError as exc:
-        raise _Bad(str(exc)) from exc
+    if args.session_command == "list":
+        items = sessions.list()
+        for s in items:
+            print(s.masked())
+        if not items:
+            print("no saved sessions", file=sys.stderr)
+    elif args.session_command == "add":
+        saved = sessions.save(args.name or args.file.stem, args.file)
+        print(f"saved the session '{saved.name}' (contents hidden); scripts use it as "
+              f"settings.session = \"{saved.bundle_path}\"", file=sys.stderr)
+    else:
+        sessions.require(args.name)
+        sessions.delete(args.name)
+        print(f"deleted the session '{args.name}'", file=sys.stderr)
     return 0
-
-
-class _Bad(ReelwrightError):
-    exit_code = 2

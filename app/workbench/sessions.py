@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.errors import ReelwrightError
 from app.core.infra.fs import atomic_open
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,10 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,63}$")
 MAX_SESSION_BYTES = 8 << 20
 
 
-class SessionError(Exception):
+class SessionError(ReelwrightError):
     """A session could not be saved, found or read; the message names the session, never its content."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,218 @@
+"""The Record button and dialog, and saved sessions in the library panel.
+
+The end-to-end test runs the real recorder (Playwright codegen, headed Chromium) on a private Xvfb display
+while the app itself stays offscreen, drives the recorder's browser over DevTools with trusted input, closes
+its window, and checks the flow lands in the library and the project and is imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import stat
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from recorder_driver import RecorderBrowser, free_port, write_devtools_wrapper, xvfb
+
+from app.core.infra.siteserver import SiteServer
+from app.ui.main_window import MainWindow
+from app.ui.ops import Op
+from app.ui.qt import QMessageBox, Qt
+from app.ui.record_dialog import RecordDialog
+from app.workbench.recorder import RecordRequest
+from app.workbench.sessions import SessionStore
+from app.workbench.storage import Store, export_backup
+
+pytestmark = [pytest.mark.ui]
+
+REPO = Path(__file__).resolve().parents[2]
+SITE = REPO / "resources" / "examples" / "quickstart" / "site"
+SHOTS = REPO / ".reelwright-test"
+SECRET = "sekrit-cookie-4f1c"
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+def _state(path: Path) -> Path:
+    path.write_text(json.dumps({"cookies": [{"name": "sid", "value": SECRET, "domain": "x", "path": "/"}],
+                                "origins": []}))
+    return path
+
+
+@pytest.fixture
+def window(store: Store, qtbot: Any, aloop: Any, dispose: Any) -> Iterator[MainWindow]:
+    w = MainWindow(store)
+    w.start()
+    w.show()
+    yield w
+    w.close()
+    aloop.run_until_complete(Op.wait_all())
+    dispose(w)
+
+
+def test_record_dialog_checks_the_form_and_shows_sessions_by_name(store: Store, tmp_path: Path, qtbot: Any) -> None:
+    SessionStore(store.root).save("lumen-admin", _state(tmp_path / "a.json"))
+    dlg = RecordDialog(SessionStore(store.root).list())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    items = [dlg.session.itemText(i) for i in range(dlg.session.count())]
+    assert items == ["— not signed in —", "🔒 lumen-admin"]
+    requests: list[RecordRequest] = []
+    dlg.start_requested.connect(requests.append)
+
+    qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+    assert dlg.error.isVisible() and "give the address" in dlg.error.text()
+    qtbot.keyClicks(dlg.url, "ftp://files.example.com")
+    qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+    assert "not a web address" in dlg.error.text()
+    dlg.url.clear()
+    qtbot.keyClicks(dlg.url, "localhost:8000/signin.html")
+    assert not dlg.save_name.isEnabled()
+    dlg.save.setChecked(True)
+    assert dlg.save_name.isEnabled()
+    qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+    assert "give the session a name" in dlg.error.text() and not requests
+    qtbot.keyClicks(dlg.save_name, "lumen")
+    dlg.session.setCurrentIndex(1)
+    qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+    assert len(requests) == 1
+    req = requests[0]
+    assert (req.url, req.load_session, req.save_session, req.target) == (
+        "http://localhost:8000/signin.html", "lumen-admin", "lumen", "python")
+    assert not dlg.error.isVisible()
+
+    dlg.set_recording(True)
+    assert dlg.status.isVisible() and "close the browser window to finish" in dlg.status.text()
+    assert dlg.stop_button.isVisible() and not dlg.record_button.isVisible() and not dlg.url.isEnabled()
+    stops: list[bool] = []
+    dlg.stop_requested.connect(lambda: stops.append(True))
+    dlg.reject()  # Esc while recording stops the recording, it does not just hide the dialog
+    assert stops == [True] and dlg.isVisible()
+    SHOTS.mkdir(exist_ok=True)
+    assert dlg.grab().save(str(SHOTS / "record-dialog-recording.png"))
+    dlg.set_recording(False)
+    assert dlg.grab().save(str(SHOTS / "record-dialog.png"))
+
+
+def test_sessions_are_listed_masked_deletable_and_out_of_backups(window: MainWindow, tmp_path: Path,
+                                                                 run: Run) -> None:
+    lib = window.library
+    assert not lib.sessions_list.isVisibleTo(window)  # no sessions: no section
+    saved = SessionStore(window.store.root).save("lumen", _state(tmp_path / "s.json"))
+    assert stat.S_IMODE(saved.path.stat().st_mode) == 0o600
+    lib.reload()
+    assert lib.sessions_list.isVisibleTo(window)
+    text = lib.sessions_list.item(0).text()
+    assert text.startswith("🔒 lumen — signed-in session (contents hidden)") and SECRET not in text
+
+    # the backup leaves it out unless the user says yes (the question defaults to No)
+    box_seen: list[str] = []
+
+    def answer(box: QMessageBox) -> int:
+        box_seen.append(box.text())
+        return int(QMessageBox.StandardButton.No)
+
+    import app.ui.controllers.backup as backup_mod
+
+    orig = backup_mod.QMessageBox.exec
+    backup_mod.QMessageBox.exec = answer  # type: ignore[assignment,method-assign]
+    try:
+        assert window.backups.ask_include_sessions() is False
+    finally:
+        backup_mod.QMessageBox.exec = orig  # type: ignore[method-assign]
+    assert box_seen and "1 saved session" in box_seen[0]
+    run(Op.wait_all())
+    archive = export_backup(window.store, tmp_path / "b.zip")
+    import zipfile
+
+    with zipfile.ZipFile(archive) as zf:
+        assert not [n for n in zf.namelist() if "sessions" in n]
+
+    lib.delete_session("lumen", confirm=False)
+    assert SessionStore(window.store.root).list() == []
+    assert not lib.sessions_list.isVisibleTo(window)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not (shutil.which("Xvfb") and Path("/usr/bin/chromium").is_file()),
+                    reason="needs Xvfb and /usr/bin/chromium")
+def test_record_button_records_for_real_and_the_flow_lands_in_library_and_project(
+        window: MainWindow, qtbot: Any, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {p.relative_to(SITE).as_posix(): p for p in SITE.rglob("*") if p.is_file()}
+    server = SiteServer(files).start()
+    port = free_port()
+    monkeypatch.setenv("REELWRIGHT_CHROMIUM", str(write_devtools_wrapper(tmp_path, port)))
+    window.project_panel.set_drafter("offline")
+    errors: list[BaseException] = []
+
+    def drive(start_url: str) -> None:
+        async def main() -> None:
+            b = RecorderBrowser(port)
+            try:
+                await b.attach(start_url)
+                await b.wait_for("document.readyState === 'complete'")
+                await b.click("#email")
+                await b.type("maya@northwind.test")
+                await b.click("#password")
+                await b.type("hunter22")
+                await b.click("button[type=submit]")
+                await b.wait_for("location.pathname.endsWith('/dashboard.html')")
+                await asyncio.sleep(0.4)
+                await b.close_window()
+            finally:
+                await b.aclose()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    try:
+        with xvfb() as display:
+            monkeypatch.setenv("DISPLAY", display)  # for the recorder's browser; the app stays offscreen
+
+            async def scenario() -> None:
+                qtbot.mouseClick(window.library.record_button, Qt.MouseButton.LeftButton)
+                dlg = window.recorder.dialog
+                assert dlg is not None and dlg.isVisible()
+                start = f"{server.base_url}/signin.html"
+                qtbot.keyClicks(dlg.url, start)
+                dlg.save.setChecked(True)
+                qtbot.keyClicks(dlg.save_name, "lumen")
+                qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+                assert dlg.stop_button.isVisible() and "Recording…" in dlg.status.text()
+                # the window stays live while the recorder runs
+                await asyncio.sleep(0.3)
+                assert window.recorder.op is not None and window.isEnabled()
+                t = threading.Thread(target=drive, args=(start,), daemon=True)
+                t.start()
+                await Op.wait_all()  # the recording, then the import (draft) it starts
+                t.join(10)
+
+            run(asyncio.wait_for(scenario(), 120))
+    finally:
+        server.stop()
+    assert not errors, errors
+    assert window.recorder.dialog is None  # closed once the flow landed
+    names = [f.name for f in window.library.model.files()]
+    assert len(names) == 1 and names[0].startswith("recorded-127.0.0.1-") and names[0].endswith(".py")
+    assert [f.name for f in window.project_panel.picked.files()] == names
+    doc = window.doc
+    assert doc.cards.rowCount() >= 1 and doc.problems == [], doc.problems
+    actions = [a for r in range(doc.cards.rowCount()) for a in doc.cards.card(r).get("actions", [])]
+    assert actions[0]["type"] == "goto" and actions[0]["url"].endswith("/signin.html")
+    assert {"type": "fill", "value": "maya@northwind.test"}.items() <= next(
+        a for a in actions if a["type"] == "fill").items()
+    assert window.library.sessions_list.count() == 1
+    assert window.library.sessions_list.item(0).text().startswith("🔒 lumen — signed-in session")
+    assert "Recorded recorded-127.0.0.1-" in window.statusBar().currentMessage()
+    # saved with the project
+    window.projects.save_now()
+    project = next(p for p in window.store.list_projects() if p.id == window.project.id)  # type: ignore[union-attr]
+    assert project.data.files == [window.library.model.files()[0].id]
+    assert project.data.script is not None
