@@ -191,7 +191,8 @@ class LibraryPanel(QWidget):
     def reload_sessions(self) -> None:
         self.sessions_list.clear()
         for s in SessionStore(self.store.root).list():
-            item = QListWidgetItem(f"🔒 {s.masked()}")
+            item = QListWidgetItem(f"🔒 {s.name} · saved {s.saved_text}")
+            item.setToolTip(s.masked())
             item.setData(Qt.ItemDataRole.UserRole, s.name)
             self.sessions_list.addItem(item)
         n = self.sessions_list.count()

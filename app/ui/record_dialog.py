@@ -108,6 +108,7 @@ class RecordDialog(QDialog):
         self.stop_button.clicked.connect(self.stop_requested.emit)
         self.close_button.clicked.connect(self.reject)
         self._recording = False
+        self.set_recording(False)  # after addButton, which shows every button it is given
 
     def _save_toggled(self, on: bool) -> None:
         self.save_name.setEnabled(on)

@@ -57,8 +57,11 @@ class SessionAsset:
 
     def masked(self) -> str:
         """How the UI shows it: the name and when it was saved, never what is inside."""
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved))
-        return f"{self.name} — signed-in session (contents hidden), saved {when}"
+        return f"{self.name} — signed-in session (contents hidden), saved {self.saved_text}"
+
+    @property
+    def saved_text(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved))
 
 
 def clean_name(name: str) -> str:

@@ -59,6 +59,7 @@ def test_record_dialog_checks_the_form_and_shows_sessions_by_name(store: Store, 
     dlg = RecordDialog(SessionStore(store.root).list())
     qtbot.addWidget(dlg)
     dlg.show()
+    assert dlg.record_button.isVisible() and not dlg.stop_button.isVisible() and not dlg.status.isVisible()
     items = [dlg.session.itemText(i) for i in range(dlg.session.count())]
     assert items == ["— not signed in —", "🔒 lumen-admin"]
     requests: list[RecordRequest] = []
@@ -106,8 +107,10 @@ def test_sessions_are_listed_masked_deletable_and_out_of_backups(window: MainWin
     assert stat.S_IMODE(saved.path.stat().st_mode) == 0o600
     lib.reload()
     assert lib.sessions_list.isVisibleTo(window)
-    text = lib.sessions_list.item(0).text()
-    assert text.startswith("🔒 lumen — signed-in session (contents hidden)") and SECRET not in text
+    item = lib.sessions_list.item(0)
+    assert item.text() == f"🔒 lumen · saved {saved.saved_text}"
+    assert item.toolTip().startswith("lumen — signed-in session (contents hidden)")
+    assert SECRET not in item.text() + item.toolTip()
 
     # the backup leaves it out unless the user says yes (the question defaults to No)
     box_seen: list[str] = []
@@ -209,7 +212,7 @@ def test_record_button_records_for_real_and_the_flow_lands_in_library_and_projec
     assert {"type": "fill", "value": "maya@northwind.test"}.items() <= next(
         a for a in actions if a["type"] == "fill").items()
     assert window.library.sessions_list.count() == 1
-    assert window.library.sessions_list.item(0).text().startswith("🔒 lumen — signed-in session")
+    assert window.library.sessions_list.item(0).text().startswith("🔒 lumen · saved ")
     assert "Recorded recorded-127.0.0.1-" in window.statusBar().currentMessage()
     # saved with the project
     window.projects.save_now()
