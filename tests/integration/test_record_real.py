@@ -157,6 +157,7 @@ def test_record_sign_in_lands_in_library_project_and_session(
         kinds = [a.type for a in actions]
         assert kinds[0] == "goto" and "fill" in kinds and kinds.count("click") >= 2, kinds
         assert any(getattr(a, "value", None) == "maya@northwind.test" for a in actions)
+        _render_and_look(script, tmp_path)
     finally:
         store.close()
 
@@ -170,6 +171,22 @@ def test_record_sign_in_lands_in_library_project_and_session(
     assert "maya@northwind.test" in json.dumps(state["origins"])  # the sign-in itself was saved
     assert "lumen-tasks.v1" not in err and "origins" not in err  # …and never printed
     assert not list((data / "tmp").glob("record-*")), "the recorder's work folder was left behind"
+
+
+def _render_and_look(script: Any, tmp_path: Path) -> None:
+    """The recorded flow renders (small and silent-voiced is enough here): its last frame is the dashboard
+    the recording signed in to."""
+    from app.core.bundle import Job, RenderSettings
+    from app.core.render import render
+
+    job = Job(script=script, render=RenderSettings(width=640, height=360, captions=False), root=tmp_path,
+              loose=True)
+    res = asyncio.run(render(job, tmp_path / "out", name="recorded"))
+    assert res.video.is_file() and res.duration_s > 1
+    frame = REPO / ".reelwright-test" / "recorded-last-frame.png"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-sseof", "-0.3", "-i", str(res.video), "-frames:v", "1",
+                    str(frame)], check=True, timeout=60)
+    assert frame.stat().st_size > 1000
 
 
 def test_record_with_loaded_session_starts_signed_in(display: str, site: str, data: Path, tmp_path: Path) -> None:
