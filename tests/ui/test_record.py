@@ -219,3 +219,68 @@ def test_record_button_records_for_real_and_the_flow_lands_in_library_and_projec
     project = next(p for p in window.store.list_projects() if p.id == window.project.id)  # type: ignore[union-attr]
     assert project.data.files == [window.library.model.files()[0].id]
     assert project.data.script is not None
+
+
+def test_a_recorder_that_cannot_start_says_why_in_the_dialog(window: MainWindow, qtbot: Any, run: Run,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    dlg = window.recorder.open_dialog()
+    qtbot.keyClicks(dlg.url, "http://127.0.0.1:9/")
+    qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+    run(Op.wait_all())
+    assert dlg.isVisible() and dlg.record_button.isVisible() and not dlg.stop_button.isVisible()
+    assert "no display here" in dlg.error.text() and "Traceback" not in dlg.error.text()
+    assert window.findChild(object, "errorDialog") is None  # said once, in the dialog
+    assert window.library.model.rowCount() == 0
+
+
+def _browser_processes(port: int) -> list[int]:
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            raw = cmdline.read_bytes()
+            state = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if f"--remote-debugging-port={port}".encode() in raw and state != "Z":
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not (shutil.which("Xvfb") and Path("/usr/bin/chromium").is_file()),
+                    reason="needs Xvfb and /usr/bin/chromium")
+def test_stop_recording_ends_the_recorder_and_its_browser_and_keeps_nothing(
+        window: MainWindow, qtbot: Any, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {p.relative_to(SITE).as_posix(): p for p in SITE.rglob("*") if p.is_file()}
+    server = SiteServer(files).start()
+    port = free_port()
+    monkeypatch.setenv("REELWRIGHT_CHROMIUM", str(write_devtools_wrapper(tmp_path, port)))
+    try:
+        with xvfb() as display:
+            monkeypatch.setenv("DISPLAY", display)
+
+            async def scenario() -> None:
+                dlg = window.recorder.open_dialog()
+                start = f"{server.base_url}/index.html"
+                qtbot.keyClicks(dlg.url, start)
+                qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+                b = RecorderBrowser(port)
+                try:
+                    await b.attach(start)  # the recorder's window is open
+                finally:
+                    await b.aclose()
+                assert _browser_processes(port)
+                qtbot.mouseClick(dlg.stop_button, Qt.MouseButton.LeftButton)
+                await Op.wait_all()
+                assert dlg.isVisible() and "Recording stopped; nothing was kept." in dlg.error.text()
+                assert dlg.record_button.isVisible() and dlg.url.isEnabled()
+
+            run(asyncio.wait_for(scenario(), 90))
+            assert not _browser_processes(port), "the recorder's browser survived Stop"
+    finally:
+        server.stop()
+    assert window.library.model.rowCount() == 0 and window.store.list_files() == []
+    assert not list((window.store.root / "tmp").glob("record-*"))
