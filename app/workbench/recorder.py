@@ -251,6 +251,22 @@ async def run_recorder(req: RecordRequest, workdir: Path, *, sessions: SessionSt
     return Recording(flow, save if save is not None and save.is_file() else None, elapsed)
 
 
+_CLOSE = re.compile(r"^\s*(?:await\s+)?\w+\.close\(\);?\s*$")
+_PAGE_ACTION = re.compile(r"^\s*(?:await\s+)?(?:expect\()?\w*page\w*[.(]")
+
+
+def drop_finishing_closes(text: str) -> str:
+    """Remove the ``page.close()`` lines codegen writes after the last action when the user closes the
+    window: that is how a recording ends, not a step of the demo (and closing the last tab is no step a
+    video can show).  Closes between actions (a popup closed mid-flow) stay."""
+    lines = text.splitlines(keepends=True)
+    last_action = max((i for i, ln in enumerate(lines) if _PAGE_ACTION.match(ln) and not _CLOSE.match(ln)),
+                      default=-1)
+    kept = [ln for i, ln in enumerate(lines)
+            if not (i > last_action and _CLOSE.match(ln) and re.search(r"\bpage\w*\.close", ln))]
+    return "".join(kept)
+
+
 def flow_name(url: str, target: str, when: float | None = None) -> str:
     host = re.sub(r"[^A-Za-z0-9.-]+", "-", urlsplit(url).hostname or "site").strip("-.") or "site"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when or time.time()))
@@ -282,7 +298,7 @@ async def record(store: Store, req: RecordRequest, on_progress: ProgressCallback
         on_progress(Progress("record", 0.9, "adding the flow to the library"))
         named = work / "library" / flow_name(req.url, req.target)
         named.parent.mkdir()
-        os.replace(rec.flow, named)
+        named.write_text(drop_finishing_closes(rec.flow.read_text(encoding="utf-8")), encoding="utf-8")
         warnings: list[str] = []
         saved: SessionAsset | None = None
         if req.save_session:
@@ -317,5 +333,5 @@ def import_recorded(store: Store, file: LibraryFile) -> int:
 
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "RecordOutcome", "RecordRequest", "RecorderError", "Recording",
-           "check_display", "flow_name", "import_recorded", "normalise_url", "record", "recorder_command",
-           "run_recorder"]
+           "check_display", "drop_finishing_closes", "flow_name", "import_recorded", "normalise_url", "record",
+           "recorder_command", "run_recorder"]

@@ -140,6 +140,7 @@ def test_record_sign_in_lands_in_library_project_and_session(
     flow = out.read_text()
     assert 'get_by_role("textbox", name="Email").fill("maya@northwind.test")' in flow
     assert 'get_by_role("button", name="Sign in").click()' in flow
+    assert "page.close()" not in flow  # closing the window ended the recording; it is not a step
     assert "lumen.json" in flow  # codegen's own storage_state(path=…) line: the session's name
 
     store = _store(data)

@@ -151,3 +151,45 @@ def test_no_display_is_a_sentence() -> None:
         check_display({})
     check_display({"DISPLAY": ":3"})
     check_display({"WAYLAND_DISPLAY": "wayland-0"})
+
+
+PY_FLOW = '''def run(playwright: Playwright) -> None:
+    browser = playwright.chromium.launch(headless=False)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto("http://127.0.0.1:8000/index.html")
+    with page.expect_popup() as page1_info:
+        page.get_by_role("link", name="Help").click()
+    page1 = page1_info.value
+    page1.close()
+    page.get_by_role("button", name="Sign in").click()
+    page.close()
+
+    # ---------------------
+    context.storage_state(path="/data/tmp/record-x/lumen.json")
+    context.close()
+    browser.close()
+'''
+
+JS_FLOW = """  const page = await context.newPage();
+  await page.goto('http://127.0.0.1:8000/dashboard.html');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.close();
+
+  // ---------------------
+  await context.close();
+  await browser.close();
+"""
+
+
+def test_the_close_that_ends_a_recording_is_not_a_step() -> None:
+    from app.workbench.recorder import drop_finishing_closes
+
+    py = drop_finishing_closes(PY_FLOW)
+    assert "    page1.close()\n" in py  # a popup closed mid-flow stays
+    assert "    page.close()\n" not in py
+    assert "context.close()" in py and "browser.close()" in py
+    assert py == PY_FLOW.replace("    page.close()\n", "")
+    js = drop_finishing_closes(JS_FLOW)
+    assert "await page.close();" not in js and "await context.close();" in js
+    assert drop_finishing_closes(js) == js
