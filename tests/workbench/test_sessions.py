@@ -193,3 +193,21 @@ def test_the_close_that_ends_a_recording_is_not_a_step() -> None:
     js = drop_finishing_closes(JS_FLOW)
     assert "await page.close();" not in js and "await context.close();" in js
     assert drop_finishing_closes(js) == js
+
+
+def test_app_renders_get_the_library_session_while_they_run(store: Any, tmp_path: Path) -> None:
+    from app.core.script import validate_script
+    from app.workbench import services
+
+    SessionStore(store.root).save("lumen", _state(tmp_path))
+    script = validate_script({"version": 1, "title": "t", "settings": {"session": "sessions/lumen.json"},
+                              "cards": [{"id": "a", "title": "A", "narration": "Hi.",
+                                         "actions": [{"type": "goto", "url": "http://127.0.0.1:9/"}]}]})
+    pdir = store.project_dir(store.create_project("p").id)
+    job = services.make_job(script, pdir)
+    with services._session_for(job, SessionStore(store.root)):
+        copy = job.resolve("sessions/lumen.json")  # where the render looks for it
+        assert copy.is_file() and _mode(copy) == 0o600 and SECRET in copy.read_text()
+    assert not (pdir / "sessions").exists()
+    with services._session_for(job, None):  # the CLI's renders: the bundle brings its own file
+        assert not (pdir / "sessions").exists()
