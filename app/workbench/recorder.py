@@ -191,6 +191,8 @@ def _descendants(pid: int) -> set[int]:
 
 
 def _kill_groups(pids: set[int]) -> None:
+    if os.name != "posix":  # pragma: no cover - Windows: the browser dies with the driver's job
+        return
     own = os.getpgrp()
     groups: set[int] = set()
     for p in pids:
