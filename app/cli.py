@@ -34,7 +34,7 @@ from .core.errors import Cancelled, ReelwrightError, ScriptError
 log = logging.getLogger("reelwright")
 
 #: modules that add subcommands with ``register(subparsers)``; missing ones are skipped
-PLUGIN_MODULES = ("app.cli_draft", "app.cli_cloud", "app.cli_gui")
+PLUGIN_MODULES = ("app.cli_draft", "app.cli_cloud", "app.cli_gui", "app.cli_record")
 
 
 # ---------------------------------------------------------------------------- terminal progress

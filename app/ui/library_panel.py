@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.workbench import services
+from app.workbench.sessions import SessionStore
 from app.workbench.storage import ImportReport, LibraryFile, StorageError, Store
 
 from . import qt
@@ -26,6 +27,8 @@ from .qt import (
     QKeyEvent,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -64,6 +67,7 @@ class LibraryPanel(QWidget):
     files_changed = Signal()
     add_to_project = Signal(list)  # list[LibraryFile]
     message = Signal(str)
+    record_requested = Signal()
 
     def __init__(self, store: Store, view: ProgressView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +113,19 @@ class LibraryPanel(QWidget):
         self.add_button.setObjectName("addToProject")
         self.add_button.setToolTip("Append the selected files to the project's ordered selection (Ctrl+Return)")
         self.count_label = QLabel()
+        self.record_button = QPushButton("● Record…")
+        self.record_button.setObjectName("recordFlow")
+        self.record_button.setToolTip("Record a flow in a browser window with Playwright's recorder")
+
+        # saved sessions (sign-ins): secrets, so only their names are ever shown
+        self.sessions_label = QLabel("Saved sessions (sign-ins)")
+        self.sessions_list = QListWidget()
+        self.sessions_list.setObjectName("sessionList")
+        self.sessions_list.setMaximumHeight(72)
+        self.sessions_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sessions_list.customContextMenuRequested.connect(self._session_menu)
+        self.sessions_list.setToolTip("Stored privately in the data folder; contents never shown, and left out "
+                                      "of backups unless you include them. Right-click to delete one.")
 
         self.preview = QPlainTextEdit()
         self.preview.setObjectName("libraryPreview")
@@ -123,6 +140,7 @@ class LibraryPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.import_button)
         top.addWidget(self.folder_button)
+        top.addWidget(self.record_button)
         top.addStretch(1)
         top.addWidget(self.add_button)
 
@@ -135,6 +153,8 @@ class LibraryPanel(QWidget):
         ul.addWidget(self.search)
         ul.addWidget(self.table, 1)
         ul.addWidget(self.count_label)
+        ul.addWidget(self.sessions_label)
+        ul.addWidget(self.sessions_list)
         lower = QWidget()
         ll = QVBoxLayout(lower)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -152,6 +172,7 @@ class LibraryPanel(QWidget):
         self.search.textChanged.connect(self._filter)
         self.import_button.clicked.connect(self.choose_files)
         self.folder_button.clicked.connect(self.choose_folder)
+        self.record_button.clicked.connect(self.record_requested.emit)
         self.add_button.clicked.connect(lambda: self.add_to_project.emit(self.selected_files()))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_preview())
         self.model.on_rename = self.rename
@@ -164,7 +185,39 @@ class LibraryPanel(QWidget):
         """Show the library's entries (one SQL query; the files themselves are checked later)."""
         self.model.set_files(self.store.list_files())
         self._update_count()
+        self.reload_sessions()
         self.files_changed.emit()
+
+    def reload_sessions(self) -> None:
+        self.sessions_list.clear()
+        for s in SessionStore(self.store.root).list():
+            item = QListWidgetItem(f"🔒 {s.name} · saved {s.saved_text}")
+            item.setToolTip(s.masked())
+            item.setData(Qt.ItemDataRole.UserRole, s.name)
+            self.sessions_list.addItem(item)
+        n = self.sessions_list.count()
+        self.sessions_label.setVisible(n > 0)
+        self.sessions_list.setVisible(n > 0)
+
+    def _session_menu(self, pos: Any) -> None:
+        item = self.sessions_list.itemAt(pos)
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        menu = QMenu(self)
+        menu.addAction(f"Delete the session “{name}”…", lambda: self.delete_session(name))
+        menu.popup(self.sessions_list.viewport().mapToGlobal(pos))
+
+    def delete_session(self, name: str, confirm: bool = True) -> None:
+        from .qt import QMessageBox
+
+        if confirm and QMessageBox.question(
+                self, "Delete session", f"Delete the saved session “{name}”? Scripts that use it will need a "
+                "new recording to sign in.") != QMessageBox.StandardButton.Yes:
+            return
+        SessionStore(self.store.root).delete(name)
+        self.reload_sessions()
+        self.message.emit(f"Deleted the session “{name}”")
 
     def check_files(self) -> Op[Any]:
         """In the background: drop what earlier sessions deleted, then find entries whose stored content

@@ -18,6 +18,7 @@ from .card_editor import CardEditor
 from .controllers.backup import BackupController
 from .controllers.cloud_session import CloudSession
 from .controllers.projects import ProjectController
+from .controllers.recording import RecordController
 from .controllers.renders import RenderController
 from .document import ScriptDocument
 from .library_panel import LibraryPanel
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
             doc=self.doc, editor=self.editor, render_panel=self.render_panel)
         self.backups = BackupController(self, self.op_bar, store=lambda: self.store,
                                         save_now=self.projects.save_now)
+        self.recorder = RecordController(self, self.op_bar, store=lambda: self.store, library=self.library,
+                                         projects=self.projects)
 
         self._build_menus()
         self._wire()
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self._action(f, "New project…", self.projects.ask_new, QKeySequence.StandardKey.New)
         self._action(f, "Import files…", self.library.choose_files, QKeySequence.StandardKey.Open)
         self._action(f, "Import folder…", self.library.choose_folder, "Ctrl+Shift+O")
+        self._action(f, "Record a flow…", self.recorder.open_dialog, "Ctrl+Shift+R", name="recordFlow")
         f.addSeparator()
         self._action(f, "Export backup…", self.backups.choose_export, name="exportBackup")
         self._action(f, "Restore backup…", self.backups.choose_restore, name="restoreBackup")
@@ -173,9 +177,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         status = self.statusBar()
-        for source in (self.library, self.projects, self.renders, self.cloud, self.backups):
+        for source in (self.library, self.projects, self.renders, self.cloud, self.backups, self.recorder):
             source.message.connect(lambda m: status.showMessage(m, 8000))
         self.library.add_to_project.connect(self.projects.add_files)
+        self.library.record_requested.connect(self.recorder.open_dialog)
         self.library.files_changed.connect(self.projects.library_changed)
         p = self.project_panel
         p.project_chosen.connect(self.projects.open)

@@ -9,9 +9,11 @@ starts, not at app start: the first paint must be quick, Playwright is heavy and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +24,7 @@ from app.core.errors import ReelwrightError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import FPS_OPTIONS, Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
+from app.workbench.sessions import SessionStore, materialize
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
 T = TypeVar("T")
@@ -35,6 +38,7 @@ if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the rende
     from app.core.draft.drafters.base import DraftResult
     from app.core.render import CheckResult, RenderResult
     from app.core.voice.base import VoiceClip
+    from app.workbench.recorder import RecordOutcome, RecordRequest
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
@@ -79,6 +83,17 @@ def preview_text(store: Store, file: LibraryFile, limit: int = 200_000) -> OpFac
             return raw.decode("utf-8", errors="replace")
 
         return await asyncio.to_thread(read)
+
+    return op
+
+
+def record(store: Store, request: RecordRequest) -> OpFactory[RecordOutcome]:
+    """Record a flow with Playwright's recorder; the flow (and a saved session) land in the library."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RecordOutcome:
+        from app.workbench.recorder import record as run
+
+        return await run(store, request, on_progress, cancel)
 
     return op
 
@@ -215,13 +230,22 @@ def make_job(script: Script, root: Path, render: RenderSettings | None = None) -
     return Job(script=script, render=render or RenderSettings(), root=root.resolve(), loose=True)
 
 
-def check(job: Job, upto_card: int | None) -> OpFactory[CheckResult]:
+def check(job: Job, upto_card: int | None, sessions: SessionStore | None = None) -> OpFactory[CheckResult]:
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CheckResult:
         from app.core import render
 
-        return await render.check(job, on_progress, cancel, upto_card=upto_card)
+        with _session_for(job, sessions):
+            return await render.check(job, on_progress, cancel, upto_card=upto_card)
 
     return op
+
+
+def _session_for(job: Job, sessions: SessionStore | None) -> AbstractContextManager[Path | None]:
+    """The library session the script names, copied (0600) where the job resolves it, for the op's
+    duration (see :func:`app.workbench.sessions.materialize`)."""
+    if sessions is None or not job.loose:
+        return contextlib.nullcontext()
+    return materialize(sessions, job.script.settings.session, job.root)
 
 
 @dataclass
@@ -231,12 +255,13 @@ class RenderOutcome:
     elapsed_s: float
 
 
-def render_local(job: Job, output_dir: Path) -> OpFactory[RenderOutcome]:
+def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = None) -> OpFactory[RenderOutcome]:
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
         from app.core import render
 
         t0 = time.monotonic()
-        result = await render.render(job, output_dir, on_progress, cancel, name="video")
+        with _session_for(job, sessions):
+            result = await render.render(job, output_dir, on_progress, cancel, name="video")
         return RenderOutcome(result, output_dir, time.monotonic() - t0)
 
     return op
@@ -280,7 +305,8 @@ def cloud_sign_in(client: CloudClient | None, email: str, password: str) -> OpFa
     return op
 
 
-def render_cloud(client: CloudClient, job: Job, output_dir: Path) -> OpFactory[CloudOutcome]:
+def render_cloud(client: CloudClient, job: Job, output_dir: Path,
+                 sessions: SessionStore | None = None) -> OpFactory[CloudOutcome]:
     """Upload the job, follow it to the end, download the outputs (``CloudClient.render``).
     Cancelling after the upload also cancels the cloud job."""
 
@@ -293,7 +319,8 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path) -> OpFactory[C
                                  overall=frac))
 
         output_dir.mkdir(parents=True, exist_ok=True)
-        done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status)
+        with _session_for(job, sessions):
+            done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status)
         return CloudOutcome(done, time.monotonic() - t0)
 
     return op

@@ -483,8 +483,12 @@ class Store:
 BACKUP_FORMAT = "reelwright-backup"
 
 
-def export_backup(store: Store, archive: Path) -> Path:
-    """Write the library, all projects and settings to one zip (temp name + rename)."""
+def export_backup(store: Store, archive: Path, *, include_sessions: bool = False) -> Path:
+    """Write the library, all projects and settings to one zip (temp name + rename).
+
+    Saved sessions (sign-ins: secrets, see :mod:`app.workbench.sessions`) are left out unless
+    ``include_sessions``; so is any session copy a render left in a project folder.
+    """
     archive = Path(archive)
     with tempfile.TemporaryDirectory(prefix="reelwright-backup-") as td, atomic_path(archive) as tmp:
         snap = Path(td) / DB_NAME
@@ -498,8 +502,16 @@ def export_backup(store: Store, archive: Path) -> Path:
             zf.write(snap, DB_NAME)
             for base in ("files", "projects"):
                 for p in sorted((store.root / base).rglob("*")):
+                    rel = p.relative_to(store.root)
+                    if base == "projects" and len(rel.parts) > 3 and rel.parts[2] == "sessions":
+                        continue  # a render's private session copy: never in a backup
                     if p.is_file() and not p.name.startswith("."):
-                        zf.write(p, p.relative_to(store.root).as_posix())
+                        zf.write(p, rel.as_posix())
+            if include_sessions:
+                from .sessions import SessionStore
+
+                for s in SessionStore(store.root).list():
+                    zf.write(s.path, f"sessions/{s.path.name}")
             if (store.root / "settings.json").is_file():
                 zf.write(store.root / "settings.json", "settings.json")
     return archive
@@ -531,7 +543,8 @@ def restore_backup(archive: Path, root: Path) -> Path:
                 name = info.filename
                 parts = Path(name).parts
                 if name.startswith("/") or ".." in parts or not (
-                        name in (DB_NAME, "settings.json", "backup.json") or parts[0] in ("files", "projects")):
+                        name in (DB_NAME, "settings.json", "backup.json")
+                        or parts[0] in ("files", "projects", "sessions")):
                     raise StorageError(f"{archive}: unexpected entry '{name}'")
                 if not info.is_dir():
                     zf.extract(info, staging)
@@ -541,6 +554,9 @@ def restore_backup(archive: Path, root: Path) -> Path:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+    from .sessions import SessionStore
+
+    SessionStore(staging).repair_permissions()  # zip members come out with the umask's mode
     kept = root.with_name(f"{root.name}.before-restore-{int(time.time())}")
     if root.exists():
         os.replace(root, kept)

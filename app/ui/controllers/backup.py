@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.workbench.sessions import SessionStore
 from app.workbench.storage import StorageError, Store, export_backup, restore_backup
 
 from ..ops import Op, ProgressView, show_error
@@ -32,14 +33,27 @@ class BackupController(QObject):
         name, _ = QFileDialog.getSaveFileName(self.window, "Export backup",
                                               str(Path.home() / "reelwright-backup.zip"), "Backup (*.zip)")
         if name:
-            self.export(Path(name))
+            self.export(Path(name), include_sessions=self.ask_include_sessions())
 
-    def export(self, path: Path) -> Op[Path]:
+    def ask_include_sessions(self) -> bool:
+        """Saved sessions are sign-ins: a backup leaves them out unless the user says otherwise."""
+        n = len(SessionStore(self.store().root).list())
+        if not n:
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, "Export backup",
+                          f"The library holds {n} saved session(s) — live sign-ins to the sites you recorded. "
+                          "Anyone with the backup could use them.\n\nInclude them in the backup?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.window)
+        box.setObjectName("includeSessions")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def export(self, path: Path, *, include_sessions: bool = False) -> Op[Path]:
         self.save_now()
         store = self.store()
 
         async def op_fn(on_progress: Any, cancel: Any) -> Path:
-            return await asyncio.to_thread(export_backup, store, path)
+            return await asyncio.to_thread(export_backup, store, path, include_sessions=include_sessions)
 
         op: Op[Path] = Op(self.window, op_fn, title="Export backup", view=self.view, cancellable=False)
         op.success(lambda p: self.message.emit(f"Backup written to {p}"))

@@ -238,13 +238,17 @@ class ProjectController(QObject):
 
     # ------------------------------------------------------------------ drafting
 
-    def draft(self) -> Op[DraftResult] | None:
+    def draft(self, session: str | None = None) -> Op[DraftResult] | None:
+        """Draft the script from the picked files and the prompt; ``session`` (a bundle path such as
+        ``sessions/lumen.json``) makes the script start signed in with that saved session."""
         files = self.panel.picked.files()
         prompt = self.panel.prompt.toPlainText()
         if not files and not prompt.strip():
             self.message.emit("Pick some files or write a prompt first")
             return None
         settings = services.default_script_settings(self._settings(), self.doc.to_data().get("settings"))
+        if session:
+            settings.session = session
         op: Op[DraftResult] = Op(
             self.window, services.draft(self.store, files, prompt, self.panel.current_drafter(), self._settings(),
                                         settings),

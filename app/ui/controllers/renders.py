@@ -14,6 +14,7 @@ from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
 from app.workbench import services
 from app.workbench.services import OpFactory
+from app.workbench.sessions import SessionStore
 from app.workbench.storage import AppSettings, RenderRecord
 
 from .. import qt
@@ -46,6 +47,10 @@ class RenderController(QObject):
     def settings(self) -> AppSettings:
         settings: AppSettings = self._settings()
         return settings
+
+    def _sessions(self) -> SessionStore:
+        """The library's saved sessions: a script naming one gets a private copy for the run."""
+        return SessionStore(self.projects.store.root)
 
     def _valid_script(self, title: str) -> Script | None:
         self.doc.revalidate()
@@ -95,7 +100,7 @@ class RenderController(QObject):
         if script is None:
             return None
         job = services.make_job(script, self.projects.store.project_dir(project.id))
-        op: Op[CheckResult] = Op(self.window, services.check(job, row), title=f"Check card {row + 1}",
+        op: Op[CheckResult] = Op(self.window, services.check(job, row, self._sessions()), title=f"Check card {row + 1}",
                                  trigger=self.editor.check_button, view=self.view)
         self.editor.check_result.setText("Checking in a headless browser…")
 
@@ -149,9 +154,9 @@ class RenderController(QObject):
         factory: OpFactory[Any]
         if cloud:
             assert self.cloud.client is not None
-            factory = services.render_cloud(self.cloud.client, job, out)
+            factory = services.render_cloud(self.cloud.client, job, out, self._sessions())
         else:
-            factory = services.render_local(job, out)
+            factory = services.render_local(job, out, self._sessions())
         op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
                          trigger=self.render_panel.render_button, view=self.render_panel)
 

@@ -1,0 +1,170 @@
+"""Drive the headed recorder's browser like a person would, for the recorder tests.
+
+The recorder (``playwright codegen``) starts the browser with a DevTools pipe only; the tests point
+``REELWRIGHT_CHROMIUM`` at :func:`write_devtools_wrapper`'s script, which starts the real Chromium
+with a DevTools *port* too.  Input then goes through ``Input.dispatchMouseEvent`` /
+``Input.dispatchKeyEvent``: trusted events, delivered to the page exactly like the X server's, so
+the recorder's injected script records them as the user's clicks and keystrokes.  Closing the page
+target is the user closing the recorder's window.
+
+Also: a private Xvfb display (:func:`xvfb`), and a screen grab of it (:func:`grab_screen`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_devtools_wrapper(folder: Path, port: int, chromium: str = "/usr/bin/chromium") -> Path:
+    """A browser 'binary' that is the system Chromium plus a DevTools port on loopback.
+
+    Playwright launches its Inspector (the recorder's code window, ``--app=…``) with the same binary:
+    that one gets no port, so the port always leads to the browser being recorded."""
+    p = folder / "chromium-with-devtools"
+    p.write_text(f'#!/bin/sh\ncase "$*" in *--app=*) exec {chromium} "$@" ;; esac\n'
+                 f'exec {chromium} "$@" --remote-debugging-address=127.0.0.1 --remote-debugging-port={port}\n')
+    p.chmod(0o755)
+    return p
+
+
+@contextlib.contextmanager
+def xvfb(width: int = 1280, height: int = 900) -> Iterator[str]:
+    """A private X display (``:N``) for the test's duration."""
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        raise RuntimeError("Xvfb is not installed")
+    r, w = os.pipe()
+    proc = subprocess.Popen([exe, "-displayfd", str(w), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    try:
+        with os.fdopen(r) as f:
+            number = f.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not start")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def grab_screen(display: str, out: Path, width: int = 1280, height: int = 900) -> Path:
+    """A PNG of the whole X display (ffmpeg's x11grab)."""
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "x11grab", "-video_size", f"{width}x{height}",
+                    "-i", display, "-frames:v", "1", str(out)], check=True, timeout=20,
+                   env={**os.environ, "DISPLAY": display})
+    return out
+
+
+class RecorderBrowser:
+    """The recorder's page, over its DevTools port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._http: aiohttp.ClientSession | None = None
+        self._ws: Any = None
+        self._id = 0
+        self.target: dict[str, Any] = {}
+
+    async def targets(self) -> list[dict[str, Any]]:
+        assert self._http is not None
+        async with self._http.get(f"http://127.0.0.1:{self.port}/json/list") as r:
+            return list(await r.json())
+
+    async def attach(self, url_prefix: str, timeout_s: float = 60.0) -> None:
+        """Wait for the recorder's page at ``url_prefix`` and attach to it."""
+        self._http = aiohttp.ClientSession()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, OSError, ValueError):
+                pages = [t for t in await self.targets() if t.get("type") == "page"
+                         and str(t.get("url", "")).startswith(url_prefix)]
+                if pages:
+                    self.target = pages[0]
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no recorder page at {url_prefix} after {timeout_s:.0f} s")
+            await asyncio.sleep(0.2)
+        self._ws = await self._http.ws_connect(self.target["webSocketDebuggerUrl"], max_msg_size=0)
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        mid = self._id
+        await self._ws.send_json({"id": mid, "method": method, "params": params})
+        async for msg in self._ws:
+            data = json.loads(msg.data)
+            if data.get("id") == mid:
+                if "error" in data:
+                    raise RuntimeError(f"{method}: {data['error']}")
+                return dict(data["result"])
+        raise RuntimeError("the recorder's page went away")
+
+    async def evaluate(self, expression: str) -> Any:
+        r = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return r["result"].get("value")
+
+    async def wait_for(self, expression: str, timeout_s: float = 15.0) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(RuntimeError):
+                value = await self.evaluate(expression)
+                if value:
+                    return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression} stayed false for {timeout_s:.0f} s")
+            await asyncio.sleep(0.1)
+
+    async def click(self, selector: str) -> None:
+        """Move to the element's centre and click it, as a mouse would."""
+        sel = json.dumps(selector)
+        x, y = await self.wait_for(
+            f"(() => {{ const e = document.querySelector({sel}); if (!e) return null; e.scrollIntoView({{block: "
+            f"'center'}}); const b = e.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2] }})()")
+        await self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        await asyncio.sleep(0.15)  # the recorder highlights the target on hover before the press
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+        await asyncio.sleep(0.3)
+
+    async def type(self, text: str) -> None:
+        for ch in text:
+            await self.call("Input.dispatchKeyEvent", type="keyDown", text=ch, key=ch)
+            await self.call("Input.dispatchKeyEvent", type="keyUp", key=ch)
+        await asyncio.sleep(0.3)
+
+    async def close_window(self) -> None:
+        """Close the recorder's page: what the user does to finish."""
+        assert self._http is not None
+        if self._ws is not None:
+            await self._ws.close()
+        with contextlib.suppress(aiohttp.ClientError, OSError):
+            async with self._http.get(f"http://127.0.0.1:{self.port}/json/close/{self.target['id']}") as r:
+                await r.read()
+
+    async def aclose(self) -> None:
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close()
+        if self._http is not None:
+            await self._http.close()
