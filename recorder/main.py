@@ -207,15 +207,6 @@ class Recorder:
         if isinstance(script, dict) and isinstance(script.get("title"), str):
             self.title = script["title"][:200]
         (dest / "assets").mkdir(parents=True)
-        session = doc.get("session")
-        if isinstance(session, dict) and isinstance(session.get("name"), str):
-            # the session travels apart from the assets; put it back where the script names it
-            sha = await self._download_session(dest / "assets", session)
-            if not isinstance(doc.get("assets"), dict):
-                doc["assets"] = {}
-            doc["assets"][session["name"]] = sha
-            raw = json.dumps(doc).encode()
-        (dest / "job.json").write_bytes(raw)
         assets = doc.get("assets") or {}
         shas = sorted({v for v in assets.values() if isinstance(v, str)}) if isinstance(assets, dict) else []
         for i, sha in enumerate(shas):
@@ -229,6 +220,15 @@ class Recorder:
             except ClientError as exc:
                 raise Outcome("Recorder.InvalidJob", f"asset {sha[:12]}… is missing from the upload ({exc})") from None
             self.on_progress(Progress("prepare", (i + 1) / len(shas), "downloading the job", 0.01))
+        session = doc.get("session")
+        if isinstance(session, dict) and isinstance(session.get("name"), str):
+            # the session travels apart from the assets; put it back where the script names it
+            sha = await self._download_session(dest / "assets", session)
+            if not isinstance(doc.get("assets"), dict):
+                doc["assets"] = {}
+            doc["assets"][session["name"]] = sha
+            raw = json.dumps(doc).encode()
+        (dest / "job.json").write_bytes(raw)
 
     async def _download_session(self, assets: Path, session: dict[str, Any]) -> str:
         """The job's session file into ``assets`` (0600, named by its sha256, checked against the one
@@ -246,6 +246,8 @@ class Recorder:
         if session.get("sha256") not in (None, sha):
             raise Outcome("Recorder.InvalidJob", "the job's session file does not match the one submitted")
         path = assets / sha
+        if path.exists():  # the same bytes are also an ordinary asset of the job
+            return sha
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(body)
