@@ -572,6 +572,35 @@ def test_a_live_app_host_fails_fast_when_the_deployment_has_no_egress(emu: Emula
     asyncio.run(scenario())
 
 
+def test_with_egress_on_only_listed_hosts_pass_the_recorders_check(emu: Emulator, tmp_path: Path) -> None:
+    """Tasks started while the deployment says LiveAppEgress=on get the list; a host not on it fails
+    before a browser starts, and so does plain HTTP to a listed host (the firewall passes HTTPS only)."""
+
+    def live(url: str) -> Any:
+        def m(doc: dict[str, Any]) -> None:
+            del doc["settings"]["site"]
+            doc["settings"]["base_url"] = url
+        return m
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path / "home", "margaret.live@example.com")
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        other = await client.submit(variant(tmp_path / "a", live("https://other.example.net/")))
+        plain = await client.submit(variant(tmp_path / "b", live("http://app.example.com/")))
+        for job_id, expected in ((other, "not on this deployment's egress allow-list (app.example.com)"),
+                                 (plain, "HTTPS on port 443 only")):
+            final = await client.watch(job_id, poll_s=0.3)
+            assert final.state == "Failed" and final.error == "Recorder.HostNotAllowed", final.describe()
+            assert expected in (final.cause or "") and "settings › base_url" in (final.cause or "")
+
+    emu.live_app_egress, emu.egress_allowed_hosts = "on", "app.example.com"
+    try:
+        asyncio.run(scenario())
+    finally:
+        emu.live_app_egress, emu.egress_allowed_hosts = "off", ""
+
+
 # ---------------------------------------------------------------------- load
 
 
