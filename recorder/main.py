@@ -20,7 +20,8 @@ Environment (set by the state machine's ``RunTask`` overrides, never by the clie
 A job whose script signs in (``settings.session``) has its session file at
 ``tenants/<identity>/jobs/<job>/session.json`` (SSE-KMS).  The recorder reads it into the task's
 scratch disk (0600) for the render and deletes every version of it when the job ends, whatever the
-outcome; its content never reaches a status document, an output or a log line.
+outcome — but not when this attempt is to be retried (SIGTERM, or the execution stopped waiting for it):
+the retry needs it.  Its content never reaches a status document, an output or a log line.
 
 Outcomes reported through the task token:
 
@@ -313,6 +314,9 @@ class Recorder:
                 "warnings": result.warnings[:20],
                 "stage_times": {k: round(v, 2) for k, v in result.stage_times.items()}}
 
+    def _attempt_is_final(self) -> bool:
+        return not self.interrupted and not (self.cancel.cancelled and self.cancel.reason == "aborted")
+
     def _check_egress(self, script: Script) -> None:
         if self.env.egress_error is not None:
             raise Outcome("Recorder.HostNotAllowed", f"this deployment's egress allow-list is invalid "
@@ -361,8 +365,12 @@ class Recorder:
             if self._pending is not None:
                 await asyncio.gather(self._pending, return_exceptions=True)
             shutil.rmtree(work, ignore_errors=True)
-            # success, failure or cancel alike, and before the job is reported as ended
-            await self._delete_session()
+            # success, failure or cancel alike, and before the job is reported as ended - except when
+            # the state machine will run the job again (a Spot interruption, or it stopped waiting for
+            # this task): the next attempt needs the session, and the last one deletes it (or the
+            # bucket's 1-day lifecycle rule does, if every attempt is lost)
+            if self._attempt_is_final():
+                await self._delete_session()
         if failure is not None:
             return await self._report_failure(failure.error, failure.cause)
         output["render_wall_s"] = round(time.monotonic() - t0, 2)

@@ -273,11 +273,12 @@ def test_cancel_ends_cancelled_and_stops_the_task(emu: Emulator, tmp_path: Path)
 
 
 def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Path) -> None:
-    """StopTask makes the stand-in SIGTERM the recorder, as Fargate does when Spot capacity goes."""
+    """StopTask makes the stand-in SIGTERM the recorder, as Fargate does when Spot capacity goes.
+    The job signs in: the interrupted attempt leaves the session for the retry, which deletes it."""
 
     async def scenario() -> None:
         client = await signed_up(emu, tmp_path, "edsger@example.com")
-        job_id = await client.submit(TINY)
+        job_id = await client.submit(with_session(tmp_path / "job"))
         await wait_for_state(client, job_id, "Rendering")
         first = set(emu.tasks)
         assert len(first) >= 1
@@ -291,6 +292,7 @@ def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Pat
         history = emu.client("stepfunctions").get_execution_history(executionArn=emu.executions[key])["events"]
         failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
         assert failures == ["Recorder.Interrupted"]
+        assert session_versions(emu, JobRef(await client.identity(), job_id).session_key) == []
 
     asyncio.run(scenario())
 
