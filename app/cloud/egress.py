@@ -78,13 +78,14 @@ class EgressPolicy:
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> EgressPolicy | None:
-        """The policy the task was started with, or None outside the cloud (no ``LIVE_APP_EGRESS``).
+        """The policy the task was started with, or None outside the cloud (``LIVE_APP_EGRESS`` unset
+        or empty; the template always sets ``off`` or ``on``).
 
         A malformed value fails closed: anything but ``on`` is off, and a bad list entry is a
         ValueError (the recorder reports it instead of rendering).
         """
-        mode = env.get("LIVE_APP_EGRESS")
-        if mode is None:
+        mode = env.get("LIVE_APP_EGRESS", "").strip()
+        if not mode:
             return None
         enabled = mode.strip().lower() == "on"
         return cls(enabled, parse_allowed_hosts(env.get("EGRESS_ALLOWED_HOSTS", "")) if enabled else ())

@@ -286,6 +286,7 @@ def test_off_allows_loopback_only_and_says_how_to_change_that() -> None:
     assert "LiveAppEgress=off" in p and "LiveAppEgress=on" in p and "app.example.com" in p
     # outside the cloud there is no check at all (the desktop renders whatever the user points at)
     assert EgressPolicy.from_environ({}) is None
+    assert EgressPolicy.from_environ({"LIVE_APP_EGRESS": ""}) is None  # an empty line in a .env file
 
 
 def test_a_bad_allow_list_fails_closed() -> None:
