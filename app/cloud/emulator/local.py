@@ -309,12 +309,13 @@ class Emulator:
 
     async def _reap(self, run: TaskRun) -> None:
         code = await run.proc.wait()
-        self.tasks.pop(run.arn, None)
-        self.finished_tasks[run.arn] = code
         log.info("task %s exited %d after %.1f s", run.arn, code, time.monotonic() - run.started)
         with contextlib.suppress(Exception):  # already stopped (e.g. by StopTask) is fine
             await asyncio.to_thread(self.client("ecs").stop_task, cluster=self.resources["cluster"],
                                     task=run.arn, reason=f"Essential container exited ({code})")
+        # finished only once ECS says STOPPED (until then it stays in `tasks`, so it is not relaunched)
+        self.tasks.pop(run.arn, None)
+        self.finished_tasks[run.arn] = code
 
     async def _fargate_loop(self) -> None:
         while True:
