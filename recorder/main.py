@@ -12,7 +12,16 @@ Environment (set by the state machine's ``RunTask`` overrides, never by the clie
 ``CANCEL_POLL_S``      seconds between checks for the owner's cancel marker (default 2)
 ``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider (the emulator sets ``piper``: no Polly offline)
 ``AWS_ENDPOINT_URL``   the emulator's moto server (unset on AWS)
+``LIVE_APP_EGRESS``    ``off``/``on`` and ``EGRESS_ALLOWED_HOSTS`` (comma separated): what the deployment
+                       lets a render reach (:mod:`app.cloud.egress`); a job naming any other host fails
+                       with ``Recorder.HostNotAllowed`` before a browser starts.  Unset = no check.
 =====================  ==========================================================================
+
+A job whose script signs in (``settings.session``) has its session file at
+``tenants/<identity>/jobs/<job>/session.json`` (SSE-KMS).  The recorder reads it into the task's
+scratch disk (0600) for the render and deletes every version of it when the job ends, whatever the
+outcome — but not when this attempt is to be retried (SIGTERM, or the execution stopped waiting for it):
+the retry needs it.  Its content never reaches a status document, an output or a log line.
 
 Outcomes reported through the task token:
 
@@ -20,13 +29,15 @@ Outcomes reported through the task token:
 * ``Recorder.Cancelled`` (the owner asked), ``Recorder.Interrupted`` (SIGTERM: Fargate Spot
   reclaimed the task — the state machine retries), ``Recorder.InvalidJob`` (the bundle or script is
   bad), ``Recorder.RenderFailed`` (the cause names the card, action and locator),
-  ``Recorder.ToolMissing``, ``Recorder.Crashed`` (anything else; traceback in the task's log).
+  ``Recorder.ToolMissing``, ``Recorder.HostNotAllowed`` (the job names a host this deployment may not
+reach), ``Recorder.Crashed`` (anything else; traceback in the task's log).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -45,17 +56,19 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app.cloud.egress import EgressPolicy
 from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
 from app.core.bundle import load_job
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
 from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
-from app.core.script import parse_json_text
+from app.core.script import Script, parse_json_text
 
 log = logging.getLogger("recorder")
 
 MAX_CAUSE = 32_000  # Step Functions' cause limit is 32,768 characters
 MAX_JOB_JSON = 16 * 1024 * 1024
+MAX_SESSION = 4 * 1024 * 1024
 
 
 class Outcome(Exception):
@@ -76,6 +89,8 @@ class RecorderEnv:
     cancel_poll_s: float = 2.0
     voice_override: str | None = None
     work_dir: Path | None = None
+    egress: EgressPolicy | None = None
+    egress_error: str | None = None
 
     @classmethod
     def from_environ(cls, env: dict[str, str] | None = None) -> RecorderEnv:
@@ -83,7 +98,14 @@ class RecorderEnv:
         missing = [k for k in ("JOB_BUCKET", "JOB_KEY", "TASK_TOKEN") if not e.get(k)]
         if missing:
             raise SystemExit(f"recorder: missing environment variables: {', '.join(missing)}")
+        egress: EgressPolicy | None = None
+        egress_error = None
+        try:
+            egress = EgressPolicy.from_environ(e)
+        except ValueError as exc:  # fail closed: a bad allow-list renders nothing remote
+            egress, egress_error = EgressPolicy(False), f"EGRESS_ALLOWED_HOSTS: {exc}"
         return cls(
+            egress=egress, egress_error=egress_error,
             bucket=e["JOB_BUCKET"], job_key=e["JOB_KEY"], task_token=e["TASK_TOKEN"],
             heartbeat_s=float(e.get("HEARTBEAT_S", "60")), cancel_poll_s=float(e.get("CANCEL_POLL_S", "2")),
             voice_override=e.get("REELWRIGHT_VOICE_OVERRIDE") or None,
@@ -186,7 +208,6 @@ class Recorder:
         if isinstance(script, dict) and isinstance(script.get("title"), str):
             self.title = script["title"][:200]
         (dest / "assets").mkdir(parents=True)
-        (dest / "job.json").write_bytes(raw)
         assets = doc.get("assets") or {}
         shas = sorted({v for v in assets.values() if isinstance(v, str)}) if isinstance(assets, dict) else []
         for i, sha in enumerate(shas):
@@ -200,6 +221,59 @@ class Recorder:
             except ClientError as exc:
                 raise Outcome("Recorder.InvalidJob", f"asset {sha[:12]}… is missing from the upload ({exc})") from None
             self.on_progress(Progress("prepare", (i + 1) / len(shas), "downloading the job", 0.01))
+        session = doc.get("session")
+        if isinstance(session, dict) and isinstance(session.get("name"), str):
+            # the session travels apart from the assets; put it back where the script names it
+            sha = await self._download_session(dest / "assets", session)
+            if not isinstance(doc.get("assets"), dict):
+                doc["assets"] = {}
+            doc["assets"][session["name"]] = sha
+            raw = json.dumps(doc).encode()
+        (dest / "job.json").write_bytes(raw)
+
+    async def _download_session(self, assets: Path, session: dict[str, Any]) -> str:
+        """The job's session file into ``assets`` (0600, named by its sha256, checked against the one
+        the client computed).  Read from this job's own key only: the job cannot name another."""
+        try:
+            resp = await asyncio.to_thread(self.s3.get_object, Bucket=self.env.bucket, Key=self.ref.session_key)
+            if int(resp.get("ContentLength", 0)) > MAX_SESSION:
+                raise Outcome("Recorder.InvalidJob", "the session file is larger than 4 MiB")
+            body: bytes = await asyncio.to_thread(resp["Body"].read)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise Outcome("Recorder.InvalidJob", f"the job's session file is missing ({code}): it is deleted "
+                          "when a job ends, so submit the job again") from None
+        sha = hashlib.sha256(body).hexdigest()
+        if session.get("sha256") not in (None, sha):
+            raise Outcome("Recorder.InvalidJob", "the job's session file does not match the one submitted")
+        path = assets / sha
+        if path.exists():  # the same bytes are also an ordinary asset of the job
+            return sha
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        return sha
+
+    async def _delete_session(self) -> None:
+        """Delete every version of this job's session file (a plain delete in a versioned bucket would
+        only hide it).  Runs at the end of every job; nothing to do for jobs without one."""
+        def delete() -> int:
+            n = 0
+            pages = self.s3.get_paginator("list_object_versions").paginate(
+                Bucket=self.env.bucket, Prefix=self.ref.session_key)
+            for page in pages:
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    if v.get("Key") == self.ref.session_key:
+                        self.s3.delete_object(Bucket=self.env.bucket, Key=v["Key"], VersionId=v["VersionId"])
+                        n += 1
+            return n
+        try:
+            n = await asyncio.to_thread(delete)
+        except (ClientError, BotoCoreError) as exc:
+            log.error("could not delete the job's session file (the bucket's lifecycle rule will): %s", exc)
+            return
+        if n:
+            log.info("deleted the job's session file (%d object versions)", n)
 
     async def _upload_outputs(self, files: list[Path]) -> list[OutputFile]:
         outputs = []
@@ -225,6 +299,7 @@ class Recorder:
         await self._download_bundle(bundle)
         job = await asyncio.to_thread(load_job, bundle)
         try:
+            self._check_egress(job.script)
             if self.env.voice_override:
                 job.render.voice_provider = self.env.voice_override
             result = await render(job, work / "out", self.on_progress, self.cancel)
@@ -239,6 +314,20 @@ class Recorder:
                 "warnings": result.warnings[:20],
                 "stage_times": {k: round(v, 2) for k, v in result.stage_times.items()}}
 
+    def _attempt_is_final(self) -> bool:
+        return not self.interrupted and not (self.cancel.cancelled and self.cancel.reason == "aborted")
+
+    def _check_egress(self, script: Script) -> None:
+        if self.env.egress_error is not None:
+            raise Outcome("Recorder.HostNotAllowed", f"this deployment's egress allow-list is invalid "
+                          f"({self.env.egress_error}); nothing outside the job can be reached")
+        if self.env.egress is None:
+            return
+        problems = self.env.egress.problems(script)
+        if problems:
+            raise Outcome("Recorder.HostNotAllowed", "the job names hosts this deployment may not reach:\n  "
+                          + "\n  ".join(problems))
+
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -246,6 +335,8 @@ class Recorder:
         helpers = [asyncio.create_task(self._heartbeats()), asyncio.create_task(self._watch_cancel())]
         work = Path(tempfile.mkdtemp(prefix="recorder-", dir=self.env.work_dir))
         t0 = time.monotonic()
+        failure: Outcome | None = None
+        output: dict[str, Any] = {}
         try:
             try:
                 output = await self.run_job(work)
@@ -263,10 +354,10 @@ class Recorder:
                 raise Outcome("Recorder.ToolMissing", str(exc)) from None
         except Outcome as out:
             log.error("job %s failed: %s: %s", self.ref.job_id, out.error, out.cause)
-            return await self._report_failure(out.error, out.cause)
+            failure = out
         except Exception as exc:  # noqa: BLE001 - the task must always report, or the execution waits for its timeout
             log.error("job %s crashed:\n%s", self.ref.job_id, traceback.format_exc())
-            return await self._report_failure("Recorder.Crashed", f"{type(exc).__name__}: {exc}")
+            failure = Outcome("Recorder.Crashed", f"{type(exc).__name__}: {exc}")
         finally:
             for h in helpers:
                 h.cancel()
@@ -274,6 +365,14 @@ class Recorder:
             if self._pending is not None:
                 await asyncio.gather(self._pending, return_exceptions=True)
             shutil.rmtree(work, ignore_errors=True)
+            # success, failure or cancel alike, and before the job is reported as ended - except when
+            # the state machine will run the job again (a Spot interruption, or it stopped waiting for
+            # this task): the next attempt needs the session, and the last one deletes it (or the
+            # bucket's 1-day lifecycle rule does, if every attempt is lost)
+            if self._attempt_is_final():
+                await self._delete_session()
+        if failure is not None:
+            return await self._report_failure(failure.error, failure.cause)
         output["render_wall_s"] = round(time.monotonic() - t0, 2)
         try:
             await asyncio.to_thread(self.sfn.send_task_success, taskToken=self.env.task_token,

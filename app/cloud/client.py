@@ -14,6 +14,8 @@ and a ``CancelToken``, like every long operation of the core.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import secrets
 import tempfile
@@ -26,14 +28,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.bundle import Job, RenderSettings, load_job, write_bundle
-from app.core.errors import Cancelled
+from app.core.errors import Cancelled, ScriptError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 
 from . import transfer
 from .auth import CognitoAuth
 from .config import CloudConfig, cloud_home, load_config
 from .errors import CloudError, JobNotFound
-from .layout import JOB_ID_RE, JobRef, JobStatus, asset_key, tenant_prefix
+from .layout import JOB_ID_RE, SESSION_TAGGING, JobRef, JobStatus, asset_key, tenant_prefix
 from .tokens import Session, TokenStore
 
 StatusCallback = Callable[[JobStatus], None]
@@ -59,6 +61,28 @@ class CloudRender:
 
 def _noop_progress(_: Progress) -> None:
     return None
+
+
+#: Playwright storage states are a few KiB; anything this large is not one
+MAX_SESSION_BYTES = 4 * 1024 * 1024
+
+
+def _read_session(job: Job) -> tuple[str, bytes] | None:
+    """(bundle path, bytes) of the job's session file, or None when its script signs in with none."""
+    rel = job.script.settings.session
+    if not rel:
+        return None
+    try:
+        path = job.resolve(rel)
+        size = path.stat().st_size
+        if size > MAX_SESSION_BYTES:
+            raise CloudError(f"the session file '{rel}' is {size / 1e6:.1f} MB; a browser session is a few KB "
+                             "(is it the right file?)")
+        return rel, path.read_bytes()
+    except ScriptError as exc:
+        raise CloudError(f"the session file '{rel}' is not in the job: {exc}") from None
+    except OSError as exc:
+        raise CloudError(f"cannot read the session file '{rel}': {exc.strerror or exc}") from None
 
 
 class CloudClient:
@@ -158,6 +182,12 @@ class CloudClient:
         owned = not isinstance(source, Job)  # a Job handed in stays open for its owner
         job: Job = source if isinstance(source, Job) else await asyncio.to_thread(load_job, source)
         try:
+            # read before any re-bundling: the session never travels as a (7-day) content-addressed asset
+            session = await asyncio.to_thread(_read_session, job)
+            if session is not None and not self.config.session_key_id:
+                raise CloudError("this job signs in with a session file, but the cloud configuration names no "
+                                 "session key (a stack deployed before session support): update the stack and "
+                                 "run `reelwright cloud configure` again")
             if job.loose:
                 tmp = tempfile.TemporaryDirectory(prefix="reelwright-submit-")
                 out = Path(tmp.name) / "bundle"
@@ -171,7 +201,14 @@ class CloudClient:
                 doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
             tenant = await self.identity()
             ref = JobRef(tenant, new_job_id())
-            uniques = sorted(set(job.assets.values()))
+            if session is not None:
+                session_rel, session_body = session
+                assets_doc = doc.get("assets")
+                if isinstance(assets_doc, dict):
+                    assets_doc.pop(session_rel, None)
+                doc["session"] = {"name": session_rel, "sha256": hashlib.sha256(session_body).hexdigest()}
+            session_rel_skip = session[0] if session is not None else None
+            uniques = sorted({sha for rel, sha in job.assets.items() if rel != session_rel_skip})
             total = sum((job.root / "assets" / sha).stat().st_size for sha in uniques) or 1
             sent = 0
             progress(Progress("upload", 0.0, f"uploading {len(uniques)} assets"))
@@ -192,9 +229,27 @@ class CloudClient:
             if stop():
                 raise Cancelled("submit cancelled before the job started")
             body = json.dumps(doc).encode()
-            await self._call(lambda s3: s3.put_object(
-                Bucket=self.config.bucket, Key=ref.job_key, Body=body, ContentType="application/json",
-                Tagging=transfer.TEMP_TAGGING))
+            session_version: str | None = None
+            try:
+                if session is not None:
+                    progress(Progress("upload", 1.0, "uploading the session (encrypted)"))
+                    put = await self._call(lambda s3: s3.put_object(
+                        Bucket=self.config.bucket, Key=ref.session_key, Body=session[1],
+                        ContentType="application/json", Tagging=SESSION_TAGGING,
+                        ServerSideEncryption="aws:kms", SSEKMSKeyId=self.config.session_key_id,
+                        # per-object data keys: the key policy can then pin the encryption context to
+                        # tenants/*/jobs/*/session.json instead of the whole bucket
+                        BucketKeyEnabled=False))
+                    session_version = str(put.get("VersionId") or "") or None
+                    if stop():
+                        raise Cancelled("submit cancelled before the job started")
+                await self._call(lambda s3: s3.put_object(
+                    Bucket=self.config.bucket, Key=ref.job_key, Body=body, ContentType="application/json",
+                    Tagging=transfer.TEMP_TAGGING))
+            except BaseException:
+                if session is not None:  # the job never started: take the session back out now
+                    await asyncio.shield(self._delete_session(ref, session_version))
+                raise
             progress(Progress("upload", 1.0, f"submitted job {ref.job_id}"))
             return ref.job_id
         finally:
@@ -202,6 +257,13 @@ class CloudClient:
                 job.close()
             if tmp is not None:
                 tmp.cleanup()
+
+    async def _delete_session(self, ref: JobRef, version: str | None) -> None:
+        def delete(s3: Any) -> None:
+            kw = {"VersionId": version} if version else {}
+            s3.delete_object(Bucket=self.config.bucket, Key=ref.session_key, **kw)
+        with contextlib.suppress(CloudError):  # if not, the bucket's 1-day rule for session files does
+            await self._call(delete)
 
     async def render(self, source: Job | Path, dest_dir: Path, on_progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None, *, render: RenderSettings | None = None,

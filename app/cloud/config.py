@@ -26,6 +26,7 @@ STACK_OUTPUTS: dict[str, str] = {
     "UserPoolClientId": "client_id",
     "IdentityPoolId": "identity_pool_id",
     "BucketName": "bucket",
+    "SessionKeyArn": "session_key_id",
 }
 
 
@@ -50,6 +51,8 @@ class CloudConfig:
     endpoint_url: str | None = None  # the emulator's moto server; None = real AWS
     stack: str | None = None
     emulator: bool = False
+    #: the KMS key session files are encrypted with (stack output SessionKeyArn); None = older stack
+    session_key_id: str | None = None
 
     @property
     def login_provider(self) -> str:

@@ -7,6 +7,9 @@ One module so the client, the recorder, the emulator and the template agree on e
     tenants/<identity>/jobs/<job>/status.json      Queued / Rendering / Complete / Failed / Cancelled
     tenants/<identity>/jobs/<job>/cancel           present = the owner asked to cancel
     tenants/<identity>/jobs/<job>/out/<file>       outputs (MP4, SRT, VTT, chapters)
+    tenants/<identity>/jobs/<job>/session.json     the job's signed-in browser session, if its script has
+                                                   one: SSE-KMS with the stack's session key, deleted by
+                                                   the recorder when the job ends (1-day lifecycle backstop)
 
 ``<identity>`` is the Cognito identity id, which the IAM policy variable
 ``${cognito-identity.amazonaws.com:sub}`` pins: a user's credentials can only write under their own
@@ -24,6 +27,9 @@ TENANTS = "tenants"
 JOB_DOC = "job.json"
 STATUS_DOC = "status.json"
 CANCEL_MARKER = "cancel"
+SESSION_DOC = "session.json"
+#: the tag the bucket's 1-day lifecycle rule expires session files by (the bucket policy requires it)
+SESSION_TAGGING = "reelwright-session=true"
 OUT_DIR = "out"
 
 #: Cognito identity ids look like ``us-east-1:0b5c...``; job ids are ours (lowercase hex + dashes).
@@ -72,6 +78,10 @@ class JobRef:
     @property
     def cancel_key(self) -> str:
         return self.prefix + CANCEL_MARKER
+
+    @property
+    def session_key(self) -> str:
+        return self.prefix + SESSION_DOC
 
     def out_key(self, name: str) -> str:
         if "/" in name or name in ("", ".", ".."):

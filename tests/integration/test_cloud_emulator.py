@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import pytest
 
@@ -272,11 +273,12 @@ def test_cancel_ends_cancelled_and_stops_the_task(emu: Emulator, tmp_path: Path)
 
 
 def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Path) -> None:
-    """StopTask makes the stand-in SIGTERM the recorder, as Fargate does when Spot capacity goes."""
+    """StopTask makes the stand-in SIGTERM the recorder, as Fargate does when Spot capacity goes.
+    The job signs in: the interrupted attempt leaves the session for the retry, which deletes it."""
 
     async def scenario() -> None:
         client = await signed_up(emu, tmp_path, "edsger@example.com")
-        job_id = await client.submit(TINY)
+        job_id = await client.submit(with_session(tmp_path / "job"))
         await wait_for_state(client, job_id, "Rendering")
         first = set(emu.tasks)
         assert len(first) >= 1
@@ -290,6 +292,7 @@ def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Pat
         history = emu.client("stepfunctions").get_execution_history(executionArn=emu.executions[key])["events"]
         failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
         assert failures == ["Recorder.Interrupted"]
+        assert session_versions(emu, JobRef(await client.identity(), job_id).session_key) == []
 
     asyncio.run(scenario())
 
@@ -377,6 +380,227 @@ def test_recorder_reads_assets_only_from_the_submitting_tenant(emu: Emulator, tm
         assert forged.job_id not in [j.job_id for j in await a.list_jobs()]
 
     asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- signed-in sessions and live apps
+
+SECRET = "sid-" + "5ecret" * 5  # the cookie value: it must never show up outside the session object
+
+
+def with_session(tmp: Path, mutate: Any = None) -> Path:
+    """The tiny script signing in with a session file next to it (as `reelwright record` saves one)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+
+    def m(doc: dict[str, Any]) -> None:
+        doc["settings"]["session"] = "sessions/app.json"
+        if mutate is not None:
+            mutate(doc)
+    path = variant(tmp, m)
+    (tmp / "sessions").mkdir()
+    state = {"cookies": [{"name": "sid", "value": SECRET, "domain": "127.0.0.1", "path": "/", "expires": -1,
+                          "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}
+    session = tmp / "sessions" / "app.json"
+    session.write_text(json.dumps(state))
+    session.chmod(0o600)
+    return path
+
+
+def session_versions(emu: Emulator, key: str) -> list[dict[str, Any]]:
+    resp = emu.client("s3").list_object_versions(Bucket=emu.resources["bucket"], Prefix=key)
+    return [v for v in resp.get("Versions", []) + resp.get("DeleteMarkers", []) if v["Key"] == key]
+
+
+def record_puts(client: CloudClient) -> list[tuple[str, dict[str, str]]]:
+    """(URL, headers) of every PutObject the client sends from now on."""
+    sent: list[tuple[str, dict[str, str]]] = []
+
+    def hook(request: Any, **_: Any) -> None:
+        sent.append((request.url, {k.lower(): (v.decode() if isinstance(v, bytes) else str(v))
+                                   for k, v in request.headers.items()}))
+    client._s3_client().meta.events.register("before-send.s3.PutObject", hook)
+    return sent
+
+
+def assert_no_secret_anywhere(emu: Emulator, tenant: str, job_id: str, files: list[Path]) -> None:
+    s3 = emu.client("s3")
+    bucket = emu.resources["bucket"]
+    ref = JobRef(tenant, job_id)
+    for key in (ref.job_key, ref.status_key):
+        assert SECRET.encode() not in s3.get_object(Bucket=bucket, Key=key)["Body"].read(), key
+    for f in files:
+        assert SECRET.encode() not in f.read_bytes(), f
+    for log in (emu.workdir / "tasks").glob("*.log"):
+        assert SECRET not in log.read_text(errors="replace"), log
+    # the session never went up as a content-addressed (7-day) asset
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"tenants/{tenant}/assets/").get("Contents", [])
+    for obj in listed:
+        assert SECRET.encode() not in s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read(), obj["Key"]
+
+
+def test_session_travels_encrypted_and_is_gone_when_the_job_ends(emu: Emulator, tmp_path: Path) -> None:
+    """One job completes, one fails on a bad locator: both sessions went up with SSE-KMS under the
+    session key, were put back into the render's bundle, and no version of either is left."""
+
+    def break_locator(doc: dict[str, Any]) -> None:
+        doc["cards"][1]["actions"][0]["target"] = {"role": "button", "name": "Publish"}
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path / "home", "ada.session@example.com")
+        puts = record_puts(client)
+        good, bad = await asyncio.gather(client.submit(with_session(tmp_path / "good")),
+                                         client.submit(with_session(tmp_path / "bad", break_locator)))
+        tenant = await client.identity()
+        assert emu.config is not None and emu.config.session_key_id
+        for job_id in (good, bad):
+            key = JobRef(tenant, job_id).session_key
+            (headers,) = [h for url, h in puts if unquote(url.split("?")[0]).endswith(key)]
+            assert headers["x-amz-server-side-encryption"] == "aws:kms"
+            assert headers["x-amz-server-side-encryption-aws-kms-key-id"] == emu.config.session_key_id
+            assert headers["x-amz-server-side-encryption-bucket-key-enabled"].lower() == "false"
+            assert "reelwright-session=true" in headers["x-amz-tagging"]
+        # the session is uploaded right before job.json, which starts the job
+        order = [url.split("?")[0].rsplit("/", 1)[-1] for url, _ in puts]
+        assert order.count("session.json") == 2 and order.count("job.json") == 2
+        ok = await client.watch(good, poll_s=0.3)
+        failed = await client.watch(bad, poll_s=0.3)
+        assert ok.state == "Complete", ok.describe()
+        assert failed.state == "Failed" and failed.error == "Recorder.RenderFailed", failed.describe()
+        for job_id in (good, bad):
+            assert session_versions(emu, JobRef(tenant, job_id).session_key) == []
+        files = await client.fetch(good, tmp_path / "out")
+        assert any(f.suffix == ".mp4" for f in files)
+        assert_no_secret_anywhere(emu, tenant, good, files)
+        assert_no_secret_anywhere(emu, tenant, bad, [])
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_job_takes_its_session_with_it(emu: Emulator, tmp_path: Path) -> None:
+    def make_long(doc: dict[str, Any]) -> None:
+        doc["cards"][1]["hold_ms"] = 60_000
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path / "home", "barbara.session@example.com")
+        job_id = await client.submit(with_session(tmp_path / "job", make_long))
+        await wait_for_state(client, job_id, "Rendering")
+        key = JobRef(await client.identity(), job_id).session_key
+        # while the job runs the session is at rest under the session key, tagged for the backstop
+        s3 = emu.client("s3")
+        head = s3.head_object(Bucket=emu.resources["bucket"], Key=key)
+        assert emu.config is not None
+        assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == emu.config.session_key_id
+        tags = s3.get_object_tagging(Bucket=emu.resources["bucket"], Key=key)["TagSet"]
+        assert {"Key": "reelwright-session", "Value": "true"} in tags
+        await client.cancel(job_id)
+        final = await client.watch(job_id, poll_s=0.2)
+        assert final.state == "Cancelled", final.describe()
+        assert session_versions(emu, key) == []  # deleted before the recorder reported the cancel
+
+    asyncio.run(scenario())
+
+
+def test_recorder_puts_the_session_back_into_the_bundle_privately(emu: Emulator, tmp_path: Path) -> None:
+    """The recorder's own steps, against the emulator's S3 in a bucket no rule watches: the session
+    lands in the render's bundle under the name the script uses, 0600, checked against the submitted
+    hash; a different file is refused; every version is deleted afterwards."""
+    import hashlib
+
+    from app.core.bundle import load_job, write_bundle
+    from recorder.main import Outcome, Recorder, RecorderEnv
+
+    s3 = emu.client("s3")
+    bucket = "reelwright-direct"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    script = with_session(tmp_path / "src")
+    job = load_job(script)
+    try:
+        bundle = write_bundle(job.script, job.root, tmp_path / "bundle")
+    finally:
+        job.close()
+    doc = json.loads((bundle / "job.json").read_text())
+    body = (tmp_path / "src" / "sessions" / "app.json").read_bytes()
+    doc["assets"].pop("sessions/app.json", None)
+    doc["session"] = {"name": "sessions/app.json", "sha256": hashlib.sha256(body).hexdigest()}
+    ref = JobRef("us-east-1:00000000-0000-4000-8000-000000000001", "20261205-000000-abcdef")
+    for sha in set(doc["assets"].values()):
+        s3.put_object(Bucket=bucket, Key=asset_key(ref.tenant, sha), Body=(bundle / "assets" / sha).read_bytes())
+    s3.put_object(Bucket=bucket, Key=ref.job_key, Body=json.dumps(doc).encode())
+    assert emu.config is not None
+    for _ in range(2):  # two versions: all of them go
+        s3.put_object(Bucket=bucket, Key=ref.session_key, Body=body, ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId=emu.config.session_key_id)
+
+    async def scenario() -> None:
+        rec = Recorder(RecorderEnv(bucket=bucket, job_key=ref.job_key, task_token="t"), s3=s3,
+                       sfn=emu.client("stepfunctions"))
+        await rec._download_bundle(tmp_path / "work")
+        loaded = load_job(tmp_path / "work")
+        try:
+            session = loaded.resolve("sessions/app.json")
+            assert session.read_bytes() == body
+            assert stat.S_IMODE(session.stat().st_mode) == 0o600
+        finally:
+            loaded.close()
+        # a session that is not the one submitted is refused
+        s3.put_object(Bucket=bucket, Key=ref.session_key, Body=b'{"cookies": [], "origins": []}',
+                      ServerSideEncryption="aws:kms", SSEKMSKeyId=emu.config.session_key_id)
+        with pytest.raises(Outcome, match="does not match"):
+            await rec._download_bundle(tmp_path / "work2")
+        await rec._delete_session()
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=ref.session_key)
+        assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+        with pytest.raises(Outcome, match="session file is missing"):
+            await rec._download_bundle(tmp_path / "work3")
+
+    asyncio.run(scenario())
+
+
+def test_a_live_app_host_fails_fast_when_the_deployment_has_no_egress(emu: Emulator, tmp_path: Path) -> None:
+    """The emulator runs tasks as the template's default (LiveAppEgress=off): a job pointing at a
+    remote host fails before any browser starts, naming the host and what would allow it."""
+
+    def live(doc: dict[str, Any]) -> None:
+        del doc["settings"]["site"]
+        doc["settings"]["base_url"] = "https://app.example.com/"
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path / "home", "linus.live@example.com")
+        job_id = await client.submit(variant(tmp_path, live))
+        final = await client.watch(job_id, poll_s=0.3)
+        assert final.state == "Failed" and final.error == "Recorder.HostNotAllowed", final.describe()
+        assert "app.example.com" in (final.cause or "") and "LiveAppEgress=off" in (final.cause or "")
+
+    asyncio.run(scenario())
+
+
+def test_with_egress_on_only_listed_hosts_pass_the_recorders_check(emu: Emulator, tmp_path: Path) -> None:
+    """Tasks started while the deployment says LiveAppEgress=on get the list; a host not on it fails
+    before a browser starts, and so does plain HTTP to a listed host (the firewall passes HTTPS only)."""
+
+    def live(url: str) -> Any:
+        def m(doc: dict[str, Any]) -> None:
+            del doc["settings"]["site"]
+            doc["settings"]["base_url"] = url
+        return m
+
+    async def scenario() -> None:
+        client = await signed_up(emu, tmp_path / "home", "margaret.live@example.com")
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        other = await client.submit(variant(tmp_path / "a", live("https://other.example.net/")))
+        plain = await client.submit(variant(tmp_path / "b", live("http://app.example.com/")))
+        for job_id, expected in ((other, "not on this deployment's egress allow-list (app.example.com)"),
+                                 (plain, "HTTPS on port 443 only")):
+            final = await client.watch(job_id, poll_s=0.3)
+            assert final.state == "Failed" and final.error == "Recorder.HostNotAllowed", final.describe()
+            assert expected in (final.cause or "") and "settings › base_url" in (final.cause or "")
+
+    emu.live_app_egress, emu.egress_allowed_hosts = "on", "app.example.com"
+    try:
+        asyncio.run(scenario())
+    finally:
+        emu.live_app_egress, emu.egress_allowed_hosts = "off", ""
 
 
 # ---------------------------------------------------------------------- load

@@ -86,6 +86,12 @@ def test_tenant_b_cannot_reach_tenant_a(moto: str) -> None:
     tenant_b = user_with_policies(iam, "tenant-b", as_moto_evaluates(tenant_policy(TENANT_B, BUCKET)))
     s3 = client(moto, "s3", anyone)
     s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    session_key = client(moto, "kms", anyone).create_key()["KeyMetadata"]["Arn"]
+    a_session = f"tenants/{TENANT_A}/jobs/20261121-000000-aaaaaa/session.json"
+    a_session_version = s3.put_object(Bucket=BUCKET, Key=a_session, Body=b'{"cookies": []}',
+                                      ServerSideEncryption="aws:kms", SSEKMSKeyId=session_key,
+                                      Tagging="reelwright-session=true")["VersionId"]
     a_job = f"tenants/{TENANT_A}/jobs/20261121-000000-aaaaaa/job.json"
     a_asset = f"tenants/{TENANT_A}/assets/{'a' * 64}"
     for key in (a_job, a_asset, f"tenants/{TENANT_A}/jobs/20261121-000000-aaaaaa/status.json"):
@@ -113,7 +119,22 @@ def test_tenant_b_cannot_reach_tenant_a(moto: str) -> None:
     upload = b_s3.create_multipart_upload(Bucket=BUCKET, Key=f"tenants/{TENANT_B}/assets/{'b' * 64}")
     b_s3.abort_multipart_upload(Bucket=BUCKET, Key=f"tenants/{TENANT_B}/assets/{'b' * 64}",
                                 UploadId=upload["UploadId"])
-    # ...and nowhere else
+    # ...including its own session files, which it may also take back
+    b_session = f"tenants/{TENANT_B}/jobs/20261121-000000-bbbbbb/session.json"
+    put = b_s3.put_object(Bucket=BUCKET, Key=b_session, Body=b"{}", ServerSideEncryption="aws:kms",
+                          SSEKMSKeyId=session_key, Tagging="reelwright-session=true")
+    assert b_s3.get_object(Bucket=BUCKET, Key=b_session)["Body"].read() == b"{}"
+    b_s3.delete_object(Bucket=BUCKET, Key=b_session, VersionId=put["VersionId"])
+    # ...and nowhere else: not A's session (read, overwrite or delete)
+    assert denied(b_s3.get_object, Bucket=BUCKET, Key=a_session)
+    assert denied(b_s3.get_object, Bucket=BUCKET, Key=a_session, VersionId=a_session_version)
+    assert denied(b_s3.head_object, Bucket=BUCKET, Key=a_session)
+    assert denied(b_s3.put_object, Bucket=BUCKET, Key=a_session, Body=b"{}", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=session_key)
+    assert denied(b_s3.delete_object, Bucket=BUCKET, Key=a_session)
+    assert denied(b_s3.delete_object, Bucket=BUCKET, Key=a_session, VersionId=a_session_version)
+    # and B may delete only session files of its own, nothing else it wrote
+    assert denied(b_s3.delete_object, Bucket=BUCKET, Key=b_key)
     assert denied(b_s3.get_object, Bucket=BUCKET, Key=a_job)
     assert denied(b_s3.head_object, Bucket=BUCKET, Key=a_asset)
     assert denied(b_s3.put_object, Bucket=BUCKET, Key=a_job, Body=b"{}")  # overwrite A's job
@@ -132,5 +153,6 @@ def test_tenant_b_cannot_reach_tenant_a(moto: str) -> None:
     # the denials are the policy's doing: an administrator still reaches A's data
     admin_s3 = client(moto, "s3", admin)
     assert admin_s3.get_object(Bucket=BUCKET, Key=a_job)["Body"].read() == b"{}"
+    assert admin_s3.get_object(Bucket=BUCKET, Key=a_session)["Body"].read() == b'{"cookies": []}'
     admin_row = client(moto, "dynamodb", admin).get_item(TableName=TABLE, Key=a_row)["Item"]
     assert admin_row["status"] == {"S": "Complete"}

@@ -80,6 +80,9 @@ class Emulator:
     cancel_poll_s: float = 0.5
     poll_s: float = 0.25
     voice_override: str | None = "piper"
+    #: the template's LiveAppEgress / EgressAllowedHosts, passed to every task as the task definition does
+    live_app_egress: str = "off"
+    egress_allowed_hosts: str = ""
     extra_task_env: dict[str, str] = field(default_factory=dict)
 
     endpoint: str = ""
@@ -184,7 +187,13 @@ class Emulator:
             "RestrictPublicBuckets": True})
         s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
             {"ID": "temporary-objects", "Status": "Enabled",
-             "Filter": {"Tag": {"Key": "reelwright-temporary", "Value": "true"}}, "Expiration": {"Days": 7}}]})
+             "Filter": {"Tag": {"Key": "reelwright-temporary", "Value": "true"}}, "Expiration": {"Days": 7}},
+            {"ID": "session-files", "Status": "Enabled",
+             "Filter": {"Tag": {"Key": "reelwright-session", "Value": "true"}}, "Expiration": {"Days": 1},
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+        # the stack's SessionKey (moto keeps the key; it does not evaluate key policies)
+        session_key = self.client("kms").create_key(
+            Description="reelwright session files (emulator)", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["Arn"]
         table = "reelwright-jobs"
         self.client("dynamodb").create_table(
             TableName=table, BillingMode="PAY_PER_REQUEST",
@@ -216,10 +225,10 @@ class Emulator:
         sm = self.client("stepfunctions").create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
         self.resources = {"bucket": bucket, "table": table, "cluster": cluster, "task_definition": taskdef,
-                          "state_machine": sm, "user_pool": pool["Id"]}
+                          "state_machine": sm, "user_pool": pool["Id"], "session_key": session_key}
         return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
                            identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
-                           endpoint_url=self.endpoint, emulator=True)
+                           endpoint_url=self.endpoint, emulator=True, session_key_id=session_key)
 
     # ------------------------------------------------------------------ the event rule stand-in
 
@@ -269,6 +278,7 @@ class Emulator:
             "AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator",
             "HEARTBEAT_S": str(self.heartbeat_s), "CANCEL_POLL_S": str(self.cancel_poll_s),
             "REELWRIGHT_WORK_DIR": str(self.workdir / "tasks"),
+            "LIVE_APP_EGRESS": self.live_app_egress, "EGRESS_ALLOWED_HOSTS": self.egress_allowed_hosts,
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         })
         if self.voice_override:
@@ -299,12 +309,13 @@ class Emulator:
 
     async def _reap(self, run: TaskRun) -> None:
         code = await run.proc.wait()
-        self.tasks.pop(run.arn, None)
-        self.finished_tasks[run.arn] = code
         log.info("task %s exited %d after %.1f s", run.arn, code, time.monotonic() - run.started)
         with contextlib.suppress(Exception):  # already stopped (e.g. by StopTask) is fine
             await asyncio.to_thread(self.client("ecs").stop_task, cluster=self.resources["cluster"],
                                     task=run.arn, reason=f"Essential container exited ({code})")
+        # finished only once ECS says STOPPED (until then it stays in `tasks`, so it is not relaunched)
+        self.tasks.pop(run.arn, None)
+        self.finished_tasks[run.arn] = code
 
     async def _fargate_loop(self) -> None:
         while True:
