@@ -75,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="do not replay the flow silently first to see its pages (faster; about 0.3-0.6 s a step "
         "otherwise); the narration is then written from the recorded code",
     )
+    dr.add_argument(
+        "--session",
+        type=Path,
+        help="the signed-in session (Playwright storage state) the flow loads, for the silent run; by default "
+        "the file the flow names, beside it",
+    )
     _settings_flags(dr)
     g = dr.add_argument_group("Amazon Bedrock")
     g.add_argument(
@@ -236,7 +242,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
     _precheck_out(args)
 
-    cfg = DrafterConfig(kind=args.drafter, observe=args.observe)
+    cfg = DrafterConfig(kind=args.drafter, observe=args.observe, session_file=args.session)
     if args.bedrock_model:
         cfg.bedrock_model_id = args.bedrock_model
     cfg.bedrock_region = args.bedrock_region

@@ -110,6 +110,9 @@ def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app
 
         with_names = await asyncio.to_thread(_named_copies, store, files)
         config = drafter_config(drafter, app_settings)
+        from app.workbench.sessions import SessionStore
+
+        config.sessions_dir = SessionStore(store.root).dir
         return await drafting.draft(with_names, prompt, config=config, settings=settings,
                                     on_progress=on_progress, cancel=cancel)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -60,7 +61,12 @@ def load_storage_state(job: Job, settings: Settings, base_url: str | None) -> di
     asset = settings.session
     if asset is None:
         return None
-    path = job.resolve(asset)
+    return read_storage_state(job.resolve(asset), asset, base_url)
+
+
+def read_storage_state(path: Path, asset: str, base_url: str | None) -> dict[str, Any]:
+    """The storage state in ``path`` (the session named ``asset``), checked and rebased onto ``base_url``.
+    Raises RenderError naming the asset, never quoting the file."""
     if not path.is_file():
         raise _bad(asset, "is missing from the job")
     try:

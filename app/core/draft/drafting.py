@@ -103,6 +103,7 @@ async def draft(
     flows: list[FlowSource] = []
     docs: list[Document] = []
     files = [Path(f) for f in files]
+    session_file = config.session_file
     tracker.report("read", 0.0, "reading files")
     for i, f in enumerate(files):
         if cancel is not None:
@@ -120,6 +121,8 @@ async def draft(
                     settings = settings.model_copy(update={"session": res.session})
                     warnings.append(f"{f.name}: the flow loads the signed-in session {res.sessions[0]}; the "
                                     f"script uses {res.session} — add that file to the library as a session")
+                    if session_file is None:
+                        session_file = _find_session(f, res.sessions[0], config.sessions_dir)
                 if res.actions:
                     flows.append(FlowSource(f, rebase_local_urls(res.actions, settings)))
                 elif not res.skipped:
@@ -152,7 +155,7 @@ async def draft(
         site_dir=config.site_dir,
     )
     if config.observe and flows:
-        inp.observations = await _observe(inp, config, tracker, warnings, cancel)
+        inp.observations = await _observe(inp, config, tracker, warnings, cancel, session_file)
     tracker.report("draft", 0.0, f"drafting with the {config.kind} drafter")
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -166,6 +169,15 @@ async def draft(
     return result
 
 
+def _find_session(flow: Path, named: str, sessions_dir: Path | None) -> Path | None:
+    """The session file a flow's code names (``storage_state="auth.json"``): beside the flow, as codegen
+    leaves it, or saved under that name in the library's sessions."""
+    candidates = [flow.parent / named]
+    if sessions_dir is not None:
+        candidates.append(sessions_dir / Path(named).name)
+    return next((c for c in candidates if c.is_file()), None)
+
+
 def observable(actions: Sequence[Action], settings: Settings, site_dir: Path | None) -> str | None:
     """Why the flow cannot be replayed silently (None: it can): relative URLs need a site or a base URL."""
     relative = any(isinstance(a, Goto) and "://" not in a.url for a in actions)
@@ -177,12 +189,14 @@ def observable(actions: Sequence[Action], settings: Settings, site_dir: Path | N
 
 
 async def _observe(inp: DraftInput, config: DrafterConfig, tracker: StageTracker, warnings: list[str],
-                   cancel: CancelToken | None) -> FlowObservation | None:
+                   cancel: CancelToken | None, session_file: Path | None = None) -> FlowObservation | None:
     """The silent run, when it can be made; its problems are warnings, never a failed draft."""
     from ..bundle import _site_folder_files
 
     actions = inp.actions
     why = observable(actions, inp.settings, config.site_dir)
+    if why is None and inp.settings.session is not None and session_file is None:
+        why = f"it runs signed in and its session {inp.settings.session} was not found"
     if why is not None:
         warnings.append(f"the flow was not replayed to see its pages ({why}); the narration is written from "
                         "the recorded code")
@@ -195,7 +209,7 @@ async def _observe(inp: DraftInput, config: DrafterConfig, tracker: StageTracker
         seen = await observe_flow(
             actions, inp.settings, site_files=site_files, root=config.site_dir.parent if config.site_dir else None,
             cancel=cancel, time_limit_s=config.observe_time_limit_s,
-            on_progress=lambda f, m: tracker.report("observe", f, m))
+            on_progress=lambda f, m: tracker.report("observe", f, m), session_file=session_file)
     except ToolMissingError as exc:
         warnings.append(f"no browser to replay the flow ({exc.message}); the narration is written from the "
                         "recorded code")

@@ -244,6 +244,7 @@ async def observe_flow(
     cancel: CancelToken | None = None,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     on_progress: Callable[[float, str], None] | None = None,
+    session_file: Path | None = None,
 ) -> FlowObservation:
     """Replay ``actions`` silently and note what the viewer sees at each step.
 
@@ -265,7 +266,18 @@ async def observe_flow(
     server = SiteServer(site_files).start() if site_files else None
     base_url = server.base_url if server is not None else settings.base_url
     css_w, css_h = viewport_size(settings)
-    session = BrowserSession(browser, css_w, css_h, OBSERVE_FPS, NullSink(), capture=False, cancel=cancel)
+    storage_state = None
+    if session_file is not None and settings.session is not None:
+        from ..capture.session import read_storage_state
+
+        try:
+            storage_state = read_storage_state(session_file, settings.session, base_url)
+        except BaseException:
+            if server is not None:
+                server.stop()
+            raise
+    session = BrowserSession(browser, css_w, css_h, OBSERVE_FPS, NullSink(), capture=False, cancel=cancel,
+                             storage_state=storage_state, session_asset=settings.session if storage_state else None)
     seen: list[Observation] = []
     note: str | None = None
     try:

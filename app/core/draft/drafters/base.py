@@ -89,6 +89,11 @@ class DrafterConfig:
     observe: bool = False
     #: real seconds the silent run may take (what it saw by then is used)
     observe_time_limit_s: float = 90.0
+    #: the signed-in session (Playwright storage state) the flow needs, on disk; None: look beside the
+    #: flow for the file its code names (codegen writes auth.json where it was run)
+    session_file: Path | None = None
+    #: a folder of saved sessions (<name>.json, the app's library): searched after the flow's own folder
+    sessions_dir: Path | None = None
 
 
 def slugify(text: str, fallback: str = "card") -> str:
