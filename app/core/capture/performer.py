@@ -142,6 +142,7 @@ class Performer:
         self.active = FIRST_PAGE
         self._closed_tabs: set[str] = set()
         self._anon_popups = 0
+        self._unrevealed = False
         self.clock = clock
         self.settings = settings
         self.job = job
@@ -190,6 +191,8 @@ class Performer:
                 await self.clock.advance_to(start_s)
                 actual_fire = await self._guard(ctx, action, self._on_tab(ctx, action, executor))
                 self.forget_closed_tabs()  # e.g. a click on a popup's "Close" button (window.close())
+                if action.type != "new_page":
+                    self.reveal()
                 await self.camera_after(ai)
                 self.stats.actions_run += 1
                 # a click or key press may have opened a new document: keep the cursor on screen
@@ -274,12 +277,22 @@ class Performer:
         self._show(target)
         return target
 
-    def _show(self, name: str) -> None:
-        """Film the tab ``name`` from the next frame on (cut or slide, per the script)."""
+    def _show(self, name: str, *, film: bool = True) -> None:
+        """Act on the tab ``name``; film it from the next frame on (cut or slide, per the script),
+        or, with ``film=False``, once :meth:`reveal` is called."""
         page, cdp = self.tabs[name]
         self.active = name
         self.page, self.cdp = page, cdp
-        self.clock.show(cdp, slide=self.settings.tab_transition == "slide")
+        self._unrevealed = not film
+        if film:
+            self.clock.show(cdp, slide=self.settings.tab_transition == "slide")
+
+    def reveal(self) -> None:
+        """Film the tab the flow is on, if it is not filmed yet (a new tab is shown once its first
+        page has loaded, not as an empty white tab)."""
+        if self._unrevealed and not self.page.is_closed():
+            self._unrevealed = False
+            self.clock.show(self.cdp, slide=self.settings.tab_transition == "slide")
 
     async def switch_page(self, name: str) -> None:
         """Make the tab ``name`` the one the flow acts on and the video shows; the cursor carries over."""
@@ -304,13 +317,10 @@ class Performer:
         if name in self.tabs:
             raise _ActionFailed(f"a tab named '{name}' is already open")
         page, cdp = await self._need_session("a new tab").new_page()
-        self._add_tab(name, page, cdp)
-
-    def _add_tab(self, name: str, page: Page, cdp: CDPSession) -> None:
         self.tabs[name] = (page, cdp)
         self.opener[name] = self.active
         self._closed_tabs.discard(name)
-        self._show(name)
+        self._show(name, film=False)  # filmed once a goto has loaded something into it
 
     @contextlib.asynccontextmanager
     async def expect_popup(self, name: str | None) -> Any:
@@ -671,6 +681,7 @@ class Performer:
                                     hint="check the path (relative URLs start at the site's root)")
         finally:
             self.page.remove_listener("response", on_response)
+        self.reveal()
         await self.restore_cursor()
 
     def resolve_url(self, url: str) -> str:

@@ -1,0 +1,207 @@
+"""Renders follow several tabs: a popup opened by a click is filmed after the click, the first tab again
+after the popup closes, on one virtual clock (the popup's timers and animations are as reproducible as
+the first tab's), with a cut or a short slide.  Real Chromium (headless shell) and ffmpeg; frames are
+decoded and classified by colour (each test page has its own background).
+
+Three renders: the same popup flow twice (cut; compared frame by frame) and a slide flow whose popup
+closes itself (window.close()) and that opens, switches away from and closes a tab with new_page,
+switch_page and close_page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from app.core.infra.tools import find_ffmpeg
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+W, H = 480, 270
+
+BLUE, GREEN, PURPLE = (30, 80, 200), (30, 150, 70), (120, 40, 150)
+
+_STYLE = """body{font:20px sans-serif;margin:0;display:grid;place-items:center;height:100vh;color:#fff;background:%s}
+a,button{font:inherit;color:#fff;background:#0008;border:0;padding:6px 14px;border-radius:6px;text-decoration:none}"""
+
+MAIN = f"""<!doctype html><html><head><meta charset="utf-8"><title>Main</title>
+<style>{_STYLE % "rgb(30,80,200)"} iframe{{border:0;width:220px;height:70px}}</style></head>
+<body><main><h1 id="t">Main page</h1><a href="pop.html" target="_blank">Open help</a>
+<button onclick="document.getElementById('t').textContent='Back on main'">Done</button>
+<br><iframe id="outer" src="outer.html"></iframe></main></body></html>"""
+
+OUTER = """<!doctype html><html><body style="margin:0;background:#333">
+<iframe id="inner" src="inner.html" style="border:0;width:200px;height:60px;margin:5px"></iframe></body></html>"""
+
+INNER = """<!doctype html><html><body style="margin:0;background:#555;height:60px">
+<button onclick="document.body.style.background='rgb(230,20,20)'" style="font:16px sans-serif">Inner</button>
+</body></html>"""
+
+# The popup: a CSS animation and a timer-driven bar (its width counts the timer's ticks), so the
+# popup's own clock shows in its pixels.
+POPUP = f"""<!doctype html><html><head><meta charset="utf-8"><title>Popup</title>
+<style>{_STYLE % "rgb(30,150,70)"}
+#spin{{width:36px;height:36px;background:#ffd000;animation:spin 1.3s linear infinite;margin:8px auto}}
+@keyframes spin{{to{{transform:rotate(360deg)}}}}
+#bar{{position:fixed;left:0;bottom:0;height:24px;width:0;background:rgb(255,255,0)}}</style></head>
+<body><main><h1 id="h">Popup</h1><div id="spin"></div>
+<button onclick="document.getElementById('h').textContent='Marked'">Mark</button>
+<button onclick="window.close()">Close</button></main><div id="bar"></div>
+<script>let n = 0; setInterval(() => {{ n++; document.getElementById('bar').style.width = (n * 4 % 100) + '%'; }}, 100);
+</script></body></html>"""
+
+NOTES = f"""<!doctype html><html><head><meta charset="utf-8"><title>Notes</title>
+<style>{_STYLE % "rgb(120,40,150)"}</style></head><body><h1>Notes</h1></body></html>"""
+
+SETTINGS = {"site": "site", "width": W, "height": H, "fps": 24, "lead_in_ms": 200, "lead_out_ms": 300,
+            "gap_ms": 150}
+
+POPUP_FLOW = {
+    "version": 1, "title": "Tabs",
+    "settings": SETTINGS,
+    "cards": [
+        {"id": "open", "title": "Open", "narration": "Open the page and its help.",
+         "actions": [{"type": "goto", "url": "/index.html"},
+                     {"type": "click", "target": {"role": "link", "name": "Open help"}, "opens": "help"}]},
+        {"id": "mark", "title": "Mark", "narration": "Mark it in the help tab.",
+         "actions": [{"type": "click", "target": {"role": "button", "name": "Mark"}, "page": "help"}]},
+        {"id": "back", "title": "Back", "narration": "Close the help and finish on the first page.",
+         "actions": [{"type": "close_page", "page": "help"},
+                     {"type": "click", "target": {"role": "button", "name": "Done"}, "page": "page"},
+                     {"type": "click", "target": {"role": "button", "name": "Inner",
+                                                  "frame": ["#outer", "#inner"]}}]},
+    ],
+}
+
+SLIDE_FLOW = {
+    "version": 1, "title": "Slides",
+    "settings": {**SETTINGS, "tab_transition": "slide"},
+    "cards": [
+        {"id": "open", "title": "Open", "narration": "Open the help.",
+         "actions": [{"type": "goto", "url": "/index.html"},
+                     {"type": "click", "target": {"role": "link", "name": "Open help"}, "opens": "help"}]},
+        {"id": "close", "title": "Close", "narration": "The help closes itself.",
+         "actions": [{"type": "click", "target": {"role": "button", "name": "Close"}, "page": "help"},
+                     {"type": "click", "target": {"role": "button", "name": "Done"}, "page": "page"}]},
+        {"id": "notes", "title": "Notes", "narration": "Open notes in a new tab, then go back.",
+         "actions": [{"type": "new_page", "page": "notes"}, {"type": "goto", "url": "/notes.html"},
+                     {"type": "switch_page", "page": "page"}, {"type": "close_page", "page": "notes"}]},
+    ],
+}
+
+
+def _job(tmp: Path, script: dict[str, Any]) -> Path:
+    site = tmp / "site"
+    site.mkdir(parents=True)
+    for name, html in {"index.html": MAIN, "outer.html": OUTER, "inner.html": INNER, "pop.html": POPUP,
+                       "notes.html": NOTES}.items():
+        (site / name).write_text(html, encoding="utf-8")
+    path = tmp / "script.json"
+    path.write_text(json.dumps(script), encoding="utf-8")
+    return path
+
+
+def _render(script: Path, out: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-m", "app", "render", str(script), "--out", str(out), "-q"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr
+
+
+def _frames(video: Path) -> npt.NDArray[np.uint8]:
+    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(video), "-map", "0:v:0", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, H, W, 3)
+
+
+def _colour(px: npt.NDArray[np.uint8]) -> str:
+    """Which page a pixel belongs to ('blue' first page, 'green' popup, 'purple' notes, '-' none)."""
+    named = {"blue": BLUE, "green": GREEN, "purple": PURPLE}
+    best = min(named, key=lambda k: float(np.abs(px.astype(int) - named[k]).sum()))
+    return best if float(np.abs(px.astype(int) - named[best]).sum()) < 40 else "-"
+
+
+def _runs(labels: list[str]) -> list[tuple[str, int, int]]:
+    """(label, first frame, length) runs of the labels, blanks dropped."""
+    out: list[tuple[str, int, int]] = []
+    for i, lab in enumerate(labels):
+        if lab == "-":
+            continue
+        if out and out[-1][0] == lab:
+            out[-1] = (lab, out[-1][1], out[-1][2] + 1)
+        else:
+            out.append((lab, i, 1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def popup_renders(tmp_path_factory: pytest.TempPathFactory) -> list[npt.NDArray[np.uint8]]:
+    tmp = tmp_path_factory.mktemp("tabs")
+    script = _job(tmp / "job", POPUP_FLOW)
+    videos = []
+    for run in ("a", "b"):
+        out = tmp / run / "v.mp4"
+        _render(script, out)
+        videos.append(_frames(out))
+    return videos
+
+
+def test_the_popup_is_filmed_after_the_click_and_the_first_page_after_it_closes(
+        popup_renders: list[npt.NDArray[np.uint8]]) -> None:
+    frames = popup_renders[0]
+    labels = [_colour(f[8, 8]) for f in frames]
+    runs = _runs(labels)
+    print(f"\n{len(frames)} frames; runs: {runs}")
+    assert [r[0] for r in runs] == ["blue", "green", "blue"], runs
+    # the popup ran: its timer bar grew while it was on screen
+    green = [f for f, lab in zip(frames, labels, strict=True) if lab == "green"]
+    widths = [int((np.abs(f[H - 6].astype(int) - (255, 255, 0)).sum(axis=1) < 60).sum()) for f in green]
+    assert max(widths) > 0 and len(set(widths)) > 3, widths
+    # nested frames: the button inside #outer > #inner was clicked (the inner page turned red)
+    last = frames[-1].astype(int)
+    red = (np.abs(last - (230, 20, 20)).sum(axis=2) < 60).sum()
+    assert red > 500, f"{red} red pixels in the last frame"
+
+
+def test_two_renders_of_a_popup_flow_match_frame_by_frame(popup_renders: list[npt.NDArray[np.uint8]]) -> None:
+    a, b = popup_renders
+    assert a.shape == b.shape, "the timelines differ"
+    labels = [_colour(f[8, 8]) for f in a]
+    assert labels == [_colour(f[8, 8]) for f in b], "the tabs change at different frames"
+    popup = [i for i, lab in enumerate(labels) if lab == "green"]
+    bar_a = [int((np.abs(a[i][H - 6].astype(int) - (255, 255, 0)).sum(axis=1) < 60).sum()) for i in popup]
+    bar_b = [int((np.abs(b[i][H - 6].astype(int) - (255, 255, 0)).sum(axis=1) < 60).sum()) for i in popup]
+    # the popup's timer fires on the video clock: the same ticks in the same frames
+    assert bar_a == bar_b
+    diff = np.abs(a.astype(np.int16) - b).reshape(len(a), -1).mean(axis=1)
+    print(f"\npopup frames {popup[0]}..{popup[-1]}; mean |difference| per frame max {diff.max():.3f}; "
+          f"{int((diff == 0).sum())} of {len(a)} frames identical")
+    # the bound of the reproducible-render test (Chromium's 100 µs clock jitter moves animations a hair)
+    assert diff.max() <= 1.5 and np.percentile(diff, 95) <= 0.5
+
+
+def test_slides_a_self_closing_popup_and_new_page_switch_page_close_page(tmp_path: Path) -> None:
+    script = _job(tmp_path / "job", SLIDE_FLOW)
+    out = tmp_path / "v.mp4"
+    _render(script, out)
+    frames = _frames(out)
+    left = [_colour(f[8, 8]) for f in frames]
+    right = [_colour(f[8, W - 8]) for f in frames]
+    runs = _runs(left)
+    print(f"\n{len(frames)} frames; left edge: {runs}")
+    assert [r[0] for r in runs] == ["blue", "green", "blue", "purple", "blue"], runs
+    # a slide: frames where the old tab is still at the left edge and the new one already at the right
+    mixed = [(lf, rt) for lf, rt in zip(left, right, strict=True) if "-" not in (lf, rt) and lf != rt]
+    print(f"slide frames (left, right): {mixed}")
+    for old, new in [("blue", "green"), ("green", "blue"), ("blue", "purple"), ("purple", "blue")]:
+        n = mixed.count((old, new))
+        assert 3 <= n <= 8, f"{n} frames slide from {old} to {new}"
