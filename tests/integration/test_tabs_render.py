@@ -10,10 +10,15 @@ switch_page and close_page.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from app.core.bundle import load_job
+from app.core.errors import RenderError
 from app.core.infra.tools import find_ffmpeg
+from app.core.render import check
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -205,3 +213,74 @@ def test_slides_a_self_closing_popup_and_new_page_switch_page_close_page(tmp_pat
     for old, new in [("blue", "green"), ("green", "blue"), ("blue", "purple"), ("purple", "blue")]:
         n = mixed.count((old, new))
         assert 3 <= n <= 8, f"{n} frames slide from {old} to {new}"
+
+
+# ---------------------------------------------------------------------- faults: fail fast, name the card
+
+HANGING_POPUP = """<!doctype html><html><body><h1>Slow help</h1><img src="/hang"></body></html>"""
+NO_POPUP = """<!doctype html><html><body><a href="slow.html" target="_blank">Slow help</a>
+<button>Nothing</button></body></html>"""
+
+
+class _HangSite(BaseHTTPRequestHandler):
+    """A page whose popup holds a request open for ever (a dead popup), and /hang itself."""
+
+    released = threading.Event()
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == "/hang":
+            self.released.wait(60)
+            return
+        body = {"/index.html": NO_POPUP, "/slow.html": HANGING_POPUP}.get(path, "")
+        data = body.encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def hang_site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HangSite)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    _HangSite.released.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _fault_script(base_url: str, target: dict[str, str]) -> dict[str, Any]:
+    return {"title": "Faults",
+            "settings": {"width": W, "height": H, "fps": 24, "lead_in_ms": 100, "lead_out_ms": 100, "gap_ms": 100,
+                         "voice": {"provider": "espeak"}, "base_url": base_url},
+            "cards": [{"id": "start", "title": "Start", "narration": "Start.",
+                       "actions": [{"type": "goto", "url": "/index.html"}]},
+                      {"id": "help", "title": "Help", "narration": "Open the help.",
+                       "actions": [{"type": "click", "target": target, "opens": "help"},
+                                   {"type": "click", "target": {"role": "heading"}, "page": "help"}]}]}
+
+
+@pytest.mark.parametrize(("case", "target", "expect"), [
+    ("dead popup", {"role": "link", "name": "Slow help"}, "no frame for"),
+    ("no popup", {"role": "button", "name": "Nothing"}, "no new tab opened"),
+])
+def test_a_popup_that_never_loads_or_never_opens_fails_fast_naming_the_card(
+        tmp_path: Path, hang_site: str, monkeypatch: pytest.MonkeyPatch, case: str, target: dict[str, str],
+        expect: str) -> None:
+    monkeypatch.setenv("REELWRIGHT_STALL_S", "2")
+    (tmp_path / "script.json").write_text(json.dumps(_fault_script(hang_site, target)))
+    t0 = time.monotonic()
+    with pytest.raises(RenderError) as info:
+        asyncio.run(check(load_job(tmp_path / "script.json")))
+    took = time.monotonic() - t0
+    msg = str(info.value)
+    print(f"\n{case}: failed after {took:.1f} s\n{msg}")
+    assert "card 2 'help'" in msg and "action 1" in msg and expect in msg
+    assert took < 30  # browser start + goto + the bound (2 s stall, 5 s for a tab to appear), on a loaded machine

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -178,6 +179,8 @@ class PopupCatcher:
         while not self._pages:
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            if self.session.clock is not None:  # a bounded wait without frames is no stall
+                self.session.clock.last_progress = time.monotonic()
             left = deadline - loop.time()
             if left <= 0:
                 raise TimeoutError("a new tab to open")

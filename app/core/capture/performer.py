@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 
 LOCATE_TIMEOUT_S = 10.0
 #: real seconds a popup may take to appear after the action that opens it
-POPUP_TIMEOUT_S = 10.0
+POPUP_TIMEOUT_S = 5.0
 #: real seconds an error screenshot may take
 SNAPSHOT_TIMEOUT_S = 1.0
 NAVIGATION_TIMEOUT_S = 30.0
