@@ -284,3 +284,45 @@ def test_a_popup_that_never_loads_or_never_opens_fails_fast_naming_the_card(
     print(f"\n{case}: failed after {took:.1f} s\n{msg}")
     assert "card 2 'help'" in msg and "action 1" in msg and expect in msg
     assert took < 30  # browser start + goto + the bound (2 s stall, 5 s for a tab to appear), on a loaded machine
+
+
+# ---------------------------------------------------------------------- the example site's help tab
+
+EXAMPLE_SITE = ROOT / "resources/examples/quickstart/site"
+
+HELP_FLOW = {
+    "version": 1, "title": "Help tab",
+    "settings": {"site": "site", "width": 1280, "height": 720, "fps": 24, "lead_in_ms": 200, "lead_out_ms": 300,
+                 "gap_ms": 150, "voice": {"provider": "espeak"}},
+    "cards": [
+        {"id": "home", "title": "Home", "narration": "The landing page.",
+         "actions": [{"type": "goto", "url": "/index.html"}]},
+        {"id": "help", "title": "Help", "narration": "Help opens in a tab of its own.",
+         "actions": [{"type": "new_page", "page": "help"}, {"type": "goto", "url": "/help.html"},
+                     {"type": "wait", "ms": 1500}]},
+        {"id": "back", "title": "Back", "narration": "Close it to return.",
+         "actions": [{"type": "close_page"}]},
+    ],
+}
+
+
+def test_the_example_help_page_in_a_new_tab_then_back_to_the_landing_page(tmp_path: Path) -> None:
+    import shutil
+
+    job = tmp_path / "job"
+    shutil.copytree(EXAMPLE_SITE, job / "site")
+    (job / "script.json").write_text(json.dumps(HELP_FLOW), encoding="utf-8")
+    out = tmp_path / "v.mp4"
+    _render(job / "script.json", out)
+    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(out), "-map", "0:v:0", "-vf", "scale=320:180",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 180, 320, 3).astype(np.int16)
+    # like the landing page at the end (after the help tab closed), or not
+    like_end = ["same" if np.abs(f - frames[-1]).mean() < 3 else "other" for f in frames]
+    runs = _runs(like_end)
+    print(f"\n{len(frames)} frames; like the last frame: {runs}")
+    assert [r[0] for r in runs][-3:] == ["same", "other", "same"], runs
+    help_frames = frames[runs[-2][1]: runs[-2][1] + runs[-2][2]]
+    # the help page's pulse and timer run while it is filmed
+    moving = sum(bool(np.abs(a - b).max() > 0) for a, b in zip(help_frames, help_frames[1:], strict=False))
+    assert moving >= len(help_frames) // 2, f"{moving} of {len(help_frames)} help frames changed"
