@@ -11,8 +11,10 @@ switch_page and close_page.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -307,8 +309,6 @@ HELP_FLOW = {
 
 
 def test_the_example_help_page_in_a_new_tab_then_back_to_the_landing_page(tmp_path: Path) -> None:
-    import shutil
-
     job = tmp_path / "job"
     shutil.copytree(EXAMPLE_SITE, job / "site")
     (job / "script.json").write_text(json.dumps(HELP_FLOW), encoding="utf-8")
@@ -324,5 +324,5 @@ def test_the_example_help_page_in_a_new_tab_then_back_to_the_landing_page(tmp_pa
     assert [r[0] for r in runs][-3:] == ["same", "other", "same"], runs
     help_frames = frames[runs[-2][1]: runs[-2][1] + runs[-2][2]]
     # the help page's pulse and timer run while it is filmed
-    moving = sum(bool(np.abs(a - b).max() > 0) for a, b in zip(help_frames, help_frames[1:], strict=False))
+    moving = sum(bool(np.abs(a - b).max() > 0) for a, b in itertools.pairwise(help_frames))
     assert moving >= len(help_frames) // 2, f"{moving} of {len(help_frames)} help frames changed"
