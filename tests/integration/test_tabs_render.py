@@ -29,7 +29,8 @@ import numpy.typing as npt
 import pytest
 
 from app.core.bundle import load_job
-from app.core.errors import RenderError
+from app.core.errors import Cancelled, RenderError
+from app.core.infra.progress import CancelToken
 from app.core.infra.tools import find_ffmpeg
 from app.core.render import check
 
@@ -64,6 +65,7 @@ POPUP = f"""<!doctype html><html><head><meta charset="utf-8"><title>Popup</title
 @keyframes spin{{to{{transform:rotate(360deg)}}}}
 #bar{{position:fixed;left:0;bottom:0;height:24px;width:0;background:rgb(255,255,0)}}</style></head>
 <body><main><h1 id="h">Popup</h1><div id="spin"></div>
+<input aria-label="Note" oninput="document.getElementById('h').textContent='Note: '+this.value">
 <button onclick="document.getElementById('h').textContent='Marked'">Mark</button>
 <button onclick="window.close()">Close</button></main><div id="bar"></div>
 <script>let n = 0; setInterval(() => {{ n++; document.getElementById('bar').style.width = (n * 4 % 100) + '%'; }}, 100);
@@ -83,7 +85,9 @@ POPUP_FLOW = {
          "actions": [{"type": "goto", "url": "/index.html"},
                      {"type": "click", "target": {"role": "link", "name": "Open help"}, "opens": "help"}]},
         {"id": "mark", "title": "Mark", "narration": "Mark it in the help tab.",
-         "actions": [{"type": "click", "target": {"role": "button", "name": "Mark"}, "page": "help"}]},
+         "actions": [{"type": "fill", "target": {"label": "Note"}, "value": "typed here", "page": "help"},
+                     {"type": "wait_for", "text": "Note: typed here", "timeout_ms": 2000},
+                     {"type": "click", "target": {"role": "button", "name": "Mark"}}]},
         {"id": "back", "title": "Back", "narration": "Close the help and finish on the first page.",
          "actions": [{"type": "close_page", "page": "help"},
                      {"type": "click", "target": {"role": "button", "name": "Done"}, "page": "page"},
@@ -228,10 +232,13 @@ class _HangSite(BaseHTTPRequestHandler):
     """A page whose popup holds a request open for ever (a dead popup), and /hang itself."""
 
     released = threading.Event()
+    #: set when the popup's held request arrives (the flow is then inside the popup's load)
+    hanging = threading.Event()
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
         if path == "/hang":
+            self.hanging.set()
             self.released.wait(60)
             return
         body = {"/index.html": NO_POPUP, "/slow.html": HANGING_POPUP}.get(path, "")
@@ -326,3 +333,30 @@ def test_the_example_help_page_in_a_new_tab_then_back_to_the_landing_page(tmp_pa
     # the help page's pulse and timer run while it is filmed
     moving = sum(bool(np.abs(a - b).max() > 0) for a, b in itertools.pairwise(help_frames))
     assert moving >= len(help_frames) // 2, f"{moving} of {len(help_frames)} help frames changed"
+
+
+def test_cancel_while_a_popup_hangs_ends_within_a_second(tmp_path: Path, hang_site: str) -> None:
+    """The popup's held request stops virtual time (no frame comes): a cancel still ends the run."""
+    (tmp_path / "script.json").write_text(json.dumps(_fault_script(hang_site, {"role": "link", "name": "Slow help"})))
+    token = CancelToken()
+    _HangSite.hanging.clear()
+
+    async def go() -> float:
+        loop = asyncio.get_running_loop()
+        cancelled_at: list[float] = []
+
+        async def cancel_when_hanging() -> None:
+            if await asyncio.to_thread(_HangSite.hanging.wait, 60):
+                await asyncio.sleep(0.3)  # well inside the popup's stalled load
+                cancelled_at.append(loop.time())
+                token.cancel("test")
+
+        canceller = asyncio.ensure_future(cancel_when_hanging())
+        with pytest.raises(Cancelled):
+            await check(load_job(tmp_path / "script.json"), cancel=token)
+        await canceller
+        return loop.time() - cancelled_at[0]
+
+    latency = asyncio.run(go())
+    print(f"\ncancel during a hung popup: ended {latency:.2f} s after the cancel")
+    assert latency < 1.0

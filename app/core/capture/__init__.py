@@ -220,6 +220,9 @@ class BrowserSession:
     clock: Clock | None = None
     #: every tab the session films or has filmed, with its CDP session (the first page first)
     cdps: dict[Page, CDPSession] = field(default_factory=dict)
+    #: called with every tab opened after the first one, once it is on the clock (e.g. to answer its
+    #: dialogs); the first page is ``self.page``
+    tab_hooks: list[Callable[[Page], None]] = field(default_factory=list)
     _watchdogs: list[Watchdog] = field(default_factory=list)
 
     @property
@@ -290,6 +293,8 @@ class BrowserSession:
         page.on("close", lambda _: clock.remove_page(cdp))
         for w in self._watchdogs:
             w.watch_page(page)
+        for hook in self.tab_hooks:
+            hook(page)
         return cdp
 
     async def new_page(self) -> tuple[Page, CDPSession]:

@@ -213,6 +213,13 @@ class VirtualClock(Clock):
         self._tab = _Tab(cdp, 0)
         self._tabs: list[_Tab] = [self._tab]
         self._listen(self._tab)
+        if cancel is not None:
+            # a budget that never expires (a tab holding a request open) must not hold up a cancel
+            cancel.on_cancel(self._wake)
+
+    def _wake(self) -> None:
+        for tab in self._tabs:
+            tab.expired.set()
 
     @staticmethod
     def _listen(tab: _Tab) -> None:
@@ -285,6 +292,8 @@ class VirtualClock(Clock):
             await grant(tabs[0])
         else:
             await asyncio.gather(*(grant(t) for t in tabs))
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
 
     async def _begin_frame(self, index: int, screenshot: bool, extra_ms: float = 0.0) -> dict[str, Any]:
         # Frame times must only go forward: a frame older than the last one issued is never answered

@@ -503,22 +503,45 @@ class Performer:
 
     async def send_input(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         """Queue trusted input so it lands in the very next frame, then issue that frame."""
+        page = self.page
         futures = [asyncio.ensure_future(self.cdp.send(m, p)) for m, p in messages]
-        for _ in range(3):
-            await asyncio.sleep(0)
-        await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
-        await self.clock.step()
-        for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
-            if all(f.done() for f in futures):
-                break
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
             await self.clock.step()
-        for f in futures:
-            if f.done():
-                exc = f.exception()
-                if exc is not None:
-                    raise exc
-            else:
-                f.cancel()
+            for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
+                if all(f.done() for f in futures):
+                    break
+                await self.clock.step()
+            for f in futures:
+                if f.done():
+                    exc = f.exception()
+                    if exc is not None:
+                        raise exc
+                else:
+                    f.cancel()
+        except PlaywrightError:
+            # the input closed its own tab (a "Close" button calling window.close()): not a failure;
+            # the flow returns to the tab that opened it
+            if not await self._closed_itself(page):
+                raise
+            for f in futures:
+                if f.done():
+                    f.exception()  # retrieved: the tab is gone, so is the reply
+                else:
+                    f.cancel()
+
+    async def _closed_itself(self, page: Page, real_timeout_s: float = 1.0) -> bool:
+        """Whether ``page`` is closing (its close event can trail the error by a moment); never the
+        first page while it is the last one, which means the browser went away."""
+        if len(self.tabs) <= 1:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + real_timeout_s
+        while not page.is_closed() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        return page.is_closed()
 
     async def settle(self, coro: Awaitable[Any], what: str, real_timeout_s: float = 2.0) -> Any:
         """Await a Playwright call that normally needs no page time; if it does (it waits on a
