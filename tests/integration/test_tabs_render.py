@@ -4,8 +4,8 @@ the first tab's), with a cut or a short slide.  Real Chromium (headless shell) a
 decoded and classified by colour (each test page has its own background).
 
 Three renders: the same popup flow twice (cut; compared frame by frame) and a slide flow whose popup
-closes itself (window.close()) and that opens, switches away from and closes a tab with new_page,
-switch_page and close_page.
+(an unnamed one: the legacy click new_page) closes itself (window.close()) and that opens, switches
+away from and closes a tab with new_page, switch_page and close_page.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ a,button{font:inherit;color:#fff;background:#0008;border:0;padding:6px 14px;bord
 
 MAIN = f"""<!doctype html><html><head><meta charset="utf-8"><title>Main</title>
 <style>{_STYLE % "rgb(30,80,200)"} iframe{{border:0;width:220px;height:70px}}</style></head>
-<body><main><h1 id="t">Main page</h1><a href="pop.html" target="_blank">Open help</a>
+<body><main><h1 id="t">Main page</h1><a href="pop.html#top" target="_blank">Open help</a>
 <button onclick="document.getElementById('t').textContent='Back on main'">Done</button>
 <br><iframe id="outer" src="outer.html"></iframe></main></body></html>"""
 
@@ -102,9 +102,9 @@ SLIDE_FLOW = {
     "cards": [
         {"id": "open", "title": "Open", "narration": "Open the help.",
          "actions": [{"type": "goto", "url": "/index.html"},
-                     {"type": "click", "target": {"role": "link", "name": "Open help"}, "opens": "help"}]},
+                     {"type": "click", "target": {"role": "link", "name": "Open help"}, "new_page": True}]},
         {"id": "close", "title": "Close", "narration": "The help closes itself.",
-         "actions": [{"type": "click", "target": {"role": "button", "name": "Close"}, "page": "help"},
+         "actions": [{"type": "click", "target": {"role": "button", "name": "Close"}},
                      {"type": "click", "target": {"role": "button", "name": "Done"}, "page": "page"}]},
         {"id": "notes", "title": "Notes", "narration": "Open notes in a new tab, then go back.",
          "actions": [{"type": "new_page", "page": "notes"}, {"type": "goto", "url": "/notes.html"},

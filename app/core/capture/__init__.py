@@ -189,8 +189,9 @@ class PopupCatcher:
                 await asyncio.wait_for(self._arrived.wait(), min(left, 0.1))
         page = self._pages[0]
         cdp = await self.session.adopt(page)
-        if page.url in self.urls:  # the placeholder: now load the real document, from inside the tab
-            await page.evaluate("u => { window.__reelwrightOldDocument = true; location.replace(u); }", page.url)
+        if page.url.split("#", 1)[0] in self.urls:  # the placeholder: now load the real document, from inside
+            # a reload (not location.replace, which would only scroll when the URL has a fragment)
+            await page.evaluate("() => { window.__reelwrightOldDocument = true; location.reload(); }")
         return page, cdp
 
 
@@ -312,8 +313,8 @@ class BrowserSession:
         and only then can it get a CDP session and be put on virtual time; by then the document's
         scripts would have run on the wall clock.  So the popup's first (GET) navigation is answered
         with an empty document; once the tab is on the virtual clock, :meth:`PopupCatcher.wait`
-        navigates it, from inside, to the real URL — loaded once, on the video's clock, like the
-        first tab's pages (see ``Performer.navigate``)."""
+        reloads it from inside, which fetches the real document — loaded once, on the video's
+        clock, like the first tab's pages (see ``Performer.navigate``)."""
         assert self.context is not None
         catcher = PopupCatcher(self)
 

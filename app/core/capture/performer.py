@@ -338,6 +338,12 @@ class Performer:
         try:
             page, cdp = await catcher.wait(POPUP_TIMEOUT_S, self.cancel)
         except TimeoutError:
+            if name is None:  # legacy new_page, which used to mean "follow it in this tab": do that
+                self.stats.warnings.append(
+                    f"card {self.where.card_index + 1 if self.where.card_index is not None else '?'}: "
+                    "the click marked new_page opened no tab; the flow stays on this tab")
+                await self.wait_loaded()
+                return
             raise _ActionFailed(f"no new tab opened within {POPUP_TIMEOUT_S:g} s",
                                 hint="does the element open a popup (target=_blank, window.open)?") from None
         if name is None:
