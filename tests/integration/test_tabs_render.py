@@ -360,3 +360,21 @@ def test_cancel_while_a_popup_hangs_ends_within_a_second(tmp_path: Path, hang_si
     latency = asyncio.run(go())
     print(f"\ncancel during a hung popup: ended {latency:.2f} s after the cancel")
     assert latency < 1.0
+
+
+def test_a_popup_to_the_metadata_address_is_refused_naming_the_card(tmp_path: Path) -> None:
+    """The navigation guard covers a new tab's first navigation too (before the tab has a guard)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text('<!doctype html><html><body><a href="http://169.254.169.254/latest/meta-data/" '
+                                     'target="_blank">Meta</a></body></html>', encoding="utf-8")
+    script = {"version": 1, "title": "Guard", "settings": {**SETTINGS, "voice": {"provider": "espeak"}},
+              "cards": [{"id": "meta", "title": "Meta", "narration": "Open it.",
+                         "actions": [{"type": "goto", "url": "/index.html"},
+                                     {"type": "click", "target": {"role": "link", "name": "Meta"}, "opens": "m"}]}]}
+    (tmp_path / "script.json").write_text(json.dumps(script), encoding="utf-8")
+    with pytest.raises(RenderError) as info:
+        asyncio.run(check(load_job(tmp_path / "script.json")))
+    msg = str(info.value)
+    print(f"\n{msg}")
+    assert "card 1 'meta'" in msg and "169.254.169.254" in msg and "metadata" in msg

@@ -324,7 +324,10 @@ class BrowserSession:
                 try:
                     req.frame  # noqa: B018 - raises for a navigation whose frame (a new tab) is not known yet
                 except PlaywrightError:
-                    if blocked_reason(req.url) is not None:
+                    reason = blocked_reason(req.url)
+                    if reason is not None:  # the navigation guard, before the tab has its own
+                        log.warning("blocked a new tab's navigation to %s: %s", req.url, reason)
+                        self.blocked[req.url] = reason
                         await r.abort("blockedbyclient")
                         return
                     catcher.urls.append(req.url)

@@ -376,6 +376,10 @@ class Performer:
         except TimeoutError:
             raise _ActionFailed(f"the new tab did not finish loading in {timeout_s:g} s") from None
         if page.url.startswith("chrome-error://"):
+            refused = self.session.blocked if self.session is not None else {}
+            if refused:
+                url, reason = next(reversed(refused.items()))
+                raise _ActionFailed(f"the new tab cannot open {url}: {reason}")
             raise _ActionFailed("the new tab could not load its page", hint="is the link's address right?")
 
     async def close_tab(self, name: str | None) -> None:
