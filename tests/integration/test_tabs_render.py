@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -224,6 +225,7 @@ def test_slides_a_self_closing_popup_and_new_page_switch_page_close_page(tmp_pat
 # ---------------------------------------------------------------------- faults: fail fast, name the card
 
 HANGING_POPUP = """<!doctype html><html><body><h1>Slow help</h1><img src="/hang"></body></html>"""
+CALM_POPUP = """<!doctype html><html><body style="background:#1e9646"><h1>Another site</h1></body></html>"""
 NO_POPUP = """<!doctype html><html><body><a href="slow.html" target="_blank">Slow help</a>
 <button>Nothing</button></body></html>"""
 
@@ -234,14 +236,21 @@ class _HangSite(BaseHTTPRequestHandler):
     released = threading.Event()
     #: set when the popup's held request arrives (the flow is then inside the popup's load)
     hanging = threading.Event()
+    #: set when /index.html, /calm.html are requested
+    index_seen = threading.Event()
+    calm = threading.Event()
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        if path == "/index.html":
+            self.index_seen.set()
+        if path == "/calm.html":
+            self.calm.set()
         if path == "/hang":
             self.hanging.set()
             self.released.wait(60)
             return
-        body = {"/index.html": NO_POPUP, "/slow.html": HANGING_POPUP}.get(path, "")
+        body = {"/index.html": NO_POPUP, "/slow.html": HANGING_POPUP, "/calm.html": CALM_POPUP}.get(path, "")
         data = body.encode()
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "text/html")
@@ -378,3 +387,85 @@ def test_a_popup_to_the_metadata_address_is_refused_naming_the_card(tmp_path: Pa
     msg = str(info.value)
     print(f"\n{msg}")
     assert "card 1 'meta'" in msg and "169.254.169.254" in msg and "metadata" in msg
+
+
+def _renderers() -> set[int]:
+    """Chromium renderer processes below this test process (spare ones, without a site yet, too)."""
+    mine = set(_proc_descendants(os.getpid()))
+    out = set()
+    for pid in mine:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"--type=renderer" in cmd:
+            out.add(pid)
+    return out
+
+
+def _start_time(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text(errors="replace").rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _proc_descendants(root: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text(errors="replace")
+            except OSError:
+                continue
+            kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for child in kids.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def test_a_popup_whose_renderer_dies_fails_fast_naming_the_card(tmp_path: Path, hang_site: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The popup is on another site (localhost, the opener on 127.0.0.1), so it has a renderer process of
+    its own, the newest one: killing it crashes only the popup, which the watchdog reports at once.
+    (Were the newest a spare renderer with no page, nothing would crash and the test would fail.)"""
+    port = hang_site.rsplit(":", 1)[1]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text(f'<!doctype html><html><body><a href="http://localhost:{port}/calm.html" '
+                                     'target="_blank">Other site</a></body></html>', encoding="utf-8")
+    script = {"version": 1, "title": "Crash", "settings": {**SETTINGS, "voice": {"provider": "espeak"}},
+              "cards": [{"id": "start", "title": "Start", "narration": "Start.",
+                         "actions": [{"type": "goto", "url": "/index.html"}]},
+                        {"id": "popup", "title": "Popup", "narration": "Open it and wait.",
+                         "actions": [{"type": "click", "target": {"role": "link", "name": "Other site"},
+                                      "opens": "other"},
+                                     {"type": "wait", "ms": 20000}]}]}
+    (tmp_path / "script.json").write_text(json.dumps(script), encoding="utf-8")
+    _HangSite.calm.clear()
+    killed: list[tuple[float, set[int]]] = []
+
+    async def go() -> None:
+        async def kill_popup_renderer() -> None:
+            if await asyncio.to_thread(_HangSite.calm.wait, 60):
+                await asyncio.sleep(1.0)  # the popup is on screen, inside the 20 s wait
+                # the newest renderer is the popup's: the opener's started before the popup opened
+                victim = max(_renderers(), key=_start_time)
+                os.kill(victim, signal.SIGKILL)
+                killed.append((time.monotonic(), {victim}))
+
+        killer = asyncio.ensure_future(kill_popup_renderer())
+        with pytest.raises(RenderError) as info:
+            await check(load_job(tmp_path / "script.json"))
+        await killer
+        took = time.monotonic() - killed[0][0]
+        msg = str(info.value)
+        print(f"\nkilled {killed[0][1]}; failed {took:.2f} s later:\n{msg}")
+        assert killed[0][1], "the popup had no renderer process of its own"
+        assert "card 2 'popup'" in msg and "crashed" in msg
+        assert took < 5.0
+
+    asyncio.run(go())
