@@ -329,7 +329,7 @@ async def render(
 
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
-                                  cancel=cancel, error_dir=output_dir, error_name=name)
+                                  cancel=cancel, error_dir=output_dir, error_name=name, session=session)
             watchdog = session.watchdog(lambda: performer.where, error_dir=output_dir, error_name=name)
             try:
                 timeline = await watchdog.guard(performer.run(job.script, Scheduler(job.script, settings, voices)))
@@ -570,7 +570,8 @@ async def check(
         assert session.clock is not None and session.page is not None and session.cdp is not None
         n_actions = sum(len(c.actions) for c in job.script.cards)
         performer = Performer(session.page, session.cdp, session.clock, settings, job,
-                              base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check")
+                              base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check",
+                              session=session)
         silent = [VoiceTiming(0.0) for _ in job.script.cards]
         report(Progress("check", 0.0, f"running {n_actions} actions"))
         watchdog = session.watchdog(lambda: performer.where, error_dir=error_dir, error_name="check")

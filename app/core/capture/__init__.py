@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
-from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, async_playwright
+from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from ..errors import RenderError, ToolMissingError
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: how long closing the browser may take before it is killed (a normal close takes 0.1-0.3 s)
 CLOSE_TIMEOUT_S = 1.0
+#: what a popup's first document is while its tab joins the virtual clock (see BrowserSession.popups)
+_PLACEHOLDER = "<!doctype html><html><head><title></title></head><body></body></html>"
 
 
 def _retrieve_driver_error(manager: Any) -> None:
@@ -159,6 +162,44 @@ def overlay_script() -> str:
     return "\n".join(files.joinpath(n).read_text(encoding="utf-8") for n in OVERLAY_SCRIPTS)
 
 
+class PopupCatcher:
+    """The tabs opened while :meth:`BrowserSession.popups` is active, in order."""
+
+    def __init__(self, session: BrowserSession) -> None:
+        self.session = session
+        self.urls: list[str] = []
+        self._pages: list[Page] = []
+        self._arrived = asyncio.Event()
+
+    def on_page(self, page: Page) -> None:
+        self._pages.append(page)
+        self._arrived.set()
+
+    async def wait(self, timeout_s: float, cancel: CancelToken | None = None) -> tuple[Page, CDPSession]:
+        """The first new tab, on the video clock and on its way to its real URL.  Waits in real
+        time: opening a tab needs no page time, so the frame it appears at is the same in every
+        render.  Raises TimeoutError when no tab opened."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not self._pages:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if self.session.clock is not None:  # a bounded wait without frames is no stall
+                self.session.clock.last_progress = time.monotonic()
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError("a new tab to open")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(left, 0.1))
+        page = self._pages[0]
+        cdp = await self.session.adopt(page)
+        if page.url.split("#", 1)[0] in self.urls:  # the placeholder: now load the real document, from inside
+            # a reload (not location.replace, which would only scroll when the URL has a fragment)
+            await page.evaluate("() => { window.__reelwrightOldDocument = true; location.reload(); }")
+        return page, cdp
+
+
 @dataclass
 class BrowserSession:
     browser: Browser
@@ -187,6 +228,12 @@ class BrowserSession:
     page: Page | None = None
     cdp: CDPSession | None = None
     clock: Clock | None = None
+    #: every tab the session films or has filmed, with its CDP session (the first page first)
+    cdps: dict[Page, CDPSession] = field(default_factory=dict)
+    #: called with every tab opened after the first one, once it is on the clock (e.g. to answer its
+    #: dialogs); the first page is ``self.page``
+    tab_hooks: list[Callable[[Page], None]] = field(default_factory=list)
+    _watchdogs: list[Watchdog] = field(default_factory=list)
 
     @property
     def css_viewport(self) -> tuple[int, int]:
@@ -239,13 +286,81 @@ class BrowserSession:
         await self.context.add_init_script(overlay_script())
         self.page = await self.context.new_page()
         self.cdp = await self.context.new_cdp_session(self.page)
+        self.blocked = {}
         await self._guard_navigations(self.cdp)
+        self.cdps = {self.page: self.cdp}
         if self.frame_exact:
             self.clock = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
         else:
             self.clock = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,
                                        capture=self.capture, cancel=self.cancel)
         return self
+
+    # ------------------------------------------------------------------ more tabs
+
+    async def adopt(self, page: Page) -> CDPSession:
+        """Put a new tab on the session: its CDP session, the navigation guard, the video clock
+        (paused virtual time from now on) and the watchdog.  Idempotent."""
+        if page in self.cdps:
+            return self.cdps[page]
+        assert self.context is not None and self.clock is not None
+        cdp = await self.context.new_cdp_session(page)
+        await self._guard_navigations(cdp)
+        await self.clock.add_page(cdp)
+        self.cdps[page] = cdp
+        clock = self.clock
+        page.on("close", lambda _: clock.remove_page(cdp))
+        for w in self._watchdogs:
+            w.watch_page(page)
+        for hook in self.tab_hooks:
+            hook(page)
+        return cdp
+
+    async def new_page(self) -> tuple[Page, CDPSession]:
+        """An empty tab (``context.new_page()``) on the video clock."""
+        assert self.context is not None
+        page = await self.context.new_page()
+        return page, await self.adopt(page)
+
+    @contextlib.asynccontextmanager
+    async def popups(self) -> Any:
+        """While inside, tabs the page opens (a ``target=_blank`` link, ``window.open``) are caught
+        before their document runs: yields a :class:`PopupCatcher`.
+
+        Why a placeholder: Playwright reports a popup only once its first document has committed,
+        and only then can it get a CDP session and be put on virtual time; by then the document's
+        scripts would have run on the wall clock.  So the popup's first (GET) navigation is answered
+        with an empty document; once the tab is on the virtual clock, :meth:`PopupCatcher.wait`
+        reloads it from inside, which fetches the real document — loaded once, on the video's
+        clock, like the first tab's pages (see ``Performer.navigate``)."""
+        assert self.context is not None
+        catcher = PopupCatcher(self)
+
+        async def route(r: Route) -> None:
+            req = r.request
+            if req.resource_type == "document" and req.method == "GET":
+                try:
+                    req.frame  # noqa: B018 - raises for a navigation whose frame (a new tab) is not known yet
+                except PlaywrightError:
+                    reason = blocked_reason(req.url)
+                    if reason is not None:  # the navigation guard, before the tab has its own
+                        log.warning("blocked a new tab's navigation to %s: %s", req.url, reason)
+                        self.blocked[req.url] = reason
+                        await r.abort("blockedbyclient")
+                        return
+                    catcher.urls.append(req.url)
+                    await r.fulfill(status=200, content_type="text/html", body=_PLACEHOLDER)
+                    return
+            await r.fallback()
+
+        self.context.on("page", catcher.on_page)
+        await self.context.route("**/*", route)
+        try:
+            yield catcher
+        finally:
+            self.context.remove_listener("page", catcher.on_page)
+            with contextlib.suppress(PlaywrightError):
+                await self.context.unroute("**/*", route)
 
     async def _guard_navigations(self, cdp: CDPSession) -> None:
         """Refuse every navigation (the script's ``goto`` and any the page makes: links, redirects,
@@ -267,7 +382,6 @@ class BrowserSession:
             # the page may be gone by the time the reply is sent (a closing browser): nothing to do then
             task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
 
-        self.blocked = {}
         cdp.on("Fetch.requestPaused", paused)
         await cdp.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document",
                                                       "requestStage": "Request"}]})
@@ -284,8 +398,13 @@ class BrowserSession:
                  error_name: str = "render", stall_s: float | None = None) -> Watchdog:
         """A watchdog over this session's clock, browser, page and driver (see :mod:`.watchdog`)."""
         assert self.clock is not None
-        return Watchdog(self.clock, browser=self._browser, page=self.page, where=where, stall_s=stall_s,
-                        error_dir=error_dir, error_name=error_name, cancel=self.cancel)
+        w = Watchdog(self.clock, browser=self._browser, page=self.page, where=where, stall_s=stall_s,
+                     error_dir=error_dir, error_name=error_name, cancel=self.cancel)
+        for page in self.cdps:
+            if page is not self.page:
+                w.watch_page(page)
+        self._watchdogs.append(w)
+        return w
 
     async def close(self) -> None:
         """Close the page, the browser and the driver; kill them if that takes over a second.

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import io
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import CDPSession
@@ -38,8 +40,35 @@ class NullSink:
         return None
 
 
+#: how long a "slide" tab transition takes
+SLIDE_S = 0.3
+
+
+def slide_frame(old: bytes, new: bytes, progress: float, quality: int = 90) -> bytes:
+    """One frame of a tab slide: the old tab's last frame moves out to the left while the new tab
+    comes in from the right (eased; pure function of its inputs, so renders stay identical)."""
+    from PIL import Image
+
+    e = progress * progress * (3 - 2 * progress)
+    a = Image.open(io.BytesIO(old)).convert("RGB")
+    b = Image.open(io.BytesIO(new)).convert("RGB")
+    if b.size != a.size:
+        b = b.resize(a.size)
+    w, _ = a.size
+    dx = round(w * e)
+    out = Image.new("RGB", a.size)
+    out.paste(a, (-dx, 0))
+    out.paste(b, (w - dx, 0))
+    buf = io.BytesIO()
+    out.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
 class Clock:
-    """What the performer needs of a clock; both clocks implement it."""
+    """What the performer needs of a clock; both clocks implement it.
+
+    A clock films one tab at a time (:meth:`show`); every tab it was given (:meth:`add_page`) lives
+    on the same video time."""
 
     fps: int
     frame: int
@@ -57,8 +86,38 @@ class Clock:
         """Video time of the next frame, in seconds."""
         return self.frame / self.fps
 
+    #: a running slide: (the old tab's last frame, the first frame of the slide, its length in frames)
+    _slide: tuple[bytes, int, int] | None = None
+
     async def step(self, n: int = 1) -> None:
         raise NotImplementedError
+
+    async def add_page(self, cdp: CDPSession) -> None:
+        """Put another tab on this clock (before its document runs any script)."""
+        return None
+
+    def remove_page(self, cdp: CDPSession) -> None:
+        """A tab closed: stop giving it time (never waits on it again)."""
+        return None
+
+    def show(self, cdp: CDPSession, *, slide: bool = False) -> None:
+        """Film this tab from the next frame on (a cut, or a short slide from the last frame)."""
+        raise NotImplementedError
+
+    def _start_slide(self, slide: bool) -> None:
+        self._slide = (self._last, self.frame, max(1, round(SLIDE_S * self.fps))) \
+            if slide and self._last is not None else None
+
+    def _framed(self, image: bytes) -> bytes:
+        """The image to write for the current frame: the tab's own, or a slide between two tabs."""
+        if self._slide is None:
+            return image
+        old, first, n = self._slide
+        i = self.frame - first + 1
+        if i >= n:
+            self._slide = None
+            return image
+        return slide_frame(old, image, i / n)
 
     async def advance_to(self, t: float) -> None:
         """Emit frames until the video reaches time ``t`` (never goes back)."""
@@ -119,6 +178,19 @@ class Clock:
                     await task
 
 
+@dataclass
+class _Tab:
+    """A tab on the virtual clock: its own CDP session, virtual-time base and frame times."""
+
+    cdp: CDPSession
+    #: the video frame at which the tab's virtual time started
+    start_frame: int
+    base_ms: float = 0.0
+    last_ticks: float = float("-inf")  # the last frame time issued (they must only go forward)
+    expired: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: bool = False
+
+
 class VirtualClock(Clock):
     mode = "frame-exact"
 
@@ -137,45 +209,101 @@ class VirtualClock(Clock):
         self.quality = jpeg_quality
         self.frame = 0
         self.interval_ms = 1000.0 / fps
-        self._expired = asyncio.Event()
         self._last: bytes | None = None
-        self._base_ms = 0.0
-        self._last_ticks = float("-inf")  # the last frame time issued (they must only go forward)
         self.screenshots = 0
         self.reused = 0
         self._changing = False
-        cdp.on("Emulation.virtualTimeBudgetExpired", self._on_expired)
+        self._tab = _Tab(cdp, 0)
+        self._tabs: list[_Tab] = [self._tab]
+        self._listen(self._tab)
+        if cancel is not None:
+            # a budget that never expires (a tab holding a request open) must not hold up a cancel
+            cancel.on_cancel(self._wake)
 
-    def _on_expired(self, _: Any) -> None:
-        self._expired.set()
+    def _wake(self) -> None:
+        for tab in self._tabs:
+            tab.expired.set()
 
-    async def start(self) -> None:
-        reply = await self.cdp.send("Emulation.setVirtualTimePolicy",
-                                    {"policy": "pause", "initialVirtualTime": self.initial_wall_time})
+    @staticmethod
+    def _listen(tab: _Tab) -> None:
+        tab.cdp.on("Emulation.virtualTimeBudgetExpired", lambda _: tab.expired.set())
+
+    async def _pause(self, tab: _Tab) -> None:
+        # Date.now() of a tab opened later starts where the first tab's is now: one clock for all
+        wall = self.initial_wall_time + tab.start_frame / self.fps
+        reply = await tab.cdp.send("Emulation.setVirtualTimePolicy",
+                                   {"policy": "pause", "initialVirtualTime": wall})
         # Frame times are placed on the virtual clock's own base (Chromium's uptime when virtual
         # time began), so the animation clock, like performance.now(), depends only on the frame
         # index.  A frame time behind the virtual clock would freeze CSS animations.
-        self._base_ms = float(reply["virtualTimeTicksBase"])
+        tab.base_ms = float(reply["virtualTimeTicksBase"])
+
+    async def start(self) -> None:
+        await self._pause(self._tab)
+
+    async def add_page(self, cdp: CDPSession) -> None:
+        tab = _Tab(cdp, self.frame)
+        self._listen(tab)
+        await self._pause(tab)
+        self._tabs.append(tab)
+
+    def remove_page(self, cdp: CDPSession) -> None:
+        for tab in self._tabs:
+            if tab.cdp is cdp:
+                tab.closed = True
+                tab.expired.set()  # a budget waiting on it ends now
+        self._tabs = [t for t in self._tabs if not t.closed]
+
+    def show(self, cdp: CDPSession, *, slide: bool = False) -> None:
+        tab = next((t for t in self._tabs if t.cdp is cdp), None)
+        if tab is None:
+            raise RuntimeError("show(): that tab is not on this clock")
+        if tab is self._tab:
+            return
+        self._start_slide(slide)
+        self._tab = tab
+        self.cdp = cdp
+        self._changing = True  # the next frame is the new tab's: take its pixels
 
     def _frame_time(self, index: int, extra_ms: float = 0.0) -> float:
-        # Frame i is drawn after i+1 budgets of virtual time, so its time is base + (i+1) intervals.
+        # Frame i is drawn after i+1 budgets of virtual time, so its time is base + (i+1) intervals
+        # (counted from the frame the tab joined the clock).
         # The offset is snapped to a 100 µs grid and nudged up by 0.1 µs because Chromium truncates
         # to whole microseconds; otherwise float noise makes animations jitter between renders.
-        offset = round(((index + 1) * self.interval_ms + extra_ms) * 10) / 10
-        return self._base_ms + offset + 0.0001
+        tab = self._tab
+        offset = round(((index - tab.start_frame + 1) * self.interval_ms + extra_ms) * 10) / 10
+        return tab.base_ms + offset + 0.0001
 
     async def _budget(self) -> None:
-        self._expired.clear()
-        await self.cdp.send("Emulation.setVirtualTimePolicy",
-                            {"policy": "pauseIfNetworkFetchesPending", "budget": self.interval_ms})
-        await self._expired.wait()
+        """One frame interval of virtual time for every open tab (the filmed one and the others)."""
+        tabs = list(self._tabs)
+        for tab in tabs:
+            tab.expired.clear()
+
+        async def grant(tab: _Tab) -> None:
+            try:
+                await tab.cdp.send("Emulation.setVirtualTimePolicy",
+                                   {"policy": "pauseIfNetworkFetchesPending", "budget": self.interval_ms})
+            except PlaywrightError:
+                if tab is self._tab and not tab.closed:
+                    raise
+                self.remove_page(tab.cdp)  # a background tab that closed meanwhile
+                return
+            await tab.expired.wait()
+
+        if len(tabs) == 1:
+            await grant(tabs[0])
+        else:
+            await asyncio.gather(*(grant(t) for t in tabs))
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
 
     async def _begin_frame(self, index: int, screenshot: bool, extra_ms: float = 0.0) -> dict[str, Any]:
         # Frame times must only go forward: a frame older than the last one issued is never answered
         # (seen after a snapshot, which draws 0.2 ms into the next slot, followed by input's frame).
         # Moving it 0.1 ms past the last keeps it on the grid, and as reproducible as the order of calls.
-        ticks = max(self._frame_time(index, extra_ms), self._last_ticks + 0.1)
-        self._last_ticks = ticks
+        ticks = max(self._frame_time(index, extra_ms), self._tab.last_ticks + 0.1)
+        self._tab.last_ticks = ticks
         params: dict[str, Any] = {"frameTimeTicks": ticks, "interval": self.interval_ms}
         if screenshot:
             params["screenshot"] = {"format": "jpeg", "quality": self.quality}
@@ -214,6 +342,11 @@ class VirtualClock(Clock):
             await self._budget()
             if self.hold is not None:
                 await self.hold
+            if self._tab.closed:  # the filmed tab closed itself: hold its last frame until the flow moves on
+                if self.capture and self._last is not None:
+                    await self.sink.write(self._framed(self._last))
+                self._frame_done()
+                continue
             if self.capture and self._changing:
                 # The page changed in the last frame, so it probably changes in this one (cursor
                 # glides, typing, transitions): ask for pixels straight away, and go back to cheap
@@ -243,7 +376,7 @@ class VirtualClock(Clock):
                 else:
                     self.reused += 1
             if self.capture and self._last is not None:
-                await self.sink.write(self._last)
+                await self.sink.write(self._framed(self._last))
             self._frame_done()
 
     async def snapshot(self) -> bytes | None:
@@ -279,21 +412,46 @@ class RealtimeClock(Clock):
         self._acks: set[asyncio.Future[Any]] = set()
         self.screenshots = 0
         self.reused = 0
-        cdp.on("Page.screencastFrame", self._on_frame)
+        self._listen(cdp)
 
-    def _on_frame(self, params: dict[str, Any]) -> None:
-        self._last = base64.b64decode(params["data"])
-        self.screenshots += 1
-        ack = asyncio.ensure_future(self.cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
+    def _listen(self, cdp: CDPSession) -> None:
+        cdp.on("Page.screencastFrame", lambda params: self._on_frame(cdp, params))
+
+    def _on_frame(self, cdp: CDPSession, params: dict[str, Any]) -> None:
+        if cdp is self.cdp:  # a frame the previous tab sent before its screencast stopped is dropped
+            self._last = base64.b64decode(params["data"])
+            self.screenshots += 1
+        ack = asyncio.ensure_future(cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]}))
         self._acks.add(ack)
         ack.add_done_callback(self._acks.discard)
 
+    async def _screencast(self, cdp: CDPSession) -> None:
+        await cdp.send("Page.startScreencast", {"format": "jpeg", "quality": self.quality,
+                                                "maxWidth": self.width, "maxHeight": self.height,
+                                                "everyNthFrame": 1})
+
     async def start(self) -> None:
         if self.capture:
-            await self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": self.quality,
-                                                         "maxWidth": self.width, "maxHeight": self.height,
-                                                         "everyNthFrame": 1})
+            await self._screencast(self.cdp)
         self._t0 = time.monotonic()
+
+    async def add_page(self, cdp: CDPSession) -> None:
+        self._listen(cdp)
+
+    def show(self, cdp: CDPSession, *, slide: bool = False) -> None:
+        if cdp is self.cdp:
+            return
+        old, self.cdp = self.cdp, cdp
+        self._start_slide(slide)
+        if self.capture:
+            async def switch() -> None:
+                with contextlib.suppress(PlaywrightError):
+                    await old.send("Page.stopScreencast")
+                with contextlib.suppress(PlaywrightError):
+                    await self._screencast(cdp)
+            task = asyncio.ensure_future(switch())
+            self._acks.add(task)
+            task.add_done_callback(self._acks.discard)
 
     async def stop(self) -> None:
         if self.capture:
@@ -314,7 +472,7 @@ class RealtimeClock(Clock):
                 if self._last is None:  # the screencast has not delivered its first frame yet
                     self._last = await self.snapshot()
                 if self._last is not None:
-                    await self.sink.write(self._last)
+                    await self.sink.write(self._framed(self._last))
             self._frame_done()
 
     async def snapshot(self) -> bytes | None:

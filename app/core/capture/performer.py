@@ -1,4 +1,4 @@
-"""Replays a script's actions in one Chromium page on the video clock.
+"""Replays a script's actions in Chromium tabs on the video clock.
 
 Every action is found through :data:`EXECUTORS` (a dispatch table keyed by action type).  Pointer
 actions first ease the visible cursor to their target, then fire with trusted CDP input queued just
@@ -15,7 +15,7 @@ import fnmatch
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from playwright.async_api import CDPSession, Page
@@ -40,19 +40,23 @@ from ..plan.camera import plan_card as plan_camera_card
 from ..plan.presets import cursor_scale_for, viewport_size
 from ..plan.timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
 from ..script import (
+    FIRST_PAGE,
     Check,
     Click,
+    ClosePage,
     DblClick,
     Fill,
     Goto,
     Highlight,
     Hover,
     Locator,
+    NewPage,
     Press,
     Script,
     Scroll,
     Select,
     Settings,
+    SwitchPage,
     TypeText,
     Uncheck,
     Upload,
@@ -67,7 +71,12 @@ from .downloads import DownloadWatcher
 from .session import SignInCheck
 from .watchdog import Where
 
+if TYPE_CHECKING:
+    from . import BrowserSession, PopupCatcher
+
 LOCATE_TIMEOUT_S = 10.0
+#: real seconds a popup may take to appear after the action that opens it
+POPUP_TIMEOUT_S = 5.0
 #: real seconds an error screenshot may take
 SNAPSHOT_TIMEOUT_S = 1.0
 NAVIGATION_TIMEOUT_S = 30.0
@@ -123,9 +132,20 @@ class Performer:
         cancel: CancelToken | None = None,
         error_dir: Path | None = None,
         error_name: str = "render",
+        session: BrowserSession | None = None,
     ) -> None:
+        #: the tab the flow is on (the video shows it) and its CDP session
         self.page = page
         self.cdp = cdp
+        #: the session that opens more tabs (None: this performer follows one page)
+        self.session = session
+        #: open tabs by name, in the order they opened, and the tab each came from
+        self.tabs: dict[str, tuple[Page, CDPSession]] = {FIRST_PAGE: (page, cdp)}
+        self.opener: dict[str, str | None] = {FIRST_PAGE: None}
+        self.active = FIRST_PAGE
+        self._closed_tabs: set[str] = set()
+        self._anon_popups = 0
+        self._unrevealed = False
         self.clock = clock
         self.settings = settings
         self.job = job
@@ -176,8 +196,11 @@ class Performer:
                     raise RenderError(f"no executor for action type '{action.type}'", card_index=ci,
                                       card_id=card.id, action_index=ai)
                 await self.clock.advance_to(start_s)
-                actual_fire = await self._guard(ctx, action, executor(self, ctx, action))
+                actual_fire = await self._guard(ctx, action, self._on_tab(ctx, action, executor))
                 await self._guard(ctx, action, self.after_action(ctx, action))
+                self.forget_closed_tabs()  # e.g. a click on a popup's "Close" button (window.close())
+                if action.type != "new_page":
+                    self.reveal()
                 await self.camera_after(ai)
                 self.stats.actions_run += 1
                 # a click or key press may have opened a new document: keep the cursor on screen
@@ -196,6 +219,14 @@ class Performer:
         await self.downloads.after_action(ctx, action)
         await self.signin.after_action(ctx, action)
         return self.clock.now
+
+    async def _on_tab(self, ctx: ActionContext, action: Any, executor: Executor) -> float:
+        """Run an action on its tab: naming another open tab switches the video to it first."""
+        self.forget_closed_tabs()
+        name = getattr(action, "page", None)
+        if name is not None and name != self.active and action.type not in _TAB_ACTIONS:
+            await self.switch_page(name)
+        return await executor(self, ctx, action)
 
     async def _guard(self, ctx: ActionContext, action: Any, work: Awaitable[float]) -> float:
         """Turn anything that goes wrong inside an action into a RenderError naming it."""
@@ -234,6 +265,155 @@ class Performer:
         path = self.error_dir / f"{self.error_name}.error-card{ctx.card_index + 1}-action{ctx.action_index + 1}.jpg"
         path.write_bytes(data)
         return path
+
+    # ------------------------------------------------------------------ tabs
+
+    def _tab_list(self) -> str:
+        return ", ".join(n for n in self.tabs if not n.startswith("#")) or "none"
+
+    def forget_closed_tabs(self) -> None:
+        """Tabs that closed themselves (``window.close()``) leave the flow; if the flow was on one,
+        it returns to the tab that opened it, as after a close_page."""
+        for name, (page, _) in list(self.tabs.items()):
+            if page.is_closed():
+                self._drop_tab(name)
+
+    def _drop_tab(self, name: str) -> str | None:
+        """Forget a tab; returns the tab the flow goes back to if it was on it."""
+        self.tabs.pop(name, None)
+        back = self.opener.pop(name, None)
+        if not name.startswith("#"):
+            self._closed_tabs.add(name)
+        for tab, came_from in self.opener.items():  # tabs opened from the closed one now come from its opener
+            if came_from == name:
+                self.opener[tab] = back
+        if name != self.active or not self.tabs:
+            return None
+        target = back if back in self.tabs else next(reversed(self.tabs))
+        self._show(target)
+        return target
+
+    def _show(self, name: str, *, film: bool = True) -> None:
+        """Act on the tab ``name``; film it from the next frame on (cut or slide, per the script),
+        or, with ``film=False``, once :meth:`reveal` is called."""
+        page, cdp = self.tabs[name]
+        self.active = name
+        self.page, self.cdp = page, cdp
+        self._unrevealed = not film
+        if film:
+            self.clock.show(cdp, slide=self.settings.tab_transition == "slide")
+
+    def reveal(self) -> None:
+        """Film the tab the flow is on, if it is not filmed yet (a new tab is shown once its first
+        page has loaded, not as an empty white tab)."""
+        if self._unrevealed and not self.page.is_closed():
+            self._unrevealed = False
+            self.clock.show(self.cdp, slide=self.settings.tab_transition == "slide")
+
+    async def switch_page(self, name: str) -> None:
+        """Make the tab ``name`` the one the flow acts on and the video shows; the cursor carries over."""
+        if name not in self.tabs:
+            why = "was closed earlier" if name in self._closed_tabs else "is not open"
+            raise _ActionFailed(f"the tab '{name}' {why} (open tabs: {self._tab_list()})",
+                                hint="name a tab opened earlier with opens=... or a new_page action")
+        if name == self.active:
+            return
+        self._show(name)
+        with contextlib.suppress(PlaywrightError):
+            await self.cdp.send("Page.bringToFront")
+        await self.restore_cursor()
+
+    def _need_session(self, what: str) -> BrowserSession:
+        if self.session is None:
+            raise _ActionFailed(f"{what} needs a browser session that can open tabs")
+        return self.session
+
+    async def open_tab(self, name: str) -> None:
+        """A new, empty tab named ``name`` (``context.new_page()``); the flow and the video move to it."""
+        if name in self.tabs:
+            raise _ActionFailed(f"a tab named '{name}' is already open")
+        page, cdp = await self._need_session("a new tab").new_page()
+        self.tabs[name] = (page, cdp)
+        self.opener[name] = self.active
+        self._closed_tabs.discard(name)
+        self._show(name, film=False)  # filmed once a goto has loaded something into it
+
+    @contextlib.asynccontextmanager
+    async def expect_popup(self, name: str | None) -> Any:
+        """Around an action that opens a popup: afterwards the popup (loaded, on the video clock) is
+        the tab named ``name`` (None: an unnamed one) and the video shows it.  The old tab stays on
+        screen while the popup loads, then the video cuts (or slides) to it."""
+        if name is not None and name in self.tabs:
+            raise _ActionFailed(f"a tab named '{name}' is already open")
+        session = self._need_session("opening a popup")
+        async with session.popups() as catcher:
+            yield
+            await self._arrive(catcher, name)
+
+    async def _arrive(self, catcher: PopupCatcher, name: str | None) -> None:
+        try:
+            page, cdp = await catcher.wait(POPUP_TIMEOUT_S, self.cancel)
+        except TimeoutError:
+            if name is None:  # legacy new_page, which used to mean "follow it in this tab": do that
+                self.stats.warnings.append(
+                    f"card {self.where.card_index + 1 if self.where.card_index is not None else '?'}: "
+                    "the click marked new_page opened no tab; the flow stays on this tab")
+                await self.wait_loaded()
+                return
+            raise _ActionFailed(f"no new tab opened within {POPUP_TIMEOUT_S:g} s",
+                                hint="does the element open a popup (target=_blank, window.open)?") from None
+        if name is None:
+            self._anon_popups += 1
+            name = f"#popup{self._anon_popups}"
+        self.tabs[name] = (page, cdp)
+        self.opener[name] = self.active
+        self._closed_tabs.discard(name)
+        await self._wait_page_loaded(page)
+        self._show(name)
+        await self.restore_cursor()
+
+    async def _wait_page_loaded(self, page: Page, timeout_s: float = NAVIGATION_TIMEOUT_S) -> None:
+        """Step the video (still showing the current tab) until ``page`` has loaded its document."""
+        async def ready() -> bool | None:
+            if page.is_closed():
+                raise _ActionFailed("the new tab closed while it loaded")
+            if page.url.startswith("chrome-error://"):
+                return True
+            try:
+                ok = await page.evaluate("() => !window.__reelwrightOldDocument && "
+                                         "document.readyState === 'complete' && "
+                                         "(!document.fonts || document.fonts.status === 'loaded')")
+            except PlaywrightError:
+                return None
+            return True if ok else None
+
+        try:
+            await self.clock.until(ready, timeout_s, "the new tab to load")
+        except TimeoutError:
+            raise _ActionFailed(f"the new tab did not finish loading in {timeout_s:g} s") from None
+        if page.url.startswith("chrome-error://"):
+            refused = self.session.blocked if self.session is not None else {}
+            if refused:
+                url, reason = next(reversed(refused.items()))
+                raise _ActionFailed(f"the new tab cannot open {url}: {reason}")
+            raise _ActionFailed("the new tab could not load its page", hint="is the link's address right?")
+
+    async def close_tab(self, name: str | None) -> None:
+        """Close the tab ``name`` (None: the one the flow is on); the flow returns to its opener."""
+        name = self.active if name is None else name
+        if name not in self.tabs:
+            why = "was closed earlier" if name in self._closed_tabs else "is not open"
+            raise _ActionFailed(f"the tab '{name}' {why} (open tabs: {self._tab_list()})")
+        if len(self.tabs) <= 1:
+            raise _ActionFailed("cannot close the last open tab")
+        page, cdp = self.tabs[name]
+        self.clock.remove_page(cdp)  # no more time for it, before it goes
+        back = self._drop_tab(name)
+        await self.settle(page.close(), "the tab to close")
+        if back is not None:
+            with contextlib.suppress(PlaywrightError):
+                await self.cdp.send("Page.bringToFront")
+            await self.restore_cursor()
 
     # ------------------------------------------------------------------ page helpers
 
@@ -350,22 +530,45 @@ class Performer:
     async def send_input(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         """Queue trusted input so it lands in the very next frame, then issue that frame."""
         await self.dialogs.before_input()
+        page = self.page
         futures = [asyncio.ensure_future(self.cdp.send(m, p)) for m, p in messages]
-        for _ in range(3):
-            await asyncio.sleep(0)
-        await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
-        await self.clock.step()
-        for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
-            if all(f.done() for f in futures):
-                break
+        try:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
             await self.clock.step()
-        for f in futures:
-            if f.done():
-                exc = f.exception()
-                if exc is not None:
-                    raise exc
-            else:
-                f.cancel()
+            for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
+                if all(f.done() for f in futures):
+                    break
+                await self.clock.step()
+            for f in futures:
+                if f.done():
+                    exc = f.exception()
+                    if exc is not None:
+                        raise exc
+                else:
+                    f.cancel()
+        except PlaywrightError:
+            # the input closed its own tab (a "Close" button calling window.close()): not a failure;
+            # the flow returns to the tab that opened it
+            if not await self._closed_itself(page):
+                raise
+            for f in futures:
+                if f.done():
+                    f.exception()  # retrieved: the tab is gone, so is the reply
+                else:
+                    f.cancel()
+
+    async def _closed_itself(self, page: Page, real_timeout_s: float = 1.0) -> bool:
+        """Whether ``page`` is closing (its close event can trail the error by a moment); never the
+        first page while it is the last one, which means the browser went away."""
+        if len(self.tabs) <= 1:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + real_timeout_s
+        while not page.is_closed() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        return page.is_closed()
 
     async def settle(self, coro: Awaitable[Any], what: str, real_timeout_s: float = 2.0) -> Any:
         """Await a Playwright call that normally needs no page time; if it does (it waits on a
@@ -528,6 +731,7 @@ class Performer:
                                     hint="check the path (relative URLs start at the site's root)")
         finally:
             self.page.remove_listener("response", on_response)
+        self.reveal()
         await self.restore_cursor()
 
     def resolve_url(self, url: str) -> str:
@@ -546,8 +750,8 @@ class _ActionFailed(Exception):
 
 def _to_playwright(page: Page, loc: Locator) -> PWLocator:
     base: Any = page if loc.within is None else _to_playwright(page, loc.within)
-    if loc.frame is not None:
-        base = base.frame_locator(loc.frame)
+    for selector in loc.frames():  # nested iframes, outermost first
+        base = base.frame_locator(selector)
     exact = loc.exact or None
     k = loc.kind()
     if k == "role":
@@ -586,18 +790,22 @@ async def _goto(p: Performer, ctx: ActionContext, a: Goto) -> float:
     return fire
 
 
+def _opens(a: Any) -> tuple[bool, str | None]:
+    """Whether an action opens a popup, and the popup's name (None: unnamed, the legacy new_page)."""
+    name = getattr(a, "opens", None)
+    return name is not None or bool(getattr(a, "new_page", False)), name
+
+
 async def _click(p: Performer, ctx: ActionContext, a: Click | DblClick) -> float:
-    loc, x, y = await p.point_at(ctx, a.target, a.position)
+    _, x, y = await p.point_at(ctx, a.target, a.position)
     fire = p.clock.now
-    if isinstance(a, Click) and a.new_page:
-        # Follow the popup in this same tab: the video shows one page.
-        await loc.evaluate("e => { const a = e.closest('a[target]'); if (a) a.removeAttribute('target');"
-                           " window.open = (u) => { if (u) location.href = u; return window; }; }")
     clicks = 2 if isinstance(a, DblClick) else 1
-    await p.click_at(x, y, button=_BUTTONS[a.button], clicks=clicks, modifiers=list(a.modifiers))
-    if isinstance(a, Click) and a.new_page:
-        await p.clock.step(3)
-        await p.wait_loaded()
+    opens, name = _opens(a)
+    if opens:
+        async with p.expect_popup(name):
+            await p.click_at(x, y, button=_BUTTONS[a.button], clicks=clicks, modifiers=list(a.modifiers))
+    else:
+        await p.click_at(x, y, button=_BUTTONS[a.button], clicks=clicks, modifiers=list(a.modifiers))
     return fire
 
 
@@ -648,6 +856,11 @@ async def _press(p: Performer, ctx: ActionContext, a: Press) -> float:
     url_before = p.page.url
     if p.badges is not None:
         await p.show_keys(chord_caps(a.key, p.badges))
+    opens, name = _opens(a)
+    if opens:
+        async with p.expect_popup(name):
+            await p.send_input(p.key_events(a.key))
+        return fire
     await p.send_input(p.key_events(a.key))
     if a.key.endswith("Enter"):
         await p.clock.step(2)
@@ -808,7 +1021,38 @@ async def _zoom(p: Performer, ctx: ActionContext, a: Zoom) -> float:
     return fire
 
 
+async def _new_page(p: Performer, ctx: ActionContext, a: NewPage) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    if a.page is None:  # the model's validator refuses this; never guess a name
+        raise _ActionFailed("a new_page action names the tab it opens (page=...)")
+    await p.open_tab(a.page)
+    await p.clock.step()
+    return fire
+
+
+async def _close_page(p: Performer, ctx: ActionContext, a: ClosePage) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    await p.close_tab(a.page)
+    await p.clock.step()
+    return fire
+
+
+async def _switch_page(p: Performer, ctx: ActionContext, a: SwitchPage) -> float:
+    await p.clock.advance_to(ctx.fire_s)
+    fire = p.clock.now
+    if a.page is None:
+        raise _ActionFailed("a switch_page action names the tab to bring to the front")
+    await p.switch_page(a.page)
+    await p.clock.step()
+    return fire
+
+
 Executor = Callable[[Performer, ActionContext, Any], Awaitable[float]]
+
+#: actions that handle their own tab (the performer does not switch to ``page`` before them)
+_TAB_ACTIONS = frozenset({"new_page", "close_page", "switch_page"})
 
 #: action type -> executor.  Adding an action is one entry here (and one model class).
 EXECUTORS: dict[str, Executor] = {
@@ -829,4 +1073,7 @@ EXECUTORS: dict[str, Executor] = {
     "highlight": _highlight,
     "zoom": _zoom,
     "dialog": dialog_executor,
+    "new_page": _new_page,
+    "close_page": _close_page,
+    "switch_page": _switch_page,
 }

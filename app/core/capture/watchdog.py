@@ -92,6 +92,9 @@ class Watchdog:
         self.cancel = cancel
         self.browser = browser
         self.page = page
+        #: every tab being filmed (the first page and the tabs opened since)
+        self.pages: list[Page] = [page] if page is not None else []
+        self._attached = False
         self.stall_s = stall_s if stall_s is not None else stall_seconds()
         self.where = where or Where
         self.error_dir = error_dir
@@ -117,11 +120,35 @@ class Watchdog:
         emitter.on(event, handler)
         self._hooked.append((emitter, event, handler))
 
+    def watch_page(self, page: Page) -> None:
+        """Watch another tab too: its renderer crashing fails the capture; it closing does not
+        (the flow or the page itself closed it) unless it was the last one."""
+        if page in self.pages:
+            return
+        self.pages.append(page)
+        if self._attached:
+            self._hook_page(page)
+
+    def _all_closed(self) -> bool:
+        return bool(self.pages) and all(p.is_closed() for p in self.pages)
+
+    def _hook_page(self, page: Page) -> None:
+        self._hook(page, "crash", "the browser crashed (the page's renderer died)")
+        # a killed browser closes its pages first, a moment before it reports the disconnect
+        on_close = self._died("the browser closed or crashed (the page was closed)")
+
+        def closed(*_: Any) -> None:
+            if self._all_closed():
+                on_close()
+
+        page.on("close", closed)
+        self._hooked.append((page, "close", closed))
+
     def _attach(self) -> None:
+        self._attached = True
         self._hook(self.browser, "disconnected", "the browser closed or crashed")
-        self._hook(self.page, "crash", "the browser crashed (the page's renderer died)")
-        # a killed browser closes its page first, a moment before it reports the disconnect
-        self._hook(self.page, "close", "the browser closed or crashed (the page was closed)")
+        for page in self.pages:
+            self._hook_page(page)
         # The driver (Node) going away closes Playwright's connection; nothing else reports it,
         # because the frame the clock waits for is an event that then never arrives.
         conn = _connection_of(self.page)
@@ -133,6 +160,7 @@ class Watchdog:
             with contextlib.suppress(Exception):
                 emitter.remove_listener(event, handler)
         self._hooked.clear()
+        self._attached = False
 
     def _gone(self) -> str | None:
         """Cheap local checks (no round trip) that catch a death whose event was missed."""
@@ -140,7 +168,7 @@ class Watchdog:
             return self.dead
         if self.browser is not None and not self.browser.is_connected():
             return "the browser closed or crashed"
-        if self.page is not None and self.page.is_closed():
+        if self._all_closed():
             return "the browser closed or crashed (the page was closed)"
         conn = _connection_of(self.page)
         if conn is not None and getattr(conn, "_closed_error", None) is not None:
