@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import Cancelled, ReelwrightError, RenderError, ToolMissingError
 from ..infra.progress import CancelToken
 from ..infra.tools import Browser
-from ..script import FIRST_PAGE, Locator, Script, Settings
+from ..script import Locator, Script, Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ SETTLE_S = 0.8
 _OVERLAY_ONLY = frozenset({"highlight", "zoom"})
 #: actions after which the page may react for a while (navigate, open a dialog, show a message)
 _REACTING = frozenset({"click", "dblclick", "press", "select", "check", "uncheck", "goto", "upload"})
-_TAB_ACTIONS = frozenset({"new_page", "close_page", "switch_page"})
 _ROLE_LINE = re.compile(r'^- ([a-z]+)(?: "((?:[^"\\]|\\.)*)")?')
 
 
@@ -230,10 +229,6 @@ async def read_target(loc: Any, js: str) -> Target | None:
 # --------------------------------------------------------------------------- the run
 
 
-def _uses_tabs(a: Any) -> bool:
-    return a.type in _TAB_ACTIONS or getattr(a, "page", None) not in (None, FIRST_PAGE)
-
-
 async def observe_flow(
     actions: Sequence[Any],
     settings: Settings,
@@ -359,32 +354,25 @@ class _Run:
         script = Script.model_construct(version=1, title="observe", settings=quiet, cards=[])
         job = Job(script=script, root=root, loose=True)
         self.performer = Performer(session.page, session.cdp, session.clock, quiet, job, base_url=base_url,
-                                   cancel=cancel, error_name="observe")
-        #: native dialogs seen (type, message), and the answers the flow gave for the next one
+                                   cancel=cancel, error_name="observe", session=session)
+        #: native dialogs seen (type, message); the performer's dialog driver answers them as a render does
         self.dialogs: list[tuple[str, str]] = []
-        self.answers: list[Any] = []
 
     def where(self) -> Any:
         return self.performer.where
 
     def _on_dialog(self, dialog: Any) -> None:
+        """Note a native dialog (only noted: the performer's dialog driver answers it)."""
         self.dialogs.append((str(dialog.type), " ".join(str(dialog.message).split())[:120]))
-        answer = self.answers.pop(0) if self.answers else None
-        if answer is not None and answer.response == "accept":
-            reply = dialog.accept(answer.text or "") if dialog.type == "prompt" else dialog.accept()
-        else:
-            reply = dialog.dismiss()
-        task = asyncio.ensure_future(reply)
-        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
 
     async def run(self) -> str | None:
         """Observe every step; the note saying why it stopped early, or None."""
-        from ..capture.performer import EXECUTORS, ActionContext
+        from ..capture.performer import EXECUTORS
         from ..capture.watchdog import Where
 
         p = self.performer
         page = p.page
-        page.on("dialog", self._on_dialog)
+        page.context.on("dialog", self._on_dialog)
         clock = self.session.clock
         await clock.advance_to(0)
         state = await read_page(page, self.js)
@@ -394,13 +382,11 @@ class _Run:
             self.report(i / max(1, n), f"step {i + 1} of {n}")
             target_loc: Locator | None = getattr(a, "target", None)
             p.where = Where(0, "observe", i, a.type, target_loc.describe() if target_loc is not None else None)
-            if a.type == "dialog":
-                self.answers.append(a)
+            executor = EXECUTORS.get(a.type)
+            if a.type == "dialog" and executor is not None:  # armed for the next step, as in a render
+                await self._perform(i, a, executor)
                 self.seen.append(Observation(index=i, type=a.type, before=state, after=state))
                 continue
-            executor = EXECUTORS.get(a.type)
-            if _uses_tabs(a) and ("switch_page" not in EXECUTORS or executor is None):
-                return f"step {i + 1} acts on another tab, which the silent run does not follow yet"
             if executor is None and a.type not in _OVERLAY_ONLY:
                 return f"step {i + 1} ({a.type}) cannot be replayed silently"
             target: Target | None = None
@@ -411,10 +397,9 @@ class _Run:
             pages_before = list(self.session.context.pages) if self.session.context is not None else []
             dialogs_before = len(self.dialogs)
             if a.type not in _OVERLAY_ONLY:
-                ctx = ActionContext(0, "observe", i, clock.now, clock.now)
                 assert executor is not None
                 try:
-                    await p._guard(ctx, a, executor(p, ctx, a))
+                    await self._perform(i, a, executor)
                 except RenderError as exc:
                     return _render_note(exc)
                 if a.type in _REACTING:
@@ -439,9 +424,19 @@ class _Run:
             self.seen.append(Observation(index=i, type=a.type, target=target, before=state, after=after,
                                          changes=changes))
             state = after if after is not None else state
-            if new_tabs and "switch_page" not in EXECUTORS and i + 1 < n:
-                return f"step {i + 1} opened a new tab, which the silent run does not follow yet"
         return None
+
+    async def _perform(self, i: int, a: Any, executor: Any) -> None:
+        """Run one step as a render runs it: on its tab, then what follows it (the dialog it raised is
+        answered, a download discarded, a signed-in check); a tab that closed itself is let go."""
+        from ..capture.performer import ActionContext
+
+        p = self.performer
+        clock = self.session.clock
+        ctx = ActionContext(0, "observe", i, clock.now, clock.now)
+        await p._guard(ctx, a, p._on_tab(ctx, a, executor))
+        await p._guard(ctx, a, p.after_action(ctx, a))
+        p.forget_closed_tabs()
 
     async def _popup(self, pages_before: list[Any], wait_s: float = 5.0) -> None:
         loop = asyncio.get_running_loop()

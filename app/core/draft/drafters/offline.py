@@ -158,6 +158,9 @@ def _narration_clauses(actions: list[Any], style: Style) -> tuple[list[str], lis
     if final >= 0 and actions[final].type != "goto":
         o = seen.of(actions[final])
         result = consequence(o, seen.product) if o is not None else None
+        answered = final > 0 and actions[final - 1].type == "dialog"
+        if answered and o is not None and (c := top_change(o)) is not None and c.kind == "native_dialog":
+            result = None  # the dialog was told with the step that raised it
         if result:
             see.insert(0, result)
     return _merge_entries(do), see
@@ -372,6 +375,9 @@ check apply close confirm cancel""".split()  # noqa: SIM905
 )
 
 
+_ANSWERS = frozenset({"yes", "no", "ok", "cancel", "close", "done", "got it", "dismiss", "continue", "next", "back"})
+
+
 def _summary(groups: list[Group], titles: list[str]) -> str:
     """The few steps that matter (forms submitted), as a phrase: "sign in, create project, ..."."""
     picked = [(g, t) for g, t in zip(groups, titles, strict=True) if any(a.type in _ENTRY for a in g.actions)]
@@ -379,6 +385,8 @@ def _summary(groups: list[Group], titles: list[str]) -> str:
                         if not all(a.type in _TABS for a in g.actions)]
     phrases: list[str] = []
     for _, t in picked:
+        if t.lower() in _ANSWERS:
+            continue  # "open Yes" says nothing: a button that answers a question is not a step to sum up
         first = t.split(" ", 1)[0].lower()
         p = t[:1].lower() + t[1:] if first in _VERBS else f"open {t}"
         if len(p.split()) > 1 and p not in phrases:
