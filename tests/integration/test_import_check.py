@@ -42,3 +42,22 @@ def test_imported_flow_passes_check_against_the_example_site(path: Path) -> None
     result = _checked[key]
     assert result.actions_run == len(import_codegen(path).actions)
     assert result.duration_s > 0
+
+
+def test_the_recorded_signed_in_flow_passes_check_with_its_session(tmp_path: Path) -> None:
+    """Recorded by Playwright's recorder with a saved session (record_corpus.py signed_in): the popup,
+    the dismissed confirm and the download replay signed in, the session found beside the flow."""
+    import shutil
+
+    from app.core.bundle import load_job
+
+    flow = CORPUS / "recorded" / "signed_in_sync.py"
+    res = asyncio.run(draft([flow], "", settings=Settings(site="site", width=960, height=540)))
+    assert res.script.settings.session == "sessions/lumen.json"
+    shutil.copytree(EXAMPLE / "site", tmp_path / "site")
+    (tmp_path / "sessions").mkdir()
+    shutil.copyfile(CORPUS / "recorded" / "lumen.json", tmp_path / "sessions" / "lumen.json")
+    (tmp_path / "script.json").write_text(res.script.to_json(), encoding="utf-8")
+    result = asyncio.run(check(load_job(tmp_path / "script.json")))
+    assert result.actions_run == len(import_codegen(flow).actions) == 6
+    assert not [w for w in result.warnings if "dialog" in w or "download" in w], result.warnings

@@ -41,9 +41,10 @@ def test_corpus_file_imports_to_expected_actions(path: Path, expected: Path) -> 
     validate_script({"settings": settings, "cards": [{"id": "flow", "actions": doc["actions"]}]})
 
 
-def test_recorded_corpus_covers_every_flavour_and_all_agree() -> None:
+@pytest.mark.parametrize("flow", ["quickstart", "signed_in"])
+def test_recorded_corpus_covers_every_flavour_and_all_agree(flow: str) -> None:
     """The five files Playwright's recorder wrote for one session import to one identical flow."""
-    files = sorted((CORPUS / "recorded").glob("quickstart*.*[!n]"))
+    files = sorted((CORPUS / "recorded").glob(f"{flow}*.*[!n]"))
     flavours = {import_codegen(f).flavour for f in files}
     assert flavours == {"python-sync", "python-async", "python-pytest", "js-library", "ts-test"}
     flows = {json.dumps(_dump(import_codegen(f).actions)) for f in files}

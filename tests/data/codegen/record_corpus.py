@@ -1,6 +1,6 @@
 """Regenerate the recorded codegen corpus by running Playwright's own recorder against the example site.
 
-    .venv/bin/python tests/data/codegen/record_corpus.py
+    .venv/bin/python tests/data/codegen/record_corpus.py [quickstart] [signed_in]
 
 The recorder (the engine behind ``playwright codegen``) is enabled programmatically on a browser
 context; this script then *uses the site like a person* — real mouse moves, clicks and keystrokes
@@ -59,6 +59,36 @@ HEADERS = {
     ),
     "playwright-test": (
         "import { test, expect } from '@playwright/test';\n\ntest('test', async ({ page }) => {\n",
+        "});\n",
+    ),
+}
+#: the same headers as codegen prints them with --load-storage=lumen.json (Playwright's language
+#: generators: the storage state goes into the context options, or the pytest fixture / test.use)
+SESSION_HEADERS = {
+    "python": (
+        HEADERS["python"][0].replace("browser.new_context()", 'browser.new_context(storage_state="lumen.json")'),
+        HEADERS["python"][1],
+    ),
+    "python-async": (
+        HEADERS["python-async"][0].replace("browser.new_context()",
+                                           'browser.new_context(storage_state="lumen.json")'),
+        HEADERS["python-async"][1],
+    ),
+    "python-pytest": (
+        "import pytest\nimport re\nfrom playwright.sync_api import Page, expect\n\n\n"
+        '@pytest.fixture(scope="session")\ndef browser_context_args(browser_context_args, playwright):\n'
+        '    return {"storage_state": "lumen.json"}\n\n\n'
+        "def test_example(page: Page) -> None:\n",
+        "",
+    ),
+    "javascript": (
+        HEADERS["javascript"][0].replace("browser.newContext();",
+                                         "browser.newContext({\n    storageState: 'lumen.json'\n  });"),
+        HEADERS["javascript"][1],
+    ),
+    "playwright-test": (
+        "import { test, expect } from '@playwright/test';\n\ntest.use({\n  storageState: 'lumen.json'\n});\n\n"
+        "test('test', async ({ page }) => {\n",
         "});\n",
     ),
 }
@@ -140,19 +170,61 @@ async def flow(page: Page, base: str) -> None:
     await page.wait_for_timeout(300)
 
 
-async def record(language: str, base: str) -> str:
+async def sign_in(page: Page, base: str) -> None:
+    """What a person does once with `codegen --save-storage=lumen.json`: sign in."""
+    await page.goto(f"{base}/signin.html")
+    await human_type(page, "#email", "maya@northwind.test")
+    await human_type(page, "#password", "correct-horse")
+    await human_click(page, "#signin-form button[type=submit]")
+    await page.wait_for_url("**/dashboard.html")
+
+
+async def signed_in_flow(page: Page, base: str) -> None:
+    """Signed in from the saved session: open the help popup, answer it, close it, delete the report
+    (a confirm dialog) and export the CSV (a download) on the first page."""
+    await page.goto(f"{base}/reports.html")
+    await page.wait_for_timeout(300)
+    async with page.expect_popup() as popup_info:
+        await human_click(page, "text=Help")
+    popup = await popup_info.value
+    await popup.wait_for_load_state()
+    await popup.wait_for_timeout(800)  # the recorder attaches to the new tab
+    await human_click(popup, "#helpful-yes")
+    await popup.wait_for_timeout(1500)  # the recorder keeps a tab's last action pending for a moment
+    await popup.close()
+    await page.bring_to_front()
+    await page.wait_for_timeout(300)
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await human_click(page, "#delete-report")
+    async with page.expect_download() as download_info:
+        await human_click(page, "#export-csv")
+    await (await download_info.value).delete()
+    await page.wait_for_timeout(300)
+
+
+async def record(language: str, base: str, *, session: Path | None = None) -> str:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
-        context = await browser.new_context(viewport={"width": 1280, "height": 720})
+        context = await browser.new_context(viewport={"width": 1280, "height": 720},
+                                            storage_state=str(session) if session else None)
         sink = Sink()
         await context._impl_obj._start_recording({"language": language}, sink)  # the codegen recorder
         page = await context.new_page()
-        await flow(page, base)
+        await (signed_in_flow if session else flow)(page, base)
         await context._impl_obj._stop_recording()
         await browser.close()
-    head, foot = HEADERS[language]
+    head, foot = (SESSION_HEADERS if session else HEADERS)[language]
     body = "\n".join(c for c in sink.codes if c.strip())
     return head + body + "\n" + foot
+
+
+async def save_session(base: str, path: Path) -> None:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
+        context = await browser.new_context(viewport={"width": 1280, "height": 720})
+        await sign_in(await context.new_page(), base)
+        await context.storage_state(path=str(path))
+        await browser.close()
 
 
 async def main() -> None:
@@ -161,10 +233,21 @@ async def main() -> None:
         # a fixed-looking origin, as a person recording on their machine would have
         base = server.base_url
         OUT.mkdir(parents=True, exist_ok=True)
-        for language, name in FILES.items():
-            code = await record(language, base)
-            (OUT / name).write_text(code, encoding="utf-8")
-            print(f"wrote {OUT / name} ({code.count(chr(10))} lines)")
+        only = set(sys.argv[1:]) or {"quickstart", "signed_in"}
+        if "quickstart" in only:
+            for language, name in FILES.items():
+                code = await record(language, base)
+                (OUT / name).write_text(code, encoding="utf-8")
+                print(f"wrote {OUT / name} ({code.count(chr(10))} lines)")
+        if "signed_in" in only:
+            session = OUT / "lumen.json"
+            await save_session(base, session)
+            print(f"wrote {session}")
+            for language, name in FILES.items():
+                name = name.replace("quickstart", "signed_in")
+                code = await record(language, base, session=session)
+                (OUT / name).write_text(code, encoding="utf-8")
+                print(f"wrote {OUT / name} ({code.count(chr(10))} lines)")
 
 
 if __name__ == "__main__":

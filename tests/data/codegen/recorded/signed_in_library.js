@@ -1,0 +1,28 @@
+const { chromium } = require('playwright');
+
+(async () => {
+  const browser = await chromium.launch({
+    headless: false
+  });
+  const context = await browser.newContext({
+    storageState: 'lumen.json'
+  });
+  const page = await context.newPage();
+  await page.goto('http://127.0.0.1:33417/reports.html');
+  const page1Promise = page.waitForEvent('popup');
+  await page.getByRole('link', { name: 'Help' }).click();
+  const page1 = await page1Promise;
+  await page1.getByRole('button', { name: 'Yes' }).click();
+  page.once('dialog', dialog => {
+    console.log(`Dialog message: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  await page.getByRole('button', { name: 'Delete report' }).click();
+  const downloadPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const download = await downloadPromise;
+
+  // ---------------------
+  await context.close();
+  await browser.close();
+})();
