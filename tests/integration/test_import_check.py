@@ -59,5 +59,5 @@ def test_the_recorded_signed_in_flow_passes_check_with_its_session(tmp_path: Pat
     shutil.copyfile(CORPUS / "recorded" / "lumen.json", tmp_path / "sessions" / "lumen.json")
     (tmp_path / "script.json").write_text(res.script.to_json(), encoding="utf-8")
     result = asyncio.run(check(load_job(tmp_path / "script.json")))
-    assert result.actions_run == len(import_codegen(flow).actions) == 6
+    assert result.actions_run == len(import_codegen(flow).actions) == 7
     assert not [w for w in result.warnings if "dialog" in w or "download" in w], result.warnings

@@ -181,7 +181,8 @@ async def sign_in(page: Page, base: str) -> None:
 
 async def signed_in_flow(page: Page, base: str) -> None:
     """Signed in from the saved session: open the help popup, answer it, close it, delete the report
-    (a confirm dialog) and export the CSV (a download) on the first page."""
+    (a confirm dialog), export the CSV (a download) and press a button in a nested iframe on the first
+    page."""
     await page.goto(f"{base}/reports.html")
     await page.wait_for_timeout(300)
     async with page.expect_popup() as popup_info:
@@ -200,6 +201,16 @@ async def signed_in_flow(page: Page, base: str) -> None:
         await human_click(page, "#export-csv")
     await (await download_info.value).delete()
     await page.wait_for_timeout(300)
+    # a button in an iframe (the trend chart; this recorder names a nested iframe's frame_locator()
+    # with no selector at all, so the nested legend is left to the hand-written corpus)
+    legend = page.frame_locator("#trend-frame")
+    await legend.get_by_role("button", name="Highlight this week").scroll_into_view_if_needed()
+    box = await legend.get_by_role("button", name="Highlight this week").bounding_box()
+    assert box is not None
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=4)
+    await page.wait_for_timeout(120)
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.wait_for_timeout(1500)  # the recorder commits a tab's last action after a moment
 
 
 async def record(language: str, base: str, *, session: Path | None = None) -> str:

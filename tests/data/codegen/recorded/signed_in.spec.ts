@@ -5,7 +5,7 @@ test.use({
 });
 
 test('test', async ({ page }) => {
-  await page.goto('http://127.0.0.1:33417/reports.html');
+  await page.goto('http://127.0.0.1:46621/reports.html');
   const page1Promise = page.waitForEvent('popup');
   await page.getByRole('link', { name: 'Help' }).click();
   const page1 = await page1Promise;
@@ -18,4 +18,5 @@ test('test', async ({ page }) => {
   const downloadPromise = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   const download = await downloadPromise;
+  await page.locator('iframe[name="trend"]').contentFrame().getByRole('button', { name: 'Highlight this week' }).click();
 });

@@ -7,7 +7,7 @@ async def run(playwright: Playwright) -> None:
     browser = await playwright.chromium.launch(headless=False)
     context = await browser.new_context(storage_state="lumen.json")
     page = await context.new_page()
-    await page.goto("http://127.0.0.1:33417/reports.html")
+    await page.goto("http://127.0.0.1:46621/reports.html")
     async with page.expect_popup() as page1_info:
         await page.get_by_role("link", name="Help").click()
     page1 = await page1_info.value
@@ -17,6 +17,7 @@ async def run(playwright: Playwright) -> None:
     async with page.expect_download() as download_info:
         await page.get_by_role("button", name="Export CSV").click()
     download = await download_info.value
+    await page.locator("iframe[name=\"trend\"]").content_frame.get_by_role("button", name="Highlight this week").click()
 
     # ---------------------
     await context.close()

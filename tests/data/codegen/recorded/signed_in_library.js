@@ -8,7 +8,7 @@ const { chromium } = require('playwright');
     storageState: 'lumen.json'
   });
   const page = await context.newPage();
-  await page.goto('http://127.0.0.1:33417/reports.html');
+  await page.goto('http://127.0.0.1:46621/reports.html');
   const page1Promise = page.waitForEvent('popup');
   await page.getByRole('link', { name: 'Help' }).click();
   const page1 = await page1Promise;
@@ -21,6 +21,7 @@ const { chromium } = require('playwright');
   const downloadPromise = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Export CSV' }).click();
   const download = await downloadPromise;
+  await page.locator('iframe[name="trend"]').contentFrame().getByRole('button', { name: 'Highlight this week' }).click();
 
   // ---------------------
   await context.close();

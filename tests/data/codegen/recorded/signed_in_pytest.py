@@ -9,7 +9,7 @@ def browser_context_args(browser_context_args, playwright):
 
 
 def test_example(page: Page) -> None:
-    page.goto("http://127.0.0.1:33417/reports.html")
+    page.goto("http://127.0.0.1:46621/reports.html")
     with page.expect_popup() as page1_info:
         page.get_by_role("link", name="Help").click()
     page1 = page1_info.value
@@ -19,3 +19,4 @@ def test_example(page: Page) -> None:
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export CSV").click()
     download = download_info.value
+    page.locator("iframe[name=\"trend\"]").content_frame.get_by_role("button", name="Highlight this week").click()

@@ -6,7 +6,7 @@ def run(playwright: Playwright) -> None:
     browser = playwright.chromium.launch(headless=False)
     context = browser.new_context(storage_state="lumen.json")
     page = context.new_page()
-    page.goto("http://127.0.0.1:33417/reports.html")
+    page.goto("http://127.0.0.1:46621/reports.html")
     with page.expect_popup() as page1_info:
         page.get_by_role("link", name="Help").click()
     page1 = page1_info.value
@@ -16,6 +16,7 @@ def run(playwright: Playwright) -> None:
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Export CSV").click()
     download = download_info.value
+    page.locator("iframe[name=\"trend\"]").content_frame.get_by_role("button", name="Highlight this week").click()
 
     # ---------------------
     context.close()
