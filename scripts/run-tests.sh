@@ -33,7 +33,12 @@ QT_TESTS=(tests/ui tests/unit/test_browser_provision_dialog.py)
 run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
   --ignore=tests/unit/test_browser_provision_dialog.py
 rc_rest=$?
-run "${QT_TESTS[@]}"
+# The Record dialog's tests drive a real headed recorder under Qt; in one run they segfaulted inside
+# qasync after dozens of other Qt tests (a pycares thread shutting down): they get a process of their own.
+run "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py
 rc_ui=$?
+run tests/ui/test_record.py
+rc_rec=$?
+[ $rc_ui -eq 0 ] && rc_ui=$rc_rec
 echo "suite: non-UI tests exit $rc_rest, UI tests exit $rc_ui" >&2
 [ $rc_rest -eq 0 ] && [ $rc_ui -eq 0 ]

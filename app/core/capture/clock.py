@@ -46,8 +46,14 @@ SLIDE_S = 0.3
 
 def slide_frame(old: bytes, new: bytes, progress: float, quality: int = 90) -> bytes:
     """One frame of a tab slide: the old tab's last frame moves out to the left while the new tab
-    comes in from the right (eased; pure function of its inputs, so renders stay identical)."""
-    from PIL import Image
+    comes in from the right (eased; pure function of its inputs, so renders stay identical).
+
+    Needs Pillow, which a source install has; the packaged app leaves it out (its size budget), and
+    there a slide is a cut: the new tab's frame."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return new
 
     e = progress * progress * (3 - 2 * progress)
     a = Image.open(io.BytesIO(old)).convert("RGB")
