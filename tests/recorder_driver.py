@@ -109,7 +109,23 @@ class RecorderBrowser:
             await asyncio.sleep(0.2)
         self._ws = await self._http.ws_connect(self.target["webSocketDebuggerUrl"], max_msg_size=0)
 
+    async def attach_popup(self, url_prefix: str, timeout_s: float = 15.0) -> RecorderBrowser:
+        """Wait for a new tab at ``url_prefix`` (a popup the page opened) and attach a driver to it."""
+        popup = RecorderBrowser(self.port)
+        await popup.attach(url_prefix, timeout_s)
+        return popup
+
+    async def close_target(self, target_id: str) -> None:
+        """Close a tab as the user does with its close button (``Target.closeTarget``)."""
+        await self.call("Target.closeTarget", targetId=target_id)
+
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        try:
+            return await asyncio.wait_for(self._call(method, **params), 20)
+        except TimeoutError:
+            raise TimeoutError(f"{method} got no answer in 20 s") from None
+
+    async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         self._id += 1
         mid = self._id
         await self._ws.send_json({"id": mid, "method": method, "params": params})
@@ -146,6 +162,33 @@ class RecorderBrowser:
         await asyncio.sleep(0.15)  # the recorder highlights the target on hover before the press
         for kind in ("mousePressed", "mouseReleased"):
             await self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+        await asyncio.sleep(0.3)
+
+    async def click_and_answer(self, selector: str, accept: bool) -> None:
+        """Click an element that raises a native dialog (confirm/alert/prompt), then press its OK (``accept``)
+        or Cancel, as the user does in the recorder's window: the click only completes once the dialog is
+        answered, so its release is sent without waiting and the dialog answered from the browser side."""
+        sel = json.dumps(selector)
+        x, y = await self.wait_for(
+            f"(() => {{ const e = document.querySelector({sel}); if (!e) return null; e.scrollIntoView({{block: "
+            f"'center'}}); const b = e.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2] }})()")
+        await self.call("Page.enable")  # a session is told of (and may answer) only dialogs it watched open
+        await self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        await asyncio.sleep(0.15)
+        await self.call("Input.dispatchMouseEvent", type="mousePressed", x=x, y=y, button="left", clickCount=1)
+        self._id += 1
+        await self._ws.send_json({"id": self._id, "method": "Input.dispatchMouseEvent",
+                                  "params": {"type": "mouseReleased", "x": x, "y": y, "button": "left",
+                                             "clickCount": 1}})
+        deadline = time.monotonic() + 10
+        while True:
+            await asyncio.sleep(0.3)  # the dialog shows for a moment, as a person reads it
+            try:
+                await self.call("Page.handleJavaScriptDialog", accept=accept)
+                break
+            except RuntimeError:  # "No dialog is showing" yet
+                if time.monotonic() > deadline:
+                    raise
         await asyncio.sleep(0.3)
 
     async def type(self, text: str) -> None:
