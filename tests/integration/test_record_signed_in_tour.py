@@ -112,14 +112,13 @@ def _frames(mp4: Path, w: int, h: int) -> np.ndarray:
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
 
 
-def test_record_path_records_the_signed_in_tour_with_popup_dialog_and_download(
-        site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.core.draft.importers import import_codegen
-    from app.core.script import validate_script
-    from app.workbench import recorder, services
+def _record_tour(site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> tuple[Any, Any, str]:
+    """A saved session in the library, then the tour recorded through ``services.record`` (what the Record
+    button runs): the store, the outcome, the flow as it landed in the library."""
+    from app.workbench import services
     from app.workbench.recorder import RecordRequest
     from app.workbench.sessions import SessionStore
-    from app.workbench.storage import AppSettings, Store
+    from app.workbench.storage import Store
 
     SHOTS.mkdir(exist_ok=True)
     data = tmp_path / "data"
@@ -129,47 +128,72 @@ def test_record_path_records_the_signed_in_tour_with_popup_dialog_and_download(
     port = free_port()
     monkeypatch.setenv("REELWRIGHT_CHROMIUM", str(write_devtools_wrapper(tmp_path, port)))
     store = Store(data)
-    try:
-        req = RecordRequest(f"{site}/reports.html", load_session="lumen")
-        with xvfb() as display:
-            monkeypatch.setenv("DISPLAY", display)
+    req = RecordRequest(f"{site}/reports.html", load_session="lumen", target=target)
+    with xvfb() as display:
+        monkeypatch.setenv("DISPLAY", display)
 
-            async def both() -> Any:
-                rec = asyncio.ensure_future(services.record(store, req)(lambda _p: None, CancelToken()))
-                await asyncio.to_thread(asyncio.run, _tour(port, site, display))
-                return await asyncio.wait_for(rec, 30)
+        async def both() -> Any:
+            rec = asyncio.ensure_future(services.record(store, req)(lambda _p: None, CancelToken()))
+            await asyncio.to_thread(asyncio.run, _tour(port, site, display))
+            return await asyncio.wait_for(rec, 30)
 
+        try:
             outcome = asyncio.run(asyncio.wait_for(both(), 90))
-        flow = store.blob_path(outcome.file.sha256).read_text()
-        (SHOTS / "record-tour-flow.py").write_text(flow)
-        print("\n--- recorded ---\n" + flow)
+        except BaseException:
+            store.close()
+            raise
+    flow = store.blob_path(outcome.file.sha256).read_text()
+    (SHOTS / f"record-tour-flow{Path(outcome.file.name).suffix}").write_text(flow)
+    print("\n--- recorded ---\n" + flow)
+    assert [f.id for f in store.list_files()] == [outcome.file.id]
+    # the loaded session by its bundle path, not by where it lives in the user's data folder
+    assert "sessions/lumen.json" in flow and str(data) not in flow
+    assert any("dismissed" in w for w in outcome.warnings), outcome.warnings
+    return store, outcome, flow
+
+
+def _import(flow: str, name: str, tmp_path: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """Import the recorded flow; check the tour's shape: the popup, back to the first page, the dialog bound
+    to Delete report, the download on Export CSV, the session."""
+    from app.core.draft.importers import import_codegen
+
+    work = tmp_path / "imp"
+    work.mkdir()
+    copy = work / name
+    copy.write_text(flow)
+    imported = import_codegen(copy)
+    acts = [a.model_dump(exclude_none=True, exclude_defaults=True) for a in imported.actions]
+    kinds = [a["type"] for a in acts]
+    print(json.dumps(acts))
+    assert kinds[0] == "goto" and acts[0]["url"].endswith("/reports.html"), acts
+    help_click = next(i for i, a in enumerate(acts) if a.get("opens"))
+    yes = next(i for i, a in enumerate(acts) if "Yes" in json.dumps(a))
+    dialog = kinds.index("dialog")
+    export = next(i for i, a in enumerate(acts) if a.get("download"))
+    assert help_click < yes < dialog < export, acts
+    assert acts[dialog].get("response") == "dismiss", acts[dialog]
+    assert "Delete report" in json.dumps(acts[dialog + 1]) and "Export CSV" in json.dumps(acts[export])
+    assert imported.session == "sessions/lumen.json", imported.session
+    return imported, acts
+
+
+def test_record_path_records_the_signed_in_tour_with_popup_dialog_and_download(
+        site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.script import validate_script
+    from app.workbench import recorder, services
+    from app.workbench.storage import AppSettings
+
+    store, outcome, flow = _record_tour(site, tmp_path, monkeypatch, "python")
+    try:
         # what codegen wrote for each step of the tour
-        # the loaded session by its bundle path, not by where it lives in the user's data folder
-        assert 'new_context(storage_state="sessions/lumen.json")' in flow and str(data) not in flow
-        assert any("dismissed" in w for w in outcome.warnings), outcome.warnings
+        assert 'new_context(storage_state="sessions/lumen.json")' in flow
         assert "expect_popup()" in flow and 'get_by_role("button", name="Yes").click()' in flow
+        assert "    page1.close()\n" in flow  # the user closed the popup: a step, kept
         assert 'page.once("dialog", lambda dialog: dialog.dismiss())' in flow
         assert "expect_download()" in flow
-
-        assert [f.id for f in store.list_files()] == [outcome.file.id]
-        work = tmp_path / "imp"
-        work.mkdir()
-        copy = work / outcome.file.name
-        copy.write_text(flow)
-        imported = import_codegen(copy)
-        acts = [a.model_dump(exclude_none=True, exclude_defaults=True) for a in imported.actions]
-        kinds = [a["type"] for a in acts]
-        print(json.dumps(acts, indent=1))
-        assert kinds[0] == "goto" and acts[0]["url"].endswith("/reports.html"), acts
-        help_click = next(i for i, a in enumerate(acts) if a.get("opens"))
+        _, acts = _import(flow, outcome.file.name, tmp_path)
         yes = next(i for i, a in enumerate(acts) if "Yes" in json.dumps(a))
-        closed = next(i for i, a in enumerate(acts) if a["type"] in ("close_page", "switch_page"))
-        dialog = kinds.index("dialog")
-        export = next(i for i, a in enumerate(acts) if a.get("download"))
-        assert help_click < yes < closed < dialog < export, acts
-        assert acts[dialog].get("response") == "dismiss", acts[dialog]
-        assert "Delete report" in json.dumps(acts[dialog + 1]) and "Export CSV" in json.dumps(acts[export])
-        assert imported.session == "sessions/lumen.json", imported.session
+        assert acts[yes + 1] == {"type": "close_page"} and acts[yes + 2]["type"] == "dialog", acts
 
         # the project: what the Record button does next (add the file, draft with the session)
         project = store.create_project("Signed-in tour")
@@ -184,7 +208,30 @@ def test_record_path_records_the_signed_in_tour_with_popup_dialog_and_download(
         script = validate_script(next(p for p in store.list_projects() if p.id == project.id).data.script)
         assert script.settings.session == "sessions/lumen.json"
         assert recorder.import_recorded(store, outcome.file) == len(acts)
-        _render(script, site, data, tmp_path)
+        _render(script, site, store.root, tmp_path)
+    finally:
+        store.close()
+
+
+def test_recorded_as_a_playwright_test_the_tour_switches_back_without_the_close(
+        site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codegen's test flavours (TS test, pytest) never write ``close()`` for a tab the user closed: the flow
+    simply acts on the first page again, which imports as the switch back to it."""
+    from app.core.script import validate_script
+
+    store, outcome, flow = _record_tour(site, tmp_path, monkeypatch, "playwright-test")
+    try:
+        assert outcome.file.name.endswith(".spec.ts")
+        assert "test.use({" in flow and "waitForEvent('popup')" in flow and "waitForEvent('download')" in flow
+        assert "page1.close()" not in flow
+        imported, acts = _import(flow, outcome.file.name, tmp_path)
+        assert "close_page" not in [a["type"] for a in acts]
+        dialog = [a["type"] for a in acts].index("dialog")
+        back = acts[dialog:dialog + 2]
+        assert any(a.get("page") == "page" for a in back), back  # the first page, named: the switch back
+        validate_script({"version": 1, "title": "t", "settings": {"session": "sessions/lumen.json"},
+                         "cards": [{"id": "a", "title": "A", "narration": "Hi.",
+                                    "actions": [a.model_dump(mode="json") for a in imported.actions]}]})
     finally:
         store.close()
 
