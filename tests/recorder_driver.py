@@ -211,3 +211,61 @@ class RecorderBrowser:
             await self._ws.close()
         if self._http is not None:
             await self._http.close()
+
+
+async def sign_in(base_url: str, state_path: Path) -> None:
+    """Sign in in a real browser and keep the storage state, as ``--save-storage`` would."""
+    from playwright.async_api import async_playwright
+
+    from app.core.infra.tools import CHROMIUM_ARGS, find_browser
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await page.goto(f"{base_url}/signin.html")
+            await page.get_by_role("textbox", name="Email").fill("maya@northwind.test")
+            await page.get_by_role("textbox", name="Password").fill("correct-horse")
+            await page.get_by_role("button", name="Sign in").click()
+            await page.wait_for_url("**/dashboard.html")
+            await context.storage_state(path=str(state_path))
+        finally:
+            await browser.close()
+
+
+async def signed_in_tour(port: int, site: str, display: str, shots: Path) -> None:
+    """The user's part of issue 13's signed-in tour, in the recorder's window (started at reports.html with
+    a session loaded): Help opens a popup, "Yes" there, the popup's tab closed, "Delete report" confirmed
+    with OK, "Export CSV" downloaded, the window closed.  Screen grabs of the popup and the end in ``shots``."""
+    b = RecorderBrowser(port)
+    popup: RecorderBrowser | None = None
+    try:
+        await b.attach(f"{site}/reports.html")
+        await b.wait_for("document.readyState === 'complete'")
+        # signed in from the session (signed out, reports.html sends you to the sign-in page)
+        assert await b.wait_for("location.pathname.endsWith('/reports.html') && "
+                                "document.querySelector('[data-user-name]').textContent") == "Maya"
+        await asyncio.sleep(0.3)
+        await b.click("a[href='help.html']")
+        popup = await b.attach_popup(f"{site}/help.html")
+        await popup.wait_for("document.readyState === 'complete'")
+        await asyncio.sleep(0.3)
+        await popup.click("#helpful-yes")
+        assert await popup.wait_for("!document.getElementById('feedback-thanks').hidden")
+        grab_screen(display, shots / "record-tour-popup.png")
+        target = popup.target["id"]
+        await popup.aclose()
+        popup = None
+        await b.close_target(target)
+        await asyncio.sleep(0.5)
+        await b.click_and_answer("#delete-report", accept=True)  # the user presses OK
+        assert await b.wait_for("!document.getElementById('report-deleted').hidden")
+        await b.click("#export-csv")
+        await asyncio.sleep(0.8)  # the download finishes, the recorder writes its last lines
+        grab_screen(display, shots / "record-tour-end.png")
+        await b.close_window()
+    finally:
+        if popup is not None:
+            await popup.aclose()
+        await b.aclose()

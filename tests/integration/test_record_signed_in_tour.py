@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from playwright.async_api import async_playwright
-from recorder_driver import RecorderBrowser, free_port, grab_screen, write_devtools_wrapper, xvfb
+from recorder_driver import free_port, sign_in, signed_in_tour, write_devtools_wrapper, xvfb
 
 from app.core.infra.progress import CancelToken
 from app.core.infra.siteserver import SiteServer
-from app.core.infra.tools import CHROMIUM_ARGS, find_browser, find_ffmpeg
+from app.core.infra.tools import find_ffmpeg
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "resources" / "examples" / "quickstart" / "site"
@@ -54,58 +53,6 @@ def site() -> Iterator[str]:
         server.stop()
 
 
-async def _sign_in(base_url: str, state_path: Path) -> None:
-    """Sign in in a real browser and keep the storage state, as ``--save-storage`` would."""
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
-        try:
-            context = await browser.new_context()
-            page = await context.new_page()
-            await page.goto(f"{base_url}/signin.html")
-            await page.get_by_role("textbox", name="Email").fill("maya@northwind.test")
-            await page.get_by_role("textbox", name="Password").fill("correct-horse")
-            await page.get_by_role("button", name="Sign in").click()
-            await page.wait_for_url("**/dashboard.html")
-            await context.storage_state(path=str(state_path))
-        finally:
-            await browser.close()
-
-
-async def _tour(port: int, site: str, display: str) -> None:
-    """The user's part: the signed-in tour, in the recorder's window."""
-    b = RecorderBrowser(port)
-    popup: RecorderBrowser | None = None
-    try:
-        await b.attach(f"{site}/reports.html")
-        await b.wait_for("document.readyState === 'complete'")
-        # signed in from the session (signed out, reports.html sends you to the sign-in page)
-        assert await b.wait_for("location.pathname.endsWith('/reports.html') && "
-                                "document.querySelector('[data-user-name]').textContent") == "Maya"
-        await asyncio.sleep(0.3)
-        await b.click("a[href='help.html']")
-        popup = await b.attach_popup(f"{site}/help.html")
-        await popup.wait_for("document.readyState === 'complete'")
-        await asyncio.sleep(0.3)
-        await popup.click("#helpful-yes")
-        assert await popup.wait_for("!document.getElementById('feedback-thanks').hidden")
-        grab_screen(display, SHOTS / "record-tour-popup.png")
-        target = popup.target["id"]
-        await popup.aclose()
-        popup = None
-        await b.close_target(target)
-        await asyncio.sleep(0.5)
-        await b.click_and_answer("#delete-report", accept=True)  # the user presses OK
-        assert await b.wait_for("!document.getElementById('report-deleted').hidden")
-        await b.click("#export-csv")
-        await asyncio.sleep(0.8)  # the download finishes, the recorder writes its last lines
-        grab_screen(display, SHOTS / "record-tour-end.png")
-        await b.close_window()
-    finally:
-        if popup is not None:
-            await popup.aclose()
-        await b.aclose()
-
-
 def _frames(mp4: Path, w: int, h: int) -> np.ndarray:
     raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-f", "rawvideo", "-pix_fmt", "rgb24",
                           "-"], capture_output=True, check=True, timeout=120).stdout
@@ -123,7 +70,7 @@ def _record_tour(site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tar
     SHOTS.mkdir(exist_ok=True)
     data = tmp_path / "data"
     state = tmp_path / "signed-in.json"
-    asyncio.run(_sign_in(site, state))
+    asyncio.run(sign_in(site, state))
     SessionStore(data).save("lumen", state)
     port = free_port()
     monkeypatch.setenv("REELWRIGHT_CHROMIUM", str(write_devtools_wrapper(tmp_path, port)))
@@ -134,7 +81,7 @@ def _record_tour(site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tar
 
         async def both() -> Any:
             rec = asyncio.ensure_future(services.record(store, req)(lambda _p: None, CancelToken()))
-            await asyncio.to_thread(asyncio.run, _tour(port, site, display))
+            await asyncio.to_thread(asyncio.run, signed_in_tour(port, site, display, SHOTS))
             return await asyncio.wait_for(rec, 30)
 
         try:
