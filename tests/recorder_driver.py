@@ -109,7 +109,23 @@ class RecorderBrowser:
             await asyncio.sleep(0.2)
         self._ws = await self._http.ws_connect(self.target["webSocketDebuggerUrl"], max_msg_size=0)
 
+    async def attach_popup(self, url_prefix: str, timeout_s: float = 15.0) -> RecorderBrowser:
+        """Wait for a new tab at ``url_prefix`` (a popup the page opened) and attach a driver to it."""
+        popup = RecorderBrowser(self.port)
+        await popup.attach(url_prefix, timeout_s)
+        return popup
+
+    async def close_target(self, target_id: str) -> None:
+        """Close a tab as the user does with its close button (``Target.closeTarget``)."""
+        await self.call("Target.closeTarget", targetId=target_id)
+
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        try:
+            return await asyncio.wait_for(self._call(method, **params), 20)
+        except TimeoutError:
+            raise TimeoutError(f"{method} got no answer in 20 s") from None
+
+    async def _call(self, method: str, **params: Any) -> dict[str, Any]:
         self._id += 1
         mid = self._id
         await self._ws.send_json({"id": mid, "method": method, "params": params})
@@ -148,6 +164,33 @@ class RecorderBrowser:
             await self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
         await asyncio.sleep(0.3)
 
+    async def click_and_answer(self, selector: str, accept: bool) -> None:
+        """Click an element that raises a native dialog (confirm/alert/prompt), then press its OK (``accept``)
+        or Cancel, as the user does in the recorder's window: the click only completes once the dialog is
+        answered, so its release is sent without waiting and the dialog answered from the browser side."""
+        sel = json.dumps(selector)
+        x, y = await self.wait_for(
+            f"(() => {{ const e = document.querySelector({sel}); if (!e) return null; e.scrollIntoView({{block: "
+            f"'center'}}); const b = e.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2] }})()")
+        await self.call("Page.enable")  # a session is told of (and may answer) only dialogs it watched open
+        await self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+        await asyncio.sleep(0.15)
+        await self.call("Input.dispatchMouseEvent", type="mousePressed", x=x, y=y, button="left", clickCount=1)
+        self._id += 1
+        await self._ws.send_json({"id": self._id, "method": "Input.dispatchMouseEvent",
+                                  "params": {"type": "mouseReleased", "x": x, "y": y, "button": "left",
+                                             "clickCount": 1}})
+        deadline = time.monotonic() + 10
+        while True:
+            await asyncio.sleep(0.3)  # the dialog shows for a moment, as a person reads it
+            try:
+                await self.call("Page.handleJavaScriptDialog", accept=accept)
+                break
+            except RuntimeError:  # "No dialog is showing" yet
+                if time.monotonic() > deadline:
+                    raise
+        await asyncio.sleep(0.3)
+
     async def type(self, text: str) -> None:
         for ch in text:
             await self.call("Input.dispatchKeyEvent", type="keyDown", text=ch, key=ch)
@@ -168,3 +211,61 @@ class RecorderBrowser:
             await self._ws.close()
         if self._http is not None:
             await self._http.close()
+
+
+async def sign_in(base_url: str, state_path: Path) -> None:
+    """Sign in in a real browser and keep the storage state, as ``--save-storage`` would."""
+    from playwright.async_api import async_playwright
+
+    from app.core.infra.tools import CHROMIUM_ARGS, find_browser
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(find_browser().path), args=list(CHROMIUM_ARGS))
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await page.goto(f"{base_url}/signin.html")
+            await page.get_by_role("textbox", name="Email").fill("maya@northwind.test")
+            await page.get_by_role("textbox", name="Password").fill("correct-horse")
+            await page.get_by_role("button", name="Sign in").click()
+            await page.wait_for_url("**/dashboard.html")
+            await context.storage_state(path=str(state_path))
+        finally:
+            await browser.close()
+
+
+async def signed_in_tour(port: int, site: str, display: str, shots: Path) -> None:
+    """The user's part of issue 13's signed-in tour, in the recorder's window (started at reports.html with
+    a session loaded): Help opens a popup, "Yes" there, the popup's tab closed, "Delete report" confirmed
+    with OK, "Export CSV" downloaded, the window closed.  Screen grabs of the popup and the end in ``shots``."""
+    b = RecorderBrowser(port)
+    popup: RecorderBrowser | None = None
+    try:
+        await b.attach(f"{site}/reports.html")
+        await b.wait_for("document.readyState === 'complete'")
+        # signed in from the session (signed out, reports.html sends you to the sign-in page)
+        assert await b.wait_for("location.pathname.endsWith('/reports.html') && "
+                                "document.querySelector('[data-user-name]').textContent") == "Maya"
+        await asyncio.sleep(0.3)
+        await b.click("a[href='help.html']")
+        popup = await b.attach_popup(f"{site}/help.html")
+        await popup.wait_for("document.readyState === 'complete'")
+        await asyncio.sleep(0.3)
+        await popup.click("#helpful-yes")
+        assert await popup.wait_for("!document.getElementById('feedback-thanks').hidden")
+        grab_screen(display, shots / "record-tour-popup.png")
+        target = popup.target["id"]
+        await popup.aclose()
+        popup = None
+        await b.close_target(target)
+        await asyncio.sleep(0.5)
+        await b.click_and_answer("#delete-report", accept=True)  # the user presses OK
+        assert await b.wait_for("!document.getElementById('report-deleted').hidden")
+        await b.click("#export-csv")
+        await asyncio.sleep(0.8)  # the download finishes, the recorder writes its last lines
+        grab_screen(display, shots / "record-tour-end.png")
+        await b.close_window()
+    finally:
+        if popup is not None:
+            await popup.aclose()
+        await b.aclose()

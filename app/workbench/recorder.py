@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -269,6 +270,17 @@ def drop_finishing_closes(text: str) -> str:
     return "".join(kept)
 
 
+_DISMISSED_DIALOG = re.compile(r"dialog\.dismiss\(\)")
+
+
+def name_loaded_session(text: str, session: SessionAsset) -> str:
+    """The recorder writes the loaded session's full path in the user's data folder into the flow
+    (``storage_state="/home/…/sessions/lumen.json"``); the library's copy names it by its bundle path
+    (``sessions/lumen.json``), which is what the importer maps it to anyway."""
+    full = str(session.path)
+    return text.replace(full, session.bundle_path).replace(json.dumps(full)[1:-1], session.bundle_path)
+
+
 def flow_name(url: str, target: str, when: float | None = None) -> str:
     host = re.sub(r"[^A-Za-z0-9.-]+", "-", urlsplit(url).hostname or "site").strip("-.") or "site"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when or time.time()))
@@ -300,8 +312,14 @@ async def record(store: Store, req: RecordRequest, on_progress: ProgressCallback
         on_progress(Progress("record", 0.9, "adding the flow to the library"))
         named = work / "library" / flow_name(req.url, req.target)
         named.parent.mkdir()
-        named.write_text(drop_finishing_closes(rec.flow.read_text(encoding="utf-8")), encoding="utf-8")
+        text = drop_finishing_closes(rec.flow.read_text(encoding="utf-8"))
+        if req.load_session:
+            text = name_loaded_session(text, sessions.require(req.load_session))
+        named.write_text(text, encoding="utf-8")
         warnings: list[str] = []
+        if _DISMISSED_DIALOG.search(text):
+            warnings.append("the recorder writes every dialog as dismissed (Cancel), whatever you pressed: "
+                            "where you pressed OK, set the card's dialog to accept")
         saved: SessionAsset | None = None
         if req.save_session:
             if rec.session is None:
@@ -335,5 +353,6 @@ def import_recorded(store: Store, file: LibraryFile) -> int:
 
 
 __all__ = ["DEFAULT_TARGET", "TARGETS", "RecordOutcome", "RecordRequest", "RecorderError", "Recording",
-           "check_display", "drop_finishing_closes", "flow_name", "import_recorded", "normalise_url", "record",
+           "check_display", "drop_finishing_closes", "flow_name", "import_recorded", "name_loaded_session",
+           "normalise_url", "record",
            "recorder_command", "run_recorder"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recorder_driver import RecorderBrowser, free_port, write_devtools_wrapper, xvfb
+from recorder_driver import RecorderBrowser, free_port, sign_in, signed_in_tour, write_devtools_wrapper, xvfb
 
 from app.core.infra.siteserver import SiteServer
 from app.ui.main_window import MainWindow
@@ -284,3 +284,64 @@ def test_stop_recording_ends_the_recorder_and_its_browser_and_keeps_nothing(
         server.stop()
     assert window.library.model.rowCount() == 0 and window.store.list_files() == []
     assert not list((window.store.root / "tmp").glob("record-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not (shutil.which("Xvfb") and Path("/usr/bin/chromium").is_file()),
+                    reason="needs Xvfb and /usr/bin/chromium")
+def test_record_button_records_the_signed_in_tour_from_a_saved_session(
+        window: MainWindow, qtbot: Any, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13's "the Record button produces such a flow": signed in from a saved session chosen in the Record
+    dialog, a popup opened, acted on and closed, a confirm answered, a report downloaded."""
+    files = {p.relative_to(SITE).as_posix(): p for p in SITE.rglob("*") if p.is_file()}
+    server = SiteServer(files).start()
+    port = free_port()
+    monkeypatch.setenv("REELWRIGHT_CHROMIUM", str(write_devtools_wrapper(tmp_path, port)))
+    window.project_panel.set_drafter("offline")
+    errors: list[BaseException] = []
+    try:
+        asyncio.run(sign_in(server.base_url, tmp_path / "signed-in.json"))
+        SessionStore(window.store.root).save("lumen", tmp_path / "signed-in.json")
+        window.library.reload()
+        with xvfb() as display:
+            monkeypatch.setenv("DISPLAY", display)
+
+            def drive() -> None:
+                try:
+                    asyncio.run(signed_in_tour(port, server.base_url, display, SHOTS))
+                except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+                    errors.append(exc)
+
+            async def scenario() -> None:
+                qtbot.mouseClick(window.library.record_button, Qt.MouseButton.LeftButton)
+                dlg = window.recorder.dialog
+                assert dlg is not None and dlg.isVisible()
+                qtbot.keyClicks(dlg.url, f"{server.base_url}/reports.html")
+                dlg.session.setCurrentIndex(dlg.session.findData("lumen"))
+                assert dlg.session.currentText() == "🔒 lumen"
+                qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
+                t = threading.Thread(target=drive, daemon=True)
+                t.start()
+                await Op.wait_all()  # the recording, then the draft it starts
+                t.join(10)
+
+            run(asyncio.wait_for(scenario(), 120))
+    finally:
+        server.stop()
+    assert not errors, errors
+    assert window.recorder.dialog is None
+    doc = window.doc
+    assert doc.problems == [], doc.problems
+    assert (doc.data.get("settings") or {}).get("session") == "sessions/lumen.json"
+    actions = [a for r in range(doc.cards.rowCount()) for a in doc.cards.card(r).get("actions", [])]
+    kinds = [a["type"] for a in actions]
+    assert actions[0]["type"] == "goto" and actions[0]["url"].endswith("/reports.html")
+    opens = next(i for i, a in enumerate(actions) if a.get("opens") == "page1")
+    closed, dialog = kinds.index("close_page"), kinds.index("dialog")
+    export = next(i for i, a in enumerate(actions) if a.get("download"))
+    assert opens < closed < dialog < export, kinds
+    assert actions[dialog + 1]["target"]["name"] == "Delete report"
+    assert actions[export]["target"]["name"] == "Export CSV"
+    (f,) = window.library.model.files()
+    assert "sessions/lumen.json" in window.store.blob_path(f.sha256).read_text()
