@@ -33,7 +33,7 @@ def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
             if isinstance(sub, QMenu):
                 walk(sub, f"{path} › {act.text().replace('&', '')}")
                 continue
-            keys = [k for k in act.shortcuts() if not k.isEmpty()]
+            keys = [k for k in act.shortcuts() if _typeable(k)]
             if act.isSeparator() or not keys:
                 continue
             shown = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
@@ -44,6 +44,15 @@ def menu_shortcuts(window: QMainWindow) -> list[tuple[str, str, str]]:
         if isinstance(menu, QMenu):
             walk(menu, act.text().replace("&", ""))
     return rows
+
+
+def _typeable(key: QKeySequence) -> bool:
+    """Whether a sequence is one a user types: dedicated media keys such as "Redo" or "Help" (which
+    Qt's standard bindings include on some desktops) are left out of the list."""
+    if key.isEmpty():
+        return False
+    text = key.toString(QKeySequence.SequenceFormat.PortableText)
+    return "+" in text or len(text) <= 3  # a chord, or F1…F12 / a single key
 
 
 def menu_actions(window: QMainWindow) -> list[QAction]:
@@ -90,6 +99,7 @@ class ShortcutsDialog(QDialog):
         self.table.setAccessibleName("Keyboard shortcuts")
         self.table.setHorizontalHeaderLabels(["Menu", "Action", "Shortcut"])
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         for r, (menu, action, keys) in enumerate(rows):
@@ -102,8 +112,10 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Also: Ctrl+Up / Ctrl+Down move the selected card or file, Delete removes it, "
-                             "Ctrl+Enter in the library adds the selection to the project."))
+        note = QLabel("Also: Ctrl+Up / Ctrl+Down move the selected card or file, Delete removes it, "
+                             "Ctrl+Enter in the library adds the selection to the project.")
+        note.setWordWrap(True)
+        lay.addWidget(note)
         lay.addWidget(self.table, 1)
         lay.addWidget(buttons)
-        self.resize(620, 560)
+        self.resize(640, 720)
