@@ -63,6 +63,7 @@ class CardEditor(QWidget):
         # -- card list
         self.cards = ReorderListView()
         self.cards.setObjectName("cardList")
+        self.cards.setAccessibleName("Cards")
         self.cards.setModel(doc.cards)
         self.cards.setItemDelegate(NumberedDelegate(self.cards))
         self.cards.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
@@ -95,6 +96,7 @@ class CardEditor(QWidget):
         # -- the selected card
         self.title = QLineEdit()
         self.title.setObjectName("cardTitle")
+        self.title.setAccessibleName("Card title")
         self.title.setPlaceholderText("Card title (chapter name)")
         self.camera = QComboBox()
         self.camera.setObjectName("cardCamera")
@@ -106,6 +108,7 @@ class CardEditor(QWidget):
             self.camera.addItem(label, value)
         self.narration = QPlainTextEdit()
         self.narration.setObjectName("cardNarration")
+        self.narration.setAccessibleName("Card narration")
         self.narration.setPlaceholderText('What the voice says during this card. <mark name="x"/> marks a '
                                           "word an action can wait for.")
         self.stats = QLabel()
@@ -119,6 +122,7 @@ class CardEditor(QWidget):
         self.actions_model = ActionsModel(doc, self)
         self.action_table = QTableView()
         self.action_table.setObjectName("actionTable")
+        self.action_table.setAccessibleName("Card actions")
         self.action_table.setModel(self.actions_model)
         self.action_table.setItemDelegateForColumn(0, ActionTypeDelegate(self.action_table))
         self.action_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

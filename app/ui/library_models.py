@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from app.workbench.storage import LibraryFile
@@ -17,6 +18,7 @@ from .qt import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 
 FILE_IDS_MIME = "application/x-reelwright-file-ids"
@@ -283,8 +285,12 @@ class PickedFilesModel(QAbstractListModel):
     """The project's ordered file selection: the order is what the drafter reads.
 
     Reordered by drag (internal move), by keyboard (``move_up``/``move_down``) or by ``moveRows``;
-    files dragged in from the library are inserted where they are dropped.
+    files dragged in from the library are inserted where they are dropped.  Files dropped from the
+    file manager are announced with :attr:`paths_dropped` (paths, row): the owner imports them into the
+    library first and then inserts them there.
     """
+
+    paths_dropped = Signal(list, int)  # list[Path], row
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -376,7 +382,7 @@ class PickedFilesModel(QAbstractListModel):
         return Qt.DropAction.MoveAction
 
     def mimeTypes(self) -> list[str]:
-        return [PICKED_ROWS_MIME, FILE_IDS_MIME]
+        return [PICKED_ROWS_MIME, FILE_IDS_MIME, "text/uri-list"]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         rows = sorted({i.row() for i in indexes if i.isValid()})
@@ -386,7 +392,8 @@ class PickedFilesModel(QAbstractListModel):
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
                         parent: AnyIndex) -> bool:
-        return data.hasFormat(PICKED_ROWS_MIME) or data.hasFormat(FILE_IDS_MIME)
+        return (data.hasFormat(PICKED_ROWS_MIME) or data.hasFormat(FILE_IDS_MIME)
+                or any(u.isLocalFile() for u in data.urls()))
 
     #: set by the owner: resolves dropped library ids to files
     resolve_ids: Any = None
@@ -414,4 +421,9 @@ class PickedFilesModel(QAbstractListModel):
             ids = json.loads(bytes(data.data(FILE_IDS_MIME).data()).decode())
             self.insert_files(dest, [f for f in self.resolve_ids(ids) if f is not None])
             return True
+        paths = [Path(u.toLocalFile()) for u in data.urls() if u.isLocalFile()]
+        if paths:
+            self.paths_dropped.emit(paths, dest)
+            # imported first, inserted when the import is done: no rows yet
+            return False
         return False

@@ -17,7 +17,6 @@ from .library_models import LibraryModel
 from .ops import Op, ProgressView, show_error
 from .qt import (
     QAbstractItemView,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QFileDialog,
@@ -80,10 +79,12 @@ class LibraryPanel(QWidget):
         self.search.setPlaceholderText("Filter the library (name, kind, tag)…")
         self.search.setClearButtonEnabled(True)
         self.search.setObjectName("librarySearch")
+        self.search.setAccessibleName("Search the library")
 
         self.model = LibraryModel(parent=self)
         self.table = LibraryTable()
         self.table.setObjectName("libraryTable")
+        self.table.setAccessibleName("Library files")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -121,6 +122,7 @@ class LibraryPanel(QWidget):
         self.sessions_label = QLabel("Saved sessions (sign-ins)")
         self.sessions_list = QListWidget()
         self.sessions_list.setObjectName("sessionList")
+        self.sessions_list.setAccessibleName("Saved sign-in sessions")
         self.sessions_list.setMaximumHeight(72)
         self.sessions_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.sessions_list.customContextMenuRequested.connect(self._session_menu)
@@ -129,6 +131,7 @@ class LibraryPanel(QWidget):
 
         self.preview = QPlainTextEdit()
         self.preview.setObjectName("libraryPreview")
+        self.preview.setAccessibleName("File preview")
         self.preview.setReadOnly(True)
         self.preview.setFont(monospace())
         self.preview.setPlaceholderText("Select a file to preview it")
@@ -379,8 +382,11 @@ class LibraryPanel(QWidget):
         self.files_changed.emit()
 
     def reveal_selected(self) -> None:
+        from .reveal import reveal
+
         for f in self.selected_files()[:1]:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.store.blob_path(f.sha256).parent)))
+            if not reveal(self.store.blob_path(f.sha256)):
+                self.message.emit(f"{f.name}: the library's copy is missing")
 
     # -- preview
 

@@ -135,20 +135,24 @@ class MainWindow(QMainWindow):
             self.sign_in_action.setToolTip("Cloud rendering is not available in this build yet")
             self.sign_in_action.setStatusTip("Cloud rendering is not available in this build yet")
         f.setToolTipsVisible(True)
-        self._action(f, "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences, name="settings")
+        self._action(f, "Settings…", self.open_settings, "Ctrl+,", name="settings")
         f.addSeparator()
-        self._action(f, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action(f, "Quit", self.close, "Ctrl+Q")  # StandardKey.Quit is empty on some Linux desktops
 
         e = mb.addMenu("&Edit")
         undo = self.doc.undo_stack.createUndoAction(self, "Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.doc.undo_stack.createRedoAction(self, "Redo")
-        redo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        if QKeySequence("Ctrl+Y") not in redo_keys:  # some platforms already list it
+            redo_keys.append(QKeySequence("Ctrl+Y"))
+        redo.setShortcuts(redo_keys)
         e.addAction(undo)
         e.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
         e.addSeparator()
-        self._action(e, "Undo library delete", self.library.undo_delete, "Ctrl+Shift+Z")
+        # not Ctrl+Shift+Z: that is Redo on Linux and macOS (an ambiguous shortcut fires neither)
+        self._action(e, "Undo library delete", self.library.undo_delete, "Ctrl+Alt+Z")
         self._action(e, "Find in library", lambda: self.library.search.setFocus(), QKeySequence.StandardKey.Find)
 
         s = mb.addMenu("&Script")
@@ -171,6 +175,8 @@ class MainWindow(QMainWindow):
         v.addAction(log_act)
 
         h = mb.addMenu("&Help")
+        self._action(h, "Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
+                     name="keyboardShortcuts")
         self._action(h, "Open the example project", self.projects.open_example, name="openExample")
         self._action(h, "Check for updates", lambda: update_notice.check_now(self), name="checkUpdates")
         self._action(h, "About Reelwright", self.about, name="about")
@@ -180,6 +186,7 @@ class MainWindow(QMainWindow):
         for source in (self.library, self.projects, self.renders, self.cloud, self.backups, self.recorder):
             source.message.connect(lambda m: status.showMessage(m, 8000))
         self.library.add_to_project.connect(self.projects.add_files)
+        self.project_panel.picked.paths_dropped.connect(self.import_into_project)
         self.library.record_requested.connect(self.recorder.open_dialog)
         self.library.files_changed.connect(self.projects.library_changed)
         p = self.project_panel
@@ -201,6 +208,22 @@ class MainWindow(QMainWindow):
         self.render_panel.video_settings_requested.connect(self.open_video_settings)
         self.cloud.changed.connect(self._signed_in)
         self.backups.restored.connect(self._restored)
+
+    def import_into_project(self, paths: list[Path], row: int) -> Any:
+        """Files dropped from the file manager onto the project's list: into the library, then into the
+        project where they were dropped (files already in the library are reused, not copied twice)."""
+        op = self.library.import_paths(paths)
+
+        def imported(report: Any) -> None:
+            if self.project is None:
+                return
+            n = self.project_panel.picked.insert_files(row, [*report.imported, *report.already])
+            if n:
+                self.projects.edited()
+                self.statusBar().showMessage(f"Added {n} file(s) to the project", 8000)
+
+        op.done.connect(imported)
+        return op
 
     # ------------------------------------------------------------------ startup
 
@@ -278,6 +301,18 @@ class MainWindow(QMainWindow):
         self.video_settings_dialog.raise_()
         self.video_settings_dialog.activateWindow()
         return self.video_settings_dialog
+
+    shortcuts_dialog: Any = None
+
+    def show_shortcuts(self) -> Any:
+        """Help › Keyboard shortcuts: a non-modal table read from the menus."""
+        from .shortcuts import ShortcutsDialog
+
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        return self.shortcuts_dialog
 
     def about(self) -> None:
         QMessageBox.about(self, "About Reelwright", about_text())

@@ -36,6 +36,7 @@ class ProjectPanel(QWidget):
         super().__init__(parent)
         self.projects = QComboBox()
         self.projects.setObjectName("projectChooser")
+        self.projects.setAccessibleName("Project")
         self.projects.setMinimumContentsLength(18)
         self.projects.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.projects.setToolTip("The open project")
@@ -55,6 +56,7 @@ class ProjectPanel(QWidget):
         self.picked = PickedFilesModel(self)
         self.list = ReorderListView()
         self.list.setObjectName("pickedFiles")
+        self.list.setAccessibleName("Project files in reading order")
         self.list.setModel(self.picked)
         self.list.setItemDelegate(NumberedDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -83,6 +85,7 @@ class ProjectPanel(QWidget):
 
         self.prompt = QPlainTextEdit()
         self.prompt.setObjectName("prompt")
+        self.prompt.setAccessibleName("Prompt for the drafter")
         self.prompt.setPlaceholderText("What should the video show and say? e.g. \"A two-minute tour of "
                                        "signing up and creating a first report, for new customers.\"")
         self.prompt.setMaximumHeight(130)

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QPoint,
+    QProcess,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -37,6 +38,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import (
+    QAccessible,
     QAction,
     QCloseEvent,
     QColor,
@@ -58,7 +60,9 @@ from PySide6.QtGui import (
     QUndoStack,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QCheckBox,
     QColorDialog,
@@ -94,8 +98,11 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
+    QTextEdit,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -106,6 +113,7 @@ from PySide6.QtWidgets import (
 #: QtTest is for tests and benchmarks): ``qt.QMediaPlayer`` imports it then
 _LAZY = {
     "QAudioOutput": "PySide6.QtMultimedia",
+    "QDBusConnection": "PySide6.QtDBus",  # only to find the file manager for "Reveal in file manager"
     "QMediaFormat": "PySide6.QtMultimedia",
     "QMediaPlayer": "PySide6.QtMultimedia",
     "QVideoSink": "PySide6.QtMultimedia",
@@ -134,10 +142,13 @@ QT_VERSION = QtCore.qVersion()
 
 __all__ = [
     "QT_VERSION",
+    "QAbstractButton",
     "QAbstractItemModel",
     "QAbstractItemView",
     "QAbstractListModel",
+    "QAbstractSpinBox",
     "QAbstractTableModel",
+    "QAccessible",
     "QAction",
     "QApplication",
     "QBuffer",
@@ -188,6 +199,7 @@ __all__ = [
     "QPersistentModelIndex",
     "QPlainTextEdit",
     "QPoint",
+    "QProcess",
     "QProgressBar",
     "QPushButton",
     "QSize",
@@ -203,8 +215,11 @@ __all__ = [
     "QSyntaxHighlighter",
     "QTabWidget",
     "QTableView",
+    "QTableWidget",
+    "QTableWidgetItem",
     "QTextBrowser",
     "QTextCharFormat",
+    "QTextEdit",
     "QTimer",
     "QToolBar",
     "QToolButton",

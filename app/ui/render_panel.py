@@ -17,10 +17,12 @@ from .qt import (
     QCheckBox,
     QComboBox,
     QDesktopServices,
+    QGuiApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -121,21 +123,31 @@ class RenderPanel(QWidget):
         self.play_button.setFixedWidth(44)
         self.position = QSlider(Qt.Orientation.Horizontal)
         self.position.setObjectName("videoPosition")
+        self.position.setAccessibleName("Video position")
         self.time_label = QLabel("0:00 / 0:00")
-        self.open_folder = QPushButton("Open folder")
+        self.open_folder = QPushButton("Open output folder")
         self.open_folder.setObjectName("openFolder")
+        self.open_folder.setToolTip("Open the folder with the video, captions and poster")
         self.open_folder.setEnabled(False)
+        self.reveal_button = QPushButton("Reveal")
+        self.reveal_button.setObjectName("revealVideo")
+        self.reveal_button.setAccessibleName("Reveal the video in the file manager")
+        self.reveal_button.setToolTip("Show the video selected in the file manager")
+        self.reveal_button.setEnabled(False)
         prow = QHBoxLayout()
         prow.addWidget(self.play_button)
         prow.addWidget(self.position, 1)
         prow.addWidget(self.time_label)
         prow.addWidget(self.open_folder)
+        prow.addWidget(self.reveal_button)
         self.chapters = QListWidget()
         self.chapters.setObjectName("chapterList")
+        self.chapters.setAccessibleName("Chapters")
         self.chapters.setMinimumWidth(230)
         self.chapters.setMaximumWidth(320)
         self.history = QListWidget()
         self.history.setObjectName("renderHistory")
+        self.history.setAccessibleName("Past renders")
         self.history.setMaximumWidth(320)
 
         side = QWidget()
@@ -174,6 +186,9 @@ class RenderPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.play_button.clicked.connect(self.toggle_play)
         self.open_folder.clicked.connect(self.reveal_output)
+        self.reveal_button.clicked.connect(lambda: self._reveal(self._output))
+        self.history.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.history.customContextMenuRequested.connect(self._history_menu)
         self.chapters.itemActivated.connect(self._chapter)
         self.chapters.itemClicked.connect(self._chapter)
         self.history.itemActivated.connect(self._history_item)
@@ -286,6 +301,7 @@ class RenderPanel(QWidget):
         """Show a finished video; ``load=False`` defers opening it until the view is shown."""
         self._output = video
         self.open_folder.setEnabled(True)
+        self.reveal_button.setEnabled(True)
         self.progress.setValue(1000)
         self.chapters.clear()
         for title, start in chapters:
@@ -319,7 +335,38 @@ class RenderPanel(QWidget):
         if out and Path(out).is_file() and self._ensure_player() is not None:
             self._output = Path(out)
             self.open_folder.setEnabled(True)
+            self.reveal_button.setEnabled(True)
             self.player.setSource(QUrl.fromLocalFile(out))
+
+    def history_menu(self, item: QListWidgetItem) -> QMenu:
+        """Play, open the folder, reveal or copy the path of a past render's video."""
+        out = item.data(Qt.ItemDataRole.UserRole)
+        video = Path(out) if out else None
+        there = video is not None and video.is_file()
+        menu = QMenu(self)
+        menu.setObjectName("historyMenu")
+        for text, slot in (("Play", lambda: self._history_item(item)),
+                           ("Open output folder", lambda: self._open_folder(video)),
+                           ("Reveal in file manager", lambda: self._reveal(video)),
+                           ("Copy path", lambda: QGuiApplication.clipboard().setText(str(video)))):
+            act = menu.addAction(text, slot)
+            act.setEnabled(there)
+        return menu
+
+    def _history_menu(self, pos: Any) -> None:
+        item = self.history.itemAt(pos)
+        if item is not None:
+            self.history_menu(item).popup(self.history.viewport().mapToGlobal(pos))
+
+    def _open_folder(self, video: Path | None) -> None:
+        if video is not None and video.parent.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(video.parent)))
+
+    def _reveal(self, video: Path | None) -> None:
+        from .reveal import reveal
+
+        if video is None or not reveal(video):
+            self.status.setText("The video is no longer there: it was moved or deleted.")
 
     def _chapter(self, item: QListWidgetItem) -> None:
         start = float(item.data(Qt.ItemDataRole.UserRole) or 0.0)
