@@ -157,9 +157,31 @@ def driver_in_own_session() -> Iterator[list[int]]:
 OVERLAY_SCRIPTS = ("overlay.js", "dialogs.js")
 
 
-def overlay_script() -> str:
+#: the overlays' clock (defined before the scripts): ``performance.now()`` snapped to the video's frames.
+#: Chromium clamps every clock a page can read to 100 µs with a random per-process jitter (Blink's
+#: TimeClamper), so two renders read times 0.1 ms apart and an animation is drawn a hair elsewhere.
+#: The overlays are only ever called at frame boundaries (from the performer, while virtual time is
+#: paused, or from requestAnimationFrame), so each reading is a whole number of frames from the first
+#: one give or take that jitter: rounding to the frame grid removes it, and animation progress becomes
+#: a function of the frame index alone.  In real-time capture (no fixed frames) the clock is left as is.
+FRAME_CLOCK = """(() => {
+  const frameMs = %s;
+  let anchor = null;
+  Object.defineProperty(window, "__reelwrightNow", { configurable: false, enumerable: false, value: () => {
+    const t = performance.now();
+    if (!(frameMs > 0)) return t;
+    if (anchor === null) anchor = t;
+    return anchor + Math.round((t - anchor) / frameMs) * frameMs;
+  }});
+})();
+"""
+
+
+def overlay_script(frame_ms: float | None = None) -> str:
+    """The overlay scripts, after a clock snapped to ``frame_ms`` frames (None: the page's own clock)."""
     files = resources.files(__package__)
-    return "\n".join(files.joinpath(n).read_text(encoding="utf-8") for n in OVERLAY_SCRIPTS)
+    clock = FRAME_CLOCK % (repr(float(frame_ms)) if frame_ms else "0")
+    return clock + "\n".join(files.joinpath(n).read_text(encoding="utf-8") for n in OVERLAY_SCRIPTS)
 
 
 class PopupCatcher:
@@ -283,7 +305,7 @@ class BrowserSession:
             # Playwright names the bad field (cookies[0].sameSite ...), never a value
             raise RenderError(f"the session in {self.session_asset} could not be loaded into the browser: "
                               f"{str(exc).splitlines()[0]}", hint="record the session again") from None
-        await self.context.add_init_script(overlay_script())
+        await self.context.add_init_script(overlay_script(1000.0 / self.fps if self.frame_exact else None))
         self.page = await self.context.new_page()
         self.cdp = await self.context.new_cdp_session(self.page)
         self.blocked = {}

@@ -36,9 +36,10 @@
     .rw-toast span{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#444746}`;
 
   function animate(ms, step, done) {
-    const t0 = performance.now();
+    const now = window.__reelwrightNow || (() => performance.now());
+    const t0 = now();
     const tick = () => {
-      const k = ms <= 0 ? 1 : clamp((performance.now() - t0) / ms, 0, 1);
+      const k = ms <= 0 ? 1 : clamp((now() - t0) / ms, 0, 1);
       step(k);
       if (k < 1) requestAnimationFrame(tick);
       else if (done) done();

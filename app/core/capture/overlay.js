@@ -37,12 +37,13 @@
   }
 
   function animate(duration, step, done) {
-    const t0 = performance.now();
+    const now = window.__reelwrightNow || (() => performance.now());
+    const t0 = now();
     const a = { cancelled: false };
     anims.add(a);
     const tick = () => {
       if (a.cancelled) return;
-      const k = duration <= 0 ? 1 : clamp((performance.now() - t0) / duration, 0, 1);
+      const k = duration <= 0 ? 1 : clamp((now() - t0) / duration, 0, 1);
       step(k);
       if (k < 1) requestAnimationFrame(tick);
       else { anims.delete(a); if (done) done(); }
