@@ -118,6 +118,8 @@ class FormatSummary:
     fitted_s: float | None = None  # the plan after tightening to the target (None: nothing to tighten)
     fits: bool = True
     warnings: list[str] = field(default_factory=list)
+    #: some narration lengths are estimated from word counts (not voiced yet): the plan is approximate
+    estimated: bool = False
 
     def size_text(self) -> str:
         text = f"Output {self.width}×{self.height} at {self.fps} fps"
@@ -129,19 +131,21 @@ class FormatSummary:
     def length_text(self) -> str:
         if self.planned_s is None:
             return "Planned length: fix the script's problems first"
-        text = f"planned {self.planned_s:.1f} s"
+        text = f"planned {'≈ ' if self.estimated else ''}{self.planned_s:.1f} s"
+        note = " (narration estimated from its words: voice the cards for exact lengths)" if self.estimated else ""
         if self.target_s is None:
-            return text[0].upper() + text[1:]
+            return text[0].upper() + text[1:] + note
         text = f"{text[0].upper()}{text[1:]} / target {self.target_s:g} s"
         if self.fitted_s is None:
-            return f"{text} — fits"
+            return f"{text} — fits{note}"
         if self.fits:
-            return f"{text} — will tighten gaps and holds to {self.fitted_s:.1f} s"
-        return (f"{text} — even with every gap and hold tightened it plans {self.fitted_s:.1f} s: "
-                "shorten the narration or drop a card")
+            return f"{text} — will tighten gaps and holds to {self.fitted_s:.1f} s{note}"
+        return (f"{text} — the tightest plan is {self.fitted_s:.1f} s, over the target: "
+                f"shorten the narration or drop a card{note}")
 
 
-def summarize(settings: Settings, script: Script | None, durations: Sequence[float] | None) -> FormatSummary:
+def summarize(settings: Settings, script: Script | None, durations: Sequence[float] | None, *,
+              estimated: bool = False) -> FormatSummary:
     """Output size and layout of ``settings``; with a valid script and its narration lengths, the
     planned length, what fitting an ad to its target would do, and the purpose's length warnings."""
     css_w, css_h = viewport_size(settings)
@@ -164,4 +168,5 @@ def summarize(settings: Settings, script: Script | None, durations: Sequence[flo
             final = fitted = fit.after_s
             fits = fit.after_s <= settings.target_s + TARGET_SLACK_S
     warnings += [w for w in length_warnings(settings, final) if not w.startswith("target:")]
-    return FormatSummary(**base, planned_s=planned, fitted_s=fitted, fits=fits, warnings=warnings)
+    return FormatSummary(**base, planned_s=planned, fitted_s=fitted, fits=fits, warnings=warnings,
+                         estimated=estimated)
