@@ -59,7 +59,8 @@ def _stored_settings(data_dir: Path, project_id: int) -> dict[str, Any]:
 
 
 def test_a_9_16_ad_of_30_s_is_written_to_the_script_undone_reopened_and_rendered_as_such(
-        window: MainWindow, qtbot: Any, data_dir: Path, dispose: Any) -> None:
+        window: MainWindow, qtbot: Any, data_dir: Path, dispose: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     p = window.projects.create("Ad", ProjectData(script=json.loads(json.dumps(SCRIPT))))
     window.tabs.setCurrentWidget(window.render_panel)
     bar = window.render_panel.formats
@@ -131,6 +132,17 @@ def test_a_9_16_ad_of_30_s_is_written_to_the_script_undone_reopened_and_rendered
     assert (once.script.settings.width, once.script.settings.height) == (1080, 1920)
     assert [a.objectName() for a in window.render_panel.render_as_menu.actions()] == \
         ["renderAs:16:9", "renderAs:1080p", "renderAs:9:16", "renderAs:1:1"]
+
+    # Script › Export script JSON… carries the format: the CLI renders the exported file as a 9:16 ad
+    from app.core.bundle import load_job
+    from app.ui import qt
+
+    exported = tmp_path / "ad.json"
+    monkeypatch.setattr(qt.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(exported), "")))
+    window.export_script()
+    with load_job(exported) as cli_job:
+        c = cli_job.effective_settings()
+        assert (c.width, c.height, c.purpose, c.target_s, c.burn_captions) == (1080, 1920, "ad", 30.0, True)
 
     # saved with the project; another project and back, then a restart, show them again
     window.projects.save_now()
