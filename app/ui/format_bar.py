@@ -10,10 +10,13 @@ size, the CSS viewport the page is laid out at, and the planned length next to a
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from app.core.plan.presets import AD_MAX_S, AD_MIN_S, FORMATS
-from app.core.script import FPS_OPTIONS, Settings, plain_narration
+from app.core.plan.timeline import VoiceTiming
+from app.core.script import FPS_OPTIONS, Script, Settings, plain_narration
 from app.workbench import formats as wf
 
 from .document import ScriptDocument, estimate_seconds
@@ -28,10 +31,16 @@ from .qt import (
     QWidget,
 )
 
+log = logging.getLogger(__name__)
 _DEFAULTS = Settings()
 PREVIEWS: list[tuple[str, str]] = [("No preview", "none"), ("GIF preview", "gif"), ("WebP preview", "webp")]
 #: how long the summary waits after an edit before planning again (typing narration edits per key)
 SUMMARY_DELAY_MS = 150
+
+
+def _clip_key(script: Script, card: Any) -> tuple[str, str, str]:
+    """What a voiced clip's timing depends on: the card, its narration and the voice."""
+    return str(card.id), str(card.narration), script.settings.voice.model_dump_json()
 
 
 def _named(w: Any, name: str, accessible: str, tip: str) -> Any:
@@ -131,6 +140,9 @@ class FormatBar(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(SUMMARY_DELAY_MS)
         self._timer.timeout.connect(self.refresh_summary)
+        #: voiced clips found in the voice cache: (card id, narration, voice) -> exact length and bookmarks
+        self.cached_timings: dict[tuple[str, str, str], VoiceTiming] = {}
+        self._lookup: asyncio.Future[Any] | None = None
 
         self.format.currentIndexChanged.connect(self._format_chosen)
         self.custom_width.valueChanged.connect(lambda _v: self._custom_size())
@@ -279,21 +291,71 @@ class FormatBar(QWidget):
 
     # -- what the format does
 
-    def voice_durations(self) -> tuple[list[float], bool] | None:
-        """Each card's narration length — measured when voiced, else estimated from its words — and
-        whether any is an estimate."""
+    def voice_durations(self) -> tuple[list[float | VoiceTiming], bool] | None:
+        """Each card's narration — its clip's timing when the voice cache has it, its length when
+        measured by a voice preview, else estimated from its words — and whether any is an estimate."""
         script = self.doc.script
         if script is None:
             return None
         rate = float(script.settings.voice.rate or 1.0)
-        out, estimated = [], False
+        out: list[float | VoiceTiming] = []
+        estimated = False
         for card in script.cards:
             text = plain_narration(card.narration)
+            cached = self.cached_timings.get(_clip_key(script, card))
             measured = self.doc.measured.get((card.id, text))
-            if measured is None and text.strip():
-                estimated = True
-            out.append(measured if measured is not None else estimate_seconds(card.narration, rate))
+            if cached is not None:
+                out.append(cached)
+            elif measured is not None:
+                out.append(measured)
+            else:
+                estimated = estimated or bool(text.strip())
+                out.append(estimate_seconds(card.narration, rate))
         return out, estimated
+
+    def look_up_voiced(self) -> asyncio.Future[Any] | None:
+        """Find the cards' clips in the voice cache in a thread (a render or a voice preview left
+        them), then plan again with their exact lengths; None when there is nothing to look up."""
+        script = self.doc.script
+        if script is None or self._lookup is not None:
+            return None
+        if all(_clip_key(script, c) in self.cached_timings or not plain_narration(c.narration).strip()
+               for c in script.cards):
+            return None
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:
+            return None
+        lookup = loop.create_task(asyncio.to_thread(wf.cached_voice_timings, script))
+
+        def done(fut: asyncio.Future[Any]) -> None:
+            try:
+                self._looked_up(script, fut)
+            except RuntimeError:  # the window closed while the thread read the cache
+                log.debug("voice cache lookup finished after the format bar was deleted")
+
+        lookup.add_done_callback(done)
+        self._lookup = lookup
+        return lookup
+
+    def _looked_up(self, script: Script, fut: asyncio.Future[Any]) -> None:
+        self._lookup = None
+        if fut.cancelled():
+            return
+        if fut.exception() is not None:
+            log.warning("voice cache lookup failed: %s", fut.exception())
+            return
+        found: dict[str, VoiceTiming] = fut.result()
+        new = False
+        for card in script.cards:
+            t = found.get(card.id)
+            if t is not None and _clip_key(script, card) not in self.cached_timings:
+                new = True
+                self.cached_timings[_clip_key(script, card)] = t
+                # the card editor shows it as measured too
+                self.doc.measured[(card.id, plain_narration(card.narration))] = t.duration_s
+        if new:
+            self.refresh_summary()
 
     def refresh_summary(self) -> wf.FormatSummary | None:
         self._timer.stop()
@@ -306,6 +368,8 @@ class FormatBar(QWidget):
         if script is not None:
             script = script.model_copy(update={"settings": settings})
         voices = self.voice_durations()
+        if voices is not None and voices[1]:
+            self.look_up_voiced()
         summary = wf.summarize(settings, script, voices[0] if voices else None,
                                estimated=bool(voices and voices[1]))
         self.summary.setText(f"{summary.size_text()}\n{summary.length_text()}")

@@ -84,11 +84,15 @@ def preset_changes(raw: Mapping[str, Any] | None, names: Sequence[str],
     return {k: new_json[k] for k in _SETTING_KEYS if new_json[k] != old_json[k]}
 
 
-def voice_timings(script: Script, durations: Sequence[float]) -> list[VoiceTiming]:
+def voice_timings(script: Script, durations: Sequence[float | VoiceTiming]) -> list[VoiceTiming]:
     """Voice timings for the planner from narration lengths (measured or estimated): each bookmark is
-    placed at its share of the card's words, which is where a steady voice reaches it."""
+    placed at its share of the card's words, which is where a steady voice reaches it.  A timing that
+    is already a :class:`VoiceTiming` (a voiced clip's, with its real bookmarks) is kept."""
     out: list[VoiceTiming] = []
     for card, dur in zip(script.cards, durations, strict=True):
+        if isinstance(dur, VoiceTiming):
+            out.append(dur)
+            continue
         segments = narration_segments(card.narration)
         words = [len(plain_narration(text).split()) for _mark, text in segments]
         total = max(1, sum(words))
@@ -99,6 +103,28 @@ def voice_timings(script: Script, durations: Sequence[float]) -> list[VoiceTimin
                 marks[mark] = dur * before / total
             before += n
         out.append(VoiceTiming(float(dur), marks))
+    return out
+
+
+def cached_voice_timings(script: Script) -> dict[str, VoiceTiming]:
+    """Card id -> the timing of its narration's clip where the voice cache already has it (from a render,
+    a check or a voice preview): exact lengths and bookmarks without loading a voice.  Blocking (it
+    reads files and may import the provider): call it in a thread."""
+    from app.core.errors import ReelwrightError
+    from app.core.voice import VoiceService, get_provider
+
+    voice = script.settings.voice
+    try:
+        service = VoiceService(get_provider(voice.provider))
+    except (ReelwrightError, OSError):
+        return {}
+    out: dict[str, VoiceTiming] = {}
+    for card in script.cards:
+        if not plain_narration(card.narration).strip():
+            continue
+        clip = service.cached(card.narration, voice)
+        if clip is not None:
+            out[card.id] = VoiceTiming(clip.duration_s, dict(clip.marks))
     return out
 
 
@@ -144,7 +170,7 @@ class FormatSummary:
                 f"shorten the narration or drop a card{note}")
 
 
-def summarize(settings: Settings, script: Script | None, durations: Sequence[float] | None, *,
+def summarize(settings: Settings, script: Script | None, durations: Sequence[float | VoiceTiming] | None, *,
               estimated: bool = False) -> FormatSummary:
     """Output size and layout of ``settings``; with a valid script and its narration lengths, the
     planned length, what fitting an ad to its target would do, and the purpose's length warnings."""

@@ -4,6 +4,7 @@ render starts with, and (once) rendered for real at a small square size, checked
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sqlite3
@@ -241,3 +242,13 @@ def test_a_square_render_from_the_render_view_has_the_scripts_size(window: MainW
     [stream] = json.loads(out.stdout)["streams"]
     assert (stream["width"], stream["height"], stream["r_frame_rate"]) == (480, 480, "24/1")
     assert "480×480 24 fps" in window.render_panel.history.item(0).text()
+
+    # the render voiced the card: the summary now plans with the clip's exact length, not an estimate
+    async def looked_up() -> None:
+        lookup = bar._lookup or bar.look_up_voiced()
+        if lookup is not None:
+            await lookup
+            await asyncio.sleep(0)  # its done callback
+
+    run(looked_up())
+    assert bar.cached_timings and "estimated" not in bar.summary.text(), bar.summary.text()

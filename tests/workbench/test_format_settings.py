@@ -123,3 +123,34 @@ def test_bookmarks_are_placed_at_their_share_of_the_words() -> None:
         {"id": "a", "title": "A", "narration": 'one two <mark name="m"/> three four', "actions": []}]})
     [v] = wf.voice_timings(script, [4.0])
     assert v.duration_s == 4.0 and v.marks == {"m": 2.0}
+
+
+def test_voiced_cards_are_planned_with_their_cached_clips(tmp_path: Any) -> None:
+    """After a render or a voice preview, the summary plans with the clips' real lengths and bookmarks
+    (read from the voice cache, never synthesised); an unvoiced card stays an estimate."""
+    import asyncio
+    import shutil
+
+    from app.core.voice import EspeakProvider, VoiceService
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")  # the project's setup installs it
+    data = _script(voice={"provider": "espeak"})
+    data["cards"][0]["narration"] = 'Open the <mark name="menu"/> menu and pick a project, then press save.'
+    data["cards"][1]["narration"] = f"A narration not voiced before: {tmp_path.name}."
+    script = validate_script(data)
+    service = VoiceService(EspeakProvider())
+    clip = asyncio.run(service.voice(script.cards[0].narration, script.settings.voice))
+    hit = service.cached(script.cards[0].narration, script.settings.voice)
+    assert hit is not None and hit.duration_s == clip.duration_s and hit.marks == clip.marks
+    found = wf.cached_voice_timings(script)
+    assert found["c0"].duration_s == clip.duration_s and set(found["c0"].marks) == {"menu"}
+    assert "c1" not in found
+    # another rate is another clip: not found
+    slower = script.model_copy(deep=True)
+    slower.settings.voice.rate = 0.8
+    assert "c0" not in wf.cached_voice_timings(slower)
+    # the summary takes the clip's timing as is and estimates the rest
+    durations = [found["c0"], 5.0, 5.0, 5.0]
+    s = wf.summarize(script.settings, script, durations, estimated=True)
+    assert s.planned_s is not None and s.planned_s > clip.duration_s + 15 and "≈" in s.length_text()

@@ -200,6 +200,7 @@ class RenderController(QObject):
             record.output = str(video)
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
             self.render_panel.set_status("Complete", detail)
+            self.render_panel.formats.refresh_summary()  # the voiced clips now give exact lengths
             self.render_panel.stage.setText("Done")
             self.projects.save(project)
 
