@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fps", type=int, choices=FPS_OPTIONS)
     r.add_argument("--preset", action="append", metavar="NAME",
                    choices=PRESET_NAMES,
-                   help="format (16:9, 1080p, 9:16, 1:1) and/or purpose (ad, long-form); repeatable")
+                   help="format (16:9, 1080p, 9:16, 1:1) and/or purpose (demo, ad, long-form); repeatable")
     r.add_argument("--target", type=_parse_duration, metavar="LENGTH",
                    help="fit the video to this length (e.g. 30s) by tightening gaps and holds; implies an ad")
     r.add_argument("--lang", action="append", metavar="LANG",

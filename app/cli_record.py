@@ -116,7 +116,7 @@ def _sayer(quiet: bool) -> Callable[[str], None]:
 
 def _into_project(store: Any, args: argparse.Namespace, req: Any, f: Any, say: Callable[[str], None]) -> int:
     from app.workbench import recorder, services
-    from app.workbench.storage import load_settings, save_settings
+    from app.workbench.storage import has_cards, load_settings, save_settings
 
     from .cli import run_cancellable
 
@@ -130,7 +130,7 @@ def _into_project(store: Any, args: argparse.Namespace, req: Any, f: Any, say: C
     if f.id not in project.data.files:
         project.data.files.append(f.id)
     n = recorder.import_recorded(store, f)  # the importer's error names the line it could not read
-    if project.data.script is None or args.draft:
+    if not has_cards(project.data.script) or args.draft:
         files = [x for x in (store.get_file(i) for i in project.data.files) if x is not None]
         base = services.default_script_settings(settings, (project.data.script or {}).get("settings"))
         if req.load_session:

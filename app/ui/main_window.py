@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.project_panel.picked.resolve_ids = self.library.files_by_ids
         self.editor = CardEditor(self.doc)
         self.editor.setObjectName("cardEditor")
-        self.render_panel = RenderPanel()
+        self.render_panel = RenderPanel(self.doc)
         self.render_panel.setObjectName("renderPanel")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.editor.check_card.connect(self.renders.check_card)
         self.renders.show_render.connect(lambda: self.tabs.setCurrentWidget(self.render_panel))
         self.render_panel.render_requested.connect(self.renders.start_render)
+        self.render_panel.render_as_requested.connect(self.renders.render_as)
         self.render_panel.settings_changed.connect(self.projects.edited)
         self.render_panel.video_settings_requested.connect(self.open_video_settings)
         self.cloud.changed.connect(self._signed_in)

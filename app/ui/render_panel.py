@@ -1,5 +1,6 @@
-"""The render view: target, size/fps, captions; progress with stage and ETA; cancel; the in-app player
-with a chapter list; 'open folder'; and the project's render history with each render's status."""
+"""The render view: target, the script's format (:class:`~app.ui.format_bar.FormatBar`); progress with
+stage and ETA; cancel; the in-app player with a chapter list; 'open folder'; and the project's render
+history with each render's status."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from app.core.infra.progress import Progress
+from app.core.plan.presets import FORMATS
 from app.core.script import FPS_OPTIONS
+from app.workbench import formats as wf
 from app.workbench.storage import ProjectRenderSettings, RenderRecord
 
 from . import qt
+from .document import ScriptDocument
+from .format_bar import FormatBar
 from .ops import Op, describe_progress
 from .qt import (
-    QCheckBox,
     QComboBox,
     QDesktopServices,
     QGuiApplication,
@@ -28,12 +32,14 @@ from .qt import (
     QSlider,
     QSplitter,
     Qt,
+    QToolButton,
     QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 
+#: the default sizes the app's Settings dialog offers for new projects
 SIZES: list[tuple[str, int, int]] = [
     ("1280 × 720 (16:9 HD)", 1280, 720),
     ("1920 × 1080 (16:9 Full HD)", 1920, 1080),
@@ -53,35 +59,55 @@ def fmt_time(seconds: float) -> str:
 
 class RenderPanel(QWidget):
     render_requested = Signal()
+    #: render once in another format (a preset name of :data:`app.workbench.formats.FORMAT_CHOICES`)
+    #: without changing the script's
+    render_as_requested = Signal(str)
     settings_changed = Signal()
     chapter_clicked = Signal(float)
     video_settings_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: ScriptDocument | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.doc = doc if doc is not None else ScriptDocument(self)
         self.target = QComboBox()
         self.target.setObjectName("renderTarget")
         self.target.addItem("Local (this computer)", "local")
         self.target.addItem("Cloud (sign in first)", "cloud")
         self._set_cloud_enabled(False)
-        self.size_choice = QComboBox()
-        self.size_choice.setObjectName("renderSize")
-        for label, w, h in SIZES:
-            self.size_choice.addItem(label, f"{w}x{h}")
-        self.fps = QComboBox()
-        self.fps.setObjectName("renderFps")
-        for f in FPS:
-            self.fps.addItem(f"{f} fps", f)
-        self.captions = QCheckBox("Captions (SRT + VTT)")
-        self.burn = QCheckBox("Burn captions into the video")
+        self.target.setAccessibleName("Where to render")
+        self.target.setToolTip("Render on this computer, or in the cloud when signed in")
+        # the format lives in the script (saved, exported, undoable): the bar edits doc.data["settings"]
+        self.formats = FormatBar(self.doc)
+        self.formats.setObjectName("formatBar")
+        self.fps = self.formats.fps
+        self.captions = self.formats.captions
+        self.burn = self.formats.burn
+        self.render_as = QToolButton()
+        self.render_as.setObjectName("renderAs")
+        self.render_as.setText("Render as…")
+        self.render_as.setAccessibleName("Render once in another format")
+        self.render_as.setToolTip("Render once in another format; the script keeps its own format")
+        self.render_as.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.render_as_menu = QMenu(self.render_as)
+        self.render_as_menu.setObjectName("renderAsMenu")
+        for label, name in wf.FORMAT_CHOICES:
+            act = self.render_as_menu.addAction(label)
+            act.setObjectName(f"renderAs:{name}")
+            act.setToolTip(f"{FORMATS[name].description}, this render only")
+            act.triggered.connect(lambda _c=False, n=name: self.render_as_requested.emit(n))
+        self.render_as.setMenu(self.render_as_menu)
         self.video_settings = QPushButton("Video settings…")
         self.video_settings.setObjectName("videoSettingsButton")
+        self.video_settings.setAccessibleName("Video settings")
         self.video_settings.setToolTip("Camera, music, intro/outro cards, poster and preview (saved in the script)")
         self.render_button = QPushButton("● Render video")
         self.render_button.setObjectName("renderButton")
+        self.render_button.setAccessibleName("Render video")
         self.render_button.setToolTip("Render the script to an MP4 (Ctrl+R)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("renderCancel")
+        self.cancel_button.setAccessibleName("Cancel the render")
+        self.cancel_button.setToolTip("Stop the render; nothing is written")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setObjectName("renderProgress")
@@ -98,17 +124,13 @@ class RenderPanel(QWidget):
         form = QHBoxLayout()
         form.addWidget(QLabel("Where:"))
         form.addWidget(self.target)
-        form.addWidget(QLabel("Size:"))
-        form.addWidget(self.size_choice)
-        form.addWidget(self.fps)
         form.addStretch(1)
-        caps = QHBoxLayout()
-        caps.addWidget(self.captions)
-        caps.addWidget(self.burn)
-        caps.addStretch(1)
-        caps.addWidget(self.video_settings)
-        caps.addWidget(self.render_button)
-        caps.addWidget(self.cancel_button)
+        form.addWidget(self.video_settings)
+        form.addWidget(self.render_button)
+        form.addWidget(self.render_as)
+        form.addWidget(self.cancel_button)
+        caps = QVBoxLayout()
+        caps.addWidget(self.formats)
 
         # player
         # a placeholder until the first video: the real QVideoWidget loads Qt Multimedia
@@ -192,10 +214,7 @@ class RenderPanel(QWidget):
         self.chapters.itemActivated.connect(self._chapter)
         self.chapters.itemClicked.connect(self._chapter)
         self.history.itemActivated.connect(self._history_item)
-        for combo in (self.size_choice, self.fps, self.target):
-            combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
-        for c in (self.captions, self.burn):
-            c.toggled.connect(lambda _b: self.settings_changed.emit())
+        self.target.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -234,33 +253,21 @@ class RenderPanel(QWidget):
         self._set_cloud_enabled(enabled)
 
     def load_settings(self, s: ProjectRenderSettings) -> None:
-        for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
-            w.blockSignals(True)
-        self.select_size(s.width, s.height)
-        self.fps.setCurrentIndex(max(0, self.fps.findData(s.fps)))
+        """Show the project's own render settings (where it renders; the format is the script's)."""
+        self.target.blockSignals(True)
         self.target.setCurrentIndex(max(0, self.target.findData(s.target)))
-        self.captions.setChecked(s.captions)
-        self.burn.setChecked(s.burn_captions)
-        for w in (self.size_choice, self.fps, self.target, self.captions, self.burn):
-            w.blockSignals(False)
+        self.target.blockSignals(False)
 
     def select_size(self, width: int, height: int) -> None:
-        """Choose an output size (added to the list if it is not a preset)."""
-        key = f"{width}x{height}"
-        i = self.size_choice.findData(key)
-        if i < 0:
-            self.size_choice.addItem(f"{width} × {height}", key)
-            i = self.size_choice.count() - 1
-        self.size_choice.setCurrentIndex(i)
+        """Set the script's output size (an undo step)."""
+        self.formats.select_size(width, height)
 
     def select_fps(self, fps: int) -> None:
+        """Set the script's frame rate (an undo step)."""
         self.fps.setCurrentIndex(max(0, self.fps.findData(fps)))
 
     def current_settings(self) -> ProjectRenderSettings:
-        w, h = (int(v) for v in str(self.size_choice.currentData() or "1280x720").split("x"))
-        return ProjectRenderSettings(width=int(w), height=int(h), fps=int(self.fps.currentData() or 30),
-                                     captions=self.captions.isChecked(), burn_captions=self.burn.isChecked(),
-                                     target="cloud" if self.target.currentData() == "cloud" else "local")
+        return ProjectRenderSettings(target="cloud" if self.target.currentData() == "cloud" else "local")
 
     # -- a render in progress (driven by the main window's Op)
 
@@ -322,6 +329,8 @@ class RenderPanel(QWidget):
             text = f"{when}  {r.status}"
             if r.duration_s:
                 text += f"  ({fmt_time(r.duration_s)})"
+            if r.format:
+                text += f"  {r.format}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, r.output)
             item.setToolTip(r.error or r.output or "")

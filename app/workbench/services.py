@@ -120,18 +120,19 @@ def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app
 
 
 def default_script_settings(app_settings: AppSettings, current: dict[str, Any] | None) -> ScriptSettings:
-    """The settings a new draft starts from: the script's own (site, voice…) when valid, else the app's
-    defaults."""
-    if current:
-        try:
-            return ScriptSettings.model_validate(current)
-        except ValueError:
-            pass
+    """The settings a new draft starts from: the script's own (site, voice, format…) over the app's
+    defaults, so a format chosen before the first draft is kept; the app's defaults alone when the
+    script's are not valid."""
     data: dict[str, Any] = {"voice": {"provider": app_settings.voice_provider, "voice": app_settings.voice,
                                       "rate": app_settings.voice_rate}}
     if app_settings.fps in FPS_OPTIONS:
         data["fps"] = app_settings.fps
     data["width"], data["height"] = app_settings.width, app_settings.height
+    if current:
+        try:
+            return ScriptSettings.model_validate({**data, **current})
+        except ValueError:
+            pass
     try:
         return ScriptSettings.model_validate(data)
     except ValueError:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.core.infra.fs import atomic_path, atomic_write, hashing_copy, temp_sibling
 
@@ -110,16 +110,35 @@ class RenderRecord(BaseModel):
     elapsed_s: float | None = None
     #: (start s, end s, title) of each chapter, as the render reported them
     chapters: list[tuple[float, float, str]] = Field(default_factory=list)
+    #: the output format it was rendered in, e.g. "1080×1920 30 fps" (None in older records)
+    format: str | None = None
+
+
+#: the output settings older projects kept beside the script (now they live in ``script.settings``)
+LEGACY_RENDER_KEYS = ("width", "height", "fps", "captions", "burn_captions")
 
 
 class ProjectRenderSettings(BaseModel):
+    """What a project keeps about rendering that is not part of the video: where it renders.
+
+    The format (size, fps, captions, purpose, target length, poster, preview) is the script's
+    (``script.settings``), so an exported script or job renders the same everywhere.  Projects saved
+    before that kept size, fps and captions here; they are read (never written back) and moved into the
+    script by :meth:`ProjectData._migrate_render_settings`.
+    """
+
     model_config = ConfigDict(extra="ignore")
-    width: int = 1280
-    height: int = 720
-    fps: int = 30
-    captions: bool = True
-    burn_captions: bool = False
     target: Literal["local", "cloud"] = "local"
+    # legacy fields: read from old projects for the migration, excluded when saving
+    width: int | None = Field(None, exclude=True)
+    height: int | None = Field(None, exclude=True)
+    fps: int | None = Field(None, exclude=True)
+    captions: bool | None = Field(None, exclude=True)
+    burn_captions: bool | None = Field(None, exclude=True)
+
+    def legacy(self) -> dict[str, Any]:
+        """The output settings an old project stored here (empty for a current one)."""
+        return {k: getattr(self, k) for k in LEGACY_RENDER_KEYS if getattr(self, k) is not None}
 
 
 class ProjectData(BaseModel):
@@ -129,10 +148,36 @@ class ProjectData(BaseModel):
     files: list[int] = Field(default_factory=list)  # ordered library file ids: the drafter's reading order
     prompt: str = ""
     drafter: str = "offline"
-    script: dict[str, Any] | None = None  # raw script JSON: may be mid-edit and invalid
+    #: raw script JSON: may be mid-edit and invalid; a script without cards holds only settings
+    #: (chosen before the first draft, which starts from them)
+    script: dict[str, Any] | None = None
     render: ProjectRenderSettings = Field(default_factory=ProjectRenderSettings)
     history: list[RenderRecord] = Field(default_factory=list)
     selected_card: int = 0
+
+    @model_validator(mode="after")
+    def _migrate_render_settings(self) -> ProjectData:
+        """Move size/fps/captions that an older app saved in ``render`` into the script's settings.
+
+        The old app applied them as overrides on top of the script, so they win over what the script
+        says: the migrated project renders exactly as it did.  A project without a script gets one
+        holding only those settings (no cards), which its first draft starts from."""
+        legacy = self.render.legacy()
+        if not legacy:
+            return self
+        script = dict(self.script) if isinstance(self.script, dict) else {"cards": []}
+        settings = script.get("settings")
+        settings = dict(settings) if isinstance(settings, dict) else {}
+        settings.update(legacy)
+        script["settings"] = settings
+        self.script = script
+        self.render = ProjectRenderSettings(target=self.render.target)
+        return self
+
+
+def has_cards(script: dict[str, Any] | None) -> bool:
+    """Whether a project's raw script has cards (one without holds only settings: not drafted yet)."""
+    return bool(isinstance(script, dict) and script.get("cards"))
 
 
 @dataclass

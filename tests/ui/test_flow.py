@@ -177,7 +177,9 @@ def test_import_pick_draft_edit_undo_render_play(window: MainWindow, qtbot: Any,
         assert rp.chapters.count() == doc.cards.rowCount()
         record = window.project.data.history[-1]
         assert record.status == "Complete" and record.output and Path(record.output).stat().st_size > 10_000
-        assert window.project.data.render.width == 854 and window.project.data.render.fps == 24
+        # the size and fps are the script's (saved and exported with it), not the project's
+        assert doc.data["settings"]["width"] == 854 and doc.data["settings"]["fps"] == 24
+        assert record.format == "854×480 24 fps"
 
         # 6. the player loads the result
         await _media_loaded(rp.player)

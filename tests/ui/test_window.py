@@ -268,8 +268,11 @@ def test_a_library_entry_whose_file_vanished_is_reported_not_fatal(window: MainW
 def test_new_projects_use_the_default_settings_and_the_example_can_be_reopened(window: MainWindow) -> None:
     window.settings.width, window.settings.height, window.settings.fps = 1080, 1920, 25
     p = window.projects.create("Vertical")
-    assert (p.data.render.width, p.data.render.height, p.data.render.fps) == (1080, 1920, 25)
-    assert window.render_panel.current_settings().height == 1920
+    # the default format goes into the new project's (card-less) script, which its first draft starts from
+    assert p.data.script is not None and p.data.script["cards"] == []
+    assert {k: p.data.script["settings"][k] for k in ("width", "height", "fps")} == \
+        {"width": 1080, "height": 1920, "fps": 25}
+    assert window.render_panel.formats.format.currentData() == "9:16"
     window.projects.open_example()
     assert window.project is not None and window.project.name == "Quickstart example"
     assert window.doc.cards.rowCount() >= 2 and window.doc.problems == []

@@ -39,8 +39,9 @@ FORMATS: dict[str, FormatPreset] = {
     "1:1": FormatPreset("1:1", 1080, 1080, "square 1080x1080 (feeds)"),
 }
 
-#: purposes a preset name can set, with their defaults
-PURPOSES = ("ad", "long-form")
+#: purposes a preset name can set, with their defaults ("demo" is the script model's default purpose: the
+#: preset turns an ad back into a plain demo, dropping its target length)
+PURPOSES = ("demo", "ad", "long-form")
 
 AD_MIN_S = 15.0
 AD_MAX_S = 60.0
@@ -72,6 +73,9 @@ def apply_presets(settings: Settings, names: Sequence[str], *, fps: int | None =
         if name in FORMATS:
             f = FORMATS[name]
             s.width, s.height = f.width, f.height
+        elif name == "demo":
+            s.purpose = "demo"
+            s.target_s = None
         elif name == "ad":
             s.purpose = "ad"
             if s.camera == "off":

@@ -163,6 +163,14 @@ class VoiceService:
         return VoiceClip(wav, duration, {str(k): float(v) for k, v in doc["marks"].items()},
                          str(doc["text"]), key)
 
+    def cached(self, narration: str, voice: VoiceSettings) -> VoiceClip | None:
+        """The clip already in the cache for ``narration`` (its measured length and bookmarks), or None;
+        never synthesises — the app plans lengths from it without loading a voice."""
+        try:
+            return self._cached(self.cache_key(narration, voice))
+        except (OSError, VoiceError, ToolMissingError):
+            return None
+
     def all_cached(self, narrations: Sequence[str], voice: VoiceSettings) -> bool:
         """True when every narration's clip is already in the cache (nothing to synthesise)."""
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.core.draft.drafters.base import DraftResult
 from app.workbench import services
-from app.workbench.storage import AppSettings, Project, ProjectData, ProjectRenderSettings, Store
+from app.workbench.storage import AppSettings, Project, ProjectData, Store
 
 from ..card_editor import CardEditor
 from ..document import ScriptDocument
@@ -149,8 +149,10 @@ class ProjectController(QObject):
         self.save_now()
         if data is None:  # a new project starts from the app's defaults (Settings)
             s = self._settings()
-            data = ProjectData(drafter=s.drafter, render=ProjectRenderSettings(width=s.width, height=s.height,
-                                                                               fps=s.fps))
+            # the app's default format goes into the (card-less) script, which the first draft starts from
+            settings = services.default_script_settings(s, None).model_dump(mode="json", include={
+                "width", "height", "fps"})
+            data = ProjectData(drafter=s.drafter, script={"settings": settings, "cards": []})
         p = self.store.create_project(name, data)
         self._refresh_list(p.id)
         self.load(p)
@@ -217,7 +219,8 @@ class ProjectController(QObject):
         d.files = self.panel.picked.ids()
         d.prompt = self.panel.prompt.toPlainText()
         d.drafter = self.panel.current_drafter()
-        d.script = self.doc.to_data() if not self.doc.is_empty() or d.script else None
+        d.script = self.doc.to_data() if not self.doc.is_empty() or d.script or self.doc.data.get("settings") \
+            else None
         d.render = self.render_panel.current_settings()
         d.selected_card = max(0, self.editor.current_row())
 

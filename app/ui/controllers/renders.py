@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.bundle import RenderSettings
+from app.core.bundle import Job, RenderSettings
 from app.core.errors import Cancelled, Problem, RenderError, ScriptError
+from app.core.plan.presets import FORMATS
 from app.core.render import CheckResult
 from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
 from app.workbench import services
+from app.workbench.formats import format_label
 from app.workbench.services import OpFactory
 from app.workbench.sessions import SessionStore
 from app.workbench.storage import AppSettings, RenderRecord
@@ -42,6 +44,8 @@ class RenderController(QObject):
         self.voice_player: Any = None
         self._voice_audio: Any = None
         self.render_op: Op[Any] | None = None
+        #: the job the last render started with (what it renders: the tests read it)
+        self.last_job: Job | None = None
 
     @property
     def settings(self) -> AppSettings:
@@ -123,7 +127,21 @@ class RenderController(QObject):
 
     # ------------------------------------------------------------------ render
 
-    def start_render(self) -> Op[Any] | None:
+    def render_as(self, format_name: str) -> Op[Any] | None:
+        """Render once in another format (a preset name); the script keeps its own format."""
+        return self.start_render(format_name)
+
+    def build_job(self, script: Script, project_dir: Path, format_name: str | None = None) -> Job:
+        """The job a render runs: the script as saved — its format, purpose, target, captions, poster
+        and preview are all in ``script.settings`` — with, for a one-off "Render as…", the size of
+        that format as the job's render override (the script is not changed)."""
+        render = RenderSettings()
+        if format_name is not None:
+            f = FORMATS[format_name]
+            render = RenderSettings(width=f.width, height=f.height)
+        return services.make_job(script, project_dir, render)
+
+    def start_render(self, format_name: str | None = None) -> Op[Any] | None:
         project = self.projects.project
         if project is None:
             return None
@@ -133,10 +151,10 @@ class RenderController(QObject):
             self.render_panel.set_status("Draft", "fix the problems shown on the cards first")
             return None
         rs = self.render_panel.current_settings()
-        render = RenderSettings(width=rs.width, height=rs.height, fps=rs.fps, captions=rs.captions,
-                                burn_captions=rs.burn_captions)
         pdir = self.projects.store.project_dir(project.id)
-        job = services.make_job(script, pdir, render)
+        job = self.build_job(script, pdir, format_name)
+        self.last_job = job
+        eff = job.effective_settings()
         out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
         n = 1
         while out.exists():
@@ -146,7 +164,8 @@ class RenderController(QObject):
         if cloud and not self.cloud.signed_in:
             self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
             return None
-        record = RenderRecord(started=time.time(), status="Rendering", target=rs.target)
+        record = RenderRecord(started=time.time(), status="Rendering", target=rs.target,
+                              format=format_label(eff.width, eff.height, eff.fps))
         project.data.history.append(record)
         self.render_panel.set_history(project.data.history)
         self.editor.show_failure(None, "")
@@ -181,6 +200,7 @@ class RenderController(QObject):
             record.output = str(video)
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
             self.render_panel.set_status("Complete", detail)
+            self.render_panel.formats.refresh_summary()  # the voiced clips now give exact lengths
             self.render_panel.stage.setText("Done")
             self.projects.save(project)
 
