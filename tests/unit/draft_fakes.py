@@ -21,14 +21,14 @@ from botocore.stub import ANY, Stubber
 from app.core.draft.drafters.llm import TOOL_NAME
 
 
-def converse_tool_use(answer: dict[str, Any], *, stop: str = "tool_use") -> dict[str, Any]:
+def converse_tool_use(answer: dict[str, Any], *, stop: str = "tool_use", tool: str = TOOL_NAME) -> dict[str, Any]:
     """A Converse response as Bedrock returns it when the model calls our tool."""
     return {
         "output": {
             "message": {
                 "role": "assistant",
                 "content": [
-                    {"toolUse": {"toolUseId": "tooluse_kJ9Fq1sdTz2", "name": TOOL_NAME, "input": answer}},
+                    {"toolUse": {"toolUseId": "tooluse_kJ9Fq1sdTz2", "name": tool, "input": answer}},
                 ],
             }
         },
@@ -50,8 +50,9 @@ def converse_text(text: str, *, stop: str = "end_turn") -> dict[str, Any]:
 class FakeBedrockConverse:
     """A Stubber-backed bedrock-runtime client: queue answers, then hand ``factory`` to DrafterConfig."""
 
-    def __init__(self, model_id: str = "anthropic.fake-model-v1:0") -> None:
+    def __init__(self, model_id: str = "anthropic.fake-model-v1:0", tool: str = TOOL_NAME) -> None:
         self.model_id = model_id
+        self.tool = tool  # the forced tool every request must name (the drafter's, or the translator's)
         self.client = boto3.client(
             "bedrock-runtime", region_name="us-east-1", aws_access_key_id="FAKE", aws_secret_access_key="FAKE"
         )
@@ -65,8 +66,8 @@ class FakeBedrockConverse:
             "messages": ANY,
             "inferenceConfig": ANY,
             "toolConfig": {
-                "tools": [{"toolSpec": {"name": TOOL_NAME, "description": ANY, "inputSchema": ANY}}],
-                "toolChoice": {"tool": {"name": TOOL_NAME}},
+                "tools": [{"toolSpec": {"name": self.tool, "description": ANY, "inputSchema": ANY}}],
+                "toolChoice": {"tool": {"name": self.tool}},
             },
         }
 
