@@ -21,7 +21,7 @@ from app.ui.qt import Qt
 from app.workbench.storage import ProjectData, Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))  # the drafting tests' fakes live there
-from draft_fakes import FakeChatCompletionsServer  # noqa: E402
+from draft_fakes import FakeChatCompletionsServer
 
 pytestmark = [pytest.mark.ui]
 
@@ -59,6 +59,8 @@ def window(store: Store, qtbot: Any, aloop: Any, dispose: Any, chat: FakeChatCom
     dispose(w)
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_add_translate_edit_warn_play_and_render_every_language(window: MainWindow, qtbot: Any, run: Any,
                                                                  chat: FakeChatCompletionsServer) -> None:
     doc = window.doc
