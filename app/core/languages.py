@@ -25,6 +25,32 @@ from .infra.tools import Browser
 from .render import RenderResult, render
 from .script import Script, VoiceSettings, mark_names, validate_script
 
+#: a few Amazon Polly voices by language (any Polly voice id can be given instead)
+_POLLY_VOICES = {"en": ["Joanna", "Matthew"], "de": ["Vicki", "Daniel"], "fr": ["Lea", "Remi"],
+                 "es": ["Lucia", "Sergio"], "it": ["Bianca", "Adriano"], "pt": ["Ines", "Camila"],
+                 "nl": ["Laura"], "ja": ["Takumi", "Kazuha"], "pl": ["Ola"], "sv": ["Elin"]}
+#: the bundled Piper voice (``voice/piper.py``; named here so listing voices loads no TTS engine)
+BUNDLED_PIPER_VOICE = "en_US-joe-medium"
+
+
+def voice_suggestions(provider: str, lang: str) -> list[str]:
+    """Voice ids to offer for ``lang``: Piper's bundled voice (English), espeak-ng's language, Polly's."""
+    base = lang.split("-")[0].lower()
+    if provider == "piper":
+        return [BUNDLED_PIPER_VOICE]
+    if provider == "espeak":
+        return list(dict.fromkeys([lang.lower(), base]))
+    if provider == "polly":
+        return list(_POLLY_VOICES.get(base, []))
+    return []
+
+
+def default_voice_for(lang: str) -> tuple[str, str]:
+    """(provider, voice) a new language starts with: the bundled Piper voice speaks English only;
+    espeak-ng speaks every language offline."""
+    provider = "piper" if lang.split("-")[0].lower() == "en" else "espeak"
+    return provider, voice_suggestions(provider, lang)[0]
+
 
 def output_languages(script: Script) -> list[str]:
     """The base language first, then every configured extra language."""
@@ -130,6 +156,8 @@ async def translate_missing(script: Script, lang: str, translator: Translator) -
 
 class TranslationFailed(ReelwrightError):
     """Translating one card failed; names the card (the cards before it are kept in ``done``)."""
+
+    exit_code = 2  # as a failed draft
 
     def __init__(self, message: str, *, card_index: int, card_id: str, done: dict[str, str],
                  hint: str | None = None) -> None:

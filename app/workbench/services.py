@@ -247,30 +247,17 @@ def voice_settings_for_language(script_settings: dict[str, Any] | None, lang: st
     return voice_settings_for(script_settings, app_settings)
 
 
-#: a few Amazon Polly voices by language (any Polly voice id can be typed instead)
-_POLLY_VOICES = {"en": ["Joanna", "Matthew"], "de": ["Vicki", "Daniel"], "fr": ["Lea", "Remi"],
-                 "es": ["Lucia", "Sergio"], "it": ["Bianca", "Adriano"], "pt": ["Ines", "Camila"],
-                 "nl": ["Laura"], "ja": ["Takumi", "Kazuha"], "pl": ["Ola"], "sv": ["Elin"]}
-
-
 def default_provider_for(lang: str) -> str:
-    """The voice a new language starts with: the bundled Piper voice speaks English only; espeak-ng speaks
-    every language offline."""
-    return "piper" if lang.split("-")[0] == "en" else "espeak"
+    from app.core.languages import default_voice_for
+
+    return default_voice_for(lang)[0]
 
 
 def voice_suggestions(provider: str, lang: str) -> list[str]:
     """Voice ids offered for ``lang``: Piper's installed voice (English), espeak-ng's language, Polly's."""
-    base = lang.split("-")[0]
-    if provider == "piper":
-        from app.core.voice.piper import DEFAULT_VOICE_ID
+    from app.core.languages import voice_suggestions as suggestions
 
-        return [DEFAULT_VOICE_ID]
-    if provider == "espeak":
-        return list(dict.fromkeys([lang.lower(), base]))
-    if provider == "polly":
-        return list(_POLLY_VOICES.get(base, []))
-    return []
+    return suggestions(provider, lang)
 
 
 def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = None) -> OpFactory[VoiceClip]:

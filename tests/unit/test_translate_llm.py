@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +151,50 @@ def test_mark_mismatch_sentence_for_the_editor() -> None:
     assert languages.mark_mismatch(SOURCE, "Klicken.") == "bookmarks do not match the base narration: missing go, done"
     assert "extra x" in (languages.mark_mismatch("Hi.", 'Hallo <mark name="x"/>.') or "")
 
+
+
+# --------------------------------------------------------------------------- reelwright translate
+
+
+def test_cli_translate_adds_the_language_and_writes_the_script(tmp_path: Path, chat: FakeChatCompletionsServer,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cli import main
+    from app.core.script import load_script
+
+    monkeypatch.setenv("REELWRIGHT_CLOUD_HOME", str(tmp_path / "cloud"))  # no cloud configured here
+    src = tmp_path / "script.json"
+    data = two_cards().model_dump(mode="json", exclude_defaults=True)
+    data["settings"].pop("languages")
+    src.write_text(json.dumps(data))
+    chat.reply_content(json.dumps({"text": GERMAN}))
+    chat.reply_content(json.dumps({"text": "Das ist alles."}))
+    out = tmp_path / "de.json"
+    assert main(["translate", str(src), "--lang", "de", "--openai-base-url", chat.base_url,
+                 "--openai-model", "fake-llm", "--out", str(out)]) == 0
+    s = load_script(out)
+    assert [lv.model_dump() for lv in s.settings.languages] == [
+        {"lang": "de", "provider": "espeak", "voice": "de", "rate": 1.0}]
+    assert [c.narration_i18n for c in s.cards] == [{"de": GERMAN}, {"de": "Das ist alles."}]
+    assert "added language de (espeak de)" in capsys.readouterr().err
+
+    # a card that never translates: named, exit code 2, nothing written
+    for _ in range(3):
+        chat.reply_content(json.dumps({"text": "Klicken Sie hier."}))
+    again = tmp_path / "again.json"
+    assert main(["translate", str(out), "--lang", "de", "--cards", "one", "--openai-base-url", chat.base_url,
+                 "--openai-model", "fake-llm", "--attempts", "3", "--out", str(again), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "card 1 'one'" in err and "drops bookmark(s) go, done" in err and "Traceback" not in err
+    assert not again.exists()
+    assert main(["translate", str(out), "--lang", "de", "--cards", "nope", "-q"]) == 2
+    assert "no card with id nope" in capsys.readouterr().err
+
+
+def test_the_bundled_piper_voice_is_named_once() -> None:
+    from app.core.voice.piper import DEFAULT_VOICE_ID
+
+    assert languages.BUNDLED_PIPER_VOICE == DEFAULT_VOICE_ID
+    assert languages.default_voice_for("en-GB") == ("piper", DEFAULT_VOICE_ID)
+    assert languages.default_voice_for("pt-BR") == ("espeak", "pt-br")
+    assert languages.voice_suggestions("polly", "de") == ["Vicki", "Daniel"]
