@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from app.core.errors import Cancelled
 from app.core.languages import TranslationFailed, mark_mismatch
 from app.workbench import services
 
@@ -517,7 +518,10 @@ class LanguagesDialog(QDialog):
                     row.warning.setText(f"⚠ {exc.message}")
                     row.warning.setVisible(True)
                     self.editor_scroll.ensureWidgetVisible(row.text)
-            self.status.setText(f"✘ {error_text(exc)}")
+            if isinstance(exc, Cancelled):
+                self.status.setText(f"Translation into {lang} cancelled; nothing was changed")
+            else:
+                self.status.setText(f"✘ {error_text(exc)}")
             self.translate_button.setEnabled(True)
             return True  # shown in the view, beside the card
 

@@ -5,6 +5,7 @@ language of the two-card script (real Chromium, ffmpeg) into two MP4s."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sys
@@ -161,3 +162,32 @@ def test_a_card_the_model_cannot_translate_is_named_beside_it(window: MainWindow
     assert "languages" not in window.doc.data["settings"] and "narration_i18n" not in window.doc.cards.card(0)
     window.undo_action.trigger()
     assert window.doc.cards.card(0)["narration_i18n"] == {"fr": "Voici Acme Notes."}
+
+
+def test_translating_shows_progress_in_the_view_and_cancels_in_place(window: MainWindow, qtbot: Any, run: Any,
+                                                                      chat: FakeChatCompletionsServer) -> None:
+    dlg = window.open_languages()
+    dlg.add_language("de")
+    chat.delay_s = 3.0  # a slow model
+    chat.reply_content(json.dumps({"text": WELCOME_DE}))
+    steps = window.doc.undo_stack.count()
+
+    async def translate_then_cancel() -> None:
+        op = dlg.translate(trigger=dlg.translate_button)
+        assert op is not None
+        deadline = asyncio.get_running_loop().time() + 5
+        while not chat.requests:
+            assert asyncio.get_running_loop().time() < deadline, "no request reached the fake model"
+            await asyncio.sleep(0.05)
+        assert dlg.op_bar.isVisible() and dlg.op_bar.cancel_button.isVisible()
+        assert "into de" in dlg.op_bar.label.text()  # the op's title or its progress: card 1 'welcome' into de
+        t0 = asyncio.get_running_loop().time()
+        qtbot.mouseClick(dlg.op_bar.cancel_button, Qt.MouseButton.LeftButton)
+        await Op.wait_all()
+        assert asyncio.get_running_loop().time() - t0 < 1.5  # the slow answer is not waited for
+        assert op.error is not None
+
+    run(translate_then_cancel())
+    assert "cancelled; nothing was changed" in dlg.status.text()
+    assert "narration_i18n" not in window.doc.cards.card(0) and window.doc.undo_stack.count() == steps
+    assert dlg.translate_button.isEnabled() and not dlg.op_bar.isVisible()

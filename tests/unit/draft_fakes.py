@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -97,6 +98,7 @@ class FakeChatCompletionsServer:
     def __init__(self) -> None:
         self.replies: list[tuple[int, Any]] = []
         self.requests: list[tuple[dict[str, str], Any]] = []
+        self.delay_s = 0.0  # a slow model: how long each answer takes (for cancel tests)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,6 +110,8 @@ class FakeChatCompletionsServer:
                 except json.JSONDecodeError:
                     body = raw
                 fake.requests.append(({k: v for k, v in self.headers.items()}, body))
+                if fake.delay_s:
+                    time.sleep(fake.delay_s)
                 if self.path != "/v1/chat/completions":
                     status, reply = 404, {"error": {"message": f"no route {self.path}"}}
                 elif fake.replies:
