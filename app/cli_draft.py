@@ -82,13 +82,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "the file the flow names, beside it",
     )
     _settings_flags(dr)
-    g = dr.add_argument_group("Amazon Bedrock")
+    _model_flags(dr)
+    m = dr.add_argument_group("drafting")
+    m.add_argument("--max-input-tokens", type=int, help="prompt budget (default 24000)")
+    m.add_argument(
+        "--fallback-offline",
+        action="store_true",
+        help="if the model fails, write the offline draft instead (with a warning)",
+    )
+    dr.set_defaults(func=cmd_draft)
+
+    tr = subparsers.add_parser(
+        "translate",
+        help="translate a script's narration into another voiceover language with a model",
+        description="Add a voiceover language to a script (if it is not there yet) and translate the cards "
+        "missing it with a model drafter (bedrock or openai), one card at a time. Bookmarks "
+        "(<mark name=\"x\"/>) are kept; a card the model cannot translate is named. `reelwright render` then renders "
+        "every language (`--lang de` for one).",
+    )
+    tr.add_argument("script", type=Path, help="the script JSON")
+    tr.add_argument("--lang", "-l", required=True, help="language tag to translate into, e.g. de or pt-BR")
+    tr.add_argument("--drafter", choices=[k for k in drafter_kinds() if k != "offline"], default="openai",
+                    help="the model backend (default openai)")
+    tr.add_argument("--cards", help="comma-separated card ids to (re)translate (default: the cards missing "
+                    "a translation)")
+    tr.add_argument("--voice-provider", choices=["piper", "espeak", "polly"],
+                    help="voice of a language added now (default: espeak-ng, Piper for English)")
+    tr.add_argument("--voice", help="voice id of a language added now (default: the provider's for the language)")
+    tr.add_argument("--out", "-o", type=Path, help="write the script here (default: print it)")
+    tr.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _model_flags(tr)
+    tr.set_defaults(func=cmd_translate)
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    """The model backends' options, shared by ``draft`` and ``translate``."""
+    g = p.add_argument_group("Amazon Bedrock")
     g.add_argument(
         "--bedrock-model", help="model id or inference profile, e.g. anthropic.claude-3-5-sonnet-20240620-v1:0"
     )
     g.add_argument("--bedrock-region", help="AWS region (default: the AWS configuration)")
-    g.add_argument("--aws-profile", help="AWS profile name (default: the standard credential chain)")
-    o = dr.add_argument_group("OpenAI-compatible endpoint")
+    g.add_argument("--aws-profile", help="AWS profile name (default: the signed-in Reelwright Cloud user's own "
+                   "credentials, else the standard credential chain)")
+    o = p.add_argument_group("OpenAI-compatible endpoint")
     o.add_argument(
         "--openai-base-url",
         help="e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:1234/v1 (LM Studio), https://api.openai.com/v1",
@@ -106,16 +142,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="ask for response_format json_object instead of json_schema (older servers)",
     )
-    m = dr.add_argument_group("model limits")
-    m.add_argument("--max-input-tokens", type=int, help="prompt budget (default 24000)")
+    m = p.add_argument_group("model limits")
     m.add_argument("--timeout", type=float, help="seconds per request (default 120)")
     m.add_argument("--attempts", type=int, help="answers asked for before giving up (default 3)")
-    m.add_argument(
-        "--fallback-offline",
-        action="store_true",
-        help="if the model fails, write the offline draft instead (with a warning)",
-    )
-    dr.set_defaults(func=cmd_draft)
+
+
+def _model_config(args: argparse.Namespace, cfg: Any) -> Any:
+    """Fill ``cfg`` (a DrafterConfig) from the model options; Bedrock without ``--aws-profile`` runs on
+    the signed-in cloud user's tenant credentials when there is one."""
+    if args.bedrock_model:
+        cfg.bedrock_model_id = args.bedrock_model
+    cfg.bedrock_region = args.bedrock_region
+    cfg.bedrock_profile = args.aws_profile
+    if args.openai_base_url:
+        cfg.openai_base_url = args.openai_base_url
+    if args.openai_model:
+        cfg.openai_model = args.openai_model
+    cfg.openai_api_key = os.environ.get(args.openai_api_key_env) or None
+    if args.json_object:
+        cfg.openai_response_format = "json_object"
+    if args.timeout:
+        cfg.timeout_s = args.timeout
+    if args.attempts:
+        cfg.max_attempts = max(1, args.attempts)
+    if cfg.kind == "bedrock" and not args.aws_profile:
+        cfg.boto3_session = _tenant_session(args)
+    return cfg
+
+
+def _tenant_session(args: argparse.Namespace) -> Any:
+    """The signed-in cloud user's boto3 session (the tenant role may invoke the stack's Bedrock models),
+    or None when no cloud is configured or nobody is signed in."""
+    from .cloud.errors import CloudError
+
+    try:
+        from .cloud.client import CloudClient
+        from .cloud.config import load_config
+
+        client = CloudClient(load_config())
+        if not client.signed_in:
+            return None
+        session = client.auth.boto_session()
+    except (CloudError, OSError, ImportError):
+        return None
+    if not getattr(args, "quiet", False):
+        print(f"Bedrock: using the signed-in cloud user's credentials ({client.username})", file=sys.stderr)
+    return session
 
 
 def _settings_flags(p: argparse.ArgumentParser) -> None:
@@ -243,22 +315,83 @@ def cmd_draft(args: argparse.Namespace) -> int:
     _precheck_out(args)
 
     cfg = DrafterConfig(kind=args.drafter, observe=args.observe, session_file=args.session)
-    if args.bedrock_model:
-        cfg.bedrock_model_id = args.bedrock_model
-    cfg.bedrock_region = args.bedrock_region
-    cfg.bedrock_profile = args.aws_profile
-    if args.openai_base_url:
-        cfg.openai_base_url = args.openai_base_url
-    if args.openai_model:
-        cfg.openai_model = args.openai_model
-    cfg.openai_api_key = os.environ.get(args.openai_api_key_env) or None
-    if args.json_object:
-        cfg.openai_response_format = "json_object"
     if args.max_input_tokens:
         cfg.max_input_tokens = args.max_input_tokens
-    if args.timeout:
-        cfg.timeout_s = args.timeout
-    if args.attempts:
-        cfg.max_attempts = max(1, args.attempts)
+    _model_config(args, cfg)
     cfg.fallback_to_offline = args.fallback_offline
     return _run_draft(args, list(args.files), args.prompt, cfg)
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from app.core import languages
+    from app.core.draft.drafters.base import DrafterConfig
+    from app.core.draft.drafters.translate import LLMTranslator
+
+    from .cli import TerminalProgress, run_cancellable
+    from .core.errors import Cancelled, ReelwrightError
+    from .core.script import load_script, validate_script
+
+    if args.out:
+        _precheck_out(args)
+    progress = TerminalProgress(quiet=args.quiet)
+    try:
+        script = load_script(args.script)
+        data = script.model_dump(mode="json", exclude_defaults=True)
+        settings = data.setdefault("settings", {})
+        if args.lang != script.settings.language and args.lang not in [lv.lang for lv in script.settings.languages]:
+            provider, voice = languages.default_voice_for(args.lang)
+            if args.voice_provider and args.voice_provider != provider:
+                provider = args.voice_provider
+                voice = (languages.voice_suggestions(provider, args.lang) or [""])[0]
+            entry = {"lang": args.lang, "provider": provider, "voice": args.voice or voice or None}
+            settings["languages"] = [*settings.get("languages", []), {k: v for k, v in entry.items() if v}]
+            script = validate_script(data, source=args.script)
+            if not args.quiet:
+                print(f"added language {args.lang} ({entry['provider']} {entry['voice'] or ''})".rstrip(),
+                      file=sys.stderr)
+        config = _model_config(args, DrafterConfig(kind=args.drafter))
+        card_ids = [c.strip() for c in args.cards.split(",") if c.strip()] if args.cards else None
+        if card_ids:
+            unknown = [c for c in card_ids if c not in {card.id for card in script.cards}]
+            if unknown:
+                _err(f"{args.script}: no card with id {', '.join(unknown)}")
+                return EXIT_BAD_INPUT
+
+        def run(cancel: Any) -> Any:
+            translator = LLMTranslator(config, cancel=cancel)
+            return languages.translate_cards(script, args.lang, translator, card_ids=card_ids,
+                                             on_progress=progress, cancel=cancel)
+
+        texts: dict[str, str] = run_cancellable(run)
+    except Cancelled:
+        progress.done()
+        _err("cancelled; nothing was written")
+        return 130
+    except languages.TranslationFailed as exc:
+        progress.done()
+        _err(f"{args.script}: {exc}")
+        if exc.done:
+            _err(f"{len(exc.done)} card(s) before it were translated; nothing was written")
+        return exc.exit_code
+    except ReelwrightError as exc:
+        progress.done()
+        _err(str(exc))
+        return exc.exit_code
+    progress.done()
+    data = script.model_dump(mode="json", exclude_defaults=True)
+    for card in data["cards"]:
+        if card["id"] in texts:
+            card["narration_i18n"] = {**card.get("narration_i18n", {}), args.lang: texts[card["id"]]}
+    try:
+        final = validate_script(data, source=args.script)
+    except ReelwrightError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    text = final.to_json() + "\n"
+    if args.out:
+        atomic_write(args.out, text)
+        if not args.quiet:
+            print(f"wrote {args.out}: {len(texts)} card(s) translated into {args.lang}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

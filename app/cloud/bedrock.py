@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.draft.drafters.base import DrafterConfig, DraftError
-from app.core.draft.drafters.llm import ANSWER_SCHEMA, TOOL_NAME, RawAnswer, Transient
+from app.core.draft.drafters.llm import SCRIPT_FORMAT, AnswerFormat, RawAnswer, Transient
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -66,7 +66,7 @@ class BedrockBackend:
             raise DraftError(f"cannot create the Bedrock client: {exc}") from None
         return self._client
 
-    def request(self, system: str, user: str) -> dict[str, Any]:
+    def request(self, system: str, user: str, answer: AnswerFormat = SCRIPT_FORMAT) -> dict[str, Any]:
         cfg = self.config
         return {
             "modelId": cfg.bedrock_model_id,
@@ -77,17 +77,17 @@ class BedrockBackend:
                 "tools": [
                     {
                         "toolSpec": {
-                            "name": TOOL_NAME,
-                            "description": "Submit the drafted video script (title and cards).",
-                            "inputSchema": {"json": ANSWER_SCHEMA},
+                            "name": answer.name,
+                            "description": answer.description,
+                            "inputSchema": {"json": answer.schema},
                         }
                     }
                 ],
-                "toolChoice": {"tool": {"name": TOOL_NAME}},
+                "toolChoice": {"tool": {"name": answer.name}},
             },
         }
 
-    def ask(self, system: str, user: str) -> RawAnswer:
+    def ask(self, system: str, user: str, answer: AnswerFormat = SCRIPT_FORMAT) -> RawAnswer:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
@@ -99,7 +99,7 @@ class BedrockBackend:
 
         client = self.client()
         try:
-            resp = client.converse(**self.request(system, user))
+            resp = client.converse(**self.request(system, user, answer))
         except ClientError as exc:
             err = exc.response.get("Error", {})
             code = str(err.get("Code", ""))
@@ -122,10 +122,10 @@ class BedrockBackend:
             raise Transient(f"cannot reach Bedrock: {exc}") from None
         except BotoCoreError as exc:
             raise DraftError(f"Bedrock call failed: {exc}") from None
-        return parse_converse_response(resp)
+        return parse_converse_response(resp, answer.name)
 
 
-def parse_converse_response(resp: dict[str, Any]) -> RawAnswer:
+def parse_converse_response(resp: dict[str, Any], tool_name: str = SCRIPT_FORMAT.name) -> RawAnswer:
     """The tool-use input (preferred) or the text of a Converse response."""
     stop = resp.get("stopReason")
     content = (((resp.get("output") or {}).get("message") or {}).get("content")) or []
@@ -135,7 +135,7 @@ def parse_converse_response(resp: dict[str, Any]) -> RawAnswer:
         if not isinstance(block, dict):
             continue
         tool = block.get("toolUse")
-        if isinstance(tool, dict) and tool.get("name") == TOOL_NAME and data is None:
+        if isinstance(tool, dict) and tool.get("name") == tool_name and data is None:
             data = tool.get("input")
         if isinstance(block.get("text"), str):
             texts.append(block["text"])

@@ -138,6 +138,12 @@ class CloudClient:
     async def reset(self, email: str, code: str, new_password: str) -> None:
         await asyncio.to_thread(self.auth.reset, email, code, new_password)
 
+    async def aws_session(self) -> Any:
+        """A boto3 session on the signed-in user's tenant credentials (from the identity pool, refreshed
+        before they expire).  Bedrock drafting and translation use it when the user is signed in: the
+        tenant role allows ``bedrock:InvokeModel`` on the stack's configured model ids."""
+        return await asyncio.to_thread(self.auth.boto_session)
+
     async def identity(self) -> str:
         """The signed-in user's tenant id (Cognito identity id)."""
         return await asyncio.to_thread(self.auth.identity_id)

@@ -19,11 +19,37 @@ from pathlib import Path
 from typing import Protocol
 
 from .bundle import Job
-from .errors import Problem, ScriptError
+from .errors import Cancelled, Problem, ReelwrightError, ScriptError
 from .infra.progress import CancelToken, Progress, ProgressCallback
 from .infra.tools import Browser
 from .render import RenderResult, render
-from .script import Script, VoiceSettings, validate_script
+from .script import Script, VoiceSettings, mark_names, validate_script
+
+#: a few Amazon Polly voices by language (any Polly voice id can be given instead)
+_POLLY_VOICES = {"en": ["Joanna", "Matthew"], "de": ["Vicki", "Daniel"], "fr": ["Lea", "Remi"],
+                 "es": ["Lucia", "Sergio"], "it": ["Bianca", "Adriano"], "pt": ["Ines", "Camila"],
+                 "nl": ["Laura"], "ja": ["Takumi", "Kazuha"], "pl": ["Ola"], "sv": ["Elin"]}
+#: the bundled Piper voice (``voice/piper.py``; named here so listing voices loads no TTS engine)
+BUNDLED_PIPER_VOICE = "en_US-joe-medium"
+
+
+def voice_suggestions(provider: str, lang: str) -> list[str]:
+    """Voice ids to offer for ``lang``: Piper's bundled voice (English), espeak-ng's language, Polly's."""
+    base = lang.split("-")[0].lower()
+    if provider == "piper":
+        return [BUNDLED_PIPER_VOICE]
+    if provider == "espeak":
+        return list(dict.fromkeys([lang.lower(), base]))
+    if provider == "polly":
+        return list(_POLLY_VOICES.get(base, []))
+    return []
+
+
+def default_voice_for(lang: str) -> tuple[str, str]:
+    """(provider, voice) a new language starts with: the bundled Piper voice speaks English only;
+    espeak-ng speaks every language offline."""
+    provider = "piper" if lang.split("-")[0].lower() == "en" else "espeak"
+    return provider, voice_suggestions(provider, lang)[0]
 
 
 def output_languages(script: Script) -> list[str]:
@@ -126,3 +152,73 @@ async def translate_missing(script: Script, lang: str, translator: Translator) -
         if card["id"] in by_id:
             card["narration_i18n"] = {**card.get("narration_i18n", {}), lang: by_id[card["id"]]}
     return validate_script(data)
+
+
+class TranslationFailed(ReelwrightError):
+    """Translating one card failed; names the card (the cards before it are kept in ``done``)."""
+
+    exit_code = 2  # as a failed draft
+
+    def __init__(self, message: str, *, card_index: int, card_id: str, done: dict[str, str],
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.card_index, self.card_id, self.done = card_index, card_id, done
+
+
+def mark_mismatch(base: str, translation: str) -> str | None:
+    """How the bookmarks of ``translation`` differ from the base narration's (None when they match):
+    the sentence the side-by-side editor shows under a card."""
+    want, got = mark_names(base), mark_names(translation)
+    if want == got:
+        return None
+    missing = [m for m in dict.fromkeys(want) if got.count(m) < want.count(m)]
+    extra = [m for m in dict.fromkeys(got) if got.count(m) > want.count(m)]
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)}")
+    if extra:
+        parts.append(f"extra {', '.join(extra)}")
+    if not parts:
+        parts.append(f"order {', '.join(got)} differs from {', '.join(want)}")
+    return "bookmarks do not match the base narration: " + "; ".join(parts)
+
+
+async def translate_cards(
+    script: Script,
+    lang: str,
+    translator: Translator,
+    *,
+    card_ids: Sequence[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, str]:
+    """Translate cards one by one: ``card_ids`` (all of them, even translated ones), or else the cards
+    missing a ``lang`` translation.  Returns ``{card id: translation}``.
+
+    A card the translator cannot do stops the run with :class:`TranslationFailed` naming it (with the
+    cards done before it); a cancel between cards raises ``Cancelled``.
+    """
+    if lang == script.settings.language:
+        raise ScriptError([Problem("settings › language", f"'{lang}' is the script's own language")])
+    wanted = list(card_ids) if card_ids is not None else missing_translations(script, lang)
+    cards = [(i, c) for i, c in enumerate(script.cards) if c.id in wanted and c.narration.strip()]
+    done: dict[str, str] = {}
+    for n, (i, card) in enumerate(cards):
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled(cancel.reason)
+        if on_progress is not None:
+            on_progress(Progress("translate", n / len(cards), f"card {i + 1} '{card.id}' into {lang}"))
+        try:
+            texts = await translator.translate([card.narration], script.settings.language, lang)
+        except Cancelled:
+            raise
+        except ReelwrightError as exc:
+            raise TranslationFailed(f"card {i + 1} '{card.id}': {exc.message}", card_index=i, card_id=card.id,
+                                    done=done, hint=exc.hint) from None
+        if len(texts) != 1:
+            raise TranslationFailed(f"card {i + 1} '{card.id}': the translator returned {len(texts)} texts for one",
+                                    card_index=i, card_id=card.id, done=done)
+        done[card.id] = texts[0]
+    if on_progress is not None:
+        on_progress(Progress("translate", 1.0, f"{len(done)} card(s) translated into {lang}"))
+    return done

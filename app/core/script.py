@@ -512,6 +512,22 @@ def narration_segments(narration: str) -> list[tuple[str | None, str]]:
     return out
 
 
+def mark_names(narration: str) -> list[str]:
+    """The bookmark names in ``narration``, in order (``<mark name="x"/>`` in any accepted spelling)."""
+    return _MARK_RE.findall(narration)
+
+
+def canonical_marks(narration: str) -> str:
+    """``narration`` with every bookmark spelled ``<mark name="x"/>`` (quotes and spacing vary in input)."""
+    return _MARK_RE.sub(lambda m: f'<mark name="{m.group(1)}"/>', narration)
+
+
+def other_markup(narration: str) -> str | None:
+    """The first tag in ``narration`` that is not a bookmark (markup the voice would read out), or None."""
+    m = _TAG_LIKE_RE.search(_MARK_RE.sub("", narration))
+    return m.group(0) if m else None
+
+
 def plain_narration(narration: str) -> str:
     """Narration as spoken and captioned: bookmarks removed, control characters dropped, whitespace
     folded.  (Validation refuses control characters; this keeps a script built in code, bypassing

@@ -389,7 +389,9 @@ class _SetCardFieldCommand(QUndoCommand):
         self.doc.card_changed.emit(self.row)
 
     def id(self) -> int:
-        return {"narration": _MERGE_NARRATION, "title": _MERGE_TITLE}.get(self.field, -1)
+        # typing in a translation (the Languages view) merges like typing in the narration
+        return {"narration": _MERGE_NARRATION, "narration_i18n": _MERGE_NARRATION,
+                "title": _MERGE_TITLE}.get(self.field, -1)
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         # consecutive keystrokes in one card's narration (or title) are one undo step

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
             self, self.op_bar, store=lambda: self.store, settings=lambda: self.settings, library=self.library,
             panel=self.project_panel, doc=self.doc, editor=self.editor, render_panel=self.render_panel)
         self.cloud = CloudSession(self, self.op_bar)
+        self.projects.cloud_client = lambda: self.cloud.client if self.cloud.signed_in else None
         self.renders = RenderController(
             self, self.op_bar, projects=self.projects, cloud=self.cloud, settings=lambda: self.settings,
             doc=self.doc, editor=self.editor, render_panel=self.render_panel)
@@ -162,6 +163,7 @@ class MainWindow(QMainWindow):
         self._action(s, "Check card in browser", lambda: self.renders.check_card(self.editor.current_row()),
                      "Ctrl+K")
         self._action(s, "Video settings…", self.open_video_settings, "Ctrl+Shift+V", name="videoSettings")
+        self._action(s, "Languages…", self.open_languages, "Ctrl+Shift+L", name="languages")
         s.addSeparator()
         self._action(s, "Render video", self.renders.start_render, "Ctrl+R")
         self._action(s, "Export script JSON…", self.export_script)
@@ -314,6 +316,25 @@ class MainWindow(QMainWindow):
         self.shortcuts_dialog.show()
         self.shortcuts_dialog.raise_()
         return self.shortcuts_dialog
+
+    languages_dialog: Any = None
+
+    def open_languages(self) -> Any:
+        """The Languages view (non-modal): languages, side-by-side translations, voices, renders."""
+        from .languages import LanguagesDialog
+
+        if self.languages_dialog is None:
+            def drafter() -> str:
+                chosen = self.project_panel.current_drafter()
+                return chosen if chosen != "offline" else self.settings.drafter
+
+            self.languages_dialog = LanguagesDialog(
+                self.doc, self.renders, drafter, lambda: self.settings,
+                lambda: self.cloud.client if self.cloud.signed_in else None, self)
+        self.languages_dialog.show()
+        self.languages_dialog.raise_()
+        self.languages_dialog.activateWindow()
+        return self.languages_dialog
 
     def about(self) -> None:
         QMessageBox.about(self, "About Reelwright", about_text())

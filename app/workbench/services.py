@@ -102,14 +102,16 @@ def record(store: Store, request: RecordRequest) -> OpFactory[RecordOutcome]:
 
 
 def draft(store: Store, files: list[LibraryFile], prompt: str, drafter: str, app_settings: AppSettings,
-          settings: ScriptSettings | None = None) -> OpFactory[DraftResult]:
-    """Draft a script from the ordered files and the prompt with the chosen drafter."""
+          settings: ScriptSettings | None = None, cloud: CloudClient | None = None) -> OpFactory[DraftResult]:
+    """Draft a script from the ordered files and the prompt with the chosen drafter (Bedrock on the
+    signed-in user's credentials when ``cloud`` is signed in)."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> DraftResult:
         from app.core.draft import drafting
 
         with_names = await asyncio.to_thread(_named_copies, store, files)
         config = drafter_config(drafter, app_settings)
+        await use_cloud_credentials(config, cloud)
         from app.workbench.sessions import SessionStore
 
         config.sessions_dir = SessionStore(store.root).dir
@@ -173,6 +175,36 @@ def drafter_config(drafter: str, s: AppSettings) -> Any:
                          openai_api_key=os.environ.get("OPENAI_API_KEY"))
 
 
+async def use_cloud_credentials(config: Any, cloud: CloudClient | None) -> None:
+    """Bedrock through the tenant: when signed in, a ``bedrock`` config gets the user's own identity-pool
+    credentials (the stack's tenant role allows the configured model ids); otherwise the standard AWS
+    credential chain applies (a profile, the environment)."""
+    if config.kind == "bedrock" and cloud is not None and cloud.signed_in and config.boto3_session is None:
+        config.boto3_session = await cloud.aws_session()
+
+
+def translate(script: Script, lang: str, drafter: str, app_settings: AppSettings, cloud: CloudClient | None = None,
+              card_ids: list[str] | None = None) -> OpFactory[dict[str, str]]:
+    """Translate the narration of ``card_ids`` (else every card missing ``lang``) with the model drafter
+    ``drafter`` (``openai``, ``bedrock``); returns {card id: translation}, one card at a time."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> dict[str, str]:
+        from app.core import languages
+        from app.core.draft.drafters.translate import LLMTranslator
+
+        config = drafter_config(drafter, app_settings)
+        if config.kind == "offline":
+            raise ReelwrightError("translating needs a model: the offline drafter cannot translate",
+                                  hint="choose Amazon Bedrock or an OpenAI-compatible endpoint as the drafter, "
+                                  "or type the translation by hand")
+        await use_cloud_credentials(config, cloud)
+        translator = await asyncio.to_thread(LLMTranslator, config, None, cancel)
+        return await languages.translate_cards(script, lang, translator, card_ids=card_ids,
+                                               on_progress=on_progress, cancel=cancel)
+
+    return op
+
+
 def drafter_names() -> list[str]:
     from app.core.draft.drafting import drafter_kinds
 
@@ -197,6 +229,36 @@ def voice_settings_for(script_settings: dict[str, Any] | None, app_settings: App
             pass
     return VoiceSettings.model_validate({"provider": app_settings.voice_provider, "voice": app_settings.voice,
                                          "rate": app_settings.voice_rate})
+
+
+def base_language(script_settings: dict[str, Any] | None) -> str:
+    lang = (script_settings or {}).get("language")
+    return lang if isinstance(lang, str) and lang else "en"
+
+
+def voice_settings_for_language(script_settings: dict[str, Any] | None, lang: str,
+                                app_settings: AppSettings) -> VoiceSettings:
+    """The voice of an extra language (``settings.languages``), as the render would use it."""
+    for raw in (script_settings or {}).get("languages") or []:
+        if isinstance(raw, dict) and raw.get("lang") == lang:
+            try:
+                return VoiceSettings.model_validate({k: raw[k] for k in ("provider", "voice", "rate") if k in raw})
+            except ValueError:
+                break
+    return voice_settings_for(script_settings, app_settings)
+
+
+def default_provider_for(lang: str) -> str:
+    from app.core.languages import default_voice_for
+
+    return default_voice_for(lang)[0]
+
+
+def voice_suggestions(provider: str, lang: str) -> list[str]:
+    """Voice ids offered for ``lang``: Piper's installed voice (English), espeak-ng's language, Polly's."""
+    from app.core.languages import voice_suggestions as suggestions
+
+    return suggestions(provider, lang)
 
 
 def voice_card(narration: str, voice: VoiceSettings, cache_dir: Path | None = None) -> OpFactory[VoiceClip]:
@@ -267,6 +329,29 @@ def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = Non
         with _session_for(job, sessions):
             result = await render.render(job, output_dir, on_progress, cancel, name="video")
         return RenderOutcome(result, output_dir, time.monotonic() - t0)
+
+    return op
+
+
+@dataclass
+class LanguagesOutcome:
+    results: dict[str, RenderResult]  # by language, in render order
+    output_dir: Path
+    elapsed_s: float
+
+
+def render_languages_local(job: Job, output_dir: Path, languages: list[str],
+                           sessions: SessionStore | None = None) -> OpFactory[LanguagesOutcome]:
+    """Render one video per language (``video.<lang>.mp4``); every translation is checked first."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> LanguagesOutcome:
+        from app.core.languages import render_languages
+
+        t0 = time.monotonic()
+        with _session_for(job, sessions):
+            results = await render_languages(job, output_dir, on_progress, cancel, name="video",
+                                             languages=languages)
+        return LanguagesOutcome(results, output_dir, time.monotonic() - t0)
 
     return op
 

@@ -71,7 +71,10 @@ def unnamed_controls(top: QWidget) -> list[str]:
         iface = QAccessible.queryAccessibleInterface(w)
         name = iface.text(QAccessible.Text.Name) if iface is not None else ""
         if not name.strip():
-            missing.append(f"{type(w).__name__} '{w.objectName() or '(no objectName)'}' in {type(top).__name__}")
+            parent = w.parentWidget()
+            inside = f" (inside {type(parent).__name__} '{parent.objectName()}')" if parent is not None else ""
+            missing.append(f"{type(w).__name__} '{w.objectName() or '(no objectName)'}'{inside} "
+                           f"in {type(top).__name__}")
     return missing
 
 
@@ -85,7 +88,7 @@ def test_every_control_in_the_main_window_and_its_windows_has_an_accessible_name
         qtbot.wait(10)
         assert not unnamed_controls(window), unnamed_controls(window)
     # every non-modal window a menu action opens (modal ones are built directly below)
-    for name in ("videoSettings", "recordFlow"):
+    for name in ("videoSettings", "recordFlow", "languages"):
         act = window.findChild(QAction, name)
         assert act is not None, name
         act.trigger()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -21,14 +22,14 @@ from botocore.stub import ANY, Stubber
 from app.core.draft.drafters.llm import TOOL_NAME
 
 
-def converse_tool_use(answer: dict[str, Any], *, stop: str = "tool_use") -> dict[str, Any]:
+def converse_tool_use(answer: dict[str, Any], *, stop: str = "tool_use", tool: str = TOOL_NAME) -> dict[str, Any]:
     """A Converse response as Bedrock returns it when the model calls our tool."""
     return {
         "output": {
             "message": {
                 "role": "assistant",
                 "content": [
-                    {"toolUse": {"toolUseId": "tooluse_kJ9Fq1sdTz2", "name": TOOL_NAME, "input": answer}},
+                    {"toolUse": {"toolUseId": "tooluse_kJ9Fq1sdTz2", "name": tool, "input": answer}},
                 ],
             }
         },
@@ -50,8 +51,9 @@ def converse_text(text: str, *, stop: str = "end_turn") -> dict[str, Any]:
 class FakeBedrockConverse:
     """A Stubber-backed bedrock-runtime client: queue answers, then hand ``factory`` to DrafterConfig."""
 
-    def __init__(self, model_id: str = "anthropic.fake-model-v1:0") -> None:
+    def __init__(self, model_id: str = "anthropic.fake-model-v1:0", tool: str = TOOL_NAME) -> None:
         self.model_id = model_id
+        self.tool = tool  # the forced tool every request must name (the drafter's, or the translator's)
         self.client = boto3.client(
             "bedrock-runtime", region_name="us-east-1", aws_access_key_id="FAKE", aws_secret_access_key="FAKE"
         )
@@ -65,8 +67,8 @@ class FakeBedrockConverse:
             "messages": ANY,
             "inferenceConfig": ANY,
             "toolConfig": {
-                "tools": [{"toolSpec": {"name": TOOL_NAME, "description": ANY, "inputSchema": ANY}}],
-                "toolChoice": {"tool": {"name": TOOL_NAME}},
+                "tools": [{"toolSpec": {"name": self.tool, "description": ANY, "inputSchema": ANY}}],
+                "toolChoice": {"tool": {"name": self.tool}},
             },
         }
 
@@ -96,6 +98,7 @@ class FakeChatCompletionsServer:
     def __init__(self) -> None:
         self.replies: list[tuple[int, Any]] = []
         self.requests: list[tuple[dict[str, str], Any]] = []
+        self.delay_s = 0.0  # a slow model: how long each answer takes (for cancel tests)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -107,6 +110,8 @@ class FakeChatCompletionsServer:
                 except json.JSONDecodeError:
                     body = raw
                 fake.requests.append(({k: v for k, v in self.headers.items()}, body))
+                if fake.delay_s:
+                    time.sleep(fake.delay_s)
                 if self.path != "/v1/chat/completions":
                     status, reply = 404, {"error": {"message": f"no route {self.path}"}}
                 elif fake.replies:

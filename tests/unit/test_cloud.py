@@ -164,7 +164,15 @@ def test_every_tenant_grant_is_scoped_by_the_identity_variable() -> None:
     assert "cognito-identity.amazonaws.com:aud" in trust and "authenticated" in trust
     statements = [s for d in tenant_role_policies() for s in _statements(d)]
     assert statements
+    bedrock = [s for s in statements if s["Action"] == "bedrock:InvokeModel"]
+    assert [s["Sid"] for s in bedrock] == ["InvokeConfiguredModels", "InvokeConfiguredInferenceProfiles"]
+    for s in bedrock:
+        # the configured model ids only (a template parameter), never every model
+        assert s["Effect"] == "Allow" and "BedrockModelIds" in json.dumps(s["Resource"]), s
+        assert '"*"' not in json.dumps(s["Resource"]) and "/*" not in json.dumps(s["Resource"]), s
     for s in statements:
+        if s in bedrock:
+            continue
         assert s["Effect"] == "Allow"
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         assert all(a.startswith("s3:") and "*" not in a for a in actions), s
@@ -191,6 +199,34 @@ def test_tenant_policy_renders_for_one_identity() -> None:
     docs = tenant_policy(TENANT, "bkt")
     text = json.dumps(docs)
     assert f"arn:aws:s3:::bkt/tenants/{TENANT}/*" in text and "${" not in text and OTHER not in text
+
+
+def test_tenant_may_invoke_only_the_configured_bedrock_models() -> None:
+    """moto's own IAM evaluator (the one its server enforces with) on the rendered tenant policy."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    def allowed(docs: list[dict[str, Any]], action: str, resource: str) -> bool:
+        results = [IAMPolicy(json.dumps(d)).is_action_permitted(action, resource) for d in docs]
+        return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
+
+    default = tenant_policy(TENANT, "bkt")
+    model = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # the parameter's default = the app's default model
+    assert allowed(default, "bedrock:InvokeModel", f"arn:aws:bedrock:us-east-1::foundation-model/{model}")
+    assert allowed(default, "bedrock:InvokeModel", f"arn:aws:bedrock:eu-west-1::foundation-model/{model}")
+    assert not allowed(default, "bedrock:InvokeModel", "arn:aws:bedrock:us-east-1::foundation-model/"
+                       "anthropic.claude-3-opus-20240229-v1:0")
+    assert not allowed(default, "bedrock:InvokeModelWithResponseStream",
+                       f"arn:aws:bedrock:us-east-1::foundation-model/{model}")
+    assert not allowed(default, "bedrock:CreateModelCustomizationJob", "*")
+    ids = ["amazon.nova-lite-v1:0", "us.anthropic.claude-3-5-sonnet-20241022-v2:0"]
+    chosen = tenant_policy(TENANT, "bkt", BedrockModelIds=ids)
+    assert allowed(chosen, "bedrock:InvokeModel", "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0")
+    assert allowed(chosen, "bedrock:InvokeModel",
+                   f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{ids[1]}")
+    assert not allowed(chosen, "bedrock:InvokeModel", f"arn:aws:bedrock:us-east-1::foundation-model/{model}")
+    # the S3 grants are unchanged by the parameter: still the tenant's own prefix only
+    assert allowed(chosen, "s3:GetObject", f"arn:aws:s3:::bkt/tenants/{TENANT}/jobs/x/job.json")
+    assert not allowed(chosen, "s3:GetObject", f"arn:aws:s3:::bkt/tenants/{OTHER}/jobs/x/job.json")
 
 
 def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> None:

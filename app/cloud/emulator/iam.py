@@ -29,24 +29,48 @@ def tenant_role_policies(path: Path = TEMPLATE) -> list[dict[str, Any]]:
     return [copy.deepcopy(p["PolicyDocument"]) for p in role.get("Policies", [])]
 
 
-def _render(obj: Any, bucket_arn: str, identity: str) -> Any:
+def template_parameters(path: Path = TEMPLATE, **given: str | list[str]) -> dict[str, Any]:
+    """The template's parameters with their defaults (a CommaDelimitedList as a list), then ``given``."""
+    out: dict[str, Any] = {}
+    for name, spec in (load_template(path).get("Parameters") or {}).items():
+        default = spec.get("Default")
+        if default is not None and spec.get("Type") == "CommaDelimitedList" and isinstance(default, str):
+            default = default.split(",")
+        out[name] = default
+    out.update(given)
+    return out
+
+
+def _render(obj: Any, bucket_arn: str, identity: str, params: dict[str, Any]) -> Any:
     if isinstance(obj, str):
         return obj.replace(IDENTITY_VARIABLE, identity)
     if isinstance(obj, list):
-        return [_render(v, bucket_arn, identity) for v in obj]
+        return [_render(v, bucket_arn, identity, params) for v in obj]
     if isinstance(obj, dict):
         if set(obj) == {"Fn::Sub"} and isinstance(obj["Fn::Sub"], str):
             text = obj["Fn::Sub"].replace("${Bucket.Arn}", bucket_arn).replace("${!", "${")
             return text.replace(IDENTITY_VARIABLE, identity)
         if set(obj) == {"Fn::GetAtt"} and obj["Fn::GetAtt"] == ["Bucket", "Arn"]:
             return bucket_arn
-        return {k: _render(v, bucket_arn, identity) for k, v in obj.items()}
+        if set(obj) == {"Ref"} and obj["Ref"] in params:
+            return params[obj["Ref"]]
+        if set(obj) == {"Fn::Join"}:  # the Bedrock model ARNs: one per configured model id
+            sep, parts = obj["Fn::Join"]
+            rendered = _render(parts, bucket_arn, identity, params)
+            return str(sep).join(str(p) for p in rendered)
+        if set(obj) == {"Fn::Split"}:
+            sep, text = obj["Fn::Split"]
+            return str(_render(text, bucket_arn, identity, params)).split(sep)
+        return {k: _render(v, bucket_arn, identity, params) for k, v in obj.items()}
     return obj
 
 
-def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE) -> list[dict[str, Any]]:
-    """The tenant role's policies as they apply to ``identity`` in ``bucket`` (JSON-ready)."""
-    docs = [_render(d, f"arn:aws:s3:::{bucket}", identity) for d in tenant_role_policies(path)]
+def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE,
+                  **parameters: str | list[str]) -> list[dict[str, Any]]:
+    """The tenant role's policies as they apply to ``identity`` in ``bucket`` (JSON-ready), with the
+    template's parameter defaults unless ``parameters`` (e.g. ``BedrockModelIds=[...]``) are given."""
+    params = template_parameters(path, **parameters)
+    docs = [_render(d, f"arn:aws:s3:::{bucket}", identity, params) for d in tenant_role_policies(path)]
     text = json.dumps(docs)
     if "Fn::" in text or "${" in text:
         raise ValueError(f"unrendered CloudFormation left in the tenant policy: {text}")

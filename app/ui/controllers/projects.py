@@ -60,6 +60,8 @@ class ProjectController(QObject):
                  doc: ScriptDocument, editor: CardEditor, render_panel: RenderPanel) -> None:
         super().__init__(window)
         self.window, self.view = window, view
+        #: the signed-in cloud client, if any (Bedrock drafts then run on the user's own credentials)
+        self.cloud_client: Callable[[], Any] = lambda: None
         self._store, self._settings = store, settings
         self.library, self.panel, self.doc, self.editor, self.render_panel = (
             library, panel, doc, editor, render_panel)
@@ -254,7 +256,7 @@ class ProjectController(QObject):
             settings.session = session
         op: Op[DraftResult] = Op(
             self.window, services.draft(self.store, files, prompt, self.panel.current_drafter(), self._settings(),
-                                        settings),
+                                        settings, self.cloud_client()),
             title="Draft", trigger=self.panel.draft_button, view=self.view)
         op.success(self._drafted)
         op.run()

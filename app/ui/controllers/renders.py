@@ -46,6 +46,7 @@ class RenderController(QObject):
         self.render_op: Op[Any] | None = None
         #: the job the last render started with (what it renders: the tests read it)
         self.last_job: Job | None = None
+        self.last_clip: VoiceClip | None = None
 
     @property
     def settings(self) -> AppSettings:
@@ -69,21 +70,33 @@ class RenderController(QObject):
 
     # ------------------------------------------------------------------ card previews
 
-    def play_voice(self, row: int) -> Op[VoiceClip] | None:
+    def play_voice(self, row: int, lang: str | None = None, trigger: Any = None) -> Op[VoiceClip] | None:
+        """Voice a card's narration: the base narration, or its ``lang`` translation with that language's
+        voice (the Languages view's "Play voice")."""
         if row < 0:
             return None
         card = self.doc.cards.card(row)
-        narration = str(card.get("narration") or "")
+        raw_settings = self.doc.data.get("settings")
+        base = services.base_language(raw_settings)
+        if lang is None or lang == base:
+            narration = str(card.get("narration") or "")
+            voice = services.voice_settings_for(raw_settings, self.settings)
+        else:
+            narration = str((card.get("narration_i18n") or {}).get(lang) or "")
+            voice = services.voice_settings_for_language(raw_settings, lang, self.settings)
         if not plain_narration(narration):
-            self.message.emit("This card has no narration to voice")
+            self.message.emit("This card has no narration to voice" if lang in (None, base)
+                              else f"This card has no '{lang}' narration to voice yet")
             return None
-        voice = services.voice_settings_for(self.doc.data.get("settings"), self.settings)
-        op: Op[VoiceClip] = Op(self.window, services.voice_card(narration, voice), title="Voice preview",
-                               trigger=self.editor.play_button, view=self.view)
+        op: Op[VoiceClip] = Op(self.window, services.voice_card(narration, voice),
+                               title="Voice preview" if lang in (None, base) else f"Voice preview ({lang})",
+                               trigger=trigger if trigger is not None else self.editor.play_button, view=self.view)
 
         def played(clip: VoiceClip) -> None:
-            self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
-            self.editor.refresh_stats()
+            self.last_clip = clip
+            if lang in (None, base):
+                self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
+                self.editor.refresh_stats()
             if qt.have_multimedia():
                 if self.voice_player is None:
                     self.voice_player = qt.QMediaPlayer(self)
@@ -141,7 +154,11 @@ class RenderController(QObject):
             render = RenderSettings(width=f.width, height=f.height)
         return services.make_job(script, project_dir, render)
 
-    def start_render(self, format_name: str | None = None) -> Op[Any] | None:
+    def start_render(self, format_name: str | None = None, *, languages: list[str] | None = None,
+                     trigger: Any = None) -> Op[Any] | None:
+        """Render the video; ``format_name`` renders once in another format ("Render as…");
+        ``languages`` (from the Languages view) renders one video per language (``video.<lang>.mp4``),
+        or the one language given, with that language's narration and voice."""
         project = self.projects.project
         if project is None:
             return None
@@ -150,6 +167,8 @@ class RenderController(QObject):
         if script is None:
             self.render_panel.set_status("Draft", "fix the problems shown on the cards first")
             return None
+        if languages is not None and languages != [script.settings.language]:
+            return self._render_languages(script, languages, trigger)
         rs = self.render_panel.current_settings()
         pdir = self.projects.store.project_dir(project.id)
         job = self.build_job(script, pdir, format_name)
@@ -225,6 +244,94 @@ class RenderController(QObject):
         op.run()
         self.render_op = op
         return op
+
+    def _render_languages(self, script: Script, languages: list[str], trigger: Any) -> Op[Any] | None:
+        from app.core.languages import job_for_language
+
+        project = self.projects.project
+        assert project is not None
+        rs = self.render_panel.current_settings()
+        pdir = self.projects.store.project_dir(project.id)
+        job = self.build_job(script, pdir)  # the script's own format (see build_job)
+        eff = job.effective_settings()
+        try:  # every translation is checked before anything starts
+            for lang in languages:
+                job_for_language(job, lang)
+        except ScriptError as exc:
+            show_error(self.window, "Render languages", exc)
+            self.render_panel.set_status("Draft", "translate every card first (Script › Languages…)")
+            return None
+        cloud = rs.target == "cloud"
+        if cloud and len(languages) > 1:
+            self.render_panel.set_status("Draft", "the cloud renders one language at a time: pick one language "
+                                         "in Languages…, or render them all locally")
+            return None
+        if cloud and not self.cloud.signed_in:
+            self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
+            return None
+        out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
+        n = 1
+        while out.exists():
+            out = out.with_name(f"{out.name.split('_')[0]}_{n}")
+            n += 1
+        record = RenderRecord(started=time.time(), status="Rendering", target=rs.target,
+                              format=format_label(eff.width, eff.height, eff.fps))
+        project.data.history.append(record)
+        self.render_panel.set_history(project.data.history)
+        self.editor.show_failure(None, "")
+        self.projects.save_now()
+        factory: OpFactory[Any]
+        if cloud:
+            assert self.cloud.client is not None
+            factory = services.render_cloud(self.cloud.client, job_for_language(job, languages[0]), out,
+                                            self._sessions())
+        else:
+            factory = services.render_languages_local(job, out, languages, self._sessions())
+        names = ", ".join(languages)
+        op: Op[Any] = Op(self.window, factory, title=f"Render ({names})",
+                         trigger=trigger if trigger is not None else self.render_panel.render_button,
+                         view=self.render_panel)
+
+        def done(outcome: services.CloudOutcome | services.LanguagesOutcome) -> None:
+            record.status = "Complete"
+            record.elapsed_s = float(outcome.elapsed_s)
+            if isinstance(outcome, services.CloudOutcome):
+                video = outcome.render.video
+                record.duration_s = float(outcome.render.status.duration_s or 0.0)
+                record.chapters = list(outcome.render.status.chapters)
+                detail = f"{video.name} ({languages[0]}) from cloud job {outcome.render.job_id}"
+            else:
+                first = next(iter(outcome.results.values()))
+                video = Path(first.video)
+                record.duration_s = float(first.duration_s)
+                record.chapters = list(first.chapters)
+                detail = "; ".join(f"{Path(r.video).name} {r.duration_s:.1f} s" for r in outcome.results.values())
+                detail += f" in {outcome.elapsed_s:.1f} s"
+            record.output = str(video)
+            self.last_language_outcome = outcome
+            self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
+            self.render_panel.set_status("Complete", detail)
+            self.render_panel.stage.setText("Done")
+            self.projects.save(project)
+
+        def failed(exc: BaseException) -> bool:
+            record.status = "Cancelled" if isinstance(exc, Cancelled) else "Failed"
+            if not isinstance(exc, Cancelled):
+                record.error = error_text(exc)
+                if isinstance(exc, RenderError) and exc.card_index is not None:
+                    record.card_index = exc.card_index
+                    self.editor.show_failure(exc.card_index, exc.message)
+            self.render_panel.set_status(record.status, record.error or "nothing was written")
+            self.render_panel.stage.setText(record.status)
+            self.projects.save(project)
+            return isinstance(exc, Cancelled)
+
+        op.success(done).failure(failed)
+        op.run()
+        self.render_op = op
+        return op
+
+    last_language_outcome: Any = None
 
     def release_media(self) -> None:
         if self.voice_player is not None:

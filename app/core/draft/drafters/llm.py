@@ -97,10 +97,23 @@ class RawAnswer:
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class AnswerFormat:
+    """The structured answer asked of a model: Bedrock's forced tool, OpenAI's ``json_schema`` format."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+#: the drafter's answer: the script outline
+SCRIPT_FORMAT = AnswerFormat(TOOL_NAME, "Submit the drafted video script (title and cards).", ANSWER_SCHEMA)
+
+
 class Backend(Protocol):
     label: str
 
-    def ask(self, system: str, user: str) -> RawAnswer: ...
+    def ask(self, system: str, user: str, answer: AnswerFormat = SCRIPT_FORMAT) -> RawAnswer: ...
 
 
 # --------------------------------------------------------------------------- the prompt

@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from .base import DrafterConfig, DraftError
-from .llm import ANSWER_SCHEMA, RawAnswer, Transient
+from .llm import SCRIPT_FORMAT, AnswerFormat, RawAnswer, Transient
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
@@ -29,10 +29,11 @@ class OpenAIBackend:
         self.label = f"{config.openai_model} at {config.openai_base_url}"
         self.response_format = config.openai_response_format
 
-    def body(self, system: str, user: str) -> dict[str, Any]:
+    def body(self, system: str, user: str, answer: AnswerFormat = SCRIPT_FORMAT) -> dict[str, Any]:
         cfg = self.config
+        name = "reelwright_script" if answer is SCRIPT_FORMAT else f"reelwright_{answer.name}"
         fmt: dict[str, Any] = (
-            {"type": "json_schema", "json_schema": {"name": "reelwright_script", "schema": ANSWER_SCHEMA}}
+            {"type": "json_schema", "json_schema": {"name": name, "schema": answer.schema}}
             if self.response_format == "json_schema"
             else {"type": "json_object"}
         )
@@ -45,8 +46,8 @@ class OpenAIBackend:
             "stream": False,
         }
 
-    def ask(self, system: str, user: str) -> RawAnswer:
-        data = json.dumps(self.body(system, user)).encode("utf-8")
+    def ask(self, system: str, user: str, answer: AnswerFormat = SCRIPT_FORMAT) -> RawAnswer:
+        data = json.dumps(self.body(system, user, answer)).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
