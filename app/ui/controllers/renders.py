@@ -16,6 +16,7 @@ from app.workbench import services
 from app.workbench.services import OpFactory
 from app.workbench.sessions import SessionStore
 from app.workbench.storage import AppSettings, RenderRecord
+from app.workbench.storyboard import thumbnail_dir
 
 from .. import qt
 from ..card_editor import CardEditor
@@ -42,6 +43,16 @@ class RenderController(QObject):
         self.voice_player: Any = None
         self._voice_audio: Any = None
         self.render_op: Op[Any] | None = None
+        # the storyboard: thumbnails live in the project folder; picking a card seeks the player to it
+        projects.loaded.connect(self._project_loaded)
+        editor.cards.selectionModel().currentChanged.connect(
+            lambda cur, _prev: render_panel.seek_to_card(cur.row()))
+
+    def _project_loaded(self, project: Any) -> None:
+        self.editor.storyboard.set_folder(self._thumbnails(project))
+
+    def _thumbnails(self, project: Any) -> Path:
+        return thumbnail_dir(self.projects.store.project_dir(project.id))
 
     @property
     def settings(self) -> AppSettings:
@@ -100,7 +111,8 @@ class RenderController(QObject):
         if script is None:
             return None
         job = services.make_job(script, self.projects.store.project_dir(project.id))
-        op: Op[CheckResult] = Op(self.window, services.check(job, row, self._sessions()), title=f"Check card {row + 1}",
+        factory = services.check(job, row, self._sessions(), thumbnails=self._thumbnails(project))
+        op: Op[CheckResult] = Op(self.window, factory, title=f"Check card {row + 1}",
                                  trigger=self.editor.check_button, view=self.view)
         self.editor.check_result.setText("Checking in a headless browser…")
 
@@ -110,6 +122,7 @@ class RenderController(QObject):
             if res.warnings:
                 text += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             self.editor.check_result.setText(text)
+            self.editor.storyboard.reload_thumbnails()
 
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, RenderError) and exc.card_index is not None:
@@ -156,7 +169,7 @@ class RenderController(QObject):
             assert self.cloud.client is not None
             factory = services.render_cloud(self.cloud.client, job, out, self._sessions())
         else:
-            factory = services.render_local(job, out, self._sessions())
+            factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
         op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
                          trigger=self.render_panel.render_button, view=self.render_panel)
 
@@ -180,6 +193,7 @@ class RenderController(QObject):
                     detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             record.output = str(video)
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
+            self.editor.storyboard.reload_thumbnails()
             self.render_panel.set_status("Complete", detail)
             self.render_panel.stage.setText("Done")
             self.projects.save(project)
