@@ -25,6 +25,7 @@ from .qt import (
 
 #: segment fills, alternating so neighbouring cards stay apart; narration and action colours
 CARD_FILLS = ("#e8eef7", "#dde6f3")
+BUMPER_FILL = "#eceff1"
 NARRATION = "#4a90d9"
 ACTION = "#e67e22"
 HEAD = "#c0392b"
@@ -87,7 +88,13 @@ class TimelineStrip(QWidget):
             self.setAccessibleDescription("No video yet")
             return
         i = self.current_card()
-        here = f"; at card {i + 1}, {self.timeline.cards[i].title}" if i >= 0 else ""
+        card = self.timeline.cards[i] if i >= 0 else None
+        if card is None:
+            here = ""
+        elif card.script_index is None:
+            here = f"; at {card.title}"
+        else:
+            here = f"; at card {card.script_index + 1}, {card.title}"
         self.setAccessibleDescription(f"{n} cards over {_fmt(self.timeline.duration_s)}{here}")
 
     # -- input
@@ -142,7 +149,8 @@ class TimelineStrip(QWidget):
         for i, (card, (x0, x1)) in enumerate(zip(self.timeline.cards, lay.segments(self.timeline.cards),
                                                  strict=True)):
             seg = QRectF(x0, top, max(1.0, x1 - x0), h - 2 * top)
-            p.fillRect(seg, QColor(CARD_FILLS[i % 2]))
+            bumper = card.script_index is None  # an intro or outro card: not in the editor's list
+            p.fillRect(seg, QColor(BUMPER_FILL if bumper else CARD_FILLS[i % 2]))
             if card.voice_duration_s > 0:
                 v0, v1 = lay.x_of(card.voice_start_s), lay.x_of(card.voice_start_s + card.voice_duration_s)
                 p.fillRect(QRectF(v0, narr_y, max(1.0, v1 - v0), lane_h), QColor(NARRATION))
@@ -153,8 +161,13 @@ class TimelineStrip(QWidget):
             p.setPen(QPen(QColor("#7f8c8d"), 1))
             p.drawLine(int(x0), int(top), int(x0), int(h - top))
             p.setPen(text_pen)
-            label = p.fontMetrics().elidedText(f"{i + 1}. {card.title}", Qt.TextElideMode.ElideRight,
-                                               max(0, int(x1 - x0) - 6))
+            room = max(0, int(x1 - x0) - 6)
+            # numbered as in the card list (intro and outro unnumbered)
+            number = "" if bumper else f"{(card.script_index or 0) + 1}"
+            full = f"{number}. {card.title}" if number else card.title
+            label = p.fontMetrics().elidedText(full, Qt.TextElideMode.ElideRight, room)
+            if number and len(label) <= len(number) + 3:  # only "3. …" fits: the number says more
+                label = number if p.fontMetrics().horizontalAdvance(number) <= room else ""
             p.drawText(QRectF(x0 + 4, top, max(0.0, x1 - x0 - 6), title_h),
                        int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), label)
         if self.timeline.cards:
