@@ -154,7 +154,7 @@ def test_thumbnail_paths_and_argv() -> None:
     assert thumbnail_path(Path("/p/thumbnails"), "sign-in") == Path("/p/thumbnails/sign-in.jpg")
     assert thumbnail_path(Path("/p/thumbnails"), "../escape") is None
     args = build_thumbnail_args(Path("ffmpeg"), src=Path("v.mp4"), out=Path("t.jpg"), at_s=1.25)
-    assert args[args.index("-ss") + 1] == "1.250000" and args.index("-ss") > args.index("-i")
+    assert args[args.index("-ss") + 1] == "1.250000" and args.index("-ss") < args.index("-i")
     assert "scale=240:-2:flags=lanczos" in args and args[-1] == "t.jpg"
     assert "-ss" not in build_thumbnail_args(Path("ffmpeg"), src=Path("s.jpg"), out=Path("t.jpg"))
 

@@ -96,11 +96,12 @@ async def make_preview(ffmpeg: Path, video: Path, out: Path, *, kind: Literal["g
 
 def build_thumbnail_args(ffmpeg: Path, *, src: Path, out: Path, at_s: float | None = None,
                          width: int = THUMBNAIL_WIDTH) -> list[str]:
-    """A small JPEG, ``width`` px wide, of the frame at ``at_s`` of a video (accurate seek), or of a
-    still image when ``at_s`` is None."""
+    """A small JPEG, ``width`` px wide, of the frame at ``at_s`` of a video, or of a still image when
+    ``at_s`` is None.  The seek is on the input: ffmpeg jumps to the keyframe before ``at_s`` and
+    decodes from there (still the exact frame), instead of decoding the video from its start."""
     seek = ["-ss", f"{max(0.0, at_s):.6f}"] if at_s is not None else []
     return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-            "-i", str(src), *seek, "-frames:v", "1", "-update", "1",
+            *seek, "-i", str(src), "-frames:v", "1", "-update", "1",
             "-vf", f"scale={width}:-2:flags=lanczos", "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", str(out)]
 
 

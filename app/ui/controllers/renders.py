@@ -9,6 +9,7 @@ from typing import Any
 
 from app.core.bundle import RenderSettings
 from app.core.errors import Cancelled, Problem, RenderError, ScriptError
+from app.core.plan.sidecar import VideoTimeline
 from app.core.render import CheckResult
 from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
@@ -50,6 +51,8 @@ class RenderController(QObject):
 
     def _project_loaded(self, project: Any) -> None:
         self.editor.storyboard.set_folder(self._thumbnails(project))
+        if not any(r.status == "Complete" and r.output for r in project.data.history):
+            self.render_panel.show_timeline(VideoTimeline(0.0, ()))  # not the previous project's video
 
     def _thumbnails(self, project: Any) -> Path:
         return thumbnail_dir(self.projects.store.project_dir(project.id))
@@ -91,6 +94,7 @@ class RenderController(QObject):
         def played(clip: VoiceClip) -> None:
             self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
             self.editor.refresh_stats()
+            self.editor.storyboard.replan()  # the measured length replaces the estimate
             if qt.have_multimedia():
                 if self.voice_player is None:
                     self.voice_player = qt.QMediaPlayer(self)
