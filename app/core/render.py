@@ -38,6 +38,7 @@ from .infra.siteserver import SiteServer
 from .infra.tools import Browser, find_browser, find_ffmpeg
 from .mix.captions import Chapter
 from .mix.music import measure_mix, resolve_music
+from .plan import sidecar
 from .plan.bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
 from .plan.presets import device_scale_for, fit_to_target, length_warnings
 from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
@@ -75,11 +76,13 @@ class RenderResult:
     audio_overlapped: bool = False
     #: (start s, end s, title) of each chapter: what the MP4's chapter track and ``chapters_txt`` hold
     chapters: list[Chapter] = field(default_factory=list)
+    #: ``<name>.timeline.json``: each card's span, narration clip and action times (plan/sidecar.py)
+    timeline_json: Path | None = None
 
     def files(self) -> list[Path]:
         """Every file the render wrote, the video first: what a door shows, lists or uploads."""
-        return [p for p in (self.video, self.srt, self.vtt, self.chapters_txt, self.poster, self.preview)
-                if p is not None]
+        return [p for p in (self.video, self.srt, self.vtt, self.chapters_txt, self.poster, self.preview,
+                            self.timeline_json) if p is not None]
 
 
 @dataclass
@@ -88,6 +91,8 @@ class CheckResult:
     duration_s: float
     warnings: list[str] = field(default_factory=list)
     timeline: Timeline | None = None
+    #: card id → JPEG of the page right after the card's first action (``check(snapshots=True)``)
+    snapshots: dict[str, bytes] = field(default_factory=dict)
 
 
 def _noop(_: Progress) -> None:
@@ -184,6 +189,7 @@ def _outputs(output_dir: Path, name: str) -> dict[str, Path]:
         "srt": output_dir / f"{name}.srt",
         "vtt": output_dir / f"{name}.vtt",
         "chapters": output_dir / f"{name}.chapters.txt",
+        "timeline": output_dir / f"{name}{sidecar.SUFFIX}",
     }
 
 
@@ -378,6 +384,9 @@ async def render(
                 burn_srt = captions.write_srt(captions.build_cues(cards_in, max_line=burn_line), work / "burn.srt")
             chapters_tmp = work / "chapters.txt"
             chapters_tmp.write_text(captions.youtube_chapters_text(chapter_list), encoding="utf-8")
+            timeline_tmp = work / "timeline.json"
+            timeline_tmp.write_text(sidecar.timeline_json(timeline, job.script, bplan.content_indexes),
+                                    encoding="utf-8")
             mp4_tmp = work / "final.mp4"
             args = mix.build_mux_args(
                 ffmpeg, video=video_tmp, narration=audio, out=mp4_tmp, chapters=meta, audio_encoded=True,
@@ -401,6 +410,7 @@ async def render(
                 os.replace(vtt_tmp, outs["vtt"])
                 srt, vtt = outs["srt"], outs["vtt"]
             os.replace(chapters_tmp, outs["chapters"])
+            os.replace(timeline_tmp, outs["timeline"])
             published: dict[str, Path] = {}
             for kind, tmp_path in extras.items():
                 final = output_dir / f"{name}.{kind}{tmp_path.suffix}"
@@ -415,7 +425,7 @@ async def render(
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots,
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
-            chapters=chapter_list)
+            chapters=chapter_list, timeline_json=outs["timeline"])
     except (RenderError, OSError) as exc:
         env = _environment_failure(exc, output_dir)
         if env is not None:
@@ -549,8 +559,10 @@ async def check(
     upto_card: int | None = None,
     browser: Browser | None = None,
     error_dir: Path | None = None,
+    snapshots: bool = False,
 ) -> CheckResult:
-    """Run the flow silently (no voice, no video) and raise RenderError at the first failing action."""
+    """Run the flow silently (no voice, no video) and raise RenderError at the first failing action.
+    With ``snapshots``, the result holds a JPEG of the page right after each card's first action."""
     cancel = cancel or CancelToken()
     report = on_progress or _noop
     settings: Settings = job.effective_settings()
@@ -572,6 +584,16 @@ async def check(
         performer = Performer(session.page, session.cdp, session.clock, settings, job,
                               base_url=site.base_url, cancel=cancel, error_dir=error_dir, error_name="check",
                               session=session)
+        stills: dict[str, bytes] = {}
+        if snapshots:
+            clock = session.clock
+
+            async def still(_index: int, card_id: str) -> None:
+                data = await clock.snapshot()
+                if data:
+                    stills[card_id] = data
+
+            performer.on_card_shown = still
         silent = [VoiceTiming(0.0) for _ in job.script.cards]
         report(Progress("check", 0.0, f"running {n_actions} actions"))
         watchdog = session.watchdog(lambda: performer.where, error_dir=error_dir, error_name="check")
@@ -579,7 +601,7 @@ async def check(
             performer.run(job.script, Scheduler(job.script, settings, silent), upto_card=upto_card))
         report(Progress("check", 1.0, "flow ran to the end"))
         return CheckResult(performer.stats.actions_run, timeline.duration_s, list(performer.stats.warnings),
-                           timeline)
+                           timeline, stills)
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise

@@ -29,7 +29,8 @@ from .qt import (
     QWidget,
     Signal,
 )
-from .widgets import NumberedDelegate, ReorderListView
+from .storyboard import StoryboardDelegate, StoryboardState
+from .widgets import ReorderListView
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -65,11 +66,18 @@ class CardEditor(QWidget):
         self.cards.setObjectName("cardList")
         self.cards.setAccessibleName("Cards")
         self.cards.setModel(doc.cards)
-        self.cards.setItemDelegate(NumberedDelegate(self.cards))
+        self.cards.setAccessibleName("Cards")
+        # the storyboard: thumbnails and planned-length bars per card, the total above the list
+        self.total = QLabel()
+        self.total.setObjectName("storyboardTotal")
+        self.total.setAccessibleName("Script length")
+        self.storyboard = StoryboardState(doc, self.cards, self.total)
+        self.cards.setItemDelegate(StoryboardDelegate(self.storyboard))
         self.cards.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.cards.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.cards.setSpacing(2)
-        self.cards.setToolTip("Drag to reorder; Ctrl+Up / Ctrl+Down too")
+        self.cards.setToolTip("Drag to reorder; Ctrl+Up / Ctrl+Down too. Each bar is the card's planned "
+                              "length: narration (blue) and actions (orange)")
         bar = QHBoxLayout()
         self.add_button = self._tool("+ Card", "Add a card after this one (Ctrl+Shift+N)", self.add_card)
         self.dup_button = self._tool("Duplicate", "Duplicate this card", self.duplicate_card)
@@ -84,7 +92,11 @@ class CardEditor(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(QLabel("<b>Cards</b>"))
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Cards</b>"))
+        head.addStretch(1)
+        head.addWidget(self.total)
+        ll.addLayout(head)
         ll.addWidget(self.cards, 1)
         ll.addLayout(bar)
         self.general_problems = QLabel()
@@ -215,6 +227,7 @@ class CardEditor(QWidget):
         self.cards.move_requested.connect(self.move_card)
         self.cards.remove_requested.connect(self.delete_card)
         self._after_reset()
+        self.storyboard.replan()
 
     def _emit_for_card(self, signal: Any) -> None:
         if self.current_row() >= 0:

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.core.errors import Problem, ScriptError
 from app.core.script import ACTION_TYPES, LOCATOR_KINDS, Locator, Script, plain_narration, validate_script
+from app.workbench import storyboard
 
 from .qt import (
     QAbstractListModel,
@@ -38,8 +39,8 @@ CARD_ROWS_MIME = "application/x-reelwright-card-rows"
 ProblemsRole = Qt.ItemDataRole.UserRole + 10
 CardIdRole = Qt.ItemDataRole.UserRole + 11
 
-#: narration speed used for the estimate shown before the voice is measured
-WORDS_PER_MINUTE = 150.0
+#: narration speed used for the estimate shown before the voice is measured (one value: the storyboard's)
+WORDS_PER_MINUTE = storyboard.WORDS_PER_MINUTE
 
 _MERGE_NARRATION = 1001
 _MERGE_TITLE = 1002
@@ -47,11 +48,11 @@ _MERGE_SETTING = 1003
 
 
 def word_count(narration: str) -> int:
-    return len(plain_narration(narration).split())
+    return storyboard.word_count(narration)
 
 
 def estimate_seconds(narration: str, rate: float = 1.0) -> float:
-    return word_count(narration) / (WORDS_PER_MINUTE / 60.0) / max(rate, 0.1)
+    return storyboard.estimate_speech_s(narration, rate)
 
 
 # --------------------------------------------------------------------------- locator text

@@ -10,9 +10,11 @@ from typing import Any
 
 from app.core.infra.progress import Progress
 from app.core.plan.presets import FORMATS
+from app.core.plan.sidecar import VideoTimeline, read_timeline_document, sidecar_for
 from app.core.script import FPS_OPTIONS
 from app.workbench import formats as wf
 from app.workbench.storage import ProjectRenderSettings, RenderRecord
+from app.workbench.storyboard import timeline_from_chapters
 
 from . import qt
 from .document import ScriptDocument
@@ -38,6 +40,7 @@ from .qt import (
     QWidget,
     Signal,
 )
+from .timeline_strip import TimelineStrip
 
 #: the default sizes the app's Settings dialog offers for new projects
 SIZES: list[tuple[str, int, int]] = [
@@ -50,6 +53,14 @@ SIZES: list[tuple[str, int, int]] = [
 FPS = FPS_OPTIONS
 STATUS_COLORS = {"Draft": "#7f8c8d", "Rendering": "#2980b9", "Complete": "#27ae60", "Failed": "#c0392b",
                  "Cancelled": "#7f8c8d"}
+
+
+def video_timeline(video: Path, chapters: list[tuple[str, float]], duration_s: float) -> VideoTimeline:
+    """The strip's content for a video: its ``.timeline.json`` sidecar, else its chapters."""
+    try:
+        return read_timeline_document(sidecar_for(video))
+    except (OSError, ValueError):
+        return timeline_from_chapters(chapters, duration_s)
 
 
 def fmt_time(seconds: float) -> str:
@@ -156,6 +167,9 @@ class RenderPanel(QWidget):
         self.reveal_button.setAccessibleName("Reveal the video in the file manager")
         self.reveal_button.setToolTip("Show the video selected in the file manager")
         self.reveal_button.setEnabled(False)
+        # the video's cards, narration and actions; click or Left/Right to seek
+        self.strip = TimelineStrip()
+        self.strip.seek_requested.connect(self.seek)
         prow = QHBoxLayout()
         prow.addWidget(self.play_button)
         prow.addWidget(self.position, 1)
@@ -184,6 +198,7 @@ class RenderPanel(QWidget):
         pl.setContentsMargins(0, 0, 0, 0)
         pl.addWidget(self.video, 1)
         self._player_layout = pl
+        pl.addWidget(self.strip)
         pl.addLayout(prow)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(playerw)
@@ -315,6 +330,8 @@ class RenderPanel(QWidget):
             item = QListWidgetItem(f"{fmt_time(start)}  {title}")
             item.setData(Qt.ItemDataRole.UserRole, start)
             self.chapters.addItem(item)
+        self.position.setRange(0, int(duration_s * 1000))
+        self.show_timeline(video_timeline(video, chapters, duration_s))
         self._pending = None
         if not load:
             self._pending = video
@@ -346,6 +363,27 @@ class RenderPanel(QWidget):
             self.open_folder.setEnabled(True)
             self.reveal_button.setEnabled(True)
             self.player.setSource(QUrl.fromLocalFile(out))
+            self.show_timeline(video_timeline(Path(out), [], 0.0))
+
+    def show_timeline(self, timeline: VideoTimeline) -> None:
+        """What the strip under the player shows (the render's timeline sidecar, or its chapters)."""
+        self.strip.set_timeline(timeline)
+
+    def seek(self, seconds: float) -> None:
+        """Move the player (and the slider, which works before the video has loaded) to ``seconds``."""
+        ms = round(max(0.0, seconds) * 1000)
+        self.position.setValue(ms)
+        self.strip.set_position(seconds)
+        if self.player is not None:
+            self.player.setPosition(ms)
+
+    def seek_to_card(self, script_index: int) -> bool:
+        """Seek to where the card at ``script_index`` of the script starts in the shown video."""
+        card = self.strip.timeline.card_for_script_index(script_index)
+        if card is None:
+            return False
+        self.seek(card.start_s)
+        return True
 
     def history_menu(self, item: QListWidgetItem) -> QMenu:
         """Play, open the folder, reveal or copy the path of a past render's video."""
@@ -398,6 +436,7 @@ class RenderPanel(QWidget):
     def _position(self, ms: int) -> None:
         if not self.position.isSliderDown():
             self.position.setValue(int(ms))
+        self.strip.set_position(ms / 1000)
         total = self.player.duration() if self.player is not None else 0
         self.time_label.setText(f"{fmt_time(ms / 1000)} / {fmt_time(total / 1000)}")
 

@@ -296,12 +296,21 @@ def make_job(script: Script, root: Path, render: RenderSettings | None = None) -
     return Job(script=script, render=render or RenderSettings(), root=root.resolve(), loose=True)
 
 
-def check(job: Job, upto_card: int | None, sessions: SessionStore | None = None) -> OpFactory[CheckResult]:
+def check(job: Job, upto_card: int | None, sessions: SessionStore | None = None, *,
+          thumbnails: Path | None = None) -> OpFactory[CheckResult]:
+    """Check the flow up to a card; with ``thumbnails`` (a folder), keep a still of each card checked
+    there for the storyboard (see :mod:`app.workbench.storyboard`)."""
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CheckResult:
         from app.core import render
 
         with _session_for(job, sessions):
-            return await render.check(job, on_progress, cancel, upto_card=upto_card)
+            result = await render.check(job, on_progress, cancel, upto_card=upto_card,
+                                        snapshots=thumbnails is not None)
+        if thumbnails is not None:
+            from .storyboard import thumbnails_from_stills
+
+            await thumbnails_from_stills(result.snapshots, thumbnails, cancel)
+        return result
 
     return op
 
@@ -321,13 +330,20 @@ class RenderOutcome:
     elapsed_s: float
 
 
-def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = None) -> OpFactory[RenderOutcome]:
+def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = None, *,
+                 thumbnails: Path | None = None) -> OpFactory[RenderOutcome]:
+    """Render locally; with ``thumbnails`` (a folder), keep a still of each card of the video there."""
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
         from app.core import render
 
         t0 = time.monotonic()
         with _session_for(job, sessions):
             result = await render.render(job, output_dir, on_progress, cancel, name="video")
+        if thumbnails is not None and result.timeline is not None:
+            from .storyboard import thumbnail_times, thumbnails_from_video
+
+            times = thumbnail_times(result.timeline, [c.id for c in job.script.cards])
+            await thumbnails_from_video(result.video, times, thumbnails, cancel)
         return RenderOutcome(result, output_dir, time.monotonic() - t0)
 
     return op

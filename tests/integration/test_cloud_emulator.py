@@ -173,7 +173,8 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         files = await client.fetch(job_id, tmp_path / "out")
         names = sorted(p.name for p in files)
         # the example asks for a poster: the cloud returns it like a local render (it used to be dropped)
-        assert names == ["video.chapters.txt", "video.mp4", "video.poster.png", "video.srt", "video.vtt"]
+        assert names == ["video.chapters.txt", "video.mp4", "video.poster.png", "video.srt",
+                         "video.timeline.json", "video.vtt"]
         info = probe_mp4(tmp_path / "out" / "video.mp4")
         video = next(st for st in info["streams"] if st["codec_type"] == "video")
         assert (video["width"], video["height"]) == (1280, 720)
@@ -210,7 +211,8 @@ def test_cloud_renders_return_what_local_renders_do(emu: Emulator, tmp_path: Pat
         assert final.state == "Complete", final.describe()
         files = await client.fetch(job_id, tmp_path / "out")
         assert sorted(p.name for p in files) == ["video.chapters.txt", "video.mp4", "video.poster.png",
-                                                  "video.preview.gif", "video.srt", "video.vtt"]
+                                                  "video.preview.gif", "video.srt", "video.timeline.json",
+                                                  "video.vtt"]
         # the status carries the render's own chapters; the downloaded chapters.txt says the same
         from app.core.mix.captions import youtube_chapters_text
 

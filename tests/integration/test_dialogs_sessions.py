@@ -121,7 +121,8 @@ def test_signed_in_render_draws_dialogs_and_the_download_cue(tmp_path: Path) -> 
     assert not red[end:].any(), "the report was not deleted when the drawn OK was pressed"
 
     # nothing but the video and its sidecars in the outputs: no session, no CSV
-    assert sorted(p.name for p in out.iterdir()) == ["video.chapters.txt", "video.mp4", "video.srt", "video.vtt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "video.chapters.txt", "video.mp4", "video.srt", "video.timeline.json", "video.vtt"]
 
 
 @pytest.mark.parametrize("session", [storage_state(signed_in=False), {"cookies": [], "origins": []}],

@@ -172,7 +172,8 @@ def test_poster_and_preview_beside_the_video(rendered: tuple[RenderResult, Path]
     result, out = rendered
     assert result.poster == out / "demo.poster.png" and result.preview == out / "demo.preview.gif"
     assert sorted(p.name for p in out.iterdir()) == [
-        "demo.chapters.txt", "demo.mp4", "demo.poster.png", "demo.preview.gif", "demo.srt", "demo.vtt"]
+        "demo.chapters.txt", "demo.mp4", "demo.poster.png", "demo.preview.gif", "demo.srt", "demo.timeline.json",
+        "demo.vtt"]
     poster = asyncio.run(probe(result.poster))
     assert poster.video is not None and (poster.video.width, poster.video.height) == (W, H)
     raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(result.poster), "-f", "rawvideo",

@@ -141,4 +141,5 @@ def test_the_signed_in_tour_drafts_to_the_rubric_and_renders_with_the_cut_and_th
     cue = _runs(_count(frames, OK_BLUE, slice(0, 120), slice(W - 260, W)) > 200)
     assert len(cue) == 1 and cue[0][0] >= dialog[0][1], (cue, dialog)
     assert dialog[0][0] > back, "the dialog was drawn before the flow was back on the first page"
-    assert sorted(p.name for p in out.iterdir()) == ["video.chapters.txt", "video.mp4", "video.srt", "video.vtt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "video.chapters.txt", "video.mp4", "video.srt", "video.timeline.json", "video.vtt"]

@@ -171,6 +171,9 @@ class Performer:
         self.dialogs = DialogDriver(self)
         self.downloads = DownloadWatcher(self)
         self.signin = SignInCheck(self)
+        #: called with (card index, card id) once a card's first action is done (at the card's start
+        #: for a card without actions): ``check(snapshots=True)`` takes the storyboard's still there
+        self.on_card_shown: Callable[[int, str], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ the run
 
@@ -183,6 +186,8 @@ class Performer:
             self._camera_moves = plan_camera_card(card, self.settings)
             self.where = Where(ci, card.id)
             await self.clock.advance_to(card_start)
+            if not card.actions and self.on_card_shown is not None:
+                await self.on_card_shown(ci, card.id)
             for ai, action in enumerate(card.actions):
                 if self.cancel is not None:
                     self.cancel.raise_if_cancelled()
@@ -206,6 +211,8 @@ class Performer:
                 # a click or key press may have opened a new document: keep the cursor on screen
                 await self.restore_cursor()
                 scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
+                if ai == 0 and self.on_card_shown is not None:
+                    await self.on_card_shown(ci, card.id)
             timing = scheduler.end_card()
             await self.clock.advance_to(timing.end_s)
         timeline = scheduler.finish()

@@ -15,12 +15,15 @@ from ..plan.timeline import Timeline
 from ..script import Settings
 from . import run_ffmpeg
 
-__all__ = ["PREVIEW_FPS", "PREVIEW_SIZE", "build_poster_args", "build_preview_args", "make_poster",
-           "make_preview", "poster_card_index", "poster_time"]
+__all__ = ["PREVIEW_FPS", "PREVIEW_SIZE", "THUMBNAIL_WIDTH", "build_poster_args", "build_preview_args",
+           "build_thumbnail_args", "make_poster", "make_preview", "make_thumbnail", "poster_card_index",
+           "poster_time"]
 
 #: the long side of the preview, in pixels: small enough for a README or a chat message
 PREVIEW_SIZE = 480
 PREVIEW_FPS = 12
+#: a storyboard thumbnail's width in pixels (the app's card list draws it at about half that)
+THUMBNAIL_WIDTH = 240
 
 
 def poster_card_index(timeline: Timeline, settings: Settings, content_indexes: list[int]) -> int:
@@ -88,4 +91,23 @@ async def make_preview(ffmpeg: Path, video: Path, out: Path, *, kind: Literal["g
     tmp = out.with_name(f".{out.name}.part")
     await run_ffmpeg(build_preview_args(ffmpeg, video=video, out=tmp, kind=kind, seconds=seconds, width=width,
                                         height=height), cancel=cancel, out_tmp=tmp, out=out)
+    return out
+
+
+def build_thumbnail_args(ffmpeg: Path, *, src: Path, out: Path, at_s: float | None = None,
+                         width: int = THUMBNAIL_WIDTH) -> list[str]:
+    """A small JPEG, ``width`` px wide, of the frame at ``at_s`` of a video, or of a still image when
+    ``at_s`` is None.  The seek is on the input: ffmpeg jumps to the keyframe before ``at_s`` and
+    decodes from there (still the exact frame), instead of decoding the video from its start."""
+    seek = ["-ss", f"{max(0.0, at_s):.6f}"] if at_s is not None else []
+    return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            *seek, "-i", str(src), "-frames:v", "1", "-update", "1",
+            "-vf", f"scale={width}:-2:flags=lanczos", "-q:v", "4", "-f", "image2", "-c:v", "mjpeg", str(out)]
+
+
+async def make_thumbnail(ffmpeg: Path, src: Path, out: Path, *, at_s: float | None = None,
+                         cancel: CancelToken | None = None) -> Path:
+    """:func:`build_thumbnail_args` run into ``out`` whole or not at all."""
+    tmp = out.with_name(f".{out.name}.part")
+    await run_ffmpeg(build_thumbnail_args(ffmpeg, src=src, out=tmp, at_s=at_s), cancel=cancel, out_tmp=tmp, out=out)
     return out

@@ -10,6 +10,7 @@ from typing import Any
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import Cancelled, Problem, RenderError, ScriptError
 from app.core.plan.presets import FORMATS
+from app.core.plan.sidecar import VideoTimeline
 from app.core.render import CheckResult
 from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
@@ -18,6 +19,7 @@ from app.workbench.formats import format_label
 from app.workbench.services import OpFactory
 from app.workbench.sessions import SessionStore
 from app.workbench.storage import AppSettings, RenderRecord
+from app.workbench.storyboard import thumbnail_dir
 
 from .. import qt
 from ..card_editor import CardEditor
@@ -47,6 +49,18 @@ class RenderController(QObject):
         #: the job the last render started with (what it renders: the tests read it)
         self.last_job: Job | None = None
         self.last_clip: VoiceClip | None = None
+        # the storyboard: thumbnails live in the project folder; picking a card seeks the player to it
+        projects.loaded.connect(self._project_loaded)
+        editor.cards.selectionModel().currentChanged.connect(
+            lambda cur, _prev: render_panel.seek_to_card(cur.row()))
+
+    def _project_loaded(self, project: Any) -> None:
+        self.editor.storyboard.set_folder(self._thumbnails(project))
+        if not any(r.status == "Complete" and r.output for r in project.data.history):
+            self.render_panel.show_timeline(VideoTimeline(0.0, ()))  # not the previous project's video
+
+    def _thumbnails(self, project: Any) -> Path:
+        return thumbnail_dir(self.projects.store.project_dir(project.id))
 
     @property
     def settings(self) -> AppSettings:
@@ -97,6 +111,7 @@ class RenderController(QObject):
             if lang in (None, base):
                 self.doc.measured[(str(card.get("id")), plain_narration(narration))] = float(clip.duration_s)
                 self.editor.refresh_stats()
+                self.editor.storyboard.replan()  # the measured length replaces the estimate
             if qt.have_multimedia():
                 if self.voice_player is None:
                     self.voice_player = qt.QMediaPlayer(self)
@@ -117,7 +132,8 @@ class RenderController(QObject):
         if script is None:
             return None
         job = services.make_job(script, self.projects.store.project_dir(project.id))
-        op: Op[CheckResult] = Op(self.window, services.check(job, row, self._sessions()), title=f"Check card {row + 1}",
+        factory = services.check(job, row, self._sessions(), thumbnails=self._thumbnails(project))
+        op: Op[CheckResult] = Op(self.window, factory, title=f"Check card {row + 1}",
                                  trigger=self.editor.check_button, view=self.view)
         self.editor.check_result.setText("Checking in a headless browser…")
 
@@ -127,6 +143,7 @@ class RenderController(QObject):
             if res.warnings:
                 text += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             self.editor.check_result.setText(text)
+            self.editor.storyboard.reload_thumbnails()
 
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, RenderError) and exc.card_index is not None:
@@ -194,7 +211,7 @@ class RenderController(QObject):
             assert self.cloud.client is not None
             factory = services.render_cloud(self.cloud.client, job, out, self._sessions())
         else:
-            factory = services.render_local(job, out, self._sessions())
+            factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
         op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
                          trigger=self.render_panel.render_button, view=self.render_panel)
 
@@ -218,6 +235,7 @@ class RenderController(QObject):
                     detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             record.output = str(video)
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
+            self.editor.storyboard.reload_thumbnails()
             self.render_panel.set_status("Complete", detail)
             self.render_panel.formats.refresh_summary()  # the voiced clips now give exact lengths
             self.render_panel.stage.setText("Done")
