@@ -22,7 +22,7 @@ from pycognito import Cognito
 from pycognito.exceptions import TokenVerificationException
 
 from .config import CloudConfig
-from .errors import AuthError, CloudError, NotSignedIn
+from .errors import AuthError, CloudError, NotSignedIn, SessionExpired
 from .tokens import Session, TokenStore
 
 #: Cognito error code -> what the user reads
@@ -40,15 +40,18 @@ _AUTH_MESSAGES: dict[str, str] = {
 }
 
 
-def auth_error(exc: Exception, action: str) -> AuthError:
+def auth_error(exc: Exception, action: str, kind: type[AuthError] = AuthError) -> AuthError:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         detail = exc.response.get("Error", {}).get("Message", "")
         msg = _AUTH_MESSAGES.get(code)
         if msg:
-            return AuthError(f"{action}: {msg}" + (f" ({detail})" if code == "InvalidParameterException" else ""))
-        return AuthError(f"{action}: {code or 'error'}: {detail}")
-    return AuthError(f"{action}: {exc}")
+            err = kind(f"{action}: {msg}" + (f" ({detail})" if code == "InvalidParameterException" else ""))
+        else:
+            err = kind(f"{action}: {code or 'error'}: {detail}")
+        err.code = code
+        return err
+    return kind(f"{action}: {exc}")
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
@@ -164,7 +167,11 @@ class CognitoAuth:
             try:
                 u.renew_access_token()
             except (ClientError, BotoCoreError) as exc:
-                err = auth_error(exc, "your sign-in expired")
+                # Cognito says NotAuthorized for an expired, revoked or damaged refresh token; a
+                # network error is not an expiry (signing in again would not help)
+                rejected = isinstance(exc, ClientError) and \
+                    exc.response.get("Error", {}).get("Code") == "NotAuthorizedException"
+                err = auth_error(exc, "your sign-in expired", SessionExpired if rejected else AuthError)
                 err.hint = "run `reelwright cloud login` again"
                 raise err from None
             s = Session(s.username, u.id_token, u.access_token, s.refresh_token or u.refresh_token, s.identity_id)
