@@ -173,7 +173,8 @@ class AccountDialog(QDialog):
         self.close_button = _button("Close", "accountClose", "Close this window (Esc)")
 
         bottom = QHBoxLayout()
-        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.progress)
+        bottom.addStretch(1)  # the buttons keep their size whether progress shows or not
         bottom.addWidget(self.setup_button)
         bottom.addWidget(self.close_button)
         lay = QVBoxLayout(self)

@@ -165,7 +165,8 @@ class CloudSetupDialog(QDialog):
         self.save_button.setShortcut("Ctrl+S")
         self.close_button = _button("Close", "setupClose", "Close this window (Esc)")
         bottom = QHBoxLayout()
-        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.progress)
+        bottom.addStretch(1)  # the buttons keep their size whether progress shows or not
         bottom.addWidget(self.save_button)
         bottom.addWidget(self.close_button)
 
