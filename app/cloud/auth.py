@@ -169,9 +169,11 @@ class CognitoAuth:
             except (ClientError, BotoCoreError) as exc:
                 # Cognito says NotAuthorized for an expired, revoked or damaged refresh token; a
                 # network error is not an expiry (signing in again would not help)
-                rejected = isinstance(exc, ClientError) and \
-                    exc.response.get("Error", {}).get("Code") == "NotAuthorizedException"
-                err = auth_error(exc, "your sign-in expired", SessionExpired if rejected else AuthError)
+                err = auth_error(exc, "your sign-in expired")
+                if err.code == "NotAuthorizedException":
+                    detail = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else ""
+                    err = SessionExpired("your session expired — sign in again" + (f" ({detail})" if detail else ""))
+                    err.code = "NotAuthorizedException"
                 err.hint = "run `reelwright cloud login` again"
                 raise err from None
             s = Session(s.username, u.id_token, u.access_token, s.refresh_token or u.refresh_token, s.identity_id)

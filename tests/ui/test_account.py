@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -370,5 +372,26 @@ def test_cloud_setup_parses_outputs_reads_a_stack_saves_and_tests_the_connection
     _type(qtbot, f["client_id"], "nosuchclient")
     result = run(test(PASSWORD))
     assert result.startswith("error: Sign-in failed") and "ResourceNotFound" in result, result
+
+    # an endpoint that accepts and never answers: Cancel in the dialog ends the wait
+    _type(qtbot, f["client_id"], cfg.client_id)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        _type(qtbot, f["endpoint_url"], f"http://127.0.0.1:{silent.getsockname()[1]}")
+
+        async def cancelled() -> None:
+            dlg.test_password.setText(PASSWORD)
+            _click(qtbot, dlg.test_button)
+            assert not dlg.test_button.isEnabled() and dlg.progress.isVisibleTo(dlg)
+            await asyncio.sleep(0.5)
+            assert Op.running  # still waiting for an answer
+            _click(qtbot, dlg.progress.cancel_button)
+            await Op.wait_all()
+
+        t0 = time.monotonic()
+        run(cancelled())
+        assert time.monotonic() - t0 < 5 and dlg.result_label.text() == "Cancelled."
+        assert dlg.test_button.isEnabled() and not dlg.progress.isVisibleTo(dlg)
     assert not _error_boxes(window)
     QApplication.processEvents()

@@ -221,7 +221,8 @@ class CloudSession(QObject):
 
         email = self.email
         log.info("cloud session expired: %s", exc)
-        self.sign_out()  # forgets the dead tokens (the remote sign-out may fail: it is signed out anyway)
+        self._set(None)  # at once: nothing may use the dead session meanwhile
+        self.sign_out()  # forgets the stored tokens (the remote sign-out may fail: it is signed out anyway)
         self.open_account("sign_in", banner=EXPIRED, email=email)
         self.message.emit(EXPIRED)
         return True
