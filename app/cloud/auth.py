@@ -145,7 +145,9 @@ class CognitoAuth:
         except (ClientError, BotoCoreError) as exc:
             raise auth_error(exc, "sign-in failed") from None
         except TokenVerificationException as exc:
-            raise AuthError(f"sign-in failed: the tokens did not verify ({exc})") from None
+            err = AuthError(f"sign-in failed: the tokens did not verify ({exc})")
+            err.code = "TokenVerificationFailed"  # e.g. a user pool id or region that is not the client's
+            raise err from None
         previous = self.store.load()
         identity = previous.identity_id if previous and previous.username == email else None
         session = Session(email, u.id_token, u.access_token, u.refresh_token, identity)

@@ -125,6 +125,11 @@ def test_connection(config: CloudConfig, email: str = "", password: str = "") ->
                 raise Cancelled("the connection test was cancelled")
             on_progress(Progress("test", 0.6, "listing your jobs"))
             jobs = await client.list_jobs()
+        except AuthError as exc:
+            if exc.code == "TokenVerificationFailed":  # the app client answered for another pool
+                raise CloudError(f"{exc.message}: the user pool ({config.user_pool_id}) or the region "
+                                 f"({config.region}) is not the app client's") from None
+            raise
         except OSError as exc:  # the emulator's JWKS is fetched with urllib: unreachable is an OSError
             reason = getattr(exc, "reason", None) or exc.strerror or exc
             raise CloudError(f"cannot reach {where}: {reason}") from None

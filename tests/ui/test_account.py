@@ -372,6 +372,11 @@ def test_cloud_setup_parses_outputs_reads_a_stack_saves_and_tests_the_connection
     _type(qtbot, f["client_id"], "nosuchclient")
     result = run(test(PASSWORD))
     assert result.startswith("error: Sign-in failed") and "ResourceNotFound" in result, result
+    _type(qtbot, f["client_id"], cfg.client_id)
+    _type(qtbot, f["user_pool_id"], "us-east-1_nosuchpool")
+    result = run(test(PASSWORD))
+    assert "the user pool (us-east-1_nosuchpool) or the region (us-east-1) is not the app client's" in result
+    _type(qtbot, f["user_pool_id"], cfg.user_pool_id)
 
     # an endpoint that accepts and never answers: Cancel in the dialog ends the wait
     _type(qtbot, f["client_id"], cfg.client_id)

@@ -34,6 +34,7 @@ def plain_error(exc: BaseException) -> str:
     if isinstance(exc, CloudConfigError) and "no cloud configuration" in exc.message:
         return "No cloud is configured yet: open Cloud › Cloud setup… and enter your stack's outputs."
     text = exc.message if isinstance(exc, ReelwrightError) else error_text(exc)
+    text = text.split("\n", 1)[0][:400]  # an HTML error page from a proxy or emulator is not a sentence
     return text[:1].upper() + text[1:]
 
 
