@@ -400,3 +400,18 @@ def test_cloud_setup_parses_outputs_reads_a_stack_saves_and_tests_the_connection
         assert dlg.test_button.isEnabled() and not dlg.progress.isVisibleTo(dlg)
     assert not _error_boxes(window)
     QApplication.processEvents()
+
+
+def test_without_a_cloud_the_account_window_points_to_cloud_setup(window: MainWindow, qtbot: Any, run: Any) -> None:
+    window.sign_in_action.trigger()
+    dlg = window.cloud.dialog
+    assert dlg is not None
+    _type(qtbot, dlg.email, "ada@example.com")
+    _type(qtbot, dlg.password, PASSWORD)
+    _click(qtbot, dlg.sign_in_button)
+    run(Op.wait_all())
+    assert dlg.error.text().startswith("No cloud is configured yet: open Cloud › Cloud setup…")
+    assert dlg.setup_button.isVisible() and "hint" not in dlg.error.text()
+    _click(qtbot, dlg.setup_button)
+    assert window.cloud.setup_dialog is not None and window.cloud.setup_dialog.isVisible()
+    assert not _error_boxes(window)
