@@ -15,9 +15,10 @@ import shutil
 import socket
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from test_flow import SITE, _two_card_script  # tests/ui is on sys.path (rootdir)
@@ -33,17 +34,25 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow]
 emulator_mod = pytest.importorskip("app.cloud.emulator.local")
 
 PASSWORD = "Correct-horse-9"
+T = TypeVar("T")
+
+
+def _aside(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to the end on a loop of its own in another thread: ``asyncio.run`` here would unset
+    the test's qasync loop (and a later Op would then be scheduled on a loop that never runs)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One moto server for the module (≈ 2.5 s to start and seed).  Its job stand-ins are not needed here
-    (nothing renders), so it is started on a loop of its own; each test uses its own accounts."""
+    (nothing renders), so it is started aside; each test uses its own accounts."""
     e = emulator_mod.Emulator(workdir=tmp_path_factory.mktemp("emulator"))
-    asyncio.run(e.start())
+    _aside(e.start())
     yield e
     e._loops = []  # already cancelled with the loop that started them
-    asyncio.run(e.stop())
+    _aside(e.stop())
 
 
 @pytest.fixture
@@ -95,7 +104,7 @@ def _new_account(emu: Any, email: str) -> None:
         await c.sign_up(email, PASSWORD)
         await c.confirm(email, "123456")
 
-    asyncio.get_event_loop().run_until_complete(make())
+    _aside(make())
 
 
 def test_sign_up_confirm_sign_in_survives_a_restart_then_sign_out(
