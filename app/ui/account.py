@@ -200,7 +200,7 @@ class AccountDialog(QDialog):
         self.forgot_link.clicked.connect(lambda: self.show_page("reset"))
         self.create_link.clicked.connect(lambda: self.show_page("sign_up"))
         self.close_button.clicked.connect(self.reject)
-        self.pages.currentChanged.connect(lambda _i: self.show_error(""))
+        self.pages.currentChanged.connect(self._page_changed)
         self.set_signed_in(None)
 
     @staticmethod
@@ -209,6 +209,11 @@ class AccountDialog(QDialog):
         row.addStretch(1)
         row.addWidget(button)
         return row
+
+    def _page_changed(self, _index: int) -> None:
+        # a method, not a lambda: QTabWidget may signal while it is being destroyed, and PySide drops a
+        # call to a method of a deleted object where a lambda would touch the dead labels
+        self.show_error("")
 
     # ------------------------------------------------------------------ what the controller shows
 
