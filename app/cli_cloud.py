@@ -173,11 +173,11 @@ async def cmd_share(args: argparse.Namespace) -> int:
 
 
 async def cmd_configure(args: argparse.Namespace) -> int:
-    from app.cloud.config import CloudConfig, load_config
+    from app.cloud.config import CloudConfig, config_from_file
     from app.cloud.deploy import stack_config
 
     if args.from_file:
-        cfg = load_config(Path(args.from_file))
+        cfg = config_from_file(Path(args.from_file), endpoint_url=args.endpoint_url)
     elif args.stack:
         cfg = await asyncio.to_thread(stack_config, args.stack, region=args.region, endpoint_url=args.endpoint_url)
     else:
@@ -277,7 +277,8 @@ def register(subparsers: Any) -> None:
     p = add("configure", cmd_configure, "write the configuration from a deployed stack's outputs")
     p.add_argument("--stack")
     p.add_argument("--region")
-    p.add_argument("--from-file", help="copy a configuration file (e.g. one the emulator wrote)")
+    p.add_argument("--from-file", help="a configuration file (e.g. one the emulator wrote) or the stack's "
+                   "outputs as JSON (`aws cloudformation describe-stacks` output)")
     p.add_argument("--endpoint-url", help=argparse.SUPPRESS)
     p = add("deploy", cmd_deploy, "create or update the cloud stack (CloudFormation)")
     p.add_argument("--stack", required=True)

@@ -22,7 +22,7 @@ from pycognito import Cognito
 from pycognito.exceptions import TokenVerificationException
 
 from .config import CloudConfig
-from .errors import AuthError, CloudError, NotSignedIn
+from .errors import AuthError, CloudError, NotSignedIn, SessionExpired
 from .tokens import Session, TokenStore
 
 #: Cognito error code -> what the user reads
@@ -40,15 +40,18 @@ _AUTH_MESSAGES: dict[str, str] = {
 }
 
 
-def auth_error(exc: Exception, action: str) -> AuthError:
+def auth_error(exc: Exception, action: str, kind: type[AuthError] = AuthError) -> AuthError:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         detail = exc.response.get("Error", {}).get("Message", "")
         msg = _AUTH_MESSAGES.get(code)
         if msg:
-            return AuthError(f"{action}: {msg}" + (f" ({detail})" if code == "InvalidParameterException" else ""))
-        return AuthError(f"{action}: {code or 'error'}: {detail}")
-    return AuthError(f"{action}: {exc}")
+            err = kind(f"{action}: {msg}" + (f" ({detail})" if code == "InvalidParameterException" else ""))
+        else:
+            err = kind(f"{action}: {code or 'error'}: {detail}")
+        err.code = code
+        return err
+    return kind(f"{action}: {exc}")
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
@@ -142,7 +145,9 @@ class CognitoAuth:
         except (ClientError, BotoCoreError) as exc:
             raise auth_error(exc, "sign-in failed") from None
         except TokenVerificationException as exc:
-            raise AuthError(f"sign-in failed: the tokens did not verify ({exc})") from None
+            err = AuthError(f"sign-in failed: the tokens did not verify ({exc})")
+            err.code = "TokenVerificationFailed"  # e.g. a user pool id or region that is not the client's
+            raise err from None
         previous = self.store.load()
         identity = previous.identity_id if previous and previous.username == email else None
         session = Session(email, u.id_token, u.access_token, u.refresh_token, identity)
@@ -164,7 +169,13 @@ class CognitoAuth:
             try:
                 u.renew_access_token()
             except (ClientError, BotoCoreError) as exc:
+                # Cognito says NotAuthorized for an expired, revoked or damaged refresh token; a
+                # network error is not an expiry (signing in again would not help)
                 err = auth_error(exc, "your sign-in expired")
+                if err.code == "NotAuthorizedException":
+                    detail = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else ""
+                    err = SessionExpired("your session expired — sign in again" + (f" ({detail})" if detail else ""))
+                    err.code = "NotAuthorizedException"
                 err.hint = "run `reelwright cloud login` again"
                 raise err from None
             s = Session(s.username, u.id_token, u.access_token, s.refresh_token or u.refresh_token, s.identity_id)

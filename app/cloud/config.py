@@ -105,3 +105,53 @@ def load_config(path: Path | None = None) -> CloudConfig:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CloudConfigError(f"cannot read the cloud configuration {path}: {exc}") from None
     return CloudConfig.from_json(data, source=str(path))
+
+
+def config_from_text(text: str, *, source: str = "the pasted text", endpoint_url: str | None = None) -> CloudConfig:
+    """The configuration in what a user pastes or picks — one parser for the app and ``cloud configure``:
+
+    * a configuration file as ``cloud configure``/``cloud emulate`` write it (``region``, ``user_pool_id`` …),
+    * ``aws cloudformation describe-stacks`` output (whole, one stack of it, or its ``Outputs`` list),
+    * a ``{"UserPoolId": "…", …}`` object of output keys and values.
+
+    ``endpoint_url`` (the emulator's) applies to stack outputs, which never name one.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CloudConfigError(f"{source} is not JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
+                               hint="paste the stack's outputs as JSON, e.g. from "
+                               "`aws cloudformation describe-stacks --stack-name NAME`") from None
+    stack: str | None = None
+    if isinstance(data, dict) and isinstance(data.get("Stacks"), list):
+        stacks = data["Stacks"]
+        if len(stacks) != 1:
+            raise CloudConfigError(f"{source} holds {len(stacks)} stacks: paste the outputs of one")
+        data = stacks[0]
+    if isinstance(data, dict) and "Outputs" in data:
+        stack = data.get("StackName") if isinstance(data.get("StackName"), str) else None
+        data = data["Outputs"]
+    if isinstance(data, list):
+        outputs: dict[str, str] = {}
+        for i, item in enumerate(data, 1):
+            if not (isinstance(item, dict) and isinstance(item.get("OutputKey"), str)
+                    and isinstance(item.get("OutputValue"), str)):
+                raise CloudConfigError(f"{source}: output {i} has no OutputKey/OutputValue")
+            outputs[item["OutputKey"]] = item["OutputValue"]
+        return CloudConfig.from_stack_outputs(outputs, stack=stack, endpoint_url=endpoint_url)
+    if isinstance(data, dict) and any(k in data for k in STACK_OUTPUTS):
+        values = {k: v for k, v in data.items() if isinstance(v, str)}
+        return CloudConfig.from_stack_outputs(values, stack=stack, endpoint_url=endpoint_url)
+    if isinstance(data, dict) and any(f.name in data for f in fields(CloudConfig)):
+        return CloudConfig.from_json(data, source=source)
+    raise CloudConfigError(f"{source} has no cloud settings: expected the stack's outputs "
+                           f"({', '.join(STACK_OUTPUTS)}) or a configuration file")
+
+
+def config_from_file(path: Path, *, endpoint_url: str | None = None) -> CloudConfig:
+    """:func:`config_from_text` of a file (a saved configuration or a stack's outputs)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CloudConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return config_from_text(text, source=str(path), endpoint_url=endpoint_url)

@@ -19,6 +19,13 @@ class AuthError(CloudError):
     """Sign-up, sign-in or token refresh failed (wrong password, unconfirmed user, expired code...)."""
 
     exit_code = 5
+    #: Cognito's error code (``UserNotConfirmedException`` …) when Cognito gave one: the app picks the
+    #: page to offer from it (the code to confirm, the sign-in again)
+    code: str = ""
+
+
+class SessionExpired(AuthError):
+    """The refresh token was rejected (expired, revoked, or damaged): the user must sign in again."""
 
 
 class NotSignedIn(AuthError):

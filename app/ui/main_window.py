@@ -130,11 +130,6 @@ class MainWindow(QMainWindow):
         self._action(f, "Export backup…", self.backups.choose_export, name="exportBackup")
         self._action(f, "Restore backup…", self.backups.choose_restore, name="restoreBackup")
         f.addSeparator()
-        self.sign_in_action: QAction = self._action(f, "Sign in…", self._sign_in_or_out, name="signIn")
-        if not services.cloud_available():
-            self.sign_in_action.setEnabled(False)
-            self.sign_in_action.setToolTip("Cloud rendering is not available in this build yet")
-            self.sign_in_action.setStatusTip("Cloud rendering is not available in this build yet")
         f.setToolTipsVisible(True)
         self._action(f, "Settings…", self.open_settings, "Ctrl+,", name="settings")
         f.addSeparator()
@@ -176,12 +171,36 @@ class MainWindow(QMainWindow):
         log_act.setShortcut(QKeySequence("Ctrl+L"))
         v.addAction(log_act)
 
+        self._build_cloud_menu(mb)
+
         h = mb.addMenu("&Help")
         self._action(h, "Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
                      name="keyboardShortcuts")
         self._action(h, "Open the example project", self.projects.open_example, name="openExample")
         self._action(h, "Check for updates", lambda: update_notice.check_now(self), name="checkUpdates")
         self._action(h, "About Reelwright", self.about, name="about")
+
+    def _build_cloud_menu(self, mb: Any) -> None:
+        """Cloud: sign in/out, the Account dialog (create, confirm, reset) and Cloud setup."""
+        c = mb.addMenu("&Cloud")
+        c.setObjectName("cloudMenu")
+        c.setToolTipsVisible(True)
+        self.sign_in_action: QAction = self._action(c, "Sign in…", self._sign_in_or_out, "Ctrl+Shift+I",
+                                                    name="signIn")
+        self.sign_in_action.setToolTip("Sign in to Reelwright Cloud (signed in: sign out)")
+        self.account_action = self._action(c, "Account…", lambda: self.cloud.open_account(), name="account")
+        self.account_action.setToolTip("Sign in, create an account, confirm it, reset the password")
+        self.sign_out_action = self._action(c, "Sign out", self.cloud.sign_out, name="signOut")
+        self.sign_out_action.setToolTip("Forget the cloud session on this computer")
+        self.sign_out_action.setEnabled(False)
+        c.addSeparator()
+        self.cloud_setup_action = self._action(c, "Cloud setup…", self.cloud.open_setup, name="cloudSetup")
+        self.cloud_setup_action.setToolTip("Which cloud to use: paste or read your stack's outputs, test it")
+        if not services.cloud_available():
+            for act in (self.sign_in_action, self.account_action, self.cloud_setup_action):
+                act.setEnabled(False)
+                act.setToolTip("Cloud rendering is not available in this build yet")
+                act.setStatusTip("Cloud rendering is not available in this build yet")
 
     def _wire(self) -> None:
         status = self.statusBar()
@@ -251,6 +270,7 @@ class MainWindow(QMainWindow):
         signed = email is not None
         self.render_panel.set_cloud_enabled(signed)
         self.sign_in_action.setText(f"Sign out ({email})" if signed else "Sign in…")
+        self.sign_out_action.setEnabled(signed)
         if signed:
             self.statusBar().showMessage(f"Signed in as {email}; cloud rendering is available", 8000)
 

@@ -261,7 +261,7 @@ class RenderPanel(QWidget):
         item = self.target.model().item(1)  # type: ignore[attr-defined]
         if item is not None:
             item.setEnabled(enabled)
-            item.setToolTip("" if enabled else "Sign in (File › Sign in…) to render in the cloud")
+            item.setToolTip("" if enabled else "Sign in (Cloud › Sign in…) to render in the cloud")
         self.target.setItemText(1, "Cloud" if enabled else "Cloud (sign in first)")
 
     def set_cloud_enabled(self, enabled: bool) -> None:

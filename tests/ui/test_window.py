@@ -171,8 +171,9 @@ def test_about_names_versions_and_theme_follows_override(qapp: Any, monkeypatch:
 
 
 def test_sign_in_entry_is_present(window: MainWindow) -> None:
-    names = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
-    assert "Sign in…" in names
+    menus = {a.text(): a.menu() for a in window.menuBar().actions()}
+    names = [a.text() for a in menus["&Cloud"].actions()]
+    assert names[:3] == ["Sign in…", "Account…", "Sign out"] and "Cloud setup…" in names
 
 
 def test_preview_shows_pdf_first_page_text_and_highlighted_code(window: MainWindow, run: Any,

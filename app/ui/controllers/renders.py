@@ -198,7 +198,7 @@ class RenderController(QObject):
             n += 1
         cloud = rs.target == "cloud"
         if cloud and not self.cloud.signed_in:
-            self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
+            self.render_panel.set_status("Draft", "sign in (Cloud › Sign in…) to render in the cloud")
             return None
         record = RenderRecord(started=time.time(), status="Rendering", target=rs.target,
                               format=format_label(eff.width, eff.height, eff.fps))
@@ -242,10 +242,17 @@ class RenderController(QObject):
             self.projects.save(project)
 
         def failed(exc: BaseException) -> bool:
+            expired = False
             if isinstance(exc, Cancelled):
                 record.status = "Cancelled"
                 self.render_panel.set_status("Cancelled", "nothing was written")
                 self.render_panel.stage.setText("Cancelled")
+            elif self.cloud.handle_expired(exc):  # the Account dialog offers sign-in; the script is untouched
+                expired = True
+                record.status = "Failed"
+                record.error = "the cloud session expired: sign in again and render again"
+                self.render_panel.set_status("Failed", record.error)
+                self.render_panel.stage.setText("Failed")
             else:
                 record.status = "Failed"
                 record.error = error_text(exc)
@@ -256,7 +263,7 @@ class RenderController(QObject):
                 self.render_panel.set_status("Failed", record.error)
                 self.render_panel.stage.setText("Failed")
             self.projects.save(project)
-            return isinstance(exc, Cancelled)
+            return isinstance(exc, Cancelled) or expired
 
         op.success(done).failure(failed)
         op.run()
