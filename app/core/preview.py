@@ -57,6 +57,11 @@ __all__ = ["PreviewResult", "build_preview_mux_args", "estimate_narration_s", "p
 
 log = logging.getLogger(__name__)
 
+#: share of the overall progress per stage (replaying and filming share "capture")
+PREVIEW_STAGES = {"prepare": 0.02, "voice": 0.08, "plan": 0.0, "capture": 0.85, "mix": 0.05}
+#: share of the capture stage spent replaying the earlier cards (measured: about as long as filming)
+REPLAY_SHARE = 0.5
+
 #: words per second of an estimated (not yet voiced) narration, as the card editor estimates
 ESTIMATE_WORDS_PER_S = 150.0 / 60.0
 
@@ -192,7 +197,7 @@ async def preview_card(
     ``scale`` times the video's size.  ``chunk_frames``/``tail_frames`` tune the replay (see
     :class:`FastForwardClock`); ``draw_small`` trades frame identity for speed (see the module)."""
     cancel = cancel or CancelToken()
-    tracker = StageTracker(on_progress or _noop)
+    tracker = StageTracker(on_progress or _noop, weights=dict(PREVIEW_STAGES))
     n_cards = len(job.script.cards)
     if not 0 <= card_index < n_cards:
         raise RenderError(f"there is no card {card_index + 1}: the script has {n_cards} card"
@@ -267,13 +272,17 @@ async def preview_card(
             # until the live scheduler reaches the card, fast-forward up to the planned start
             clock.capture_from = round(est_card.start_s * settings.fps)
             first_est = clock.capture_from
-            total = max(1, round(est_card.end_s * settings.fps))
+            card_frames = max(1, round((est_card.end_s - est_card.start_s) * settings.fps))
 
             def on_frame(n: int) -> None:
-                if n % 15 == 0:
-                    msg = (f"frame {n - clock.capture_from} of the card" if n >= clock.capture_from
-                           else "replaying the earlier cards")
-                    tracker.report("capture", min(0.99, n / total), msg)
+                if n % 15:
+                    return
+                first = clock.capture_from
+                if n < first:
+                    tracker.report("capture", REPLAY_SHARE * n / max(1, first), "replaying the earlier cards")
+                else:
+                    done = min(0.99, REPLAY_SHARE + (1 - REPLAY_SHARE) * (n - first) / card_frames)
+                    tracker.report("capture", done, f"frame {n - first} of the card's {card_frames}")
 
             clock.on_frame = on_frame
             await session.start_clock()
@@ -307,7 +316,8 @@ async def preview_card(
         with tracker.stage("mix", "adding the narration"):
             duration = frames / settings.fps
             with atomic_path(out) as tmp:
-                await mix.run_ffmpeg(build_preview_mux_args(ffmpeg, video=video_tmp, narration=clip.path,
+                await mix.run_ffmpeg(build_preview_mux_args(ffmpeg, video=video_tmp,
+                                                            narration=clip.path if clip.duration_s > 0 else None,
                                                             out=tmp, duration_s=duration), cancel=cancel)
                 cancel.raise_if_cancelled()
         return PreviewResult(video=out, card_index=card_index, card=card, duration_s=duration, width=width,

@@ -42,7 +42,7 @@ class CardPreview(QFrame):
         self.cancel_button = self._button("Cancel", "cardPreviewCancel", "Stop making the preview (Esc)",
                                           self.cancel)
         self.cancel_button.setShortcut("Esc")
-        self.play_button = self._button("⏯", "cardPreviewPlay", "Play or pause the preview", self.toggle_play)
+        self.play_button = self._button("Pause", "cardPreviewPlay", "Play or pause the preview", self.toggle_play)
         self.close_button = self._button("✕", "cardPreviewClose", "Hide the preview", self.close_preview)
         # a placeholder until the first video: the real QVideoWidget loads Qt Multimedia
         self.video: QWidget = QLabel("The preview plays here." if qt.have_multimedia()
@@ -117,7 +117,7 @@ class CardPreview(QFrame):
             video = qt.QVideoWidget()
             video.setObjectName("cardPreviewVideo")
             video.setAccessibleName("Card preview video")
-            video.setToolTip("The card's preview (click ⏯ to pause)")
+            video.setToolTip("The card's preview, looping")
             video.setFixedSize(PLAYER_W, PLAYER_H)
             self._video_layout.replaceWidget(self.video, video)
             self.video.deleteLater()
@@ -127,6 +127,7 @@ class CardPreview(QFrame):
             self.player.setAudioOutput(self.audio)
             self.player.setVideoOutput(video)
             self.player.setLoops(qt.QMediaPlayer.Loops.Infinite)
+            self.player.playbackStateChanged.connect(self._play_state)
         return self.player
 
     def show_video(self, path: Path, text: str) -> None:
@@ -151,6 +152,10 @@ class CardPreview(QFrame):
             self.player.pause()
         else:
             self.player.play()
+
+    def _play_state(self, state: Any) -> None:
+        playing = state == qt.QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setText("Pause" if playing else "Play")
 
     def close_preview(self) -> None:
         if self._op is not None:
