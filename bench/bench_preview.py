@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.core.bundle import load_job  # noqa: E402
 from app.core.infra.tools import find_ffmpeg  # noqa: E402
-from app.core.preview import PreviewResult, preview_card  # noqa: E402
+from app.core.preview import DrawMode, PreviewResult, preview_card  # noqa: E402
 from app.core.render import RenderResult, render  # noqa: E402
 
 
@@ -49,10 +49,10 @@ def psnr(preview: Path, full: Path, first_frame: int, index: int, size: tuple[in
     return float(m.group(1)) if m else float("nan")
 
 
-async def run_preview(script: Path, index: int, out: Path, draw_small: bool) -> tuple[float, PreviewResult]:
+async def run_preview(script: Path, index: int, out: Path, draw: DrawMode) -> tuple[float, PreviewResult]:
     job = load_job(script)
     t0 = time.monotonic()
-    res = await preview_card(job, index, out, draw_small=draw_small)
+    res = await preview_card(job, index, out, draw=draw)
     return time.monotonic() - t0, res
 
 
@@ -78,8 +78,9 @@ def main() -> None:
     print(f"after the full render: {load()}")
     times: list[float] = []
     res: PreviewResult | None = None
+    draw: DrawMode = "device-scale" if args.draw_small else "encoder"
     for i in range(max(1, args.repeat)):
-        wall, res = asyncio.run(run_preview(script, index, work / f"preview-{i}.mp4", args.draw_small))
+        wall, res = asyncio.run(run_preview(script, index, work / f"preview-{i}.mp4", draw))
         times.append(wall)
         stages = ", ".join(f"{k} {v:.2f}" for k, v in res.stage_times.items())
         print(f"preview {i + 1}: {wall:.2f} s ({stages}); {load()}")

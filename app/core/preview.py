@@ -7,13 +7,18 @@ budget of virtual time — and films only the chosen card.  Its frames are there
 frames of that card, made smaller.
 
 Smaller how: the page is drawn exactly as in the full render (same CSS viewport, same device scale)
-and the encoder scales each frame down.  Drawing it small instead (``draw_small``: the same CSS
-viewport at ``scale`` times the device scale factor) halves the filming cost, but it is not the same
+and the encoder scales each frame down (``draw="encoder"``).  Drawing it small instead
+(``draw="device-scale"``: the same CSS viewport at ``scale`` times the device scale factor) costs
+about half as much to film, but it is not the same
 picture: Chromium snaps layout to *device* pixels, so at a device scale of 0.5 boxes move by up to
 2 CSS px, text is hinted differently, and the auto-zoom camera, which sizes its zoom from element
 boxes, zooms a little differently (measured on the example: PSNR 24-30 dB against the full render's
 frames, and the settings card ran 2 frames shorter).  Drawn at full size and scaled, the
 preview's frames match the full render's to 38-42 dB (the difference is two lossy encodes).
+A third way, scaling only the visual viewport (``Emulation.setDeviceMetricsOverride`` with a
+``viewport`` of scale 0.5, which the page does not observe), kept the layout and the timeline and
+filmed 3x faster, but its clip rectangle stays put when the page scrolls, so every frame after a
+scroll showed the wrong part of the page; it is left out.
 
 Voices: the chosen card is voiced (from the cache when it is there).  The earlier cards only set
 *when* things happen on the video clock; their cached clips are used when present, and otherwise
@@ -33,6 +38,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from playwright.async_api import CDPSession
 
@@ -53,9 +59,13 @@ from .render import _add_bumpers, _as_cancel, _Site, _uninterruptible, make_work
 from .script import Script, Settings, plain_narration
 from .voice.base import VoiceClip
 
-__all__ = ["PreviewResult", "build_preview_mux_args", "estimate_narration_s", "preview_card", "preview_size"]
+__all__ = ["DrawMode", "PreviewResult", "build_preview_mux_args", "estimate_narration_s", "preview_card",
+           "preview_size"]
 
 log = logging.getLogger(__name__)
+
+#: how the preview is made smaller (see the module's docstring)
+DrawMode = Literal["encoder", "device-scale"]
 
 #: share of the overall progress per stage (replaying and filming share "capture")
 PREVIEW_STAGES = {"prepare": 0.02, "voice": 0.08, "plan": 0.0, "capture": 0.85, "mix": 0.05}
@@ -191,11 +201,11 @@ async def preview_card(
     browser: Browser | None = None,
     chunk_frames: int = 15,
     tail_frames: int | None = None,
-    draw_small: bool = False,
+    draw: DrawMode = "encoder",
 ) -> PreviewResult:
     """Render card ``card_index`` (0-based, among the script's own cards) alone to ``out`` (MP4),
     ``scale`` times the video's size.  ``chunk_frames``/``tail_frames`` tune the replay (see
-    :class:`FastForwardClock`); ``draw_small`` trades frame identity for speed (see the module)."""
+    :class:`FastForwardClock`); ``draw="device-scale"`` trades frame identity for speed (see the module)."""
     cancel = cancel or CancelToken()
     tracker = StageTracker(on_progress or _noop, weights=dict(PREVIEW_STAGES))
     n_cards = len(job.script.cards)
@@ -237,10 +247,11 @@ async def preview_card(
             return clock
 
         dsf = device_scale_for(settings)
-        session = BrowserSession(browser, *((width, height) if draw_small else (settings.width, settings.height)),
+        storage_state = load_storage_state(job, settings, site.base_url)
+        small = draw == "device-scale"
+        session = BrowserSession(browser, *((width, height) if small else (settings.width, settings.height)),
                                  settings.fps, sink, cancel=cancel,
-                                 device_scale_factor=dsf * real_scale if draw_small else dsf,
-                                 storage_state=load_storage_state(job, settings, site.base_url),
+                                 device_scale_factor=dsf * real_scale if small else dsf, storage_state=storage_state,
                                  session_asset=settings.session, make_clock=make_clock)
         t_voice = time.monotonic()
         voice_task = asyncio.ensure_future(_voices(job, settings, index, tracker, cancel))
