@@ -244,33 +244,6 @@ def check(job: Job, upto_card: int | None, sessions: SessionStore | None = None)
     return op
 
 
-def _session_for(job: Job, sessions: SessionStore | None) -> AbstractContextManager[Path | None]:
-    """The library session the script names, copied (0600) where the job resolves it, for the op's
-    duration (see :func:`app.workbench.sessions.materialize`)."""
-    if sessions is None or not job.loose:
-        return contextlib.nullcontext()
-    return materialize(sessions, job.script.settings.session, job.root)
-
-
-@dataclass
-class RenderOutcome:
-    result: RenderResult
-    output_dir: Path
-    elapsed_s: float
-
-
-def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = None) -> OpFactory[RenderOutcome]:
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
-        from app.core import render
-
-        t0 = time.monotonic()
-        with _session_for(job, sessions):
-            result = await render.render(job, output_dir, on_progress, cancel, name="video")
-        return RenderOutcome(result, output_dir, time.monotonic() - t0)
-
-    return op
-
-
 @dataclass
 class PreviewOutcome:
     result: PreviewResult
@@ -294,6 +267,33 @@ def preview_card(job: Job, card_index: int, out: Path,
         with _session_for(job, sessions):
             result = await preview.preview_card(job, card_index, out, on_progress=on_progress, cancel=cancel)
         return PreviewOutcome(result, time.monotonic() - t0)
+
+    return op
+
+
+def _session_for(job: Job, sessions: SessionStore | None) -> AbstractContextManager[Path | None]:
+    """The library session the script names, copied (0600) where the job resolves it, for the op's
+    duration (see :func:`app.workbench.sessions.materialize`)."""
+    if sessions is None or not job.loose:
+        return contextlib.nullcontext()
+    return materialize(sessions, job.script.settings.session, job.root)
+
+
+@dataclass
+class RenderOutcome:
+    result: RenderResult
+    output_dir: Path
+    elapsed_s: float
+
+
+def render_local(job: Job, output_dir: Path, sessions: SessionStore | None = None) -> OpFactory[RenderOutcome]:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> RenderOutcome:
+        from app.core import render
+
+        t0 = time.monotonic()
+        with _session_for(job, sessions):
+            result = await render.render(job, output_dir, on_progress, cancel, name="video")
+        return RenderOutcome(result, output_dir, time.monotonic() - t0)
 
     return op
 
