@@ -54,7 +54,7 @@ from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracke
 from .infra.tools import Browser, find_browser, find_ffmpeg
 from .plan.bumpers import renumber_error
 from .plan.presets import device_scale_for, fit_to_target
-from .plan.timeline import CardTiming, Scheduler, VoiceTiming, plan
+from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
 from .render import _add_bumpers, _as_cancel, _Site, _uninterruptible, make_work_dir
 from .script import Script, Settings, plain_narration
 from .voice.base import VoiceClip
@@ -132,15 +132,21 @@ class _PreviewScheduler(Scheduler):
     """The live scheduler, telling the clock where the card's frames start and end."""
 
     def __init__(self, script: Script, settings: Settings, voices: list[VoiceTiming], *, index: int,
-                 clock: FastForwardClock) -> None:
+                 clock: FastForwardClock, estimate: Timeline) -> None:
         super().__init__(script, settings, voices)
         self.index = index
         self.clock = clock
+        self.estimate = estimate
 
     def begin_card(self, index: int) -> float:
         start = super().begin_card(index)
         if index == self.index:
             self.clock.set_capture_from(round(start * self.fps))
+        elif index < self.index:
+            # the live timeline drifts from the plan (a bumper's navigation is quicker than planned):
+            # expect the card where the plan puts it relative to this card's live start
+            ahead = self.estimate.cards[self.index].start_s - self.estimate.cards[index].start_s
+            self.clock.expected_from = round((start + ahead) * self.fps)
         return start
 
     def end_card(self) -> CardTiming:
@@ -241,7 +247,7 @@ async def preview_card(
         def make_clock(cdp: CDPSession) -> FastForwardClock:
             assert sink is not None
             # films nothing until the flow reaches the card (see below)
-            clock = FastForwardClock(cdp, settings.fps, sink, capture_from=1 << 30,
+            clock = FastForwardClock(cdp, settings.fps, sink, expected_from=1 << 30,
                                      chunk_frames=chunk_frames, tail_frames=tail_frames, cancel=cancel)
             holder.append(clock)
             return clock
@@ -281,14 +287,13 @@ async def preview_card(
             assert session.page is not None and session.cdp is not None
             clock = holder[0]
             # until the live scheduler reaches the card, fast-forward up to the planned start
-            clock.capture_from = round(est_card.start_s * settings.fps)
-            first_est = clock.capture_from
+            clock.expected_from = first_est = round(est_card.start_s * settings.fps)
             card_frames = max(1, round((est_card.end_s - est_card.start_s) * settings.fps))
 
             def on_frame(n: int) -> None:
                 if n % 15:
                     return
-                first = clock.capture_from
+                first = clock.capture_from if clock.capture_from is not None else clock.expected_from
                 if n < first:
                     tracker.report("capture", REPLAY_SHARE * n / max(1, first), "replaying the earlier cards")
                 else:
@@ -300,7 +305,7 @@ async def preview_card(
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=None, error_name="preview", session=session)
             watchdog = session.watchdog(lambda: performer.where, error_dir=None, error_name="preview")
-            scheduler = _PreviewScheduler(job.script, settings, voices, index=index, clock=clock)
+            scheduler = _PreviewScheduler(job.script, settings, voices, index=index, clock=clock, estimate=estimate)
             try:
                 timeline = await watchdog.guard(performer.run(job.script, scheduler, upto_card=index))
             except RenderError as exc:
@@ -310,7 +315,7 @@ async def preview_card(
             card = timeline.cards[index]
             first = round(card.start_s * settings.fps)
             if first != first_est:
-                log.debug("card %d started at frame %d, planned %d", card_index, first, first_est)
+                log.info("card %d started at frame %d, planned %d", card_index, first, first_est)
             frames = round(card.end_s * settings.fps) - first
             shots = clock.screenshots
             if clock.filming_since is not None:

@@ -407,6 +407,8 @@ class VirtualClock(Clock):
 class FastForwardClock(VirtualClock):
     """A virtual clock that films only the frames ``[capture_from, capture_until)`` (a card preview)
     and gets to ``capture_from`` as fast as the page allows, yet with the page in the same state.
+    Until the flow reaches the card, ``expected_from`` (kept up to date by the caller) says where
+    the filmed frames will start.
 
     Before ``fast_until`` a run of frames with nothing between them (a hold, a cursor glide) is one
     budget of virtual time and one pixel-less frame at its end, instead of one of each per frame:
@@ -425,15 +427,19 @@ class FastForwardClock(VirtualClock):
     the card's first frame (tested on the clock page, whose endless CSS animation keeps its phase).
     """
 
-    def __init__(self, cdp: CDPSession, fps: int, sink: FrameSink, *, capture_from: int,
+    def __init__(self, cdp: CDPSession, fps: int, sink: FrameSink, *, expected_from: int,
                  chunk_frames: int = 15, tail_frames: int | None = None,
                  cancel: CancelToken | None = None, jpeg_quality: int = 90,
                  initial_wall_time: float | None = None) -> None:
-        super().__init__(cdp, fps, sink, capture=capture_from <= 0, cancel=cancel, jpeg_quality=jpeg_quality,
+        super().__init__(cdp, fps, sink, capture=False, cancel=cancel, jpeg_quality=jpeg_quality,
                          initial_wall_time=initial_wall_time)
         self.chunk_frames = max(1, chunk_frames)
         self.tail_frames = fps if tail_frames is None else max(0, tail_frames)
-        self.capture_from = capture_from
+        #: the first filmed frame, once the flow has reached it (None: not yet)
+        self.capture_from: int | None = None
+        #: where the filmed frames are expected to start until then (the plan, then the live
+        #: timeline's estimate): the tail is counted back from it
+        self.expected_from = expected_from
         self.capture_until: int | None = None
         self.jpeg_for_speed = True
         #: issue the replay's frames (before the tail) without display updates
@@ -447,16 +453,17 @@ class FastForwardClock(VirtualClock):
         self.filming_since: float | None = None
 
     def set_capture_from(self, frame: int) -> None:
-        """Film from ``frame`` on (the live card start, known once the card before it has ended)."""
+        """Film from ``frame`` on (the live card start, known when the flow reaches the card)."""
         self.capture_from = frame
-        self.capture = self.frame >= frame and (self.capture_until is None or self.frame < self.capture_until)
+        self._update_capture()
 
     @property
     def fast_until(self) -> int:
-        return self.capture_from - self.tail_frames
+        start = self.capture_from if self.capture_from is not None else self.expected_from
+        return start - self.tail_frames
 
     def _update_capture(self) -> None:
-        self.capture = self.capture_from <= self.frame and (
+        self.capture = self.capture_from is not None and self.capture_from <= self.frame and (
             self.capture_until is None or self.frame < self.capture_until)
         if self.capture and self.filming_since is None:
             self.filming_since = time.monotonic()
@@ -468,7 +475,8 @@ class FastForwardClock(VirtualClock):
                 self.capture_until is not None and self.frame >= self.capture_until))
             self.no_display_updates = self.skip_drawing and fast
             if fast and n > 1 and self.hold is None and not self._tab.closed:
-                limit = n if self.frame >= self.capture_from else min(n, self.fast_until - self.frame)
+                past = self.capture_until is not None and self.frame >= self.capture_until
+                limit = n if past else min(n, self.fast_until - self.frame)
                 k = min(limit, self.chunk_frames)
                 if k > 1:
                     if self.cancel is not None:
