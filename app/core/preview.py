@@ -8,8 +8,8 @@ frames of that card, made smaller.
 
 Smaller how: the page is drawn exactly as in the full render (same CSS viewport, same device scale)
 and the encoder scales each frame down (``draw="encoder"``).  Drawing it small instead
-(``draw="device-scale"``: the same CSS viewport at ``scale`` times the device scale factor) costs
-about half as much to film, but it is not the same
+(``draw="device-scale"``: the same CSS viewport at ``scale`` times the device scale factor) films
+in 40 % of the time (card 6 of the example: 1.6 s instead of 3.9 s), but it is not the same
 picture: Chromium snaps layout to *device* pixels, so at a device scale of 0.5 boxes move by up to
 2 CSS px, text is hinted differently, and the auto-zoom camera, which sizes its zoom from element
 boxes, zooms a little differently (measured on the example: PSNR 24-30 dB against the full render's
