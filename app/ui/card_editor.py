@@ -1,5 +1,6 @@
 """The script card editor: the card list (drag to reorder) and the selected card's title, narration
-(word count, estimated then measured duration), actions, voice preview and 'check in browser'."""
+(word count, estimated then measured duration), actions, voice preview, 'check in browser' and the
+inline card preview (the card alone, rendered small and played under the narration)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from app.core.script import ACTION_TYPES, plain_narration
 
+from .card_preview import CardPreview
 from .document import ActionsModel, ScriptDocument, estimate_seconds, word_count
 from .qt import (
     QAbstractItemView,
@@ -55,6 +57,7 @@ class ActionTypeDelegate(QStyledItemDelegate):
 class CardEditor(QWidget):
     play_voice = Signal(int)  # card row
     check_card = Signal(int)  # card row
+    preview_card = Signal(int)  # card row
 
     def __init__(self, doc: ScriptDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +134,12 @@ class CardEditor(QWidget):
         self.check_button = QPushButton("Check in browser")
         self.check_button.setObjectName("checkCard")
         self.check_button.setToolTip("Run the actions up to this card in a headless browser and report")
+        self.preview_button = QPushButton("▶ Preview card")
+        self.preview_button.setObjectName("previewCard")
+        self.preview_button.setAccessibleName("Preview this card")
+        self.preview_button.setToolTip("Render only this card, small, and play it here (Ctrl+Shift+P); the "
+                                       "cards before it are replayed without filming")
+        self.preview = CardPreview()
         self.actions_model = ActionsModel(doc, self)
         self.action_table = QTableView()
         self.action_table.setObjectName("actionTable")
@@ -187,7 +196,9 @@ class CardEditor(QWidget):
         srow.addWidget(self.stats, 1)
         srow.addWidget(self.play_button)
         srow.addWidget(self.check_button)
+        srow.addWidget(self.preview_button)
         rl.addLayout(srow)
+        rl.addWidget(self.preview)
         rl.addWidget(self.problems)
         rl.addWidget(self.check_result)
         rl.addWidget(QLabel("<b>Actions</b>  <small>(double-click to edit; target as role=button name=Save, "
@@ -218,6 +229,7 @@ class CardEditor(QWidget):
         self.narration.textChanged.connect(self._narration_edited)
         self.play_button.clicked.connect(lambda: self._emit_for_card(self.play_voice))
         self.check_button.clicked.connect(lambda: self._emit_for_card(self.check_card))
+        self.preview_button.clicked.connect(lambda: self._emit_for_card(self.preview_card))
         doc.card_changed.connect(self._card_changed)
         doc.problems_changed.connect(self._refresh_problems)
         doc.cards.modelReset.connect(self._after_reset)

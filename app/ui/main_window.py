@@ -157,6 +157,8 @@ class MainWindow(QMainWindow):
         self._action(s, "Play card voice", lambda: self.renders.play_voice(self.editor.current_row()), "Ctrl+P")
         self._action(s, "Check card in browser", lambda: self.renders.check_card(self.editor.current_row()),
                      "Ctrl+K")
+        self._action(s, "Preview card", lambda: self.renders.preview_card(self.editor.current_row()),
+                     "Ctrl+Shift+P", name="previewCardAction")
         self._action(s, "Video settings…", self.open_video_settings, "Ctrl+Shift+V", name="videoSettings")
         self._action(s, "Languages…", self.open_languages, "Ctrl+Shift+L", name="languages")
         s.addSeparator()
@@ -223,6 +225,7 @@ class MainWindow(QMainWindow):
         self.projects.drafted.connect(lambda: self.tabs.setCurrentWidget(self.editor))
         self.editor.play_voice.connect(self.renders.play_voice)
         self.editor.check_card.connect(self.renders.check_card)
+        self.editor.preview_card.connect(self.renders.preview_card)
         self.renders.show_render.connect(lambda: self.tabs.setCurrentWidget(self.render_panel))
         self.render_panel.render_requested.connect(self.renders.start_render)
         self.render_panel.render_as_requested.connect(self.renders.render_as)

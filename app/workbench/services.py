@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the rende
     from app.cloud.client import CloudClient, CloudRender
     from app.cloud.layout import JobStatus
     from app.core.draft.drafters.base import DraftResult
+    from app.core.preview import PreviewResult
     from app.core.render import CheckResult, RenderResult
     from app.core.voice.base import VoiceClip
     from app.workbench.recorder import RecordOutcome, RecordRequest
@@ -311,6 +312,33 @@ def check(job: Job, upto_card: int | None, sessions: SessionStore | None = None,
 
             await thumbnails_from_stills(result.snapshots, thumbnails, cancel)
         return result
+
+    return op
+
+
+@dataclass
+class PreviewOutcome:
+    result: PreviewResult
+    elapsed_s: float
+
+
+def preview_path(project_dir: Path, card_id: str) -> Path:
+    """Where a card's preview lives: the project's cache folder (made again whenever asked)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in card_id)[:80] or "card"
+    return project_dir / "cache" / "previews" / f"{safe}.mp4"
+
+
+def preview_card(job: Job, card_index: int, out: Path,
+                 sessions: SessionStore | None = None) -> OpFactory[PreviewOutcome]:
+    """Render one card alone, small (the card editor's "Preview card"); see app.core.preview."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> PreviewOutcome:
+        from app.core import preview
+
+        t0 = time.monotonic()
+        with _session_for(job, sessions):
+            result = await preview.preview_card(job, card_index, out, on_progress=on_progress, cancel=cancel)
+        return PreviewOutcome(result, time.monotonic() - t0)
 
     return op
 

@@ -238,6 +238,9 @@ class BrowserSession:
     #: it came from; a secret, never logged
     storage_state: dict[str, Any] | None = field(default=None, repr=False)
     session_asset: str | None = None
+    #: builds the frame-exact clock instead of a plain :class:`VirtualClock` (a card preview's
+    #: :class:`~app.core.capture.clock.FastForwardClock`); given the first tab's CDP session
+    make_clock: Callable[[CDPSession], VirtualClock] | None = field(default=None, repr=False)
 
     _pw: Playwright | None = None
     _pw_manager: Any = None
@@ -311,7 +314,9 @@ class BrowserSession:
         self.blocked = {}
         await self._guard_navigations(self.cdp)
         self.cdps = {self.page: self.cdp}
-        if self.frame_exact:
+        if self.frame_exact and self.make_clock is not None:
+            self.clock = self.make_clock(self.cdp)
+        elif self.frame_exact:
             self.clock = VirtualClock(self.cdp, self.fps, self.sink, capture=self.capture, cancel=self.cancel)
         else:
             self.clock = RealtimeClock(self.cdp, self.fps, self.sink, width=self.width, height=self.height,

@@ -1,5 +1,6 @@
 """Renders and card previews: render the project locally or in the cloud (with its history record),
-check a card in a headless browser, and voice a card's narration."""
+check a card in a headless browser, voice a card's narration, and render one card alone (small) to
+play it in the card editor."""
 
 from __future__ import annotations
 
@@ -152,6 +153,46 @@ class RenderController(QObject):
             return False  # the dialog too
 
         op.success(ok).failure(failed)
+        op.run()
+        return op
+
+    def preview_card(self, row: int) -> Op[services.PreviewOutcome] | None:
+        """Render card ``row`` alone, small, and play it in the editor (progress and cancel in place)."""
+        project = self.projects.project
+        if row < 0 or project is None:
+            return None
+        script = self._valid_script("Preview card")
+        if script is None:
+            return None
+        rs = self.render_panel.current_settings()
+        pdir = self.projects.store.project_dir(project.id)
+        job = services.make_job(script, pdir, RenderSettings(width=rs.width, height=rs.height, fps=rs.fps))
+        out = services.preview_path(pdir, script.cards[row].id)
+        preview = self.editor.preview
+        preview.release()  # the player lets go of the old file before the new one replaces it
+        op: Op[services.PreviewOutcome] = Op(
+            self.window, services.preview_card(job, row, out, self._sessions()), title=f"Preview of card {row + 1}",
+            trigger=self.editor.preview_button, view=preview)
+
+        def done(outcome: services.PreviewOutcome) -> None:
+            res = outcome.result
+            self.editor.show_failure(None, "")
+            text = (f"Card {row + 1} '{res.card.title}': {res.duration_s:.1f} s at {res.width}×{res.height}, "
+                    f"made in {outcome.elapsed_s:.1f} s")
+            if res.warnings:
+                text += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
+            preview.show_video(res.video, text)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, Cancelled):
+                preview.show_message("Preview cancelled")
+                return True
+            if isinstance(exc, RenderError) and exc.card_index is not None:
+                self.editor.show_failure(exc.card_index, exc.message)
+            preview.show_message(f"✘ {error_text(exc)}")
+            return False  # the dialog too
+
+        op.success(done).failure(failed)
         op.run()
         return op
 
@@ -359,6 +400,7 @@ class RenderController(QObject):
     last_language_outcome: Any = None
 
     def release_media(self) -> None:
+        self.editor.preview.release()
         if self.voice_player is not None:
             self.voice_player.stop()
             self.voice_player.setSource(QUrl())

@@ -1,0 +1,198 @@
+"""Card preview (app.core.preview) against a full render of the same job: its frames are the full
+render's frames of that card, drawn smaller, and it cancels like a render.
+
+The job is the clock test page (resources/testpages/clock.html), which paints ``performance.now()``,
+the animation clock and its counters into pixels and runs an endless CSS animation (a sliding bar),
+so a frame tells exactly which moment of which page state it shows."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.core.bundle import Job, load_job
+from app.core.errors import Cancelled
+from app.core.infra.progress import CancelToken, Progress
+from app.core.infra.tools import find_ffmpeg
+from app.core.preview import PreviewResult, preview_card
+from app.core.render import RenderResult, render
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+W, H, FPS = 640, 360, 30
+#: the preview is drawn at half size: 320x180
+PW, PH = W // 2, H // 2
+
+
+def _decoder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("clock_decode", ROOT / "resources/testpages/decode.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+decode = _decoder()
+
+
+def preview_script(*extra: dict[str, Any]) -> dict[str, Any]:
+    """Three cards on the clock page; card 3 (index 2) is previewed.  Card 2 clicks and types, so
+    the page the preview starts from has state (a click count, a typed field) as well as time."""
+    return {
+        "title": "Preview test",
+        "settings": {"site": "site", "width": W, "height": H, "fps": FPS, "lead_in_ms": 300,
+                     "device_scale_factor": 1, "lead_out_ms": 300, "gap_ms": 200},
+        "cards": [
+            {"id": "open", "title": "Open the clock", "narration": "Here is the clock page.",
+             "actions": [{"type": "goto", "url": "/index.html"}]},
+            {"id": "press", "title": "Press the button", "narration": "Press the button, then type a word.",
+             "actions": [{"type": "click", "target": {"role": "button", "name": "Click me"}},
+                         {"type": "type", "target": {"label": "Field"}, "text": "abc", "delay_ms": 50},
+                         {"type": "wait", "ms": 1500}]},
+            {"id": "again", "title": "Press again", "narration": "And once more, with a little more text.",
+             "actions": [{"type": "click", "target": {"role": "button", "name": "Click me"}},
+                         {"type": "type", "target": {"label": "Field"}, "text": "de", "delay_ms": 50}]},
+            *extra,
+        ],
+    }
+
+
+def make_job(tmp: Path, data: dict[str, Any]) -> Job:
+    (tmp / "site").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "resources/testpages/clock.html", tmp / "site/index.html")
+    (tmp / "script.json").write_text(json.dumps(data), encoding="utf-8")
+    return load_job(tmp / "script.json")
+
+
+def frames(mp4: Path, indexes: list[int], *, size: tuple[int, int]) -> dict[int, np.ndarray]:
+    """Exact frames (by index) of an MP4 as RGB arrays, scaled to ``size`` (area averaging)."""
+    w, h = size
+    sel = "+".join(f"eq(n\\,{i})" for i in indexes)
+    raw = subprocess.run(
+        [str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-vf", f"select={sel},scale={w}:{h}:flags=area",
+         "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        check=True, capture_output=True).stdout
+    n = w * h * 3
+    arrays = [np.frombuffer(raw[i * n:(i + 1) * n], np.uint8).reshape(h, w, 3) for i in range(len(raw) // n)]
+    assert len(arrays) == len(indexes), f"wanted frames {indexes}, decoded {len(arrays)}"
+    return dict(zip(sorted(indexes), arrays, strict=True))
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderResult, PreviewResult, list[Progress], Path]:
+    tmp = tmp_path_factory.mktemp("preview")
+    job = make_job(tmp, preview_script())
+    full = asyncio.run(render(job, tmp / "full", name="full"))
+    events: list[Progress] = []
+    out = tmp / "cache" / "card-3.mp4"
+    prev = asyncio.run(preview_card(job, 2, out, on_progress=events.append))
+    return full, prev, events, out
+
+
+def test_preview_frames_are_the_full_renders_frames_scaled(
+        both: tuple[RenderResult, PreviewResult, list[Progress], Path]) -> None:
+    full, prev, _, out = both
+    assert (prev.width, prev.height) == (PW, PH)
+    card = full.cards[2]
+    first = round(card.start_s * FPS)
+    assert prev.first_frame == first and prev.card.start_s == card.start_s and prev.card.end_s == card.end_s
+    assert prev.frames == round(card.end_s * FPS) - first
+    # the first frame, the click, mid-typing and the last frame of the card
+    click = round(card.actions[0].fire_s * FPS) - first
+    picks = [0, click, click + 1, round(card.actions[1].fire_s * FPS) - first + 2, prev.frames - 1]
+    small = frames(out, picks, size=(PW, PH))
+    big = frames(full.video, [first + i for i in picks], size=(PW, PH))
+    # the full render's frames five frames off: what a preview from the wrong moment would match
+    off = frames(full.video, [first + i + 5 for i in picks], size=(PW, PH))
+    for i in picks:
+        p, f = small[i], big[first + i]
+        # the page's own clocks and state, read from its pixels: the very same moment
+        assert decode.decode_clock(p) == decode.decode_clock(f), f"frame {i}: performance.now() differs"
+        assert decode.decode_animation_clock(p) == decode.decode_animation_clock(f), f"frame {i}: rAF time"
+        assert decode.decode_counters(p) == decode.decode_counters(f), f"frame {i}: clicks/typed text differ"
+        assert abs(decode.bar_position(p) - decode.bar_position(f)) < 0.02, f"frame {i}: CSS animation phase"
+        same, wrong = mean_abs_diff(p, f), mean_abs_diff(p, off[first + i + 5])
+        print(f"frame {i}: mean abs diff {same:.2f} vs the full render's, {wrong:.2f} five frames off")
+        # drawn at half the device scale, not downscaled: antialiasing differs a little, nothing else
+        assert same < 4.0, f"frame {i} differs from the full render's by {same:.2f} on average"
+        assert same < wrong
+    clicks_before = decode.decode_counters(small[0])[0]
+    assert clicks_before == 1  # card 2's click happened before the preview starts
+    assert decode.decode_counters(small[prev.frames - 1])[0] == 2
+
+
+def test_preview_is_a_small_mp4_with_the_cards_narration(
+        both: tuple[RenderResult, PreviewResult, list[Progress], Path]) -> None:
+    from app.core.mix import mp4_top_level_atoms, probe
+
+    _, prev, events, out = both
+    info = asyncio.run(probe(out))
+    assert info.video is not None and (info.video.width, info.video.height) == (PW, PH)
+    assert info.audio is not None
+    assert info.duration_s == pytest.approx(prev.duration_s, abs=0.1)
+    atoms = mp4_top_level_atoms(out)
+    assert atoms.index("moov") < atoms.index("mdat")  # +faststart: plays before it is all read
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # no temp or work files left
+    assert [e.stage for e in events if e.stage == "capture"], "no capture progress reported"
+    assert prev.exact_timing  # every earlier card was voiced by the full render (cache hits)
+
+
+def _descendants(pid: int) -> set[int]:
+    out: set[int] = set()
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        for k in kids:
+            out.add(int(k))
+            stack.append(int(k))
+    return out
+
+
+def test_cancelling_a_preview_stops_within_a_second_and_writes_nothing(tmp_path: Path) -> None:
+    long_card = {"id": "long", "narration": "", "actions": [{"type": "wait", "ms": 30000}]}
+    job = make_job(tmp_path, preview_script(long_card))
+    cancel = CancelToken()
+    out = tmp_path / "cache" / "card-4.mp4"
+
+    async def go() -> float:
+        loop = asyncio.get_running_loop()
+        t_cancel: list[float] = []
+
+        def on_progress(p: Progress) -> None:
+            # once the card itself is being filmed
+            if p.stage == "capture" and p.message.startswith("frame") and not t_cancel:
+                t_cancel.append(loop.time())
+                cancel.cancel()
+
+        with pytest.raises(Cancelled):
+            await preview_card(job, 3, out, on_progress=on_progress, cancel=cancel)
+        assert t_cancel, "the card was never filmed"
+        return loop.time() - t_cancel[0]
+
+    before = _descendants(os.getpid())
+    took = asyncio.run(go())
+    print(f"cancel to preview_card() returning: {took:.3f} s")
+    assert took < 1.0
+    assert not out.exists() and sorted(out.parent.iterdir()) == []
+    left = _descendants(os.getpid()) - before
+    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    assert not names, f"child processes left behind: {names}"
