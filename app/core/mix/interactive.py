@@ -291,10 +291,14 @@ def demo_html(demo: Demo) -> str:
 # ---------------------------------------------------------------------- media and the file
 
 
-def build_webp_args(ffmpeg: Path, *, pattern_in: Path, pattern_out: Path, quality: int = WEBP_QUALITY) -> list[str]:
-    """Every numbered JPEG still to a WebP still of the same size, in one ffmpeg run."""
+def build_webp_args(ffmpeg: Path, *, pattern_in: Path, pattern_out: Path, width: int, height: int,
+                    quality: int = WEBP_QUALITY) -> list[str]:
+    """Every numbered JPEG still to a WebP still at the output size, in one ffmpeg run.  The capture
+    can come back a pixel off the output size (855 px for 854 at a device scale of 2/3): the still is
+    scaled as the video encoder scales it, so both show the same picture."""
     return [str(ffmpeg), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-            "-f", "image2", "-i", str(pattern_in), "-c:v", "libwebp", "-lossless", "0", "-quality", str(quality),
+            "-f", "image2", "-i", str(pattern_in), "-vf", f"scale={width}:{height}:flags=bicubic",
+            "-c:v", "libwebp", "-lossless", "0", "-quality", str(quality),
             "-compression_level", "4", "-f", "image2", str(pattern_out)]
 
 
@@ -329,7 +333,8 @@ async def make_interactive(ffmpeg: Path, demo: Demo, clips: dict[str, Path], wor
         for i, key in enumerate(stills, 1):
             (folder / f"in-{i:03d}.jpg").write_bytes(demo.media[key])
         await run_ffmpeg(build_webp_args(ffmpeg, pattern_in=folder / "in-%03d.jpg",
-                                         pattern_out=folder / "step-%03d.webp"), cancel=cancel)
+                                         pattern_out=folder / "step-%03d.webp", width=demo.width,
+                                         height=demo.height), cancel=cancel)
         for i, key in enumerate(stills, 1):
             (folder / f"in-{i:03d}.jpg").unlink()
             names[key] = folder / f"step-{i:03d}.webp"

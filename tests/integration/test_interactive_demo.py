@@ -1,0 +1,268 @@
+"""The interactive demo end to end: `reelwright render --interactive` on a small site, then the HTML in
+real Chromium with every request other than the file itself blocked.  The steps must agree with the
+video: each hotspot sits on its target as the video's own frame shows it (found by colour), each
+still is that frame, captions are the narration, and the demo works by mouse and by keyboard.
+Real Chromium (frame-exact capture), espeak-ng, ffmpeg.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.core.infra.tools import CHROMIUM_ARGS, find_browser, find_ffmpeg
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+W, H = 854, 480  # a landscape output below 1000 px: the 1280-px page drawn at a device scale of 2/3
+
+# every target the viewer acts on has its own flat colour, so the video frame says where it is
+#: the rest of the page: white, the header, text
+PALETTE = [(255, 255, 255), (30, 27, 75), (17, 17, 17), (136, 136, 136)]
+COLORS = {"go": (230, 0, 126), "email": (0, 200, 83), "plan": (255, 109, 0), "send": (255, 214, 0)}
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plan picker</title><style>
+body { margin: 0; font: 18px sans-serif; background: #fff; color: #111; }
+header { background: #1e1b4b; color: #fff; padding: 18px 40px; font-size: 26px; }
+main { padding: 30px 40px; }
+button, input, select { font: inherit; border: 0; border-radius: 0; }
+#go { background: #e6007e; color: #fff; width: 200px; height: 50px; }
+#email { background: #00c853; color: #111; width: 360px; height: 44px; padding: 0 10px; }
+#plan { appearance: none; background: #ff6d00; color: #111; width: 220px; height: 44px; padding: 0 10px; }
+#send { background: #ffd600; color: #111; width: 180px; height: 50px; margin-top: 20px; }
+label { display: block; margin: 16px 0 6px; }
+form[hidden], #done[hidden] { display: none; }
+</style></head><body><header>Plan picker</header><main>
+<p>Choose a plan for your team.</p>
+<button id="go" onclick="document.getElementById('form').hidden = false">Get started</button>
+<form id="form" hidden onsubmit="event.preventDefault(); document.getElementById('done').hidden = false">
+<label for="email">Email</label><input id="email" type="email">
+<label for="plan">Plan</label><select id="plan"><option>Free</option><option>Team</option></select>
+<label><input id="terms" type="checkbox"> I agree to the terms</label>
+<button id="send">Sign up</button></form>
+<h2 id="done" hidden>Welcome aboard!</h2>
+</main></body></html>"""
+
+NARRATION = ("Press get started. <mark name=\"email\"/>Then type your email. Pick the team plan and agree to "
+             "the terms. <mark name=\"send\"/>Finally, sign up.")
+SCRIPT: dict[str, Any] = {
+    "title": "Plan picker tour",
+    "settings": {"site": "site", "voice": {"provider": "espeak"}, "width": W, "height": H, "fps": 24,
+                 "lead_in_ms": 200, "lead_out_ms": 300, "gap_ms": 200,
+                 "outro": {"title": "Try Plan picker", "subtitle": "picker.example/start", "duration_ms": 1000}},
+    "cards": [
+        {"id": "welcome", "title": "Welcome", "narration": "This is the plan picker.",
+         "actions": [{"type": "goto", "url": "/index.html"}]},
+        {"id": "signup", "title": "Sign up", "narration": NARRATION,
+         "actions": [{"type": "click", "target": {"role": "button", "name": "Get started"}},
+                     {"type": "fill", "target": {"label": "Email"}, "value": "ana@team.example", "at": "email"},
+                     {"type": "select", "target": {"label": "Plan"}, "values": ["Team"]},
+                     {"type": "check", "target": {"label": "I agree to the terms"}},
+                     {"type": "click", "target": {"role": "button", "name": "Sign up"}, "at": "send"}]},
+        {"id": "done", "title": "Done", "narration": "You are in. Press Escape to close the welcome.",
+         "actions": [{"type": "press", "key": "Escape"}]},
+    ],
+}
+# the colour-coded target of each action step, in order (None: no coloured target)
+ACTION_TARGETS = ["go", "email", "plan", None, "send", None]
+EXPECTED_KINDS = ["card", "card", "action", "action", "action", "action", "action", "card", "action", "end"]
+
+
+def _frame(mp4: Path, n: int) -> np.ndarray:
+    """Frame ``n`` of the video, decoded exactly (by index, not by a seek)."""
+    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-vf", rf"select=eq(n\,{n})",
+                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(H, W, 3).astype(int)
+
+
+def _colour_box(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[float, float, float, float]:
+    """(x, y, width, height) in video px of the pixels of ``colour``: a pixel counts when its nearest
+    colour of the page's palette is this one, so an edge blended half-way by scaling and chroma
+    subsampling falls where the edge is."""
+    others = [c for c in (*COLORS.values(), *PALETTE) if c != colour]
+    near = np.abs(rgb - np.array(colour)).sum(axis=2)
+    nearest = np.all([near < np.abs(rgb - np.array(c)).sum(axis=2) for c in others], axis=0)
+    # below the header, whose anti-aliased white-on-navy title has every in-between colour
+    navy = np.nonzero(np.abs(rgb[:, 2] - np.array(PALETTE[1])).max(axis=1) < 24)[0]
+    nearest[: navy.max() + 2 if len(navy) else 0] = False
+    # the target is the block of rows and columns mostly of its colour (stray blended pixels elsewhere,
+    # the cursor drawn over its middle, do not move its edges)
+    rows, cols = nearest.sum(axis=1), nearest.sum(axis=0)
+    assert rows.max() > 10, f"no {colour} target in the frame"
+    ys, xs = np.nonzero(rows >= rows.max() / 2)[0], np.nonzero(cols >= cols.max() / 2)[0]
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+    # Edges to a fraction of a pixel from brightness alone: H.264 keeps brightness at full resolution
+    # but colour at half, so a colour edge is blurred over two pixels and a brightness edge is not.
+    # A pixel's coverage is how far its brightness went from the white page towards the target's.
+    luma = rgb @ np.array([0.299, 0.587, 0.114])
+    inner = float(np.dot(colour, [0.299, 0.587, 0.114]))
+
+    def cover(v: float) -> float:
+        return float(np.clip((255 - v) / (255 - inner), 0, 1))
+
+    row, col = luma[(3 * y0 + y1) // 4], luma[:, (3 * x0 + x1) // 4]  # clear of the cursor in the middle
+    left = x0 - cover(row[x0 - 1])
+    right = x1 + 1 + cover(row[x1 + 1])
+    top = y0 - cover(col[y0 - 1])
+    bottom = y1 + 1 + cover(col[y1 + 1])
+    return left, top, right - left, bottom - top
+
+
+def _decode_data_uri(uri: str) -> np.ndarray:
+    head, data = uri.split(",", 1)
+    assert head == "data:image/webp;base64"
+    img = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
+    assert img.size == (W, H)
+    return np.asarray(img).astype(int)
+
+
+def _render(tmp_path: Path) -> Path:
+    from app.cli import main
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/index.html").write_text(PAGE, encoding="utf-8")
+    (tmp_path / "script.json").write_text(json.dumps(SCRIPT), encoding="utf-8")
+    out = tmp_path / "out" / "tour.mp4"
+    t0 = time.monotonic()
+    assert main(["render", str(tmp_path / "script.json"), "--interactive", "--out", str(out), "-q"]) == 0
+    print(f"\nrender with --interactive: {time.monotonic() - t0:.1f} s")
+    return out
+
+
+def test_interactive_demo_agrees_with_the_video_and_works_offline(tmp_path: Path) -> None:
+    from playwright.sync_api import Route, sync_playwright
+
+    mp4 = _render(tmp_path)
+    page_file = mp4.with_name("tour.demo.html")
+    assert page_file.is_file() and not mp4.with_name("tour.demo").exists()  # small: everything inline
+    print(f"tour.demo.html: {page_file.stat().st_size / 1024:.0f} KiB for {len(EXPECTED_KINDS)} steps")
+    text = page_file.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script id="demo-data" type="application/json">(.*?)</script>', text, re.S)
+                      .group(1))  # type: ignore[union-attr]
+    steps = data["steps"]
+    assert [s["kind"] for s in steps] == EXPECTED_KINDS
+    file_url = page_file.resolve().as_uri()
+    requests: list[str] = []
+    browser = find_browser()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(browser.path), headless=True,
+                                      args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"])
+        try:
+            context = chromium.new_context(viewport={"width": 1200, "height": 860})
+
+            def guard(route: Route) -> None:
+                if route.request.url == file_url:
+                    route.continue_()
+                else:
+                    route.abort()
+
+            context.route("**/*", guard)
+            page = context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(file_url)
+
+            def current() -> int:
+                return int(page.evaluate("document.body.dataset.step"))
+
+            def stage_box() -> dict[str, float]:
+                return page.evaluate("(() => { const r = document.getElementById('stage').getBoundingClientRect();"
+                                     " return {x: r.x, y: r.y, w: r.width, h: r.height}; })()")
+
+            # mouse: the "Start" button, then every hotspot in order
+            action_i = 0
+            for i, step in enumerate(steps):
+                assert current() == i
+                assert page.locator("#caption").inner_text() == step["caption"]
+                frame = _frame(mp4, step["frame"])
+                # the still is the video's own frame (both lossy: a small mean difference)
+                still = _decode_data_uri(data["media"][step["image"]])
+                assert np.abs(still - frame).mean() < 4, f"step {i}: the still is not frame {step['frame']}"
+                if step["kind"] == "action":
+                    hotspot = page.get_by_role("button", name=step["label"], exact=True)
+                    assert hotspot.evaluate("e => e.id === 'hotspot' && document.activeElement === e")
+                    colour = ACTION_TARGETS[action_i]
+                    action_i += 1
+                    if colour is not None:
+                        st, hb = stage_box(), hotspot.bounding_box()
+                        assert hb is not None
+                        got = ((hb["x"] - st["x"]) / st["w"] * W, (hb["y"] - st["y"]) / st["h"] * H,
+                               hb["width"] / st["w"] * W, hb["height"] / st["h"] * H)
+                        want = _colour_box(frame, COLORS[colour])
+                        assert all(abs(a - b) <= 2 for a, b in zip(got, want, strict=True)), (i, got, want)
+                    hotspot.click()
+                elif step["kind"] == "end":
+                    assert page.locator(".cta").inner_text().split("\n") == ["Try Plan picker", "picker.example/start"]
+                    break
+                else:
+                    page.locator("#next").click()
+                assert current() == i + 1, f"clicking step {i}'s control did not advance"
+
+            # captions are the narration: the card's, or the sentence around the action's bookmark
+            assert steps[1]["caption"] == steps[2]["caption"] == (
+                "Press get started. Then type your email. Pick the team plan and agree to the terms. "
+                "Finally, sign up.")
+            assert steps[3]["caption"] == "Then type your email."
+            assert steps[6]["caption"] == "Finally, sign up."
+            assert steps[3]["typed"] == "ana@team.example" and steps[4]["typed"] == "Team"
+            assert steps[8]["label"] == "Press Escape" and steps[8]["typed"] == "Escape"
+
+            # keyboard only: Home, arrows, Enter on the focused hotspot, the progress bar
+            page.keyboard.press("Home")
+            assert current() == 0
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            assert current() == 2
+            assert page.evaluate("document.activeElement.id") == "hotspot"
+            page.keyboard.press("Enter")  # the focused hotspot, as a keyboard user activates it
+            assert current() == 3
+            page.keyboard.press("ArrowLeft")
+            assert current() == 2
+            page.get_by_role("button", name=re.compile(r"^Step 8 of 10")).click()
+            assert current() == 7
+            page.keyboard.press("End")
+            assert current() == len(steps) - 1
+
+            # voice: muted until the one toggle; then the step's clip plays
+            page.keyboard.press("Home")
+            assert page.evaluate("document.getElementById('voice').paused")
+            page.locator("#sound").click()
+            assert page.locator("#sound").get_attribute("aria-pressed") == "true"
+            page.wait_for_function("() => { const a = document.getElementById('voice');"
+                                   " return a.readyState >= 1 && a.duration > 0.5 && !a.paused; }", timeout=5000)
+            # the typed text shows on a typing step
+            page.keyboard.press("End")
+            page.keyboard.press("Home")
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => document.querySelector('.typed') && "
+                                   "document.querySelector('.typed').textContent === 'ana@team.example'",
+                                   timeout=5000)
+            # the hotspot stays on its target at another window size and device scale
+            small = chromium.new_context(viewport={"width": 520, "height": 420}, device_scale_factor=2)
+            small.route("**/*", guard)
+            p2 = small.new_page()
+            p2.on("request", lambda r: requests.append(r.url))
+            p2.goto(file_url)
+            for _ in range(2):
+                p2.keyboard.press("ArrowRight")
+            st = p2.evaluate("(() => { const r = document.getElementById('stage').getBoundingClientRect();"
+                             " return {x: r.x, y: r.y, w: r.width, h: r.height}; })()")
+            hb = p2.locator("#hotspot").bounding_box()
+            assert hb is not None and st["w"] < 520
+            want = _colour_box(_frame(mp4, steps[2]["frame"]), COLORS["go"])
+            got = ((hb["x"] - st["x"]) / st["w"] * W, (hb["y"] - st["y"]) / st["h"] * H,
+                   hb["width"] / st["w"] * W, hb["height"] / st["h"] * H)
+            assert all(abs(a - b) <= 2 for a, b in zip(got, want, strict=True)), (got, want)
+        finally:
+            chromium.close()
+    assert [u for u in requests if u != file_url] == [], "the demo made requests outside its file"
