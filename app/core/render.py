@@ -576,7 +576,8 @@ async def _interactive(ffmpeg: Path, settings: Settings, job: Job, steps: StepRe
     demo = build_demo(steps.records, job.script, width=settings.width, height=settings.height,
                       view=viewport_size(settings),
                       voices=[(f"voice:{i}", c.duration_s, dict(c.marks)) for i, c in enumerate(clips)],
-                      outro_index=bplan.outro_index, outro=settings.outro, end_still=steps.end_record)
+                      outro_index=bplan.outro_index, outro=settings.outro, intro_index=bplan.intro_index,
+                      intro=settings.intro, end_still=steps.end_record)
     return await make_interactive(ffmpeg, demo, {f"voice:{i}": c.path for i, c in enumerate(clips)},
                                   work / "demo", name=name, cancel=cancel)
 

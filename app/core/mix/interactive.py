@@ -102,13 +102,15 @@ def sentence_at_mark(narration: str, mark: str) -> str:
     return " ".join(p for p in (head.strip(), tail.strip()) if p) or plain_narration(narration)
 
 
-def target_label(loc: Locator) -> str:
-    """A human name for a locator's target: '"Sign in" button', 'the "Email" field'."""
+def target_label(loc: Locator, action_type: str = "") -> str:
+    """A human name for a locator's target: '"Sign in" button', 'the "Email" field', '"Remember me"'."""
     k = loc.kind()
     if k == "role":
         return f'"{loc.name}" {loc.role}' if loc.name else f"the {loc.role}"
     if k == "label":
-        return f'the "{loc.label}" field'
+        if action_type in ("check", "uncheck", "click", "dblclick"):
+            return f'"{loc.label}"'  # a checkbox or switch named by its label
+        return f'the "{loc.label}" {"list" if action_type == "select" else "field"}'
     if k == "placeholder":
         return f'the "{loc.placeholder}" field'
     if k == "text":
@@ -130,7 +132,7 @@ def hotspot_label(action: object) -> str:
     """What the hotspot says to a screen reader (and as its tooltip): the action on its target."""
     kind = str(getattr(action, "type", ""))
     target = getattr(action, "target", None)
-    name = target_label(target) if isinstance(target, Locator) else ""
+    name = target_label(target, kind) if isinstance(target, Locator) else ""
     if kind == "press":
         key = str(getattr(action, "key", ""))
         return f"Press {key}" + (f" in {name}" if name else "")
@@ -158,6 +160,7 @@ def _typed(action: object, secret: bool) -> str | None:
 def build_demo(records: Sequence[StepRecord], script: Script, *, width: int, height: int,
                view: tuple[int, int], voices: Sequence[tuple[str | None, float, dict[str, float]]],
                outro_index: int | None = None, outro: Bumper | None = None,
+               intro_index: int | None = None, intro: Bumper | None = None,
                end_still: StepRecord | None = None) -> Demo:
     """The demo's steps from what the capture recorded.
 
@@ -185,6 +188,8 @@ def build_demo(records: Sequence[StepRecord], script: Script, *, width: int, hei
             if outro_index is not None and rec.card_index == outro_index:
                 continue  # the final step, below
             to = viewer_marks[0] if viewer_marks else None
+            if not narration and intro is not None and rec.card_index == intro_index:
+                narration = intro.subtitle  # a silent intro card: its subtitle says what the tour is
             steps.append(DemoStep("card", rec.card_index, card.title or "", narration, still(rec),
                                   label="Continue", audio=clip if length > 0 else None, audio_to_s=to,
                                   frame=rec.frame, time_s=rec.time_s))
