@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.core.capture.steps import StepBox, StepRecord
 from app.core.infra.tools import CHROMIUM_ARGS, find_browser, find_ffmpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -266,3 +267,64 @@ def test_interactive_demo_agrees_with_the_video_and_works_offline(tmp_path: Path
         finally:
             chromium.close()
     assert [u for u in requests if u != file_url] == [], "the demo made requests outside its file"
+
+
+def test_big_media_go_into_a_folder_beside_the_page(tmp_path: Path) -> None:
+    """Above the inline limit the stills and voice are files in <name>.demo/, named relatively, and
+    the page still loads them from the disk alone."""
+    import asyncio
+    import wave
+
+    from playwright.sync_api import Route, sync_playwright
+
+    from app.core.mix.interactive import build_demo, make_interactive
+    from app.core.render import _publish_interactive
+    from app.core.script import validate_script
+
+    script = validate_script({"title": "Folder", "cards": [
+        {"id": "a", "title": "A", "narration": "Click go.",
+         "actions": [{"type": "click", "target": {"role": "button", "name": "Go"}}]}]})
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 180), (200, 30, 30)).save(buf, format="JPEG")
+    records = [StepRecord("card", 0, None, 1, 0.1, buf.getvalue()),
+               StepRecord("action", 0, 0, 5, 0.5, buf.getvalue(), StepBox(10, 20, 30, 40))]
+    clip = tmp_path / "a.wav"
+    with wave.open(str(clip), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(b"\0\0" * 24000)
+    demo = build_demo(records, script, width=320, height=180, view=(320, 180), voices=[("voice:0", 0.5, {})])
+    page, folder = asyncio.run(make_interactive(find_ffmpeg(), demo, {"voice:0": clip}, tmp_path / "work",
+                                                name="big", inline_limit=0))
+    assert folder is not None
+    out = tmp_path / "out"
+    out.mkdir()
+    final, media = _publish_interactive(page, folder, out, "big")
+    assert final == out / "big.demo.html"
+    assert [p.name for p in media] == ["step-001.webp", "voice-01.mp3"]
+    assert all(p.parent == out / "big.demo" for p in media)
+    text = final.read_text(encoding="utf-8")
+    assert '"big.demo/step-001.webp"' in text and "base64" not in text
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(find_browser().path), headless=True, args=CHROMIUM_ARGS)
+        try:
+            ctx = chromium.new_context()
+
+            def guard(route: Route) -> None:
+                if route.request.url.startswith(out.resolve().as_uri() + "/"):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            ctx.route("**/*", guard)
+            p = ctx.new_page()
+            p.goto(final.resolve().as_uri())
+            p.wait_for_function("() => document.getElementById('still').naturalWidth === 320", timeout=5000)
+            p.locator("#sound").click()
+            p.wait_for_function("() => document.getElementById('voice').duration > 0.4", timeout=5000)
+        finally:
+            chromium.close()
+    assert outside == []
