@@ -411,6 +411,8 @@ async def render(
             extras = await _poster_and_preview(ffmpeg, settings, timeline, bplan, video_tmp, mp4_tmp, work,
                                                cancel)
             cancel.raise_if_cancelled()
+            if steps is not None:
+                tracker.report("mix", 1.0, "writing the interactive demo")
             demo_files = await _interactive(ffmpeg, settings, job, steps, clips, bplan, work, name, cancel) \
                 if steps is not None else None
             cancel.raise_if_cancelled()

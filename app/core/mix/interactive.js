@@ -53,8 +53,8 @@ function go(i, focus = true) {
       const t = document.createElement('div');
       t.className = 'typed'; t.setAttribute('aria-hidden', 'true');
       t.style.left = (s.box[0] * 100) + '%'; t.style.top = ((s.box[1] + s.box[3]) * 100) + '%';
-      if (s.action === 'fill' || s.action === 'type') {
-        // the text appears in the field, as it did in the video
+      if (s.action === 'fill' || s.action === 'type' || s.action === 'select') {
+        // the text (or the chosen option) appears in the field, as it does in the video
         t.classList.add('inside');
         Object.assign(t.style, {top: (s.box[1] * 100) + '%', width: (s.box[2] * 100) + '%', height: (s.box[3] * 100) + '%'});
         t.style.setProperty('--bh', String(s.box[3] * 100));
