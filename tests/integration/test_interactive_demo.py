@@ -328,3 +328,84 @@ def test_big_media_go_into_a_folder_beside_the_page(tmp_path: Path) -> None:
         finally:
             chromium.close()
     assert outside == []
+
+
+def test_the_example_and_its_demo_agree_step_for_step(tmp_path: Path) -> None:
+    """The quickstart (every card, intro and outro) at 1280x720: one step per card and per viewer
+    action of the script, each still the video's frame, a few MB at most, and a click-through of every
+    hotspot in Chromium with no request leaving the file.  15 fps and espeak keep it short."""
+    import asyncio
+    import dataclasses
+
+    from playwright.sync_api import Route, sync_playwright
+
+    from app.core.bundle import load_job
+    from app.core.capture.steps import VIEWER_ACTIONS
+    from app.core.render import render
+
+    root = Path(__file__).resolve().parents[2]
+    job = load_job(root / "resources/examples/quickstart/script.json")
+    script = job.script.model_copy(deep=True)
+    s = script.settings
+    s.fps, s.music, s.poster, s.interactive = 15, None, False, True
+    s.voice = s.voice.model_copy(update={"provider": "espeak", "voice": "en-us"})
+    job = dataclasses.replace(job, script=script)
+    t0 = time.monotonic()
+    res = asyncio.run(render(job, tmp_path, name="quickstart"))
+    assert res.interactive is not None and res.interactive in res.files() and res.interactive_media == []
+    size = res.interactive.stat().st_size
+    print(f"\nquickstart at 1280x720: render {time.monotonic() - t0:.0f} s, "
+          f"quickstart.demo.html {size / 1e6:.2f} MB, video {res.video.stat().st_size / 1e6:.2f} MB")
+    assert size < 4e6
+    text = res.interactive.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script id="demo-data" type="application/json">(.*?)</script>', text, re.S)
+                      .group(1))  # type: ignore[union-attr]
+    steps = data["steps"]
+    viewer = [(c.id, a.type) for c in script.cards for a in c.actions if a.type in VIEWER_ACTIONS]
+    assert [s["action"] for s in steps if s["kind"] == "action"] == [t for _, t in viewer]
+    # a card step per card and one for the intro (first), the outro last with its call to action
+    assert sum(s["kind"] == "card" for s in steps) == len(script.cards) + 1 and steps[-1]["kind"] == "end"
+    assert steps[0]["title"] == script.settings.intro.title  # type: ignore[union-attr]
+    assert data["cta"] == [script.settings.outro.title, script.settings.outro.subtitle]  # type: ignore[union-attr]
+    w, h = 1280, 720
+    # every step's frame, decoded in one pass (frames in order; steps may share one)
+    wanted = sorted({st["frame"] for st in steps})
+    select = "+".join(rf"eq(n\,{n})" for n in wanted)
+    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(res.video), "-vf", f"select={select}",
+                          "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         check=True, capture_output=True).stdout
+    frames = dict(zip(wanted, np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3).astype(int), strict=True))
+    for step in steps:
+        still = np.asarray(Image.open(io.BytesIO(base64.b64decode(data["media"][step["image"]].split(",", 1)[1])))
+                           .convert("RGB")).astype(int)
+        assert np.abs(still - frames[step["frame"]]).mean() < 4, f"the still of step {step} is not its video frame"
+    file_url = res.interactive.resolve().as_uri()
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(find_browser().path), headless=True, args=CHROMIUM_ARGS)
+        try:
+            ctx = chromium.new_context(viewport={"width": 1280, "height": 860})
+
+            def guard(route: Route) -> None:
+                if route.request.url == file_url:
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            ctx.route("**/*", guard)
+            page = ctx.new_page()
+            page.goto(file_url)
+            for i, step in enumerate(steps[:-1]):
+                assert page.evaluate("document.body.dataset.step") == str(i)
+                assert page.locator("#caption").inner_text() == step["caption"]
+                if step["kind"] == "action":
+                    page.get_by_role("button", name=step["label"], exact=True).click()
+                else:
+                    page.locator("#next").click()
+            assert page.evaluate("document.body.dataset.step") == str(len(steps) - 1)
+            assert script.settings.outro is not None
+            assert script.settings.outro.title in page.locator(".cta").inner_text()
+        finally:
+            chromium.close()
+    assert outside == []
