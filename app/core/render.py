@@ -351,7 +351,7 @@ async def render(
                 raise
             warnings.extend(performer.stats.warnings)  # unexpected dialogs and downloads
             if steps is not None:
-                steps.end(clock, len(job.script.cards) - 1)
+                await steps.end(clock, len(job.script.cards) - 1)
             shots = int(getattr(clock, "screenshots", 0))
             frames = clock.frame
             await session.close()

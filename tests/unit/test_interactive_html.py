@@ -112,6 +112,13 @@ def test_without_an_outro_the_last_frame_ends_the_demo() -> None:
     assert demo.steps[-1].frame == 200 and demo.steps[-1].caption == "That's the tour." and demo.cta is None
 
 
+def test_a_box_is_cut_to_the_screen() -> None:
+    records = [_rec("action", 1, 0, 5, StepBox(-20, 700, 60, 40)), _rec("action", 1, 3, 6, StepBox(0, 800, 50, 50))]
+    demo = build_demo(records, _script(), width=1280, height=720, view=(1280, 720), voices=[(None, 0.0, {})] * 3)
+    assert demo.steps[0].box == pytest.approx((0.0, 700 / 720, 40 / 1280, 20 / 720))
+    assert demo.steps[1].box is None  # wholly below the fold: a centred button instead
+
+
 def _page(demo: Demo) -> tuple[str, dict[str, Any]]:
     uris = {k: f"data:image/webp;base64,{i}" for i, k in enumerate(demo.media)}
     uris["voice:1"] = "data:audio/mpeg;base64,AAAA"

@@ -205,7 +205,7 @@ class Performer:
                                       card_id=card.id, action_index=ai)
                 await self.clock.advance_to(start_s)
                 if self.steps is not None and action.type in VIEWER_ACTIONS:
-                    self.steps.card(self.clock, ci)  # the card opens on the page its first action starts from
+                    await self.steps.card(self.clock, ci)  # the card opens on the page its first action starts from
                 actual_fire = await self._guard(ctx, action, self._on_tab(ctx, action, executor))
                 await self._guard(ctx, action, self.after_action(ctx, action))
                 self.forget_closed_tabs()  # e.g. a click on a popup's "Close" button (window.close())
@@ -219,7 +219,7 @@ class Performer:
                 if ai == 0 and self.on_card_shown is not None:
                     await self.on_card_shown(ci, card.id)
             if self.steps is not None:
-                self.steps.card(self.clock, ci)  # a card without viewer actions: as its actions left it
+                await self.steps.card(self.clock, ci)  # a card without viewer actions: as its actions left it
             timing = scheduler.end_card()
             await self.clock.advance_to(timing.end_s)
         timeline = scheduler.finish()
@@ -689,7 +689,7 @@ class Performer:
             with contextlib.suppress(*_PROBE_ERRORS):
                 secret = bool(await loc.evaluate("e => e.type === 'password'", timeout=1000))
         sbox = StepBox(box.x, box.y, box.width, box.height) if box is not None else None
-        self.steps.action(self.clock, ctx.card_index, ctx.action_index, sbox, secret=secret)
+        await self.steps.action(self.clock, ctx.card_index, ctx.action_index, sbox, secret=secret)
 
     async def click_at(self, x: float, y: float, *, button: str = "left", clicks: int = 1,
                        modifiers: list[str] | None = None) -> None:

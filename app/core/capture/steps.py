@@ -10,7 +10,10 @@ interactive twin agree step for step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the records and the demo writer need no browser library
+    from .clock import Clock
 
 __all__ = ["VIEWER_ACTIONS", "StepBox", "StepRecord", "StepRecorder"]
 
@@ -56,38 +59,39 @@ class StepRecorder:
     def opened(self, card_index: int) -> bool:
         return card_index in self._opened
 
-    def _still(self, clock: Any) -> tuple[int, float, bytes] | None:
+    @staticmethod
+    async def _still(clock: Clock) -> tuple[int, float, bytes] | None:
         # the last frame written is what the video shows right now: frame ``clock.frame - 1``
-        jpeg = getattr(clock, "_last", None)
-        if not isinstance(jpeg, bytes) or clock.frame <= 0:
+        jpeg = await clock.last_frame()
+        if jpeg is None or clock.frame <= 0:
             return None
         frame = clock.frame - 1
         return frame, frame / clock.fps, jpeg
 
-    def card(self, clock: Any, card_index: int) -> None:
+    async def card(self, clock: Clock, card_index: int) -> None:
         """The card's opening: the page as it is when the card's first viewer action begins (or the
         card ends)."""
         if card_index in self._opened:
             return
-        still = self._still(clock)
+        still = await self._still(clock)
         if still is None:
             return
         self._opened.add(card_index)
         frame, t, jpeg = still
         self.records.append(StepRecord("card", card_index, None, frame, t, jpeg))
 
-    def action(self, clock: Any, card_index: int, action_index: int, box: StepBox | None, *,
-               secret: bool = False) -> None:
+    async def action(self, clock: Clock, card_index: int, action_index: int, box: StepBox | None, *,
+                     secret: bool = False) -> None:
         """The frame just before the action's input lands, with its target's box."""
-        still = self._still(clock)
+        still = await self._still(clock)
         if still is None:
             return
         frame, t, jpeg = still
         self.records.append(StepRecord("action", card_index, action_index, frame, t, jpeg, box, secret))
 
-    def end(self, clock: Any, card_index: int) -> None:
+    async def end(self, clock: Clock, card_index: int) -> None:
         """The video's last frame, once the run is over."""
-        still = self._still(clock)
+        still = await self._still(clock)
         if still is not None:
             frame, t, jpeg = still
             self.end_record = StepRecord("card", card_index, None, frame, t, jpeg)

@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from ..capture.steps import VIEWER_ACTIONS, StepRecord
+from ..capture.steps import VIEWER_ACTIONS, StepBox, StepRecord
 from ..infra.progress import CancelToken
 from ..script import Bumper, Locator, Script, plain_narration
 from . import run_ffmpeg
@@ -157,6 +157,18 @@ def _typed(action: object, secret: bool) -> str | None:
 # ---------------------------------------------------------------------- the pure model
 
 
+def _fraction_box(b: StepBox, vw: int, vh: int) -> tuple[float, float, float, float] | None:
+    """A CSS-px box as fractions of the viewport, cut to the part on screen (None when none is: the
+    hotspot is then a button in the middle, not an invisible one off the picture)."""
+    if vw <= 0 or vh <= 0:
+        return None
+    x0, y0 = max(0.0, b.x / vw), max(0.0, b.y / vh)
+    x1, y1 = min(1.0, (b.x + b.width) / vw), min(1.0, (b.y + b.height) / vh)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def build_demo(records: Sequence[StepRecord], script: Script, *, width: int, height: int,
                view: tuple[int, int], voices: Sequence[tuple[str | None, float, dict[str, float]]],
                outro_index: int | None = None, outro: Bumper | None = None,
@@ -204,10 +216,7 @@ def build_demo(records: Sequence[StepRecord], script: Script, *, width: int, hei
                 audio, start = clip, marks[at]
                 later = [t for t in viewer_marks if t > start]
                 to = later[0] if later else None
-        box = None
-        if rec.box is not None and vw > 0 and vh > 0:
-            b = rec.box
-            box = (b.x / vw, b.y / vh, b.width / vw, b.height / vh)
+        box = _fraction_box(rec.box, vw, vh) if rec.box is not None else None
         steps.append(DemoStep("action", rec.card_index, card.title or "", caption, still(rec), box=box,
                               label=hotspot_label(action), typed=_typed(action, rec.secret), audio=audio,
                               audio_from_s=start, audio_to_s=to, frame=rec.frame, time_s=rec.time_s,
