@@ -78,12 +78,12 @@ ACTION_TARGETS = ["go", "email", "plan", None, "send", None]
 EXPECTED_KINDS = ["card", "card", "action", "action", "action", "action", "action", "card", "action", "end"]
 
 
-def _frame(mp4: Path, n: int) -> np.ndarray:
+def _frame(mp4: Path, n: int, w: int = W, h: int = H) -> np.ndarray:
     """Frame ``n`` of the video, decoded exactly (by index, not by a seek)."""
     raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-vf", rf"select=eq(n\,{n})",
                           "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                          check=True, capture_output=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(H, W, 3).astype(int)
+    return np.frombuffer(raw, np.uint8).reshape(h, w, 3).astype(int)
 
 
 def _colour_box(rgb: np.ndarray, colour: tuple[int, int, int]) -> tuple[float, float, float, float]:
@@ -409,3 +409,49 @@ def test_the_example_and_its_demo_agree_step_for_step(tmp_path: Path) -> None:
         finally:
             chromium.close()
     assert outside == []
+
+
+def test_hotspots_match_the_video_in_a_vertical_render(tmp_path: Path) -> None:
+    """720x1280 is the phone layout drawn at a device scale of 2 (360x640 CSS px): the hotspots, kept
+    in CSS px as fractions of the page, still sit on their targets in the video's frames."""
+    from playwright.sync_api import sync_playwright
+
+    from app.cli import main
+
+    w, h = 720, 1280
+    (tmp_path / "site").mkdir()
+    page_html = PAGE.replace("width: 360px", "width: 240px").replace("width: 220px", "width: 200px")
+    (tmp_path / "site/index.html").write_text(page_html, encoding="utf-8")
+    script = json.loads(json.dumps(SCRIPT))
+    script["settings"].update(width=w, height=h)
+    del script["settings"]["outro"]
+    script["cards"] = script["cards"][:2]
+    script["cards"][1]["actions"] = script["cards"][1]["actions"][:3]
+    (tmp_path / "script.json").write_text(json.dumps(script), encoding="utf-8")
+    mp4 = tmp_path / "out" / "tall.mp4"
+    assert main(["render", str(tmp_path / "script.json"), "--interactive", "--out", str(mp4), "-q"]) == 0
+    page_file = mp4.with_name("tall.demo.html")
+    text = page_file.read_text(encoding="utf-8")
+    steps = json.loads(re.search(r'<script id="demo-data" type="application/json">(.*?)</script>', text, re.S)
+                       .group(1))["steps"]  # type: ignore[union-attr]
+    actions = [st for st in steps if st["kind"] == "action"]
+    assert [a["action"] for a in actions] == ["click", "fill", "select"]
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(find_browser().path), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 900, "height": 1000})
+            page.goto(page_file.resolve().as_uri())
+            for i, step in enumerate(steps):
+                if step["kind"] == "action":
+                    colour = COLORS[["go", "email", "plan"][actions.index(step)]]
+                    st = page.evaluate("(() => { const r = document.getElementById('stage').getBoundingClientRect();"
+                                       " return {x: r.x, y: r.y, w: r.width, h: r.height}; })()")
+                    hb = page.locator("#hotspot").bounding_box()
+                    assert hb is not None
+                    got = ((hb["x"] - st["x"]) / st["w"] * w, (hb["y"] - st["y"]) / st["h"] * h,
+                           hb["width"] / st["w"] * w, hb["height"] / st["h"] * h)
+                    want = _colour_box(_frame(mp4, step["frame"], w, h), colour)
+                    assert all(abs(a - b) <= 2 for a, b in zip(got, want, strict=True)), (i, got, want)
+                page.keyboard.press("ArrowRight")
+        finally:
+            chromium.close()
