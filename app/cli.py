@@ -249,7 +249,8 @@ def _apply_format_presets(job: Any, args: argparse.Namespace) -> None:
 
 
 def _apply_polish(job: Any, args: argparse.Namespace) -> None:
-    """--music / --intro / --outro / --poster / --preview on the job's script, validated like the script."""
+    """--music / --intro / --outro / --poster / --preview / --interactive on the job's script, validated
+    like the script."""
     from .core.script import validate_script
 
     changes: dict[str, Any] = {}
@@ -270,6 +271,8 @@ def _apply_polish(job: Any, args: argparse.Namespace) -> None:
         changes["poster"] = True
     if args.preview:
         changes["preview"] = args.preview
+    if getattr(args, "interactive", False):
+        changes["interactive"] = True
     if not changes:
         return
     data = job.script.model_dump()
@@ -452,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-bumpers", action="store_true", help="no intro or outro card")
     r.add_argument("--poster", action="store_true", help="also write <name>.poster.png")
     r.add_argument("--preview", choices=("gif", "webp"), help="also write an animated preview of the start")
+    r.add_argument("--interactive", action="store_true",
+                   help="also write <name>.demo.html, a click-through demo of the same render that works offline")
     r.add_argument("--check", action="store_true",
                    help="run the flow silently as an end-to-end check (no voice, no video)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -190,6 +190,8 @@ def required_files(platform: str | None = None) -> list[Requirement]:
         Requirement("ffmpeg binary", ("imageio_ffmpeg/binaries/ffmpeg-*",)),
         Requirement("capture overlay script", ("app/core/capture/overlay.js",)),
         Requirement("capture dialog overlay script", ("app/core/capture/dialogs.js",)),
+        Requirement("interactive demo page style", ("app/core/mix/interactive.css",)),
+        Requirement("interactive demo page script", ("app/core/mix/interactive.js",)),
         Requirement("bundled example script", ("resources/examples/quickstart/script.json",)),
         Requirement("bundled example site", ("resources/examples/quickstart/site/index.html",)),
     ]

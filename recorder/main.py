@@ -281,7 +281,8 @@ class Recorder:
             sha = await asyncio.to_thread(sha256_file, f)
             key = self.ref.out_key(f.name)
             ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt", ".png": "image/png",
-                     ".gif": "image/gif", ".webp": "image/webp"}.get(
+                     ".gif": "image/gif", ".webp": "image/webp", ".html": "text/html; charset=utf-8",
+                     ".mp3": "audio/mpeg"}.get(
                 f.suffix, "text/plain; charset=utf-8")
             await asyncio.to_thread(self.s3.upload_file, str(f), self.env.bucket, key,
                                     ExtraArgs={"Metadata": {"sha256": sha}, "ContentType": ctype})

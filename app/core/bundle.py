@@ -50,6 +50,7 @@ class RenderSettings(BaseModel):
     fps: int | None = Field(None, ge=1, le=60)
     captions: bool | None = None
     burn_captions: bool | None = None
+    interactive: bool | None = None
     voice_provider: str | None = None
 
 
@@ -118,6 +119,8 @@ class Job:
             s.captions = r.captions
         if r.burn_captions is not None:
             s.burn_captions = r.burn_captions
+        if r.interactive is not None:
+            s.interactive = r.interactive
         if r.voice_provider is not None:
             s.voice.provider = r.voice_provider  # type: ignore[assignment]
         return s

@@ -32,6 +32,7 @@ from .capture import BrowserSession, NullSink
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .capture.session import load_storage_state
+from .capture.steps import StepRecorder
 from .errors import Cancelled, OutputError, RenderError
 from .infra.progress import CancelToken, Progress, ProgressCallback, StageTracker
 from .infra.siteserver import SiteServer
@@ -40,7 +41,7 @@ from .mix.captions import Chapter
 from .mix.music import measure_mix, resolve_music
 from .plan import sidecar
 from .plan.bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
-from .plan.presets import device_scale_for, fit_to_target, length_warnings
+from .plan.presets import device_scale_for, fit_to_target, length_warnings, viewport_size
 from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
 from .script import Settings, plain_narration
 from .voice.base import VoiceClip
@@ -78,11 +79,16 @@ class RenderResult:
     chapters: list[Chapter] = field(default_factory=list)
     #: ``<name>.timeline.json``: each card's span, narration clip and action times (plan/sidecar.py)
     timeline_json: Path | None = None
+    #: ``<name>.demo.html``, the click-through twin of the video (``settings.interactive``)
+    interactive: Path | None = None
+    #: its stills and voice clips when they were too big to inline (``<name>.demo/…``)
+    interactive_media: list[Path] = field(default_factory=list)
 
     def files(self) -> list[Path]:
         """Every file the render wrote, the video first: what a door shows, lists or uploads."""
         return [p for p in (self.video, self.srt, self.vtt, self.chapters_txt, self.poster, self.preview,
-                            self.timeline_json) if p is not None]
+                            self.timeline_json, self.interactive, *self.interactive_media)
+                if p is not None]
 
 
 @dataclass
@@ -336,6 +342,7 @@ async def render(
             clock.on_frame = on_frame
             performer = Performer(session.page, session.cdp, clock, settings, job, base_url=site.base_url,
                                   cancel=cancel, error_dir=output_dir, error_name=name, session=session)
+            steps = performer.steps = StepRecorder() if settings.interactive else None
             watchdog = session.watchdog(lambda: performer.where, error_dir=output_dir, error_name=name)
             try:
                 timeline = await watchdog.guard(performer.run(job.script, Scheduler(job.script, settings, voices)))
@@ -343,6 +350,8 @@ async def render(
                 renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
                 raise
             warnings.extend(performer.stats.warnings)  # unexpected dialogs and downloads
+            if steps is not None:
+                await steps.end(clock, len(job.script.cards) - 1)
             shots = int(getattr(clock, "screenshots", 0))
             frames = clock.frame
             await session.close()
@@ -402,6 +411,11 @@ async def render(
             extras = await _poster_and_preview(ffmpeg, settings, timeline, bplan, video_tmp, mp4_tmp, work,
                                                cancel)
             cancel.raise_if_cancelled()
+            if steps is not None:
+                tracker.report("mix", 1.0, "writing the interactive demo")
+            demo_files = await _interactive(ffmpeg, settings, job, steps, clips, bplan, work, name, cancel) \
+                if steps is not None else None
+            cancel.raise_if_cancelled()
             # Publish: every file lands under its final name only when all of them are complete.
             os.replace(mp4_tmp, outs["video"])
             srt = vtt = None
@@ -416,6 +430,10 @@ async def render(
                 final = output_dir / f"{name}.{kind}{tmp_path.suffix}"
                 os.replace(tmp_path, final)
                 published[kind] = final
+            demo_page: Path | None = None
+            demo_media: list[Path] = []
+            if demo_files is not None:
+                demo_page, demo_media = _publish_interactive(*demo_files, output_dir, name)
 
         warnings.extend(length_warnings(settings, timeline.duration_s))
         mode: Literal["frame-exact", "realtime"] = "frame-exact" if browser.kind == "headless-shell" else "realtime"
@@ -425,7 +443,8 @@ async def render(
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots,
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
-            chapters=chapter_list, timeline_json=outs["timeline"])
+            chapters=chapter_list, timeline_json=outs["timeline"], interactive=demo_page,
+            interactive_media=demo_media)
     except (RenderError, OSError) as exc:
         env = _environment_failure(exc, output_dir)
         if env is not None:
@@ -549,6 +568,34 @@ async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeli
             seconds=min(settings.preview_s, timeline.duration_s), width=settings.width, height=settings.height,
             cancel=cancel)
     return out
+
+
+async def _interactive(ffmpeg: Path, settings: Settings, job: Job, steps: StepRecorder, clips: list[VoiceClip],
+                       bplan: BumperPlan, work: Path, name: str, cancel: CancelToken) -> tuple[Path, Path | None]:
+    """The click-through demo from the steps the capture recorded (in ``work``; published later)."""
+    from .mix.interactive import build_demo, make_interactive
+
+    demo = build_demo(steps.records, job.script, width=settings.width, height=settings.height,
+                      view=viewport_size(settings),
+                      voices=[(f"voice:{i}", c.duration_s, dict(c.marks)) for i, c in enumerate(clips)],
+                      outro_index=bplan.outro_index, outro=settings.outro, intro_index=bplan.intro_index,
+                      intro=settings.intro, end_still=steps.end_record)
+    return await make_interactive(ffmpeg, demo, {f"voice:{i}": c.path for i, c in enumerate(clips)},
+                                  work / "demo", name=name, cancel=cancel)
+
+
+def _publish_interactive(page: Path, media: Path | None, output_dir: Path, name: str) -> tuple[Path, list[Path]]:
+    """Move the demo beside the video: its media folder first, so the page never names a missing file."""
+    files: list[Path] = []
+    if media is not None:
+        final_dir = output_dir / f"{name}.demo"
+        if final_dir.is_dir():
+            shutil.rmtree(final_dir)  # the media of an earlier render of this name
+        os.replace(media, final_dir)
+        files = sorted(final_dir.iterdir())
+    final = output_dir / f"{name}.demo.html"
+    os.replace(page, final)
+    return final, files
 
 
 async def check(

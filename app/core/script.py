@@ -460,6 +460,8 @@ class Settings(_Model):
     poster_card: _VoiceId | None = Field(None, description="card id for the poster (default: first content card)")
     preview: Literal["none", "gif", "webp"] = Field("none", description="animated preview of the first seconds")
     preview_s: float = Field(4.0, ge=1.0, le=15.0)
+    interactive: bool = Field(False, description="also write <name>.demo.html: a click-through demo of the same "
+                              "render (a still, a hotspot and the narration per step) that works offline")
     key_badges: Literal["off", "auto", "mac", "windows", "linux"] = Field(
         "off", description="show pressed keys (and modifier clicks) on screen, labelled as on this platform's "
         "keyboard (ControlOrMeta: ⌘ on mac, Ctrl elsewhere); auto = the platform the video is rendered on")

@@ -94,6 +94,9 @@ class FormatBar(QWidget):
                                "Write SRT and WebVTT caption files beside the video")
         self.burn = _named(QCheckBox("Burn captions in"), "renderBurnCaptions", "Burn captions into the video",
                            "Draw the captions into the picture (for feeds that play muted)")
+        self.interactive = _named(QCheckBox("Interactive demo"), "renderInteractive", "Interactive demo",
+                                  "Also write <name>.demo.html: a click-through demo of the same render (a still, "
+                                  "a hotspot and the narration per step) that opens offline in any browser")
         self.poster = _named(QCheckBox("Poster"), "renderPoster", "Poster image",
                              "Also write <name>.poster.png: a still of the first content card")
         self.preview = _named(QComboBox(), "renderPreview", "Animated preview",
@@ -125,6 +128,7 @@ class FormatBar(QWidget):
         row2.setContentsMargins(0, 0, 0, 0)
         row2.addWidget(self.captions)
         row2.addWidget(self.burn)
+        row2.addWidget(self.interactive)
         row2.addSpacing(12)
         row2.addWidget(self.poster)
         row2.addWidget(self.preview)
@@ -152,6 +156,7 @@ class FormatBar(QWidget):
         self.target.valueChanged.connect(self._target_changed)
         self.captions.toggled.connect(lambda on: self.set("captions", bool(on)))
         self.burn.toggled.connect(lambda on: self.set("burn_captions", bool(on)))
+        self.interactive.toggled.connect(lambda on: self.set("interactive", bool(on)))
         self.poster.toggled.connect(lambda on: self.set("poster", bool(on)))
         self.preview.currentIndexChanged.connect(lambda _i: self.set("preview", self.preview.currentData()))
         doc.changed.connect(self.load)
@@ -226,6 +231,7 @@ class FormatBar(QWidget):
             self.target.setStyleSheet("border: 1px solid #d35400" if outside and purpose == "ad" else "")
             self.captions.setChecked(bool(self.effective("captions")))
             self.burn.setChecked(bool(self.effective("burn_captions")))
+            self.interactive.setChecked(bool(self.effective("interactive")))
             self.poster.setChecked(bool(self.effective("poster")))
             self._select(self.preview, self.effective("preview"))
         finally:

@@ -69,6 +69,7 @@ from .clock import Clock
 from .dialogs import DialogDriver, dialog_executor
 from .downloads import DownloadWatcher
 from .session import SignInCheck
+from .steps import VIEWER_ACTIONS, StepBox, StepRecorder
 from .watchdog import Where
 
 if TYPE_CHECKING:
@@ -174,6 +175,8 @@ class Performer:
         #: called with (card index, card id) once a card's first action is done (at the card's start
         #: for a card without actions): ``check(snapshots=True)`` takes the storyboard's still there
         self.on_card_shown: Callable[[int, str], Awaitable[None]] | None = None
+        #: records the interactive demo's steps during this same run (None: no demo asked for)
+        self.steps: StepRecorder | None = None
 
     # ------------------------------------------------------------------ the run
 
@@ -201,6 +204,8 @@ class Performer:
                     raise RenderError(f"no executor for action type '{action.type}'", card_index=ci,
                                       card_id=card.id, action_index=ai)
                 await self.clock.advance_to(start_s)
+                if self.steps is not None and action.type in VIEWER_ACTIONS:
+                    await self.steps.card(self.clock, ci)  # the card opens on the page its first action starts from
                 actual_fire = await self._guard(ctx, action, self._on_tab(ctx, action, executor))
                 await self._guard(ctx, action, self.after_action(ctx, action))
                 self.forget_closed_tabs()  # e.g. a click on a popup's "Close" button (window.close())
@@ -213,6 +218,8 @@ class Performer:
                 scheduler.action_done(ai, start_s, actual_fire, self.clock.now)
                 if ai == 0 and self.on_card_shown is not None:
                     await self.on_card_shown(ci, card.id)
+            if self.steps is not None:
+                await self.steps.card(self.clock, ci)  # a card without viewer actions: as its actions left it
             timing = scheduler.end_card()
             await self.clock.advance_to(timing.end_s)
         timeline = scheduler.finish()
@@ -669,7 +676,20 @@ class Performer:
         x = box.x + (position.x if position is not None else box.width / 2)
         y = box.y + (position.y if position is not None else box.height / 2)
         await self.move_cursor(x, y, ctx.fire_s)
+        await self.record_step(ctx, loc, box)
         return loc, x, y
+
+    async def record_step(self, ctx: ActionContext, loc: PWLocator | None, box: Box | None) -> None:
+        """For the interactive demo: the frame just before a viewer action's input, with its target's
+        box (read between frames, so the video is unchanged)."""
+        if self.steps is None or self.where.action_type not in VIEWER_ACTIONS:
+            return
+        secret = False
+        if loc is not None and self.where.action_type in ("fill", "type"):
+            with contextlib.suppress(*_PROBE_ERRORS):
+                secret = bool(await loc.evaluate("e => e.type === 'password'", timeout=1000))
+        sbox = StepBox(box.x, box.y, box.width, box.height) if box is not None else None
+        await self.steps.action(self.clock, ctx.card_index, ctx.action_index, sbox, secret=secret)
 
     async def click_at(self, x: float, y: float, *, button: str = "left", clicks: int = 1,
                        modifiers: list[str] | None = None) -> None:
@@ -855,11 +875,14 @@ async def _type(p: Performer, ctx: ActionContext, a: TypeText) -> float:
 
 
 async def _press(p: Performer, ctx: ActionContext, a: Press) -> float:
+    loc: PWLocator | None = None
+    box: Box | None = None
     if a.target is not None:
-        loc, _ = await p.resolve(a.target)
+        loc, box = await p.resolve(a.target)
         await loc.evaluate("e => e.focus()")
     await p.clock.advance_to(ctx.fire_s)
     fire = p.clock.now
+    await p.record_step(ctx, loc, box)
     url_before = p.page.url
     if p.badges is not None:
         await p.show_keys(chord_caps(a.key, p.badges))

@@ -272,6 +272,8 @@ class RenderController(QObject):
                 record.chapters = list(res.chapters)
                 detail = (f"{video.name}, {res.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s "
                           f"({res.capture_mode} capture)")
+                if res.interactive is not None:
+                    detail += f"\ninteractive demo: {res.interactive.name}"
                 if res.warnings:
                     detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             record.output = str(video)
