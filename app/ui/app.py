@@ -67,6 +67,9 @@ def create_app() -> QApplication:
     app.setOrganizationName("Reelwright")
     app.setApplicationDisplayName("Reelwright")
     apply_theme(app)
+    from .main_thread_gc import install
+
+    install(app)  # cycles holding Qt objects must die on this thread, not in a worker's
     return app
 
 

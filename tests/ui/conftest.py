@@ -16,6 +16,14 @@ import pytest
 T = TypeVar("T")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _collect_on_the_gui_thread(qapp: Any) -> None:
+    """The app's own garbage-collection policy (``app.ui.main_thread_gc``) for pytest-qt's QApplication."""
+    from app.ui.main_thread_gc import install
+
+    install(qapp)
+
+
 @pytest.fixture
 def aloop(qapp: Any) -> Iterator[Any]:
     """A qasync event loop on the test's QApplication; run scenarios with ``aloop.run_until_complete``."""
