@@ -303,7 +303,8 @@ class Recorder:
             self._check_egress(job.script)
             if self.env.voice_override:
                 job.render.voice_provider = self.env.voice_override
-            result = await render(job, work / "out", self.on_progress, self.cancel)
+            # outputs are stored by bare name (OutputFile keys refuse "/"), so the demo stays one file
+            result = await render(job, work / "out", self.on_progress, self.cancel, demo_media_folder=False)
         finally:
             job.close()
         self.on_progress(Progress("upload", 0.0, "uploading the video", 0.99))

@@ -251,8 +251,12 @@ async def render(
     *,
     name: str = "video",
     browser: Browser | None = None,
+    demo_media_folder: bool = True,
 ) -> RenderResult:
-    """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``)."""
+    """Render ``job`` to ``output_dir/<name>.mp4`` (+ ``.srt``, ``.vtt``, ``.chapters.txt``).
+
+    ``demo_media_folder=False`` keeps the interactive demo in one HTML file however big its media
+    (the cloud stores outputs by bare name, so a ``<name>.demo/`` folder would lose its paths)."""
     from . import mix
     from .mix import captions
 
@@ -413,7 +417,8 @@ async def render(
             cancel.raise_if_cancelled()
             if steps is not None:
                 tracker.report("mix", 1.0, "writing the interactive demo")
-            demo_files = await _interactive(ffmpeg, settings, job, steps, clips, bplan, work, name, cancel) \
+            demo_files = await _interactive(ffmpeg, settings, job, steps, clips, bplan, work, name, cancel,
+                                            demo_media_folder) \
                 if steps is not None else None
             cancel.raise_if_cancelled()
             # Publish: every file lands under its final name only when all of them are complete.
@@ -571,8 +576,10 @@ async def _poster_and_preview(ffmpeg: Path, settings: Settings, timeline: Timeli
 
 
 async def _interactive(ffmpeg: Path, settings: Settings, job: Job, steps: StepRecorder, clips: list[VoiceClip],
-                       bplan: BumperPlan, work: Path, name: str, cancel: CancelToken) -> tuple[Path, Path | None]:
+                       bplan: BumperPlan, work: Path, name: str, cancel: CancelToken,
+                       media_folder: bool = True) -> tuple[Path, Path | None]:
     """The click-through demo from the steps the capture recorded (in ``work``; published later)."""
+    from .mix import interactive
     from .mix.interactive import build_demo, make_interactive
 
     demo = build_demo(steps.records, job.script, width=settings.width, height=settings.height,
@@ -581,7 +588,8 @@ async def _interactive(ffmpeg: Path, settings: Settings, job: Job, steps: StepRe
                       outro_index=bplan.outro_index, outro=settings.outro, intro_index=bplan.intro_index,
                       intro=settings.intro, end_still=steps.end_record)
     return await make_interactive(ffmpeg, demo, {f"voice:{i}": c.path for i, c in enumerate(clips)},
-                                  work / "demo", name=name, cancel=cancel)
+                                  work / "demo", name=name, cancel=cancel,
+                                  inline_limit=interactive.INLINE_LIMIT_BYTES if media_folder else None)
 
 
 def _publish_interactive(page: Path, media: Path | None, output_dir: Path, name: str) -> tuple[Path, list[Path]]:

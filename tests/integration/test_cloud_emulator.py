@@ -222,6 +222,48 @@ def test_cloud_renders_return_what_local_renders_do(emu: Emulator, tmp_path: Pat
     asyncio.run(scenario())
 
 
+def test_a_big_interactive_demo_comes_back_from_the_cloud_as_one_file(emu: Emulator, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the inline limit a local render puts the demo's media in ``<name>.demo/``; the cloud
+    stores outputs by bare name (a key never holds "/"), so the recorder keeps the page whole: one
+    ``.demo.html`` with its stills and voice inlined, which still opens after the download."""
+    from app.core.bundle import load_job, write_bundle
+    from app.core.mix import interactive
+    from recorder.main import Recorder, RecorderEnv
+
+    monkeypatch.setattr(interactive, "INLINE_LIMIT_BYTES", 0)  # every demo counts as big (in this process)
+    s3 = emu.client("s3")
+    bucket = "reelwright-demo-direct"
+    s3.create_bucket(Bucket=bucket)
+    (tmp_path / "src").mkdir()
+    script = variant(tmp_path / "src", lambda doc: doc["settings"].update({"interactive": True}))
+    job = load_job(script)
+    try:
+        bundle = write_bundle(job.script, job.root, tmp_path / "bundle")
+    finally:
+        job.close()
+    doc = json.loads((bundle / "job.json").read_text())
+    ref = JobRef("us-east-1:00000000-0000-4000-8000-000000000002", "20261205-000000-fedcba")
+    for sha in set(doc["assets"].values()):
+        s3.put_object(Bucket=bucket, Key=asset_key(ref.tenant, sha), Body=(bundle / "assets" / sha).read_bytes())
+    s3.put_object(Bucket=bucket, Key=ref.job_key, Body=json.dumps(doc).encode())
+
+    async def scenario() -> dict[str, Any]:
+        rec = Recorder(RecorderEnv(bucket=bucket, job_key=ref.job_key, task_token="t"), s3=s3,
+                       sfn=emu.client("stepfunctions"))
+        (tmp_path / "work").mkdir()
+        return await rec.run_job(tmp_path / "work")
+
+    result = asyncio.run(scenario())
+    outputs = {o["name"]: o["key"] for o in result["outputs"]}
+    assert "video.demo.html" in outputs and "video.mp4" in outputs, sorted(outputs)
+    assert not any(n.endswith((".webp", ".mp3")) or "/" in n for n in outputs), sorted(outputs)
+    page = s3.get_object(Bucket=bucket, Key=outputs["video.demo.html"])
+    assert page["ContentType"].startswith("text/html")
+    text = page["Body"].read().decode("utf-8")
+    assert "data:image/webp;base64," in text and "video.demo/" not in text
+
+
 # ---------------------------------------------------------------------- failures, cancel, retries
 
 

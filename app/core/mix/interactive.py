@@ -331,12 +331,13 @@ _MIME = {".webp": "image/webp", ".mp3": "audio/mpeg"}
 
 async def make_interactive(ffmpeg: Path, demo: Demo, clips: dict[str, Path], work: Path, *, name: str,
                            cancel: CancelToken | None = None,
-                           inline_limit: int = INLINE_LIMIT_BYTES) -> tuple[Path, Path | None]:
+                           inline_limit: int | None = INLINE_LIMIT_BYTES) -> tuple[Path, Path | None]:
     """Encode the demo's media and write the page into ``work``: returns (the HTML, the media folder
     or None when everything is inline).  They are published as ``<name>.demo.html`` and
     ``<name>.demo/`` beside the video.
 
-    ``demo.media`` holds the stills (JPEG) by key; ``clips`` maps each audio key to its WAV."""
+    ``demo.media`` holds the stills (JPEG) by key; ``clips`` maps each audio key to its WAV.
+    ``inline_limit=None`` inlines whatever the size (one file, for stores that keep no folders)."""
     folder = work / "demo-media"
     if folder.exists():
         shutil.rmtree(folder)
@@ -358,7 +359,7 @@ async def make_interactive(ffmpeg: Path, demo: Demo, clips: dict[str, Path], wor
         await run_ffmpeg(build_audio_args(ffmpeg, pairs), cancel=cancel)
         names.update({k: out for k, (_, out) in zip(used_audio, pairs, strict=True)})
     total = sum(p.stat().st_size for p in names.values())
-    inline = total <= inline_limit
+    inline = inline_limit is None or total <= inline_limit
     uris: dict[str, str] = {}
     for key, path in names.items():
         if inline:
