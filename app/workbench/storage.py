@@ -110,6 +110,8 @@ class RenderRecord(BaseModel):
     elapsed_s: float | None = None
     #: (start s, end s, title) of each chapter, as the render reported them
     chapters: list[tuple[float, float, str]] = Field(default_factory=list)
+    #: the cloud job behind a cloud render (its outputs can be fetched later from the Cloud jobs view)
+    job_id: str | None = None
 
 
 class ProjectRenderSettings(BaseModel):
