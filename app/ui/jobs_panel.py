@@ -155,13 +155,13 @@ class JobsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
+        for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(STATUS_COL, 220)
+        # the status takes the room left (a failure's text is long: the line under the table has it whole)
+        header.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(PROGRESS_COL, QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(PROGRESS_COL, 140)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.doubleClicked.connect(lambda _i: self._emit(self.open_requested))
         lay.addWidget(self.table, 1)
 
