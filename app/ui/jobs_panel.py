@@ -263,14 +263,14 @@ class JobsPanel(QWidget):
         if job is None:
             self.detail.setText("")
             return
-        lines = [f"<b>{job.label}</b> — cloud job <code>{job.job_id}</code>, submitted {when(job.submitted)}"]
+        lines = [f"<b>{_esc(job.label)}</b> — cloud job <code>{job.job_id}</code>, submitted {when(job.submitted)}"]
         if job.status == "Failed":
             lines.append(f"<span style='color:{STATE_COLORS['Failed']}'>Failed: {_esc(job.error or 'unknown error')}"
                          "</span>")
         elif job.status == "Rendering":
             lines.append(_esc(job.describe() + (f" — {job.message}" if job.message else "")))
         else:
-            lines.append(job.status)
+            lines.append(_esc(job.status))
         if job.output:
             lines.append(f"Fetched to {_esc(job.output)}")
         elif job.status == "Complete":
@@ -286,4 +286,4 @@ class JobsPanel(QWidget):
 def _esc(text: str) -> str:
     from html import escape
 
-    return escape(text)
+    return escape(text, quote=False)

@@ -22,7 +22,7 @@ from app.ui.qt import QApplication, QSystemTrayIcon, Qt, QUrl
 from app.workbench.cloud_jobs import CloudJob, CloudJobStore
 from app.workbench.storage import ProjectData, Store
 
-pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.ui]
 
 EMAIL, PASSWORD = "ada@example.com", "Correct-horse-9"
 
@@ -56,6 +56,70 @@ def _click(qtbot: Any, widget: Any) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
+def test_the_view_lists_stored_jobs_with_their_state_and_offers_what_each_allows(
+        store: Store, aloop: Any, cloud_home: Path, dispose: Any, qtbot: Any) -> None:  # noqa: F811
+    """No cloud needed: what the view shows of the stored list, signed out and (as far as the buttons
+    go) signed in."""
+    jobs = CloudJobStore(store.root)
+    video = store.root / "renders" / "video.mp4"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(b"not really a video")
+    base = {"project_id": 1, "project_name": "Demo", "format": "854×480 24 fps", "account": EMAIL}
+    jobs.add(CloudJob.model_validate({**base, "job_id": "20261205-100000-aaaaaa", "script": "Done and fetched",
+                                      "submitted": 100.0, "status": "Complete", "output": str(video)}))
+    jobs.add(CloudJob.model_validate({**base, "job_id": "20261205-110000-bbbbbb", "script": "Broke",
+                                      "submitted": 200.0, "status": "Failed",
+                                      "error": "card 2 'Sign in': no button 'Go'"}))
+    jobs.add(CloudJob.model_validate({**base, "job_id": "20261205-120000-cccccc", "script": "Running",
+                                      "submitted": 300.0, "status": "Rendering", "progress": 0.42}))
+    w = MainWindow(store)
+    w.start()
+    w.show()
+    try:
+        panel = w.jobs_panel
+        act = w.findChild(object, "viewCloudJobs")
+        assert act.shortcut().toString() == "Ctrl+3"
+        act.trigger()
+        assert w.tabs.currentWidget() is panel and w.tabs.tabText(w.tabs.currentIndex()) == "Cloud jobs"
+        m = panel.model
+        assert [m.data(m.index(r, 0)) for r in range(m.rowCount())] == ["Running", "Broke", "Done and fetched"]
+        assert [m.data(m.index(r, 4)) for r in range(m.rowCount())] == \
+            ["Rendering", "Failed: card 2 'Sign in': no button 'Go'", "Fetched"]
+        bar = panel.table.indexWidget(m.index(0, 5))
+        assert bar is not None and bar.value() == 420
+        # signed out: the list is there, nothing that needs the cloud is offered, and nothing is polled
+        assert "Not signed in" in panel.account.text() and not panel.refresh_button.isEnabled()
+        w.cloud_jobs.tick()
+        assert w.cloud_jobs.poll_op is None
+        assert panel.select("20261205-110000-bbbbbb")
+        assert "no button 'Go'" in panel.detail.text()
+        assert panel.select("20261205-100000-aaaaaa")
+        assert not panel.fetch_button.isEnabled() and not panel.share_button.isEnabled()
+        assert panel.open_button.isEnabled() and panel.reveal_button.isEnabled()
+        # the buttons a signed-in user gets, per state
+        panel.set_account(EMAIL, polling=True)
+        assert panel.fetch_button.isEnabled() and panel.share_button.isEnabled()
+        assert not panel.cancel_button.isEnabled()
+        assert panel.select("20261205-120000-cccccc")
+        assert panel.cancel_button.isEnabled() and not panel.fetch_button.isEnabled()
+        assert panel.select("20261205-110000-bbbbbb")
+        assert not any(b.isEnabled() for b in (panel.fetch_button, panel.cancel_button, panel.share_button,
+                                               panel.open_button))
+        # a job that ends: one notification (no tray offscreen: the status bar), never twice
+        told: list[str] = []
+        w.cloud_jobs.notified.connect(lambda _job, via: told.append(via))
+        done = jobs.update("20261205-120000-cccccc", status="Complete", progress=1.0)
+        assert done is not None
+        w.renders.job_changed.emit(done)
+        w.renders.job_changed.emit(done)
+        assert told == ["tray" if QSystemTrayIcon.isSystemTrayAvailable() else "status bar"]
+        assert "'Running' is ready to fetch" in w.statusBar().currentMessage()
+    finally:
+        dispose(w)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_cloud_job_outlives_the_window_and_is_fetched_shared_and_cancelled(
         store: Store, aloop: Any, cloud_home: Path, dispose: Any, qtbot: Any, run: Any,  # noqa: F811
         tmp_path: Path) -> None:
@@ -170,9 +234,10 @@ def test_a_cloud_job_outlives_the_window_and_is_fetched_shared_and_cancelled(
             assert listed is not None and listed.origin == "server" and not listed.terminal
             assert panel.select(other)
             _click(qtbot, panel.cancel_button)
-            await _until(lambda: any(j.job_id == other for j, _ in told), 60, "the cancelled job to end")
-            cancelled = CloudJobStore(store.root).get(other)
-            assert cancelled is not None and cancelled.status == "Cancelled"
+            ended = await _until(lambda: (j := CloudJobStore(store.root).get(other)) is not None and j.terminal and j,
+                                 60, "the cancelled job to end")
+            assert ended.status == "Cancelled"
+            assert not any(j.job_id == other for j, _ in told)  # the user's own cancel is not announced
             assert panel.select(other)
             assert not panel.fetch_button.isEnabled() and not panel.cancel_button.isEnabled()
             assert panel.model.data(panel.model.index(panel.model.row_of(other), 4)) == "Cancelled"

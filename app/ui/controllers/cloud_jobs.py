@@ -123,7 +123,8 @@ class CloudJobsController(QObject):
     # ------------------------------------------------------------------ notifications
 
     def _maybe_tell(self, job: CloudJob) -> None:
-        if not job.terminal or job.job_id in self._told:
+        # finished or failed; a cancel is the user's own doing (the list shows it)
+        if job.status not in ("Complete", "Failed") or job.job_id in self._told:
             return
         self._told.add(job.job_id)
         self.notify(job)
