@@ -244,7 +244,11 @@ class CloudJobsController(QObject):
         current = self.projects.project
         record = next((r for r in current.data.history if r.job_id == job.job_id), None) if current else None
         chapters = services.record_chapters(record) if record is not None else []
-        self.renders.render_panel.show_result(video, chapters, record.duration_s or 0.0 if record else 0.0)
+        rp = self.renders.render_panel
+        # the player may have it already (a fetch shows what it fetched): loading it again mid-load
+        # only races Qt Multimedia's decoder threads
+        if rp.player is None or rp.player.source() != QUrl.fromLocalFile(str(video)):
+            rp.show_result(video, chapters, record.duration_s or 0.0 if record else 0.0)
         self.renders.show_render.emit()
 
     def reveal(self, job: CloudJob) -> None:
