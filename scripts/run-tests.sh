@@ -38,10 +38,16 @@ rc_rest=$?
 # tests now collect on the GUI thread only (app/ui/main_thread_gc.py).  The split stays as a fence.
 # The Record dialog's tests drive a real headed recorder under Qt; in one run they segfaulted inside
 # qasync after dozens of other Qt tests (a pycares thread shutting down): they get a process of their own.
-run "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py
+run "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py --ignore=tests/ui/test_cloud_jobs.py
 rc_ui=$?
 run tests/ui/test_record.py
 rc_rec=$?
 [ $rc_ui -eq 0 ] && rc_ui=$rc_rec
+# The Cloud jobs test (two windows, the emulator, a fetched video in the player) passes on its own
+# every time, but Qt tests that ran after it in the same process segfaulted now and then (inside
+# qasync/pytest-qt event processing; cause not found yet): its own process too.
+run tests/ui/test_cloud_jobs.py
+rc_jobs=$?
+[ $rc_ui -eq 0 ] && rc_ui=$rc_jobs
 echo "suite: non-UI tests exit $rc_rest, UI tests exit $rc_ui" >&2
 [ $rc_rest -eq 0 ] && [ $rc_ui -eq 0 ]

@@ -274,9 +274,11 @@ class CloudClient:
     async def render(self, source: Job | Path, dest_dir: Path, on_progress: ProgressCallback | None = None,
                      cancel: CancelToken | None = None, *, render: RenderSettings | None = None,
                      on_submitted: Callable[[str], None] | None = None,
-                     on_status: StatusCallback | None = None, poll_s: float = 1.0) -> CloudRender:
+                     on_status: StatusCallback | None = None, poll_s: float = 1.0,
+                     keep_job: Callable[[], bool] | None = None) -> CloudRender:
         """The whole round trip every door needs: submit, follow the job to its end, download its
-        outputs (verified) into ``dest_dir``.  Cancelling after the upload cancels the cloud job too;
+        outputs (verified) into ``dest_dir``.  Cancelling after the upload cancels the cloud job too,
+        unless ``keep_job()`` says the job goes on (the app closing stops watching, not the render);
         a job that ends other than Complete is a :class:`CloudError` naming how it ended."""
         job_id = await self.submit(source, on_progress, cancel, render=render)
         if on_submitted is not None:
@@ -284,7 +286,8 @@ class CloudClient:
         try:
             final = await self.watch(job_id, on_status, cancel, poll_s=poll_s)
         except Cancelled:
-            await self.cancel(job_id)
+            if keep_job is None or not keep_job():
+                await self.cancel(job_id)
             raise
         if final.state != "Complete":
             raise CloudError(f"cloud job {job_id} ended {final.describe()}")

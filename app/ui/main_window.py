@@ -16,11 +16,13 @@ from app.workbench.storage import AppSettings, Project, Store, load_settings, sa
 from . import update_notice
 from .card_editor import CardEditor
 from .controllers.backup import BackupController
+from .controllers.cloud_jobs import CloudJobsController
 from .controllers.cloud_session import CloudSession
 from .controllers.projects import ProjectController
 from .controllers.recording import RecordController
 from .controllers.renders import RenderController
 from .document import ScriptDocument
+from .jobs_panel import JobsPanel
 from .library_panel import LibraryPanel
 from .ops import Op
 from .project_panel import ProjectPanel
@@ -68,6 +70,8 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self.editor, "Script")
         self.tabs.addTab(self.render_panel, "Render")
+        self.jobs_panel = JobsPanel()
+        self.tabs.addTab(self.jobs_panel, "Cloud jobs")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.library)
@@ -96,6 +100,8 @@ class MainWindow(QMainWindow):
             doc=self.doc, editor=self.editor, render_panel=self.render_panel)
         self.backups = BackupController(self, self.op_bar, store=lambda: self.store,
                                         save_now=self.projects.save_now)
+        self.cloud_jobs = CloudJobsController(self, self.op_bar, panel=self.jobs_panel, cloud=self.cloud,
+                                              renders=self.renders, projects=self.projects)
         self.recorder = RecordController(self, self.op_bar, store=lambda: self.store, library=self.library,
                                          projects=self.projects)
 
@@ -168,6 +174,8 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         self._action(v, "Script", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
         self._action(v, "Render", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
+        self._action(v, "Cloud jobs", lambda: self.tabs.setCurrentWidget(self.jobs_panel), "Ctrl+3",
+                     name="viewCloudJobs")
         log_act = self.log_dock.toggleViewAction()
         log_act.setText("Show log")
         log_act.setShortcut(QKeySequence("Ctrl+L"))
@@ -206,7 +214,8 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         status = self.statusBar()
-        for source in (self.library, self.projects, self.renders, self.cloud, self.backups, self.recorder):
+        for source in (self.library, self.projects, self.renders, self.cloud, self.backups, self.recorder,
+                       self.cloud_jobs):
             source.message.connect(lambda m: status.showMessage(m, 8000))
         self.library.add_to_project.connect(self.projects.add_files)
         self.project_panel.picked.paths_dropped.connect(self.import_into_project)
@@ -233,6 +242,7 @@ class MainWindow(QMainWindow):
         self.render_panel.video_settings_requested.connect(self.open_video_settings)
         self.cloud.changed.connect(self._signed_in)
         self.backups.restored.connect(self._restored)
+        self.cloud_jobs.show_jobs.connect(lambda: self.tabs.setCurrentWidget(self.jobs_panel))
 
     def import_into_project(self, paths: list[Path], row: int) -> Any:
         """Files dropped from the file manager onto the project's list: into the library, then into the
@@ -377,6 +387,8 @@ class MainWindow(QMainWindow):
         save_settings(self.store.root, self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.renders.detach_cloud()  # a cloud job renders on; the Cloud jobs view finds it next time
+        self.cloud_jobs.shutdown()
         for op in list(Op.running):
             op.cancel()
         self.release_media()

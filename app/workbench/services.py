@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the rende
     from app.core.preview import PreviewResult
     from app.core.render import CheckResult, RenderResult
     from app.core.voice.base import VoiceClip
+    from app.workbench.cloud_jobs import CloudJob, CloudJobStore
     from app.workbench.recorder import RecordOutcome, RecordRequest
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
@@ -438,23 +439,148 @@ def cloud_sign_in(client: CloudClient | None, email: str, password: str) -> OpFa
     return op
 
 
-def render_cloud(client: CloudClient, job: Job, output_dir: Path,
-                 sessions: SessionStore | None = None) -> OpFactory[CloudOutcome]:
+def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: SessionStore | None = None, *,
+                 jobs: CloudJobStore | None = None, entry: CloudJob | None = None,
+                 on_job: Callable[[CloudJob], None] | None = None,
+                 keep_job: Callable[[], bool] | None = None) -> OpFactory[CloudOutcome]:
     """Upload the job, follow it to the end, download the outputs (``CloudClient.render``).
-    Cancelling after the upload also cancels the cloud job."""
+
+    With ``jobs`` and ``entry`` the job is recorded in the app's job list the moment it is submitted
+    (``entry`` describes it: project, script, format), and its state is kept there as it changes;
+    ``on_job`` hears of each change.  Cancelling after the upload also cancels the cloud job, unless
+    ``keep_job()`` says otherwise (the window closing): then the job renders on, and the job list finds
+    it again."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
+        from app.workbench.cloud_jobs import status_fields
+
         t0 = time.monotonic()
+        last: list[tuple[str, float]] = []
+
+        def note(job_id: str, **fields: Any) -> None:
+            if jobs is None:
+                return
+            rec = jobs.update(job_id, **fields)
+            if rec is not None and on_job is not None:
+                on_job(rec)
+
+        def on_submitted(job_id: str) -> None:
+            if jobs is not None and entry is not None:
+                rec = jobs.add(entry.model_copy(update={"job_id": job_id, "submitted": time.time(),
+                                                        "account": client.username or entry.account}))
+                if on_job is not None:
+                    on_job(rec)
 
         def on_status(st: JobStatus) -> None:
             frac = float(st.progress) if st.progress is not None else 0.0
             on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or str(st.state),
                                  overall=frac))
+            # the list file changes on a new state or every 5%, not on every progress tick
+            key = (str(st.state), frac)
+            if not last or last[0][0] != key[0] or abs(last[0][1] - frac) >= 0.05 or st.terminal:
+                last[:] = [key]
+                note(st.job_id, **status_fields(st))
 
         output_dir.mkdir(parents=True, exist_ok=True)
         with _session_for(job, sessions):
-            done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status)
+            done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status,
+                                       on_submitted=on_submitted, keep_job=keep_job)
+        note(done.job_id, output=str(done.video), fetched=time.time())
         return CloudOutcome(done, time.monotonic() - t0)
+
+    return op
+
+
+def fetch_cloud_job(client: CloudClient, job_id: str, output_dir: Path,
+                    jobs: CloudJobStore | None = None) -> OpFactory[CloudOutcome]:
+    """Download a finished cloud job's outputs into ``output_dir`` (what a cloud render does after the
+    job ends), and note where the video went in the job list."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
+        from app.cloud.client import CloudRender
+        from app.cloud.errors import CloudError
+
+        t0 = time.monotonic()
+        status = await client.status(job_id)
+        if status.state != "Complete":
+            raise CloudError(f"cloud job {job_id} is {status.describe()}; only complete jobs have outputs")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        files = await client.fetch(job_id, output_dir, on_progress, cancel)
+        if not any(p.suffix == ".mp4" for p in files):
+            raise CloudError(f"cloud job {job_id} finished without a video")
+        done = CloudRender(job_id, status, files)
+        if jobs is not None:
+            await asyncio.to_thread(jobs.update, job_id, output=str(done.video), fetched=time.time(),
+                                    status="Complete", progress=1.0, error=None)
+        return CloudOutcome(done, time.monotonic() - t0)
+
+    return op
+
+
+@dataclass
+class JobsPoll:
+    """What a look at the cloud found: the jobs that changed state (to tell the user about the ones
+    that finished) and whether the whole list was read (else only the active jobs were asked)."""
+
+    changed: list[CloudJob]
+    full: bool
+
+
+def poll_cloud_jobs(client: CloudClient, jobs: CloudJobStore, *, full: bool) -> OpFactory[JobsPoll]:
+    """Bring the job list up to date: ``full`` reads every job of the account from the cloud (and adds
+    those submitted elsewhere); otherwise only our unfinished jobs are asked for their status."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> JobsPoll:
+        from app.cloud.errors import JobNotFound
+
+        account = client.username or ""
+        if full:
+            on_progress(Progress("cloud jobs", 0.0, "listing your cloud jobs"))
+            statuses = await client.list_jobs()
+            changed = await asyncio.to_thread(jobs.merge_server, statuses, account)
+            return JobsPoll(changed, True)
+        changed = []
+        for rec in await asyncio.to_thread(jobs.jobs):
+            if rec.terminal or (rec.account and account and rec.account != account):
+                continue
+            cancel.raise_if_cancelled()
+            try:
+                st = await client.status(rec.job_id)
+            except JobNotFound:
+                continue
+            new = await asyncio.to_thread(jobs.apply_status, st)
+            if new is not None and new.status != rec.status:
+                changed.append(new)
+        return JobsPoll(changed, False)
+
+    return op
+
+
+def cancel_cloud_job(client: CloudClient, job_id: str) -> OpFactory[JobStatus]:
+    """Ask a cloud job to stop; returns its status right after asking (the recorder stops within a
+    second or two, and the job list's polling sees it end Cancelled)."""
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> JobStatus:
+        await client.cancel(job_id)
+        return await client.status(job_id)
+
+    return op
+
+
+#: how long a copied share link works (the signing credentials may end it sooner on AWS)
+SHARE_LINK_S = 3600
+
+
+@dataclass
+class ShareLink:
+    url: str
+    expires: float  # epoch seconds
+
+
+def share_cloud_job(client: CloudClient, job_id: str, expires_s: int = SHARE_LINK_S) -> OpFactory[ShareLink]:
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> ShareLink:
+        url = await client.share(job_id, expires_s)
+        return ShareLink(url, time.time() + expires_s)
 
     return op
 

@@ -112,6 +112,8 @@ class RenderRecord(BaseModel):
     chapters: list[tuple[float, float, str]] = Field(default_factory=list)
     #: the output format it was rendered in, e.g. "1080×1920 30 fps" (None in older records)
     format: str | None = None
+    #: the cloud job behind a cloud render (its outputs can be fetched later from the Cloud jobs view)
+    job_id: str | None = None
 
 
 #: the output settings older projects kept beside the script (now they live in ``script.settings``)

@@ -16,10 +16,11 @@ from app.core.render import CheckResult
 from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
 from app.workbench import services
+from app.workbench.cloud_jobs import CloudJob, CloudJobStore
 from app.workbench.formats import format_label
 from app.workbench.services import OpFactory
 from app.workbench.sessions import SessionStore
-from app.workbench.storage import AppSettings, RenderRecord
+from app.workbench.storage import AppSettings, Project, RenderRecord
 from app.workbench.storyboard import thumbnail_dir
 
 from .. import qt
@@ -36,6 +37,8 @@ class RenderController(QObject):
     message = Signal(str)
     #: the Render tab should come to the front
     show_render = Signal()
+    #: a cloud job of an in-app render was recorded or changed state (its CloudJob)
+    job_changed = Signal(object)
 
     def __init__(self, window: QWidget, view: ProgressView, *, projects: ProjectController,
                  cloud: CloudSession, settings: Any, doc: ScriptDocument, editor: CardEditor,
@@ -54,6 +57,10 @@ class RenderController(QObject):
         projects.loaded.connect(self._project_loaded)
         editor.cards.selectionModel().currentChanged.connect(
             lambda cur, _prev: render_panel.seek_to_card(cur.row()))
+        #: the window is closing: a cloud render stops watching its job, and the job renders on
+        self.detached = False
+        #: the cloud jobs an in-app render is following right now (the Jobs view leaves them to it)
+        self.watching: set[str] = set()
 
     def _project_loaded(self, project: Any) -> None:
         self.editor.storyboard.set_folder(self._thumbnails(project))
@@ -62,6 +69,15 @@ class RenderController(QObject):
 
     def _thumbnails(self, project: Any) -> Path:
         return thumbnail_dir(self.projects.store.project_dir(project.id))
+
+    @property
+    def cloud_jobs(self) -> CloudJobStore:
+        """The app's list of cloud jobs, in the data folder (read fresh each time: restores swap it)."""
+        return CloudJobStore(self.projects.store.root)
+
+    def detach_cloud(self) -> None:
+        """Before the window closes: cancelling its ops must not cancel a cloud job mid-render."""
+        self.detached = True
 
     @property
     def settings(self) -> AppSettings:
@@ -232,11 +248,7 @@ class RenderController(QObject):
         job = self.build_job(script, pdir, format_name)
         self.last_job = job
         eff = job.effective_settings()
-        out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
-        n = 1
-        while out.exists():
-            out = out.with_name(f"{out.name.split('_')[0]}_{n}")
-            n += 1
+        out = _new_render_dir(pdir)
         cloud = rs.target == "cloud"
         if cloud and not self.cloud.signed_in:
             self.render_panel.set_status("Draft", "sign in (Cloud › Sign in…) to render in the cloud")
@@ -250,32 +262,44 @@ class RenderController(QObject):
         factory: OpFactory[Any]
         if cloud:
             assert self.cloud.client is not None
-            factory = services.render_cloud(self.cloud.client, job, out, self._sessions())
+            entry = CloudJob(job_id="pending", project_id=project.id, project_name=project.name,
+                             script=script.title or project.name, account=self.cloud.email or "",
+                             format=format_label(eff.width, eff.height, eff.fps))
+
+            def on_job(job_rec: CloudJob) -> None:
+                if record.job_id != job_rec.job_id:
+                    record.job_id = job_rec.job_id
+                    self.projects.save(project)
+                if job_rec.terminal:
+                    self.watching.discard(job_rec.job_id)
+                else:
+                    self.watching.add(job_rec.job_id)
+                self.job_changed.emit(job_rec)
+
+            factory = services.render_cloud(self.cloud.client, job, out, self._sessions(), jobs=self.cloud_jobs,
+                                            entry=entry, on_job=on_job, keep_job=lambda: self.detached)
         else:
             factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
         op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
                          trigger=self.render_panel.render_button, view=self.render_panel)
 
         def done(outcome: services.CloudOutcome | services.RenderOutcome) -> None:
+            if isinstance(outcome, services.CloudOutcome):
+                self.watching.discard(outcome.render.job_id)
+                self.finish_cloud(project, record, outcome)
+                return
             record.status = "Complete"
             record.elapsed_s = float(outcome.elapsed_s)
-            if isinstance(outcome, services.CloudOutcome):
-                video, status = outcome.render.video, outcome.render.status
-                record.duration_s = float(status.duration_s or 0.0)
-                record.chapters = list(status.chapters)
-                detail = (f"{video.name} from cloud job {outcome.render.job_id}, "
-                          f"{record.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s")
-            else:
-                res = outcome.result
-                video = Path(res.video)
-                record.duration_s = float(res.duration_s)
-                record.chapters = list(res.chapters)
-                detail = (f"{video.name}, {res.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s "
-                          f"({res.capture_mode} capture)")
-                if res.interactive is not None:
-                    detail += f"\ninteractive demo: {res.interactive.name}"
-                if res.warnings:
-                    detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
+            res = outcome.result
+            video = Path(res.video)
+            record.duration_s = float(res.duration_s)
+            record.chapters = list(res.chapters)
+            detail = (f"{video.name}, {res.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s "
+                      f"({res.capture_mode} capture)")
+            if res.interactive is not None:
+                detail += f"\ninteractive demo: {res.interactive.name}"
+            if res.warnings:
+                detail += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             record.output = str(video)
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
             self.editor.storyboard.reload_thumbnails()
@@ -286,6 +310,13 @@ class RenderController(QObject):
 
         def failed(exc: BaseException) -> bool:
             expired = False
+            if record.job_id is not None:
+                self.watching.discard(record.job_id)
+            if isinstance(exc, Cancelled) and self.detached and record.job_id is not None:
+                # the window closed: the job renders on in the cloud; the record stays "Rendering"
+                # until the Cloud jobs view fetches it (or sees it fail)
+                self.projects.save(project)
+                return True
             if isinstance(exc, Cancelled):
                 record.status = "Cancelled"
                 self.render_panel.set_status("Cancelled", "nothing was written")
@@ -401,8 +432,85 @@ class RenderController(QObject):
 
     last_language_outcome: Any = None
 
+    # ------------------------------------------------------------------ cloud results
+
+    def finish_cloud(self, project: Project, record: RenderRecord, outcome: services.CloudOutcome) -> None:
+        """A cloud job's outputs are here: complete its history record and, when its project is the
+        open one, show the video.  The in-app render and the Jobs view's Fetch both end here."""
+        record.status = "Complete"
+        record.error = None
+        record.job_id = outcome.render.job_id
+        record.elapsed_s = float(outcome.elapsed_s)
+        video, status = outcome.render.video, outcome.render.status
+        record.duration_s = float(status.duration_s or 0.0)
+        record.chapters = list(status.chapters)
+        record.output = str(video)
+        if self.projects.project is project:
+            detail = (f"{video.name} from cloud job {outcome.render.job_id}, "
+                      f"{record.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s")
+            self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
+            self.render_panel.set_status("Complete", detail)
+            self.render_panel.stage.setText("Done")
+        self.projects.save(project)
+
+    def owning_project(self, job: CloudJob) -> Project | None:
+        """The project a job's outputs go into: the one that submitted it, else the open one."""
+        current = self.projects.project
+        if job.project_id is None or (current is not None and current.id == job.project_id):
+            return current
+        return next((p for p in self.projects.store.list_projects() if p.id == job.project_id), current)
+
+    def fetch_job(self, job: CloudJob, trigger: Any = None) -> Op[services.CloudOutcome] | None:
+        """Download a finished job into its project's render history, as a finished cloud render does."""
+        project = self.owning_project(job)
+        client = self.cloud.client
+        if project is None or client is None or not self.cloud.signed_in:
+            self.message.emit("Sign in to fetch cloud jobs" if project is not None else "Open a project first")
+            return None
+        record = next((r for r in project.data.history if r.job_id == job.job_id), None)
+        if record is None:
+            record = RenderRecord(started=job.submitted, status="Rendering", target="cloud", job_id=job.job_id)
+            project.data.history.append(record)
+        out = _new_render_dir(self.projects.store.project_dir(project.id))
+        op: Op[services.CloudOutcome] = Op(self.window, services.fetch_cloud_job(client, job.job_id, out,
+                                                                                  self.cloud_jobs),
+                                           title=f"Fetch cloud job {job.job_id}", trigger=trigger, view=self.view)
+
+        def done(outcome: services.CloudOutcome) -> None:
+            self.finish_cloud(project, record, outcome)
+            rec = self.cloud_jobs.get(job.job_id)
+            if rec is not None:
+                self.job_changed.emit(rec)
+
+        op.success(done)
+        op.run()
+        return op
+
+    def job_ended(self, job: CloudJob) -> None:
+        """A job the Jobs view saw fail or be cancelled: its history record (if any) says so too."""
+        if job.status not in ("Failed", "Cancelled") or job.project_id is None:
+            return
+        project = self.owning_project(job)
+        if project is None or project.id != job.project_id:
+            return
+        record = next((r for r in project.data.history if r.job_id == job.job_id), None)
+        if record is not None and record.status == "Rendering":
+            record.status = job.status
+            record.error = job.error
+            self.projects.save(project)
+
     def release_media(self) -> None:
         self.editor.preview.release()
         if self.voice_player is not None:
             self.voice_player.stop()
             self.voice_player.setSource(QUrl())
+
+
+def _new_render_dir(project_dir: Path) -> Path:
+    """A fresh ``renders/<time>`` folder name for one render's outputs."""
+    out = project_dir / "renders" / time.strftime("%Y%m%d-%H%M%S")
+    n = 1
+    while out.exists():
+        out = out.with_name(f"{out.name.split('_')[0]}_{n}")
+        n += 1
+    return out
