@@ -165,7 +165,9 @@ async def cmd_fetch(args: argparse.Namespace) -> int:
 
 async def cmd_share(args: argparse.Namespace) -> int:
     client = _client(args)
-    print(await client.share(args.job, args.expires))
+    link = await client.share_link(args.job, args.expires)
+    print(link.url)
+    print(f"this link {link.until_text()}", file=sys.stderr)
     return 0
 
 

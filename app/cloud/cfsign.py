@@ -92,3 +92,31 @@ def sign_for_tenant(*, tenant: str, key: str, domain: str, key_pair_id: str, pri
     expires = int((time.time() if now is None else now) + min(int(lifetime_s), MAX_LIFETIME_S))
     url = f"https://{domain}/{quote(key, safe='/')}"
     return SignedLink(sign_url(url, key_pair_id, private_key_pem, expires), expires)
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """A share link as the user gets it, and when it really stops working (epoch seconds)."""
+
+    url: str
+    expires: float
+    asked_s: int = 0  # the lifetime asked for
+    signed_at: float = 0.0
+    via: str = "s3-presigned"  # or "cloudfront"
+
+    @property
+    def shortened(self) -> bool:
+        """The link dies well before the time asked (the credentials that signed it expire first)."""
+        return self.asked_s > 0 and self.expires < self.signed_at + self.asked_s - 60
+
+    def until_text(self, now: float | None = None) -> str:
+        """"works until 14:05 (about 58 min)" in local time, naming the cause when it is shorter than asked."""
+        now = time.time() if now is None else now
+        left = max(0.0, self.expires - now)
+        fmt = "%H:%M" if left < 20 * 3600 else "%a %d %b %H:%M"
+        span = f"about {round(left / 60)} min" if left < 2 * 3600 else f"about {left / 3600:.0f} h"
+        text = f"works until {time.strftime(fmt, time.localtime(self.expires))} ({span})"
+        if self.shortened:
+            text += ("; shorter than the asked "
+                     f"{self.asked_s // 3600 or 1} h because the sign-in credentials that signed it expire then")
+        return text

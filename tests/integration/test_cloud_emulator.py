@@ -184,6 +184,11 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         # the share link serves the same bytes (moto does not check the signature or expiry)
         url = await client.share(job_id, 600)
         assert "Expires=" in url or "X-Amz-Expires=" in url
+        # a week asked: the presigned link dies with the credentials that signed it, and says so
+        week = await client.share_link(job_id, 7 * 24 * 3600)
+        creds_end = client.auth.credentials_expire
+        assert creds_end is not None and week.expires <= creds_end < time.time() + 3600
+        assert week.shortened and "sign-in credentials" in week.until_text()
         with urllib.request.urlopen(url, timeout=30) as resp:
             assert resp.read() == (tmp_path / "out" / "video.mp4").read_bytes()
         jobs = await client.list_jobs()

@@ -85,3 +85,14 @@ def test_a_tenant_cannot_sign_what_is_not_its_own_output(key_pair: tuple[bytes, 
 def test_a_bad_key_is_named_not_a_traceback() -> None:
     with pytest.raises(SignError, match="PEM"):
         _sign(b"not a key")
+
+
+def test_a_share_link_tells_its_real_end_and_why_it_is_short() -> None:
+    from app.cloud.cfsign import ShareLink
+
+    short = ShareLink("u", expires=NOW + 55 * 60, asked_s=7 * 24 * 3600, signed_at=NOW)
+    assert short.shortened
+    text = short.until_text(now=NOW)
+    assert "about 55 min" in text and "credentials" in text and "168 h" in text
+    week = ShareLink("u", expires=NOW + 7 * 24 * 3600, asked_s=7 * 24 * 3600, signed_at=NOW, via="cloudfront")
+    assert not week.shortened and "about 168 h" in week.until_text(now=NOW)
