@@ -120,3 +120,32 @@ class ShareLink:
             text += ("; shorter than the asked "
                      f"{self.asked_s // 3600 or 1} h because the sign-in credentials that signed it expire then")
         return text
+
+
+def handle_share_request(event: dict[str, object], *, domain: str, key_pair_id: str,
+                         private_key_pem: bytes, now: float | None = None) -> dict[str, object]:
+    """The share-signing Lambda's work for one API Gateway (IAM-authorized) request, boto-free.
+
+    The tenant is the caller's Cognito identity id as API Gateway authenticated it
+    (``requestContext.identity.cognitoIdentityId``), never a field of the body; the body names the
+    object key and the lifetime wanted.  The deployed handler only adds reading the private key from
+    Secrets Manager; the emulator calls this in-process as its stand-in for the Lambda.
+    """
+    ctx = event.get("requestContext")
+    identity = ctx.get("identity") if isinstance(ctx, dict) else None
+    tenant = identity.get("cognitoIdentityId") if isinstance(identity, dict) else None
+    if not isinstance(tenant, str) or not tenant:
+        return {"statusCode": 403, "body": json.dumps({"error": "not signed in with a Cognito identity"})}
+    try:
+        body = json.loads(str(event.get("body") or "{}"))
+        key, lifetime = body["key"], int(body.get("lifetime_s", 3600))
+        if not isinstance(key, str):
+            raise TypeError("key must be a string")
+    except (ValueError, TypeError, KeyError) as exc:
+        return {"statusCode": 400, "body": json.dumps({"error": f"bad request: {exc}"})}
+    try:
+        link = sign_for_tenant(tenant=tenant, key=key, domain=domain, key_pair_id=key_pair_id,
+                               private_key_pem=private_key_pem, lifetime_s=lifetime, now=now)
+    except SignError as exc:
+        return {"statusCode": 403, "body": json.dumps({"error": str(exc)})}
+    return {"statusCode": 200, "body": json.dumps({"url": link.url, "expires": link.expires})}

@@ -96,3 +96,23 @@ def test_a_share_link_tells_its_real_end_and_why_it_is_short() -> None:
     assert "about 55 min" in text and "credentials" in text and "168 h" in text
     week = ShareLink("u", expires=NOW + 7 * 24 * 3600, asked_s=7 * 24 * 3600, signed_at=NOW, via="cloudfront")
     assert not week.shortened and "about 168 h" in week.until_text(now=NOW)
+
+
+def test_the_signer_takes_the_tenant_from_the_authenticated_identity_not_the_body(
+        key_pair: tuple[bytes, rsa.RSAPublicKey]) -> None:
+    from app.cloud.cfsign import handle_share_request
+
+    def call(tenant: str | None, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+        event: dict[str, object] = {"body": json.dumps(body),
+                                    "requestContext": {"identity": {"cognitoIdentityId": tenant}}}
+        out = handle_share_request(event, domain="d111.cloudfront.net", key_pair_id="K1",
+                                   private_key_pem=key_pair[0], now=NOW)
+        return int(str(out["statusCode"])), json.loads(str(out["body"]))
+
+    status, body = call(TENANT, {"key": KEY, "lifetime_s": 3 * 24 * 3600})
+    assert status == 200 and body["expires"] == int(NOW) + 3 * 24 * 3600 and "Signature=" in str(body["url"])
+    # another tenant asking for the same object (even claiming the owner's id in the body) is refused
+    status, body = call("eu-west-1:9999-other", {"key": KEY, "tenant": TENANT})
+    assert status == 403 and "tenant" in str(body["error"])
+    assert call(None, {"key": KEY})[0] == 403
+    assert call(TENANT, {"lifetime_s": 5})[0] == 400
