@@ -701,6 +701,11 @@ def test_cli_signs_up_submits_waits_fetches_and_lists(emu: Emulator, tmp_path: P
     assert out.returncode == 0 and json.loads(out.stdout[out.stdout.index("{"):])["state"] == "Complete"
     out = cli("list")
     assert out.returncode == 0 and job_id in out.stdout
+    # share: the URL alone on stdout, and its real end on stderr (a week asked; the credentials end it)
+    out = cli("share", job_id, "--expires", str(7 * 24 * 3600))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("http") and len(out.stdout.strip().splitlines()) == 1
+    assert "this link works until" in out.stderr and "credentials" in out.stderr, out.stderr
     out = cli("status", "no-such-job-123")
     assert out.returncode == 4 and "error: no cloud job 'no-such-job-123'" in out.stderr
     assert "Traceback" not in out.stderr
