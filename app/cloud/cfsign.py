@@ -117,8 +117,9 @@ class ShareLink:
         span = f"about {round(left / 60)} min" if left < 2 * 3600 else f"about {left / 3600:.0f} h"
         text = f"works until {time.strftime(fmt, time.localtime(self.expires))} ({span})"
         if self.shortened:
-            text += ("; shorter than the asked "
-                     f"{self.asked_s // 3600 or 1} h because the sign-in credentials that signed it expire then")
+            asked = (f"{self.asked_s / 86400:g} days" if self.asked_s >= 86400 else
+                     f"{self.asked_s / 3600:g} h" if self.asked_s >= 3600 else f"{self.asked_s // 60} min")
+            text += f"; shorter than the {asked} asked because the sign-in credentials that signed it expire then"
         return text
 
 

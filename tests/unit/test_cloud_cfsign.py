@@ -93,7 +93,7 @@ def test_a_share_link_tells_its_real_end_and_why_it_is_short() -> None:
     short = ShareLink("u", expires=NOW + 55 * 60, asked_s=7 * 24 * 3600, signed_at=NOW)
     assert short.shortened
     text = short.until_text(now=NOW)
-    assert "about 55 min" in text and "credentials" in text and "168 h" in text
+    assert "about 55 min" in text and "credentials" in text and "the 7 days asked" in text
     week = ShareLink("u", expires=NOW + 7 * 24 * 3600, asked_s=7 * 24 * 3600, signed_at=NOW, via="cloudfront")
     assert not week.shortened and "about 168 h" in week.until_text(now=NOW)
 
