@@ -165,7 +165,9 @@ async def cmd_fetch(args: argparse.Namespace) -> int:
 
 async def cmd_share(args: argparse.Namespace) -> int:
     client = _client(args)
-    print(await client.share(args.job, args.expires))
+    link = await client.share_link(args.job, args.expires)
+    print(link.url)
+    print(f"this link {link.until_text()}", file=sys.stderr)
     return 0
 
 
@@ -273,7 +275,8 @@ def register(subparsers: Any) -> None:
     add("list", cmd_list, "list my jobs")
     p = add("share", cmd_share, "print a time-limited link to a finished video")
     p.add_argument("job")
-    p.add_argument("--expires", type=int, default=3600, help="seconds (default 3600)")
+    p.add_argument("--expires", type=int, default=3600,
+                   help="seconds (default 3600, at most 7 days); the link's real end is printed on stderr")
     p = add("configure", cmd_configure, "write the configuration from a deployed stack's outputs")
     p.add_argument("--stack")
     p.add_argument("--region")

@@ -75,6 +75,7 @@ class CognitoAuth:
         self._session: Session | None = self.store.load()
         self._lock = threading.Lock()
         self._jwks: dict[str, Any] | None = None
+        self.credentials_expire: float | None = None  # epoch s; set by each credentials fetch
 
     # ------------------------------------------------------------------ pycognito plumbing
 
@@ -246,6 +247,7 @@ class CognitoAuth:
         exp = c["Expiration"]
         if not isinstance(exp, datetime):
             exp = datetime.fromtimestamp(float(exp), tz=UTC)
+        self.credentials_expire = exp.timestamp()  # what a presigned link made with them lives until
         return {"access_key": c["AccessKeyId"], "secret_key": c["SecretKey"], "token": c["SessionToken"],
                 "expiry_time": exp.astimezone(UTC).isoformat()}
 

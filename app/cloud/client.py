@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 
 from . import transfer
 from .auth import CognitoAuth
+from .cfsign import ShareLink
 from .config import CloudConfig, cloud_home, load_config
 from .errors import CloudError, JobNotFound
 from .layout import JOB_ID_RE, SESSION_TAGGING, JobRef, JobStatus, asset_key, tenant_prefix
@@ -398,9 +400,16 @@ class CloudClient:
         return paths
 
     async def share(self, job_id: str, expires_s: int = 3600, name: str | None = None) -> str:
+        """The URL of ``share_link`` (kept for callers that only print it)."""
+        return (await self.share_link(job_id, expires_s, name)).url
+
+    async def share_link(self, job_id: str, expires_s: int = 3600, name: str | None = None) -> ShareLink:
         """A time-limited link to a finished video (anyone with the link can watch until it expires).
 
-        Signed with the user's temporary credentials, so it also dies when they would (<= 1 h on AWS).
+        A presigned S3 link made with the user's temporary credentials: S3 refuses it once those
+        credentials expire (<= 1 h on AWS), whatever was asked, so ``expires`` is the earlier of the
+        two — the time the link really stops working.  Week-long links need the stack's CloudFront
+        signer (``app.cloud.cfsign``, docs/cloud.md "Sharing").
         """
         st = await self.status(job_id)
         if st.state != "Complete":
@@ -408,7 +417,18 @@ class CloudClient:
         outputs = [o for o in st.outputs if (o.name == name if name else o.name.endswith(".mp4"))]
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
-        expires = max(1, min(int(expires_s), 7 * 24 * 3600))
-        url: str = await self._call(lambda s3: s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.config.bucket, "Key": outputs[0].key}, ExpiresIn=expires))
-        return url
+        asked = max(1, min(int(expires_s), 7 * 24 * 3600))
+
+        def presign(s3: Any) -> tuple[str, float]:
+            signed_at = time.time()
+            url = s3.generate_presigned_url(
+                "get_object", Params={"Bucket": self.config.bucket, "Key": outputs[0].key}, ExpiresIn=asked)
+            # read after signing: signing may have refreshed the credentials it used
+            creds_end = getattr(self.auth, "credentials_expire", None)
+            end = signed_at + asked
+            return str(url), min(end, creds_end) if creds_end is not None else end
+
+        signed_at = time.time()
+        url, expires = await self._call(presign)
+        return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="s3-presigned")
+

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.cloud import register_services
+from app.cloud.cfsign import ShareLink as _ShareLink
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import ReelwrightError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
@@ -571,16 +572,12 @@ def cancel_cloud_job(client: CloudClient, job_id: str) -> OpFactory[JobStatus]:
 SHARE_LINK_S = 3600
 
 
-@dataclass
-class ShareLink:
-    url: str
-    expires: float  # epoch seconds
+ShareLink = _ShareLink  # the link and when it really stops working (app.cloud.cfsign.ShareLink)
 
 
 def share_cloud_job(client: CloudClient, job_id: str, expires_s: int = SHARE_LINK_S) -> OpFactory[ShareLink]:
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> ShareLink:
-        url = await client.share(job_id, expires_s)
-        return ShareLink(url, time.time() + expires_s)
+        return await client.share_link(job_id, expires_s)
 
     return op
 

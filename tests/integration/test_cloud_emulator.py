@@ -184,6 +184,11 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         # the share link serves the same bytes (moto does not check the signature or expiry)
         url = await client.share(job_id, 600)
         assert "Expires=" in url or "X-Amz-Expires=" in url
+        # a week asked: the presigned link dies with the credentials that signed it, and says so
+        week = await client.share_link(job_id, 7 * 24 * 3600)
+        creds_end = client.auth.credentials_expire
+        assert creds_end is not None and week.expires <= creds_end < time.time() + 3600
+        assert week.shortened and "sign-in credentials" in week.until_text()
         with urllib.request.urlopen(url, timeout=30) as resp:
             assert resp.read() == (tmp_path / "out" / "video.mp4").read_bytes()
         jobs = await client.list_jobs()
@@ -696,6 +701,11 @@ def test_cli_signs_up_submits_waits_fetches_and_lists(emu: Emulator, tmp_path: P
     assert out.returncode == 0 and json.loads(out.stdout[out.stdout.index("{"):])["state"] == "Complete"
     out = cli("list")
     assert out.returncode == 0 and job_id in out.stdout
+    # share: the URL alone on stdout, and its real end on stderr (a week asked; the credentials end it)
+    out = cli("share", job_id, "--expires", str(7 * 24 * 3600))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("http") and len(out.stdout.strip().splitlines()) == 1
+    assert "this link works until" in out.stderr and "credentials" in out.stderr, out.stderr
     out = cli("status", "no-such-job-123")
     assert out.returncode == 4 and "error: no cloud job 'no-such-job-123'" in out.stderr
     assert "Traceback" not in out.stderr

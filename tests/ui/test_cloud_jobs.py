@@ -214,6 +214,11 @@ def test_a_cloud_job_outlives_the_window_and_is_fetched_shared_and_cancelled(
             url = QApplication.clipboard().text()
             assert url.startswith(config.endpoint_url or "http"), url
             assert "works until" in panel.notice.text()
+            # the time told is the link's real end: the emulator's credentials outlive it by no second
+            link = ctl.last_share
+            assert link is not None and link.url == url
+            assert ctl.cloud.client is not None
+            assert link.expires <= (ctl.cloud.client.auth.credentials_expire or 0)
             body = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read())
             assert body == Path(record.output).read_bytes()
 

@@ -216,10 +216,8 @@ class CloudJobsController(QObject):
         def done(link: services.ShareLink) -> None:
             self.last_share = link
             QGuiApplication.clipboard().setText(link.url)
-            until = time.strftime("%H:%M", time.localtime(link.expires))
-            mins = round((link.expires - time.time()) / 60)
-            self.panel.notice.setText(f"Share link to '{job.label}' copied to the clipboard; it works until "
-                                      f"{until} (about {mins} min)")
+            # the real end of the link (the signing credentials may end it before the time asked)
+            self.panel.notice.setText(f"Share link to '{job.label}' copied to the clipboard; it {link.until_text()}")
 
         op.success(done)
         op.run()
