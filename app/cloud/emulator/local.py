@@ -83,6 +83,8 @@ class Emulator:
     #: the template's LiveAppEgress / EgressAllowedHosts, passed to every task as the task definition does
     live_app_egress: str = "off"
     egress_allowed_hosts: str = ""
+    #: the template's RetentionDays (the job-retention lifecycle rule and every status document)
+    retention_days: int = 7
     extra_task_env: dict[str, str] = field(default_factory=dict)
 
     endpoint: str = ""
@@ -186,6 +188,8 @@ class Emulator:
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
             "RestrictPublicBuckets": True})
         s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "job-retention", "Status": "Enabled", "Filter": {"Prefix": "tenants/"},
+             "Expiration": {"Days": self.retention_days}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
             {"ID": "temporary-objects", "Status": "Enabled",
              "Filter": {"Tag": {"Key": "reelwright-temporary", "Value": "true"}}, "Expiration": {"Days": 7}},
             {"ID": "session-files", "Status": "Enabled",
@@ -220,7 +224,8 @@ class Emulator:
                 {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
         )["Role"]["Arn"]
         values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
-                  "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg}
+                  "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
+                  "RetentionDays": str(self.retention_days)}
         definition = adapt_for_moto(production_definition(), values)
         sm = self.client("stepfunctions").create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
