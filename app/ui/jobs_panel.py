@@ -33,7 +33,7 @@ from .qt import (
 #: the colour each state is shown in (the Render view's palette)
 STATE_COLORS = {"Submitted": "#7f8c8d", "Queued": "#7f8c8d", "Rendering": "#2980b9", "Complete": "#27ae60",
                 "Failed": "#c0392b", "Cancelled": "#e67e22"}
-COLUMNS = ("Job", "Project", "Format", "Submitted", "Expires", "Status", "Progress")
+COLUMNS = ("Job", "Project", "Format", "Submitted", "Status", "Progress", "Expires")
 EXPIRES_COL = COLUMNS.index("Expires")
 PROGRESS_COL = COLUMNS.index("Progress")
 STATUS_COL = COLUMNS.index("Status")

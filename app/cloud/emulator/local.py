@@ -248,12 +248,15 @@ class Emulator:
                     fresh.append(key)
         return fresh
 
-    def _start_execution(self, key: str) -> str:
+    def _start_execution(self, key: str, bucket: str | None = None) -> str:
+        """Start the state machine as the SubmitRule would for ``key``.  Tests call it again for a key
+        to deliver a duplicate event, or with another ``bucket`` to make the S3 states fail."""
+        bucket = bucket or self.resources["bucket"]
         event = {  # the shape EventBridge delivers for an S3 "Object Created" event
             "version": "0", "id": os.urandom(8).hex(), "detail-type": "Object Created", "source": "aws.s3",
             "account": "123456789012", "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "region": self.region, "resources": [f"arn:aws:s3:::{self.resources['bucket']}"],
-            "detail": {"version": "0", "bucket": {"name": self.resources["bucket"]},
+            "region": self.region, "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {"version": "0", "bucket": {"name": bucket},
                        "object": {"key": key}, "reason": "PutObject"},
         }
         arn: str = self.client("stepfunctions").start_execution(
