@@ -99,7 +99,9 @@ async def cmd_logout(args: argparse.Namespace) -> int:
 
 def _print_status(st: Any) -> None:
     title = f"  {st.title}" if st.title else ""
-    print(f"{st.job_id}  {st.describe()}{title}")
+    expires = getattr(st, "expires", None)
+    until = f"  (expires {expires.isoformat()})" if expires is not None else ""
+    print(f"{st.job_id}  {st.describe()}{title}{until}")
 
 
 def _cancel_token(args: argparse.Namespace) -> CancelToken:

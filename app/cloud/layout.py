@@ -19,6 +19,7 @@ trusted for that.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,6 +29,8 @@ JOB_DOC = "job.json"
 STATUS_DOC = "status.json"
 CANCEL_MARKER = "cancel"
 SESSION_DOC = "session.json"
+#: the stack's RetentionDays parameter's default: days a job's inputs and outputs are kept
+DEFAULT_RETENTION_DAYS = 7
 #: the tag the bucket's 1-day lifecycle rule expires session files by (the bucket policy requires it)
 SESSION_TAGGING = "reelwright-session=true"
 OUT_DIR = "out"
@@ -138,6 +141,17 @@ class JobStatus:
     submitted: str | None = None
     #: (start s, end s, title) of each chapter, as the render computed them (RenderResult.chapters)
     chapters: list[tuple[float, float, str]] = field(default_factory=list)
+    #: the stack's RetentionDays (the state machine writes it into every status document it writes)
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+    @property
+    def expires(self) -> datetime.date | None:
+        """The day the job's inputs and outputs are deleted: S3 expires an object at the first UTC midnight
+        ``retention_days`` after it was written, so this is an upper bound for the job's files."""
+        start = _parse_time(self.submitted) or _parse_time(self.updated)
+        if start is None:
+            return None
+        return (start + datetime.timedelta(days=self.retention_days + 1)).date()
 
     @property
     def terminal(self) -> bool:
@@ -169,6 +183,7 @@ class JobStatus:
             updated=d.get("updated"),
             submitted=d.get("submitted"),
             chapters=_chapters(d.get("chapters", result.get("chapters"))),
+            retention_days=_retention(d.get("retentionDays")),
         )
 
     def describe(self) -> str:
@@ -177,6 +192,24 @@ class JobStatus:
         if self.state == "Failed":
             return f"Failed: {self.cause or self.error or 'unknown error'}"
         return self.state
+
+
+def _retention(raw: object) -> int:
+    try:
+        days = int(str(raw))
+    except ValueError:
+        return DEFAULT_RETENTION_DAYS
+    return days if days > 0 else DEFAULT_RETENTION_DAYS
+
+
+def _parse_time(text: object) -> datetime.datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=datetime.UTC)
 
 
 def _chapters(raw: object) -> list[tuple[float, float, str]]:

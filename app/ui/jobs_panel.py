@@ -33,7 +33,8 @@ from .qt import (
 #: the colour each state is shown in (the Render view's palette)
 STATE_COLORS = {"Submitted": "#7f8c8d", "Queued": "#7f8c8d", "Rendering": "#2980b9", "Complete": "#27ae60",
                 "Failed": "#c0392b", "Cancelled": "#e67e22"}
-COLUMNS = ("Job", "Project", "Format", "Submitted", "Status", "Progress")
+COLUMNS = ("Job", "Project", "Format", "Submitted", "Status", "Progress", "Expires")
+EXPIRES_COL = COLUMNS.index("Expires")
 PROGRESS_COL = COLUMNS.index("Progress")
 STATUS_COL = COLUMNS.index("Status")
 
@@ -91,6 +92,8 @@ class JobsModel(QAbstractTableModel):
                 return job.format
             if col == 3:
                 return when(job.submitted)
+            if col == EXPIRES_COL:
+                return job.expires
             if col == STATUS_COL:
                 return ("Fetched" if job.output and job.status == "Complete" else job.status) \
                     if job.status != "Failed" else f"Failed: {job.error or 'unknown error'}"
@@ -98,6 +101,8 @@ class JobsModel(QAbstractTableModel):
                 return "" if job.terminal else (f"{(job.progress or 0) * 100:.0f}%")
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"cloud job {job.job_id}"
+            if job.expires:
+                tip += f"\nits inputs and outputs are deleted from the cloud on {job.expires}"
             if job.error:
                 tip += f"\n{job.error}"
             if job.output:

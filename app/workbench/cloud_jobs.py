@@ -64,6 +64,8 @@ class CloudJob(BaseModel):
     fetched: float | None = None
     #: the cloud's title for the job, when the status document carries one
     title: str = ""
+    #: the day the cloud deletes the job's inputs and outputs (ISO date; "" until a status says)
+    expires: str = ""
 
     @property
     def terminal(self) -> bool:
@@ -89,7 +91,8 @@ def status_fields(st: JobStatus) -> dict[str, Any]:
     if st.state == "Failed":
         error = st.cause or st.error or st.message or "unknown error"
     return {"status": st.state, "progress": st.progress, "stage": st.stage or "", "message": st.message,
-            "error": error, "title": st.title}
+            "error": error, "title": st.title,
+            "expires": st.expires.isoformat() if st.expires is not None else ""}
 
 
 class CloudJobStore:

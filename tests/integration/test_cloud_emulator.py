@@ -759,3 +759,41 @@ def test_credentials_refresh_before_they_expire(emu: Emulator, tmp_path: Path) -
         assert session.client("s3", **emu.config.client_kwargs()).list_buckets()["Buckets"]
 
     asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------------- no stuck jobs (issue 15)
+
+
+def _execution_done(emu: Emulator, arn: str, timeout: float = 90) -> str:
+    sfn = emu.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status: str = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING":
+            return status
+        time.sleep(0.3)
+    raise AssertionError(f"execution {arn} still running after {timeout} s")
+
+
+def test_a_publish_state_that_errors_still_ends_the_job_row_failed_with_a_reason(emu: Emulator) -> None:
+    """Injected failure: the S3 event names a bucket that does not exist, so every Publish* state errors.
+    Their Catch sends the job on, and the row ends Failed with the S3 error as its reason (it used to
+    stay Queued).  No recorder is started for it.  A duplicate event for the same job starts nothing."""
+    tenant, job_id = "us-east-1:publish-fails", "job-publish-fails"
+    key = f"tenants/{tenant}/jobs/{job_id}/job.json"
+    tasks_before = set(emu.tasks) | set(emu.finished_tasks)
+    arn = emu._start_execution(key, bucket="reelwright-no-such-bucket")
+    assert _execution_done(emu, arn) == "FAILED"
+    row = emu.job_row(tenant, job_id)
+    assert row is not None and row["status"] == "Failed", row
+    assert "NoSuchBucket" in row["failure"] or "bucket" in row["failure"].lower(), row["failure"]
+    assert row.get("finished")
+    history = emu.client("stepfunctions").get_execution_history(executionArn=arn)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if e["type"].endswith("StateEntered")]
+    assert "Render" not in entered and entered[-1] == "Failed", entered
+    # the same job.json event again: the conditional putItem sends it to AlreadySubmitted
+    again = emu._start_execution(key, bucket="reelwright-no-such-bucket")
+    assert _execution_done(emu, again) == "SUCCEEDED"
+    row2 = emu.job_row(tenant, job_id)
+    assert row2 is not None and row2["status"] == "Failed" and row2["execution"] == row["execution"]
+    assert set(emu.tasks) | set(emu.finished_tasks) == tasks_before  # no recorder ran for it

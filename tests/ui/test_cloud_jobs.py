@@ -66,7 +66,8 @@ def test_the_view_lists_stored_jobs_with_their_state_and_offers_what_each_allows
     video.write_bytes(b"not really a video")
     base = {"project_id": 1, "project_name": "Demo", "format": "854×480 24 fps", "account": EMAIL}
     jobs.add(CloudJob.model_validate({**base, "job_id": "20261205-100000-aaaaaa", "script": "Done and fetched",
-                                      "submitted": 100.0, "status": "Complete", "output": str(video)}))
+                                      "submitted": 100.0, "status": "Complete", "output": str(video),
+                                      "expires": "2026-12-12"}))
     jobs.add(CloudJob.model_validate({**base, "job_id": "20261205-110000-bbbbbb", "script": "Broke",
                                       "submitted": 200.0, "status": "Failed",
                                       "error": "card 2 'Sign in': no button 'Go'"}))
@@ -85,6 +86,7 @@ def test_the_view_lists_stored_jobs_with_their_state_and_offers_what_each_allows
         assert [m.data(m.index(r, 0)) for r in range(m.rowCount())] == ["Running", "Broke", "Done and fetched"]
         assert [m.data(m.index(r, 4)) for r in range(m.rowCount())] == \
             ["Rendering", "Failed: card 2 'Sign in': no button 'Go'", "Fetched"]
+        assert [m.data(m.index(r, 6)) for r in range(m.rowCount())] == ["", "", "2026-12-12"]  # Expires
         bar = panel.table.indexWidget(m.index(0, 5))
         assert bar is not None and bar.value() == 420
         # signed out: the list is there, nothing that needs the cloud is offered, and nothing is polled

@@ -93,7 +93,7 @@ def test_status_documents_written_by_the_state_machine_parse() -> None:
 def test_adaptation_for_moto_changes_only_the_render_step() -> None:
     prod = production_definition()
     values = {k: f"<{k}>" for k in ("JobTable", "Cluster", "TaskDefinition", "CapacityProvider",
-                                    "SubnetA", "SubnetB", "TaskSecurityGroup")}
+                                    "SubnetA", "SubnetB", "TaskSecurityGroup", "RetentionDays")}
     moto = adapt_for_moto(prod, values)
     assert prod["States"]["Render"]["Resource"] == OPTIMIZED_ECS
     render = moto["States"]["Render"]
@@ -116,7 +116,8 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
     assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait")}
     for name, state in prod["States"].items():
         if name != "Render":
-            expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>"))
+            expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>")
+                                  .replace("${RetentionDays}", "<RetentionDays>"))
             assert moto["States"][name] == expected, name
     with pytest.raises(KeyError, match="no substitution"):
         adapt_for_moto(prod, {})

@@ -83,6 +83,8 @@ class Emulator:
     #: the template's LiveAppEgress / EgressAllowedHosts, passed to every task as the task definition does
     live_app_egress: str = "off"
     egress_allowed_hosts: str = ""
+    #: the template's RetentionDays (the job-retention lifecycle rule and every status document)
+    retention_days: int = 7
     extra_task_env: dict[str, str] = field(default_factory=dict)
 
     endpoint: str = ""
@@ -186,6 +188,8 @@ class Emulator:
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
             "RestrictPublicBuckets": True})
         s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+            {"ID": "job-retention", "Status": "Enabled", "Filter": {"Prefix": "tenants/"},
+             "Expiration": {"Days": self.retention_days}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
             {"ID": "temporary-objects", "Status": "Enabled",
              "Filter": {"Tag": {"Key": "reelwright-temporary", "Value": "true"}}, "Expiration": {"Days": 7}},
             {"ID": "session-files", "Status": "Enabled",
@@ -220,7 +224,8 @@ class Emulator:
                 {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
         )["Role"]["Arn"]
         values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
-                  "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg}
+                  "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
+                  "RetentionDays": str(self.retention_days)}
         definition = adapt_for_moto(production_definition(), values)
         sm = self.client("stepfunctions").create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
@@ -243,12 +248,15 @@ class Emulator:
                     fresh.append(key)
         return fresh
 
-    def _start_execution(self, key: str) -> str:
+    def _start_execution(self, key: str, bucket: str | None = None) -> str:
+        """Start the state machine as the SubmitRule would for ``key``.  Tests call it again for a key
+        to deliver a duplicate event, or with another ``bucket`` to make the S3 states fail."""
+        bucket = bucket or self.resources["bucket"]
         event = {  # the shape EventBridge delivers for an S3 "Object Created" event
             "version": "0", "id": os.urandom(8).hex(), "detail-type": "Object Created", "source": "aws.s3",
             "account": "123456789012", "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "region": self.region, "resources": [f"arn:aws:s3:::{self.resources['bucket']}"],
-            "detail": {"version": "0", "bucket": {"name": self.resources["bucket"]},
+            "region": self.region, "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {"version": "0", "bucket": {"name": bucket},
                        "object": {"key": key}, "reason": "PutObject"},
         }
         arn: str = self.client("stepfunctions").start_execution(
