@@ -40,12 +40,15 @@ def _docker_ready() -> str | None:
     return None
 
 
-def test_one_job_renders_in_the_recorder_container(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sandbox", [False, True], ids=["no-sandbox", "chromium-sandbox"])
+def test_one_job_renders_in_the_recorder_container(tmp_path: Path, sandbox: bool) -> None:
+    """``chromium-sandbox``: Chromium keeps its own sandbox (needs user namespaces: seccomp=unconfined)."""
     reason = _docker_ready()
     if reason:
         pytest.skip(reason)
     with EmulatorThread(tmp_path / "emulator") as emu:
         emu.container_image = IMAGE
+        emu.container_sandbox = sandbox
 
         async def scenario() -> None:
             client = await signed_up(emu, tmp_path, "ada@example.com")

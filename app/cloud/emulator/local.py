@@ -89,6 +89,9 @@ class Emulator:
     extra_task_env: dict[str, str] = field(default_factory=dict)
     #: run each task in this recorder image (``make recorder-image``) instead of a host subprocess
     container_image: str | None = None
+    #: keep Chromium's sandbox in the container: docker's default seccomp profile denies the user namespace
+    #: it needs, so this runs the task with ``seccomp=unconfined`` and REELWRIGHT_CHROMIUM_SANDBOX=1
+    container_sandbox: bool = False
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -322,7 +325,11 @@ class Emulator:
         cmd = ["docker", "run", "--rm", "--network", "host", "--name", f"reelwright-task-{arn.rsplit('/', 1)[-1]}",
                "--read-only", "--tmpfs", "/tmp:mode=1777", "--tmpfs", "/scratch:uid=10001,gid=10001,mode=0700",
                "--shm-size", "256m"]
-        for k, v in sorted(self.container_env(overrides).items()):
+        env = self.container_env(overrides)
+        if self.container_sandbox:
+            cmd += ["--security-opt", "seccomp=unconfined"]
+            env["REELWRIGHT_CHROMIUM_SANDBOX"] = "1"
+        for k, v in sorted(env.items()):
             cmd += ["-e", f"{k}={v}"]
         return [*cmd, self.container_image]
 
