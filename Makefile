@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
 
-.PHONY: setup system venv demo demo-ad test test-fast lint bench package install-test clean help
+.PHONY: setup system venv demo demo-ad test test-fast lint bench package install-test clean help recorder-image
 
 help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
@@ -67,3 +67,7 @@ install-test:
 
 clean:
 	rm -rf out dist build/work .pytest_cache .mypy_cache .ruff_cache
+
+# The recorder container image (Docker engine needed; see docs/cloud.md "The recorder image").
+recorder-image:
+	scripts/recorder-image.sh

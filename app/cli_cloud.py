@@ -221,7 +221,8 @@ async def cmd_emulate(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
-    emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper")
+    emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper",
+                   container_image=args.container, container_sandbox=args.sandbox)
     cfg = await emu.start()
     try:
         if not args.selftest or args.config:
@@ -297,6 +298,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--selftest", action="store_true", help="sign up, render the example, verify, exit")
     p.add_argument("--example", help="script to render in the selftest (default: the bundled quickstart)")
     p.add_argument("--polly", action="store_true", help="do not force Piper (Polly is not emulated)")
+    p.add_argument("--container", nargs="?", const="reelwright-recorder:local", default=None, metavar="IMAGE",
+                   help="run each task in the recorder image (default reelwright-recorder:local, built by "
+                        "'make recorder-image'; needs a Docker engine) instead of a host subprocess")
+    p.add_argument("--sandbox", action="store_true",
+                   help="with --container: keep Chromium's sandbox (runs the task with seccomp=unconfined)")
     cloud.set_defaults(func=run)
 
 

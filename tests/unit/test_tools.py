@@ -159,3 +159,13 @@ def test_ffprobe_is_optional(bare_machine: Path, monkeypatch: pytest.MonkeyPatch
     find_ffprobe.cache_clear()
     monkeypatch.setenv("REELWRIGHT_FFPROBE", str(bare_machine / "missing"))
     assert find_ffprobe() == probe  # a broken override falls back to PATH
+
+
+def test_the_sandbox_flag_is_dropped_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.infra.tools import SANDBOX_ENV, chromium_args, chromium_sandbox
+
+    monkeypatch.delenv(SANDBOX_ENV, raising=False)
+    assert "--no-sandbox" in chromium_args() and not chromium_sandbox()
+    monkeypatch.setenv(SANDBOX_ENV, "1")
+    assert "--no-sandbox" not in chromium_args() and chromium_sandbox()
+    assert set(chromium_args()) == set(CHROMIUM_ARGS) - {"--no-sandbox"}

@@ -9,7 +9,10 @@
   rule's pattern) and starts an execution with the same EventBridge "Object Created" event as input.
 * **The Fargate stand-in** runs ``python -m recorder`` as a subprocess for every ECS task the state
   machine starts, with the task's environment overrides; ``StopTask`` sends it SIGTERM (as Fargate
-  does on a Spot interruption), and the task is stopped when the process exits.
+  does on a Spot interruption), and the task is stopped when the process exits.  With
+  ``container_image`` set (``reelwright cloud emulate --container``) each task runs in the recorder image
+  instead: ``docker run --network host`` with only the task's environment, a read-only root filesystem
+  and a tmpfs ``/scratch``, as on Fargate (``docker run`` forwards SIGTERM to the recorder).
 
 Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
 codes are not mailed; moto accepts any code.
@@ -86,6 +89,11 @@ class Emulator:
     #: the template's RetentionDays (the job-retention lifecycle rule and every status document)
     retention_days: int = 7
     extra_task_env: dict[str, str] = field(default_factory=dict)
+    #: run each task in this recorder image (``make recorder-image``) instead of a host subprocess
+    container_image: str | None = None
+    #: keep Chromium's sandbox in the container: docker's default seccomp profile denies the user namespace
+    #: it needs, so this runs the task with ``seccomp=unconfined`` and REELWRIGHT_CHROMIUM_SANDBOX=1
+    container_sandbox: bool = False
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -126,6 +134,12 @@ class Emulator:
         await asyncio.gather(*self._loops, return_exceptions=True)
         for run in list(self.tasks.values()):
             await stop_process(run.proc)
+            if self.container_image:  # killing the `docker run` client does not stop its container
+                with contextlib.suppress(OSError):
+                    rm = await asyncio.create_subprocess_exec(
+                        "docker", "rm", "-f", f"reelwright-task-{run.arn.rsplit('/', 1)[-1]}",
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    await rm.wait()
         if self._moto is not None and self._moto.poll() is None:
             os.killpg(self._moto.pid, signal.SIGTERM)
             try:
@@ -294,6 +308,39 @@ class Emulator:
         env.update(self.extra_task_env)
         return env
 
+    def container_env(self, overrides: dict[str, Any]) -> dict[str, str]:
+        """The environment of a containerized task: the task definition's and the overrides', nothing of
+        the host's (the image sets PATH, HOME, REELWRIGHT_CHROMIUM, REELWRIGHT_WORK_DIR itself)."""
+        env: dict[str, str] = {}
+        for co in overrides.get("containerOverrides", []):
+            if co.get("name") == "recorder":
+                env.update({e["name"]: e["value"] for e in co.get("environment", [])})
+        env.update({
+            "AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator",
+            "HEARTBEAT_S": str(self.heartbeat_s), "CANCEL_POLL_S": str(self.cancel_poll_s),
+            "LIVE_APP_EGRESS": self.live_app_egress, "EGRESS_ALLOWED_HOSTS": self.egress_allowed_hosts,
+        })
+        if self.voice_override:
+            env["REELWRIGHT_VOICE_OVERRIDE"] = self.voice_override
+        env.update(self.extra_task_env)
+        return env
+
+    def container_command(self, arn: str, overrides: dict[str, Any]) -> list[str]:
+        """``docker run`` for one task: host network (moto listens on loopback), Fargate's read-only root
+        filesystem with an ephemeral /scratch, the image's non-root user."""
+        assert self.container_image
+        cmd = ["docker", "run", "--rm", "--network", "host", "--name", f"reelwright-task-{arn.rsplit('/', 1)[-1]}",
+               "--read-only", "--tmpfs", "/tmp:mode=1777", "--tmpfs", "/scratch:uid=10001,gid=10001,mode=0700",
+               "--shm-size", "256m"]
+        env = self.container_env(overrides)
+        if self.container_sandbox:
+            cmd += ["--security-opt", "seccomp=unconfined"]
+            env["REELWRIGHT_CHROMIUM_SANDBOX"] = "1"
+        for k, v in sorted(env.items()):
+            cmd += ["-e", f"{k}={v}"]
+        return [*cmd, self.container_image]
+
     def _poll_tasks(self) -> tuple[list[dict[str, Any]], set[str]]:
         ecs = self.client("ecs")
         cluster = self.resources["cluster"]
@@ -306,10 +353,16 @@ class Emulator:
     async def _launch(self, task: dict[str, Any]) -> None:
         arn = task["taskArn"]
         log_path = self.workdir / "tasks" / f"{arn.rsplit('/', 1)[-1]}.log"
+        overrides = task.get("overrides") or {}
         with open(log_path, "wb") as out:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "recorder", env=self.task_env(task.get("overrides") or {}),
-                cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            if self.container_image:  # docker run forwards SIGTERM to the container (--sig-proxy)
+                proc = await asyncio.create_subprocess_exec(
+                    *self.container_command(arn, overrides), stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            else:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "recorder", env=self.task_env(overrides),
+                    cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         run = TaskRun(arn, proc, time.monotonic(), log_path)
         self.tasks[arn] = run
         log.info("task %s started (pid %d)", arn, proc.pid)

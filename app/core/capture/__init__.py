@@ -31,7 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..errors import RenderError, ToolMissingError
 from ..infra.progress import CancelToken
-from ..infra.tools import CHROMIUM_ARGS, Browser
+from ..infra.tools import Browser, chromium_args, chromium_sandbox
 from ..urlpolicy import blocked_reason
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
 from .watchdog import Watchdog, Where
@@ -270,7 +270,7 @@ class BrowserSession:
 
     async def start(self) -> BrowserSession:
         css_w, css_h = self.css_viewport
-        args = [*CHROMIUM_ARGS, f"--window-size={css_w},{css_h}"]
+        args = [*chromium_args(), f"--window-size={css_w},{css_h}"]
         if self.frame_exact:
             args.append("--deterministic-mode")
         if self.device_scale_factor != 1:
@@ -283,7 +283,8 @@ class BrowserSession:
         self.driver_pid = started[-1] if started else None
         try:
             self._browser = await self._pw.chromium.launch(
-                executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000)
+                executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000,
+                chromium_sandbox=chromium_sandbox())
         except PlaywrightError as exc:
             await self.close()
             raise ToolMissingError(

@@ -36,6 +36,20 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--font-render-hinting=none",
 )
 
+#: ``1``: keep Chromium's own sandbox (user namespaces + seccomp-bpf). Only where the kernel and the
+#: container's seccomp profile allow unprivileged user namespaces (see docs/cloud.md "The recorder image").
+SANDBOX_ENV = "REELWRIGHT_CHROMIUM_SANDBOX"
+
+
+def chromium_sandbox() -> bool:
+    return os.environ.get(SANDBOX_ENV) == "1"
+
+
+def chromium_args() -> list[str]:
+    """The launch flags: CHROMIUM_ARGS, without ``--no-sandbox`` when the sandbox is asked for."""
+    return [a for a in CHROMIUM_ARGS if not (a == "--no-sandbox" and chromium_sandbox())]
+
+
 _HEADLESS_SHELL_CANDIDATES = (
     "/usr/lib/chromium/chromium-headless-shell",
     "/usr/bin/chromium-headless-shell",
