@@ -18,6 +18,7 @@ from app.core.plan.presets import AD_MAX_S, AD_MIN_S, FORMATS
 from app.core.plan.timeline import VoiceTiming
 from app.core.script import FPS_OPTIONS, Script, Settings, plain_narration
 from app.workbench import formats as wf
+from app.workbench.storyboard import with_bumpers
 
 from .document import ScriptDocument, estimate_seconds
 from .qt import (
@@ -29,6 +30,7 @@ from .qt import (
     QTimer,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ def _named(w: Any, name: str, accessible: str, tip: str) -> Any:
 
 class FormatBar(QWidget):
     """The script's output format, edited in place; every change is an undo step."""
+
+    #: the voice cache gave exact lengths for some narration (now in ``doc.measured``)
+    voices_found = Signal()
 
     def __init__(self, doc: ScriptDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -332,6 +337,8 @@ class FormatBar(QWidget):
             loop = asyncio.get_event_loop()
         except RuntimeError:
             return None
+        if loop.is_closed():  # a window outliving its event loop (app shutdown, a test's teardown)
+            return None
         lookup = loop.create_task(asyncio.to_thread(wf.cached_voice_timings, script))
 
         def done(fut: asyncio.Future[Any]) -> None:
@@ -353,6 +360,16 @@ class FormatBar(QWidget):
             return
         found: dict[str, VoiceTiming] = fut.result()
         new = False
+        bplan = with_bumpers(script, script.settings, [VoiceTiming(0.0)] * len(script.cards))[0]
+        for index in (bplan.intro_index, bplan.outro_index):  # the intro and outro cards' clips
+            if index is None:
+                continue
+            bumper = bplan.script.cards[index]
+            t = found.get(bumper.id)
+            key = (bumper.id, plain_narration(bumper.narration))
+            if t is not None and key not in self.doc.measured:
+                new = True
+                self.doc.measured[key] = t.duration_s
         for card in script.cards:
             t = found.get(card.id)
             if t is not None and _clip_key(script, card) not in self.cached_timings:
@@ -362,6 +379,7 @@ class FormatBar(QWidget):
                 self.doc.measured[(card.id, plain_narration(card.narration))] = t.duration_s
         if new:
             self.refresh_summary()
+            self.voices_found.emit()
 
     def refresh_summary(self) -> wf.FormatSummary | None:
         self._timer.stop()
@@ -377,7 +395,7 @@ class FormatBar(QWidget):
         if voices is not None and voices[1]:
             self.look_up_voiced()
         summary = wf.summarize(settings, script, voices[0] if voices else None,
-                               estimated=bool(voices and voices[1]))
+                               estimated=bool(voices and voices[1]), measured=self.doc.measured)
         self.summary.setText(f"{summary.size_text()}\n{summary.length_text()}")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in summary.warnings))
         self.warnings.setVisible(bool(summary.warnings))

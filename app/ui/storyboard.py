@@ -91,8 +91,12 @@ class StoryboardState(QObject):
         if self.stale:
             text += " (fix the script to update)"
         self.total.setText(text)
-        self.total.setToolTip("Planned length with estimated voices (measured where ▶ Play voice ran), "
-                              "without intro and outro")
+        tip = "Planned length of the video with estimated voices (measured where the voice is known)"
+        parts = [f"{label} {fmt_length(length)}" for label, length in
+                 (("intro", self.board.intro_s), ("outro", self.board.outro_s)) if length > 0]
+        if parts:
+            tip += ", including the " + " and the ".join(parts)
+        self.total.setToolTip(tip)
 
     # -- thumbnails
 

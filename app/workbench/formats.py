@@ -118,8 +118,11 @@ def cached_voice_timings(script: Script) -> dict[str, VoiceTiming]:
         service = VoiceService(get_provider(voice.provider))
     except (ReelwrightError, OSError):
         return {}
+    from .storyboard import with_bumpers
+
     out: dict[str, VoiceTiming] = {}
-    for card in script.cards:
+    expanded = with_bumpers(script, script.settings, [VoiceTiming(0.0)] * len(script.cards))[0].script
+    for card in expanded.cards:  # the intro and outro cards' narration too
         if not plain_narration(card.narration).strip():
             continue
         clip = service.cached(card.narration, voice)
@@ -171,9 +174,11 @@ class FormatSummary:
 
 
 def summarize(settings: Settings, script: Script | None, durations: Sequence[float | VoiceTiming] | None, *,
-              estimated: bool = False) -> FormatSummary:
+              estimated: bool = False, measured: Mapping[tuple[str, str], float] | None = None) -> FormatSummary:
     """Output size and layout of ``settings``; with a valid script and its narration lengths, the
-    planned length, what fitting an ad to its target would do, and the purpose's length warnings."""
+    planned length (the intro and outro cards included, their voice ``measured`` by (card id, plain
+    narration) or estimated), what fitting an ad to its target would do, and the purpose's length
+    warnings."""
     css_w, css_h = viewport_size(settings)
     base: dict[str, Any] = {
         "width": settings.width, "height": settings.height, "fps": settings.fps, "css_width": css_w,
@@ -185,11 +190,14 @@ def summarize(settings: Settings, script: Script | None, durations: Sequence[flo
                         "most ad slots reject it")
     if script is None or durations is None or len(durations) != len(script.cards):
         return FormatSummary(**base, planned_s=None, warnings=warnings)
-    voices = voice_timings(script, durations)
-    planned = plan(script, settings, voices).duration_s
+    from .storyboard import with_bumpers
+
+    # planned as the render plans it: with the intro and outro cards
+    bplan, voices = with_bumpers(script, settings, voice_timings(script, durations), measured)
+    planned = plan(bplan.script, bplan.settings, voices).duration_s
     final, fitted, fits = planned, None, True
     if settings.target_s is not None:
-        fit = fit_to_target(script, settings, voices, settings.target_s)
+        fit = fit_to_target(bplan.script, bplan.settings, voices, settings.target_s)
         if fit.fraction < 1.0:
             final = fitted = fit.after_s
             fits = fit.after_s <= settings.target_s + TARGET_SLACK_S

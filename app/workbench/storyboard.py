@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.infra.progress import CancelToken
+from app.core.plan.bumpers import BumperPlan, expand_with_bumpers
 from app.core.plan.sidecar import CardSpan, VideoTimeline
 from app.core.plan.timeline import Timeline, VoiceTiming, plan
-from app.core.script import Script, narration_segments, plain_narration
+from app.core.script import Script, Settings, narration_segments, plain_narration
 
 #: narration speed used for estimates before the voice is measured
 WORDS_PER_MINUTE = 150.0
+#: where a plan pretends the intro/outro pages are served: planning never loads them, and a render
+#: puts them on its own loopback server
+PLANNING_BASE_URL = "http://127.0.0.1/"
 #: the folder of a project that holds one thumbnail per card id
 THUMBNAIL_FOLDER = "thumbnails"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -53,6 +57,27 @@ def estimate_voice(narration: str, rate: float = 1.0, measured_s: float | None =
     return VoiceTiming(duration, marks)
 
 
+def with_bumpers(script: Script, settings: Settings, voices: Sequence[VoiceTiming],
+                 measured: Mapping[tuple[str, str], float] | None = None
+                 ) -> tuple[BumperPlan, list[VoiceTiming]]:
+    """The script as a render performs it — the intro card in front, the outro card at the end — and a
+    voice timing for each of its cards: ``voices`` for the script's own cards, and for the intro and
+    outro their narration's measured length (``measured`` by (card id, plain narration)) or estimate.
+    Without intro and outro, the script and ``voices`` unchanged."""
+    bplan = expand_with_bumpers(script, settings, PLANNING_BASE_URL)
+    if bplan.intro_index is None and bplan.outro_index is None:
+        return bplan, list(voices)
+    out: list[VoiceTiming] = [VoiceTiming(0.0)] * len(bplan.script.cards)
+    for src, dst in enumerate(bplan.content_indexes):
+        out[dst] = voices[src]
+    for index in (bplan.intro_index, bplan.outro_index):
+        if index is not None:
+            card = bplan.script.cards[index]
+            known = (measured or {}).get((card.id, plain_narration(card.narration)))
+            out[index] = estimate_voice(card.narration, settings.voice.rate, known)
+    return bplan, out
+
+
 @dataclass(frozen=True)
 class CardBar:
     """One card's planned length, in seconds; ``actions_*`` are offsets from the card's start."""
@@ -76,7 +101,10 @@ class CardBar:
 @dataclass(frozen=True)
 class Storyboard:
     cards: tuple[CardBar, ...]
+    #: the whole video: lead-in, every card, the intro and outro cards, lead-out
     total_s: float
+    intro_s: float = 0.0
+    outro_s: float = 0.0
 
     @property
     def longest_s(self) -> float:
@@ -86,21 +114,36 @@ class Storyboard:
         return next((c for c in self.cards if c.card_id == card_id), None)
 
 
-def storyboard_from_timeline(timeline: Timeline, measured_ids: frozenset[str] = frozenset()) -> Storyboard:
-    lengths = [ct.end_s - ct.start_s for ct in timeline.cards]
+def storyboard_from_timeline(timeline: Timeline, measured_ids: frozenset[str] = frozenset(),
+                             bumpers: BumperPlan | None = None) -> Storyboard:
+    """Bars for the script's own cards of ``timeline``; with ``bumpers`` (the timeline is of the
+    expanded script) the intro and outro count in the total and their lengths are kept apart."""
+    indices = bumpers.content_indexes if bumpers is not None else list(range(len(timeline.cards)))
+    own = [timeline.cards[i] for i in indices]
+    lengths = [ct.end_s - ct.start_s for ct in own]
     whole = sum(lengths) or 1.0
     bars = []
-    for ct, length in zip(timeline.cards, lengths, strict=True):
+    for ct, length in zip(own, lengths, strict=True):
         a_from = min((a.start_s for a in ct.actions), default=ct.start_s) - ct.start_s
         a_to = max((a.end_s for a in ct.actions), default=ct.start_s) - ct.start_s
         bars.append(CardBar(ct.card_id, ct.title, ct.start_s, length, ct.voice_duration_s, a_from, a_to,
                             length / whole, ct.card_id in measured_ids))
-    return Storyboard(tuple(bars), timeline.duration_s)
+
+    def span(index: int | None) -> float:
+        if index is None:
+            return 0.0
+        ct = timeline.cards[index]
+        return ct.end_s - ct.start_s
+
+    intro = span(bumpers.intro_index) if bumpers is not None else 0.0
+    outro = span(bumpers.outro_index) if bumpers is not None else 0.0
+    return Storyboard(tuple(bars), timeline.duration_s, intro, outro)
 
 
 def plan_storyboard(script: Script, measured: Mapping[tuple[str, str], float] | None = None) -> Storyboard:
     """Every card's planned length with estimated voices (measured ones where ``measured`` has the
-    card's (id, plain narration)).  Pure and fast: no voice, no browser."""
+    card's (id, plain narration)), and the whole video's, intro and outro included, as the render
+    plans it.  Pure and fast: no voice, no browser."""
     measured = measured or {}
     rate = script.settings.voice.rate
     voices = []
@@ -110,7 +153,9 @@ def plan_storyboard(script: Script, measured: Mapping[tuple[str, str], float] | 
         if m is not None:
             measured_ids.add(card.id)
         voices.append(estimate_voice(card.narration, rate, m))
-    return storyboard_from_timeline(plan(script, script.settings, voices), frozenset(measured_ids))
+    bplan, all_voices = with_bumpers(script, script.settings, voices, measured)
+    return storyboard_from_timeline(plan(bplan.script, bplan.settings, all_voices), frozenset(measured_ids),
+                                    bplan)
 
 
 def fmt_length(seconds: float) -> str:

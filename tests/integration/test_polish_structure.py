@@ -201,3 +201,34 @@ def test_webp_preview_is_animated_and_small(rendered: tuple[RenderResult, Path],
     assert data.count(b"ANMF") >= 5  # 24 frames in, identical neighbours merged by the encoder
     assert len(data) < 300_000
     assert [p.name for p in tmp_path.iterdir()] == ["p.webp"]  # the temp name is gone
+
+
+def test_the_storyboard_and_the_format_summary_plan_the_video_the_render_made(
+        rendered: tuple[RenderResult, Path], tmp_path: Path) -> None:
+    """While editing, the app's total length (the storyboard's, the format bar's) is the rendered
+    video's: the intro and outro cards count, with their clips' lengths once the voice cache has them."""
+    from app.core.plan.timeline import VoiceTiming, plan
+    from app.core.script import plain_narration
+    from app.workbench import formats as wf
+    from app.workbench.storyboard import plan_storyboard, with_bumpers
+
+    result, _out = rendered
+    script = _job(tmp_path).script
+    found = wf.cached_voice_timings(script)  # the render left every clip in the voice cache
+    assert {"intro", "open"} <= set(found)  # the outro has no narration
+    expanded = with_bumpers(script, script.settings, [VoiceTiming(0.0)])[0].script
+    measured = {(c.id, plain_narration(c.narration)): found[c.id].duration_s for c in expanded.cards if c.id in found}
+    board = plan_storyboard(script, measured)
+    intro, _card, outro = result.cards
+    print(f"planned {board.total_s:.2f} s (intro {board.intro_s:.2f}, outro {board.outro_s:.2f}); "
+          f"rendered {result.duration_s:.2f} s (intro {intro.end_s - intro.start_s:.2f}, "
+          f"outro {outro.end_s - outro.start_s:.2f})")
+    assert board.total_s == pytest.approx(result.duration_s, abs=0.5)
+    assert board.intro_s == pytest.approx(intro.end_s - intro.start_s, abs=0.3)
+    assert board.outro_s == pytest.approx(outro.end_s - outro.start_s, abs=0.3)
+    assert [b.card_id for b in board.cards] == ["open"]  # the card list shows the script's own cards
+    summary = wf.summarize(script.settings, script, [found["open"]], measured=measured)
+    assert summary.planned_s == pytest.approx(board.total_s, abs=0.01)
+    # what both said before: the script's cards alone, seconds short of the video
+    alone = plan(script, script.settings, [found["open"]]).duration_s
+    assert result.duration_s - alone > 2.0

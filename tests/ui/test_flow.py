@@ -59,9 +59,15 @@ async def _media_loaded(player: Any, timeout_s: float = 20.0) -> None:
     from app.ui.qt import QMediaPlayer
 
     done = asyncio.get_running_loop().create_future()
+    # a player that plays on load may be past LoadedMedia by the time we look (a fresh-clone CI run
+    # timed out here with the preview already buffered): any of these means the file was opened
+    loaded = (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferingMedia,
+              QMediaPlayer.MediaStatus.BufferedMedia, QMediaPlayer.MediaStatus.EndOfMedia)
 
     def status(s: Any) -> None:
-        if s in (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.InvalidMedia) and not done.done():
+        if s in loaded and not done.done():
+            done.set_result(QMediaPlayer.MediaStatus.LoadedMedia)
+        elif s == QMediaPlayer.MediaStatus.InvalidMedia and not done.done():
             done.set_result(s)
 
     player.mediaStatusChanged.connect(status)

@@ -19,6 +19,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ..script import (
     Card,
@@ -139,11 +140,31 @@ def action_lead_s(action: object, settings: Settings) -> float:
     return 0.0
 
 
-def estimate_action_s(action: object) -> float:
-    """Expected time from fire to done.  The performer replaces this with what it measures."""
+#: where a navigation's page comes from this machine (loopback), so it loads on the render's virtual
+#: clock within a frame; measured: the example's intro, outro and site pages, one frame each
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+#: a navigation anywhere else: the network decides
+REMOTE_GOTO_S = 0.8
+
+
+def is_local_goto(url: str, settings: Settings | None) -> bool:
+    """Whether ``url`` (as a goto names it) is served from this machine: a relative URL when the
+    script's ``site`` folder is served on loopback, or an absolute one to a loopback host (the
+    intro/outro pages, a local server)."""
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return settings is not None and settings.site is not None
+    return (parts.hostname or "") in _LOOPBACK_HOSTS
+
+
+def estimate_action_s(action: object, settings: Settings | None = None) -> float:
+    """Expected time from fire to done.  The performer replaces this with what it measures.
+    With ``settings``, a navigation to a page served from this machine is planned as one frame."""
     match action:
-        case Goto():
-            return 0.8
+        case Goto(url=url):
+            if settings is not None and is_local_goto(url, settings):
+                return 1 / settings.fps
+            return REMOTE_GOTO_S
         case Click() | DblClick() | Check() | Uncheck():
             return 0.35
         case Hover():
@@ -310,7 +331,7 @@ def plan(
         for ai, action in enumerate(card.actions):
             start, fire = sched.fire_time(ai)
             move = sched.camera_move(ai)
-            dur = measured.get((ci, ai), estimate_action_s(action) + (move.tail_s if move else 0.0)
+            dur = measured.get((ci, ai), estimate_action_s(action, settings) + (move.tail_s if move else 0.0)
                                + follow_on_s(card, ai, sched.fps))
             sched.action_done(ai, start, fire, fire + dur)
         sched.end_card()

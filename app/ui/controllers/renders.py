@@ -55,6 +55,8 @@ class RenderController(QObject):
         self.last_clip: VoiceClip | None = None
         # the storyboard: thumbnails live in the project folder; picking a card seeks the player to it
         projects.loaded.connect(self._project_loaded)
+        # lengths the voice cache knows (a render's clips, the intro's and outro's too) reach the storyboard
+        render_panel.formats.voices_found.connect(editor.storyboard.replan)
         editor.cards.selectionModel().currentChanged.connect(
             lambda cur, _prev: render_panel.seek_to_card(cur.row()))
         #: the window is closing: a cloud render stops watching its job, and the job renders on
