@@ -245,9 +245,17 @@ class RenderController(QObject):
             return None
         if languages is not None and languages != [script.settings.language]:
             return self._render_languages(script, languages, trigger)
+        pdir = self.projects.store.project_dir(project.id)
+        return self._render_job(project, script, self.build_job(script, pdir, format_name))
+
+    def _render_job(self, project: Project, script: Script, job: Job, *, language: str | None = None,
+                    trigger: Any = None) -> Op[Any] | None:
+        """Render one job here or in the cloud, with a history record that follows it to the end.
+
+        A cloud job is entered in the Cloud jobs list as soon as it is submitted, keeps rendering when
+        the window closes, and comes back through Fetch, whichever door (Render, Languages…) started it."""
         rs = self.render_panel.current_settings()
         pdir = self.projects.store.project_dir(project.id)
-        job = self.build_job(script, pdir, format_name)
         self.last_job = job
         eff = job.effective_settings()
         out = _new_render_dir(pdir)
@@ -264,9 +272,10 @@ class RenderController(QObject):
         factory: OpFactory[Any]
         if cloud:
             assert self.cloud.client is not None
+            title = script.title or project.name
             entry = CloudJob(job_id="pending", project_id=project.id, project_name=project.name,
-                             script=script.title or project.name, account=self.cloud.email or "",
-                             format=format_label(eff.width, eff.height, eff.fps))
+                             script=f"{title} ({language})" if language else title,
+                             account=self.cloud.email or "", format=format_label(eff.width, eff.height, eff.fps))
 
             def on_job(job_rec: CloudJob) -> None:
                 if record.job_id != job_rec.job_id:
@@ -282,8 +291,10 @@ class RenderController(QObject):
                                             entry=entry, on_job=on_job, keep_job=lambda: self.detached)
         else:
             factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
-        op: Op[Any] = Op(self.window, factory, title="Cloud render" if cloud else "Render",
-                         trigger=self.render_panel.render_button, view=self.render_panel)
+        op: Op[Any] = Op(self.window, factory,
+                         title=("Cloud render" if cloud else "Render") + (f" ({language})" if language else ""),
+                         trigger=trigger if trigger is not None else self.render_panel.render_button,
+                         view=self.render_panel)
 
         def done(outcome: services.CloudOutcome | services.RenderOutcome) -> None:
             if isinstance(outcome, services.CloudOutcome):
@@ -367,9 +378,9 @@ class RenderController(QObject):
             self.render_panel.set_status("Draft", "the cloud renders one language at a time: pick one language "
                                          "in Languages…, or render them all locally")
             return None
-        if cloud and not self.cloud.signed_in:
-            self.render_panel.set_status("Draft", "sign in (File › Sign in…) to render in the cloud")
-            return None
+        if cloud:  # one language: the same cloud job as Render's, in the Cloud jobs list
+            return self._render_job(project, script, job_for_language(job, languages[0]), language=languages[0],
+                                    trigger=trigger)
         out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
         n = 1
         while out.exists():
@@ -381,33 +392,21 @@ class RenderController(QObject):
         self.render_panel.set_history(project.data.history)
         self.editor.show_failure(None, "")
         self.projects.save_now()
-        factory: OpFactory[Any]
-        if cloud:
-            assert self.cloud.client is not None
-            factory = services.render_cloud(self.cloud.client, job_for_language(job, languages[0]), out,
-                                            self._sessions())
-        else:
-            factory = services.render_languages_local(job, out, languages, self._sessions())
+        factory: OpFactory[Any] = services.render_languages_local(job, out, languages, self._sessions())
         names = ", ".join(languages)
         op: Op[Any] = Op(self.window, factory, title=f"Render ({names})",
                          trigger=trigger if trigger is not None else self.render_panel.render_button,
                          view=self.render_panel)
 
-        def done(outcome: services.CloudOutcome | services.LanguagesOutcome) -> None:
+        def done(outcome: services.LanguagesOutcome) -> None:
             record.status = "Complete"
             record.elapsed_s = float(outcome.elapsed_s)
-            if isinstance(outcome, services.CloudOutcome):
-                video = outcome.render.video
-                record.duration_s = float(outcome.render.status.duration_s or 0.0)
-                record.chapters = list(outcome.render.status.chapters)
-                detail = f"{video.name} ({languages[0]}) from cloud job {outcome.render.job_id}"
-            else:
-                first = next(iter(outcome.results.values()))
-                video = Path(first.video)
-                record.duration_s = float(first.duration_s)
-                record.chapters = list(first.chapters)
-                detail = "; ".join(f"{Path(r.video).name} {r.duration_s:.1f} s" for r in outcome.results.values())
-                detail += f" in {outcome.elapsed_s:.1f} s"
+            first = next(iter(outcome.results.values()))
+            video = Path(first.video)
+            record.duration_s = float(first.duration_s)
+            record.chapters = list(first.chapters)
+            detail = "; ".join(f"{Path(r.video).name} {r.duration_s:.1f} s" for r in outcome.results.values())
+            detail += f" in {outcome.elapsed_s:.1f} s"
             record.output = str(video)
             self.last_language_outcome = outcome
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
