@@ -492,6 +492,71 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: Sess
     return op
 
 
+@dataclass
+class CloudLanguagesOutcome:
+    """One cloud job per language: what came back, and what did not."""
+
+    results: dict[str, CloudOutcome]  # by language, for the jobs that completed
+    failed: dict[str, BaseException]  # by language, for the ones that did not
+    output_dir: Path
+    elapsed_s: float
+
+
+def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, languages: list[str],
+                           sessions: SessionStore | None = None, *, jobs: CloudJobStore | None = None,
+                           entry: CloudJob | None = None,
+                           on_job: Callable[[str, CloudJob], None] | None = None,
+                           keep_job: Callable[[], bool] | None = None,
+                           on_language: Callable[[str, CloudOutcome | BaseException], None] | None = None,
+                           ) -> OpFactory[CloudLanguagesOutcome]:
+    """One cloud job per language, all submitted at once, each followed to its end and downloaded into
+    ``output_dir/<lang>/`` (what :func:`render_cloud` does for one).  Each job is its own entry in the
+    job list (``entry`` with " (<lang>)" after the script's name).  A language that fails does not stop
+    the others: ``on_language`` hears how each ended, and the outcome lists both kinds; only when every
+    language failed does the operation fail, with the first error.  A cancel cancels them all (unless
+    ``keep_job()``: then they render on, as one job does)."""
+    from app.core.languages import job_for_language
+
+    jobs_for = {lang: job_for_language(job, lang) for lang in languages}  # a missing translation: now
+
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudLanguagesOutcome:
+        t0 = time.monotonic()
+        shares = dict.fromkeys(languages, 0.0)
+
+        async def one(lang: str) -> CloudOutcome:
+            def progress(p: Progress) -> None:
+                shares[lang] = p.overall if p.overall is not None else p.fraction
+                on_progress(Progress(p.stage, p.fraction, f"{lang}: {p.message}" if p.message else lang,
+                                     overall=sum(shares.values()) / len(shares)))
+
+            def heard(rec: CloudJob) -> None:
+                if on_job is not None:
+                    on_job(lang, rec)
+
+            own = entry.model_copy(update={"script": f"{entry.script} ({lang})"}) if entry is not None else None
+            factory = render_cloud(client, jobs_for[lang], output_dir / lang, sessions, jobs=jobs, entry=own,
+                                   on_job=heard, keep_job=keep_job)
+            try:
+                outcome = await factory(progress, cancel)
+            except BaseException as exc:
+                if on_language is not None:
+                    on_language(lang, exc)
+                raise
+            if on_language is not None:
+                on_language(lang, outcome)
+            return outcome
+
+        ended = await asyncio.gather(*(one(lang) for lang in languages), return_exceptions=True)
+        cancel.raise_if_cancelled()
+        results = {lang: r for lang, r in zip(languages, ended, strict=True) if isinstance(r, CloudOutcome)}
+        failed = {lang: r for lang, r in zip(languages, ended, strict=True) if isinstance(r, BaseException)}
+        if not results:
+            raise next(iter(failed.values()))
+        return CloudLanguagesOutcome(results, failed, output_dir, time.monotonic() - t0)
+
+    return op
+
+
 def fetch_cloud_job(client: CloudClient, job_id: str, output_dir: Path,
                     jobs: CloudJobStore | None = None) -> OpFactory[CloudOutcome]:
     """Download a finished cloud job's outputs into ``output_dir`` (what a cloud render does after the

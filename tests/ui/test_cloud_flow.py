@@ -92,43 +92,57 @@ def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: An
     QApplication.processEvents()
 
 
+FRENCH = ["Voici Acme Notes.", "Appuyez sur commencer."]
+
+
+def _french_project(window: MainWindow) -> Any:
+    script = _two_card_script()
+    script["settings"]["languages"] = [{"lang": "fr"}]
+    for card, text in zip(script["cards"], FRENCH, strict=True):
+        card["narration_i18n"] = {"fr": text}
+    p = window.projects.create("Cloud languages", ProjectData(script=script))
+    shutil.copytree(SITE, window.store.project_dir(p.id) / "site")
+    return p
+
+
+async def _signed_in_for_the_cloud(window: MainWindow, qtbot: Any, emu: Any) -> None:
+    """A new account, signed in through the dialog; the Render view set to the cloud at 854x480@24."""
+    from app.cloud.client import CloudClient
+
+    config = await emu.start()
+    config.save()
+    signup = CloudClient(config)
+    await signup.sign_up("ada@example.com", "Correct-horse-9")
+    await signup.confirm("ada@example.com", "123456")
+    window.sign_in_action.trigger()
+    dlg = window.cloud.dialog
+    qtbot.keyClicks(dlg.email, "ada@example.com")
+    qtbot.keyClicks(dlg.password, "Correct-horse-9")
+    qtbot.mouseClick(dlg.findChild(object, "signInOk"), Qt.MouseButton.LeftButton)
+    await Op.wait_all()
+    assert window.cloud.email == "ada@example.com"
+    rp = window.render_panel
+    rp.target.setCurrentIndex(rp.target.findData("cloud"))
+    rp.select_size(854, 480)
+    rp.select_fps(24)
+
+
 def test_a_language_rendered_in_the_cloud_is_a_cloud_job_like_any_other(
         window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:
     """Languages… › Render this language with the Cloud target: the job is in the Cloud jobs list (so
     it survives closing the window and can be fetched and shared), and its video carries the
     translation.  Before, this door submitted a job the list never heard of."""
     emulator_mod = pytest.importorskip("app.cloud.emulator.local")
-    from app.cloud.client import CloudClient
     from app.workbench.cloud_jobs import CloudJobStore
 
-    script = _two_card_script()
-    script["settings"]["languages"] = [{"lang": "fr"}]
-    french = ["Voici Acme Notes.", "Appuyez sur commencer."]
-    for card, text in zip(script["cards"], french, strict=True):
-        card["narration_i18n"] = {"fr": text}
-    p = window.projects.create("Cloud languages", ProjectData(script=script))
-    shutil.copytree(SITE, window.store.project_dir(p.id) / "site")
+    p = _french_project(window)
+    french = FRENCH
     rp = window.render_panel
 
     async def scenario() -> None:
         emu = emulator_mod.Emulator(workdir=tmp_path / "emulator")
-        config = await emu.start()
         try:
-            config.save()
-            signup = CloudClient(config)
-            await signup.sign_up("ada@example.com", "Correct-horse-9")
-            await signup.confirm("ada@example.com", "123456")
-            window.sign_in_action.trigger()
-            dlg = window.cloud.dialog
-            qtbot.keyClicks(dlg.email, "ada@example.com")
-            qtbot.keyClicks(dlg.password, "Correct-horse-9")
-            qtbot.mouseClick(dlg.findChild(object, "signInOk"), Qt.MouseButton.LeftButton)
-            await Op.wait_all()
-            assert window.cloud.email == "ada@example.com"
-            rp.target.setCurrentIndex(rp.target.findData("cloud"))
-            rp.select_size(854, 480)
-            rp.select_fps(24)
-
+            await _signed_in_for_the_cloud(window, qtbot, emu)
             langs = window.open_languages()
             langs.select_language("fr")
             assert langs.current_language() == "fr"
@@ -144,6 +158,50 @@ def test_a_language_rendered_in_the_cloud_is_a_cloud_job_like_any_other(
             assert captions.is_file(), sorted(Path(record.output).parent.iterdir())
             text = captions.read_text(encoding="utf-8")
             assert all(t in text for t in french) and "This is Acme Notes." not in text
+            langs.close()
+        finally:
+            await emu.stop()
+
+    run(scenario())
+    QApplication.processEvents()
+
+
+def test_every_language_renders_in_the_cloud_at_once(
+        window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:
+    """Languages… › Render all languages with the Cloud target: one cloud job per language, submitted
+    together, each listed in Cloud jobs and in the render history, each video in its own folder with
+    its own narration."""
+    emulator_mod = pytest.importorskip("app.cloud.emulator.local")
+    from app.workbench.cloud_jobs import CloudJobStore
+
+    p = _french_project(window)
+    rp = window.render_panel
+
+    async def scenario() -> None:
+        emu = emulator_mod.Emulator(workdir=tmp_path / "emulator")
+        try:
+            await _signed_in_for_the_cloud(window, qtbot, emu)
+            langs = window.open_languages()
+            assert langs.languages() == ["en", "fr"]
+            qtbot.mouseClick(langs.render_all_button, Qt.MouseButton.LeftButton)
+            await Op.wait_all()
+            assert "Complete</b>" in rp.status.text() and "failed" not in rp.status.text(), rp.status.text()
+            outcome = window.renders.last_language_outcome
+            assert sorted(outcome.results) == ["en", "fr"] and not outcome.failed
+            records = window.project.data.history[-2:]
+            assert [r.target for r in records] == ["cloud", "cloud"]
+            assert [r.status for r in records] == ["Complete", "Complete"], [r.error for r in records]
+            listed = {j.script: j for j in CloudJobStore(window.store.root).jobs()}
+            assert set(listed) == {"Acme tour (en)", "Acme tour (fr)"}
+            assert {j.job_id for j in listed.values()} == {r.job_id for r in records}
+            assert all(j.status == "Complete" and j.project_id == p.id for j in listed.values())
+            for lang, o in outcome.results.items():
+                assert o.render.video.parent == outcome.output_dir / lang
+                text = o.render.video.with_suffix(".srt").read_text(encoding="utf-8")
+                if lang == "fr":
+                    assert all(t in text for t in FRENCH) and "This is Acme Notes." not in text
+                else:
+                    assert "This is Acme Notes." in text and FRENCH[0] not in text
             langs.close()
         finally:
             await emu.stop()

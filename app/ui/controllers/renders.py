@@ -374,13 +374,11 @@ class RenderController(QObject):
             self.render_panel.set_status("Draft", "translate every card first (Script › Languages…)")
             return None
         cloud = rs.target == "cloud"
-        if cloud and len(languages) > 1:
-            self.render_panel.set_status("Draft", "the cloud renders one language at a time: pick one language "
-                                         "in Languages…, or render them all locally")
-            return None
-        if cloud:  # one language: the same cloud job as Render's, in the Cloud jobs list
+        if cloud and len(languages) == 1:  # the same cloud job as Render's, in the Cloud jobs list
             return self._render_job(project, script, job_for_language(job, languages[0]), language=languages[0],
                                     trigger=trigger)
+        if cloud:
+            return self._render_languages_cloud(project, script, job, languages, trigger)
         out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
         n = 1
         while out.exists():
@@ -424,6 +422,84 @@ class RenderController(QObject):
             self.render_panel.set_status(record.status, record.error or "nothing was written")
             self.render_panel.stage.setText(record.status)
             self.projects.save(project)
+            return isinstance(exc, Cancelled)
+
+        op.success(done).failure(failed)
+        op.run()
+        self.render_op = op
+        return op
+
+    def _render_languages_cloud(self, project: Project, script: Script, job: Job, languages: list[str],
+                                trigger: Any) -> Op[Any] | None:
+        """Every language in the cloud at once: one cloud job (and one history record) per language,
+        each in the Cloud jobs list, each downloaded into ``renders/<time>/<lang>/`` as it ends."""
+        if not self.cloud.signed_in or self.cloud.client is None:
+            self.render_panel.set_status("Draft", "sign in (Cloud › Sign in…) to render in the cloud")
+            return None
+        eff = job.effective_settings()
+        fmt = format_label(eff.width, eff.height, eff.fps)
+        out = _new_render_dir(self.projects.store.project_dir(project.id))
+        records: dict[str, RenderRecord] = {}
+        for lang in languages:
+            records[lang] = RenderRecord(started=time.time(), status="Rendering", target="cloud", format=fmt)
+            project.data.history.append(records[lang])
+        self.render_panel.set_history(project.data.history)
+        self.editor.show_failure(None, "")
+        self.projects.save_now()
+        entry = CloudJob(job_id="pending", project_id=project.id, project_name=project.name,
+                         script=script.title or project.name, account=self.cloud.email or "", format=fmt)
+
+        def on_job(lang: str, job_rec: CloudJob) -> None:
+            record = records[lang]
+            if record.job_id != job_rec.job_id:
+                record.job_id = job_rec.job_id
+                self.projects.save(project)
+            if job_rec.terminal:
+                self.watching.discard(job_rec.job_id)
+            else:
+                self.watching.add(job_rec.job_id)
+            self.job_changed.emit(job_rec)
+
+        def on_language(lang: str, result: services.CloudOutcome | BaseException) -> None:
+            record = records[lang]
+            if record.job_id is not None:
+                self.watching.discard(record.job_id)
+            if isinstance(result, services.CloudOutcome):
+                self.finish_cloud(project, record, result)
+                return
+            if isinstance(result, Cancelled):
+                if self.detached and record.job_id is not None:
+                    self.projects.save(project)  # renders on; the Cloud jobs view fetches it
+                    return
+                record.status = "Cancelled"
+            else:
+                record.status = "Failed"
+                record.error = f"{lang}: {error_text(result)}"
+            self.projects.save(project)
+
+        factory = services.render_cloud_languages(
+            self.cloud.client, job, out, languages, self._sessions(), jobs=self.cloud_jobs, entry=entry,
+            on_job=on_job, keep_job=lambda: self.detached, on_language=on_language)
+        names = ", ".join(languages)
+        op: Op[Any] = Op(self.window, factory, title=f"Cloud render ({names})",
+                         trigger=trigger if trigger is not None else self.render_panel.render_button,
+                         view=self.render_panel)
+
+        def done(outcome: services.CloudLanguagesOutcome) -> None:
+            self.last_language_outcome = outcome
+            parts = [f"{lang}: {lang}/{o.render.video.name} from cloud job {o.render.job_id}"
+                     for lang, o in outcome.results.items()]
+            parts += [f"{lang} failed: {error_text(exc)}" for lang, exc in outcome.failed.items()]
+            status = "Failed" if outcome.failed else "Complete"
+            self.render_panel.set_status(status, "; ".join(parts) + f" in {outcome.elapsed_s:.1f} s")
+            self.render_panel.stage.setText("Done" if not outcome.failed else status)
+            self.render_panel.set_history(project.data.history)
+
+        def failed(exc: BaseException) -> bool:
+            status = "Cancelled" if isinstance(exc, Cancelled) else "Failed"
+            self.render_panel.set_status(status, "nothing was written" if status == "Cancelled" else error_text(exc))
+            self.render_panel.stage.setText(status)
+            self.render_panel.set_history(project.data.history)
             return isinstance(exc, Cancelled)
 
         op.success(done).failure(failed)
