@@ -111,14 +111,26 @@ SNAPSHOT    ?= out/$(STACK)-before.json
 
 .PHONY: recorder-push stack-deploy stack-health stack-rollback
 
+# Pushes the image and records what was pushed by digest (registry/repository@sha256:…) in
+# out/recorder-image-uri and, on GitHub Actions, as the step output image-uri.
 recorder-push:
 	test -n "$(REGISTRY)" || { echo "REGISTRY is not set (the ECR registry host)" >&2; exit 2; }
 	docker tag $(IMAGE) $(REGISTRY)/$(REPOSITORY):$(TAG)
 	docker push $(REGISTRY)/$(REPOSITORY):$(TAG)
+	mkdir -p out
+	docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' $(REGISTRY)/$(REPOSITORY):$(TAG) \
+	  | grep -m1 '^$(REGISTRY)/$(REPOSITORY)@sha256:' > out/recorder-image-uri \
+	  || { echo "no digest in $(REGISTRY)/$(REPOSITORY) for the pushed image" >&2; exit 1; }
+	@echo "pushed $$(cat out/recorder-image-uri)"
+	@if [ -n "$${GITHUB_OUTPUT:-}" ]; then echo "image-uri=$$(cat out/recorder-image-uri)" >> "$$GITHUB_OUTPUT"; fi
+
+# IMAGE_URI: what recorder-push recorded (a digest); the tag form is for hand deploys only
+IMAGE_URI   ?= $(REGISTRY)/$(REPOSITORY):$(TAG)
 
 stack-deploy: venv
+	test -n "$(IMAGE_URI)" && [ "$(IMAGE_URI)" != "/$(REPOSITORY):$(TAG)" ] || { echo "IMAGE_URI (or REGISTRY) is not set" >&2; exit 2; }
 	$(VPY) build/stack.py deploy --stack $(STACK) --template infra/template.yaml --snapshot $(SNAPSHOT) \
-	  --param ImageUri=$(REGISTRY)/$(REPOSITORY):$(TAG) $(if $(APP_ORIGIN),--param AppOrigin=$(APP_ORIGIN),)
+	  --param ImageUri=$(IMAGE_URI) $(if $(APP_ORIGIN),--param AppOrigin=$(APP_ORIGIN),)
 
 stack-health: venv
 	$(VPY) build/stack.py health --stack $(STACK)
