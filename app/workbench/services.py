@@ -443,14 +443,16 @@ def cloud_sign_in(client: CloudClient | None, email: str, password: str) -> OpFa
 def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: SessionStore | None = None, *,
                  jobs: CloudJobStore | None = None, entry: CloudJob | None = None,
                  on_job: Callable[[CloudJob], None] | None = None,
-                 keep_job: Callable[[], bool] | None = None) -> OpFactory[CloudOutcome]:
+                 keep_job: Callable[[], bool] | None = None,
+                 thumbnails: Path | None = None) -> OpFactory[CloudOutcome]:
     """Upload the job, follow it to the end, download the outputs (``CloudClient.render``).
 
     With ``jobs`` and ``entry`` the job is recorded in the app's job list the moment it is submitted
     (``entry`` describes it: project, script, format), and its state is kept there as it changes;
     ``on_job`` hears of each change.  Cancelling after the upload also cancels the cloud job, unless
     ``keep_job()`` says otherwise (the window closing): then the job renders on, and the job list finds
-    it again."""
+    it again.  With ``thumbnails`` (a folder), the storyboard's stills are taken from the video that
+    came back, as after a local render."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
         from app.workbench.cloud_jobs import status_fields
@@ -487,6 +489,10 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: Sess
             done = await client.render(job, output_dir, on_progress, cancel, on_status=on_status,
                                        on_submitted=on_submitted, keep_job=keep_job)
         note(done.job_id, output=str(done.video), fetched=time.time())
+        if thumbnails is not None:
+            from .storyboard import thumbnails_from_outputs
+
+            await thumbnails_from_outputs(done.files, thumbnails, cancel)
         return CloudOutcome(done, time.monotonic() - t0)
 
     return op
@@ -508,7 +514,7 @@ def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, lang
                            on_job: Callable[[str, CloudJob], None] | None = None,
                            keep_job: Callable[[], bool] | None = None,
                            on_language: Callable[[str, CloudOutcome | BaseException], None] | None = None,
-                           ) -> OpFactory[CloudLanguagesOutcome]:
+                           thumbnails: Path | None = None) -> OpFactory[CloudLanguagesOutcome]:
     """One cloud job per language, all submitted at once, each followed to its end and downloaded into
     ``output_dir/<lang>/`` (what :func:`render_cloud` does for one).  Each job is its own entry in the
     job list (``entry`` with " (<lang>)" after the script's name).  A language that fails does not stop
@@ -535,7 +541,8 @@ def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, lang
 
             own = entry.model_copy(update={"script": f"{entry.script} ({lang})"}) if entry is not None else None
             factory = render_cloud(client, jobs_for[lang], output_dir / lang, sessions, jobs=jobs, entry=own,
-                                   on_job=heard, keep_job=keep_job)
+                                   on_job=heard, keep_job=keep_job,
+                                   thumbnails=thumbnails if lang == languages[0] else None)  # the same cards
             try:
                 outcome = await factory(progress, cancel)
             except BaseException as exc:
@@ -558,9 +565,10 @@ def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, lang
 
 
 def fetch_cloud_job(client: CloudClient, job_id: str, output_dir: Path,
-                    jobs: CloudJobStore | None = None) -> OpFactory[CloudOutcome]:
+                    jobs: CloudJobStore | None = None, thumbnails: Path | None = None) -> OpFactory[CloudOutcome]:
     """Download a finished cloud job's outputs into ``output_dir`` (what a cloud render does after the
-    job ends), and note where the video went in the job list."""
+    job ends), and note where the video went in the job list; with ``thumbnails``, the storyboard's
+    stills come from that video."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
         from app.cloud.client import CloudRender
@@ -578,6 +586,10 @@ def fetch_cloud_job(client: CloudClient, job_id: str, output_dir: Path,
         if jobs is not None:
             await asyncio.to_thread(jobs.update, job_id, output=str(done.video), fetched=time.time(),
                                     status="Complete", progress=1.0, error=None)
+        if thumbnails is not None:
+            from .storyboard import thumbnails_from_outputs
+
+            await thumbnails_from_outputs(done.files, thumbnails, cancel)
         return CloudOutcome(done, time.monotonic() - t0)
 
     return op

@@ -9,6 +9,7 @@ by "Play voice": planning is pure and takes well under a frame, so it never star
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,8 @@ from app.core.plan.bumpers import BumperPlan, expand_with_bumpers
 from app.core.plan.sidecar import CardSpan, VideoTimeline
 from app.core.plan.timeline import Timeline, VoiceTiming, plan
 from app.core.script import Script, Settings, narration_segments, plain_narration
+
+log = logging.getLogger(__name__)
 
 #: narration speed used for estimates before the voice is measured
 WORDS_PER_MINUTE = 150.0
@@ -246,18 +249,54 @@ def thumbnail_path(folder: Path, card_id: str) -> Path | None:
     return folder / f"{card_id}.jpg" if _SAFE_ID.match(card_id) else None
 
 
+def _still_at(start_s: float, end_s: float, first_done_s: float | None, duration_s: float, fps: int) -> float:
+    frame = 1 / max(1, fps)
+    t = first_done_s if first_done_s is not None else start_s + min(0.5, (end_s - start_s) / 2)
+    return max(start_s, min(t, end_s - frame, duration_s - frame))
+
+
 def thumbnail_times(timeline: Timeline, card_ids: Sequence[str]) -> dict[str, float]:
     """When to take each card's still in a rendered video: right after its first action (a page
     loaded, a button pressed), or shortly into a card without actions; never past the card."""
     wanted = set(card_ids)
     out: dict[str, float] = {}
-    frame = 1 / max(1, timeline.fps)
     for ct in timeline.cards:
         if ct.card_id not in wanted or ct.card_id in out:
             continue
-        t = ct.actions[0].end_s if ct.actions else ct.start_s + min(0.5, (ct.end_s - ct.start_s) / 2)
-        out[ct.card_id] = max(ct.start_s, min(t, ct.end_s - frame, timeline.duration_s - frame))
+        out[ct.card_id] = _still_at(ct.start_s, ct.end_s, ct.actions[0].end_s if ct.actions else None,
+                                    timeline.duration_s, timeline.fps)
     return out
+
+
+def sidecar_thumbnail_times(video: VideoTimeline) -> dict[str, float]:
+    """:func:`thumbnail_times` from a video's timeline sidecar: what a cloud render brings back (its
+    timeline stays in the cloud), for the user's own cards (not the intro and outro)."""
+    out: dict[str, float] = {}
+    for c in video.cards:
+        if c.script_index is None or c.id in out:
+            continue
+        first = c.actions[0] if c.actions else None
+        done = (first.end_s if first.end_s is not None else first.fire_s) if first is not None else None
+        out[c.id] = _still_at(c.start_s, c.end_s, done, video.duration_s, video.fps or 30)
+    return out
+
+
+async def thumbnails_from_outputs(files: Sequence[Path], folder: Path,
+                                  cancel: CancelToken | None = None) -> list[Path]:
+    """The storyboard's stills from a render's downloaded outputs (the video and its timeline
+    sidecar).  A render without a sidecar, or with one this version cannot read, leaves the
+    storyboard as it was: a still is a convenience, never a reason to fail a render."""
+    from app.core.plan.sidecar import read_timeline_document, sidecar_for
+
+    video = next((p for p in files if p.suffix == ".mp4"), None)
+    if video is None or not sidecar_for(video).is_file():
+        return []
+    try:
+        times = sidecar_thumbnail_times(read_timeline_document(sidecar_for(video)))
+    except (OSError, ValueError) as exc:
+        log.warning("no storyboard stills from %s: %s", video.name, exc)
+        return []
+    return await thumbnails_from_video(video, times, folder, cancel)
 
 
 async def thumbnails_from_video(video: Path, times: Mapping[str, float], folder: Path,

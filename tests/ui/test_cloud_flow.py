@@ -85,6 +85,13 @@ def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: An
             assert record.target == "cloud" and record.status == "Complete"
             assert Path(record.output).is_file()
             await _media_loaded(rp.player)
+            # the storyboard's stills come from the video that came back, as after a local render
+            from app.workbench.storyboard import thumbnail_dir
+
+            stills = thumbnail_dir(window.store.project_dir(p.id))
+            assert sorted(x.name for x in stills.iterdir()) == ["start.jpg", "welcome.jpg"]
+            sb = window.editor.storyboard
+            assert all(sb.has_thumbnail(card_id) for card_id in ("welcome", "start"))
         finally:
             await emu.stop()
 

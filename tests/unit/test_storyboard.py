@@ -26,6 +26,7 @@ from app.workbench.storyboard import (
     estimate_voice,
     fmt_length,
     plan_storyboard,
+    sidecar_thumbnail_times,
     step_card,
     thumbnail_path,
     thumbnail_times,
@@ -148,6 +149,23 @@ def test_thumbnail_times_follow_the_first_action_and_stay_in_the_card() -> None:
         assert times[ct.card_id] == pytest.approx(ct.actions[0].end_s)
         assert ct.start_s <= times[ct.card_id] < ct.end_s
     assert thumbnail_times(timeline, ["intro"]) == {}
+
+
+def test_a_sidecar_gives_the_same_thumbnail_times_as_the_timeline_it_was_written_from() -> None:
+    """A cloud render brings back the video and its sidecar, not the timeline: the stills are taken
+    at the same moments as after a local render, and never of the intro or outro."""
+    script = validate_script(_script())
+    timeline = plan(script, script.settings, [VoiceTiming(1.5), VoiceTiming(1.0)])
+    doc = json.loads(json.dumps(timeline_document(timeline, script)))
+    assert sidecar_thumbnail_times(parse_timeline_document(doc)) == pytest.approx(
+        thumbnail_times(timeline, ["welcome", "start"]))
+    doc["cards"][0]["script_index"] = None  # what an intro card says
+    assert set(sidecar_thumbnail_times(parse_timeline_document(doc))) == {"start"}
+    for card in doc["cards"]:  # an older sidecar without action ends: the first action's fire time
+        for a in card["actions"]:
+            del a["end_s"]
+    older = sidecar_thumbnail_times(parse_timeline_document(doc))
+    assert older["start"] == pytest.approx(timeline.cards[1].actions[0].fire_s)
 
 
 def test_thumbnail_paths_and_argv() -> None:

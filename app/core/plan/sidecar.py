@@ -59,6 +59,7 @@ class ActionMark:
     index: int
     type: str
     fire_s: float
+    end_s: float | None = None  # when it was done (sidecars of this version always say)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class CardSpan:
 class VideoTimeline:
     duration_s: float
     cards: tuple[CardSpan, ...]
+    fps: int | None = None
 
     def card_for_script_index(self, i: int) -> CardSpan | None:
         return next((c for c in self.cards if c.script_index == i), None)
@@ -101,13 +103,16 @@ def parse_timeline_document(doc: Any) -> VideoTimeline:
         if not isinstance(c, dict):
             raise ValueError(f"card {n + 1} is not an object")
         si = c.get("script_index")
-        actions = tuple(ActionMark(int(a.get("index", i)), str(a.get("type", "")), _f(a.get("fire_s"), "fire_s"))
+        actions = tuple(ActionMark(int(a.get("index", i)), str(a.get("type", "")), _f(a.get("fire_s"), "fire_s"),
+                                   _f(a["end_s"], "end_s") if a.get("end_s") is not None else None)
                         for i, a in enumerate(c.get("actions") or []) if isinstance(a, dict))
         cards.append(CardSpan(str(c.get("id", "")), str(c.get("title", "")), _f(c.get("start_s"), "start_s"),
                               _f(c.get("end_s"), "end_s"), _f(c.get("voice_start_s"), "voice_start_s"),
                               _f(c.get("voice_duration_s"), "voice_duration_s"),
                               si if isinstance(si, int) and not isinstance(si, bool) else None, actions))
-    return VideoTimeline(_f(doc.get("duration_s"), "duration_s"), tuple(cards))
+    fps = doc.get("fps")
+    return VideoTimeline(_f(doc.get("duration_s"), "duration_s"), tuple(cards),
+                         fps if isinstance(fps, int) and not isinstance(fps, bool) and fps > 0 else None)
 
 
 def read_timeline_document(path: Path) -> VideoTimeline:

@@ -288,7 +288,8 @@ class RenderController(QObject):
                 self.job_changed.emit(job_rec)
 
             factory = services.render_cloud(self.cloud.client, job, out, self._sessions(), jobs=self.cloud_jobs,
-                                            entry=entry, on_job=on_job, keep_job=lambda: self.detached)
+                                            entry=entry, on_job=on_job, keep_job=lambda: self.detached,
+                                            thumbnails=self._thumbnails(project))
         else:
             factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
         op: Op[Any] = Op(self.window, factory,
@@ -479,7 +480,8 @@ class RenderController(QObject):
 
         factory = services.render_cloud_languages(
             self.cloud.client, job, out, languages, self._sessions(), jobs=self.cloud_jobs, entry=entry,
-            on_job=on_job, keep_job=lambda: self.detached, on_language=on_language)
+            on_job=on_job, keep_job=lambda: self.detached, on_language=on_language,
+            thumbnails=self._thumbnails(project))
         names = ", ".join(languages)
         op: Op[Any] = Op(self.window, factory, title=f"Cloud render ({names})",
                          trigger=trigger if trigger is not None else self.render_panel.render_button,
@@ -523,6 +525,7 @@ class RenderController(QObject):
         record.chapters = list(status.chapters)
         record.output = str(video)
         if self.projects.project is project:
+            self.editor.storyboard.reload_thumbnails()  # taken from the video that came back
             detail = (f"{video.name} from cloud job {outcome.render.job_id}, "
                       f"{record.duration_s:.1f} s of video in {outcome.elapsed_s:.1f} s")
             self.render_panel.show_result(video, services.record_chapters(record), record.duration_s)
@@ -550,7 +553,8 @@ class RenderController(QObject):
             project.data.history.append(record)
         out = _new_render_dir(self.projects.store.project_dir(project.id))
         op: Op[services.CloudOutcome] = Op(self.window, services.fetch_cloud_job(client, job.job_id, out,
-                                                                                  self.cloud_jobs),
+                                                                                  self.cloud_jobs,
+                                                                                  self._thumbnails(project)),
                                            title=f"Fetch cloud job {job.job_id}", trigger=trigger, view=self.view)
 
         def done(outcome: services.CloudOutcome) -> None:
