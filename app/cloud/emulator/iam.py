@@ -18,10 +18,16 @@ from .statemachine import load_template
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 TENANT_ROLE = "TenantRole"
 JOB_ROLE = "RecorderJobRole"
-# AWS authorizes the multipart-upload calls with s3:PutObject.  moto >= 5.2.6 asks its IAM for the
-# operation's own name instead ("s3:CreateMultipartUpload"), which no real policy grants; the
-# emulator adds these names wherever s3:PutObject is allowed, so moto decides as AWS would.
+# AWS authorizes the multipart-upload calls with s3:PutObject, and bucket listings with s3:ListBucket
+# / s3:ListBucketVersions.  moto >= 5.2.6 asks its IAM for the operation's own name instead
+# ("s3:CreateMultipartUpload", "s3:ListObjectsV2"), which no real policy grants; the emulator adds
+# these names wherever the IAM action is allowed, so moto decides as AWS would.
 PUT_OBJECT_OPERATIONS = ("s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload")
+MOTO_OPERATIONS = {
+    "s3:PutObject": PUT_OBJECT_OPERATIONS,
+    "s3:ListBucket": ("s3:ListObjects", "s3:ListObjectsV2"),
+    "s3:ListBucketVersions": ("s3:ListObjectVersions",),
+}
 
 
 def role_policies(role: str, path: Path = TEMPLATE) -> list[dict[str, Any]]:
@@ -94,7 +100,7 @@ def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE,
 
 
 def as_moto_evaluates(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``docs`` with :data:`PUT_OBJECT_OPERATIONS` granted wherever ``s3:PutObject`` is.
+    """``docs`` with the operation names of :data:`MOTO_OPERATIONS` granted wherever their IAM action is.
 
     Only for handing a policy to moto: the template itself stays in AWS's terms.
     """
@@ -104,6 +110,7 @@ def as_moto_evaluates(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for st in statements if isinstance(statements, list) else [statements]:
             actions = st.get("Action")
             listed = [actions] if isinstance(actions, str) else list(actions or [])
-            if "s3:PutObject" in listed:
-                st["Action"] = listed + [a for a in PUT_OBJECT_OPERATIONS if a not in listed]
+            extra = [op for action in listed for op in MOTO_OPERATIONS.get(action, ()) if op not in listed]
+            if extra:
+                st["Action"] = listed + extra
     return out

@@ -95,10 +95,15 @@ class Emulator:
     #: keep Chromium's sandbox in the container: docker's default seccomp profile denies the user namespace
     #: it needs, so this runs the task with ``seccomp=unconfined`` and REELWRIGHT_CHROMIUM_SANDBOX=1
     container_sandbox: bool = False
+    #: run the event rule and Fargate stand-ins (off: only the seeded services, for tests that put
+    #: job.json keys without wanting them rendered)
+    stand_ins: bool = True
 
     endpoint: str = ""
     config: CloudConfig | None = None
     resources: dict[str, str] = field(default_factory=dict)
+    #: the state machine's DefinitionSubstitutions as seeded (also for :mod:`.jobcreds`)
+    substitutions: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
     executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
@@ -126,7 +131,8 @@ class Emulator:
         await asyncio.to_thread(self._wait_ready)
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self.config = await asyncio.to_thread(self._seed)
-        self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
+        if self.stand_ins:
+            self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
         return self.config
 
     async def stop(self) -> None:
@@ -243,6 +249,7 @@ class Emulator:
                   "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
                   "RetentionDays": str(self.retention_days), "RecorderJobRole": job_role,
                   "SessionKey": session_key, "Partition": "aws"}
+        self.substitutions = values
         definition = adapt_for_moto(production_definition(), values)
         sm = self.client("stepfunctions").create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]

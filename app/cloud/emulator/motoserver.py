@@ -8,7 +8,10 @@
    it, and it accepts the credentials after they expire.  AWS grants a session only what both the role
    and the session policy allow, and refuses expired credentials (``ExpiredToken``).  The per-job
    credentials the state machine issues rest on exactly that, so this wrapper applies both rules.
-   (Conditions are still not evaluated, in either policy: moto has no request context for them.)
+   The session policy is evaluated here, conditions included for the one key a job's policy needs
+   from a request: ``s3:prefix`` of a bucket listing (``StringLike``/``StringEquals``; a listing with
+   no prefix does not match, as on AWS).  Other condition keys (the KMS encryption context, say) are
+   not evaluated, and moto evaluates no condition of the role's own policies.
 3. moto's ``aws-sdk:*`` tasks put boto3's response on the state's data as it is, ``datetime`` objects
    included, which the engine then cannot serialize ("Object of type datetime is not JSON
    serializable"); Step Functions returns timestamps as ISO 8601 text.  The wrapper converts them
@@ -20,14 +23,16 @@ Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AW
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
-from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMRequestBase, PermissionResult, S3IAMRequest
+from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase, S3IAMRequest
 from moto.s3.exceptions import S3ClientError
 from moto.server import main
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
@@ -56,6 +61,8 @@ class S3ExpiredTokenError(S3ClientError):
 
 
 _role_policy_check = IAMRequestBase.check_action_permitted
+#: bucket listings, by IAM action and by the operation names moto >= 5.2.6 asks for
+LISTINGS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListObjects", "s3:ListObjectsV2", "s3:ListObjectVersions")
 
 
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
@@ -75,8 +82,56 @@ def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     if not session.policy:
         return
     document = as_moto_evaluates([json.loads(session.policy)])[0]
-    if IAMPolicy(json.dumps(document)).is_action_permitted(self._action, resource) != PermissionResult.PERMITTED:
+    context: dict[str, str | None] = {}
+    if self._action in LISTINGS:
+        query = parse_qs(urlsplit(self._path).query, keep_blank_values=True)
+        context["s3:prefix"] = query["prefix"][0] if query.get("prefix") else None
+    if not session_policy_allows(document, self._action, resource, context):
         self._raise_access_denied()
+
+
+def _like(pattern: str, value: str) -> bool:
+    """IAM's wildcard match: ``*`` any run of characters, ``?`` one, case-sensitive."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _conditions_hold(condition: dict[str, dict[str, Any]], context: dict[str, str | None]) -> bool:
+    for operator, keys in condition.items():
+        for key, expected in keys.items():
+            if key not in context:
+                continue  # not a key this emulator knows for the request: not evaluated (documented)
+            actual = context[key]
+            if actual is None:
+                return False  # the request lacks the key: a String* condition does not match
+            match = _like if operator == "StringLike" else (lambda a, b: a == b) if operator == "StringEquals" else None
+            if match is None:
+                continue
+            if not any(match(e, actual) for e in _listed(expected)):
+                return False
+    return True
+
+
+def session_policy_allows(document: dict[str, Any], action: str, resource: str,
+                          context: dict[str, str | None]) -> bool:
+    """Whether a session policy allows ``action`` on ``resource`` (an explicit deny wins)."""
+    statements = document.get("Statement", [])
+    allowed = False
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not any(_like(a.lower(), action.lower()) for a in _listed(st.get("Action"))):
+            continue
+        if not any(_like(r, resource) for r in _listed(st.get("Resource"))):
+            continue
+        if not _conditions_hold(st.get("Condition") or {}, context):
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        allowed = True
+    return allowed
 
 
 IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
