@@ -6,7 +6,7 @@ running in moto's Step Functions (:mod:`app.cloud.emulator.jobcreds`) against th
 the role's whole policy) and their expiry.  Then enforcement goes on and the credentials are tried on
 job A's own objects, on another job of tenant A, on tenant B, and on the bucket root.  What moto cannot
 show (conditions other than ``s3:prefix``, the KMS key policy, the role's trust) is listed in
-docs/cloud.md and checked statically in tests/unit/test_cloud_job_credentials.py.
+docs/cloud.md and checked statically in tests/unit/test_cloud_jobcreds.py.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def key(tenant: str, job: str, name: str) -> str:
     return f"tenants/{tenant}/jobs/{job}/{name}"
 
 
+#: the longest names the policy must fit: S3's bucket name limit, and the job id pattern's (app.cloud.layout)
+LONGEST_BUCKET = "b" * 63
+LONGEST_JOB = "j" * 64
+LONGEST: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="module")
 def world() -> Iterator[tuple[Emulator, IssuedJobCredentials]]:
     """An emulator (no stand-ins: these job.json keys are not to be rendered) with objects of two
@@ -60,6 +66,7 @@ def world() -> Iterator[tuple[Emulator, IssuedJobCredentials]]:
         for tenant in (TENANT_A, TENANT_B):
             s3.put_object(Bucket=bucket, Key=f"tenants/{tenant}/assets/{ASSET}", Body=tenant.encode())
         creds = issue_job_credentials(emu, TENANT_A, JOB_A)
+        LONGEST["policy"] = issue_job_credentials(emu, TENANT_B, LONGEST_JOB, bucket=LONGEST_BUCKET).policy
         # IAM enforcement on from here (moto: reset-auth with 0 requests left unauthenticated)
         req = urllib.request.Request(emu.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
                                      headers={"Content-Type": "text/plain"})
@@ -103,12 +110,24 @@ def test_the_state_machine_issues_credentials_for_one_tenants_job(world: tuple[E
         for r in resources:
             assert (r.startswith(f"arn:aws:s3:::{bucket}/tenants/{TENANT_A}/jobs/{JOB_A}/")
                     or r == f"arn:aws:s3:::{bucket}/tenants/{TENANT_A}/assets/*"
-                    or r == f"arn:aws:s3:::{bucket}" or r == emu.resources["session_key"]), (st["Sid"], r)
-    listing = next(s for s in creds.policy["Statement"] if s["Sid"] == "ListJob")
+                    or r == f"arn:aws:s3:::{bucket}" or r == emu.resources["session_key"]), (st, r)
+    listing = next(s for s in creds.policy["Statement"] if "s3:ListBucket" in s["Action"])
     assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"tenants/{TENANT_A}/jobs/{JOB_A}/*"]}}
-    decrypt = next(s for s in creds.policy["Statement"] if s["Sid"] == "DecryptJobSession")
+    decrypt = next(s for s in creds.policy["Statement"] if s["Action"] == "kms:Decrypt")
     assert decrypt["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == (
         f"arn:aws:s3:::{bucket}/{key(TENANT_A, JOB_A, 'session.json')}")
+
+
+def test_the_session_policy_fits_sts_limit_for_the_longest_names(
+        world: tuple[Emulator, IssuedJobCredentials]) -> None:
+    """AWS refuses a session policy over 2,048 characters (moto does not check): a job id or bucket
+    name at its longest must still fit, or every such job would fail at IssueJobCredentials."""
+    _, creds = world
+    compact = json.dumps(LONGEST["policy"], separators=(",", ":"))  # States.JsonToString's form
+    assert LONGEST_BUCKET in compact and LONGEST_JOB in compact
+    print(f"session policy: {len(json.dumps(creds.policy, separators=(',', ':')))} characters for this job, "
+          f"{len(compact)} with a 63-character bucket and a 64-character job id (limit 2048)")
+    assert len(compact) <= 2048
 
 
 def test_job_a_reaches_its_own_job(world: tuple[Emulator, IssuedJobCredentials]) -> None:
