@@ -22,6 +22,7 @@ from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
 from app.cloud.emulator.iam import (
     IDENTITY_VARIABLE,
+    MOTO_OPERATIONS,
     PUT_OBJECT_OPERATIONS,
     as_moto_evaluates,
     tenant_policy,
@@ -242,7 +243,7 @@ def test_tenant_may_invoke_only_the_configured_bedrock_models() -> None:
     assert not allowed(chosen, "s3:GetObject", f"arn:aws:s3:::bkt/tenants/{OTHER}/jobs/x/job.json")
 
 
-def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> None:
+def test_moto_gets_its_operation_names_only_where_the_iam_action_is_granted() -> None:
     docs = tenant_policy(TENANT, "bkt")
     moto_docs = as_moto_evaluates(docs)
     assert "s3:CreateMultipartUpload" not in json.dumps(docs)  # the template stays in AWS's terms
@@ -251,7 +252,9 @@ def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> Non
             actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
             added = set(moto_st["Action"] if isinstance(moto_st["Action"], list) else [moto_st["Action"]])
             added -= set(actions)
-            assert added == (set(PUT_OBJECT_OPERATIONS) if "s3:PutObject" in actions else set())
+            assert added == {op for a in actions for op in MOTO_OPERATIONS.get(a, ())}
+            assert ("s3:PutObject" in actions) == (set(PUT_OBJECT_OPERATIONS) <= added)
+            assert ("s3:ListBucket" in actions) == ("s3:ListObjectsV2" in added)
             assert moto_st["Resource"] == st["Resource"]
 
 
