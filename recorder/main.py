@@ -11,6 +11,8 @@ Environment (set by the state machine's ``RunTask`` overrides, never by the clie
 ``HEARTBEAT_S``        seconds between heartbeats (default 60; the state machine allows 300)
 ``CANCEL_POLL_S``      seconds between checks for the owner's cancel marker (default 2)
 ``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider (the emulator sets ``piper``: no Polly offline)
+``JOB_AWS_*``          the job's own credentials, scoped to this tenant's job (:mod:`recorder.jobcreds`):
+                       every S3 request is signed with them, never with the task role
 ``AWS_ENDPOINT_URL``   the emulator's moto server (unset on AWS)
 ``LIVE_APP_EGRESS``    ``off``/``on`` and ``EGRESS_ALLOWED_HOSTS`` (comma separated): what the deployment
                        lets a render reach (:mod:`app.cloud.egress`); a job naming any other host fails
@@ -30,7 +32,9 @@ Outcomes reported through the task token:
   reclaimed the task — the state machine retries), ``Recorder.InvalidJob`` (the bundle or script is
   bad), ``Recorder.RenderFailed`` (the cause names the card, action and locator),
   ``Recorder.ToolMissing``, ``Recorder.HostNotAllowed`` (the job names a host this deployment may not
-reach), ``Recorder.Crashed`` (anything else; traceback in the task's log).
+reach), ``Recorder.CredentialsExpired`` (the job's 1-hour credentials ran out before it ended),
+``Recorder.CredentialsMissing`` (the task was started without job credentials: a deployment fault),
+``Recorder.Crashed`` (anything else; traceback in the task's log).
 """
 
 from __future__ import annotations
@@ -63,12 +67,15 @@ from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingErro
 from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
 from app.core.script import Script, parse_json_text
+from recorder.jobcreds import JobCredentials, JobCredentialsError
 
 log = logging.getLogger("recorder")
 
 MAX_CAUSE = 32_000  # Step Functions' cause limit is 32,768 characters
 MAX_JOB_JSON = 16 * 1024 * 1024
 MAX_SESSION = 4 * 1024 * 1024
+#: stop this long before the job's credentials expire, so no upload starts that cannot finish
+CREDENTIALS_MARGIN_S = 60.0
 
 
 class Outcome(Exception):
@@ -91,6 +98,8 @@ class RecorderEnv:
     work_dir: Path | None = None
     egress: EgressPolicy | None = None
     egress_error: str | None = None
+    credentials: JobCredentials | None = None
+    credentials_error: str | None = None
 
     @classmethod
     def from_environ(cls, env: dict[str, str] | None = None) -> RecorderEnv:
@@ -104,8 +113,15 @@ class RecorderEnv:
             egress = EgressPolicy.from_environ(e)
         except ValueError as exc:  # fail closed: a bad allow-list renders nothing remote
             egress, egress_error = EgressPolicy(False), f"EGRESS_ALLOWED_HOSTS: {exc}"
+        credentials: JobCredentials | None = None
+        credentials_error = None
+        try:
+            credentials = JobCredentials.from_environ(e)
+        except JobCredentialsError as exc:  # reported through the task token, not a silent exit
+            credentials_error = str(exc)
         return cls(
             egress=egress, egress_error=egress_error,
+            credentials=credentials, credentials_error=credentials_error,
             bucket=e["JOB_BUCKET"], job_key=e["JOB_KEY"], task_token=e["TASK_TOKEN"],
             heartbeat_s=float(e.get("HEARTBEAT_S", "60")), cancel_poll_s=float(e.get("CANCEL_POLL_S", "2")),
             voice_override=e.get("REELWRIGHT_VOICE_OVERRIDE") or None,
@@ -120,7 +136,8 @@ def _now() -> str:
 class Recorder:
     def __init__(self, env: RecorderEnv, s3: Any = None, sfn: Any = None) -> None:
         self.env = env
-        self.s3 = s3 or boto3.client("s3")
+        # S3 with the job's own credentials; the task role's (ambient) only for a local run that allows it
+        self.s3 = s3 or (env.credentials.s3_client() if env.credentials is not None else boto3.client("s3"))
         self.sfn = sfn or boto3.client("stepfunctions")
         self.ref = JobRef.from_job_key(env.job_key)  # raises ValueError for anything but a job key
         self.cancel = CancelToken()
@@ -131,6 +148,8 @@ class Recorder:
         self._last_stage: str | None = None
         self._best = 0.0
         self._pending: asyncio.Task[None] | None = None
+        self.credentials_expired = False
+        self._started = datetime.now(UTC)
 
     # ------------------------------------------------------------------ status and heartbeats
 
@@ -185,6 +204,37 @@ class Recorder:
                 self.cancel.cancel("cancelled by its owner")
                 return
             await asyncio.sleep(self.env.cancel_poll_s)
+
+    # ------------------------------------------------------------------ the job's credentials
+
+    def _check_credentials(self) -> None:
+        """Fail before any S3 request when the task has no usable job credentials."""
+        if self.env.credentials_error is not None:
+            raise Outcome("Recorder.CredentialsMissing", self.env.credentials_error)
+        creds = self.env.credentials
+        if creds is not None and creds.seconds_left() <= CREDENTIALS_MARGIN_S:
+            self.credentials_expired = True
+            raise Outcome("Recorder.CredentialsExpired", creds.expired_message())
+
+    async def _watch_credentials(self) -> None:
+        """Stop the render shortly before the job's credentials expire: its outputs could not be stored."""
+        creds = self.env.credentials
+        if creds is None:
+            return
+        await asyncio.sleep(max(0.0, creds.seconds_left() - CREDENTIALS_MARGIN_S))
+        log.error("the job's credentials expire at %s: stopping the render", creds.expiration.isoformat())
+        self.credentials_expired = True
+        self.cancel.cancel("credentials expired")
+
+    def _expiry_outcome(self, failure: Outcome) -> Outcome:
+        """A failure that happened because the credentials ran out (S3 refusing an expired token, say) is
+        reported as such, keeping the first error in the cause."""
+        creds = self.env.credentials
+        if (creds is None or failure.error in ("Recorder.CredentialsExpired", "Recorder.Interrupted")
+                or not (self.credentials_expired or creds.seconds_left() <= 0)):
+            return failure
+        return Outcome("Recorder.CredentialsExpired",
+                       f"{creds.expired_message(self._started)}\n  (then: {failure.error}: {failure.cause})")
 
     # ------------------------------------------------------------------ the job
 
@@ -334,15 +384,20 @@ class Recorder:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, self._on_sigterm)
-        helpers = [asyncio.create_task(self._heartbeats()), asyncio.create_task(self._watch_cancel())]
+        helpers = [asyncio.create_task(self._heartbeats()), asyncio.create_task(self._watch_cancel()),
+                   asyncio.create_task(self._watch_credentials())]
         work = Path(tempfile.mkdtemp(prefix="recorder-", dir=self.env.work_dir))
         t0 = time.monotonic()
         failure: Outcome | None = None
         output: dict[str, Any] = {}
         try:
             try:
+                self._check_credentials()
                 output = await self.run_job(work)
             except Cancelled:
+                if self.credentials_expired and self.env.credentials is not None:
+                    raise Outcome("Recorder.CredentialsExpired",
+                                  self.env.credentials.expired_message(self._started)) from None
                 if self.interrupted:
                     raise Outcome("Recorder.Interrupted", "the render was interrupted (SIGTERM: Spot capacity "
                                   "reclaimed); it will be retried") from None
@@ -355,11 +410,11 @@ class Recorder:
             except ToolMissingError as exc:
                 raise Outcome("Recorder.ToolMissing", str(exc)) from None
         except Outcome as out:
-            log.error("job %s failed: %s: %s", self.ref.job_id, out.error, out.cause)
-            failure = out
+            failure = self._expiry_outcome(out)
+            log.error("job %s failed: %s: %s", self.ref.job_id, failure.error, failure.cause)
         except Exception as exc:  # noqa: BLE001 - the task must always report, or the execution waits for its timeout
             log.error("job %s crashed:\n%s", self.ref.job_id, traceback.format_exc())
-            failure = Outcome("Recorder.Crashed", f"{type(exc).__name__}: {exc}")
+            failure = self._expiry_outcome(Outcome("Recorder.Crashed", f"{type(exc).__name__}: {exc}"))
         finally:
             for h in helpers:
                 h.cancel()

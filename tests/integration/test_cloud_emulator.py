@@ -37,6 +37,7 @@ from app.cloud.tokens import TokenStore
 from app.core.bundle import RenderSettings
 from app.core.errors import Cancelled
 from app.core.infra.fs import sha256_file
+from recorder.jobcreds import JobCredentials
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -198,6 +199,15 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         # the job's tasks all exited cleanly (the recorder does not linger after reporting)
         wait_until(lambda: not emu.tasks)
         assert set(emu.finished_tasks.values()) <= {0}
+        # the task got this job's own credentials from IssueJobCredentials (1 hour), as overrides
+        ecs = emu.client("ecs")
+        arns = ecs.list_tasks(cluster=emu.resources["cluster"], desiredStatus="STOPPED")["taskArns"]
+        envs = [{e["name"]: e["value"] for co in task["overrides"]["containerOverrides"] for e in co["environment"]}
+                for task in ecs.describe_tasks(cluster=emu.resources["cluster"], tasks=arns)["tasks"]]
+        env = next(e for e in envs if e["JOB_KEY"].endswith(f"/jobs/{job_id}/job.json"))
+        assert env["JOB_AWS_ACCESS_KEY_ID"] not in ("", "emulator") and env["JOB_AWS_SESSION_TOKEN"]
+        issued = JobCredentials.from_environ(env)
+        assert issued is not None and 3000 < issued.seconds_left() <= 3600, env["JOB_AWS_EXPIRATION"]
 
     asyncio.run(scenario())
 

@@ -22,12 +22,20 @@ from app.cloud.client import CloudClient
 from app.cloud.config import CloudConfig, load_config
 from app.cloud.emulator.iam import (
     IDENTITY_VARIABLE,
+    MOTO_OPERATIONS,
     PUT_OBJECT_OPERATIONS,
     as_moto_evaluates,
     tenant_policy,
     tenant_role_policies,
 )
-from app.cloud.emulator.statemachine import OPTIMIZED_ECS, SDK_ECS, adapt_for_moto, load_template, production_definition
+from app.cloud.emulator.statemachine import (
+    OPTIMIZED_ECS,
+    SDK_ECS,
+    adapt_for_moto,
+    load_template,
+    production_definition,
+    substitution_names,
+)
 from app.cloud.errors import CloudConfigError
 from app.cloud.layout import JobRef, JobStatus, asset_key
 from app.cloud.polly import PollyProvider, register
@@ -92,8 +100,7 @@ def test_status_documents_written_by_the_state_machine_parse() -> None:
 
 def test_adaptation_for_moto_changes_only_the_render_step() -> None:
     prod = production_definition()
-    values = {k: f"<{k}>" for k in ("JobTable", "Cluster", "TaskDefinition", "CapacityProvider",
-                                    "SubnetA", "SubnetB", "TaskSecurityGroup", "RetentionDays")}
+    values = {k: f"<{k}>" for k in substitution_names()}
     moto = adapt_for_moto(prod, values)
     assert prod["States"]["Render"]["Resource"] == OPTIMIZED_ECS
     render = moto["States"]["Render"]
@@ -116,8 +123,10 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
     assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait")}
     for name, state in prod["States"].items():
         if name != "Render":
-            expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>")
-                                  .replace("${RetentionDays}", "<RetentionDays>"))
+            text = json.dumps(state)
+            for k in values:
+                text = text.replace(f"${{{k}}}", f"<{k}>")
+            expected = json.loads(text)
             assert moto["States"][name] == expected, name
     with pytest.raises(KeyError, match="no substitution"):
         adapt_for_moto(prod, {})
@@ -141,7 +150,11 @@ def test_tenant_comes_from_the_key_not_the_job_content() -> None:
     assert "$.detail.object.key" in text
     assert "$.detail.requestParameters" not in text and "$.script" not in text
     env = prod["States"]["Render"]["Parameters"]["Overrides"]["ContainerOverrides"][0]["Environment"]
-    assert {e["Name"] for e in env} == {"JOB_BUCKET", "JOB_KEY", "TASK_TOKEN"}
+    assert {e["Name"] for e in env} == {"JOB_BUCKET", "JOB_KEY", "TASK_TOKEN", "JOB_AWS_ACCESS_KEY_ID",
+                                        "JOB_AWS_SECRET_ACCESS_KEY", "JOB_AWS_SESSION_TOKEN", "JOB_AWS_EXPIRATION"}
+    # the job's credentials come from the machine's own IssueJobCredentials state, nothing else
+    creds = {e["Name"]: e["Value.$"] for e in env if e["Name"].startswith("JOB_AWS_")}
+    assert all(v.startswith("$.jobCredentials.") for v in creds.values()), creds
 
 
 # ---------------------------------------------------------------------- IAM
@@ -230,7 +243,7 @@ def test_tenant_may_invoke_only_the_configured_bedrock_models() -> None:
     assert not allowed(chosen, "s3:GetObject", f"arn:aws:s3:::bkt/tenants/{OTHER}/jobs/x/job.json")
 
 
-def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> None:
+def test_moto_gets_its_operation_names_only_where_the_iam_action_is_granted() -> None:
     docs = tenant_policy(TENANT, "bkt")
     moto_docs = as_moto_evaluates(docs)
     assert "s3:CreateMultipartUpload" not in json.dumps(docs)  # the template stays in AWS's terms
@@ -239,7 +252,9 @@ def test_moto_gets_the_multipart_names_only_where_put_object_is_granted() -> Non
             actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
             added = set(moto_st["Action"] if isinstance(moto_st["Action"], list) else [moto_st["Action"]])
             added -= set(actions)
-            assert added == (set(PUT_OBJECT_OPERATIONS) if "s3:PutObject" in actions else set())
+            assert added == {op for a in actions for op in MOTO_OPERATIONS.get(a, ())}
+            assert ("s3:PutObject" in actions) == (set(PUT_OBJECT_OPERATIONS) <= added)
+            assert ("s3:ListBucket" in actions) == ("s3:ListObjectsV2" in added)
             assert moto_st["Resource"] == st["Resource"]
 
 

@@ -17,16 +17,38 @@ from .statemachine import load_template
 
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 TENANT_ROLE = "TenantRole"
-# AWS authorizes the multipart-upload calls with s3:PutObject.  moto >= 5.2.6 asks its IAM for the
-# operation's own name instead ("s3:CreateMultipartUpload"), which no real policy grants; the
-# emulator adds these names wherever s3:PutObject is allowed, so moto decides as AWS would.
+JOB_ROLE = "RecorderJobRole"
+# AWS authorizes the multipart-upload calls with s3:PutObject, and bucket listings with s3:ListBucket
+# / s3:ListBucketVersions.  moto >= 5.2.6 asks its IAM for the operation's own name instead
+# ("s3:CreateMultipartUpload", "s3:ListObjectsV2"), which no real policy grants; the emulator adds
+# these names wherever the IAM action is allowed, so moto decides as AWS would.
 PUT_OBJECT_OPERATIONS = ("s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload")
+MOTO_OPERATIONS = {
+    "s3:PutObject": PUT_OBJECT_OPERATIONS,
+    "s3:ListBucket": ("s3:ListObjects", "s3:ListObjectsV2"),
+    "s3:ListBucketVersions": ("s3:ListObjectVersions",),
+}
+
+
+def role_policies(role: str, path: Path = TEMPLATE) -> list[dict[str, Any]]:
+    """The inline policy documents of the template's role ``role`` (unrendered)."""
+    props = load_template(path)["Resources"][role]["Properties"]
+    return [copy.deepcopy(p["PolicyDocument"]) for p in props.get("Policies", [])]
 
 
 def tenant_role_policies(path: Path = TEMPLATE) -> list[dict[str, Any]]:
     """The policy documents of the role the identity pool gives signed-in users (unrendered)."""
-    role = load_template(path)["Resources"][TENANT_ROLE]["Properties"]
-    return [copy.deepcopy(p["PolicyDocument"]) for p in role.get("Policies", [])]
+    return role_policies(TENANT_ROLE, path)
+
+
+def job_role_policy(bucket: str, path: Path = TEMPLATE) -> list[dict[str, Any]]:
+    """``RecorderJobRole``'s policies for ``bucket`` (JSON-ready): every job's union, which the
+    state machine narrows to one job with a session policy each time it assumes the role."""
+    docs = [_render(d, f"arn:aws:s3:::{bucket}", "", {}) for d in role_policies(JOB_ROLE, path)]
+    text = json.dumps(docs)
+    if "Fn::" in text or "${" in text:
+        raise ValueError(f"unrendered CloudFormation left in the job role's policy: {text}")
+    return docs
 
 
 def template_parameters(path: Path = TEMPLATE, **given: str | list[str]) -> dict[str, Any]:
@@ -78,7 +100,7 @@ def tenant_policy(identity: str, bucket: str, path: Path = TEMPLATE,
 
 
 def as_moto_evaluates(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``docs`` with :data:`PUT_OBJECT_OPERATIONS` granted wherever ``s3:PutObject`` is.
+    """``docs`` with the operation names of :data:`MOTO_OPERATIONS` granted wherever their IAM action is.
 
     Only for handing a policy to moto: the template itself stays in AWS's terms.
     """
@@ -88,6 +110,7 @@ def as_moto_evaluates(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for st in statements if isinstance(statements, list) else [statements]:
             actions = st.get("Action")
             listed = [actions] if isinstance(actions, str) else list(actions or [])
-            if "s3:PutObject" in listed:
-                st["Action"] = listed + [a for a in PUT_OBJECT_OPERATIONS if a not in listed]
+            extra = [op for action in listed for op in MOTO_OPERATIONS.get(action, ()) if op not in listed]
+            if extra:
+                st["Action"] = listed + extra
     return out

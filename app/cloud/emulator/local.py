@@ -45,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from app.cloud.config import CloudConfig
 from app.core.infra.progress import stop_process
 
+from .iam import as_moto_evaluates, job_role_policy
 from .statemachine import adapt_for_moto, production_definition
 
 log = logging.getLogger("reelwright.emulator")
@@ -94,10 +95,15 @@ class Emulator:
     #: keep Chromium's sandbox in the container: docker's default seccomp profile denies the user namespace
     #: it needs, so this runs the task with ``seccomp=unconfined`` and REELWRIGHT_CHROMIUM_SANDBOX=1
     container_sandbox: bool = False
+    #: run the event rule and Fargate stand-ins (off: only the seeded services, for tests that put
+    #: job.json keys without wanting them rendered)
+    stand_ins: bool = True
 
     endpoint: str = ""
     config: CloudConfig | None = None
     resources: dict[str, str] = field(default_factory=dict)
+    #: the state machine's DefinitionSubstitutions as seeded (also for :mod:`.jobcreds`)
+    substitutions: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
     executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
@@ -125,7 +131,8 @@ class Emulator:
         await asyncio.to_thread(self._wait_ready)
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self.config = await asyncio.to_thread(self._seed)
-        self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
+        if self.stand_ins:
+            self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
         return self.config
 
     async def stop(self) -> None:
@@ -237,17 +244,35 @@ class Emulator:
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
         )["Role"]["Arn"]
+        job_role = self._seed_job_role(role, bucket)
         values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
                   "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
-                  "RetentionDays": str(self.retention_days)}
+                  "RetentionDays": str(self.retention_days), "RecorderJobRole": job_role,
+                  "SessionKey": session_key, "Partition": "aws"}
+        self.substitutions = values
         definition = adapt_for_moto(production_definition(), values)
         sm = self.client("stepfunctions").create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
         self.resources = {"bucket": bucket, "table": table, "cluster": cluster, "task_definition": taskdef,
-                          "state_machine": sm, "user_pool": pool["Id"], "session_key": session_key}
+                          "state_machine": sm, "user_pool": pool["Id"], "session_key": session_key,
+                          "state_machine_role": role, "job_role": job_role}
         return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
                            identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
                            endpoint_url=self.endpoint, emulator=True, session_key_id=session_key)
+
+    def _seed_job_role(self, state_machine_role: str, bucket: str) -> str:
+        """``RecorderJobRole`` as the template has it: assumable by the state machine's role only, with
+        the template's own policy (in moto's terms, see :func:`as_moto_evaluates`)."""
+        iam = self.client("iam")
+        arn: str = iam.create_role(
+            RoleName="reelwright-recorder-job", MaxSessionDuration=3600,
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": state_machine_role}, "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        for i, doc in enumerate(as_moto_evaluates(job_role_policy(bucket))):
+            iam.put_role_policy(RoleName="reelwright-recorder-job", PolicyName=f"job-objects-{i}",
+                                PolicyDocument=json.dumps(doc))
+        return arn
 
     # ------------------------------------------------------------------ the event rule stand-in
 

@@ -1,19 +1,47 @@
-"""``python -m app.cloud.emulator.motoserver``: moto's server with one fix the emulator needs.
+"""``python -m app.cloud.emulator.motoserver``: moto's server with the fixes the emulator needs.
 
-moto 5.2.5's Step Functions front end drops the ``cause`` of ``SendTaskFailure`` (it forwards only
-``error``), although its execution engine stores it.  The cause is what tells a user which card and
-locator failed, so this wrapper forwards it, then runs the stock ``moto_server``.  Nothing else of
-moto is touched, and AWS needs no such thing.
+1. moto 5.2.5's Step Functions front end drops the ``cause`` of ``SendTaskFailure`` (it forwards only
+   ``error``), although its execution engine stores it.  The cause is what tells a user which card and
+   locator failed, so this wrapper forwards it.
+2. With IAM enforcement on (``POST /moto-api/reset-auth``), moto authorizes assumed-role credentials by
+   the role's policies alone: it keeps the *session policy* passed to ``AssumeRole`` but never applies
+   it, and it accepts the credentials after they expire.  AWS grants a session only what both the role
+   and the session policy allow, and refuses expired credentials (``ExpiredToken``).  The per-job
+   credentials the state machine issues rest on exactly that, so this wrapper applies both rules.
+   The session policy is evaluated here, conditions included for the one key a job's policy needs
+   from a request: ``s3:prefix`` of a bucket listing (``StringLike``/``StringEquals``; a listing with
+   no prefix does not match, as on AWS).  Other condition keys (the KMS encryption context, say) are
+   not evaluated, and moto evaluates no condition of the role's own policies.
+3. moto's ``aws-sdk:*`` tasks put boto3's response on the state's data as it is, ``datetime`` objects
+   included, which the engine then cannot serialize ("Object of type datetime is not JSON
+   serializable"); Step Functions returns timestamps as ISO 8601 text.  The wrapper converts them
+   (``2026-12-06T04:00:00Z``), so ``IssueJobCredentials`` can pass STS's ``Expiration`` on.
+
+Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
+from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase, S3IAMRequest
+from moto.s3.exceptions import S3ClientError
 from moto.server import main
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    StateTaskServiceAwsSdk,
+)
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.sts.models import sts_backends
+
+from app.cloud.emulator.iam import as_moto_evaluates
 
 
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
@@ -25,6 +53,110 @@ def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
 
 
 StepFunctionResponse.send_task_failure = _send_task_failure  # type: ignore[method-assign]
+
+
+class S3ExpiredTokenError(S3ClientError):
+    def __init__(self) -> None:
+        super().__init__("ExpiredToken", "The provided token has expired.")
+
+
+_role_policy_check = IAMRequestBase.check_action_permitted
+#: bucket listings, by IAM action and by the operation names moto >= 5.2.6 asks for
+LISTINGS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListObjects", "s3:ListObjectsV2", "s3:ListObjectVersions")
+
+
+def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
+    """The role's policies (moto's own check), then expiry and the session policy of the credentials."""
+    _role_policy_check(self, resource)
+    key = self._access_key
+    if not isinstance(key, AssumedRoleAccessKey):
+        return
+    session = next((r for r in sts_backends[key.account_id][key.partition].assumed_roles
+                    if r.access_key_id == key._access_key_id), None)
+    if session is None:
+        return
+    if session.expiration <= utcnow():
+        if isinstance(self, S3IAMRequest):
+            raise S3ExpiredTokenError()
+        raise InvalidClientTokenIdError()
+    if not session.policy:
+        return
+    document = as_moto_evaluates([json.loads(session.policy)])[0]
+    context: dict[str, str | None] = {}
+    if self._action in LISTINGS:
+        query = parse_qs(urlsplit(self._path).query, keep_blank_values=True)
+        context["s3:prefix"] = query["prefix"][0] if query.get("prefix") else None
+    if not session_policy_allows(document, self._action, resource, context):
+        self._raise_access_denied()
+
+
+def _like(pattern: str, value: str) -> bool:
+    """IAM's wildcard match: ``*`` any run of characters, ``?`` one, case-sensitive."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _conditions_hold(condition: dict[str, dict[str, Any]], context: dict[str, str | None]) -> bool:
+    for operator, keys in condition.items():
+        for key, expected in keys.items():
+            if key not in context:
+                continue  # not a key this emulator knows for the request: not evaluated (documented)
+            actual = context[key]
+            if actual is None:
+                return False  # the request lacks the key: a String* condition does not match
+            match = _like if operator == "StringLike" else (lambda a, b: a == b) if operator == "StringEquals" else None
+            if match is None:
+                continue
+            if not any(match(e, actual) for e in _listed(expected)):
+                return False
+    return True
+
+
+def session_policy_allows(document: dict[str, Any], action: str, resource: str,
+                          context: dict[str, str | None]) -> bool:
+    """Whether a session policy allows ``action`` on ``resource`` (an explicit deny wins)."""
+    statements = document.get("Statement", [])
+    allowed = False
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not any(_like(a.lower(), action.lower()) for a in _listed(st.get("Action"))):
+            continue
+        if not any(_like(r, resource) for r in _listed(st.get("Resource"))):
+            continue
+        if not _conditions_hold(st.get("Condition") or {}, context):
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        allowed = True
+    return allowed
+
+
+IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
+
+def as_step_functions_json(value: Any) -> Any:
+    """``value`` with every datetime as Step Functions writes it: ISO 8601 UTC text."""
+    if isinstance(value, datetime):
+        when = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dict):
+        return {k: as_step_functions_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_step_functions_json(v) for v in value]
+    return value
+
+
+_sdk_task = StateTaskServiceAwsSdk._eval_service_task
+
+
+def _eval_sdk_task(self: StateTaskServiceAwsSdk, env: Any, *args: Any, **kwargs: Any) -> None:
+    _sdk_task(self, env, *args, **kwargs)
+    env.stack.append(as_step_functions_json(env.stack.pop()))
+
+
+StateTaskServiceAwsSdk._eval_service_task = _eval_sdk_task  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])
