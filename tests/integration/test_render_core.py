@@ -227,8 +227,9 @@ def test_a_timeline_that_leaves_the_plan_still_places_narration_exactly(tmp_path
 
 
 def all_frames(mp4: Path) -> np.ndarray:
-    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-f", "rawvideo", "-pix_fmt", "rgb24",
-                          "-"], check=True, capture_output=True).stdout
+    # every coded frame as it is (passthrough): no frame dropped or repeated to fit a constant rate
+    raw = subprocess.run([str(find_ffmpeg()), "-v", "error", "-i", str(mp4), "-fps_mode", "passthrough",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, H, W, 3)
 
 
