@@ -90,7 +90,7 @@ def test_status_documents_written_by_the_state_machine_parse() -> None:
 # ---------------------------------------------------------------------- state machine
 
 
-def test_adaptation_for_moto_changes_only_the_render_step() -> None:
+def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_calls() -> None:
     prod = production_definition()
     values = {k: f"<{k}>" for k in ("JobTable", "Cluster", "TaskDefinition", "CapacityProvider",
                                     "SubnetA", "SubnetB", "TaskSecurityGroup", "RetentionDays")}
@@ -111,13 +111,27 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
                                   "Next": "MotoRetry0Check"}
     assert render["Catch"][1:] == prod["States"]["Render"]["Catch"]
     check = moto["States"]["MotoRetry0Check"]
-    assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "FailedDocument"
+    assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "MotoRetry0Out"
+    # out of attempts, each error goes where the production Catch sends it
+    out = moto["States"]["MotoRetry0Out"]
+    assert {"Variable": "$.error.Error", "StringEquals": "States.HeartbeatTimeout",
+            "Next": "ExplainLostHeartbeat"} in out["Choices"]
+    assert out["Default"] == "FindRecorder"
     assert moto["States"]["MotoRetry0Wait"]["Next"] == "Render"
-    assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait")}
+    assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait",
+                                                                                     "Out")}
+    # aws-sdk:ecs calls take and return camelCase names in boto3 (moto), PascalCase on AWS
+    find = moto["States"]["FindRecorder"]
+    assert find["Parameters"] == {"cluster": "<Cluster>", "startedBy.$": "States.Hash($.job.key, 'MD5')",
+                                  "desiredStatus": "RUNNING"}
+    assert find["ResultSelector"] == {"taskArns.$": "$.taskArns"}
+    stop = moto["States"]["StopRecorder"]["ItemProcessor"]["States"]["StopTask"]
+    assert set(stop["Parameters"]) == {"cluster", "task.$", "reason.$"}
+    assert stop["ResultSelector"] == {"stopped.$": "$.task.taskArn"}
     for name, state in prod["States"].items():
-        if name != "Render":
+        if name not in ("Render", "FindRecorder", "StopRecorder"):
             expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>")
-                                  .replace("${RetentionDays}", "<RetentionDays>"))
+                                  .replace("${RetentionDays}", "<RetentionDays>").replace("${Cluster}", "<Cluster>"))
             assert moto["States"][name] == expected, name
     with pytest.raises(KeyError, match="no substitution"):
         adapt_for_moto(prod, {})

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.cloud.emulator.statemachine import load_template, production_definition
+from app.cloud.emulator.statemachine import (
+    SWEEPER_RESOURCE,
+    adapt_sweeper_for_moto,
+    load_template,
+    production_definition,
+)
 
 FINAL_ROWS = {"RecordComplete", "RecordCancelled", "RecordFailed"}
 
@@ -76,3 +81,119 @@ def test_the_submit_rule_has_a_dead_letter_queue_that_pages() -> None:
     assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": ["SubmitRule", "Arn"]}
     alarm = resources["UnstartedJobsAlarm"]["Properties"]
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and alarm["Threshold"] == 1
+
+
+# ---------------------------------------------------------------------- a stopped step stops its task
+
+
+def test_every_render_attempt_is_tagged_with_its_job_and_the_catch_path_finds_it_by_that_tag() -> None:
+    states = _states()
+    tag = "States.Hash($.job.key, 'MD5')"  # per tenant and job (keys differ), and 32 of StartedBy's 36 chars
+    assert states["Render"]["Parameters"]["StartedBy.$"] == tag
+    find = states["FindRecorder"]
+    assert find["Resource"] == "arn:aws:states:::aws-sdk:ecs:listTasks"
+    assert find["Parameters"] == {"Cluster": "${Cluster}", "StartedBy.$": tag, "DesiredStatus": "RUNNING"}
+
+
+def test_every_way_the_render_step_fails_stops_its_task_before_the_failed_path() -> None:
+    states = _states()
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states["Render"]["Catch"]}
+    assert catches[("Recorder.Cancelled",)] == "CancelledDocument"  # the recorder reported it and exits itself
+    assert catches[("States.ALL",)] == "FindRecorder"
+    for error, explain in (("States.Timeout", "ExplainTimeout"), ("States.HeartbeatTimeout", "ExplainLostHeartbeat")):
+        assert catches[(error,)] == explain
+        assert states[explain]["Parameters"]["Error"] == error
+        assert "task was stopped" in states[explain]["Parameters"]["Cause"]
+        assert states[explain]["ResultPath"] == "$.error" and states[explain]["Next"] == "FindRecorder"
+    assert states["FindRecorder"]["Next"] == "StopRecorder" and states["StopRecorder"]["Next"] == "FailedDocument"
+    # a failure to find or stop the task still reaches the Failed path, and keeps the render's reason
+    for name in ("FindRecorder", "StopRecorder"):
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Comment": states[name]["Catch"][0]["Comment"],
+                                          "ResultPath": "$.stopError", "Next": "FailedDocument"}]
+    stop = states["StopRecorder"]["ItemProcessor"]["States"]["StopTask"]
+    assert stop["Resource"] == "arn:aws:states:::aws-sdk:ecs:stopTask"
+    assert states["StopRecorder"]["ItemsPath"] == "$.recorder.taskArns"
+
+
+def test_the_render_machine_has_a_time_budget_longer_than_all_its_attempts() -> None:
+    definition = production_definition()
+    render = definition["States"]["Render"]
+    attempts = 1 + max(r["MaxAttempts"] for r in render["Retry"])
+    assert definition["TimeoutSeconds"] > attempts * render["TimeoutSeconds"]
+
+
+def test_the_state_machine_may_list_and_stop_only_its_clusters_tasks() -> None:
+    resources = load_template()["Resources"]
+    statements = {s["Sid"]: s for s in
+                  resources["StateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert statements["FindRecorder"]["Action"] == "ecs:ListTasks"
+    assert statements["FindRecorder"]["Condition"] == {"ArnEquals": {"ecs:cluster": {"Fn::GetAtt": ["Cluster", "Arn"]}}}
+    assert "ecs:StopTask" in statements["StopRecorder"]["Action"]
+    recorder = {s["Sid"]: s for s in
+                resources["RecorderTaskRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert recorder["ReadStatusBeforeWriting"]["Action"] == "s3:GetObject"
+    assert recorder["ReadStatusBeforeWriting"]["Resource"] == {"Fn::Sub": "${Bucket.Arn}/tenants/*/jobs/*/status.json"}
+
+
+# ---------------------------------------------------------------------- the sweeper
+
+
+def _sweeper() -> dict[str, Any]:
+    return production_definition(resource=SWEEPER_RESOURCE)
+
+
+def _inner(definition: dict[str, Any]) -> dict[str, Any]:
+    inner: dict[str, Any] = definition["States"]["SweepPage"]["ItemProcessor"]["States"]
+    return inner
+
+
+def test_the_sweeper_runs_every_15_minutes_with_a_dead_letter_queue_and_alarms() -> None:
+    resources = load_template()["Resources"]
+    schedule = resources["SweepSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(15 minutes)"
+    assert schedule["Target"]["Arn"] == {"Ref": SWEEPER_RESOURCE}
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SweepDeadLetters", "Arn"]}
+    role = resources["SweepScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    dead_letters = {"Fn::GetAtt": ["SweepDeadLetters", "Arn"]}
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dead_letters} in role
+    stuck = resources["StuckJobsAlarm"]["Properties"]
+    assert stuck["Dimensions"][0]["Value"] == {"Ref": SWEEPER_RESOURCE} and stuck["MetricName"] == "ExecutionsFailed"
+    assert resources["SweeperNotStartedAlarm"]["Properties"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["SweepDeadLetters", "QueueName"]}
+
+
+def test_the_sweeper_fails_only_rows_whose_execution_is_not_running_and_only_if_unchanged() -> None:
+    inner = _inner(_sweeper())
+    running = inner["StillRunning"]["Choices"]
+    assert running == [{"Variable": "$.run.status", "StringEquals": "RUNNING", "Next": "Left"}]
+    fail = inner["FailRow"]["Parameters"]
+    assert fail["ConditionExpression"] == "#s = :seen"
+    assert fail["ExpressionAttributeValues"][":seen"] == {"S.$": "$.seen"}
+    assert "failure = :e" in fail["UpdateExpression"]
+    conditional = inner["FailRow"]["Catch"][0]
+    assert conditional["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"] and conditional["Next"] == "Left"
+    assert inner["Explain"]["Parameters"]["Error"] == "Reelwright.Stuck"
+    # the task tag it stops by is the render step's: the hash of the job key rebuilt from the row
+    assert inner["FindStuckRecorder"]["Parameters"]["StartedBy.$"] == (
+        "States.Hash(States.Format('tenants/{}/jobs/{}/job.json', $.tenant, $.jobId), 'MD5')")
+    scan = _sweeper()["States"]["FindOpenJobs"]["Parameters"]
+    assert "#s IN (:submitted, :queued, :rendering)" in scan["FilterExpression"]
+
+
+def test_every_sweeper_task_is_caught_so_one_bad_row_does_not_stop_the_sweep() -> None:
+    inner = _inner(_sweeper())
+    for name, state in inner.items():
+        if state["Type"] == "Task":
+            assert any(c["ErrorEquals"] == ["States.ALL"] for c in state.get("Catch", [])), name
+    assert _sweeper()["States"]["AnySwept"]["Choices"][0]["Next"] == "JobsWereStuck"
+    assert _sweeper()["States"]["JobsWereStuck"]["Error"] == "Reelwright.Stuck"
+
+
+def test_the_sweepers_moto_adaptation_camel_cases_only_the_ecs_and_sfn_calls() -> None:
+    values = {"JobTable": "t", "Bucket": "b", "Cluster": "c", "RetentionDays": "7"}
+    moto = adapt_sweeper_for_moto(_sweeper(), values)
+    inner = _inner(moto)
+    assert inner["IsItRunning"]["Parameters"] == {"executionArn.$": "$.execution"}
+    assert inner["IsItRunning"]["ResultSelector"] == {"status.$": "$.status"}
+    assert inner["PublishFailed"]["Parameters"]["Bucket"] == "b"  # S3 is PascalCase in boto3 too
+    assert moto["States"]["FindOpenJobs"]["Parameters"]["TableName"] == "t"

@@ -13,6 +13,12 @@
   ``container_image`` set (``reelwright cloud emulate --container``) each task runs in the recorder image
   instead: ``docker run --network host`` with only the task's environment, a read-only root filesystem
   and a tmpfs ``/scratch``, as on Fargate (``docker run`` forwards SIGTERM to the recorder).
+  Every ``StopTask`` the stand-in acts on is recorded in ``stopped_tasks`` (task ARN → reason).
+* **The sweeper** (``SweeperStateMachine``) is created too; there is no scheduler, :meth:`Emulator.sweep_once`
+  runs it once.
+* **A fake hung recorder** for tests that inject a lost task: the tasks of the jobs in ``fake_hung_jobs``
+  run a process that never reports and never heartbeats (a recorder stuck in a blocking call); it
+  ends on SIGTERM, as a real one would be killed.
 
 Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
 codes are not mailed; moto accepts any code.
@@ -45,13 +51,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from app.cloud.config import CloudConfig
 from app.core.infra.progress import stop_process
 
-from .statemachine import adapt_for_moto, production_definition
+from .statemachine import SWEEPER_RESOURCE, adapt_for_moto, adapt_sweeper_for_moto, production_definition
 
 log = logging.getLogger("reelwright.emulator")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 JOB_KEY_PATTERN = "tenants/*/jobs/*/job.json"  # the SubmitRule's wildcard, same semantics (* spans /)
 FAKE_KEYS = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
+#: the fake hung recorder: no report, no heartbeat, until SIGTERM (Python's default action ends it)
+FAKE_HUNG_RECORDER = "import time\nwhile True:\n    time.sleep(60)\n"
 
 
 def free_port() -> int:
@@ -94,12 +102,17 @@ class Emulator:
     #: keep Chromium's sandbox in the container: docker's default seccomp profile denies the user namespace
     #: it needs, so this runs the task with ``seccomp=unconfined`` and REELWRIGHT_CHROMIUM_SANDBOX=1
     container_sandbox: bool = False
+    #: the render step's HeartbeatSeconds (None: the template's 300 s); tests of a lost recorder shorten it
+    render_heartbeat_s: int | None = None
+    #: job ids whose tasks run the fake hung recorder (:data:`FAKE_HUNG_RECORDER`) instead of the recorder
+    fake_hung_jobs: set[str] = field(default_factory=set)
 
     endpoint: str = ""
     config: CloudConfig | None = None
     resources: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
+    stopped_tasks: dict[str, str] = field(default_factory=dict)  # task arn -> StopTask's reason
     executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
     _moto: subprocess.Popen[bytes] | None = None
     _loops: list[asyncio.Task[None]] = field(default_factory=list)
@@ -240,11 +253,19 @@ class Emulator:
         values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
                   "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
                   "RetentionDays": str(self.retention_days)}
-        definition = adapt_for_moto(production_definition(), values)
-        sm = self.client("stepfunctions").create_state_machine(
+        definition = adapt_for_moto(production_definition(), values, heartbeat_s=self.render_heartbeat_s)
+        sfn = self.client("stepfunctions")
+        sm = sfn.create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        sweeper_values = {"JobTable": table, "Bucket": bucket, "Cluster": cluster,
+                          "RetentionDays": str(self.retention_days)}
+        sweeper = sfn.create_state_machine(
+            name="reelwright-sweeper", roleArn=role,
+            definition=json.dumps(adapt_sweeper_for_moto(production_definition(resource=SWEEPER_RESOURCE),
+                                                         sweeper_values)))["stateMachineArn"]
         self.resources = {"bucket": bucket, "table": table, "cluster": cluster, "task_definition": taskdef,
-                          "state_machine": sm, "user_pool": pool["Id"], "session_key": session_key}
+                          "state_machine": sm, "sweeper": sweeper, "user_pool": pool["Id"],
+                          "session_key": session_key}
         return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
                            identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
                            endpoint_url=self.endpoint, emulator=True, session_key_id=session_key)
@@ -354,14 +375,21 @@ class Emulator:
         arn = task["taskArn"]
         log_path = self.workdir / "tasks" / f"{arn.rsplit('/', 1)[-1]}.log"
         overrides = task.get("overrides") or {}
+        env = self.task_env(overrides)
+        key_parts = env.get("JOB_KEY", "").split("/")  # tenants/<tenant>/jobs/<job>/job.json
+        hung = len(key_parts) > 3 and key_parts[3] in self.fake_hung_jobs
         with open(log_path, "wb") as out:
-            if self.container_image:  # docker run forwards SIGTERM to the container (--sig-proxy)
+            if hung:  # the fake: a recorder that never reports (see the module docstring)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", FAKE_HUNG_RECORDER, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            elif self.container_image:  # docker run forwards SIGTERM to the container (--sig-proxy)
                 proc = await asyncio.create_subprocess_exec(
                     *self.container_command(arn, overrides), stdout=out, stderr=subprocess.STDOUT,
                     start_new_session=True)
             else:
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "recorder", env=self.task_env(overrides),
+                    sys.executable, "-m", "recorder", env=env,
                     cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         run = TaskRun(arn, proc, time.monotonic(), log_path)
         self.tasks[arn] = run
@@ -387,12 +415,37 @@ class Emulator:
                 for arn, run in list(self.tasks.items()):
                     if arn in stopped and not run.sigtermed and run.proc.returncode is None:
                         run.sigtermed = True  # StopTask: Fargate sends SIGTERM, then SIGKILL later
-                        log.info("task %s stopped: SIGTERM", arn)
+                        self.stopped_tasks[arn] = await asyncio.to_thread(self._stopped_reason, arn)
+                        log.info("task %s stopped (%s): SIGTERM", arn, self.stopped_tasks[arn])
                         with contextlib.suppress(ProcessLookupError):
                             run.proc.send_signal(signal.SIGTERM)
             except (ClientError, BotoCoreError, OSError) as exc:  # transient: logged, the loop goes on
                 log.warning("Fargate stand-in: %s", exc)
             await asyncio.sleep(self.poll_s)
+
+    def _stopped_reason(self, arn: str) -> str:
+        tasks = self.client("ecs").describe_tasks(cluster=self.resources["cluster"], tasks=[arn])["tasks"]
+        return str(tasks[0].get("stoppedReason", "")) if tasks else ""
+
+    # ------------------------------------------------------------------ the sweeper (no scheduler here)
+
+    def sweep_once(self, timeout: float = 120) -> dict[str, Any]:
+        """Run the sweeper once, as its 15-minute schedule would, and wait for it to end.
+
+        Returns ``describe_execution``'s answer: ``status`` is ``FAILED`` with ``error`` =
+        ``Reelwright.Stuck`` when it failed any job, ``SUCCEEDED`` when none was stuck.
+        """
+        sfn = self.client("stepfunctions")
+        arn = sfn.start_execution(stateMachineArn=self.resources["sweeper"],
+                                  name=f"sweep-{os.urandom(6).hex()}", input="{}")["executionArn"]
+        deadline = time.monotonic() + timeout
+        while True:
+            done: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if done["status"] != "RUNNING":
+                return done
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sweeper execution {arn} still runs after {timeout} s")
+            time.sleep(0.2)
 
     # ------------------------------------------------------------------ helpers for tests and the CLI
 
