@@ -90,14 +90,11 @@ def entered(emu: Emulator, arn: str) -> list[str]:
 # ---------------------------------------------------------------------- the render step's catch path
 
 
-def test_a_lost_recorder_fails_the_job_with_a_reason_and_its_tasks_are_stopped(emu: Emulator) -> None:
-    """Injected: the recorder hangs (no report, no heartbeat), and an earlier attempt's task of the same job
-    still runs too.  The render step times out on the heartbeat; the catch path lists the job's tasks by
-    StartedBy, stops both, and the row and status.json end Failed with a reason.  A duplicate event for
-    the job starts no execution path of its own and no task.
-
-    moto reports a lost heartbeat as ``States.Timeout`` (AWS documents ``States.HeartbeatTimeout``), so
-    here the step is not retried and goes through ``ExplainTimeout``; both catches lead to the same path."""
+def test_a_lost_recorder_is_stopped_before_each_retry_and_the_job_fails_with_a_reason(emu: Emulator) -> None:
+    """Injected: the recorder hangs (no report, no heartbeat), and a task of the job from an earlier attempt
+    still runs too.  Each attempt loses its heartbeat; before each of the 3 retries the job's running tasks
+    are found by StartedBy and stopped; after the last, the catch path stops the last task and the row and
+    status.json end Failed with a reason.  A duplicate event for the job runs no render and starts no task."""
     job_id = "20261206-000000-10571a"
     key = job_key(job_id)
     first = emu._start_execution(key)
@@ -109,26 +106,28 @@ def test_a_lost_recorder_fails_the_job_with_a_reason_and_its_tasks_are_stopped(e
     arn, duplicate = (first, second) if "Render" in entered(emu, first) else (second, first)
     assert ends == {arn: "FAILED", duplicate: "SUCCEEDED"}, ends
     assert "Render" not in entered(emu, duplicate) and entered(emu, duplicate)[-1] == "AlreadySubmitted"
+
     states = entered(emu, arn)
-    explain = "ExplainTimeout" if "ExplainTimeout" in states else "ExplainLostHeartbeat"
-    path = [s for s in states[states.index(explain):]
-            if s in (explain, "FindRecorder", "StopRecorder", "StopTask", "FailedDocument", "PublishFailed",
-                     "RecordFailed", "Failed")]
-    assert path == [explain, "FindRecorder", "StopRecorder", "StopTask", "StopTask", "FailedDocument",
-                    "PublishFailed", "RecordFailed", "Failed"], states
+    lost = ["LostHeartbeat", "FindLostRecorder", "StopLostRecorder", "WaitToRetryRender"]
+    path = [s for s in states[states.index("Render"):] if s in ("Render", *lost, "ExplainLostHeartbeat",
+                                                               "FindRecorder", "StopRecorder", "Failed")]
+    assert path == ["Render", "LostHeartbeat", "FindLostRecorder", "StopLostRecorder", "WaitToRetryRender"] * 3 + [
+        "Render", "LostHeartbeat", "ExplainLostHeartbeat", "FindRecorder", "StopRecorder", "Failed"], states
 
     row = emu.job_row(TENANT, job_id)
     assert row is not None and row["status"] == "Failed", row
     reason = json.loads(row["failure"])
-    assert reason["Error"] in ("States.Timeout", "States.HeartbeatTimeout")
-    assert "task was stopped" in reason["Cause"]
+    assert reason["Error"] == "States.HeartbeatTimeout"
+    assert "stopped reporting" in reason["Cause"] and "task was stopped" in reason["Cause"]
     doc = status_doc(emu, key)
     assert doc["status"] == "Failed" and doc["error"] == reason
 
     tasks = job_tasks(emu, key)
-    assert len(tasks) == 2 and orphan in tasks, tasks  # the render step's and the orphan; none for the duplicate
+    assert len(tasks) == 5 and orphan in tasks, tasks  # 4 attempts and the orphan; none for the duplicate
     wait_until(lambda: all(t in emu.stopped_tasks for t in tasks))
-    assert all(f"the render step ended ({reason['Error']})" in emu.stopped_tasks[t] for t in tasks)
+    reasons = sorted(emu.stopped_tasks[t] for t in tasks)
+    retried = "Reelwright - the recorder stopped reporting (heartbeat lost); the render is retried"
+    assert reasons == sorted([retried] * 4 + ["Reelwright - the render step ended (States.HeartbeatTimeout)"]), reasons
     wait_until(lambda: all(t in emu.finished_tasks for t in tasks))  # the processes are gone too
     assert emu.client("ecs").list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(key),
                                         desiredStatus="RUNNING")["taskArns"] == []

@@ -113,10 +113,8 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     check = moto["States"]["MotoRetry0Check"]
     assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "MotoRetry0Out"
     # out of attempts, each error goes where the production Catch sends it
-    out = moto["States"]["MotoRetry0Out"]
-    assert {"Variable": "$.error.Error", "StringEquals": "States.HeartbeatTimeout",
-            "Next": "ExplainLostHeartbeat"} in out["Choices"]
-    assert out["Default"] == "FindRecorder"
+    assert moto["States"]["MotoRetry0Out"] == {"Type": "Pass", "Next": "FindRecorder"}
+    assert moto["States"]["WaitToRetryRender"]["Seconds"] == 1  # retry_interval_s, as the loop's own Wait
     assert moto["States"]["MotoRetry0Wait"]["Next"] == "Render"
     assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait",
                                                                                      "Out")}
@@ -129,7 +127,8 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     assert set(stop["Parameters"]) == {"cluster", "task.$", "reason.$"}
     assert stop["ResultSelector"] == {"stopped.$": "$.task.taskArn"}
     for name, state in prod["States"].items():
-        if name not in ("Render", "FindRecorder", "StopRecorder"):
+        if name not in ("Render", "FindRecorder", "StopRecorder", "FindLostRecorder", "StopLostRecorder",
+                        "WaitToRetryRender"):
             expected = json.loads(json.dumps(state).replace("${JobTable}", "<JobTable>")
                                   .replace("${RetentionDays}", "<RetentionDays>").replace("${Cluster}", "<Cluster>"))
             assert moto["States"][name] == expected, name

@@ -32,19 +32,24 @@ def test_every_task_state_catches_every_error() -> None:
 
 
 def test_every_catch_leads_to_a_final_row_or_a_fail_state() -> None:
+    """Following Next (and every branch of a Choice), each Catch ends in a final row or a Fail/Succeed state.
+    A branch may loop back to a state on its path (a counted retry) only if another branch leaves."""
     states = _states()
 
-    def reaches_final(name: str, seen: frozenset[str]) -> bool:
+    def outcome(name: str, seen: frozenset[str]) -> str:  # "final", "loop" or "nowhere"
         state = states[name]
         if name in FINAL_ROWS or state["Type"] in ("Fail", "Succeed"):
-            return True
+            return "final"
         if name in seen:
-            return False
-        return "Next" in state and reaches_final(state["Next"], seen | {name})
+            return "loop"
+        if state["Type"] == "Choice":
+            branches = {outcome(n, seen | {name}) for n in [c["Next"] for c in state["Choices"]] + [state["Default"]]}
+            return "final" if branches <= {"final", "loop"} and "final" in branches else "nowhere"
+        return outcome(state["Next"], seen | {name}) if "Next" in state else "nowhere"
 
     for name, state in states.items():
         for c in state.get("Catch", []):
-            assert reaches_final(c["Next"], frozenset({name})), f"{name}'s Catch -> {c['Next']} ends nowhere"
+            assert outcome(c["Next"], frozenset({name})) == "final", f"{name}'s Catch -> {c['Next']} ends nowhere"
 
 
 def test_a_publish_failure_on_the_failure_path_keeps_the_original_reason() -> None:
@@ -100,8 +105,10 @@ def test_every_way_the_render_step_fails_stops_its_task_before_the_failed_path()
     catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states["Render"]["Catch"]}
     assert catches[("Recorder.Cancelled",)] == "CancelledDocument"  # the recorder reported it and exits itself
     assert catches[("States.ALL",)] == "FindRecorder"
+    assert catches[("States.Timeout",)] == "ExplainTimeout"
+    assert catches[("States.HeartbeatTimeout",)] == "LostHeartbeat"
+    assert states["LostHeartbeat"]["Default"] == "ExplainLostHeartbeat"  # out of retries
     for error, explain in (("States.Timeout", "ExplainTimeout"), ("States.HeartbeatTimeout", "ExplainLostHeartbeat")):
-        assert catches[(error,)] == explain
         assert states[explain]["Parameters"]["Error"] == error
         assert "task was stopped" in states[explain]["Parameters"]["Cause"]
         assert states[explain]["ResultPath"] == "$.error" and states[explain]["Next"] == "FindRecorder"
@@ -115,7 +122,25 @@ def test_every_way_the_render_step_fails_stops_its_task_before_the_failed_path()
     assert states["StopRecorder"]["ItemsPath"] == "$.recorder.taskArns"
 
 
-def test_the_render_machine_has_a_time_budget_longer_than_all_its_attempts() -> None:
+def test_a_lost_task_is_stopped_before_its_render_is_retried_three_times() -> None:
+    """A Retry has no step between attempts, so a lost heartbeat is retried by a counted loop instead."""
+    states = _states()
+    assert not any("States.HeartbeatTimeout" in r["ErrorEquals"] for r in states["Render"]["Retry"])
+    choices = states["LostHeartbeat"]["Choices"]
+    assert choices[0] == {"Variable": "$.lostHeartbeats", "IsPresent": False, "Next": "FirstLostHeartbeat"}
+    assert choices[1] == {"Variable": "$.lostHeartbeats.n", "NumericLessThan": 3, "Next": "AnotherLostHeartbeat"}
+    for name in ("FirstLostHeartbeat", "AnotherLostHeartbeat"):
+        assert states[name]["ResultPath"] == "$.lostHeartbeats" and states[name]["Next"] == "FindLostRecorder"
+    assert states["FindLostRecorder"]["Parameters"] == states["FindRecorder"]["Parameters"]
+    assert states["FindLostRecorder"]["Next"] == "StopLostRecorder"
+    assert states["StopLostRecorder"]["Next"] == "WaitToRetryRender"
+    # a lost task that cannot be found or stopped does not keep the job from its next attempt
+    for name in ("FindLostRecorder", "StopLostRecorder"):
+        assert [c["Next"] for c in states[name]["Catch"]] == ["WaitToRetryRender"]
+    assert states["WaitToRetryRender"]["Next"] == "Render"
+
+
+def test_the_render_machine_has_a_time_budget_longer_than_a_render_with_its_retries() -> None:
     definition = production_definition()
     render = definition["States"]["Render"]
     attempts = 1 + max(r["MaxAttempts"] for r in render["Retry"])
@@ -197,3 +222,9 @@ def test_the_sweepers_moto_adaptation_camel_cases_only_the_ecs_and_sfn_calls() -
     assert inner["IsItRunning"]["ResultSelector"] == {"status.$": "$.status"}
     assert inner["PublishFailed"]["Parameters"]["Bucket"] == "b"  # S3 is PascalCase in boto3 too
     assert moto["States"]["FindOpenJobs"]["Parameters"]["TableName"] == "t"
+
+
+def test_a_lost_heartbeat_is_caught_before_the_timeout_that_also_matches_it() -> None:
+    """AWS: States.Timeout matches a step that ran too long *or* lost its heartbeat; catchers are tried in order."""
+    order = [c["ErrorEquals"][0] for c in _states()["Render"]["Catch"]]
+    assert order.index("States.HeartbeatTimeout") < order.index("States.Timeout") < order.index("States.ALL")
