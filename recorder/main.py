@@ -177,8 +177,14 @@ class Recorder:
             resp = self.s3.get_object(Bucket=self.env.bucket, Key=self.ref.status_key)
             current = json.loads(resp["Body"].read().decode("utf-8"))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code", "") in ("NoSuchKey", "404"):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404"):
                 return {"IfNoneMatch": "*"}
+            if code in ("AccessDenied", "403"):
+                # credentials without s3:GetObject on status.json: the first write goes unconditionally, the
+                # later ones still only over this recorder's own (so the state machine's final one stays)
+                log.warning("cannot read status.json (%s): first progress write is unconditional", code)
+                return {}
             raise
         except (ValueError, UnicodeDecodeError):
             current = {}
