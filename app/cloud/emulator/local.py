@@ -14,8 +14,9 @@
   instead: ``docker run --network host`` with only the task's environment, a read-only root filesystem
   and a tmpfs ``/scratch``, as on Fargate (``docker run`` forwards SIGTERM to the recorder).
   Every ``StopTask`` the stand-in acts on is recorded in ``stopped_tasks`` (task ARN → reason).
-* **The sweeper** (``SweeperStateMachine``) is created too; there is no scheduler, :meth:`Emulator.sweep_once`
-  runs it once.
+* **The sweeper** (``SweeperStateMachine``) is created too; :meth:`Emulator.sweep_once` runs it once, and
+  with ``sweep_every_s`` set (``reelwright cloud emulate`` sets the schedule's 15 minutes) a loop stands in
+  for the ``SweepSchedule``.
 * **A fake hung recorder** for tests that inject a lost task: the tasks of the jobs in ``fake_hung_jobs``
   run a process that never reports and never heartbeats (a recorder stuck in a blocking call); it
   ends on SIGTERM, as a real one would be killed.
@@ -106,6 +107,8 @@ class Emulator:
     render_heartbeat_s: int | None = None
     #: job ids whose tasks run the fake hung recorder (:data:`FAKE_HUNG_RECORDER`) instead of the recorder
     fake_hung_jobs: set[str] = field(default_factory=set)
+    #: run the sweeper this often, as the stack's SweepSchedule does (None: only by sweep_once())
+    sweep_every_s: float | None = None
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -139,6 +142,8 @@ class Emulator:
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self.config = await asyncio.to_thread(self._seed)
         self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
+        if self.sweep_every_s:
+            self._loops.append(asyncio.create_task(self._sweep_loop(self.sweep_every_s)))
         return self.config
 
     async def stop(self) -> None:
@@ -446,6 +451,16 @@ class Emulator:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the sweeper execution {arn} still runs after {timeout} s")
             time.sleep(0.2)
+
+    async def _sweep_loop(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                done = await asyncio.to_thread(self.sweep_once)
+                if done["status"] != "SUCCEEDED":
+                    log.warning("sweep: %s %s", done["status"], done.get("cause", ""))
+            except (ClientError, BotoCoreError, OSError, TimeoutError) as exc:  # the next sweep tries again
+                log.warning("sweeper stand-in: %s", exc)
 
     # ------------------------------------------------------------------ helpers for tests and the CLI
 
