@@ -1,5 +1,5 @@
 """The recorder's conditional status writes, against a fake S3 (the real one is in
-``tests/integration/test_cloud_stuck_jobs.py``): which condition each write carries, and when it stops."""
+``tests/integration/test_cloud_emulator_failures.py``): which condition each write carries, and when it stops."""
 
 from __future__ import annotations
 
