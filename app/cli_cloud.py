@@ -222,7 +222,8 @@ async def cmd_emulate(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
     emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper",
-                   container_image=args.container, container_sandbox=args.sandbox)
+                   container_image=args.container, container_sandbox=args.sandbox,
+                   sweep_every_s=None if args.selftest else 900.0)  # the stack's SweepSchedule: 15 minutes
     cfg = await emu.start()
     try:
         if not args.selftest or args.config:

@@ -144,6 +144,10 @@ class Recorder:
         self.interrupted = False
         self.title = ""
         self._status_lock = asyncio.Lock()
+        #: the ETag of the status.json this recorder last wrote (or read): every write is conditional on it
+        self._status_etag: str | None = None
+        #: set once a write was refused because someone else (the state machine) wrote the status since
+        self._status_refused = False
         self._last_status = 0.0
         self._last_stage: str | None = None
         self._best = 0.0
@@ -154,13 +158,60 @@ class Recorder:
     # ------------------------------------------------------------------ status and heartbeats
 
     async def _put_status(self, doc: dict[str, Any]) -> None:
+        """Publish progress to status.json, never over a status someone else wrote since.
+
+        Every write is conditional (S3 ``If-Match`` on the ETag this recorder last wrote or read), so a
+        straggler - a task still running after the state machine gave up on it and published ``Failed`` -
+        cannot turn the job back to ``Rendering``.  After one refusal (412) it publishes nothing more.
+        """
         body = json.dumps({"jobId": self.ref.job_id, "title": self.title, "updated": _now(), **doc}).encode()
         async with self._status_lock:
+            if self._status_refused:
+                return
             try:
-                await asyncio.to_thread(self.s3.put_object, Bucket=self.env.bucket, Key=self.ref.status_key,
-                                        Body=body, ContentType="application/json")
-            except (ClientError, BotoCoreError) as exc:  # progress is best effort; the result is not
+                condition = await asyncio.to_thread(self._status_condition)
+                if condition is None:
+                    return
+                resp = await asyncio.to_thread(self.s3.put_object, Bucket=self.env.bucket, Key=self.ref.status_key,
+                                               Body=body, ContentType="application/json", **condition)
+                self._status_etag = str(resp.get("ETag") or "") or None
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "412"):
+                    self._status_refused = True
+                    log.warning("status.json was written by someone else since (the state machine ended the "
+                                "job?): this recorder publishes no more progress")
+                else:  # progress is best effort; the result is not
+                    log.warning("could not publish progress: %s", exc)
+            except BotoCoreError as exc:
                 log.warning("could not publish progress: %s", exc)
+
+    def _status_condition(self) -> dict[str, str] | None:
+        """The condition for the next status write: ``IfMatch`` the last ETag; the first time, the ETag of
+        the state machine's (non-final) document, or ``IfNoneMatch`` when there is none.  ``None``: the
+        job already has a final status, so nothing is to be written."""
+        if self._status_etag is not None:
+            return {"IfMatch": self._status_etag}
+        try:
+            resp = self.s3.get_object(Bucket=self.env.bucket, Key=self.ref.status_key)
+            current = json.loads(resp["Body"].read().decode("utf-8"))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404"):
+                return {"IfNoneMatch": "*"}
+            if code in ("AccessDenied", "403"):
+                # credentials without s3:GetObject on status.json: the first write goes unconditionally, the
+                # later ones still only over this recorder's own (so the state machine's final one stays)
+                log.warning("cannot read status.json (%s): first progress write is unconditional", code)
+                return {}
+            raise
+        except (ValueError, UnicodeDecodeError):
+            current = {}
+        if isinstance(current, dict) and current.get("status") in ("Complete", "Failed", "Cancelled"):
+            self._status_refused = True
+            log.warning("status.json already says %s: this recorder publishes no progress", current["status"])
+            return None
+        return {"IfMatch": str(resp["ETag"])}
 
     def on_progress(self, p: Progress) -> None:
         now = time.monotonic()

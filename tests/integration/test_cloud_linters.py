@@ -62,8 +62,9 @@ def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
         assert any(e["id"] == skip["check_id"] and len(e.get("comment", "")) > 20 for e in entries), skip
 
 
-def test_statelint_accepts_the_state_machine(tmp_path: Path) -> None:
-    path = tmp_path / "render.asl.json"
-    path.write_text(json.dumps(production_definition(), indent=2))
+@pytest.mark.parametrize("resource", ["RenderStateMachine", "SweeperStateMachine"])
+def test_statelint_accepts_the_state_machine(tmp_path: Path, resource: str) -> None:
+    path = tmp_path / f"{resource}.asl.json"
+    path.write_text(json.dumps(production_definition(resource=resource), indent=2))
     out = subprocess.run([tool("statelint"), str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr

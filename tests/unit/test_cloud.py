@@ -98,7 +98,7 @@ def test_status_documents_written_by_the_state_machine_parse() -> None:
 # ---------------------------------------------------------------------- state machine
 
 
-def test_adaptation_for_moto_changes_only_the_render_step() -> None:
+def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_calls() -> None:
     prod = production_definition()
     values = {k: f"<{k}>" for k in substitution_names()}
     moto = adapt_for_moto(prod, values)
@@ -118,11 +118,24 @@ def test_adaptation_for_moto_changes_only_the_render_step() -> None:
                                   "Next": "MotoRetry0Check"}
     assert render["Catch"][1:] == prod["States"]["Render"]["Catch"]
     check = moto["States"]["MotoRetry0Check"]
-    assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "FailedDocument"
+    assert check["Choices"][1]["NumericLessThan"] == rule["MaxAttempts"] and check["Default"] == "MotoRetry0Out"
+    # out of attempts, each error goes where the production Catch sends it
+    assert moto["States"]["MotoRetry0Out"] == {"Type": "Pass", "Next": "FindRecorder"}
+    assert moto["States"]["WaitToRetryRender"]["Seconds"] == 1  # retry_interval_s, as the loop's own Wait
     assert moto["States"]["MotoRetry0Wait"]["Next"] == "Render"
-    assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait")}
+    assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait",
+                                                                                     "Out")}
+    # aws-sdk:ecs calls take and return camelCase names in boto3 (moto), PascalCase on AWS
+    find = moto["States"]["FindRecorder"]
+    assert find["Parameters"] == {"cluster": "<Cluster>", "startedBy.$": "States.Hash($.job.key, 'MD5')",
+                                  "desiredStatus": "RUNNING"}
+    assert find["ResultSelector"] == {"taskArns.$": "$.taskArns"}
+    stop = moto["States"]["StopRecorder"]["ItemProcessor"]["States"]["StopTask"]
+    assert set(stop["Parameters"]) == {"cluster", "task.$", "reason.$"}
+    assert stop["ResultSelector"] == {"stopped.$": "$.task.taskArn"}
     for name, state in prod["States"].items():
-        if name != "Render":
+        if name not in ("Render", "FindRecorder", "StopRecorder", "FindLostRecorder", "StopLostRecorder",
+                        "WaitToRetryRender"):
             text = json.dumps(state)
             for k in values:
                 text = text.replace(f"${{{k}}}", f"<{k}>")

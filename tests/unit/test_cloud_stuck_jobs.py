@@ -6,9 +6,15 @@ injects the failure end to end; these check the wiring on every state, so a new 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from app.cloud.emulator.statemachine import load_template, production_definition
+from app.cloud.emulator.statemachine import (
+    SWEEPER_RESOURCE,
+    adapt_sweeper_for_moto,
+    load_template,
+    production_definition,
+)
 
 FINAL_ROWS = {"RecordComplete", "RecordCancelled", "RecordFailed"}
 
@@ -27,19 +33,24 @@ def test_every_task_state_catches_every_error() -> None:
 
 
 def test_every_catch_leads_to_a_final_row_or_a_fail_state() -> None:
+    """Following Next (and every branch of a Choice), each Catch ends in a final row or a Fail/Succeed state.
+    A branch may loop back to a state on its path (a counted retry) only if another branch leaves."""
     states = _states()
 
-    def reaches_final(name: str, seen: frozenset[str]) -> bool:
+    def outcome(name: str, seen: frozenset[str]) -> str:  # "final", "loop" or "nowhere"
         state = states[name]
         if name in FINAL_ROWS or state["Type"] in ("Fail", "Succeed"):
-            return True
+            return "final"
         if name in seen:
-            return False
-        return "Next" in state and reaches_final(state["Next"], seen | {name})
+            return "loop"
+        if state["Type"] == "Choice":
+            branches = {outcome(n, seen | {name}) for n in [c["Next"] for c in state["Choices"]] + [state["Default"]]}
+            return "final" if branches <= {"final", "loop"} and "final" in branches else "nowhere"
+        return outcome(state["Next"], seen | {name}) if "Next" in state else "nowhere"
 
     for name, state in states.items():
         for c in state.get("Catch", []):
-            assert reaches_final(c["Next"], frozenset({name})), f"{name}'s Catch -> {c['Next']} ends nowhere"
+            assert outcome(c["Next"], frozenset({name})) == "final", f"{name}'s Catch -> {c['Next']} ends nowhere"
 
 
 def test_a_publish_failure_on_the_failure_path_keeps_the_original_reason() -> None:
@@ -76,3 +87,149 @@ def test_the_submit_rule_has_a_dead_letter_queue_that_pages() -> None:
     assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": ["SubmitRule", "Arn"]}
     alarm = resources["UnstartedJobsAlarm"]["Properties"]
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and alarm["Threshold"] == 1
+
+
+# ---------------------------------------------------------------------- a stopped step stops its task
+
+
+def test_every_render_attempt_is_tagged_with_its_job_and_the_catch_path_finds_it_by_that_tag() -> None:
+    states = _states()
+    tag = "States.Hash($.job.key, 'MD5')"  # per tenant and job (keys differ), and 32 of StartedBy's 36 chars
+    assert states["Render"]["Parameters"]["StartedBy.$"] == tag
+    find = states["FindRecorder"]
+    assert find["Resource"] == "arn:aws:states:::aws-sdk:ecs:listTasks"
+    assert find["Parameters"] == {"Cluster": "${Cluster}", "StartedBy.$": tag, "DesiredStatus": "RUNNING"}
+
+
+def test_every_way_the_render_step_fails_stops_its_task_before_the_failed_path() -> None:
+    states = _states()
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in states["Render"]["Catch"]}
+    assert catches[("Recorder.Cancelled",)] == "CancelledDocument"  # the recorder reported it and exits itself
+    assert catches[("States.ALL",)] == "FindRecorder"
+    assert catches[("States.Timeout",)] == "ExplainTimeout"
+    assert catches[("States.HeartbeatTimeout",)] == "LostHeartbeat"
+    assert states["LostHeartbeat"]["Default"] == "ExplainLostHeartbeat"  # out of retries
+    for error, explain in (("States.Timeout", "ExplainTimeout"), ("States.HeartbeatTimeout", "ExplainLostHeartbeat")):
+        assert states[explain]["Parameters"]["Error"] == error
+        assert "task was stopped" in states[explain]["Parameters"]["Cause"]
+        assert states[explain]["ResultPath"] == "$.error" and states[explain]["Next"] == "FindRecorder"
+    assert states["FindRecorder"]["Next"] == "StopRecorder" and states["StopRecorder"]["Next"] == "FailedDocument"
+    # a failure to find or stop the task still reaches the Failed path, and keeps the render's reason
+    for name in ("FindRecorder", "StopRecorder"):
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "Comment": states[name]["Catch"][0]["Comment"],
+                                          "ResultPath": "$.stopError", "Next": "FailedDocument"}]
+    stop = states["StopRecorder"]["ItemProcessor"]["States"]["StopTask"]
+    assert stop["Resource"] == "arn:aws:states:::aws-sdk:ecs:stopTask"
+    assert states["StopRecorder"]["ItemsPath"] == "$.recorder.taskArns"
+
+
+def test_a_lost_task_is_stopped_before_its_render_is_retried_three_times() -> None:
+    """A Retry has no step between attempts, so a lost heartbeat is retried by a counted loop instead."""
+    states = _states()
+    assert not any("States.HeartbeatTimeout" in r["ErrorEquals"] for r in states["Render"]["Retry"])
+    choices = states["LostHeartbeat"]["Choices"]
+    assert choices[0] == {"Variable": "$.lostHeartbeats", "IsPresent": False, "Next": "FirstLostHeartbeat"}
+    assert choices[1] == {"Variable": "$.lostHeartbeats.n", "NumericLessThan": 3, "Next": "AnotherLostHeartbeat"}
+    for name in ("FirstLostHeartbeat", "AnotherLostHeartbeat"):
+        assert states[name]["ResultPath"] == "$.lostHeartbeats" and states[name]["Next"] == "FindLostRecorder"
+    assert states["FindLostRecorder"]["Parameters"] == states["FindRecorder"]["Parameters"]
+    assert states["FindLostRecorder"]["Next"] == "StopLostRecorder"
+    assert states["StopLostRecorder"]["Next"] == "WaitToRetryRender"
+    # a lost task that cannot be found or stopped does not keep the job from its next attempt
+    for name in ("FindLostRecorder", "StopLostRecorder"):
+        assert [c["Next"] for c in states[name]["Catch"]] == ["WaitToRetryRender"]
+    assert states["WaitToRetryRender"]["Next"] == "Render"
+
+
+def test_the_render_machine_has_a_time_budget_longer_than_a_render_with_its_retries() -> None:
+    definition = production_definition()
+    render = definition["States"]["Render"]
+    attempts = 1 + max(r["MaxAttempts"] for r in render["Retry"])
+    assert definition["TimeoutSeconds"] > attempts * render["TimeoutSeconds"]
+
+
+def test_the_state_machine_may_list_and_stop_only_its_clusters_tasks() -> None:
+    resources = load_template()["Resources"]
+    statements = {s["Sid"]: s for s in
+                  resources["StateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert statements["FindRecorder"]["Action"] == "ecs:ListTasks"
+    assert statements["FindRecorder"]["Condition"] == {"ArnEquals": {"ecs:cluster": {"Fn::GetAtt": ["Cluster", "Arn"]}}}
+    assert "ecs:StopTask" in statements["StopRecorder"]["Action"]
+    # the recorder reads status.json before writing it (If-Match) with its per-job credentials: the job
+    # role's reads and the session policy the state machine narrows them with both cover the job's folder
+    job_role = {s["Sid"]: s for s in
+                resources["RecorderJobRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]}
+    assert job_role["ReadJob"]["Action"] == "s3:GetObject"
+    assert {"Fn::Sub": "${Bucket.Arn}/tenants/*/jobs/*/*"} in job_role["ReadJob"]["Resource"]
+    session = json.dumps(production_definition()["States"]["JobPolicy"])
+    assert "/tenants/{}/jobs/{}/*'" in session and "s3:GetObject" in session
+
+
+# ---------------------------------------------------------------------- the sweeper
+
+
+def _sweeper() -> dict[str, Any]:
+    return production_definition(resource=SWEEPER_RESOURCE)
+
+
+def _inner(definition: dict[str, Any]) -> dict[str, Any]:
+    inner: dict[str, Any] = definition["States"]["SweepPage"]["ItemProcessor"]["States"]
+    return inner
+
+
+def test_the_sweeper_runs_every_15_minutes_with_a_dead_letter_queue_and_alarms() -> None:
+    resources = load_template()["Resources"]
+    schedule = resources["SweepSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(15 minutes)"
+    assert schedule["Target"]["Arn"] == {"Ref": SWEEPER_RESOURCE}
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SweepDeadLetters", "Arn"]}
+    role = resources["SweepScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    dead_letters = {"Fn::GetAtt": ["SweepDeadLetters", "Arn"]}
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dead_letters} in role
+    stuck = resources["StuckJobsAlarm"]["Properties"]
+    assert stuck["Dimensions"][0]["Value"] == {"Ref": SWEEPER_RESOURCE} and stuck["MetricName"] == "ExecutionsFailed"
+    assert resources["SweeperNotStartedAlarm"]["Properties"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["SweepDeadLetters", "QueueName"]}
+
+
+def test_the_sweeper_fails_only_rows_whose_execution_is_not_running_and_only_if_unchanged() -> None:
+    inner = _inner(_sweeper())
+    running = inner["StillRunning"]["Choices"]
+    assert running == [{"Variable": "$.run.status", "StringEquals": "RUNNING", "Next": "Left"}]
+    fail = inner["FailRow"]["Parameters"]
+    assert fail["ConditionExpression"] == "#s = :seen"
+    assert fail["ExpressionAttributeValues"][":seen"] == {"S.$": "$.seen"}
+    assert "failure = :e" in fail["UpdateExpression"]
+    conditional = inner["FailRow"]["Catch"][0]
+    assert conditional["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"] and conditional["Next"] == "Left"
+    assert inner["Explain"]["Parameters"]["Error"] == "Reelwright.Stuck"
+    # the task tag it stops by is the render step's: the hash of the job key rebuilt from the row
+    assert inner["FindStuckRecorder"]["Parameters"]["StartedBy.$"] == (
+        "States.Hash(States.Format('tenants/{}/jobs/{}/job.json', $.tenant, $.jobId), 'MD5')")
+    scan = _sweeper()["States"]["FindOpenJobs"]["Parameters"]
+    assert "#s IN (:submitted, :queued, :rendering)" in scan["FilterExpression"]
+
+
+def test_every_sweeper_task_is_caught_so_one_bad_row_does_not_stop_the_sweep() -> None:
+    inner = _inner(_sweeper())
+    for name, state in inner.items():
+        if state["Type"] == "Task":
+            assert any(c["ErrorEquals"] == ["States.ALL"] for c in state.get("Catch", [])), name
+    assert _sweeper()["States"]["AnySwept"]["Choices"][0]["Next"] == "JobsWereStuck"
+    assert _sweeper()["States"]["JobsWereStuck"]["Error"] == "Reelwright.Stuck"
+
+
+def test_the_sweepers_moto_adaptation_camel_cases_only_the_ecs_and_sfn_calls() -> None:
+    values = {"JobTable": "t", "Bucket": "b", "Cluster": "c", "RetentionDays": "7"}
+    moto = adapt_sweeper_for_moto(_sweeper(), values)
+    inner = _inner(moto)
+    assert inner["IsItRunning"]["Parameters"] == {"executionArn.$": "$.execution"}
+    assert inner["IsItRunning"]["ResultSelector"] == {"status.$": "$.status"}
+    assert inner["PublishFailed"]["Parameters"]["Bucket"] == "b"  # S3 is PascalCase in boto3 too
+    assert moto["States"]["FindOpenJobs"]["Parameters"]["TableName"] == "t"
+
+
+def test_a_lost_heartbeat_is_caught_before_the_timeout_that_also_matches_it() -> None:
+    """AWS: States.Timeout matches a step that ran too long *or* lost its heartbeat; catchers are tried in order."""
+    order = [c["ErrorEquals"][0] for c in _states()["Render"]["Catch"]]
+    assert order.index("States.HeartbeatTimeout") < order.index("States.Timeout") < order.index("States.ALL")

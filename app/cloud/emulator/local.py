@@ -13,6 +13,13 @@
   ``container_image`` set (``reelwright cloud emulate --container``) each task runs in the recorder image
   instead: ``docker run --network host`` with only the task's environment, a read-only root filesystem
   and a tmpfs ``/scratch``, as on Fargate (``docker run`` forwards SIGTERM to the recorder).
+  Every ``StopTask`` the stand-in acts on is recorded in ``stopped_tasks`` (task ARN → reason).
+* **The sweeper** (``SweeperStateMachine``) is created too; :meth:`Emulator.sweep_once` runs it once, and
+  with ``sweep_every_s`` set (``reelwright cloud emulate`` sets the schedule's 15 minutes) a loop stands in
+  for the ``SweepSchedule``.
+* **A fake hung recorder** for tests that inject a lost task: the tasks of the jobs in ``fake_hung_jobs``
+  run a process that never reports and never heartbeats (a recorder stuck in a blocking call); it
+  ends on SIGTERM, as a real one would be killed.
 
 Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
 codes are not mailed; moto accepts any code.
@@ -46,13 +53,15 @@ from app.cloud.config import CloudConfig
 from app.core.infra.progress import stop_process
 
 from .iam import as_moto_evaluates, job_role_policy
-from .statemachine import adapt_for_moto, production_definition
+from .statemachine import SWEEPER_RESOURCE, adapt_for_moto, adapt_sweeper_for_moto, production_definition
 
 log = logging.getLogger("reelwright.emulator")
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 JOB_KEY_PATTERN = "tenants/*/jobs/*/job.json"  # the SubmitRule's wildcard, same semantics (* spans /)
 FAKE_KEYS = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
+#: the fake hung recorder: no report, no heartbeat, until SIGTERM (Python's default action ends it)
+FAKE_HUNG_RECORDER = "import time\nwhile True:\n    time.sleep(60)\n"
 
 
 def free_port() -> int:
@@ -98,6 +107,12 @@ class Emulator:
     #: run the event rule and Fargate stand-ins (off: only the seeded services, for tests that put
     #: job.json keys without wanting them rendered)
     stand_ins: bool = True
+    #: the render step's HeartbeatSeconds (None: the template's 300 s); tests of a lost recorder shorten it
+    render_heartbeat_s: int | None = None
+    #: job ids whose tasks run the fake hung recorder (:data:`FAKE_HUNG_RECORDER`) instead of the recorder
+    fake_hung_jobs: set[str] = field(default_factory=set)
+    #: run the sweeper this often, as the stack's SweepSchedule does (None: only by sweep_once())
+    sweep_every_s: float | None = None
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -106,6 +121,7 @@ class Emulator:
     substitutions: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
+    stopped_tasks: dict[str, str] = field(default_factory=dict)  # task arn -> StopTask's reason
     executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
     _moto: subprocess.Popen[bytes] | None = None
     _loops: list[asyncio.Task[None]] = field(default_factory=list)
@@ -133,6 +149,8 @@ class Emulator:
         self.config = await asyncio.to_thread(self._seed)
         if self.stand_ins:
             self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
+            if self.sweep_every_s:
+                self._loops.append(asyncio.create_task(self._sweep_loop(self.sweep_every_s)))
         return self.config
 
     async def stop(self) -> None:
@@ -250,12 +268,19 @@ class Emulator:
                   "RetentionDays": str(self.retention_days), "RecorderJobRole": job_role,
                   "SessionKey": session_key, "Partition": "aws"}
         self.substitutions = values
-        definition = adapt_for_moto(production_definition(), values)
-        sm = self.client("stepfunctions").create_state_machine(
+        definition = adapt_for_moto(production_definition(), values, heartbeat_s=self.render_heartbeat_s)
+        sfn = self.client("stepfunctions")
+        sm = sfn.create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        sweeper_values = {"JobTable": table, "Bucket": bucket, "Cluster": cluster,
+                          "RetentionDays": str(self.retention_days)}
+        sweeper = sfn.create_state_machine(
+            name="reelwright-sweeper", roleArn=role,
+            definition=json.dumps(adapt_sweeper_for_moto(production_definition(resource=SWEEPER_RESOURCE),
+                                                         sweeper_values)))["stateMachineArn"]
         self.resources = {"bucket": bucket, "table": table, "cluster": cluster, "task_definition": taskdef,
-                          "state_machine": sm, "user_pool": pool["Id"], "session_key": session_key,
-                          "state_machine_role": role, "job_role": job_role}
+                          "state_machine": sm, "sweeper": sweeper, "user_pool": pool["Id"],
+                          "session_key": session_key, "state_machine_role": role, "job_role": job_role}
         return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
                            identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
                            endpoint_url=self.endpoint, emulator=True, session_key_id=session_key)
@@ -379,14 +404,21 @@ class Emulator:
         arn = task["taskArn"]
         log_path = self.workdir / "tasks" / f"{arn.rsplit('/', 1)[-1]}.log"
         overrides = task.get("overrides") or {}
+        env = self.task_env(overrides)
+        key_parts = env.get("JOB_KEY", "").split("/")  # tenants/<tenant>/jobs/<job>/job.json
+        hung = len(key_parts) > 3 and key_parts[3] in self.fake_hung_jobs
         with open(log_path, "wb") as out:
-            if self.container_image:  # docker run forwards SIGTERM to the container (--sig-proxy)
+            if hung:  # the fake: a recorder that never reports (see the module docstring)
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", FAKE_HUNG_RECORDER, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            elif self.container_image:  # docker run forwards SIGTERM to the container (--sig-proxy)
                 proc = await asyncio.create_subprocess_exec(
                     *self.container_command(arn, overrides), stdout=out, stderr=subprocess.STDOUT,
                     start_new_session=True)
             else:
                 proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "recorder", env=self.task_env(overrides),
+                    sys.executable, "-m", "recorder", env=env,
                     cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         run = TaskRun(arn, proc, time.monotonic(), log_path)
         self.tasks[arn] = run
@@ -412,12 +444,47 @@ class Emulator:
                 for arn, run in list(self.tasks.items()):
                     if arn in stopped and not run.sigtermed and run.proc.returncode is None:
                         run.sigtermed = True  # StopTask: Fargate sends SIGTERM, then SIGKILL later
-                        log.info("task %s stopped: SIGTERM", arn)
+                        self.stopped_tasks[arn] = await asyncio.to_thread(self._stopped_reason, arn)
+                        log.info("task %s stopped (%s): SIGTERM", arn, self.stopped_tasks[arn])
                         with contextlib.suppress(ProcessLookupError):
                             run.proc.send_signal(signal.SIGTERM)
             except (ClientError, BotoCoreError, OSError) as exc:  # transient: logged, the loop goes on
                 log.warning("Fargate stand-in: %s", exc)
             await asyncio.sleep(self.poll_s)
+
+    def _stopped_reason(self, arn: str) -> str:
+        tasks = self.client("ecs").describe_tasks(cluster=self.resources["cluster"], tasks=[arn])["tasks"]
+        return str(tasks[0].get("stoppedReason", "")) if tasks else ""
+
+    # ------------------------------------------------------------------ the sweeper (no scheduler here)
+
+    def sweep_once(self, timeout: float = 120) -> dict[str, Any]:
+        """Run the sweeper once, as its 15-minute schedule would, and wait for it to end.
+
+        Returns ``describe_execution``'s answer: ``status`` is ``FAILED`` with ``error`` =
+        ``Reelwright.Stuck`` when it failed any job, ``SUCCEEDED`` when none was stuck.
+        """
+        sfn = self.client("stepfunctions")
+        arn = sfn.start_execution(stateMachineArn=self.resources["sweeper"],
+                                  name=f"sweep-{os.urandom(6).hex()}", input="{}")["executionArn"]
+        deadline = time.monotonic() + timeout
+        while True:
+            done: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if done["status"] != "RUNNING":
+                return done
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the sweeper execution {arn} still runs after {timeout} s")
+            time.sleep(0.2)
+
+    async def _sweep_loop(self, every_s: float) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                done = await asyncio.to_thread(self.sweep_once)
+                if done["status"] != "SUCCEEDED":
+                    log.warning("sweep: %s %s", done["status"], done.get("cause", ""))
+            except (ClientError, BotoCoreError, OSError, TimeoutError) as exc:  # the next sweep tries again
+                log.warning("sweeper stand-in: %s", exc)
 
     # ------------------------------------------------------------------ helpers for tests and the CLI
 

@@ -16,6 +16,9 @@
    included, which the engine then cannot serialize ("Object of type datetime is not JSON
    serializable"); Step Functions returns timestamps as ISO 8601 text.  The wrapper converts them
    (``2026-12-06T04:00:00Z``), so ``IssueJobCredentials`` can pass STS's ``Expiration`` on.
+4. moto names a task whose heartbeat timed out ``States.Timeout``; AWS names it
+   ``States.HeartbeatTimeout`` (which the render step retries, stopping the lost task first).  This
+   wrapper gives it AWS's name.
 
 Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
@@ -35,9 +38,14 @@ from moto.core.utils import utcnow
 from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase, S3IAMRequest
 from moto.s3.exceptions import S3ClientError
 from moto.server import main
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
     StateTaskServiceAwsSdk,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.sts.models import sts_backends
 
@@ -157,6 +165,25 @@ def _eval_sdk_task(self: StateTaskServiceAwsSdk, env: Any, *args: Any, **kwargs:
 
 
 StateTaskServiceAwsSdk._eval_service_task = _eval_sdk_task  # type: ignore[method-assign]
+
+
+_timed_out_from_error = StateTask._from_error
+
+
+def _from_error(self: StateTask, env: Any, ex: Exception) -> FailureEvent:
+    event: FailureEvent = _timed_out_from_error(self, env, ex)
+    if not isinstance(ex, HeartbeatTimeoutError):
+        return event
+    name = StatesErrorNameType.StatesHeartbeatTimeout
+    details: Any = event.event_details
+    for spec in (details or {}).values():
+        if isinstance(spec, dict) and "error" in spec:
+            spec["error"] = name.to_name()
+    return FailureEvent(env=env, error_name=StatesErrorName(typ=name), event_type=event.event_type,
+                        event_details=details)
+
+
+StateTask._from_error = _from_error  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -18,8 +18,17 @@ applies these changes — and only these:
    render step's ``Retry`` rules therefore become an equivalent loop: a ``Catch`` for the same
    errors → a ``Choice`` that counts attempts up to the same ``MaxAttempts`` → a ``Wait`` of
    ``retry_interval_s`` (default 1 s, so a test need not wait for the production backoff) → the
-   render step again, which enters afresh with a new token.  Out of attempts, it goes where the
-   production ``Catch`` sends other errors (``FailedDocument``).
+   render step again, which enters afresh with a new token.  Out of attempts, a ``Choice`` on the
+   error's name goes where the production ``Catch`` sends that error (a lost heartbeat to
+   ``ExplainLostHeartbeat``, anything else to the ``States.ALL`` target).  The production
+   ``WaitToRetryRender`` (15 s, before a lost task's retry) waits ``retry_interval_s`` too.
+5. **camelCase SDK calls.** moto hands an ``aws-sdk`` task's parameters to boto3 as they are and
+   returns boto3's response, while AWS takes and returns the API's PascalCase names.  For the services
+   whose boto3 names are camelCase (ECS, Step Functions) every ``Parameters`` key is camel-cased and
+   every path in ``ResultSelector`` too (``$.TaskArns`` → ``$.taskArns``), in nested ``Map``
+   processors as well.  (S3 and DynamoDB use PascalCase in boto3 too: unchanged.)
+
+The sweeper (``SweeperStateMachine``) gets changes 1 and 5 only (:func:`adapt_sweeper_for_moto`).
 
 Everything else — the Pass states that derive tenant and job from the S3 key, the DynamoDB
 ``putItem``/``updateItem`` status rows, the ``aws-sdk:s3:putObject`` status documents, the
@@ -38,7 +47,11 @@ import yaml
 from ..template import TEMPLATE
 
 STATE_MACHINE_RESOURCE = "RenderStateMachine"
+SWEEPER_RESOURCE = "SweeperStateMachine"
+#: aws-sdk services whose boto3 parameter and response names are camelCase (AWS's own are PascalCase)
+CAMEL_SDK_SERVICES = ("ecs", "sfn")
 RENDER_STATE = "Render"
+RETRY_WAIT_STATE = "WaitToRetryRender"
 OPTIMIZED_ECS = "arn:aws:states:::ecs:runTask.waitForTaskToken"
 SDK_ECS = "arn:aws:states:::aws-sdk:ecs:runTask.waitForTaskToken"
 
@@ -72,15 +85,15 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return data
 
 
-def production_definition(path: Path = TEMPLATE) -> dict[str, Any]:
-    """The state machine exactly as deployed (substitution placeholders still in place)."""
-    props = load_template(path)["Resources"][STATE_MACHINE_RESOURCE]["Properties"]
+def production_definition(path: Path = TEMPLATE, resource: str = STATE_MACHINE_RESOURCE) -> dict[str, Any]:
+    """A state machine of the template exactly as deployed (substitution placeholders still in place)."""
+    props = load_template(path)["Resources"][resource]["Properties"]
     definition: dict[str, Any] = copy.deepcopy(props["Definition"])
     return definition
 
 
-def substitution_names(path: Path = TEMPLATE) -> list[str]:
-    props = load_template(path)["Resources"][STATE_MACHINE_RESOURCE]["Properties"]
+def substitution_names(path: Path = TEMPLATE, resource: str = STATE_MACHINE_RESOURCE) -> list[str]:
+    props = load_template(path)["Resources"][resource]["Properties"]
     return sorted(props["DefinitionSubstitutions"])
 
 
@@ -114,10 +127,68 @@ def _camel_keys(obj: Any) -> Any:
     return obj
 
 
-def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
-                   retry_interval_s: int = 1) -> dict[str, Any]:
-    """The production definition with the four documented changes (module docstring) applied."""
+def _camel_path(path: str) -> str:
+    """``$.Task.TaskArn`` → ``$.task.taskArn`` (a ResultSelector path into a camelCase boto3 response)."""
+    if not path.startswith("$."):
+        return path
+    return "$." + ".".join(_camel(part) for part in path[2:].split("."))
+
+
+def _all_states(states: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state, including those of ``Map`` processors (``ItemProcessor`` or the older ``Iterator``)."""
+    out: list[dict[str, Any]] = []
+    for state in states.values():
+        out.append(state)
+        inner = state.get("ItemProcessor") or state.get("Iterator")
+        if isinstance(inner, dict):
+            out.extend(_all_states(inner.get("States", {})))
+    return out
+
+
+def _camel_sdk_calls(d: dict[str, Any]) -> None:
+    """Change 5 of the module docstring, in place."""
+    for state in _all_states(d["States"]):
+        resource = str(state.get("Resource", ""))
+        if not resource.startswith("arn:aws:states:::aws-sdk:") or resource == SDK_ECS:
+            continue
+        if resource.split(":")[6] not in CAMEL_SDK_SERVICES:
+            continue
+        state["Parameters"] = _camel_keys(state.get("Parameters", {}))
+        if "ResultSelector" in state:
+            state["ResultSelector"] = {k: _camel_path(v) if k.endswith(".$") and isinstance(v, str) else v
+                                       for k, v in state["ResultSelector"].items()}
+
+
+def adapt_sweeper_for_moto(definition: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """The sweeper's production definition with changes 1 and 5 (module docstring) applied."""
     d: dict[str, Any] = substitute(copy.deepcopy(definition), values)
+    _camel_sdk_calls(d)
+    return d
+
+
+def _exhausted_target(catches: list[dict[str, Any]], errors: list[str], check: str) -> dict[str, Any]:
+    """Where the production ``Catch`` sends each of ``errors`` once its retries are spent: a Choice on the
+    error's name (``States.ALL``'s target by default)."""
+    default = next(c["Next"] for c in catches if c["ErrorEquals"] == ["States.ALL"])
+    choices = []
+    for error in errors:
+        target = next((c["Next"] for c in catches if error in c["ErrorEquals"]), default)
+        if target != default:
+            choices.append({"Variable": "$.error.Error", "StringEquals": error, "Next": target})
+    if not choices:
+        return {"Type": "Pass", "Next": default}
+    return {"Type": "Choice", "Choices": choices, "Default": default, "Comment": f"out of attempts ({check})"}
+
+
+def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
+                   retry_interval_s: int = 1, heartbeat_s: int | None = None) -> dict[str, Any]:
+    """The production definition with the five documented changes (module docstring) applied.
+
+    ``heartbeat_s`` shortens the render step's ``HeartbeatSeconds`` (a test of a lost recorder need not
+    wait five minutes); ``None`` keeps the production value.
+    """
+    d: dict[str, Any] = substitute(copy.deepcopy(definition), values)
+    _camel_sdk_calls(d)
     render = d["States"][RENDER_STATE]
     if render.get("Resource") != OPTIMIZED_ECS:
         raise ValueError(f"the {RENDER_STATE} state no longer uses {OPTIMIZED_ECS}; update adapt_for_moto")
@@ -127,11 +198,18 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
     params.pop("propagateTags", None)
     params["launchType"] = "FARGATE"
     render["Parameters"] = params
+    if heartbeat_s is not None:
+        render["HeartbeatSeconds"] = heartbeat_s
+    if RETRY_WAIT_STATE in d["States"]:
+        d["States"][RETRY_WAIT_STATE]["Seconds"] = retry_interval_s
     retries = render.pop("Retry", [])
     if retries:
-        failed_target = next(c["Next"] for c in render["Catch"] if c["ErrorEquals"] == ["States.ALL"])
+        production_catches = copy.deepcopy(render["Catch"])
         for i, rule in enumerate(retries):
             check, init, bump, wait = (f"MotoRetry{i}{n}" for n in ("Check", "Init", "Bump", "Wait"))
+            out = f"MotoRetry{i}Out"
+            d["States"][out] = _exhausted_target(production_catches, rule["ErrorEquals"], check)
+            failed_target = out
             counter = f"$.motoRetry{i}"
             render["Catch"].insert(i, {"ErrorEquals": rule["ErrorEquals"], "ResultPath": "$.error", "Next": check})
             d["States"][check] = {"Type": "Choice", "Choices": [
