@@ -15,10 +15,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -31,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from app.cloud.cfsign import canned_policy, cf_b64_decode
 from app.cloud.client import CloudClient
-from app.cloud.emulator.local import Emulator
+from app.cloud.emulator.local import REPO_ROOT, Emulator
 from app.cloud.emulator.share import KEY_PAIR_ID, SHARE_DOMAIN, identity_of
 from app.cloud.errors import CloudError
 from app.cloud.layout import JobRef
@@ -64,19 +68,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         a = loop.run_until_complete(sign_up("ada@example.com"))
         b = loop.run_until_complete(sign_up("bob@example.com"))
         tenant_a = loop.run_until_complete(a.identity())
-        ref = JobRef(tenant_a, JOB)
-        video = b"\x00\x00\x00\x18ftypmp42 not really a video"
-        key = f"{ref.prefix}out/video.mp4"
-        s3 = emu.client("s3")  # as the recorder and the state machine would have written them
-        s3.put_object(Bucket=config.bucket, Key=key, Body=video)
-        s3.put_object(Bucket=config.bucket, Key=ref.status_key, Body=json.dumps({
-            "status": "Complete", "outputs": [{"name": "video.mp4", "key": key, "bytes": len(video),
-                                               "sha256": hashlib.sha256(video).hexdigest()}]}).encode())
+        key = finished_job(emu, JobRef(tenant_a, JOB), b"\x00\x00\x00\x18ftypmp42 not really a video")
         yield {"emu": emu, "loop": loop, "a": a, "b": b, "tenant_a": tenant_a,
                "tenant_b": loop.run_until_complete(b.identity()), "key": key}
     finally:
         loop.run_until_complete(emu.stop())
         loop.close()
+
+
+def finished_job(emu: Emulator, ref: JobRef, video: bytes) -> str:
+    """A Complete job with one MP4, as the recorder and the state machine would have written it."""
+    assert emu.config is not None
+    key = f"{ref.prefix}out/video.mp4"
+    s3 = emu.client("s3")
+    s3.put_object(Bucket=emu.config.bucket, Key=key, Body=video)
+    s3.put_object(Bucket=emu.config.bucket, Key=ref.status_key, Body=json.dumps({
+        "status": "Complete", "outputs": [{"name": "video.mp4", "key": key, "bytes": len(video),
+                                           "sha256": hashlib.sha256(video).hexdigest()}]}).encode())
+    return key
 
 
 def _verify(emu: Emulator, url: str) -> int:
@@ -177,3 +186,33 @@ def test_without_the_share_api_the_link_is_presigned_s3_and_says_it_is_short(wor
     assert link.via == "s3-presigned" and urlsplit(link.url).netloc.startswith("127.0.0.1:") and link.shortened
     with urllib.request.urlopen(link.url, timeout=10) as resp:  # served by S3 (moto) itself
         assert resp.read().startswith(b"\x00\x00\x00\x18ftyp")
+
+
+def test_cli_share_prints_a_week_long_link_and_its_end(world: dict[str, Any], tmp_path: Path) -> None:
+    """`reelwright cloud share` in a subprocess, as a user runs it, against the stand-in."""
+    emu: Emulator = world["emu"]
+    assert emu.config is not None
+    config = emu.config.save(tmp_path / "config.json")
+    home = tmp_path / "home"
+    env = {**os.environ, "REELWRIGHT_CLOUD_HOME": str(home), "REELWRIGHT_NO_KEYRING": "1"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
+                              input=stdin, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    out = cli("login", "--email", "cli@example.com", "--sign-up", "--code", "1", "--password-stdin",
+              stdin=PASSWORD + "\n")
+    assert out.returncode == 0, out.stderr
+    same_user = CloudClient(emu.config, TokenStore(emu.config.user_pool_id, home=home, use_keyring=False))
+    tenant = world["loop"].run_until_complete(same_user.identity())
+    key = finished_job(emu, JobRef(tenant, JOB), b"\x00\x00\x00\x18ftypmp42 cli")
+    out = cli("share", JOB, "--expires", str(WEEK))
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip()
+    assert url.startswith(f"https://{SHARE_DOMAIN}/{quote(key, safe='/')}?Expires=") and "\n" not in url
+    assert WEEK - 60 < _verify(emu, url) - time.time() <= WEEK
+    assert "this link works until" in out.stderr and "about 168 h" in out.stderr, out.stderr
+    assert "credentials" not in out.stderr  # not cut short
+    # the other tenant's job id under this user's tenant does not exist: a clear error, no traceback
+    out = cli("share", "20261206-031500-ffffff", "--expires", str(WEEK))
+    assert out.returncode != 0 and "Traceback" not in out.stderr and "20261206-031500-ffffff" in out.stderr
