@@ -222,7 +222,7 @@ async def cmd_emulate(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
     emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper",
-                   container_image=args.container, container_sandbox=args.sandbox,
+                   container_image=args.container, container_sandbox=args.sandbox, share_links=args.share_links,
                    sweep_every_s=None if args.selftest else 900.0)  # the stack's SweepSchedule: 15 minutes
     cfg = await emu.start()
     try:
@@ -304,6 +304,9 @@ def register(subparsers: Any) -> None:
                         "'make recorder-image'; needs a Docker engine) instead of a host subprocess")
     p.add_argument("--sandbox", action="store_true",
                    help="with --container: keep Chromium's sandbox (runs the task with seccomp=unconfined)")
+    p.add_argument("--share-links", action="store_true",
+                   help="serve the share signer's stand-in: `share` returns week-long CloudFront-style signed "
+                        "links (verifiable, not downloadable) instead of presigned S3 links")
     cloud.set_defaults(func=run)
 
 

@@ -4,7 +4,7 @@ Why not sign on the user's machine: the CloudFront key pair signs for the whole 
 private key on a user's machine would let one tenant sign links to another tenant's videos.  The key
 stays server-side (Secrets Manager); the signer (``sign_for_tenant``) is called with the caller's
 tenant (the Cognito identity id the IAM-authenticated request carries) and refuses any object key
-outside ``tenants/<tenant>/``.  Revocation: rotate the key group (put a new public key in it, remove
+outside ``tenants/<tenant>/jobs/<job>/out/``.  Revocation: rotate the key group (put a new public key in it, remove
 the old one) and every link signed with the old key stops working.
 
 CloudFront signing (AWS docs, "Create a signed URL using a canned/custom policy"): the policy JSON
@@ -129,8 +129,10 @@ def handle_share_request(event: dict[str, object], *, domain: str, key_pair_id: 
 
     The tenant is the caller's Cognito identity id as API Gateway authenticated it
     (``requestContext.identity.cognitoIdentityId``), never a field of the body; the body names the
-    object key and the lifetime wanted.  The deployed handler only adds reading the private key from
-    Secrets Manager; the emulator calls this in-process as its stand-in for the Lambda.
+    object key and the lifetime wanted.  The deployed Lambda (``ShareSigner`` in ``infra/template.yaml``)
+    runs a standard-library copy of this inline (the runtime has no ``cryptography``) plus reading the
+    private key from Secrets Manager; ``tests/unit/test_cloud_share_stack.py`` checks both answer the
+    same.  The emulator's stand-in (``app.cloud.emulator.share``) calls this one in-process.
     """
     ctx = event.get("requestContext")
     identity = ctx.get("identity") if isinstance(ctx, dict) else None

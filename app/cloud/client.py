@@ -20,12 +20,16 @@ import json
 import secrets
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.bundle import Job, RenderSettings, load_job, write_bundle
@@ -406,10 +410,13 @@ class CloudClient:
     async def share_link(self, job_id: str, expires_s: int = 3600, name: str | None = None) -> ShareLink:
         """A time-limited link to a finished video (anyone with the link can watch until it expires).
 
-        A presigned S3 link made with the user's temporary credentials: S3 refuses it once those
-        credentials expire (<= 1 h on AWS), whatever was asked, so ``expires`` is the earlier of the
-        two — the time the link really stops working.  Week-long links need the stack's CloudFront
-        signer (``app.cloud.cfsign``, docs/cloud.md "Sharing").
+        With the stack's share signer configured (``share_api_url``, deployed with ``SharePublicKey``):
+        a CloudFront signed URL for up to 7 days, asked from the signer with SigV4 on the user's own
+        credentials — the signer, not this machine, holds the private key and checks the object is
+        the caller's own output.  Otherwise a presigned S3 link made with the user's temporary
+        credentials: S3 refuses it once those expire (<= 1 h on AWS), whatever was asked, so
+        ``expires`` is the earlier of the two.  Either way ``expires`` is when the link really stops
+        working (docs/cloud.md "Sharing").
         """
         st = await self.status(job_id)
         if st.state != "Complete":
@@ -418,6 +425,10 @@ class CloudClient:
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
         asked = max(1, min(int(expires_s), 7 * 24 * 3600))
+        signed_at = time.time()
+        if self.config.share_api_url:
+            url, expires = await asyncio.to_thread(self._cloudfront_link, outputs[0].key, asked)
+            return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="cloudfront")
 
         def presign(s3: Any) -> tuple[str, float]:
             signed_at = time.time()
@@ -428,7 +439,53 @@ class CloudClient:
             end = signed_at + asked
             return str(url), min(end, creds_end) if creds_end is not None else end
 
-        signed_at = time.time()
         url, expires = await self._call(presign)
         return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="s3-presigned")
 
+    def _cloudfront_link(self, key: str, lifetime_s: int) -> tuple[str, float]:
+        """POST {key, lifetime_s} to the share signer, SigV4-signed (service ``execute-api``) with the
+        signed-in user's identity credentials, which is how API Gateway knows the caller's tenant."""
+        api = self.config.share_api_url
+        assert api is not None
+        try:
+            creds = self.auth.boto_session().get_credentials().get_frozen_credentials()
+        except BotoCoreError as exc:
+            raise CloudError(f"could not get your cloud credentials to ask for a share link: {exc}") from None
+        body = json.dumps({"key": key, "lifetime_s": lifetime_s}).encode()
+        request = AWSRequest(method="POST", url=api, data=body, headers={"Content-Type": "application/json"})
+        SigV4Auth(creds, "execute-api", self.config.region).add_auth(request)
+        prepared = request.prepare()
+        http = urllib.request.Request(api, data=body, method="POST",
+                                      headers={k: str(v) for k, v in prepared.headers.items()})
+        try:
+            with urllib.request.urlopen(http, timeout=30) as resp:
+                doc = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise CloudError(f"the share signer ({api}) refused the link: "
+                             f"{_api_error(exc.read())} (HTTP {exc.code})") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise CloudError(f"could not reach the share signer {api}: "
+                             f"{getattr(exc, 'reason', None) or exc}") from None
+        except ValueError:
+            raise CloudError(f"the share signer {api} answered something that is not JSON") from None
+        if not (isinstance(doc, dict) and isinstance(doc.get("url"), str)
+                and isinstance(doc.get("expires"), (int, float))):
+            raise CloudError(f"the share signer {api} answered without a url and expires: {doc!r:.200}")
+        url, expires = str(doc["url"]), float(doc["expires"])
+        domain = self.config.share_domain
+        if domain and not url.startswith(f"https://{domain}/"):
+            raise CloudError(f"the share signer returned a link outside the share domain {domain}: {url[:80]}")
+        return url, expires
+
+
+def _api_error(raw: bytes) -> str:
+    """The reason in an API Gateway or signer error body ({"error": …} / {"message": …}), else the text."""
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")[:200] or "no reason given"
+    if isinstance(doc, dict):
+        for field in ("error", "message", "Message"):
+            if isinstance(doc.get(field), str):
+                return str(doc[field])
+    return str(doc)[:200]

@@ -27,6 +27,8 @@ STACK_OUTPUTS: dict[str, str] = {
     "IdentityPoolId": "identity_pool_id",
     "BucketName": "bucket",
     "SessionKeyArn": "session_key_id",
+    "ShareApiUrl": "share_api_url",
+    "ShareDomain": "share_domain",
 }
 
 
@@ -53,6 +55,10 @@ class CloudConfig:
     emulator: bool = False
     #: the KMS key session files are encrypted with (stack output SessionKeyArn); None = older stack
     session_key_id: str | None = None
+    #: the share signer (stack outputs ShareApiUrl / ShareDomain, deployed with SharePublicKey): week-long
+    #: CloudFront links; None = presigned S3 links that end with the sign-in credentials (<= 1 h)
+    share_api_url: str | None = None
+    share_domain: str | None = None
 
     @property
     def login_provider(self) -> str:

@@ -42,6 +42,15 @@ def test_cfn_lint_is_clean_with_live_app_egress_on() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_cfn_lint_is_clean_with_share_links_on() -> None:
+    """The share distribution, signer and API exist only with a SharePublicKey: lint them as that deploy sees them."""
+    public_key = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"
+    out = subprocess.run([tool("cfn-lint"), str(TEMPLATE), "--parameters", "ImageUri=x",
+                          f"SharePublicKey={public_key}", "ShareKeyVersion=2"],
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")

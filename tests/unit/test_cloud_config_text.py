@@ -12,7 +12,9 @@ from app.cloud.config import STACK_OUTPUTS, CloudConfig, config_from_file, confi
 from app.cloud.errors import CloudConfigError
 
 CFG = CloudConfig(region="eu-west-1", user_pool_id="eu-west-1_AbC", client_id="client123",
-                  identity_pool_id="eu-west-1:1234", bucket="rw-bucket", session_key_id="arn:aws:kms:eu-west-1:1:key/k")
+                  identity_pool_id="eu-west-1:1234", bucket="rw-bucket", session_key_id="arn:aws:kms:eu-west-1:1:key/k",
+                  share_api_url="https://abc123.execute-api.eu-west-1.amazonaws.com/v1/share",
+                  share_domain="d111.cloudfront.net")
 OUTPUTS = {key: getattr(CFG, field) for key, field in STACK_OUTPUTS.items()}
 OUTPUT_LIST = [{"OutputKey": k, "OutputValue": v, "Description": "…"} for k, v in OUTPUTS.items()] + [
     {"OutputKey": "StateMachineArn", "OutputValue": "arn:aws:states:eu-west-1:1:stateMachine:rw"}]
@@ -28,6 +30,7 @@ def test_stack_outputs_in_every_shape(doc: object) -> None:
     cfg = config_from_text(json.dumps(doc), endpoint_url="http://127.0.0.1:5000")
     assert cfg.user_pool_id == CFG.user_pool_id and cfg.bucket == CFG.bucket and cfg.region == "eu-west-1"
     assert cfg.session_key_id == CFG.session_key_id and cfg.endpoint_url == "http://127.0.0.1:5000"
+    assert (cfg.share_api_url, cfg.share_domain) == (CFG.share_api_url, CFG.share_domain)
     assert cfg.stack == ("rw" if isinstance(doc, dict) and ("Stacks" in doc or "StackName" in doc) else None)
 
 

@@ -21,6 +21,10 @@
   run a process that never reports and never heartbeats (a recorder stuck in a blocking call); it
   ends on SIGTERM, as a real one would be killed.
 
+* **The share signer stand-in** (``share_links=True``, ``emulate --share-links``): moto runs neither
+  Lambda nor CloudFront, so :mod:`app.cloud.emulator.share` serves the share API in-process, checking
+  SigV4 like API Gateway and signing with ``app.cloud.cfsign`` and a key pair it generates.
+
 Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
 codes are not mailed; moto accepts any code.
 """
@@ -33,6 +37,7 @@ import fnmatch
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -41,7 +46,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +58,7 @@ from app.cloud.config import CloudConfig
 from app.core.infra.progress import stop_process
 
 from .iam import as_moto_evaluates, job_role_policy
+from .share import CREDENTIAL_SEED_ENV, ShareSignerStandIn
 from .statemachine import SWEEPER_RESOURCE, adapt_for_moto, adapt_sweeper_for_moto, production_definition
 
 log = logging.getLogger("reelwright.emulator")
@@ -113,6 +119,12 @@ class Emulator:
     fake_hung_jobs: set[str] = field(default_factory=set)
     #: run the sweeper this often, as the stack's SweepSchedule does (None: only by sweep_once())
     sweep_every_s: float | None = None
+    #: serve the share signer's stand-in (the template's SharePublicKey option): the config then names
+    #: its API and ``share`` returns CloudFront signed links instead of presigned S3 links
+    share_links: bool = False
+    share_signer: ShareSignerStandIn | None = None
+    #: the moto server issues each Cognito identity its own keys derived from this (see .share)
+    credential_seed: str = field(default_factory=lambda: secrets.token_hex(16))
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -138,6 +150,7 @@ class Emulator:
         self.port = self.port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
+        env[CREDENTIAL_SEED_ENV] = self.credential_seed  # per-identity credentials (app.cloud.emulator.share)
         log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
         # moto_server plus the one fix in app.cloud.emulator.motoserver (SendTaskFailure's cause)
         self._moto = subprocess.Popen([sys.executable, "-m", "app.cloud.emulator.motoserver", "-H", self.host,
@@ -147,6 +160,10 @@ class Emulator:
         await asyncio.to_thread(self._wait_ready)
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self.config = await asyncio.to_thread(self._seed)
+        if self.share_links:
+            self.share_signer = ShareSignerStandIn(self.credential_seed, self.region)
+            api = await asyncio.to_thread(self.share_signer.start)
+            self.config = replace(self.config, share_api_url=api, share_domain=self.share_signer.domain)
         if self.stand_ins:
             self._loops = [asyncio.create_task(self._event_rule_loop()), asyncio.create_task(self._fargate_loop())]
             if self.sweep_every_s:
@@ -154,6 +171,8 @@ class Emulator:
         return self.config
 
     async def stop(self) -> None:
+        if self.share_signer is not None:
+            await asyncio.to_thread(self.share_signer.stop)
         for t in self._loops:
             t.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)

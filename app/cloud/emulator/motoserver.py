@@ -19,6 +19,11 @@
 4. moto names a task whose heartbeat timed out ``States.Timeout``; AWS names it
    ``States.HeartbeatTimeout`` (which the render step retries, stopping the lost task first).  This
    wrapper gives it AWS's name.
+5. moto's ``GetCredentialsForIdentity`` hands every identity the same fixed keys, so nothing could
+   tell from a signature which user sent a request.  With ``REELWRIGHT_EMULATOR_CREDENTIAL_SEED`` set
+   (the emulator sets it), each identity gets its own keys instead
+   (:func:`app.cloud.emulator.share.identity_credentials`), which is how the share signer's stand-in
+   knows its caller, as API Gateway does from real credentials.  Still 90 seconds long, like moto's.
 
 Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
@@ -26,12 +31,14 @@ Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AW
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from moto.cognitoidentity.models import CognitoIdentityBackend
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
@@ -50,6 +57,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from moto.sts.models import sts_backends
 
 from app.cloud.emulator.iam import as_moto_evaluates
+from app.cloud.emulator.share import CREDENTIAL_SEED_ENV, identity_credentials
 
 
 def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
@@ -184,6 +192,22 @@ def _from_error(self: StateTask, env: Any, ex: Exception) -> FailureEvent:
 
 
 StateTask._from_error = _from_error  # type: ignore[method-assign]
+
+
+_SEED = os.environ.get(CREDENTIAL_SEED_ENV)
+
+
+def _credentials_for_identity(self: CognitoIdentityBackend, identity_id: str) -> str:
+    assert _SEED is not None
+    key_id, secret, token = identity_credentials(_SEED, identity_id)
+    expiration = utcnow() + timedelta(seconds=90)
+    return json.dumps({"Credentials": {"AccessKeyId": key_id, "SecretKey": secret, "SessionToken": token,
+                                       "Expiration": expiration.replace(tzinfo=UTC).timestamp()},
+                       "IdentityId": identity_id})
+
+
+if _SEED:
+    CognitoIdentityBackend.get_credentials_for_identity = _credentials_for_identity  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])
