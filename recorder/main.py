@@ -482,6 +482,8 @@ class Recorder:
         if failure is not None:
             return await self._report_failure(failure.error, failure.cause)
         output["render_wall_s"] = round(time.monotonic() - t0, 2)
+        # what the state machine charges to the tenant's monthly render minutes (MonthlyRenderMinutes)
+        output["render_minutes"] = round(output["render_wall_s"] / 60, 3)
         try:
             await asyncio.to_thread(self.sfn.send_task_success, taskToken=self.env.task_token,
                                     output=json.dumps(output))

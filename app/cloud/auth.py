@@ -40,6 +40,24 @@ _AUTH_MESSAGES: dict[str, str] = {
 }
 
 
+#: what the user reads when the stack refuses self sign-up (template parameter SignUpMode=invite: Cognito
+#: answers SignUp with NotAuthorizedException "SignUp is not permitted for this user pool")
+INVITE_ONLY = ("this Reelwright Cloud accepts invited accounts only: ask its operator to invite your e-mail "
+               "address; the invitation e-mail holds a temporary password to sign in with")
+
+
+def sign_up_error(exc: Exception) -> AuthError:
+    """A refused sign-up, in words: an invite-only pool is not a wrong password."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        detail = str(exc.response.get("Error", {}).get("Message", ""))
+        if code == "NotAuthorizedException" and "not permitted" in detail.lower():
+            err = AuthError(f"sign-up refused: {INVITE_ONLY}")
+            err.code = "SignUpNotPermitted"
+            return err
+    return auth_error(exc, "sign-up failed")
+
+
 def auth_error(exc: Exception, action: str, kind: type[AuthError] = AuthError) -> AuthError:
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
@@ -119,7 +137,7 @@ class CognitoAuth:
         try:
             u.register(email, password)
         except (ClientError, BotoCoreError) as exc:
-            raise auth_error(exc, "sign-up failed") from None
+            raise sign_up_error(exc) from None
 
     def confirm(self, email: str, code: str) -> None:
         try:

@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -196,6 +197,12 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         assert [j.job_id for j in jobs] == [job_id]
         tenant = await client.identity()
         wait_until(lambda: (emu.job_row(tenant, job_id) or {}).get("status") == "Complete")
+        # its render slot is released and the recorder's measured minutes are charged to this month
+        row = emu.job_row(tenant, job_id) or {}
+        usage = emu.usage(tenant)
+        month = f"USAGE#{datetime.now(UTC):%Y-%m}"
+        assert "slotHeld" not in row and usage["running"] == 0, (row, usage)
+        assert 0 < float(row["minutes"]) < 10 and usage[month] >= float(row["minutes"]), (row, usage)
         # the job's tasks all exited cleanly (the recorder does not linger after reporting)
         wait_until(lambda: not emu.tasks)
         assert set(emu.finished_tasks.values()) <= {0}

@@ -19,6 +19,10 @@
 4. moto names a task whose heartbeat timed out ``States.Timeout``; AWS names it
    ``States.HeartbeatTimeout`` (which the render step retries, stopping the lost task first).  This
    wrapper gives it AWS's name.
+5. moto's Cognito ``SignUp`` ignores ``AdminCreateUserConfig.AllowAdminCreateUserOnly`` (the template's
+   ``SignUpMode=invite``); AWS refuses with ``NotAuthorizedException`` "SignUp is not permitted for this
+   user pool".  This wrapper refuses the same way, so the app's message for an invite-only stack is
+   tested against the error AWS documents.
 
 Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
@@ -32,6 +36,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
@@ -184,6 +190,19 @@ def _from_error(self: StateTask, env: Any, ex: Exception) -> FailureEvent:
 
 
 StateTask._from_error = _from_error  # type: ignore[method-assign]
+
+_moto_sign_up = CognitoIdpBackend.sign_up
+
+
+def _sign_up(self: CognitoIdpBackend, client_id: str, *args: Any, **kwargs: Any) -> Any:
+    for pool in self.user_pools.values():
+        admin_only = pool.extended_config.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly")
+        if client_id in pool.clients and admin_only:
+            raise NotAuthorizedError("SignUp is not permitted for this user pool")
+    return _moto_sign_up(self, client_id, *args, **kwargs)
+
+
+CognitoIdpBackend.sign_up = _sign_up  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])
