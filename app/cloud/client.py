@@ -123,9 +123,10 @@ class CloudClient:
     async def confirm(self, email: str, code: str) -> None:
         await asyncio.to_thread(self.auth.confirm, email, code)
 
-    async def sign_in(self, email: str, password: str, *, flow: str = "srp") -> Session:
+    async def sign_in(self, email: str, password: str, *, flow: str = "srp",
+                      new_password: str | None = None) -> Session:
         self._s3 = None
-        return await asyncio.to_thread(self.auth.sign_in, email, password, flow=flow)
+        return await asyncio.to_thread(self.auth.sign_in, email, password, flow=flow, new_password=new_password)
 
     async def refresh(self) -> Session:
         return await asyncio.to_thread(self.auth.refresh)
