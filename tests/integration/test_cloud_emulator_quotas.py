@@ -9,14 +9,20 @@ failed job releases its slot" observable without rendering a video.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.cloud.emulator.local import Emulator
+from app.cloud.layout import asset_key
+from app.core import limits
+from recorder.main import Outcome, Recorder, RecorderEnv
 from tests.integration.test_cloud_emulator import EmulatorThread
 from tests.integration.test_cloud_emulator_failures import (
     entered,
@@ -136,3 +142,34 @@ def emu_wait_entered(emu: Emulator, arn: str, state: str, timeout: float = 60) -
         if time.monotonic() > deadline:
             raise AssertionError(f"{arn} never entered {state}: {entered(emu, arn)}")
         time.sleep(0.2)
+
+
+def test_the_recorder_refuses_an_oversized_asset_before_downloading_it(
+        emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant can PUT any size up to S3's 5 GiB (IAM cannot cap it), so the recorder sizes every asset
+    with HeadObject first.  The limit is lowered to 1,000 bytes here instead of uploading 512 MiB."""
+    monkeypatch.setattr(limits, "MAX_ASSET_BYTES", 1000)
+    s3 = emu.client("s3")
+    bucket = emu.resources["bucket"]
+    small, big = b"x" * 10, b"y" * 5000
+    shas = [hashlib.sha256(b).hexdigest() for b in (small, big)]
+    for body, sha in zip((small, big), shas, strict=True):
+        s3.put_object(Bucket=bucket, Key=asset_key(OVER_QUOTA, sha), Body=body)
+    # over its monthly minutes, so the job.json below starts no render of its own (QuotaReached)
+    emu.client("dynamodb").put_item(TableName=emu.resources["table"], Item={
+        "pk": {"S": f"TENANT#{OVER_QUOTA}"}, "sk": {"S": datetime.now(UTC).strftime("USAGE#%Y-%m")},
+        "minutes": {"N": "30.5"}})
+    key = job_key("20261206-000000-b19a55", OVER_QUOTA)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(
+        {"assets": {"site/a.txt": shas[0], "site/big.bin": shas[1]}}).encode())
+
+    async def scenario() -> None:
+        rec = Recorder(RecorderEnv(bucket=bucket, job_key=key, task_token="t", work_dir=tmp_path), s3=s3,
+                       sfn=emu.client("stepfunctions"))
+        with pytest.raises(Outcome) as refused:
+            await rec._download_bundle(tmp_path / "job")
+        assert refused.value.error == "Recorder.InvalidJob"
+        assert f"asset {shas[1][:12]}… is 5,000 bytes; one asset may be at most 1,000" in refused.value.cause
+
+    asyncio.run(scenario())
+    assert not any((tmp_path / "job" / "assets").iterdir())  # nothing was downloaded
