@@ -66,6 +66,12 @@ def sign_up_error(exc: Exception) -> AuthError:
             err = AuthError(f"sign-up refused: {INVITE_ONLY}")
             err.code = "SignUpNotPermitted"
             return err
+        if code == "UserLambdaValidationException":
+            # SignUpMode=allow-list: the PreSignUp trigger's own words, without Cognito's wrapping
+            reason = detail.removeprefix("PreSignUp failed with error ").rstrip(".").strip()
+            err = AuthError(f"sign-up refused: {reason or detail}")
+            err.code = "SignUpNotAllowed"
+            return err
     return auth_error(exc, "sign-up failed")
 
 

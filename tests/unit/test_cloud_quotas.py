@@ -6,9 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from app.cloud.auth import sign_up_error
 from app.cloud.client import check_upload_sizes
 from app.cloud.emulator.statemachine import load_template, production_definition
 from app.cloud.errors import CloudError
@@ -80,3 +83,40 @@ def test_the_dashboard_is_valid_json_and_alarms_reach_the_topic_through_a_key_th
                for n in budget["NotificationsWithSubscribers"])
     pool = res["UserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
     assert pool == {"Fn::If": ["InviteOnly", True, False]}
+
+
+def _allow_list_handler() -> Any:
+    """The PreSignUp function exactly as the template deploys it (its inline ZipFile source)."""
+    source = load_template()["Resources"]["SignUpAllowList"]["Properties"]["Code"]["ZipFile"]
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "template.yaml:SignUpAllowList", "exec"), namespace)  # the template's own source, not input
+    return namespace["handler"]
+
+
+def test_the_allow_list_trigger_admits_listed_domains_and_invitations_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = _allow_list_handler()
+    monkeypatch.setenv("ALLOWED_DOMAINS", "example.com,Example.org")
+
+    def event(email: str, source: str = "PreSignUp_SignUp") -> dict[str, Any]:
+        return {"triggerSource": source, "request": {"userAttributes": {"email": email}}, "response": {}}
+
+    assert handler(event("Ada@Example.COM"), None)["request"]["userAttributes"]["email"] == "Ada@Example.COM"
+    assert handler(event("bob@example.org"), None)
+    for refused in ("eve@evil.com", "eve@sub.example.com", "eve@example.com.evil.com", "no-at-sign", ""):
+        with pytest.raises(Exception, match=r"example\.com, example\.org only"):
+            handler(event(refused), None)
+    assert handler(event("guest@anywhere.net", "PreSignUp_AdminCreateUser"), None)  # the operator's invite
+
+
+def test_a_refused_sign_up_is_explained_not_called_a_wrong_password() -> None:
+    invite = sign_up_error(ClientError({"Error": {"Code": "NotAuthorizedException",
+                                                  "Message": "SignUp is not permitted for this user pool"}}, "SignUp"))
+    assert invite.code == "SignUpNotPermitted" and "accepts invited accounts only" in str(invite)
+    listed = sign_up_error(ClientError({"Error": {"Code": "UserLambdaValidationException", "Message":
+                                                  "PreSignUp failed with error sign-up is open to invited addresses "
+                                                  "and to e-mail addresses at example.com only."}}, "SignUp"))
+    assert listed.code == "SignUpNotAllowed"
+    assert str(listed) == ("sign-up refused: sign-up is open to invited addresses and to e-mail addresses at "
+                           "example.com only")
+    taken = sign_up_error(ClientError({"Error": {"Code": "UsernameExistsException", "Message": "x"}}, "SignUp"))
+    assert "already exists" in str(taken)
