@@ -82,7 +82,9 @@ async def cmd_login(args: argparse.Namespace) -> int:
             return 0
     if args.code:
         await client.confirm(email, args.code)
-    await client.sign_in(email, password)
+    # an invited account's first sign-in: the e-mailed temporary password, then the user's own
+    new_password = _password(args, "New password: ") if args.new_password else None
+    await client.sign_in(email, password, new_password=new_password)
     print(f"signed in as {email} (tenant {await client.identity()})")
     return 0
 
@@ -261,6 +263,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--code", help="confirmation code from the sign-up e-mail")
     p.add_argument("--forgot", action="store_true", help="send a password reset code")
     p.add_argument("--reset", metavar="CODE", help="set a new password with the reset code")
+    p.add_argument("--new-password", action="store_true",
+                   help="first sign-in of an invited account: sign in with the temporary password from the "
+                        "invitation e-mail, then choose your own (asked next, or the next stdin line)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add("logout", cmd_logout, "sign out and forget the tokens")
     p = add("submit", cmd_submit, "upload a job (bundle or script) and start the render")

@@ -62,6 +62,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.cloud.egress import EgressPolicy
 from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
+from app.core import limits as L
 from app.core.bundle import load_job
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
 from app.core.infra.fs import sha256_file
@@ -72,7 +73,7 @@ from recorder.jobcreds import JobCredentials, JobCredentialsError
 log = logging.getLogger("recorder")
 
 MAX_CAUSE = 32_000  # Step Functions' cause limit is 32,768 characters
-MAX_JOB_JSON = 16 * 1024 * 1024
+MAX_JOB_JSON = L.MAX_SCRIPT_BYTES
 MAX_SESSION = 4 * 1024 * 1024
 #: stop this long before the job's credentials expire, so no upload starts that cannot finish
 CREDENTIALS_MARGIN_S = 60.0
@@ -311,10 +312,10 @@ class Recorder:
         (dest / "assets").mkdir(parents=True)
         assets = doc.get("assets") or {}
         shas = sorted({v for v in assets.values() if isinstance(v, str)}) if isinstance(assets, dict) else []
+        shas = [sha for sha in shas if SHA256_RE.match(sha)]  # load_job reports the others by name
+        await self._check_asset_sizes(shas)
         for i, sha in enumerate(shas):
             self.cancel.raise_if_cancelled()
-            if not SHA256_RE.match(sha):
-                continue  # load_job reports it with the asset's name
             # assets are read from the job's own tenant only: a job cannot name another tenant's bytes
             key = asset_key(self.ref.tenant, sha)
             try:
@@ -331,6 +332,27 @@ class Recorder:
             doc["assets"][session["name"]] = sha
             raw = json.dumps(doc).encode()
         (dest / "job.json").write_bytes(raw)
+
+    async def _check_asset_sizes(self, shas: list[str]) -> None:
+        """Size every asset (HeadObject) before downloading any: S3 lets a tenant PUT up to 5 GiB per
+        request whatever IAM says, so the limits of :mod:`app.core.limits` are enforced here, before the
+        task's disk fills.  A missing asset is left for the download to report."""
+        total = 0
+        for sha in shas:
+            self.cancel.raise_if_cancelled()
+            try:
+                head = await asyncio.to_thread(self.s3.head_object, Bucket=self.env.bucket,
+                                               Key=asset_key(self.ref.tenant, sha))
+            except ClientError:
+                continue
+            size = int(head.get("ContentLength", 0))
+            if size > L.MAX_ASSET_BYTES:
+                raise Outcome("Recorder.InvalidJob", f"asset {sha[:12]}… is {size:,} bytes; one asset may be at "
+                              f"most {L.MAX_ASSET_BYTES:,} (app/core/limits.py)")
+            total += size
+        if total > L.MAX_BUNDLE_BYTES:
+            raise Outcome("Recorder.InvalidJob", f"the job's assets come to {total:,} bytes; a job may carry at "
+                          f"most {L.MAX_BUNDLE_BYTES:,} (app/core/limits.py)")
 
     async def _download_session(self, assets: Path, session: dict[str, Any]) -> str:
         """The job's session file into ``assets`` (0600, named by its sha256, checked against the one
@@ -482,6 +504,8 @@ class Recorder:
         if failure is not None:
             return await self._report_failure(failure.error, failure.cause)
         output["render_wall_s"] = round(time.monotonic() - t0, 2)
+        # what the state machine charges to the tenant's monthly render minutes (MonthlyRenderMinutes)
+        output["render_minutes"] = round(output["render_wall_s"] / 60, 3)
         try:
             await asyncio.to_thread(self.sfn.send_task_success, taskToken=self.env.task_token,
                                     output=json.dumps(output))

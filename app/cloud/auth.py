@@ -19,7 +19,7 @@ import botocore.session
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from pycognito import Cognito
-from pycognito.exceptions import TokenVerificationException
+from pycognito.exceptions import ForceChangePasswordException, TokenVerificationException
 
 from .config import CloudConfig
 from .errors import AuthError, CloudError, NotSignedIn, SessionExpired
@@ -38,6 +38,41 @@ _AUTH_MESSAGES: dict[str, str] = {
     "TooManyRequestsException": "too many attempts: wait a few minutes",
     "InvalidParameterException": "the request was refused",
 }
+
+
+#: what the user reads when the stack refuses self sign-up (template parameter SignUpMode=invite: Cognito
+#: answers SignUp with NotAuthorizedException "SignUp is not permitted for this user pool")
+INVITE_ONLY = ("this Reelwright Cloud accepts invited accounts only: ask its operator to invite your e-mail "
+               "address; the invitation e-mail holds a temporary password to sign in with")
+
+
+#: an invited account (admin-create-user) signs in first with the e-mailed temporary password
+FIRST_SIGN_IN = ("this invited account still has the temporary password from its invitation e-mail: choose your "
+                 "own password to finish signing in (`reelwright cloud login --new-password`)")
+
+
+def _new_password_required() -> AuthError:
+    err = AuthError(f"sign-in needs a new password: {FIRST_SIGN_IN}")
+    err.code = "NewPasswordRequired"
+    return err
+
+
+def sign_up_error(exc: Exception) -> AuthError:
+    """A refused sign-up, in words: an invite-only pool is not a wrong password."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        detail = str(exc.response.get("Error", {}).get("Message", ""))
+        if code == "NotAuthorizedException" and "not permitted" in detail.lower():
+            err = AuthError(f"sign-up refused: {INVITE_ONLY}")
+            err.code = "SignUpNotPermitted"
+            return err
+        if code == "UserLambdaValidationException":
+            # SignUpMode=allow-list: the PreSignUp trigger's own words, without Cognito's wrapping
+            reason = detail.removeprefix("PreSignUp failed with error ").rstrip(".").strip()
+            err = AuthError(f"sign-up refused: {reason or detail}")
+            err.code = "SignUpNotAllowed"
+            return err
+    return auth_error(exc, "sign-up failed")
 
 
 def auth_error(exc: Exception, action: str, kind: type[AuthError] = AuthError) -> AuthError:
@@ -119,7 +154,7 @@ class CognitoAuth:
         try:
             u.register(email, password)
         except (ClientError, BotoCoreError) as exc:
-            raise auth_error(exc, "sign-up failed") from None
+            raise sign_up_error(exc) from None
 
     def confirm(self, email: str, code: str) -> None:
         try:
@@ -127,18 +162,33 @@ class CognitoAuth:
         except (ClientError, BotoCoreError) as exc:
             raise auth_error(exc, "confirmation failed") from None
 
-    def sign_in(self, email: str, password: str, *, flow: str = "srp") -> Session:
+    def sign_in(self, email: str, password: str, *, flow: str = "srp", new_password: str | None = None) -> Session:
         """SRP sign-in (the password never leaves the machine).  ``flow="password"`` uses
-        USER_PASSWORD_AUTH instead (only where the app client allows it, e.g. the emulator)."""
+        USER_PASSWORD_AUTH instead (only where the app client allows it, e.g. the emulator).
+
+        An invited account's first sign-in (Cognito's NEW_PASSWORD_REQUIRED challenge) needs
+        ``new_password``; without it the error says so (code ``NewPasswordRequired``)."""
         u = self._cognito(email)
         try:
             if flow == "srp":
-                u.authenticate(password=password)
+                try:
+                    u.authenticate(password=password)
+                except ForceChangePasswordException:
+                    if not new_password:
+                        raise _new_password_required() from None
+                    u.new_password_challenge(password, new_password)
             else:
                 resp = u.client.initiate_auth(
                     ClientId=self.config.client_id, AuthFlow="USER_PASSWORD_AUTH",
                     AuthParameters={"USERNAME": email, "PASSWORD": password},
                 )
+                if resp.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+                    if not new_password:
+                        raise _new_password_required()
+                    resp = u.client.respond_to_auth_challenge(
+                        ClientId=self.config.client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+                        Session=resp["Session"],
+                        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password})
                 if "AuthenticationResult" not in resp:
                     raise AuthError(f"sign-in needs a challenge this app does not support: {resp.get('ChallengeName')}")
                 u._set_tokens(resp)

@@ -32,6 +32,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app.core import limits as L
 from app.core.bundle import Job, RenderSettings, load_job, write_bundle
 from app.core.errors import Cancelled, ScriptError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
@@ -71,6 +72,23 @@ def _noop_progress(_: Progress) -> None:
 
 #: Playwright storage states are a few KiB; anything this large is not one
 MAX_SESSION_BYTES = 4 * 1024 * 1024
+
+
+def check_upload_sizes(job_json_bytes: int, assets: dict[str, int]) -> None:
+    """Refuse a job over the limits of :mod:`app.core.limits` before anything is uploaded: ``assets``
+    maps a name the user knows (the asset's path in the script) to its size in bytes.  The recorder
+    checks the same limits again (S3 itself caps no PUT below 5 GiB), so this is the friendly half."""
+    problems = []
+    if job_json_bytes > L.MAX_SCRIPT_BYTES:
+        problems.append(f"job.json is {job_json_bytes:,} bytes; the limit is {L.MAX_SCRIPT_BYTES:,}")
+    for name, size in sorted(assets.items()):
+        if size > L.MAX_ASSET_BYTES:
+            problems.append(f"asset '{name}' is {size:,} bytes; one asset may be at most {L.MAX_ASSET_BYTES:,}")
+    total = sum(assets.values())
+    if total > L.MAX_BUNDLE_BYTES:
+        problems.append(f"the assets come to {total:,} bytes; a job may carry at most {L.MAX_BUNDLE_BYTES:,}")
+    if problems:
+        raise CloudError("the job is too large to submit: " + "; ".join(problems))
 
 
 def _read_session(job: Job) -> tuple[str, bytes] | None:
@@ -127,9 +145,10 @@ class CloudClient:
     async def confirm(self, email: str, code: str) -> None:
         await asyncio.to_thread(self.auth.confirm, email, code)
 
-    async def sign_in(self, email: str, password: str, *, flow: str = "srp") -> Session:
+    async def sign_in(self, email: str, password: str, *, flow: str = "srp",
+                      new_password: str | None = None) -> Session:
         self._s3 = None
-        return await asyncio.to_thread(self.auth.sign_in, email, password, flow=flow)
+        return await asyncio.to_thread(self.auth.sign_in, email, password, flow=flow, new_password=new_password)
 
     async def refresh(self) -> Session:
         return await asyncio.to_thread(self.auth.refresh)
@@ -221,6 +240,9 @@ class CloudClient:
                 doc["session"] = {"name": session_rel, "sha256": hashlib.sha256(session_body).hexdigest()}
             session_rel_skip = session[0] if session is not None else None
             uniques = sorted({sha for rel, sha in job.assets.items() if rel != session_rel_skip})
+            names = {sha: rel for rel, sha in sorted(job.assets.items(), reverse=True)}
+            check_upload_sizes(len(json.dumps(doc).encode()),
+                               {names[sha]: (job.root / "assets" / sha).stat().st_size for sha in uniques})
             total = sum((job.root / "assets" / sha).stat().st_size for sha in uniques) or 1
             sent = 0
             progress(Progress("upload", 0.0, f"uploading {len(uniques)} assets"))

@@ -31,6 +31,8 @@ CANCEL_MARKER = "cancel"
 SESSION_DOC = "session.json"
 #: the stack's RetentionDays parameter's default: days a job's inputs and outputs are kept
 DEFAULT_RETENTION_DAYS = 7
+#: the error a job ends with when its tenant's MonthlyRenderMinutes are used up (no task was started)
+QUOTA_REACHED = "Reelwright.QuotaReached"
 #: the tag the bucket's 1-day lifecycle rule expires session files by (the bucket policy requires it)
 SESSION_TAGGING = "reelwright-session=true"
 OUT_DIR = "out"
@@ -186,9 +188,18 @@ class JobStatus:
             retention_days=_retention(d.get("retentionDays")),
         )
 
+    @property
+    def quota_reached(self) -> bool:
+        """The job was not started: its tenant's monthly render minutes are used up."""
+        return self.state == "Failed" and self.error == QUOTA_REACHED
+
     def describe(self) -> str:
         if self.state == "Rendering" and self.progress is not None:
             return f"Rendering {self.progress * 100:.0f}%" + (f" ({self.stage})" if self.stage else "")
+        if self.quota_reached:
+            return f"Quota reached: {self.cause or 'this month’s render minutes are used up'}"
+        if self.state == "Queued" and self.message:
+            return f"Queued: {self.message}"
         if self.state == "Failed":
             return f"Failed: {self.cause or self.error or 'unknown error'}"
         return self.state

@@ -35,6 +35,8 @@ FORMAT_VERSION = 1
 JobState = Literal["Submitted", "Queued", "Rendering", "Complete", "Failed", "Cancelled"]
 STATES: tuple[str, ...] = ("Submitted", "Queued", "Rendering", "Complete", "Failed", "Cancelled")
 TERMINAL: frozenset[str] = frozenset({"Complete", "Failed", "Cancelled"})
+#: how a job refused for its tenant's monthly render minutes is described (JobStatus.describe)
+QUOTA_PREFIX = "Quota reached: "
 
 
 class CloudJob(BaseModel):
@@ -80,15 +82,21 @@ class CloudJob(BaseModel):
         """'Rendering 42% (capture)', 'Failed: the site did not answer', 'Complete'."""
         if self.status == "Rendering" and self.progress is not None:
             return f"Rendering {self.progress * 100:.0f}%" + (f" ({self.stage})" if self.stage else "")
+        if self.status == "Failed" and self.error and self.error.startswith(QUOTA_PREFIX):
+            return self.error
         if self.status == "Failed":
             return f"Failed: {self.error or 'unknown error'}"
+        if self.status == "Queued" and self.message:
+            return f"Queued: {self.message}"
         return self.status
 
 
 def status_fields(st: JobStatus) -> dict[str, Any]:
     """The fields of a :class:`CloudJob` a cloud status document sets."""
     error = None
-    if st.state == "Failed":
+    if st.quota_reached:
+        error = st.describe()  # "Quota reached: ..." - shown as is, not as a failure of the render
+    elif st.state == "Failed":
         error = st.cause or st.error or st.message or "unknown error"
     return {"status": st.state, "progress": st.progress, "stage": st.stage or "", "message": st.message,
             "error": error, "title": st.title,

@@ -10,6 +10,7 @@ the bundled example once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -121,6 +123,42 @@ def wait_until(pred: Any, timeout: float = 30) -> None:
 # ---------------------------------------------------------------------- accounts
 
 
+def test_an_invite_only_stack_refuses_sign_up_in_words_and_an_invited_user_sets_a_password(
+        emu: Emulator, tmp_path: Path) -> None:
+    """SignUpMode=invite: a user pool with AllowAdminCreateUserOnly, as the template makes it (the
+    emulator's moto wrapper refuses SignUp as AWS does). The operator invites with admin-create-user;
+    the user's first sign-in with the temporary password asks for a new one."""
+    idp = emu.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName="invite-only", UsernameAttributes=["email"],
+                                AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})["UserPool"]["Id"]
+    app_client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="reelwright-desktop", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    assert emu.config is not None
+    config = dataclasses.replace(emu.config, user_pool_id=pool, client_id=app_client)
+
+    async def scenario() -> None:
+        client = CloudClient(config, TokenStore(pool, home=tmp_path, use_keyring=False))
+        with pytest.raises(AuthError, match="accepts invited accounts only") as refused:
+            await client.sign_up("eve@example.com", PASSWORD)
+        assert refused.value.code == "SignUpNotPermitted"
+        # the operator's invitation (docs/cloud.md): Cognito mails a temporary password
+        idp.admin_create_user(UserPoolId=pool, Username="ivy@example.com", TemporaryPassword="Temporary-Pass-1",
+                              UserAttributes=[{"Name": "email", "Value": "ivy@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+        with pytest.raises(AuthError, match="temporary password") as first:
+            await client.sign_in("ivy@example.com", "Temporary-Pass-1", flow="password")
+        assert first.value.code == "NewPasswordRequired"
+        session = await client.sign_in("ivy@example.com", "Temporary-Pass-1", flow="password",
+                                       new_password=PASSWORD)
+        assert session.username == "ivy@example.com" and session.id_token
+        user = idp.admin_get_user(UserPoolId=pool, Username="ivy@example.com")
+        assert user["UserStatus"] == "CONFIRMED"
+
+    asyncio.run(scenario())
+
+
 def test_sign_up_sign_in_refresh_and_sign_out(emu: Emulator, tmp_path: Path) -> None:
     async def scenario() -> None:
         client = await signed_up(emu, tmp_path, "ada@example.com")
@@ -196,6 +234,12 @@ def test_example_renders_in_the_cloud_and_downloads_verified(emu: Emulator, tmp_
         assert [j.job_id for j in jobs] == [job_id]
         tenant = await client.identity()
         wait_until(lambda: (emu.job_row(tenant, job_id) or {}).get("status") == "Complete")
+        # its render slot is released and the recorder's measured minutes are charged to this month
+        row = emu.job_row(tenant, job_id) or {}
+        usage = emu.usage(tenant)
+        month = f"USAGE#{datetime.now(UTC):%Y-%m}"
+        assert "slotHeld" not in row and usage["running"] == 0, (row, usage)
+        assert 0 < float(row["minutes"]) < 10 and usage[month] >= float(row["minutes"]), (row, usage)
         # the job's tasks all exited cleanly (the recorder does not linger after reporting)
         wait_until(lambda: not emu.tasks)
         assert set(emu.finished_tasks.values()) <= {0}

@@ -113,6 +113,7 @@ def test_a_lost_recorder_is_stopped_before_each_retry_and_the_job_fails_with_a_r
                                                                "FindRecorder", "StopRecorder", "Failed")]
     assert path == ["Render", "LostHeartbeat", "FindLostRecorder", "StopLostRecorder", "WaitToRetryRender"] * 3 + [
         "Render", "LostHeartbeat", "ExplainLostHeartbeat", "FindRecorder", "StopRecorder", "Failed"], states
+    assert states.count("IssueJobCredentials") == 4  # fresh credentials for each of the 4 attempts
 
     row = emu.job_row(TENANT, job_id)
     assert row is not None and row["status"] == "Failed", row
@@ -153,10 +154,17 @@ def stand_in_execution(emu: Emulator, running: bool) -> str:
     return arn
 
 
-def queued_row(emu: Emulator, job_id: str, execution: str, status: str = "Queued") -> None:
-    emu.client("dynamodb").put_item(TableName=emu.resources["table"], Item={
-        "pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": f"JOB#{job_id}"}, "status": {"S": status},
-        "submitted": {"S": "2026-12-06T00:00:00Z"}, "execution": {"S": execution}})
+def queued_row(emu: Emulator, job_id: str, execution: str, status: str = "Queued", slot_held: bool = False) -> None:
+    """A job row as RecordQueued writes it; ``slot_held``: as TakeSlot leaves it (and one more running)."""
+    ddb = emu.client("dynamodb")
+    item = {"pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": f"JOB#{job_id}"}, "status": {"S": status},
+            "submitted": {"S": "2026-12-06T00:00:00Z"}, "execution": {"S": execution}}
+    if slot_held:
+        item["slotHeld"] = {"BOOL": True}
+        ddb.update_item(TableName=emu.resources["table"],
+                        Key={"pk": {"S": f"TENANT#{TENANT}"}, "sk": {"S": "USAGE#RUNNING"}},
+                        UpdateExpression="ADD running :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    ddb.put_item(TableName=emu.resources["table"], Item=item)
 
 
 def run_fake_task(emu: Emulator, key: str) -> str:
@@ -182,7 +190,8 @@ def test_the_sweeper_fails_a_job_whose_execution_ended_and_leaves_a_running_one(
     whose execution runs, and a finished row, are left alone.  The sweep fails loudly (the alarm's signal)."""
     stuck_id, running_id, done_id = "20261206-000000-57ac4e", "20261206-000000-a11ve0", "20261206-000000-d0ne00"
     stuck_key = job_key(stuck_id)
-    queued_row(emu, stuck_id, stand_in_execution(emu, running=False))
+    queued_row(emu, stuck_id, stand_in_execution(emu, running=False), slot_held=True)
+    running_before = emu.usage(TENANT)["running"]
     queued_row(emu, running_id, stand_in_execution(emu, running=True))
     queued_row(emu, done_id, stand_in_execution(emu, running=False), status="Complete")
     task = run_fake_task(emu, stuck_key)
@@ -198,6 +207,8 @@ def test_the_sweeper_fails_a_job_whose_execution_ended_and_leaves_a_running_one(
     assert doc["status"] == "Failed" and doc["error"] == reason and doc["jobId"] == stuck_id
     wait_until(lambda: task in emu.stopped_tasks and task in emu.finished_tasks)
     assert "sweeper" in emu.stopped_tasks[task]
+    # the stuck job's render slot is released, once
+    assert "slotHeld" not in row and emu.usage(TENANT)["running"] == running_before - 1
 
     assert (emu.job_row(TENANT, running_id) or {})["status"] == "Queued"
     assert (emu.job_row(TENANT, done_id) or {})["status"] == "Complete"
@@ -205,6 +216,7 @@ def test_the_sweeper_fails_a_job_whose_execution_ended_and_leaves_a_running_one(
     again = emu.sweep_once()
     assert again["status"] == "SUCCEEDED", again
     assert (emu.job_row(TENANT, running_id) or {})["status"] == "Queued"
+    assert emu.usage(TENANT)["running"] == running_before - 1
 
 
 # ---------------------------------------------------------------------- a straggler recorder

@@ -51,6 +51,14 @@ def test_cfn_lint_is_clean_with_share_links_on() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_cfn_lint_is_clean_with_the_sign_up_allow_list() -> None:
+    """The PreSignUp Lambda exists only with SignUpMode=allow-list; lint it as such a deploy sees it."""
+    out = subprocess.run([tool("cfn-lint"), str(TEMPLATE), "--parameters", "ImageUri=x", "SignUpMode=allow-list",
+                          "SignUpDomains=example.com,example.org"],
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_checkov_finds_no_failed_checks(tmp_path: Path) -> None:
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_RUN_SCA_PACKAGE_SCAN_V2="false", LOG_LEVEL="ERROR")

@@ -122,6 +122,7 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     # out of attempts, each error goes where the production Catch sends it
     assert moto["States"]["MotoRetry0Out"] == {"Type": "Pass", "Next": "FindRecorder"}
     assert moto["States"]["WaitToRetryRender"]["Seconds"] == 1  # retry_interval_s, as the loop's own Wait
+    assert prod["States"]["WaitForSlot"]["Seconds"] == 30 and moto["States"]["WaitForSlot"]["Seconds"] == 1
     assert moto["States"]["MotoRetry0Wait"]["Next"] == "Render"
     assert set(moto["States"]) - set(prod["States"]) == {f"MotoRetry0{n}" for n in ("Check", "Init", "Bump", "Wait",
                                                                                      "Out")}
@@ -135,7 +136,7 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     assert stop["ResultSelector"] == {"stopped.$": "$.task.taskArn"}
     for name, state in prod["States"].items():
         if name not in ("Render", "FindRecorder", "StopRecorder", "FindLostRecorder", "StopLostRecorder",
-                        "WaitToRetryRender"):
+                        "WaitToRetryRender", "WaitForSlot"):
             text = json.dumps(state)
             for k in values:
                 text = text.replace(f"${{{k}}}", f"<{k}>")
@@ -149,11 +150,15 @@ def test_dynamodb_expressions_use_every_placeholder_they_declare() -> None:
     """Guards against YAML eating an expression (an unquoted '#s' starts a comment)."""
     for name, state in production_definition()["States"].items():
         params = state.get("Parameters", {})
-        expr = params.get("UpdateExpression")
-        if expr is None:
-            continue
-        for placeholder in [*params.get("ExpressionAttributeNames", {}), *params.get("ExpressionAttributeValues", {})]:
-            assert placeholder in expr, (name, placeholder, expr)
+        # transactWriteItems (TakeSlot, ReleaseSlot) carry one such set per item
+        for update in [params, *(item["Update"] for item in params.get("TransactItems", []))]:
+            expr = update.get("UpdateExpression")
+            if expr is None:
+                continue
+            expr += " " + update.get("ConditionExpression", "")
+            for placeholder in [*update.get("ExpressionAttributeNames", {}),
+                                *update.get("ExpressionAttributeValues", {})]:
+                assert placeholder in expr, (name, placeholder, expr)
 
 
 def test_tenant_comes_from_the_key_not_the_job_content() -> None:

@@ -82,7 +82,9 @@ def test_only_the_state_machine_may_assume_the_job_role() -> None:
 
 def test_the_state_machine_issues_job_credentials_before_render() -> None:
     states = production_definition()["States"]
-    assert states["PublishQueued"]["Next"] == "JobPolicy"
+    # the tenant's quotas come first: no credentials for a job over its minutes or waiting for a slot
+    assert states["PublishQueued"]["Next"] == "CheckMonthlyMinutes"
+    assert states["CheckMonthlyMinutes"]["Next"] == "TakeSlot" and states["TakeSlot"]["Next"] == "JobPolicy"
     assert states["JobPolicy"]["Type"] == "Pass" and states["JobPolicy"]["Next"] == "IssueJobCredentials"
     issue = states["IssueJobCredentials"]
     assert issue["Resource"] == "arn:aws:states:::aws-sdk:sts:assumeRole"

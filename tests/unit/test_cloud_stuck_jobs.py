@@ -138,7 +138,9 @@ def test_a_lost_task_is_stopped_before_its_render_is_retried_three_times() -> No
     # a lost task that cannot be found or stopped does not keep the job from its next attempt
     for name in ("FindLostRecorder", "StopLostRecorder"):
         assert [c["Next"] for c in states[name]["Catch"]] == ["WaitToRetryRender"]
-    assert states["WaitToRetryRender"]["Next"] == "Render"
+    # each attempt gets fresh per-job credentials (1 hour) rather than the first attempt's
+    assert states["WaitToRetryRender"]["Next"] == "JobPolicy"
+    assert states["JobPolicy"]["Next"] == "IssueJobCredentials" and states["IssueJobCredentials"]["Next"] == "Render"
 
 
 def test_the_render_machine_has_a_time_budget_longer_than_a_render_with_its_retries() -> None:

@@ -125,6 +125,11 @@ class Emulator:
     share_signer: ShareSignerStandIn | None = None
     #: the moto server issues each Cognito identity its own keys derived from this (see .share)
     credential_seed: str = field(default_factory=lambda: secrets.token_hex(16))
+    #: the template's MaxConcurrentJobsPerTenant and MonthlyRenderMinutes
+    max_concurrent_jobs: int = 2
+    monthly_render_minutes: int = 600
+    #: the state machine's WaitForSlot (30 s in the template) and its other retry waits, shortened
+    retry_interval_s: int = 1
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -134,6 +139,8 @@ class Emulator:
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     finished_tasks: dict[str, int] = field(default_factory=dict)  # task arn -> exit code
     stopped_tasks: dict[str, str] = field(default_factory=dict)  # task arn -> StopTask's reason
+    #: task arn -> (process started, process exited or None), time.monotonic(): when each task really ran
+    task_spans: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     executions: dict[str, str] = field(default_factory=dict)  # job key -> execution arn
     _moto: subprocess.Popen[bytes] | None = None
     _loops: list[asyncio.Task[None]] = field(default_factory=list)
@@ -285,9 +292,12 @@ class Emulator:
         values = {"JobTable": table, "Cluster": cluster, "TaskDefinition": taskdef, "CapacityProvider": "FARGATE",
                   "SubnetA": subnets[0], "SubnetB": subnets[1 % len(subnets)], "TaskSecurityGroup": sg,
                   "RetentionDays": str(self.retention_days), "RecorderJobRole": job_role,
-                  "SessionKey": session_key, "Partition": "aws"}
+                  "SessionKey": session_key, "Partition": "aws",
+                  "MaxConcurrentJobsPerTenant": str(self.max_concurrent_jobs),
+                  "MonthlyRenderMinutes": str(self.monthly_render_minutes)}
         self.substitutions = values
-        definition = adapt_for_moto(production_definition(), values, heartbeat_s=self.render_heartbeat_s)
+        definition = adapt_for_moto(production_definition(), values, heartbeat_s=self.render_heartbeat_s,
+                                    retry_interval_s=self.retry_interval_s)
         sfn = self.client("stepfunctions")
         sm = sfn.create_state_machine(
             name="reelwright-render", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
@@ -441,11 +451,13 @@ class Emulator:
                     cwd=str(REPO_ROOT), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         run = TaskRun(arn, proc, time.monotonic(), log_path)
         self.tasks[arn] = run
+        self.task_spans[arn] = (run.started, None)
         log.info("task %s started (pid %d)", arn, proc.pid)
         asyncio.get_running_loop().create_task(self._reap(run))
 
     async def _reap(self, run: TaskRun) -> None:
         code = await run.proc.wait()
+        self.task_spans[run.arn] = (run.started, time.monotonic())
         log.info("task %s exited %d after %.1f s", run.arn, code, time.monotonic() - run.started)
         with contextlib.suppress(Exception):  # already stopped (e.g. by StopTask) is fine
             await asyncio.to_thread(self.client("ecs").stop_task, cluster=self.resources["cluster"],
@@ -513,6 +525,19 @@ class Emulator:
             return None
         status: str = self.client("stepfunctions").describe_execution(executionArn=arn)["status"]
         return status
+
+    def usage(self, tenant: str) -> dict[str, Any]:
+        """The tenant's usage items, unwrapped: ``{"running": n, "USAGE#2026-12": minutes, ...}``."""
+        items = self.client("dynamodb").query(
+            TableName=self.resources["table"], KeyConditionExpression="pk = :pk AND begins_with(sk, :u)",
+            ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant}"}, ":u": {"S": "USAGE#"}})["Items"]
+        out: dict[str, Any] = {}
+        for item in items:
+            if item["sk"]["S"] == "USAGE#RUNNING":
+                out["running"] = int(item.get("running", {}).get("N", "0"))
+            else:
+                out[item["sk"]["S"]] = float(item.get("minutes", {}).get("N", "0"))
+        return out
 
     def job_row(self, tenant: str, job_id: str) -> dict[str, Any] | None:
         item = self.client("dynamodb").get_item(

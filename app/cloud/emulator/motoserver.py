@@ -24,6 +24,10 @@
    (the emulator sets it), each identity gets its own keys instead
    (:func:`app.cloud.emulator.share.identity_credentials`), which is how the share signer's stand-in
    knows its caller, as API Gateway does from real credentials.  Still 90 seconds long, like moto's.
+6. moto's Cognito ``SignUp`` ignores ``AdminCreateUserConfig.AllowAdminCreateUserOnly`` (the template's
+   ``SignUpMode=invite``); AWS refuses with ``NotAuthorizedException`` "SignUp is not permitted for this
+   user pool".  This wrapper refuses the same way, so the app's message for an invite-only stack is
+   tested against the error AWS documents.
 
 Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
@@ -39,6 +43,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from moto.cognitoidentity.models import CognitoIdentityBackend
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpBackend
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
@@ -208,6 +214,20 @@ def _credentials_for_identity(self: CognitoIdentityBackend, identity_id: str) ->
 
 if _SEED:
     CognitoIdentityBackend.get_credentials_for_identity = _credentials_for_identity  # type: ignore[method-assign]
+
+
+_moto_sign_up = CognitoIdpBackend.sign_up
+
+
+def _sign_up(self: CognitoIdpBackend, client_id: str, *args: Any, **kwargs: Any) -> Any:
+    for pool in self.user_pools.values():
+        admin_only = pool.extended_config.get("AdminCreateUserConfig", {}).get("AllowAdminCreateUserOnly")
+        if client_id in pool.clients and admin_only:
+            raise NotAuthorizedError("SignUp is not permitted for this user pool")
+    return _moto_sign_up(self, client_id, *args, **kwargs)
+
+
+CognitoIdpBackend.sign_up = _sign_up  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -21,7 +21,8 @@ applies these changes — and only these:
    render step again, which enters afresh with a new token.  Out of attempts, a ``Choice`` on the
    error's name goes where the production ``Catch`` sends that error (a lost heartbeat to
    ``ExplainLostHeartbeat``, anything else to the ``States.ALL`` target).  The production
-   ``WaitToRetryRender`` (15 s, before a lost task's retry) waits ``retry_interval_s`` too.
+   ``WaitToRetryRender`` (15 s, before a lost task's retry) and ``WaitForSlot`` (30 s, a job waiting
+   for one of its tenant's render slots) wait ``retry_interval_s`` too.
 5. **camelCase SDK calls.** moto hands an ``aws-sdk`` task's parameters to boto3 as they are and
    returns boto3's response, while AWS takes and returns the API's PascalCase names.  For the services
    whose boto3 names are camelCase (ECS, Step Functions) every ``Parameters`` key is camel-cased and
@@ -52,6 +53,7 @@ SWEEPER_RESOURCE = "SweeperStateMachine"
 CAMEL_SDK_SERVICES = ("ecs", "sfn")
 RENDER_STATE = "Render"
 RETRY_WAIT_STATE = "WaitToRetryRender"
+SLOT_WAIT_STATE = "WaitForSlot"
 OPTIMIZED_ECS = "arn:aws:states:::ecs:runTask.waitForTaskToken"
 SDK_ECS = "arn:aws:states:::aws-sdk:ecs:runTask.waitForTaskToken"
 
@@ -200,8 +202,9 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
     render["Parameters"] = params
     if heartbeat_s is not None:
         render["HeartbeatSeconds"] = heartbeat_s
-    if RETRY_WAIT_STATE in d["States"]:
-        d["States"][RETRY_WAIT_STATE]["Seconds"] = retry_interval_s
+    for wait_state in (RETRY_WAIT_STATE, SLOT_WAIT_STATE):
+        if wait_state in d["States"]:
+            d["States"][wait_state]["Seconds"] = retry_interval_s
     retries = render.pop("Retry", [])
     if retries:
         production_catches = copy.deepcopy(render["Catch"])

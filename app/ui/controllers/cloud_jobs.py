@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.workbench import services
-from app.workbench.cloud_jobs import CloudJob
+from app.workbench.cloud_jobs import QUOTA_PREFIX, CloudJob
 
 from ..jobs_panel import JobsPanel
 from ..ops import Op, ProgressView, error_text
@@ -134,6 +134,8 @@ class CloudJobsController(QObject):
         status bar (and the log).  Returns which."""
         if job.status == "Complete":
             title, text = "Cloud render finished", f"'{job.label}' is ready to fetch"
+        elif job.status == "Failed" and job.error and job.error.startswith(QUOTA_PREFIX):
+            title, text = "Cloud render not started: quota reached", f"'{job.label}': {job.error}"
         elif job.status == "Failed":
             title, text = "Cloud render failed", f"'{job.label}' failed: {job.error or 'unknown error'}"
         else:
