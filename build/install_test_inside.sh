@@ -27,13 +27,18 @@ dpkg-query -W -f='${Status}\n' chromium-headless-shell | grep -q 'install ok ins
 useradd -m -s /bin/bash tester
 H=/home/tester
 as_tester() { runuser -u tester -- env -i HOME=$H USER=tester PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
-  DISPLAY=:99 XDG_RUNTIME_DIR=/tmp/runtime-tester "$@"; }
+  DISPLAY=$DISP XDG_RUNTIME_DIR=/tmp/runtime-tester "$@"; }
 install -d -o tester -m 700 /tmp/runtime-tester
 install -d -m 1777 /tmp/.X11-unix   # a user's X server cannot create it; a desktop's root session does
-runuser -u tester -- Xvfb :99 -screen 0 1600x1000x24 -nolisten tcp >/tmp/xvfb.log 2>&1 &
+# Xvfb picks a free display and writes its number to fd 3: the container shares the host's network
+# namespace, where an X server of the host (a developer's Xvfb :99) holds the abstract socket of its display
+: > /tmp/xvfb.display
+runuser -u tester -- Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp >/tmp/xvfb.log 2>&1 3>/tmp/xvfb.display &
 XVFB_PID=$!
-for _ in $(seq 100); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done
-[ -e /tmp/.X11-unix/X99 ] || { cat /tmp/xvfb.log; fail "Xvfb did not start"; }
+for _ in $(seq 100); do [ -s /tmp/xvfb.display ] && break; sleep 0.1; done
+[ -s /tmp/xvfb.display ] || { cat /tmp/xvfb.log; fail "Xvfb did not start"; }
+DISP=":$(head -1 /tmp/xvfb.display | tr -d '[:space:]')"
+echo "Xvfb on display $DISP"
 
 step "Reelwright --version --verbose"
 as_tester Reelwright --version --verbose | tee /out/version.txt

@@ -22,7 +22,7 @@ from .widgets import OpBar
 EXPIRED = "Your session expired — sign in again. Your project and script are as you left them."
 PASSWORD_POLICY = "At least 12 characters, with upper- and lower-case letters and a digit."
 
-PAGES = ("sign_in", "sign_up", "confirm", "reset")
+PAGES = ("sign_in", "sign_up", "confirm", "reset", "new_password")
 
 
 def _line(name: str, accessible: str, tip: str, *, secret: bool = False, placeholder: str = "") -> QLineEdit:
@@ -58,6 +58,7 @@ class AccountDialog(QDialog):
     confirm_requested = Signal(str, str)  # email, code
     forgot_requested = Signal(str)  # email
     reset_requested = Signal(str, str, str)  # email, code, new password
+    first_sign_in_requested = Signal(str, str, str)  # email, temporary password, the user's own password
     sign_out_requested = Signal()
     setup_requested = Signal()
 
@@ -158,6 +159,23 @@ class AccountDialog(QDialog):
         form.addRow(self._right(self.reset_button))
         self.pages.addTab(page, "Reset password")
 
+        # an invited account's first sign-in: the temporary password from the invitation, then its own
+        self.first_password = _line("firstPassword", "Your new password", PASSWORD_POLICY, secret=True)
+        self.first_password2 = _line("firstRepeat", "Repeat the new password", "The same password again",
+                                     secret=True)
+        self.first_sign_in_button = _button("Set password and sign in", "firstSignInOk",
+                                            "Replace the invitation's temporary password and sign in")
+        page = QWidget()
+        form = QFormLayout(page)
+        hint = QLabel("This account was created by invitation. Choose your own password to finish signing in "
+                      "(the temporary password from the invitation e-mail stays on the Sign in page).")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        form.addRow("New password", self.first_password)
+        form.addRow("Repeat", self.first_password2)
+        form.addRow(self._right(self.first_sign_in_button))
+        self.pages.addTab(page, "First sign-in")
+
         self.error = QLabel()
         self.error.setObjectName("accountError")
         self.error.setAccessibleName("Account error")
@@ -195,6 +213,8 @@ class AccountDialog(QDialog):
         self.code.returnPressed.connect(self._confirm)
         self.send_code_button.clicked.connect(self._forgot)
         self.reset_button.clicked.connect(self._reset)
+        self.first_sign_in_button.clicked.connect(self._first_sign_in)
+        self.first_password2.returnPressed.connect(self._first_sign_in)
         self.sign_out_button.clicked.connect(self.sign_out_requested)
         self.setup_button.clicked.connect(self.setup_requested)
         self.forgot_link.clicked.connect(lambda: self.show_page("reset"))
@@ -220,7 +240,7 @@ class AccountDialog(QDialog):
     def show_page(self, page: str) -> None:
         self.pages.setCurrentIndex(PAGES.index(page))
         focus = {"sign_in": self.password, "sign_up": self.new_password, "confirm": self.code,
-                 "reset": self.reset_code}[page]
+                 "reset": self.reset_code, "new_password": self.first_password}[page]
         (focus if self.email.text().strip() else self.email).setFocus()
 
     @property
@@ -269,6 +289,22 @@ class AccountDialog(QDialog):
         if email and password:
             self.show_error("")
             self.sign_in_requested.emit(email, password)
+
+    def _first_sign_in(self) -> None:
+        email = self._email()
+        temporary = email and self.password.text()
+        if email and not temporary:
+            self.show_error("Enter the temporary password from the invitation on the Sign in page first.")
+            return
+        new = email and self._filled(self.first_password, "your new password")
+        if not (email and temporary and new):
+            return
+        if self.first_password2.text() != new:
+            self.show_error("The two passwords differ.")
+            self.first_password2.setFocus()
+            return
+        self.show_error("")
+        self.first_sign_in_requested.emit(email, temporary, new)
 
     def _sign_up(self) -> None:
         email = self._email()

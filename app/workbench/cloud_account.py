@@ -70,11 +70,15 @@ def reset(client: CloudClient | None, email: str, code: str, new_password: str) 
     return op
 
 
-def sign_in(client: CloudClient | None, email: str, password: str) -> OpFactory[CloudClient]:
+def sign_in(client: CloudClient | None, email: str, password: str,
+            new_password: str | None = None) -> OpFactory[CloudClient]:
+    """Sign in; ``new_password`` answers an invited account's first sign-in (its temporary password is
+    ``password``)."""
+
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudClient:
         on_progress(Progress("sign in", 0.3, f"signing in as {email}"))
         signed = await _client(client)
-        await signed.sign_in(email, password, flow=sign_in_flow(signed.config))
+        await signed.sign_in(email, password, flow=sign_in_flow(signed.config), new_password=new_password)
         on_progress(Progress("sign in", 1.0, "signed in"))
         return signed
 

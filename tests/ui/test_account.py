@@ -107,6 +107,44 @@ def _new_account(emu: Any, email: str) -> None:
     _aside(make())
 
 
+def test_an_invited_account_chooses_its_password_in_the_dialog(
+        window: MainWindow, configured: Path, emu: Any, qtbot: Any, run: Any) -> None:
+    """Invite-only stacks (SignUpMode=invite, the default) create accounts with admin-create-user: the
+    first sign-in with the mailed temporary password must choose a new one, in the app too (it used to
+    end with an error pointing at the CLI)."""
+    from app.cloud.client import CloudClient
+
+    email, temporary = "ivy@example.com", "Temporary-Pass-1"
+    emu.client("cognito-idp").admin_create_user(
+        UserPoolId=emu.config.user_pool_id, Username=email, TemporaryPassword=temporary,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}])
+
+    async def scenario() -> None:
+        window.account_action.trigger()
+        dlg = window.cloud.dialog
+        _type(qtbot, dlg.email, email)
+        _type(qtbot, dlg.password, temporary)
+        _click(qtbot, dlg.sign_in_button)
+        await Op.wait_all()
+        assert dlg.page == "new_password" and "invitation" in dlg.banner.text(), dlg.error.text()
+        assert window.cloud.email is None and not dlg.error.isVisible()
+        _type(qtbot, dlg.first_password, PASSWORD)
+        _type(qtbot, dlg.first_password2, PASSWORD + "x")
+        _click(qtbot, dlg.first_sign_in_button)
+        assert not Op.running and "differ" in dlg.error.text()  # checked before anything is sent
+        _type(qtbot, dlg.first_password2, PASSWORD)
+        _click(qtbot, dlg.first_sign_in_button)
+        await Op.wait_all()
+        assert window.cloud.email == email and not dlg.isVisible(), dlg.error.text()
+        assert dlg.first_password.text() == "" and dlg.password.text() == ""
+        # the account now has the user's own password
+        fresh = CloudClient(emu.config)
+        session = await fresh.sign_in(email, PASSWORD, flow="password")
+        assert session.username == email
+
+    run(scenario())
+
+
 def test_sign_up_confirm_sign_in_survives_a_restart_then_sign_out(
         window: MainWindow, configured: Path, store: Store, qtbot: Any, run: Any, dispose: Any) -> None:
     email = "ada@example.com"

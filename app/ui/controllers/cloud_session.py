@@ -76,6 +76,7 @@ class CloudSession(QObject):
         if dlg is None:
             dlg = AccountDialog(self.window, self.email or "")
             dlg.sign_in_requested.connect(self.sign_in)
+            dlg.first_sign_in_requested.connect(self.first_sign_in)
             dlg.sign_up_requested.connect(self.sign_up)
             dlg.confirm_requested.connect(self.confirm)
             dlg.forgot_requested.connect(self.forgot)
@@ -109,15 +110,23 @@ class CloudSession(QObject):
         op.failure(failed)
         return op
 
-    def sign_in(self, email: str, password: str, trigger: Any = None) -> Op[CloudClient]:
+    def first_sign_in(self, email: str, temporary: str, new_password: str) -> Op[CloudClient]:
+        """An invited account's first sign-in: the invitation's temporary password, then its own."""
+        return self.sign_in(email, temporary, new_password=new_password)
+
+    def sign_in(self, email: str, password: str, trigger: Any = None, *,
+                new_password: str | None = None) -> Op[CloudClient]:
         dlg = self.dialog or self.open_account("sign_in")
-        op: Op[CloudClient] = self._account_op(cloud_account.sign_in(self.client, email, password), "Sign in",
-                                               dlg.sign_in_button)
+        op: Op[CloudClient] = self._account_op(cloud_account.sign_in(self.client, email, password, new_password),
+                                               "Sign in",
+                                               dlg.first_sign_in_button if new_password else dlg.sign_in_button)
 
         def ok(signed: CloudClient) -> None:
             self.client = signed
             self._password = ""
             dlg.password.clear()
+            dlg.first_password.clear()
+            dlg.first_password2.clear()
             self._set(email)
             dlg.show_info("")
             dlg.accept()
@@ -125,6 +134,12 @@ class CloudSession(QObject):
                 self.message.emit(str(signed.store_warning))
 
         def failed(exc: BaseException) -> bool:
+            if getattr(exc, "code", "") == "NewPasswordRequired":
+                dlg.show_page("new_password")
+                dlg.show_info("This account was created by invitation: choose your own password to finish "
+                              "signing in.")
+                dlg.show_error("")
+                return True
             if getattr(exc, "code", "") == "UserNotConfirmedException":
                 dlg.show_page("confirm")
                 dlg.show_info("This account is not confirmed yet: enter the code from the e-mail we sent.")
