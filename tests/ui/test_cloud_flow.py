@@ -43,7 +43,6 @@ def window(store: Store, aloop: Any, cloud_home: Path, dispose: Any) -> Iterator
 
 def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:
     emulator_mod = pytest.importorskip("app.cloud.emulator.local")
-    from app.cloud.client import CloudClient
 
     p = window.projects.create("Cloud demo", ProjectData(script=_two_card_script()))
     shutil.copytree(SITE, window.store.project_dir(p.id) / "site")
@@ -51,27 +50,8 @@ def test_sign_in_and_render_in_the_cloud(window: MainWindow, qtbot: Any, run: An
 
     async def scenario() -> None:
         emu = emulator_mod.Emulator(workdir=tmp_path / "emulator")
-        config = await emu.start()
         try:
-            config.save()
-            signup = CloudClient(config)
-            await signup.sign_up("ada@example.com", "Correct-horse-9")
-            await signup.confirm("ada@example.com", "123456")
-            # cloud is offered only once signed in
-            assert not rp.target.model().item(1).isEnabled()
-            window.sign_in_action.trigger()
-            dlg = window.cloud.dialog
-            qtbot.keyClicks(dlg.email, "ada@example.com")
-            qtbot.keyClicks(dlg.password, "Correct-horse-9")
-            qtbot.mouseClick(dlg.findChild(object, "signInOk"), Qt.MouseButton.LeftButton)
-            await Op.wait_all()
-            assert window.cloud.email == "ada@example.com"
-            assert rp.target.model().item(1).isEnabled()
-            assert "Sign out" in window.sign_in_action.text()
-
-            rp.target.setCurrentIndex(rp.target.findData("cloud"))
-            rp.select_size(854, 480)
-            rp.select_fps(24)
+            await _signed_in_for_the_cloud(window, qtbot, emu)
             stages: list[str] = []
             qtbot.mouseClick(rp.render_button, Qt.MouseButton.LeftButton)
             [op] = list(Op.running)
@@ -121,6 +101,7 @@ async def _signed_in_for_the_cloud(window: MainWindow, qtbot: Any, emu: Any) -> 
     signup = CloudClient(config)
     await signup.sign_up("ada@example.com", "Correct-horse-9")
     await signup.confirm("ada@example.com", "123456")
+    assert not window.render_panel.target.model().item(1).isEnabled()
     window.sign_in_action.trigger()
     dlg = window.cloud.dialog
     qtbot.keyClicks(dlg.email, "ada@example.com")
@@ -129,6 +110,8 @@ async def _signed_in_for_the_cloud(window: MainWindow, qtbot: Any, emu: Any) -> 
     await Op.wait_all()
     assert window.cloud.email == "ada@example.com"
     rp = window.render_panel
+    assert rp.target.model().item(1).isEnabled()  # cloud is offered only once signed in
+    assert "Sign out" in window.sign_in_action.text()
     rp.target.setCurrentIndex(rp.target.findData("cloud"))
     rp.select_size(854, 480)
     rp.select_fps(24)

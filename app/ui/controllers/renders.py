@@ -277,19 +277,9 @@ class RenderController(QObject):
                              script=f"{title} ({language})" if language else title,
                              account=self.cloud.email or "", format=format_label(eff.width, eff.height, eff.fps))
 
-            def on_job(job_rec: CloudJob) -> None:
-                if record.job_id != job_rec.job_id:
-                    record.job_id = job_rec.job_id
-                    self.projects.save(project)
-                if job_rec.terminal:
-                    self.watching.discard(job_rec.job_id)
-                else:
-                    self.watching.add(job_rec.job_id)
-                self.job_changed.emit(job_rec)
-
             factory = services.render_cloud(self.cloud.client, job, out, self._sessions(), jobs=self.cloud_jobs,
-                                            entry=entry, on_job=on_job, keep_job=lambda: self.detached,
-                                            thumbnails=self._thumbnails(project))
+                                            entry=entry, on_job=lambda rec: self._job_heard(project, record, rec),
+                                            keep_job=lambda: self.detached, thumbnails=self._thumbnails(project))
         else:
             factory = services.render_local(job, out, self._sessions(), thumbnails=self._thumbnails(project))
         op: Op[Any] = Op(self.window, factory,
@@ -430,6 +420,18 @@ class RenderController(QObject):
         self.render_op = op
         return op
 
+    def _job_heard(self, project: Project, record: RenderRecord, job_rec: CloudJob) -> None:
+        """A cloud job this app submitted changed: its history record learns the job id, the poller
+        watches it until it ends, and the Cloud jobs view hears of it."""
+        if record.job_id != job_rec.job_id:
+            record.job_id = job_rec.job_id
+            self.projects.save(project)
+        if job_rec.terminal:
+            self.watching.discard(job_rec.job_id)
+        else:
+            self.watching.add(job_rec.job_id)
+        self.job_changed.emit(job_rec)
+
     def _render_languages_cloud(self, project: Project, script: Script, job: Job, languages: list[str],
                                 trigger: Any) -> Op[Any] | None:
         """Every language in the cloud at once: one cloud job (and one history record) per language,
@@ -451,15 +453,7 @@ class RenderController(QObject):
                          script=script.title or project.name, account=self.cloud.email or "", format=fmt)
 
         def on_job(lang: str, job_rec: CloudJob) -> None:
-            record = records[lang]
-            if record.job_id != job_rec.job_id:
-                record.job_id = job_rec.job_id
-                self.projects.save(project)
-            if job_rec.terminal:
-                self.watching.discard(job_rec.job_id)
-            else:
-                self.watching.add(job_rec.job_id)
-            self.job_changed.emit(job_rec)
+            self._job_heard(project, records[lang], job_rec)
 
         def on_language(lang: str, result: services.CloudOutcome | BaseException) -> None:
             record = records[lang]
