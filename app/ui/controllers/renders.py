@@ -370,11 +370,7 @@ class RenderController(QObject):
                                     trigger=trigger)
         if cloud:
             return self._render_languages_cloud(project, script, job, languages, trigger)
-        out = pdir / "renders" / time.strftime("%Y%m%d-%H%M%S")
-        n = 1
-        while out.exists():
-            out = out.with_name(f"{out.name.split('_')[0]}_{n}")
-            n += 1
+        out = _new_render_dir(pdir)
         record = RenderRecord(started=time.time(), status="Rendering", target=rs.target,
                               format=format_label(eff.width, eff.height, eff.fps))
         project.data.history.append(record)
