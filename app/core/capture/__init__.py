@@ -164,6 +164,18 @@ OVERLAY_SCRIPTS = ("overlay.js", "dialogs.js")
 #: paused, or from requestAnimationFrame), so each reading is a whole number of frames from the first
 #: one give or take that jitter: rounding to the frame grid removes it, and animation progress becomes
 #: a function of the frame index alone.  In real-time capture (no fixed frames) the clock is left as is.
+#:
+#: The page's own animations (CSS animations and transitions, ``element.animate()``) get the same
+#: treatment.  Left alone, the start time Blink gives an animation is read off a clock that two renders
+#: do not share to the microsecond, so a spinner is drawn a hair elsewhere in every frame of one render
+#: than of the other (seen: every frame after the page appeared differed; ``Animation.startTime`` read
+#: 41.6 in one render and 41.7 in the next).  So, at every frame (the first requestAnimationFrame
+#: callback, before the page's own), each running animation on the document timeline is set to the
+#: time it must show: where it was when first seen (rounded to 1 ms) plus the whole frames since, times
+#: its playback rate.  Setting ``currentTime`` re-anchors Blink's start time on the frame's exact
+#: timeline time, so what is drawn depends on the frame index alone.  A page that seeks, pauses or
+#: changes an animation's rate is followed: a reading more than 1 ms off the expected time, or a new
+#: rate, starts a new anchor there.  Scroll-driven animations (another timeline) are left alone.
 FRAME_CLOCK = """(() => {
   const frameMs = %s;
   let anchor = null;
@@ -173,6 +185,30 @@ FRAME_CLOCK = """(() => {
     if (anchor === null) anchor = t;
     return anchor + Math.round((t - anchor) / frameMs) * frameMs;
   }});
+  if (!(frameMs > 0) || typeof document.getAnimations !== "function") return;
+  const anchors = new WeakMap();  // animation -> {ts, time, rate}
+  const pin = (ts) => {
+    requestAnimationFrame(pin);
+    let list;
+    try { list = document.getAnimations(); } catch (e) { return; }
+    for (const a of list) {
+      if (a.playState !== "running" || a.timeline !== document.timeline) continue;
+      const now = a.currentTime;
+      if (now === null) continue;
+      let at = anchors.get(a);
+      if (at !== undefined) {
+        const want = at.time + Math.round((ts - at.ts) / frameMs) * frameMs * at.rate;
+        if (at.rate === a.playbackRate && Math.abs(now - want) <= 1) {
+          if (now !== want) a.currentTime = want;
+          continue;
+        }
+      }
+      at = { ts: ts, time: Math.round(now), rate: a.playbackRate };
+      anchors.set(a, at);
+      a.currentTime = at.time;
+    }
+  };
+  requestAnimationFrame(pin);
 })();
 """
 
