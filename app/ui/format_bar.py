@@ -18,6 +18,7 @@ from app.core.plan.presets import AD_MAX_S, AD_MIN_S, FORMATS
 from app.core.plan.timeline import VoiceTiming
 from app.core.script import FPS_OPTIONS, Script, Settings, plain_narration
 from app.workbench import formats as wf
+from app.workbench.storage import RenderRecord
 from app.workbench.storyboard import with_bumpers
 
 from .document import ScriptDocument, estimate_seconds
@@ -396,10 +397,29 @@ class FormatBar(QWidget):
             self.look_up_voiced()
         summary = wf.summarize(settings, script, voices[0] if voices else None,
                                estimated=bool(voices and voices[1]), measured=self.doc.measured)
-        self.summary.setText(f"{summary.size_text()}\n{summary.length_text()}")
+        text = f"{summary.size_text()}\n{summary.length_text()}"
+        last = self.last_render()
+        if last is not None:
+            current = last[0] == wf.script_digest(self.doc.data)
+            text += "\n" + wf.last_render_text(summary.planned_s, last[1], current=current)
+        self.summary.setText(text)
         self.warnings.setText("\n".join(f"⚠ {w}" for w in summary.warnings))
         self.warnings.setVisible(bool(summary.warnings))
         self.last_summary = summary
         return summary
 
     last_summary: wf.FormatSummary | None = None
+    #: the project's render history (the list itself: records fill in as renders finish)
+    history: list[RenderRecord] | None = None
+
+    def set_history(self, records: list[RenderRecord]) -> None:
+        self.history = records
+        self.refresh_summary()
+
+    def last_render(self) -> tuple[str, float] | None:
+        """(script digest, seconds of video) of the newest finished render of the script's own
+        language, or None."""
+        for r in reversed(self.history or []):
+            if r.status == "Complete" and r.duration_s and r.script_digest:
+                return r.script_digest, r.duration_s
+        return None

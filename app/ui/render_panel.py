@@ -340,6 +340,7 @@ class RenderPanel(QWidget):
         self.time_label.setText(f"0:00 / {fmt_time(duration_s)}")
 
     def set_history(self, records: list[RenderRecord]) -> None:
+        self.formats.set_history(records)
         self.history.clear()
         for r in reversed(records):
             when = time.strftime("%m-%d %H:%M", time.localtime(r.started))

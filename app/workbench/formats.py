@@ -10,6 +10,8 @@ ad's target.  No Qt here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +60,25 @@ def format_label(width: int, height: int, fps: int) -> str:
     name = format_of(width, height)
     shape = "" if name == CUSTOM else f" ({'16:9' if name == '1080p' else name})"
     return f"{width}×{height} {fps} fps{shape}"
+
+
+def script_digest(data: Mapping[str, Any]) -> str:
+    """A fingerprint of a script document (its JSON, keys sorted): two equal scripts, equal digests.
+    A render record keeps it, so the Render view can tell whether the last render is of the script
+    as it is now."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+
+
+def last_render_text(planned_s: float | None, rendered_s: float, *, current: bool) -> str:
+    """How the last render's real length compares with the plan shown above it."""
+    if not current:
+        return f"Last render {rendered_s:.1f} s of video, before the latest edits"
+    text = f"Last render {rendered_s:.1f} s of video"
+    if planned_s is not None and abs(planned_s - rendered_s) >= 0.5:
+        text += (" — the plan estimates page loads and clicks; the render takes the time they really took"
+                 if rendered_s < planned_s else
+                 " — the page took longer than planned (slow loads or waits)")
+    return text
 
 
 def effective_settings(raw: Mapping[str, Any] | None) -> Settings | None:

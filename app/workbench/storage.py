@@ -114,6 +114,9 @@ class RenderRecord(BaseModel):
     format: str | None = None
     #: the cloud job behind a cloud render (its outputs can be fetched later from the Cloud jobs view)
     job_id: str | None = None
+    #: :func:`app.workbench.formats.script_digest` of the script it rendered (None: a translation, or an
+    #: older record)
+    script_digest: str | None = None
 
 
 #: the output settings older projects kept beside the script (now they live in ``script.settings``)

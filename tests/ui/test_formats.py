@@ -252,3 +252,13 @@ def test_a_square_render_from_the_render_view_has_the_scripts_size(window: MainW
 
     run(looked_up())
     assert bar.cached_timings and "estimated" not in bar.summary.text(), bar.summary.text()
+    # beside the plan, the length the render really had; after an edit, marked as the older script's
+    assert record.script_digest and record.duration_s
+    assert f"Last render {record.duration_s:.1f} s of video" in bar.summary.text(), bar.summary.text()
+    assert "before the latest edits" not in bar.summary.text()
+    _choose(bar.fps, 30)
+    bar.refresh_summary()
+    assert f"Last render {record.duration_s:.1f} s of video, before the latest edits" in bar.summary.text()
+    window.doc.undo_stack.undo()
+    bar.refresh_summary()
+    assert "before the latest edits" not in bar.summary.text(), bar.summary.text()

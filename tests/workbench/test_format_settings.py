@@ -154,3 +154,20 @@ def test_voiced_cards_are_planned_with_their_cached_clips(tmp_path: Any) -> None
     durations = [found["c0"], 5.0, 5.0, 5.0]
     s = wf.summarize(script.settings, script, durations, estimated=True)
     assert s.planned_s is not None and s.planned_s > clip.duration_s + 15 and "≈" in s.length_text()
+
+
+def test_a_script_digest_changes_with_the_script_and_not_with_key_order() -> None:
+    a = {"title": "T", "settings": {"fps": 30, "width": 1280}, "cards": []}
+    b = {"cards": [], "settings": {"width": 1280, "fps": 30}, "title": "T"}
+    assert wf.script_digest(a) == wf.script_digest(b)
+    assert wf.script_digest(a) != wf.script_digest({**a, "title": "U"})
+
+
+def test_the_last_render_is_set_beside_the_plan() -> None:
+    assert wf.last_render_text(73.6, 69.7, current=True) == (
+        "Last render 69.7 s of video — the plan estimates page loads and clicks; the render takes the time "
+        "they really took")
+    assert wf.last_render_text(70.0, 69.7, current=True) == "Last render 69.7 s of video"
+    assert "took longer than planned" in wf.last_render_text(60.0, 69.7, current=True)
+    assert wf.last_render_text(73.6, 69.7, current=False) == "Last render 69.7 s of video, before the latest edits"
+    assert wf.last_render_text(None, 69.7, current=True) == "Last render 69.7 s of video"

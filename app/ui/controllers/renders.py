@@ -17,7 +17,7 @@ from app.core.script import Script, plain_narration
 from app.core.voice.base import VoiceClip
 from app.workbench import services
 from app.workbench.cloud_jobs import CloudJob, CloudJobStore
-from app.workbench.formats import format_label
+from app.workbench.formats import format_label, script_digest
 from app.workbench.services import OpFactory
 from app.workbench.sessions import SessionStore
 from app.workbench.storage import AppSettings, Project, RenderRecord
@@ -264,7 +264,8 @@ class RenderController(QObject):
             self.render_panel.set_status("Draft", "sign in (Cloud › Sign in…) to render in the cloud")
             return None
         record = RenderRecord(started=time.time(), status="Rendering", target=rs.target,
-                              format=format_label(eff.width, eff.height, eff.fps))
+                              format=format_label(eff.width, eff.height, eff.fps),
+                              script_digest=None if language else script_digest(self.doc.data))
         project.data.history.append(record)
         self.render_panel.set_history(project.data.history)
         self.editor.show_failure(None, "")
