@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 export QT_QPA_PLATFORM=offscreen
 
 run() {
-  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+  .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"
   local rc=$?
   if [ $rc -eq 5 ]; then
     echo "ERROR: pytest collected no tests ($*) — treating as a failure" >&2
