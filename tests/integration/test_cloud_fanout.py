@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from app.cloud.emulator.local import Emulator
 from app.cloud.layout import Variant
@@ -40,6 +43,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     thread = EmulatorThread(tmp_path_factory.mktemp("fanout"))
     thread.emu.voice_override = None  # the script's own espeak-ng voices, one per language
     thread.emu.max_concurrent_jobs = CONCURRENCY
+    thread.emu.iam_enforcement = True  # users, state machine and recorders as on AWS: each with its own rights
     with thread as e:
         yield e
 
@@ -69,24 +73,29 @@ def video_size(path: Path) -> tuple[int, int]:
     return int(stream["width"]), int(stream["height"])
 
 
-def variant_spans(emu: Emulator, job_key: str, names: list[str], timeout: float = 30) -> dict[str, tuple[float, float]]:
-    """(started, exited) of each variant's task process, as the Fargate stand-in ran them."""
+def task_span(emu: Emulator, started_by_key: str, timeout: float = 30) -> tuple[float, float]:
+    """(started, exited) of the one task RunTask started for ``started_by_key`` (the job key, or the job key
+    and ``#<variant>``), as the Fargate stand-in ran its process."""
     ecs = emu.client("ecs")
-    spans: dict[str, tuple[float, float]] = {}
+    arns: list[str] = []
+    for desired in ("RUNNING", "STOPPED"):
+        arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(started_by_key),
+                               desiredStatus=desired)["taskArns"]
+    assert len(arns) == 1, (started_by_key, arns)  # one task, none retried
     deadline = time.monotonic() + timeout
-    for name in names:
-        arns: list[str] = []
-        for desired in ("RUNNING", "STOPPED"):
-            arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(f"{job_key}#{name}"),
-                                   desiredStatus=desired)["taskArns"]
-        assert len(arns) == 1, (name, arns)  # one task per variant, none retried
-        while emu.task_spans.get(arns[0], (0.0, None))[1] is None:
-            assert time.monotonic() < deadline, f"the task of {name} never exited"
-            time.sleep(0.1)
-        start, end = emu.task_spans[arns[0]]
-        assert end is not None
-        spans[name] = (start, end)
-    return spans
+    while (span := emu.task_spans.get(arns[0], (0.0, None)))[1] is None:
+        assert time.monotonic() < deadline, f"the task of {started_by_key} never exited"
+        time.sleep(0.1)
+    assert span[1] is not None
+    return span[0], span[1]
+
+
+async def watch_running(emu: Emulator, tenant: str, into: list[int]) -> None:
+    """The tenant's running count (USAGE#RUNNING, the slots its variants hold), every 0.2 s."""
+    while True:
+        usage = await asyncio.to_thread(emu.usage, tenant)
+        into.append(int(usage.get("running", 0)))
+        await asyncio.sleep(0.2)
 
 
 def most_at_once(spans: list[tuple[float, float]]) -> int:
@@ -102,17 +111,21 @@ def test_three_languages_by_two_formats_render_in_parallel_as_one_job(emu: Emula
     variants = [Variant.of(lang, fmt) for lang in LANGUAGES for fmt in FORMATS]
     names = [v.name for v in variants]
     seen: list[str] = []
+    running: list[int] = []
 
-    async def scenario() -> tuple[Any, list[Path], str, float]:
+    async def scenario() -> tuple[Any, list[Path], str, float, str]:
         client = await signed_up(emu, tmp_path / "home", "fan@example.com")
+        tenant = await client.identity()
+        watching = asyncio.create_task(watch_running(emu, tenant, running))
         t0 = time.monotonic()
         job_id = await client.submit(multilingual(tmp_path / "src"), variants=variants)
         final = await client.watch(job_id, lambda st: seen.append(st.describe()), poll_s=0.5)
         wall = time.monotonic() - t0
+        watching.cancel()
         files = await client.fetch(job_id, tmp_path / "out") if final.state == "Complete" else []
-        return final, files, job_id, wall
+        return final, files, job_id, wall, tenant
 
-    final, files, job_id, wall = asyncio.run(scenario())
+    final, files, job_id, wall, tenant = asyncio.run(scenario())
     assert final.state == "Complete", final.describe()
     assert [v.variant.name for v in final.variants] == names
     assert all(v.state == "Complete" for v in final.variants), [(v.variant.name, v.state) for v in final.variants]
@@ -133,17 +146,21 @@ def test_three_languages_by_two_formats_render_in_parallel_as_one_job(emu: Emula
         assert all(f"/jobs/{job_id}/out/{v.name}/" in o.key for o in status.outputs), status.outputs
 
     # the tasks ran in parallel: up to the tenant's concurrency, never more
-    tenant = next(iter({k.split("/")[1] for k in emu_job_keys(emu, job_id)}))
     key = f"tenants/{tenant}/jobs/{job_id}/job.json"
-    spans = variant_spans(emu, key, names)
+    spans = {name: task_span(emu, f"{key}#{name}") for name in names}
     peak = most_at_once(list(spans.values()))
     longest = max(end - start for start, end in spans.values())
     serial = sum(end - start for start, end in spans.values())
     busy = max(e for _, e in spans.values()) - min(s for s, _ in spans.values())
-    print(f"fan-out 3 languages x 2 formats: {len(spans)} tasks, at most {peak} at once "
-          f"(tenant concurrency {CONCURRENCY}); tasks busy {busy:.1f} s vs {serial:.1f} s one after another "
+    print(f"fan-out 3 languages x 2 formats: {len(spans)} tasks, at most {max(running)} slots held at once "
+          f"(tenant concurrency {CONCURRENCY}), {peak} task processes at once; tasks busy {busy:.1f} s vs "
+          f"{serial:.1f} s one after another "
           f"(longest task {longest:.1f} s); submit to complete {wall:.1f} s")
-    assert peak == CONCURRENCY, spans
+    # the tenant's slots (its running count, polled while the job ran) never went over its cap, and reached
+    # it; the task processes overlapped at least that much (a process exits a moment after it reports, so
+    # the next variant's may already have started)
+    assert max(running) == CONCURRENCY, running
+    assert peak >= CONCURRENCY, spans
     assert busy < serial * 0.75, (busy, serial)
     # each variant released its slot and was charged its own minutes; no job slot was held
     usage = emu.usage(tenant)
@@ -154,12 +171,6 @@ def test_three_languages_by_two_formats_render_in_parallel_as_one_job(emu: Emula
         vrow = emu.job_row(tenant, f"{job_id}#{name}")
         assert vrow is not None and vrow["status"] == "Complete" and "slotHeld" not in vrow, (name, vrow)
         assert 0 < float(vrow["minutes"]) < 5, vrow
-
-
-def emu_job_keys(emu: Emulator, job_id: str) -> list[str]:
-    s3 = emu.client("s3")
-    found = s3.list_objects_v2(Bucket=emu.resources["bucket"], Prefix="tenants/")["Contents"]
-    return [o["Key"] for o in found if o["Key"].endswith(f"/jobs/{job_id}/job.json")]
 
 
 def test_a_failed_variant_fails_the_job_naming_it_and_the_others_complete(emu: Emulator, tmp_path: Path) -> None:
@@ -182,3 +193,83 @@ def test_a_failed_variant_fails_the_job_naming_it_and_the_others_complete(emu: E
     assert by_name["en-200x200"].state == "Failed" and by_name["en-200x200"].error == "Recorder.InvalidJob"
     assert "200x200 is not a size this renderer makes" in (by_name["en-200x200"].cause or "")
     assert "en-200x200" in final.describe()
+
+
+# ---------------------------------------------------------------------- load, with IAM enforcement on
+
+
+def test_five_users_at_once_with_iam_enforcement_stay_isolated_and_overlap(emu: Emulator, tmp_path: Path,
+                                                                            record_property: Any) -> None:
+    """Five users each submit the tiny job at once, with IAM enforcement on throughout (this module's
+    emulator): each user acts with the tenant role narrowed to their identity, each recorder with its
+    job's credentials.  All complete; no user and no recorder reaches another tenant's objects; and the
+    renders overlapped - the five take less than twice the wall time one job takes alone."""
+    async def scenario() -> tuple[float, float, list[Any], list[str], list[str]]:
+        clients = await asyncio.gather(*(signed_up(emu, tmp_path / f"u{i}", f"load{i}@example.com")
+                                         for i in range(5)))
+        tenants = [await c.identity() for c in clients]
+        t0 = time.monotonic()
+        alone = await clients[0].submit(TINY)
+        assert (await clients[0].watch(alone, poll_s=0.5)).state == "Complete"
+        single = time.monotonic() - t0
+        t0 = time.monotonic()
+        job_ids = await asyncio.gather(*(c.submit(TINY) for c in clients))
+        finals = await asyncio.gather(*(c.watch(j, poll_s=0.5) for c, j in zip(clients, job_ids, strict=True)))
+        wall = time.monotonic() - t0
+        assert [f.state for f in finals] == ["Complete"] * 5, [f.describe() for f in finals]
+        for c, j in zip(clients, job_ids, strict=True):
+            files = await c.fetch(j, tmp_path / j)
+            probe_mp4(next(f for f in files if f.suffix == ".mp4"))
+        return single, wall, clients, tenants, job_ids
+
+    single, wall, clients, tenants, job_ids = asyncio.run(scenario())
+    bucket = emu.resources["bucket"]
+    keys = [f"tenants/{t}/jobs/{j}/" for t, j in zip(tenants, job_ids, strict=True)]
+
+    def denied(call: Any, **kw: Any) -> bool:
+        try:
+            call(**kw)
+        except ClientError as exc:
+            return bool(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403)
+        return False
+
+    # users: each reads its own job, and nothing of the next user's (read, overwrite, list)
+    for i, client in enumerate(clients):
+        s3 = client._s3_client()
+        own, other = keys[i], keys[(i + 1) % 5]
+        assert json.loads(s3.get_object(Bucket=bucket, Key=own + "status.json")["Body"].read())["status"] == "Complete"
+        assert denied(s3.get_object, Bucket=bucket, Key=other + "status.json")
+        assert denied(s3.get_object, Bucket=bucket, Key=other + "out/video.mp4")
+        assert denied(s3.put_object, Bucket=bucket, Key=other + "job.json", Body=b"{}")
+        assert denied(s3.list_objects_v2, Bucket=bucket, Prefix=other)
+    # recorders: the credentials each job's task was started with (its RunTask overrides) reach that job only
+    ecs = emu.client("ecs")
+    for i, (tenant, job_id) in enumerate(zip(tenants, job_ids, strict=True)):
+        arn = ecs.list_tasks(cluster=emu.resources["cluster"], desiredStatus="STOPPED",
+                             startedBy=started_by(keys[i] + "job.json"))["taskArns"][0]
+        env = {e["name"]: e["value"] for e in ecs.describe_tasks(cluster=emu.resources["cluster"], tasks=[arn])[
+            "tasks"][0]["overrides"]["containerOverrides"][0]["environment"]}
+        job_s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name=emu.region,
+                              aws_access_key_id=env["JOB_AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=env["JOB_AWS_SECRET_ACCESS_KEY"],
+                              aws_session_token=env["JOB_AWS_SESSION_TOKEN"])
+        assert job_s3.head_object(Bucket=bucket, Key=keys[i] + "job.json")["ContentLength"] > 0, job_id
+        other = keys[(i + 1) % 5]
+        assert denied(job_s3.get_object, Bucket=bucket, Key=other + "job.json")
+        assert denied(job_s3.put_object, Bucket=bucket, Key=other + "status.json", Body=b"{}")
+        assert denied(job_s3.put_object, Bucket=bucket, Key=f"tenants/{tenant}/jobs/{job_ids[0]}x/out/a", Body=b"")
+    # the five tasks overlapped in time
+    spans = [task_span(emu, key + "job.json") for key in keys]
+    peak = most_at_once(spans)
+    record_property("five_users_iam_wall_s", round(wall, 1))
+    print(f"5 users at once, IAM enforcement on: all complete in {wall:.1f} s wall time; one job alone "
+          f"{single:.1f} s (ratio {wall / single:.2f}, on {os.cpu_count()} CPUs); at most {peak} of the 5 tasks "
+          "at once; isolation held for users and recorders")
+    # all five ran at once: every task started before any ended
+    assert peak == 5 and max(a for a, _ in spans) < min(b for _, b in spans), spans
+    # under 2x one job's wall time, as issue 15 asks, where each task has a CPU of its own (Fargate gives every
+    # task its own vCPUs); on a machine with fewer CPUs than tasks the five CPU-bound renders share them, so
+    # the best possible is one job's time x 5/CPUs and the bound is 2x that (on >= 5 CPUs: 2x one job's)
+    cpus = os.cpu_count() or 1
+    bound = 2 * single * max(1.0, 5 / cpus)
+    assert wall < bound, (wall, single, cpus)

@@ -123,7 +123,8 @@ def test_each_fan_out_variant_gets_the_jobs_credentials_only_after_its_slot() ->
     states = production_definition()["States"]
     inner = states["RenderVariants"]["ItemProcessor"]["States"]
     assert states["RenderVariants"]["ItemProcessor"]["StartAt"] == "TakeVariantSlot"
-    assert inner["TakeVariantSlot"]["Next"] == "VariantPolicy" and inner["VariantPolicy"]["Next"] == "IssueVariantCredentials"
+    assert inner["TakeVariantSlot"]["Next"] == "VariantPolicy"
+    assert inner["VariantPolicy"]["Next"] == "IssueVariantCredentials"
     assert inner["VariantPolicy"]["Parameters"] == states["JobPolicy"]["Parameters"]
     issue = inner["IssueVariantCredentials"]
     assert issue["Parameters"] == states["IssueJobCredentials"]["Parameters"]
