@@ -328,12 +328,13 @@ class CloudClient:
                      cancel: CancelToken | None = None, *, render: RenderSettings | None = None,
                      on_submitted: Callable[[str], None] | None = None,
                      on_status: StatusCallback | None = None, poll_s: float = 1.0,
-                     keep_job: Callable[[], bool] | None = None) -> CloudRender:
+                     keep_job: Callable[[], bool] | None = None,
+                     variants: list[Variant] | None = None) -> CloudRender:
         """The whole round trip every door needs: submit, follow the job to its end, download its
         outputs (verified) into ``dest_dir``.  Cancelling after the upload cancels the cloud job too,
         unless ``keep_job()`` says the job goes on (the app closing stops watching, not the render);
         a job that ends other than Complete is a :class:`CloudError` naming how it ended."""
-        job_id = await self.submit(source, on_progress, cancel, render=render)
+        job_id = await self.submit(source, on_progress, cancel, render=render, variants=variants)
         if on_submitted is not None:
             on_submitted(job_id)
         try:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +24,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from app.cloud.emulator.local import Emulator
+from app.cloud.emulator.local import REPO_ROOT, Emulator
 from app.cloud.layout import Variant
 from app.cloud.selftest import probe_mp4
 from app.core.infra.tools import find_ffprobe
-from tests.integration.test_cloud_emulator import TINY, EmulatorThread, signed_up
+from tests.integration.test_cloud_emulator import PASSWORD, TINY, EmulatorThread, signed_up
 from tests.integration.test_cloud_emulator_failures import started_by
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -273,3 +274,28 @@ def test_five_users_at_once_with_iam_enforcement_stay_isolated_and_overlap(emu: 
     cpus = os.cpu_count() or 1
     bound = 2 * single * max(1.0, 5 / cpus)
     assert wall < bound, (wall, single, cpus)
+
+
+def test_cli_submits_formats_as_one_fan_out_job_and_fetches_each_variant(emu: Emulator, tmp_path: Path) -> None:
+    assert emu.config is not None
+    config = emu.config.save(tmp_path / "config.json")
+    env = {**os.environ, "REELWRIGHT_CLOUD_HOME": str(tmp_path / "home"), "REELWRIGHT_NO_KEYRING": "1"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
+                              input=stdin, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+    out = cli("login", "--email", "fancli@example.com", "--sign-up", "--code", "1", "--password-stdin",
+              stdin=PASSWORD + "\n")
+    assert out.returncode == 0, out.stderr
+    out = cli("submit", str(TINY), "--formats", "480x270,320x480", "--fetch", str(tmp_path / "out"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name, size in (("480x270", (480, 270)), ("320x480", (320, 480))):
+        assert video_size(tmp_path / "out" / name / "video.mp4") == size, out.stdout
+    job_id = out.stdout.splitlines()[0]
+    out = cli("status", job_id, "--json")
+    doc = json.loads(out.stdout[out.stdout.index("{"):])
+    assert doc["state"] == "Complete" and [v["name"] for v in doc["variants"]] == ["480x270", "320x480"], doc
+    assert "  480x270  Complete" in out.stdout
+    bad = cli("submit", str(TINY), "--formats", "16:9,wide")
+    assert bad.returncode != 0 and "unknown format 'wide'" in bad.stderr, bad.stderr
