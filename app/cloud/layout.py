@@ -143,7 +143,7 @@ class Variant:
         parts = [p for p in (language, fmt) if p]
         if not parts:
             raise ValueError("a variant needs a language, a format or both")
-        name = "-".join(re.sub(r"[^a-z0-9.]+", "x", p.lower()) for p in parts)[:40]
+        name = "-".join(re.sub(r"[^a-z0-9.-]+", "x", p.lower()) for p in parts)[:40]
         return cls(name, language, fmt).checked()
 
     def checked(self) -> Variant:
