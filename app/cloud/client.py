@@ -493,7 +493,10 @@ class CloudClient:
         st = await self.status(job_id)
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
-        outputs = [o for o in st.outputs if (o.name == name if name else o.name.endswith(".mp4"))]
+        # a fan-out job's outputs are named <variant>/<file> here; without a name, the first variant's video
+        named = ([(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs] if st.variants
+                 else [(o.name, o) for o in st.outputs])
+        outputs = [o for n, o in named if (n == name if name else n.endswith(".mp4"))]
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
         asked = max(1, min(int(expires_s), 7 * 24 * 3600))
