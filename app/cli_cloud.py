@@ -104,6 +104,9 @@ def _print_status(st: Any) -> None:
     expires = getattr(st, "expires", None)
     until = f"  (expires {expires.isoformat()})" if expires is not None else ""
     print(f"{st.job_id}  {st.describe()}{title}{until}")
+    if st.terminal:
+        for v in getattr(st, "variants", []):
+            print(f"  {v.variant.name}  {v.state}" + (f": {v.cause or v.error}" if v.state == "Failed" else ""))
 
 
 def _cancel_token(args: argparse.Namespace) -> CancelToken:
@@ -112,16 +115,32 @@ def _cancel_token(args: argparse.Namespace) -> CancelToken:
     return token if isinstance(token, CancelToken) else CancelToken()
 
 
+def _variants(args: argparse.Namespace) -> list[Any] | None:
+    """``--languages`` x ``--formats`` as the job's variants (None: render the job once, as submitted)."""
+    from app.cloud.layout import Variant
+
+    languages = [x.strip() for x in (getattr(args, "languages", None) or "").split(",") if x.strip()]
+    formats = [x.strip() for x in (getattr(args, "formats", None) or "").split(",") if x.strip()]
+    if not languages and not formats:
+        return None
+    try:
+        return [Variant.of(lang, fmt) for lang in (languages or [None]) for fmt in (formats or [None])]
+    except ValueError as exc:
+        raise SystemExit(f"reelwright cloud submit: {exc}") from None
+
+
 async def cmd_submit(args: argparse.Namespace) -> int:
     client = _client(args)
     cancel = _cancel_token(args)
+    variants = _variants(args)
     if args.fetch:
         done = await client.render(Path(args.path), Path(args.fetch), _progress_printer(), cancel,
-                                   on_submitted=print, on_status=_print_status)
+                                   on_submitted=print, on_status=_print_status, variants=variants)
         for p in done.files:
             print(p)
         return 0
-    job_id = await client.submit(Path(args.path), on_progress=_progress_printer(), cancel=cancel)
+    job_id = await client.submit(Path(args.path), on_progress=_progress_printer(), cancel=cancel,
+                                 variants=variants)
     print(job_id)
     if not args.wait:
         return 0
@@ -137,7 +156,10 @@ async def cmd_status(args: argparse.Namespace) -> int:
             _print_status(st)
         if args.json:
             print(json.dumps({"job": st.job_id, "state": st.state, "progress": st.progress, "error": st.error,
-                              "cause": st.cause, "outputs": [o.to_json() for o in st.outputs]}, indent=2))
+                              "cause": st.cause, "outputs": [o.to_json() for o in st.outputs],
+                              "variants": [{**v.variant.to_json(), "state": v.state, "error": v.error,
+                                            "cause": v.cause, "outputs": [o.to_json() for o in v.outputs]}
+                                           for v in st.variants]}, indent=2))
         return 0 if st.state != "Failed" else 1
     return await cmd_list(args)
 
@@ -272,6 +294,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("path")
     p.add_argument("--wait", action="store_true", help="follow the job until it ends")
     p.add_argument("--fetch", metavar="DIR", help="wait, then download the outputs into DIR")
+    p.add_argument("--languages", metavar="LANGS",
+                   help="fan out: render each of these languages (comma separated, e.g. en,de,fr) as its own task, "
+                        "in parallel up to the account's concurrency; outputs go to DIR/<language>-<format>/")
+    p.add_argument("--formats", metavar="FORMATS",
+                   help="fan out: render each of these formats (presets such as 16:9,9:16,1:1, or WIDTHxHEIGHT); "
+                        "with --languages, every language in every format (at most 12 variants)")
     p = add("status", cmd_status, "show a job's status (all jobs without JOB)")
     p.add_argument("job", nargs="?")
     p.add_argument("--wait", action="store_true", help="follow until the job ends")

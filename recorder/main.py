@@ -11,6 +11,10 @@ Environment (set by the state machine's ``RunTask`` overrides, never by the clie
 ``HEARTBEAT_S``        seconds between heartbeats (default 60; the state machine allows 300)
 ``CANCEL_POLL_S``      seconds between checks for the owner's cancel marker (default 2)
 ``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider (the emulator sets ``piper``: no Polly offline)
+``VARIANT``            a fan-out variant (JSON ``{name, language, format}``, :class:`app.cloud.layout.Variant`):
+                       render the job in that language and size, outputs under ``out/<variant>/``,
+                       progress in ``out/<variant>/progress.json`` (status.json is the state machine's);
+                       unset = the job as submitted
 ``JOB_AWS_*``          the job's own credentials, scoped to this tenant's job (:mod:`recorder.jobcreds`):
                        every S3 request is signed with them, never with the task role
 ``AWS_ENDPOINT_URL``   the emulator's moto server (unset on AWS)
@@ -59,11 +63,12 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from app.cloud.egress import EgressPolicy
-from app.cloud.layout import SHA256_RE, JobRef, OutputFile, asset_key
+from app.cloud.layout import SHA256_RE, JobRef, OutputFile, Variant, asset_key
 from app.core import limits as L
-from app.core.bundle import load_job
+from app.core.bundle import Job, RenderSettings, load_job
 from app.core.errors import Cancelled, RenderError, ScriptError, ToolMissingError
 from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
@@ -101,6 +106,8 @@ class RecorderEnv:
     egress_error: str | None = None
     credentials: JobCredentials | None = None
     credentials_error: str | None = None
+    variant: Variant | None = None
+    variant_error: str | None = None
 
     @classmethod
     def from_environ(cls, env: dict[str, str] | None = None) -> RecorderEnv:
@@ -120,7 +127,15 @@ class RecorderEnv:
             credentials = JobCredentials.from_environ(e)
         except JobCredentialsError as exc:  # reported through the task token, not a silent exit
             credentials_error = str(exc)
+        variant: Variant | None = None
+        variant_error = None
+        if e.get("VARIANT"):
+            try:
+                variant = Variant.from_json(json.loads(e["VARIANT"]))
+            except ValueError as exc:  # reported through the task token as an invalid job
+                variant_error = f"VARIANT: {exc}"
         return cls(
+            variant=variant, variant_error=variant_error,
             egress=egress, egress_error=egress_error,
             credentials=credentials, credentials_error=credentials_error,
             bucket=e["JOB_BUCKET"], job_key=e["JOB_KEY"], task_token=e["TASK_TOKEN"],
@@ -166,6 +181,9 @@ class Recorder:
         cannot turn the job back to ``Rendering``.  After one refusal (412) it publishes nothing more.
         """
         body = json.dumps({"jobId": self.ref.job_id, "title": self.title, "updated": _now(), **doc}).encode()
+        if self.env.variant is not None:
+            await self._put_variant_progress(body)
+            return
         async with self._status_lock:
             if self._status_refused:
                 return
@@ -186,6 +204,17 @@ class Recorder:
                     log.warning("could not publish progress: %s", exc)
             except BotoCoreError as exc:
                 log.warning("could not publish progress: %s", exc)
+
+    async def _put_variant_progress(self, body: bytes) -> None:
+        """A variant's progress, in its own document: the job's status.json is the state machine's while
+        several variants render (their recorders would refuse each other's conditional writes)."""
+        assert self.env.variant is not None
+        try:
+            await asyncio.to_thread(self.s3.put_object, Bucket=self.env.bucket,
+                                    Key=self.ref.progress_key(self.env.variant.name), Body=body,
+                                    ContentType="application/json")
+        except (ClientError, BotoCoreError) as exc:  # progress is best effort
+            log.warning("could not publish the variant's progress: %s", exc)
 
     def _status_condition(self) -> dict[str, str] | None:
         """The condition for the next status write: ``IfMatch`` the last ETag; the first time, the ETag of
@@ -402,7 +431,7 @@ class Recorder:
         outputs = []
         for f in files:
             sha = await asyncio.to_thread(sha256_file, f)
-            key = self.ref.out_key(f.name)
+            key = self.ref.out_key(f.name, self.env.variant.name if self.env.variant else None)
             ctype = {".mp4": "video/mp4", ".srt": "application/x-subrip", ".vtt": "text/vtt", ".png": "image/png",
                      ".gif": "image/gif", ".webp": "image/webp", ".html": "text/html; charset=utf-8",
                      ".mp3": "audio/mpeg"}.get(
@@ -423,6 +452,7 @@ class Recorder:
         await self._download_bundle(bundle)
         job = await asyncio.to_thread(load_job, bundle)
         try:
+            job = self._apply_variant(job)
             self._check_egress(job.script)
             if self.env.voice_override:
                 job.render.voice_provider = self.env.voice_override
@@ -439,7 +469,31 @@ class Recorder:
                 "warnings": result.warnings[:20],
                 "stage_times": {k: round(v, 2) for k, v in result.stage_times.items()}}
 
+    def _apply_variant(self, job: Job) -> Job:
+        """The job as this task's variant asks: voiced in its language, at its size."""
+        variant = self.env.variant
+        if self.env.variant_error is not None:
+            raise Outcome("Recorder.InvalidJob", self.env.variant_error)
+        if variant is None:
+            return job
+        from app.core.languages import job_for_language
+
+        if variant.language is not None:
+            job = job_for_language(job, variant.language)  # a ScriptError names every untranslated card
+        size = variant.size()
+        if size is not None:
+            try:
+                job.render = job.render.model_copy(update={"width": size[0], "height": size[1]})
+                RenderSettings.model_validate(job.render.model_dump())
+            except ValidationError as exc:
+                raise Outcome("Recorder.InvalidJob", f"variant '{variant.name}': {size[0]}x{size[1]} is not a "
+                              f"size this renderer makes ({exc.errors()[0]['msg']})") from None
+        return job
+
     def _attempt_is_final(self) -> bool:
+        if self.env.variant is not None:
+            # the variants of a job share its session file: none deletes it (the 1-day lifecycle rule does)
+            return False
         return not self.interrupted and not (self.cancel.cancelled and self.cancel.reason == "aborted")
 
     def _check_egress(self, script: Script) -> None:

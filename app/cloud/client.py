@@ -42,7 +42,17 @@ from .auth import CognitoAuth
 from .cfsign import ShareLink
 from .config import CloudConfig, cloud_home, load_config
 from .errors import CloudError, JobNotFound
-from .layout import JOB_ID_RE, SESSION_TAGGING, JobRef, JobStatus, asset_key, tenant_prefix
+from .layout import (
+    JOB_ID_RE,
+    SESSION_TAGGING,
+    VARIANTS_METADATA,
+    JobRef,
+    JobStatus,
+    Variant,
+    asset_key,
+    tenant_prefix,
+    variants_metadata,
+)
 from .tokens import Session, TokenStore
 
 StatusCallback = Callable[[JobStatus], None]
@@ -200,14 +210,20 @@ class CloudClient:
     # ------------------------------------------------------------------ jobs
 
     async def submit(self, source: Job | Path, on_progress: ProgressCallback | None = None,
-                     cancel: CancelToken | None = None, *, render: RenderSettings | None = None) -> str:
+                     cancel: CancelToken | None = None, *, render: RenderSettings | None = None,
+                     variants: list[Variant] | None = None) -> str:
         """Upload a job and start it: a loaded :class:`Job` (as the app and ``render`` use), or a path
         to a bundle dir/zip or a script JSON next to its assets.
 
         The script is validated first (a ScriptError lists every problem; nothing is uploaded).
         Assets already in the cloud are skipped; large ones go multipart and resume if interrupted.
         Writing ``job.json`` last is what starts the render.  Returns the job id.
+
+        ``variants`` (languages x formats) makes one submission render each variant as its own task,
+        in parallel up to the account's concurrency; they ride in job.json's metadata, which the state
+        machine reads (docs/cloud.md, "Fan-out").  Every variant's language is checked here first.
         """
+        variants_meta = variants_metadata(variants) if variants else None
         progress = on_progress or _noop_progress
         tmp: tempfile.TemporaryDirectory[str] | None = None
         owned = not isinstance(source, Job)  # a Job handed in stays open for its owner
@@ -227,7 +243,15 @@ class CloudClient:
                     job.close()
                 job = await asyncio.to_thread(load_job, out)
                 owned = True
+            if variants:
+                from app.core.languages import job_for_language
+
+                for v in variants:  # a missing translation fails now, not in a task
+                    if v.language is not None:
+                        job_for_language(job, v.language)
             doc = json.loads((job.root / "job.json").read_text(encoding="utf-8"))
+            if variants:
+                doc["variants"] = [v.to_json() for v in variants]  # for the record; the metadata decides
             if render is not None:
                 doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
             tenant = await self.identity()
@@ -277,9 +301,10 @@ class CloudClient:
                     session_version = str(put.get("VersionId") or "") or None
                     if stop():
                         raise Cancelled("submit cancelled before the job started")
+                meta = {"Metadata": {VARIANTS_METADATA: variants_meta}} if variants_meta else {}
                 await self._call(lambda s3: s3.put_object(
                     Bucket=self.config.bucket, Key=ref.job_key, Body=body, ContentType="application/json",
-                    Tagging=transfer.TEMP_TAGGING))
+                    Tagging=transfer.TEMP_TAGGING, **meta))
             except BaseException:
                 if session is not None:  # the job never started: take the session back out now
                     await asyncio.shield(self._delete_session(ref, session_version))
@@ -303,12 +328,13 @@ class CloudClient:
                      cancel: CancelToken | None = None, *, render: RenderSettings | None = None,
                      on_submitted: Callable[[str], None] | None = None,
                      on_status: StatusCallback | None = None, poll_s: float = 1.0,
-                     keep_job: Callable[[], bool] | None = None) -> CloudRender:
+                     keep_job: Callable[[], bool] | None = None,
+                     variants: list[Variant] | None = None) -> CloudRender:
         """The whole round trip every door needs: submit, follow the job to its end, download its
         outputs (verified) into ``dest_dir``.  Cancelling after the upload cancels the cloud job too,
         unless ``keep_job()`` says the job goes on (the app closing stops watching, not the render);
         a job that ends other than Complete is a :class:`CloudError` naming how it ended."""
-        job_id = await self.submit(source, on_progress, cancel, render=render)
+        job_id = await self.submit(source, on_progress, cancel, render=render, variants=variants)
         if on_submitted is not None:
             on_submitted(job_id)
         try:
@@ -332,7 +358,10 @@ class CloudClient:
         s3 = self._s3_client()
         try:
             doc = json.loads(s3.get_object(Bucket=self.config.bucket, Key=ref.status_key)["Body"].read())
-            return JobStatus.from_json(ref.job_id, doc if isinstance(doc, dict) else {})
+            st = JobStatus.from_json(ref.job_id, doc if isinstance(doc, dict) else {})
+            if st.variants and st.state == "Rendering":
+                self._variant_progress(s3, ref, st)
+            return st
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
                 raise CloudError(f"could not read the status of {ref.job_id}: {exc}") from None
@@ -341,6 +370,23 @@ class CloudClient:
         if transfer.head(s3, self.config.bucket, ref.job_key) is None:
             raise JobNotFound(ref.job_id)
         return JobStatus(ref.job_id, "Submitted")
+
+    def _variant_progress(self, s3: Any, ref: JobRef, st: JobStatus) -> None:
+        """A fan-out job's progress: each variant's own document (out/<variant>/progress.json), averaged."""
+        fractions = []
+        for v in st.variants:
+            try:
+                raw = s3.get_object(Bucket=self.config.bucket, Key=ref.progress_key(v.variant.name))["Body"].read()
+                doc = json.loads(raw)
+            except (ClientError, ValueError):
+                doc = {}
+            p = doc.get("progress") if isinstance(doc, dict) else None
+            v.progress = float(p) if isinstance(p, (int, float)) else None
+            if v.progress is not None:
+                v.state = "Rendering"
+            fractions.append(v.progress or 0.0)
+        st.progress = sum(fractions) / len(fractions)
+        st.stage = f"{sum(1 for v in st.variants if v.progress is not None)} of {len(st.variants)} variants started"
 
     async def watch(self, job_id: str, on_status: StatusCallback | None = None,
                     cancel: CancelToken | None = None, *, poll_s: float = 1.0) -> JobStatus:
@@ -407,7 +453,10 @@ class CloudClient:
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs have outputs")
         progress = on_progress or _noop_progress
-        total = sum(o.bytes for o in st.outputs) or 1
+        # a fan-out job's outputs go to dest_dir/<variant>/ (same file names in every variant)
+        wanted = ([(o, dest_dir / v.variant.name) for v in st.variants for o in v.outputs] if st.variants
+                  else [(o, dest_dir) for o in st.outputs])
+        total = sum(o.bytes for o, _ in wanted) or 1
         got = 0
 
         def on_bytes(n: int) -> None:
@@ -417,11 +466,12 @@ class CloudClient:
 
         ref = await self._ref(job_id)
         paths = []
-        for o in st.outputs:
+        for o, folder in wanted:
             if not o.key.startswith(ref.prefix) or "/" in o.name:
                 raise CloudError(f"job {job_id} lists an output outside the job ({o.key}); refusing it")
+            folder.mkdir(parents=True, exist_ok=True)
             paths.append(await self._call(
-                transfer.download_verified, self.config.bucket, o.key, dest_dir / o.name, o.sha256,
+                transfer.download_verified, self.config.bucket, o.key, folder / o.name, o.sha256,
                 on_bytes=on_bytes, should_stop=lambda: cancel is not None and cancel.cancelled))
         return paths
 
@@ -443,7 +493,10 @@ class CloudClient:
         st = await self.status(job_id)
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
-        outputs = [o for o in st.outputs if (o.name == name if name else o.name.endswith(".mp4"))]
+        # a fan-out job's outputs are named <variant>/<file> here; without a name, the first variant's video
+        named = ([(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs] if st.variants
+                 else [(o.name, o) for o in st.outputs])
+        outputs = [o for n, o in named if (n == name if name else n.endswith(".mp4"))]
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
         asked = max(1, min(int(expires_s), 7 * 24 * 3600))

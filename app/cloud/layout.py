@@ -7,6 +7,8 @@ One module so the client, the recorder, the emulator and the template agree on e
     tenants/<identity>/jobs/<job>/status.json      Queued / Rendering / Complete / Failed / Cancelled
     tenants/<identity>/jobs/<job>/cancel           present = the owner asked to cancel
     tenants/<identity>/jobs/<job>/out/<file>       outputs (MP4, SRT, VTT, chapters)
+    tenants/<identity>/jobs/<job>/out/<variant>/<file>   a fan-out variant's outputs, and its
+                                                   ``progress.json`` while it renders
     tenants/<identity>/jobs/<job>/session.json     the job's signed-in browser session, if its script has
                                                    one: SSE-KMS with the stack's session key, deleted by
                                                    the recorder when the job ends (1-day lifecycle backstop)
@@ -20,6 +22,7 @@ trusted for that.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -44,6 +47,16 @@ JOB_KEY_RE = re.compile(rf"^{TENANTS}/(?P<tenant>{_TENANT_RE})/jobs/(?P<job>{_JO
 TENANT_ID_RE = re.compile(rf"^{_TENANT_RE}$")
 JOB_ID_RE = re.compile(rf"^{_JOB_RE}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+#: a fan-out variant's name: a path segment, a DynamoDB sort-key part and a StartedBy hash input
+VARIANT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+#: the state machine's cap on variants per job (CheckVariants), and S3's on user metadata (2 KB)
+MAX_VARIANTS = 12
+MAX_VARIANTS_METADATA = 2048
+#: the metadata key of job.json that lists the variants (x-amz-meta-variants), read by ReadVariants
+VARIANTS_METADATA = "variants"
+PROGRESS_DOC = "progress.json"
+_SIZE_RE = re.compile(r"^(\d{3,4})x(\d{3,4})$")
 
 JobState = Literal["Submitted", "Queued", "Rendering", "Complete", "Failed", "Cancelled"]
 TERMINAL: frozenset[str] = frozenset({"Complete", "Failed", "Cancelled"})
@@ -88,10 +101,17 @@ class JobRef:
     def session_key(self) -> str:
         return self.prefix + SESSION_DOC
 
-    def out_key(self, name: str) -> str:
+    def out_key(self, name: str, variant: str | None = None) -> str:
         if "/" in name or name in ("", ".", ".."):
             raise ValueError(f"bad output name '{name}'")
-        return f"{self.prefix}{OUT_DIR}/{name}"
+        if variant is None:
+            return f"{self.prefix}{OUT_DIR}/{name}"
+        if not VARIANT_NAME_RE.match(variant):
+            raise ValueError(f"bad variant name '{variant}'")
+        return f"{self.prefix}{OUT_DIR}/{variant}/{name}"
+
+    def progress_key(self, variant: str) -> str:
+        return self.out_key(PROGRESS_DOC, variant)
 
 
 def tenant_prefix(tenant: str) -> str:
@@ -104,6 +124,112 @@ def asset_key(tenant: str, sha256: str) -> str:
     if not SHA256_RE.match(sha256):
         raise ValueError(f"'{sha256}' is not a sha256 digest")
     return f"{tenant_prefix(tenant)}assets/{sha256}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One rendering of a fan-out job: a language and a format (a preset name or ``WxH``).
+
+    ``name`` is derived (``<language>-<format>``, e.g. ``de-9x16``) unless given; it names the
+    variant's output folder, its slot row and its task.
+    """
+
+    name: str
+    language: str | None = None
+    format: str | None = None
+
+    @classmethod
+    def of(cls, language: str | None, fmt: str | None) -> Variant:
+        parts = [p for p in (language, fmt) if p]
+        if not parts:
+            raise ValueError("a variant needs a language, a format or both")
+        name = "-".join(re.sub(r"[^a-z0-9.-]+", "x", p.lower()) for p in parts)[:40]
+        return cls(name, language, fmt).checked()
+
+    def checked(self) -> Variant:
+        from app.core.plan.presets import FORMATS
+
+        if not VARIANT_NAME_RE.match(self.name):
+            raise ValueError(f"variant name '{self.name}' must be 1-40 of a-z 0-9 . _ - (starting with a letter "
+                             "or digit)")
+        if self.language is not None and not re.match(r"^[a-zA-Z]{2,3}(-[A-Za-z0-9]{2,8})*$", self.language):
+            raise ValueError(f"variant '{self.name}': '{self.language}' is not a language tag")
+        if self.format is not None and self.format.lower() not in FORMATS and not _SIZE_RE.match(self.format):
+            raise ValueError(f"variant '{self.name}': unknown format '{self.format}' (a preset: "
+                             f"{', '.join(FORMATS)}; or WIDTHxHEIGHT)")
+        return self
+
+    def size(self) -> tuple[int, int] | None:
+        """The (width, height) the format asks for; None keeps the script's."""
+        from app.core.plan.presets import FORMATS
+
+        if self.format is None:
+            return None
+        preset = FORMATS.get(self.format.lower())
+        if preset is not None:
+            return preset.width, preset.height
+        m = _SIZE_RE.match(self.format)
+        if m is None:
+            raise ValueError(f"variant '{self.name}': unknown format '{self.format}'")
+        return int(m.group(1)), int(m.group(2))
+
+    def to_json(self) -> dict[str, str]:
+        d = {"name": self.name}
+        if self.language is not None:
+            d["language"] = self.language
+        if self.format is not None:
+            d["format"] = self.format
+        return d
+
+    @classmethod
+    def from_json(cls, d: object) -> Variant:
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str):
+            raise ValueError(f"a variant must be an object with a name, not {str(d)[:80]}")
+        lang, fmt = d.get("language"), d.get("format")
+        if (lang is not None and not isinstance(lang, str)) or (fmt is not None and not isinstance(fmt, str)):
+            raise ValueError(f"variant '{d['name']}': language and format must be text")
+        return cls(d["name"], lang, fmt).checked()
+
+
+def variants_metadata(variants: list[Variant]) -> str:
+    """The job.json metadata value that makes a submission fan out (the state machine's ReadVariants)."""
+    if not 1 <= len(variants) <= MAX_VARIANTS:
+        raise ValueError(f"a job may ask for 1 to {MAX_VARIANTS} variants, not {len(variants)}")
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f"variant names must differ: {', '.join(names)}")
+    text = json.dumps([v.to_json() for v in variants], separators=(",", ":"))
+    if len(text) > MAX_VARIANTS_METADATA - 100 or not text.isascii():
+        raise ValueError(f"the variants take {len(text)} bytes of job.json's metadata; S3 allows about 2 KB")
+    return text
+
+
+@dataclass
+class VariantStatus:
+    """One variant of a fan-out job, as status.json reports it."""
+
+    variant: Variant
+    state: JobState
+    outputs: list[OutputFile] = field(default_factory=list)
+    error: str | None = None
+    cause: str | None = None
+    progress: float | None = None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> VariantStatus | None:
+        try:
+            variant = Variant.from_json(d.get("variant", d))
+        except ValueError:
+            return None
+        state = str(d.get("status", "Queued"))
+        if state not in ("Queued", "Rendering", "Complete", "Failed", "Cancelled"):
+            state = "Queued"
+        result = d.get("result") if isinstance(d.get("result"), dict) else {}
+        err = d.get("error") if isinstance(d.get("error"), dict) else {}
+        assert isinstance(result, dict) and isinstance(err, dict)
+        return cls(variant, state,  # type: ignore[arg-type]
+                   [OutputFile.from_json(o) for o in result.get("outputs") or [] if isinstance(o, dict)],
+                   str(err["Error"]) if "Error" in err else None, str(err["Cause"]) if "Cause" in err else None)
 
 
 @dataclass(frozen=True)
@@ -145,6 +271,8 @@ class JobStatus:
     chapters: list[tuple[float, float, str]] = field(default_factory=list)
     #: the stack's RetentionDays (the state machine writes it into every status document it writes)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    #: a fan-out job's variants (empty for a single render); their outputs are under each variant
+    variants: list[VariantStatus] = field(default_factory=list)
 
     @property
     def expires(self) -> datetime.date | None:
@@ -186,6 +314,8 @@ class JobStatus:
             submitted=d.get("submitted"),
             chapters=_chapters(d.get("chapters", result.get("chapters"))),
             retention_days=_retention(d.get("retentionDays")),
+            variants=[v for v in (VariantStatus.from_json(x) for x in d.get("variants") or []
+                                  if isinstance(x, dict)) if v is not None],
         )
 
     @property
@@ -194,6 +324,10 @@ class JobStatus:
         return self.state == "Failed" and self.error == QUOTA_REACHED
 
     def describe(self) -> str:
+        if self.variants and self.state == "Failed" and self.error == "Reelwright.VariantsFailed":
+            bad = [f"{v.variant.name} ({v.cause or v.error or 'unknown error'})"
+                   for v in self.variants if v.state == "Failed"]
+            return f"Failed: variant {'; '.join(bad)}; the other variants completed"
         if self.state == "Rendering" and self.progress is not None:
             return f"Rendering {self.progress * 100:.0f}%" + (f" ({self.stage})" if self.stage else "")
         if self.quota_reached:

@@ -42,7 +42,8 @@ def started_by(key: str) -> str:
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     thread = EmulatorThread(tmp_path_factory.mktemp("stuck"))
     thread.emu.render_heartbeat_s = 4
-    thread.emu.fake_hung_jobs = {"20261206-000000-10571a", "20261206-000000-57ac4e", "20261206-000000-dup1ca"}
+    thread.emu.fake_hung_jobs = {"20261206-000000-10571a", "20261206-000000-57ac4e", "20261206-000000-dup1ca",
+                                 "20261206-000000-fa0a17"}
     with thread as e:
         yield e
 
@@ -216,6 +217,33 @@ def test_the_sweeper_fails_a_job_whose_execution_ended_and_leaves_a_running_one(
     again = emu.sweep_once()
     assert again["status"] == "SUCCEEDED", again
     assert (emu.job_row(TENANT, running_id) or {})["status"] == "Queued"
+    assert emu.usage(TENANT)["running"] == running_before - 1
+
+
+def test_the_sweeper_fails_a_stuck_fan_out_variant_releases_its_slot_and_stops_only_its_task(emu: Emulator) -> None:
+    """Injected: a fan-out variant's slot row (JOB#<job>#<variant>, as TakeVariantSlot writes it) whose
+    execution is over, its task still running, and a sibling variant's task too.  The sweeper fails the
+    variant's row, releases its slot once and stops its task - found by the variant's own StartedBy -
+    and leaves the sibling's task alone."""
+    job_id = "20261206-000000-fa0a17"
+    key = job_key(job_id)
+    execution = stand_in_execution(emu, running=False)
+    queued_row(emu, f"{job_id}#de-9x16", execution, status="Rendering", slot_held=True)
+    running_before = emu.usage(TENANT)["running"]
+    stuck_task = run_fake_task(emu, f"{key}#de-9x16")
+    sibling_task = run_fake_task(emu, f"{key}#en-9x16")
+
+    sweep = emu.sweep_once()
+    assert sweep["status"] == "FAILED" and sweep.get("error") == "Reelwright.Stuck", sweep
+    row = emu.job_row(TENANT, f"{job_id}#de-9x16")
+    assert row is not None and row["status"] == "Failed" and "slotHeld" not in row, row
+    assert emu.usage(TENANT)["running"] == running_before - 1
+    wait_until(lambda: stuck_task in emu.stopped_tasks)
+    assert "sweeper" in emu.stopped_tasks[stuck_task]
+    assert sibling_task not in emu.stopped_tasks
+    assert status_doc(emu, key)["status"] == "Failed"
+    emu.client("ecs").stop_task(cluster=emu.resources["cluster"], task=sibling_task, reason="test over")
+    assert emu.sweep_once()["status"] == "SUCCEEDED"  # released once: nothing left to sweep
     assert emu.usage(TENANT)["running"] == running_before - 1
 
 

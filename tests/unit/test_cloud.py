@@ -136,12 +136,30 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     assert stop["ResultSelector"] == {"stopped.$": "$.task.taskArn"}
     for name, state in prod["States"].items():
         if name not in ("Render", "FindRecorder", "StopRecorder", "FindLostRecorder", "StopLostRecorder",
-                        "WaitToRetryRender", "WaitForSlot"):
+                        "WaitToRetryRender", "WaitForSlot", "RenderVariants"):
             text = json.dumps(state)
             for k in values:
                 text = text.replace(f"${{{k}}}", f"<{k}>")
             expected = json.loads(text)
             assert moto["States"][name] == expected, name
+    # the fan-out's per-variant render step gets the same changes, inside the map, and nothing else there does
+    inner_prod = prod["States"]["RenderVariants"]["ItemProcessor"]["States"]
+    inner = moto["States"]["RenderVariants"]["ItemProcessor"]["States"]
+    variant = inner["RenderVariant"]
+    assert inner_prod["RenderVariant"]["Resource"] == OPTIMIZED_ECS and variant["Resource"] == SDK_ECS
+    assert variant["Parameters"]["launchType"] == "FARGATE" and "capacityProviderStrategy" not in variant["Parameters"]
+    assert {"name": "VARIANT", "value.$": "States.JsonToString($.variant)"} in (
+        variant["Parameters"]["overrides"]["containerOverrides"][0]["environment"])
+    assert "Retry" not in variant and variant["Catch"][0]["Next"] == "MotoVariantRetry0Check"
+    assert inner["MotoVariantRetry0Out"] == {"Type": "Pass", "Next": "FindVariantRecorder"}
+    assert inner_prod["WaitForVariantSlot"]["Seconds"] == 30 and inner["WaitForVariantSlot"]["Seconds"] == 1
+    assert set(inner) - set(inner_prod) == {f"MotoVariantRetry0{n}" for n in ("Check", "Init", "Bump", "Wait", "Out")}
+    for name, state in inner_prod.items():
+        if name not in ("RenderVariant", "WaitForVariantSlot", "FindVariantRecorder", "StopVariantRecorder"):
+            text = json.dumps(state)
+            for k in values:
+                text = text.replace(f"${{{k}}}", f"<{k}>")
+            assert inner[name] == json.loads(text), name
     with pytest.raises(KeyError, match="no substitution"):
         adapt_for_moto(prod, {})
 

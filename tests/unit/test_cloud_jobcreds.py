@@ -84,7 +84,8 @@ def test_the_state_machine_issues_job_credentials_before_render() -> None:
     states = production_definition()["States"]
     # the tenant's quotas come first: no credentials for a job over its minutes or waiting for a slot
     assert states["PublishQueued"]["Next"] == "CheckMonthlyMinutes"
-    assert states["CheckMonthlyMinutes"]["Next"] == "TakeSlot" and states["TakeSlot"]["Next"] == "JobPolicy"
+    assert states["CheckMonthlyMinutes"]["Next"] == "ReadVariants" and states["FanOutOrNot"]["Default"] == "TakeSlot"
+    assert states["TakeSlot"]["Next"] == "JobPolicy"
     assert states["JobPolicy"]["Type"] == "Pass" and states["JobPolicy"]["Next"] == "IssueJobCredentials"
     issue = states["IssueJobCredentials"]
     assert issue["Resource"] == "arn:aws:states:::aws-sdk:sts:assumeRole"
@@ -113,6 +114,24 @@ def test_the_state_machine_issues_job_credentials_before_render() -> None:
     for name, state in states.items():
         if name.endswith("Document"):
             assert "jobCredentials" not in json.dumps(state), name
+
+
+def test_each_fan_out_variant_gets_the_jobs_credentials_only_after_its_slot() -> None:
+    """A variant's task gets credentials of its own, under the very session policy of a single render (the
+    template spells it twice - CloudFormation refuses YAML aliases - so this keeps the copies equal), and
+    what an iteration hands back to status.json never includes them."""
+    states = production_definition()["States"]
+    inner = states["RenderVariants"]["ItemProcessor"]["States"]
+    assert states["RenderVariants"]["ItemProcessor"]["StartAt"] == "TakeVariantSlot"
+    assert inner["TakeVariantSlot"]["Next"] == "VariantPolicy"
+    assert inner["VariantPolicy"]["Next"] == "IssueVariantCredentials"
+    assert inner["VariantPolicy"]["Parameters"] == states["JobPolicy"]["Parameters"]
+    issue = inner["IssueVariantCredentials"]
+    assert issue["Parameters"] == states["IssueJobCredentials"]["Parameters"]
+    assert issue["Next"] == "RenderVariant" and issue["Catch"][0]["Next"] == "VariantFailed"
+    for name in ("VariantCompleteResult", "VariantCancelledResult", "VariantFailedResult"):
+        assert inner[name]["End"] is True and "jobCredentials" not in json.dumps(inner[name]), name
+        assert "$.variant" in inner[name]["Parameters"].values(), name
 
 
 # ---------------------------------------------------------------------- the recorder's credentials

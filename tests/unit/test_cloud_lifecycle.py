@@ -28,7 +28,8 @@ def test_retention_is_a_deploy_parameter_applied_by_prefix() -> None:
 def test_every_status_document_the_state_machine_writes_carries_the_retention() -> None:
     states = production_definition()["States"]
     docs = [s for s in states.values() if s.get("ResultPath") == "$.doc"]
-    assert {d["Parameters"]["status"] for d in docs} == {"Queued", "Complete", "Cancelled", "Failed"}
+    # Rendering: the fan-out's document listing the variants it starts (FanOutDocument)
+    assert {d["Parameters"]["status"] for d in docs} == {"Queued", "Rendering", "Complete", "Cancelled", "Failed"}
     for d in docs:
         assert d["Parameters"]["retentionDays"] == "${RetentionDays}"
 

@@ -57,11 +57,46 @@ def test_every_path_to_a_final_document_settles_the_slot_and_only_then_publishes
     items = [i["Update"] for i in release["Parameters"]["TransactItems"]]
     assert items[0]["ConditionExpression"] == "slotHeld = :yes"  # once per job
     assert items[1]["ConditionExpression"] == "running > :zero"  # never below 0
+    for doc in ("FanOutCompleteDocument", "FanOutCancelledDocument", "FanOutFailedDocument"):
+        assert states[doc]["Next"] == "Settle", doc
     # nothing before TakeSlot mints credentials or starts a task
-    order = ["PublishQueued", "CheckMonthlyMinutes", "TakeSlot", "JobPolicy", "IssueJobCredentials", "Render"]
+    order = ["PublishQueued", "CheckMonthlyMinutes", "ReadVariants", "FanOutOrNot"]
+    for a, b in itertools.pairwise(order):
+        assert states[a]["Next"] == b, (a, states[a]["Next"])
+    assert states["FanOutOrNot"]["Default"] == "TakeSlot"
+    order = ["TakeSlot", "JobPolicy", "IssueJobCredentials", "Render"]
     for a, b in itertools.pairwise(order):
         assert states[a]["Next"] == b, (a, states[a]["Next"])
     assert states["WaitForSlot"]["Next"] == "TakeSlot"
+
+
+def test_every_fan_out_variant_takes_a_tenant_slot_before_its_task_and_releases_it_once() -> None:
+    """The tenant's cap holds across variants: each iteration takes a slot on the same running count as a
+    single job (on its own row, JOB#<job>#<variant>), waits for one like a job does, and every path out of
+    the iteration releases it conditionally (once) before the iteration's result."""
+    states = production_definition()["States"]
+    assert states["CheckVariants"]["Choices"][0]["Or"][1]["NumericGreaterThan"] == 12  # layout.MAX_VARIANTS
+    inner = states["RenderVariants"]["ItemProcessor"]["States"]
+    take = [i["Update"] for i in inner["TakeVariantSlot"]["Parameters"]["TransactItems"]]
+    single = [i["Update"] for i in states["TakeSlot"]["Parameters"]["TransactItems"]]
+    assert take[0] == single[0]  # the same running count, the same limit
+    assert take[1]["Key"]["sk"] == {"S.$": "States.Format('JOB#{}#{}', $.job.jobId, $.variant.name)"}
+    assert take[1]["ConditionExpression"] == "attribute_not_exists(slotHeld)"
+    assert inner["TakeVariantSlot"]["Catch"][0]["Next"] == "VariantSlotBusy"
+    assert inner["WaitForVariantSlot"]["Next"] == "TakeVariantSlot"
+    release = [i["Update"] for i in inner["ReleaseVariantSlot"]["Parameters"]["TransactItems"]]
+    assert release[0]["Key"]["sk"] == take[1]["Key"]["sk"] and release[0]["ConditionExpression"] == "slotHeld = :yes"
+    assert release[1]["ConditionExpression"] == "running > :zero"
+    for outcome in ("VariantComplete", "VariantCancelled", "VariantFailed"):
+        assert inner[outcome]["Next"] == "VariantSettle", outcome
+    assert {c["Next"] for c in inner["VariantSettle"]["Choices"]} | {inner["VariantSettle"]["Default"]} == {
+        "VariantChargeRendered", "VariantChargeMinimum"}
+    assert inner["ReleaseVariantSlot"]["Next"] == "VariantResult"
+    assert inner["ReleaseVariantSlot"]["Catch"][0]["Next"] == "VariantResult"
+    # every task state of an iteration has a catch-all, so every iteration ends with a result
+    for name, st in inner.items():
+        if st["Type"] in ("Task", "Map"):
+            assert any("States.ALL" in c["ErrorEquals"] for c in st["Catch"]), name
     # the execution budget covers the slot wait (240 x 30 s) on top of the render's 10 h
     assert production_definition()["TimeoutSeconds"] >= 36000 + 240 * 30
 

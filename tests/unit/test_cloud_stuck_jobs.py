@@ -205,9 +205,20 @@ def test_the_sweeper_fails_only_rows_whose_execution_is_not_running_and_only_if_
     conditional = inner["FailRow"]["Catch"][0]
     assert conditional["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"] and conditional["Next"] == "Left"
     assert inner["Explain"]["Parameters"]["Error"] == "Reelwright.Stuck"
-    # the task tag it stops by is the render step's: the hash of the job key rebuilt from the row
-    assert inner["FindStuckRecorder"]["Parameters"]["StartedBy.$"] == (
-        "States.Hash(States.Format('tenants/{}/jobs/{}/job.json', $.tenant, $.jobId), 'MD5')")
+    # the task tag it stops by is the render step's: the hash of the job key rebuilt from the row - for a
+    # fan-out variant's row (JOB#<job>#<variant>) the job key and the variant, as RenderVariant tags its task
+    assert inner["FindStuckRecorder"]["Parameters"]["StartedBy.$"] == "States.Hash($.tasks.key, 'MD5')"
+    assert inner["ReadRow"]["Next"] == "RowKind"
+    assert inner["RowKind"]["Choices"] == [{"Variable": "$.sk", "StringMatches": "JOB#*#*", "Next": "VariantRowTasks"}]
+    assert inner["RowKind"]["Default"] == "JobRowTasks"
+    assert inner["JobRowTasks"]["Parameters"]["key.$"] == (
+        "States.Format('tenants/{}/jobs/{}/job.json', $.tenant, $.jobId)")
+    assert inner["VariantRowTasks"]["Parameters"]["key.$"] == (
+        "States.Format('tenants/{}/jobs/{}/job.json#{}', $.tenant, $.jobId, "
+        "States.ArrayGetItem(States.StringSplit($.sk, '#'), 2))")
+    variant_task = production_definition()["States"]["RenderVariants"]["ItemProcessor"]["States"]["RenderVariant"]
+    assert variant_task["Parameters"]["StartedBy.$"] == (
+        "States.Hash(States.Format('{}#{}', $.job.key, $.variant.name), 'MD5')")
     scan = _sweeper()["States"]["FindOpenJobs"]["Parameters"]
     assert "#s IN (:submitted, :queued, :rendering)" in scan["FilterExpression"]
 

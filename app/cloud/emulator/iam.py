@@ -18,13 +18,15 @@ from .statemachine import load_template
 IDENTITY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 TENANT_ROLE = "TenantRole"
 JOB_ROLE = "RecorderJobRole"
-# AWS authorizes the multipart-upload calls with s3:PutObject, and bucket listings with s3:ListBucket
-# / s3:ListBucketVersions.  moto >= 5.2.6 asks its IAM for the operation's own name instead
-# ("s3:CreateMultipartUpload", "s3:ListObjectsV2"), which no real policy grants; the emulator adds
-# these names wherever the IAM action is allowed, so moto decides as AWS would.
+# AWS authorizes the multipart-upload calls with s3:PutObject, HeadObject with s3:GetObject, and bucket
+# listings with s3:ListBucket / s3:ListBucketVersions.  moto >= 5.2.6 asks its IAM for the operation's
+# own name instead ("s3:CreateMultipartUpload", "s3:HeadObject", "s3:ListObjectsV2"), which no real
+# policy grants; the emulator adds these names wherever the IAM action is allowed, so moto decides as
+# AWS would.
 PUT_OBJECT_OPERATIONS = ("s3:CreateMultipartUpload", "s3:UploadPart", "s3:CompleteMultipartUpload")
 MOTO_OPERATIONS = {
     "s3:PutObject": PUT_OBJECT_OPERATIONS,
+    "s3:GetObject": ("s3:HeadObject",),
     "s3:ListBucket": ("s3:ListObjects", "s3:ListObjectsV2"),
     "s3:ListBucketVersions": ("s3:ListObjectVersions",),
 }

@@ -57,7 +57,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from app.cloud.config import CloudConfig
 from app.core.infra.progress import stop_process
 
-from .iam import as_moto_evaluates, job_role_policy
+from .iam import as_moto_evaluates, job_role_policy, tenant_policy
+from .motoserver_env import BUCKET_ENV, SERVICE_KEYS_ENV, TENANT_ROLE_ENV
 from .share import CREDENTIAL_SEED_ENV, ShareSignerStandIn
 from .statemachine import SWEEPER_RESOURCE, adapt_for_moto, adapt_sweeper_for_moto, production_definition
 
@@ -66,6 +67,9 @@ log = logging.getLogger("reelwright.emulator")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 JOB_KEY_PATTERN = "tenants/*/jobs/*/job.json"  # the SubmitRule's wildcard, same semantics (* spans /)
 FAKE_KEYS = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"}
+BUCKET = "reelwright-emulator"
+#: the template's TenantRole as the emulator seeds it with iam_enforcement (moto's default account)
+TENANT_ROLE_ARN = "arn:aws:iam::123456789012:role/reelwright-tenant"
 #: the fake hung recorder: no report, no heartbeat, until SIGTERM (Python's default action ends it)
 FAKE_HUNG_RECORDER = "import time\nwhile True:\n    time.sleep(60)\n"
 
@@ -130,6 +134,9 @@ class Emulator:
     monthly_render_minutes: int = 600
     #: the state machine's WaitForSlot (30 s in the template) and its other retry waits, shortened
     retry_interval_s: int = 1
+    #: IAM enforcement on from the end of seeding: users act with the template's tenant role narrowed to
+    #: their identity, recorders with their job credentials (app.cloud.emulator.motoserver, fix 7)
+    iam_enforcement: bool = False
 
     endpoint: str = ""
     config: CloudConfig | None = None
@@ -158,6 +165,12 @@ class Emulator:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, MOTO_PORT=str(self.port))  # moto's Step Functions call back on this port
         env[CREDENTIAL_SEED_ENV] = self.credential_seed  # per-identity credentials (app.cloud.emulator.share)
+        if self.iam_enforcement:
+            # the emulator's own keys ("emulator": event rule, Fargate stand-in, task callbacks) and Step
+            # Functions' ("ak") stand for the stack's service principals; tenants get the tenant role
+            env[SERVICE_KEYS_ENV] = f"{FAKE_KEYS['aws_access_key_id']},ak"
+            env[TENANT_ROLE_ENV] = TENANT_ROLE_ARN
+            env[BUCKET_ENV] = BUCKET
         log_file = open(self.workdir / "moto.log", "wb")  # noqa: SIM115 - closed with the process
         # moto_server plus the one fix in app.cloud.emulator.motoserver (SendTaskFailure's cause)
         self._moto = subprocess.Popen([sys.executable, "-m", "app.cloud.emulator.motoserver", "-H", self.host,
@@ -167,6 +180,12 @@ class Emulator:
         await asyncio.to_thread(self._wait_ready)
         await asyncio.to_thread(self._post, "/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self.config = await asyncio.to_thread(self._seed)
+        if self.iam_enforcement:
+            await asyncio.to_thread(self._seed_tenant_role)
+            # moto: reset-auth with 0 requests left unauthenticated (a form content type would hide the body)
+            req = urllib.request.Request(self.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                                         headers={"Content-Type": "text/plain"})
+            await asyncio.to_thread(lambda: urllib.request.urlopen(req, timeout=10).close())
         if self.share_links:
             self.share_signer = ShareSignerStandIn(self.credential_seed, self.region)
             api = await asyncio.to_thread(self.share_signer.start)
@@ -245,7 +264,7 @@ class Emulator:
             CognitoIdentityProviders=[{"ClientId": app["ClientId"],
                                        "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"}],
         )
-        bucket = "reelwright-emulator"
+        bucket = BUCKET
         s3 = self.client("s3")
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -313,6 +332,17 @@ class Emulator:
         return CloudConfig(region=self.region, user_pool_id=pool["Id"], client_id=app["ClientId"],
                            identity_pool_id=ident["IdentityPoolId"], bucket=bucket,
                            endpoint_url=self.endpoint, emulator=True, session_key_id=session_key)
+
+    def _seed_tenant_role(self) -> None:
+        """The template's ``TenantRole`` with its policies for every identity (``*`` where IAM puts the
+        caller's): each user's credentials narrow it to their own identity (motoserver, fix 7)."""
+        iam = self.client("iam")
+        name = TENANT_ROLE_ARN.rsplit("/", 1)[-1]
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+             "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+        for i, doc in enumerate(as_moto_evaluates(tenant_policy("*", BUCKET))):
+            iam.put_role_policy(RoleName=name, PolicyName=f"tenant-{i}", PolicyDocument=json.dumps(doc))
 
     def _seed_job_role(self, state_machine_role: str, bucket: str) -> str:
         """``RecorderJobRole`` as the template has it: assumable by the state machine's role only, with

@@ -28,6 +28,21 @@
    ``SignUpMode=invite``); AWS refuses with ``NotAuthorizedException`` "SignUp is not permitted for this
    user pool".  This wrapper refuses the same way, so the app's message for an invite-only stack is
    tested against the error AWS documents.
+7. **IAM enforcement for the whole emulator** (``Emulator(iam_enforcement=True)``), for tests that run
+   users, state machine and recorders with enforcement on.  With ``REELWRIGHT_EMULATOR_TENANT_ROLE`` set,
+   ``GetCredentialsForIdentity`` returns credentials of that role (the template's ``TenantRole``) assumed
+   with the tenant policy rendered for the identity as the session policy - what IAM's
+   ``${cognito-identity.amazonaws.com:sub}`` does - so a user's requests are authorized as that one
+   tenant's (fix 2 applies the session policy).  ``GetCredentialsForIdentity`` and
+   ``RespondToAuthChallenge`` are unsigned on AWS, so they stay public here (moto lists ``InitiateAuth``
+   but not these).  The access key ids in ``REELWRIGHT_EMULATOR_SERVICE_KEYS`` stand for AWS service
+   principals of the stack (the event rule, Step Functions' own SDK calls as ``StateMachineRole``, the
+   task role's callbacks): their requests are not authorized by moto; those roles' policies are checked
+   statically (tests/unit).  Tenants' and recorders' job credentials are.
+8. moto's DynamoDB applies a transaction (and an ``UpdateItem``) without a lock, and its server is
+   threaded, so two at once on the same item can both pass a condition or lose one ``ADD``: two
+   variants of a fan-out job releasing their slots together left the tenant's running count one too
+   high.  DynamoDB serializes writes to an item; this wrapper serializes these calls.
 
 Then it runs the stock ``moto_server``.  Nothing else of moto is touched, and AWS needs no such thing.
 """
@@ -38,6 +53,7 @@ import json
 import os
 import re
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -45,9 +61,11 @@ from urllib.parse import parse_qs, urlsplit
 from moto.cognitoidentity.models import CognitoIdentityBackend
 from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpBackend
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import InvalidClientTokenIdError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
+from moto.dynamodb.models import DynamoDBBackend
 from moto.iam.access_control import AssumedRoleAccessKey, IAMRequestBase, S3IAMRequest
 from moto.s3.exceptions import S3ClientError
 from moto.server import main
@@ -62,7 +80,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeou
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.sts.models import sts_backends
 
-from app.cloud.emulator.iam import as_moto_evaluates
+from app.cloud.emulator.iam import as_moto_evaluates, tenant_policy
+from app.cloud.emulator.motoserver_env import BUCKET_ENV, SERVICE_KEYS_ENV, TENANT_ROLE_ENV
 from app.cloud.emulator.share import CREDENTIAL_SEED_ENV, identity_credentials
 
 
@@ -87,8 +106,39 @@ _role_policy_check = IAMRequestBase.check_action_permitted
 LISTINGS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListObjects", "s3:ListObjectsV2", "s3:ListObjectVersions")
 
 
+_SERVICE_KEYS = frozenset(k for k in os.environ.get(SERVICE_KEYS_ENV, "").split(",") if k)
+_request_init = IAMRequestBase.__init__
+_signature_check = IAMRequestBase.check_signature
+
+
+def _request_principal(self: IAMRequestBase, account_id: str, method: str, path: str, data: dict[str, str],
+                       body: bytes, headers: dict[str, str], action: str) -> None:
+    scope = headers.get("Authorization", "").split("Credential=", 1)[-1].split("/", 1)[0]
+    self._service_principal = scope in _SERVICE_KEYS  # type: ignore[attr-defined]
+    if self._service_principal:  # type: ignore[attr-defined]
+        self._action = action
+        return
+    _request_init(self, account_id, method, path, data, body, headers, action)
+
+
+def _check_signature(self: IAMRequestBase) -> None:
+    if getattr(self, "_service_principal", False):
+        return
+    _signature_check(self)
+
+
+if _SERVICE_KEYS:
+    IAMRequestBase.__init__ = _request_principal  # type: ignore[method-assign]
+    IAMRequestBase.check_signature = _check_signature  # type: ignore[method-assign]
+    ActionAuthenticatorMixin.PUBLIC_OPERATIONS = [
+        *ActionAuthenticatorMixin.PUBLIC_OPERATIONS, "AWSCognitoIdentityService.GetCredentialsForIdentity",
+        "AWSCognitoIdentityProviderService.RespondToAuthChallenge"]
+
+
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     """The role's policies (moto's own check), then expiry and the session policy of the credentials."""
+    if getattr(self, "_service_principal", False):
+        return
     _role_policy_check(self, resource)
     key = self._access_key
     if not isinstance(key, AssumedRoleAccessKey):
@@ -204,6 +254,17 @@ _SEED = os.environ.get(CREDENTIAL_SEED_ENV)
 
 
 def _credentials_for_identity(self: CognitoIdentityBackend, identity_id: str) -> str:
+    role = os.environ.get(TENANT_ROLE_ENV)
+    if role:  # fix 7: the tenant role, narrowed to this identity as IAM's policy variable would
+        policy = as_moto_evaluates(tenant_policy(identity_id, os.environ[BUCKET_ENV]))
+        merged = {"Version": "2012-10-17", "Statement": [st for doc in policy for st in doc["Statement"]]}
+        assumed = sts_backends[self.account_id]["aws"].assume_role(
+            region_name=self.region_name, role_session_name="tenant", role_arn=role, policy=json.dumps(merged),
+            duration=3600, external_id="")
+        return json.dumps({"Credentials": {
+            "AccessKeyId": assumed.access_key_id, "SecretKey": assumed.secret_access_key,
+            "SessionToken": assumed.session_token,
+            "Expiration": assumed.expiration.replace(tzinfo=UTC).timestamp()}, "IdentityId": identity_id})
     assert _SEED is not None
     key_id, secret, token = identity_credentials(_SEED, identity_id)
     expiration = utcnow() + timedelta(seconds=90)
@@ -212,7 +273,7 @@ def _credentials_for_identity(self: CognitoIdentityBackend, identity_id: str) ->
                        "IdentityId": identity_id})
 
 
-if _SEED:
+if _SEED or os.environ.get(TENANT_ROLE_ENV):
     CognitoIdentityBackend.get_credentials_for_identity = _credentials_for_identity  # type: ignore[method-assign]
 
 
@@ -228,6 +289,20 @@ def _sign_up(self: CognitoIdpBackend, client_id: str, *args: Any, **kwargs: Any)
 
 
 CognitoIdpBackend.sign_up = _sign_up  # type: ignore[method-assign]
+
+_WRITES = threading.RLock()  # re-entrant: a transaction calls update_item itself
+
+
+def _serialized(method: Any) -> Any:
+    def call(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _WRITES:
+            return method(self, *args, **kwargs)
+    return call
+
+
+DynamoDBBackend.transact_write_items = _serialized(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign]
+DynamoDBBackend.update_item = _serialized(DynamoDBBackend.update_item)  # type: ignore[method-assign]
+DynamoDBBackend.put_item = _serialized(DynamoDBBackend.put_item)  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -23,6 +23,9 @@ applies these changes — and only these:
    ``ExplainLostHeartbeat``, anything else to the ``States.ALL`` target).  The production
    ``WaitToRetryRender`` (15 s, before a lost task's retry) and ``WaitForSlot`` (30 s, a job waiting
    for one of its tenant's render slots) wait ``retry_interval_s`` too.
+
+   Changes 2-4 apply alike to a fan-out variant's render step (``RenderVariant`` inside the
+   ``RenderVariants`` map, with its ``WaitForVariantSlot``).
 5. **camelCase SDK calls.** moto hands an ``aws-sdk`` task's parameters to boto3 as they are and
    returns boto3's response, while AWS takes and returns the API's PascalCase names.  For the services
    whose boto3 names are camelCase (ECS, Step Functions) every ``Parameters`` key is camel-cased and
@@ -54,6 +57,9 @@ CAMEL_SDK_SERVICES = ("ecs", "sfn")
 RENDER_STATE = "Render"
 RETRY_WAIT_STATE = "WaitToRetryRender"
 SLOT_WAIT_STATE = "WaitForSlot"
+FAN_OUT_STATE = "RenderVariants"
+VARIANT_RENDER_STATE = "RenderVariant"
+VARIANT_SLOT_WAIT_STATE = "WaitForVariantSlot"
 OPTIMIZED_ECS = "arn:aws:states:::ecs:runTask.waitForTaskToken"
 SDK_ECS = "arn:aws:states:::aws-sdk:ecs:runTask.waitForTaskToken"
 
@@ -186,14 +192,29 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
                    retry_interval_s: int = 1, heartbeat_s: int | None = None) -> dict[str, Any]:
     """The production definition with the five documented changes (module docstring) applied.
 
-    ``heartbeat_s`` shortens the render step's ``HeartbeatSeconds`` (a test of a lost recorder need not
-    wait five minutes); ``None`` keeps the production value.
+    ``heartbeat_s`` shortens the render steps' ``HeartbeatSeconds`` (a test of a lost recorder need not
+    wait five minutes); ``None`` keeps the production value.  Changes 2-4 apply to the single render
+    (``Render``) and to each fan-out variant's (``RenderVariant``, inside the ``RenderVariants`` map).
     """
     d: dict[str, Any] = substitute(copy.deepcopy(definition), values)
     _camel_sdk_calls(d)
-    render = d["States"][RENDER_STATE]
-    if render.get("Resource") != OPTIMIZED_ECS:
+    if d["States"].get(RENDER_STATE, {}).get("Resource") != OPTIMIZED_ECS:
         raise ValueError(f"the {RENDER_STATE} state no longer uses {OPTIMIZED_ECS}; update adapt_for_moto")
+    _adapt_render(d["States"], RENDER_STATE, (RETRY_WAIT_STATE, SLOT_WAIT_STATE), retry_interval_s, heartbeat_s)
+    fan_out = d["States"].get(FAN_OUT_STATE)
+    if fan_out is not None:
+        inner = fan_out["ItemProcessor"]["States"]
+        if inner.get(VARIANT_RENDER_STATE, {}).get("Resource") != OPTIMIZED_ECS:
+            raise ValueError(f"the {VARIANT_RENDER_STATE} state no longer uses {OPTIMIZED_ECS}; update adapt_for_moto")
+        _adapt_render(inner, VARIANT_RENDER_STATE, (VARIANT_SLOT_WAIT_STATE,), retry_interval_s, heartbeat_s,
+                      prefix="MotoVariantRetry")
+    return d
+
+
+def _adapt_render(states: dict[str, Any], name: str, waits: tuple[str, ...], retry_interval_s: int,
+                  heartbeat_s: int | None, prefix: str = "MotoRetry") -> None:
+    """Changes 2-4 of the module docstring for the render step ``name`` of ``states``, in place."""
+    render = states[name]
     render["Resource"] = SDK_ECS
     params = _camel_keys(render["Parameters"])
     params.pop("capacityProviderStrategy", None)
@@ -202,25 +223,24 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
     render["Parameters"] = params
     if heartbeat_s is not None:
         render["HeartbeatSeconds"] = heartbeat_s
-    for wait_state in (RETRY_WAIT_STATE, SLOT_WAIT_STATE):
-        if wait_state in d["States"]:
-            d["States"][wait_state]["Seconds"] = retry_interval_s
+    for wait_state in waits:
+        if wait_state in states:
+            states[wait_state]["Seconds"] = retry_interval_s
     retries = render.pop("Retry", [])
     if retries:
         production_catches = copy.deepcopy(render["Catch"])
         for i, rule in enumerate(retries):
-            check, init, bump, wait = (f"MotoRetry{i}{n}" for n in ("Check", "Init", "Bump", "Wait"))
-            out = f"MotoRetry{i}Out"
-            d["States"][out] = _exhausted_target(production_catches, rule["ErrorEquals"], check)
+            check, init, bump, wait = (f"{prefix}{i}{n}" for n in ("Check", "Init", "Bump", "Wait"))
+            out = f"{prefix}{i}Out"
+            states[out] = _exhausted_target(production_catches, rule["ErrorEquals"], check)
             failed_target = out
-            counter = f"$.motoRetry{i}"
+            counter = f"$.{prefix[:1].lower()}{prefix[1:]}{i}"
             render["Catch"].insert(i, {"ErrorEquals": rule["ErrorEquals"], "ResultPath": "$.error", "Next": check})
-            d["States"][check] = {"Type": "Choice", "Choices": [
+            states[check] = {"Type": "Choice", "Choices": [
                 {"Variable": counter, "IsPresent": False, "Next": init},
                 {"Variable": f"{counter}.n", "NumericLessThan": int(rule.get("MaxAttempts", 3)), "Next": bump}],
                 "Default": failed_target}
-            d["States"][init] = {"Type": "Pass", "Result": {"n": 1}, "ResultPath": counter, "Next": wait}
-            d["States"][bump] = {"Type": "Pass", "Parameters": {"n.$": f"States.MathAdd({counter}.n, 1)"},
-                                 "ResultPath": counter, "Next": wait}
-            d["States"][wait] = {"Type": "Wait", "Seconds": retry_interval_s, "Next": RENDER_STATE}
-    return d
+            states[init] = {"Type": "Pass", "Result": {"n": 1}, "ResultPath": counter, "Next": wait}
+            states[bump] = {"Type": "Pass", "Parameters": {"n.$": f"States.MathAdd({counter}.n, 1)"},
+                            "ResultPath": counter, "Next": wait}
+            states[wait] = {"Type": "Wait", "Seconds": retry_interval_s, "Next": name}
