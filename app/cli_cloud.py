@@ -245,7 +245,7 @@ async def cmd_emulate(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
-    emu = Emulator(port=args.port, host=args.host, voice_override=None if args.polly else "piper",
+    emu = Emulator(port=args.port, host=args.host, fake_polly=True if args.polly else None,
                    container_image=args.container, container_sandbox=args.sandbox, share_links=args.share_links,
                    sweep_every_s=None if args.selftest else 900.0)  # the stack's SweepSchedule: 15 minutes
     cfg = await emu.start()
@@ -331,7 +331,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface moto listens on (containers: 0.0.0.0)")
     p.add_argument("--selftest", action="store_true", help="sign up, render the example, verify, exit")
     p.add_argument("--example", help="script to render in the selftest (default: the bundled quickstart)")
-    p.add_argument("--polly", action="store_true", help="do not force Piper (Polly is not emulated)")
+    p.add_argument("--polly", action="store_true", help="voice every task with the emulator's fake Polly (Piper "
+                   "behind Polly's API; containerized tasks always use it) instead of forcing Piper")
     p.add_argument("--container", nargs="?", const="reelwright-recorder:local", default=None, metavar="IMAGE",
                    help="run each task in the recorder image (default reelwright-recorder:local, built by "
                         "'make recorder-image'; needs a Docker engine) instead of a host subprocess")

@@ -10,7 +10,9 @@ Environment (set by the state machine's ``RunTask`` overrides, never by the clie
 ``TASK_TOKEN``         the Step Functions task token to report success/failure and heartbeats with
 ``HEARTBEAT_S``        seconds between heartbeats (default 60; the state machine allows 300)
 ``CANCEL_POLL_S``      seconds between checks for the owner's cancel marker (default 2)
-``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider (the emulator sets ``piper``: no Polly offline)
+``REELWRIGHT_VOICE_OVERRIDE``  force a voice provider.  The recorder image sets ``polly`` (it carries no
+                       Piper: "Piper offline, Amazon Polly in the cloud"); the emulator sets ``piper`` for
+                       host subprocess tasks, or ``polly`` with ``AWS_ENDPOINT_URL_POLLY`` at its fake Polly
 ``VARIANT``            a fan-out variant (JSON ``{name, language, format}``, :class:`app.cloud.layout.Variant`):
                        render the job in that language and size, outputs under ``out/<variant>/``,
                        progress in ``out/<variant>/progress.json`` (status.json is the state machine's);
@@ -51,6 +53,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,6 +77,7 @@ from app.core.infra.fs import sha256_file
 from app.core.infra.progress import CancelToken, Progress
 from app.core.script import Script, parse_json_text
 from recorder.jobcreds import JobCredentials, JobCredentialsError
+from recorder.packed import UnpackError, unpack_tools
 
 log = logging.getLogger("recorder")
 
@@ -456,6 +460,7 @@ class Recorder:
             self._check_egress(job.script)
             if self.env.voice_override:
                 job.render.voice_provider = self.env.voice_override
+            check_voices(job.effective_settings())
             # outputs are stored by bare name (OutputFile keys refuse "/"), so the demo stays one file
             result = await render(job, work / "out", self.on_progress, self.cancel, demo_media_folder=False)
         finally:
@@ -600,15 +605,43 @@ class Recorder:
 
 
 def register_cloud_voices(factory: Callable[[], Any] | None = None) -> None:
+    """Register Polly; in an image without Piper (the deployed one), make ``piper`` fail by name
+    instead of falling back to espeak-ng (which the image does not have either)."""
     from app.cloud.polly import register
+    from app.core.voice.base import register_provider
+    from app.core.voice.piper import piper_unavailable_reason
 
     register(factory)
+    reason = piper_unavailable_reason()
+    if reason is not None:
+        def no_piper() -> Any:
+            raise ToolMissingError(
+                f"the voice provider 'piper' is not in this recorder image ({reason}); the cloud voices "
+                "with Amazon Polly", hint="ask for provider 'polly' (REELWRIGHT_VOICE_OVERRIDE=polly, as the "
+                "image sets it), or render locally with Piper")
+
+        register_provider("piper", no_piper)
+
+
+def check_voices(settings: Any) -> None:
+    """Fail before any browser starts when a voice the job needs is not in this image: the main
+    voice and every language's (``get_provider`` raises :class:`ToolMissingError` naming it)."""
+    from app.core.voice.base import get_provider
+
+    for provider in dict.fromkeys([settings.voice.provider, *(lv.provider for lv in settings.languages)]):
+        get_provider(provider)
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     env = RecorderEnv.from_environ()
+    try:  # the image's compressed browser, Node and ffmpeg onto the scratch disk (recorder.packed)
+        unpack_tools()
+    except (UnpackError, OSError, subprocess.SubprocessError) as exc:
+        boto3.client("stepfunctions").send_task_failure(taskToken=env.task_token, error="Recorder.ToolMissing",
+                                                        cause=f"the recorder image is broken: {exc}")
+        return 1
     register_cloud_voices()
     try:
         rec = Recorder(env)

@@ -25,10 +25,12 @@ fi
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   [ "$BASE" = local/debian:bookworm ] || { echo "recorder-image: base image $BASE is missing" >&2; exit 2; }
   command -v debootstrap >/dev/null || { echo "recorder-image: debootstrap is needed to make $BASE (apt-get install debootstrap)" >&2; exit 2; }
-  mirror=$(grep -rhoE '(URIs:|^deb) +https?://[^ ]*debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+  # (no /etc/apt/sources.list on deb822-only systems: grep's status 2 must not end the script)
+  mirror=$( { grep -rhoE '(URIs:|^deb) +https?://[^ ]*debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true; } \
            | grep -v security | head -1 | awk '{print $NF}')
   mirror=${mirror:-http://deb.debian.org/debian}
   root=$(mktemp -d /tmp/recorder-base.XXXXXX)
+  chmod 755 "$root"  # mktemp makes it 0700, which would become the image's / : the non-root user could run nothing
   trap 'rm -rf "$root"' EXIT
   echo "recorder-image: making $BASE with debootstrap from $mirror"
   debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 \

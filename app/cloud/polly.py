@@ -9,6 +9,7 @@ The core knows nothing of boto3: the recorder calls :func:`register` at start-up
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +21,14 @@ DEFAULT_VOICE = "Joanna"
 ENGINE = "neural"
 SAMPLE_RATE = 16_000
 PROVIDER_VERSION = 1
+#: Polly voice ids are one capitalised word; anything else (a Piper model id such as en_US-joe-medium,
+#: an espeak language, when a job's provider is overridden to Polly) means nothing to Polly
+POLLY_VOICE_RE = re.compile(r"^[A-Z][A-Za-z]{1,30}$")
+
+
+def polly_voice_id(voice: VoiceSettings) -> str:
+    """The Polly voice to ask for: the script's when it is a Polly id, else :data:`DEFAULT_VOICE`."""
+    return voice.voice if voice.voice and POLLY_VOICE_RE.match(voice.voice) else DEFAULT_VOICE
 
 
 class PollyProvider(TTSProvider):
@@ -35,7 +44,7 @@ class PollyProvider(TTSProvider):
         self.client = client
 
     def cache_identity(self, voice: VoiceSettings) -> dict[str, Any]:
-        return {"provider": "polly", "engine": ENGINE, "voice": voice.voice or DEFAULT_VOICE,
+        return {"provider": "polly", "engine": ENGINE, "voice": polly_voice_id(voice),
                 "rate": voice.rate, "format": f"pcm_s16le_{SAMPLE_RATE}", "version": PROVIDER_VERSION}
 
     def _ssml(self, text: str, rate: float) -> tuple[str, str]:
@@ -50,7 +59,7 @@ class PollyProvider(TTSProvider):
         try:
             resp = self.client.synthesize_speech(
                 Engine=ENGINE, OutputFormat="pcm", SampleRate=str(SAMPLE_RATE),
-                VoiceId=voice.voice or DEFAULT_VOICE, Text=body, TextType=kind,
+                VoiceId=polly_voice_id(voice), Text=body, TextType=kind,
             )
             stream = resp["AudioStream"]
             try:
@@ -61,7 +70,7 @@ class PollyProvider(TTSProvider):
             raise VoiceError(f"Amazon Polly could not voice the narration: {exc}") from None
         if len(pcm) < 2 * SAMPLE_RATE // 100:  # under 10 ms of audio for real text: not speech
             raise VoiceError(f"Amazon Polly returned no audio ({len(pcm)} bytes) for voice "
-                             f"'{voice.voice or DEFAULT_VOICE}'")
+                             f"'{polly_voice_id(voice)}'")
         if len(pcm) % 2:
             pcm = pcm[:-1]
         return pcm

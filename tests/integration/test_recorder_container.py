@@ -1,6 +1,7 @@
 """One full cloud job through the real recorder image: the emulator's Fargate stand-in runs the task
 with ``docker run`` (``Emulator(container_image=...)``, i.e. ``reelwright cloud emulate --container``)
-instead of a host subprocess, and the video that comes back is checked.
+instead of a host subprocess, and the video that comes back is checked.  The image voices with Polly only,
+so the narration goes through the emulator's fake Polly (``app.cloud.emulator.polly``).
 
 Skipped with the reason when no Docker engine answers or the image was not built (``make recorder-image``;
 ``make test`` never builds images).  ``RECORDER_IMAGE`` picks another tag.
@@ -62,6 +63,9 @@ def test_one_job_renders_in_the_recorder_container(tmp_path: Path, sandbox: bool
             video = next(st for st in info["streams"] if st["codec_type"] == "video")
             assert video["width"] > 0 and any(st["codec_type"] == "audio" for st in info["streams"])
             assert abs(float(info["format"]["duration"]) - (final.duration_s or 0)) < 0.5
+            # the image has no Piper: the narration came through Polly's API, i.e. the emulator's fake Polly
+            assert emu.polly is not None and emu.polly.requests
+            assert {status for _, status in emu.polly.requests} == {200}
             # every task (the `docker run` of the image) exited cleanly and no container is left behind
             wait_until(lambda: not emu.tasks)
             assert emu.finished_tasks and set(emu.finished_tasks.values()) == {0}

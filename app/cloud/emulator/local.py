@@ -25,8 +25,13 @@
   Lambda nor CloudFront, so :mod:`app.cloud.emulator.share` serves the share API in-process, checking
   SigV4 like API Gateway and signing with ``app.cloud.cfsign`` and a key pair it generates.
 
-Polly does not exist here: tasks run with ``REELWRIGHT_VOICE_OVERRIDE=piper``.  Cognito confirmation
-codes are not mailed; moto accepts any code.
+* **The fake Polly** (:mod:`app.cloud.emulator.polly`): Amazon Polly cannot exist offline, and the
+  recorder image voices with Polly only.  Containerized tasks (and subprocess tasks with
+  ``fake_polly=True``, ``emulate --polly``) get ``REELWRIGHT_VOICE_OVERRIDE=polly`` and
+  ``AWS_ENDPOINT_URL_POLLY`` pointing at this loopback ``SynthesizeSpeech`` stand-in, which voices with the
+  host's Piper.  Other subprocess tasks keep ``REELWRIGHT_VOICE_OVERRIDE=piper`` (``voice_override``).
+
+Cognito confirmation codes are not mailed; moto accepts any code.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from app.core.infra.progress import stop_process
 
 from .iam import as_moto_evaluates, job_role_policy, tenant_policy
 from .motoserver_env import BUCKET_ENV, SERVICE_KEYS_ENV, TENANT_ROLE_ENV
+from .polly import FakePolly
 from .share import CREDENTIAL_SEED_ENV, ShareSignerStandIn
 from .statemachine import SWEEPER_RESOURCE, adapt_for_moto, adapt_sweeper_for_moto, production_definition
 
@@ -102,7 +108,13 @@ class Emulator:
     heartbeat_s: float = 5.0
     cancel_poll_s: float = 0.5
     poll_s: float = 0.25
+    #: the voice provider subprocess tasks are forced to (the host has Piper); tasks voiced by the fake
+    #: Polly (containers, ``fake_polly``) get ``polly`` instead
     voice_override: str | None = "piper"
+    #: serve the fake Polly and voice every task with it; None = only containerized tasks (the image has
+    #: no Piper: Polly is its one voice)
+    fake_polly: bool | None = None
+    polly: FakePolly | None = None
     #: the template's LiveAppEgress / EgressAllowedHosts, passed to every task as the task definition does
     live_app_egress: str = "off"
     egress_allowed_hosts: str = ""
@@ -186,6 +198,8 @@ class Emulator:
             req = urllib.request.Request(self.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
                                          headers={"Content-Type": "text/plain"})
             await asyncio.to_thread(lambda: urllib.request.urlopen(req, timeout=10).close())
+        if self._wants_fake_polly():
+            await asyncio.to_thread(self._fake_polly)
         if self.share_links:
             self.share_signer = ShareSignerStandIn(self.credential_seed, self.region)
             api = await asyncio.to_thread(self.share_signer.start)
@@ -199,6 +213,8 @@ class Emulator:
     async def stop(self) -> None:
         if self.share_signer is not None:
             await asyncio.to_thread(self.share_signer.stop)
+        if self.polly is not None:
+            await asyncio.to_thread(self.polly.stop)
         for t in self._loops:
             t.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -412,10 +428,25 @@ class Emulator:
             "LIVE_APP_EGRESS": self.live_app_egress, "EGRESS_ALLOWED_HOSTS": self.egress_allowed_hosts,
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         })
-        if self.voice_override:
-            env["REELWRIGHT_VOICE_OVERRIDE"] = self.voice_override
+        env.update(self._voice_env())
         env.update(self.extra_task_env)
         return env
+
+    def _wants_fake_polly(self) -> bool:
+        return bool(self.fake_polly or (self.fake_polly is None and self.container_image))
+
+    def _fake_polly(self) -> FakePolly:
+        """The fake Polly, started on first use (``container_image`` may be set after ``start()``)."""
+        if self.polly is None:
+            self.polly = FakePolly()
+            self.polly.start()
+        return self.polly
+
+    def _voice_env(self) -> dict[str, str]:
+        """How a task voices: with the fake Polly (containers, ``fake_polly``), else ``voice_override``."""
+        if self._wants_fake_polly():
+            return {"REELWRIGHT_VOICE_OVERRIDE": "polly", "AWS_ENDPOINT_URL_POLLY": self._fake_polly().endpoint}
+        return {"REELWRIGHT_VOICE_OVERRIDE": self.voice_override} if self.voice_override else {}
 
     def container_env(self, overrides: dict[str, Any]) -> dict[str, str]:
         """The environment of a containerized task: the task definition's and the overrides', nothing of
@@ -430,8 +461,7 @@ class Emulator:
             "HEARTBEAT_S": str(self.heartbeat_s), "CANCEL_POLL_S": str(self.cancel_poll_s),
             "LIVE_APP_EGRESS": self.live_app_egress, "EGRESS_ALLOWED_HOSTS": self.egress_allowed_hosts,
         })
-        if self.voice_override:
-            env["REELWRIGHT_VOICE_OVERRIDE"] = self.voice_override
+        env.update(self._voice_env())
         env.update(self.extra_task_env)
         return env
 
@@ -440,7 +470,7 @@ class Emulator:
         filesystem with an ephemeral /scratch, the image's non-root user."""
         assert self.container_image
         cmd = ["docker", "run", "--rm", "--network", "host", "--name", f"reelwright-task-{arn.rsplit('/', 1)[-1]}",
-               "--read-only", "--tmpfs", "/tmp:mode=1777", "--tmpfs", "/scratch:uid=10001,gid=10001,mode=0700",
+               "--read-only", "--tmpfs", "/tmp:mode=1777", "--tmpfs", "/scratch:uid=10001,gid=10001,mode=0700,exec",
                "--shm-size", "256m"]
         env = self.container_env(overrides)
         if self.container_sandbox:
