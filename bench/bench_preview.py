@@ -3,6 +3,10 @@ beside the full render of the same example, in one run (so both see the same mac
 
     .venv/bin/python bench/bench_preview.py [--card 6] [--script PATH] [--repeat 2] [--draw-small]
 
+Each repeat times two previews: *cold* (the preview starts its own browser, as the first preview
+did before the app kept one) and *warm* (the desktop app's way: the browser was started when the
+card was picked and is kept between previews; see app.core.capture.launch).
+
 ``--card`` counts from 1, as the card list does.  The voice cache is warmed first (a full render
 voices every card; a preview voices only its card), so both figures are the pipeline without TTS.
 It also checks the preview against the full render: PSNR of the preview's frames against the full
@@ -26,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.bundle import load_job  # noqa: E402
+from app.core.capture import WarmBrowser  # noqa: E402
 from app.core.infra.tools import find_ffmpeg  # noqa: E402
-from app.core.preview import DrawMode, PreviewResult, preview_card  # noqa: E402
+from app.core.preview import DrawMode, PreviewResult, preview_card, warm_up  # noqa: E402
 from app.core.render import RenderResult, render  # noqa: E402
 
 
@@ -49,11 +54,32 @@ def psnr(preview: Path, full: Path, first_frame: int, index: int, size: tuple[in
     return float(m.group(1)) if m else float("nan")
 
 
-async def run_preview(script: Path, index: int, out: Path, draw: DrawMode) -> tuple[float, PreviewResult]:
+async def run_preview(script: Path, index: int, out: Path, draw: DrawMode,
+                      warm: WarmBrowser | None = None) -> tuple[float, PreviewResult]:
     job = load_job(script)
     t0 = time.monotonic()
-    res = await preview_card(job, index, out, draw=draw)
+    res = await preview_card(job, index, out, draw=draw, warm=warm)
     return time.monotonic() - t0, res
+
+
+async def run_previews(script: Path, index: int, work: Path, draw: DrawMode,
+                       repeat: int) -> tuple[list[float], list[float], PreviewResult]:
+    """``repeat`` previews with a browser started for each (cold) and ``repeat`` with the app's kept
+    browser (warm: started when the card was picked, before the click), alternating, in one loop."""
+    warm = WarmBrowser()
+    await warm_up(load_job(script), warm, draw=draw)  # the app does this when a card is picked
+    cold_times: list[float] = []
+    warm_times: list[float] = []
+    res: PreviewResult | None = None
+    for i in range(max(1, repeat)):
+        for kind, keeper, times in (("cold", None, cold_times), ("warm", warm, warm_times)):
+            wall, res = await run_preview(script, index, work / f"preview-{kind}-{i}.mp4", draw, keeper)
+            times.append(wall)
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in res.stage_times.items())
+            print(f"preview {i + 1} ({kind}): {wall:.2f} s ({stages}); {load()}")
+    await warm.close()
+    assert res is not None
+    return cold_times, warm_times, res
 
 
 async def run_render(script: Path, out_dir: Path) -> tuple[float, RenderResult]:
@@ -76,28 +102,22 @@ def main() -> None:
     print(f"before: {load()}")
     full_wall, full = asyncio.run(run_render(script, work / "full"))  # also warms the voice cache
     print(f"after the full render: {load()}")
-    times: list[float] = []
-    res: PreviewResult | None = None
     draw: DrawMode = "device-scale" if args.draw_small else "encoder"
-    for i in range(max(1, args.repeat)):
-        wall, res = asyncio.run(run_preview(script, index, work / f"preview-{i}.mp4", draw))
-        times.append(wall)
-        stages = ", ".join(f"{k} {v:.2f}" for k, v in res.stage_times.items())
-        print(f"preview {i + 1}: {wall:.2f} s ({stages}); {load()}")
-    assert res is not None
-    best = min(times)
+    cold_times, warm_times, res = asyncio.run(run_previews(script, index, work, draw, args.repeat))
     card = res.card
     print(f"\ncard {args.card} '{card.title}': {res.duration_s:.1f} s of video from {card.start_s:.1f} s, "
           f"{res.width}x{res.height}, {res.frames} frames, {res.screenshots} screenshots, "
           f"exact timing: {res.exact_timing}")
     print(f"full render : {full.duration_s:.1f} s of video in {full_wall:6.2f} s "
           f"({', '.join(f'{k} {v:.1f}' for k, v in full.stage_times.items())})")
-    print(f"preview     : {res.duration_s:.1f} s of video in {best:6.2f} s (best of {len(times)})")
-    print(f"ratio       : the preview takes {best / full_wall:.2f}x the full render's time "
-          f"({full_wall / best:.1f}x faster); {best / res.duration_s:.2f} s per second of the card")
+    for kind, times in (("cold", cold_times), ("warm", warm_times)):
+        best = min(times)
+        print(f"preview {kind}: {res.duration_s:.1f} s of video in {best:6.2f} s (best of {len(times)}; "
+              f"{best / full_wall:.2f}x the full render's time, {full_wall / best:.1f}x faster)")
+    print("  (cold: the preview starts its browser; warm: the app's browser kept between previews)")
     picks = [0, res.frames // 3, 2 * res.frames // 3, res.frames - 1]
-    values = [psnr(work / f"preview-{len(times) - 1}.mp4", full.video, res.first_frame, i, (res.width, res.height))
-              for i in picks]
+    last = work / f"preview-warm-{len(warm_times) - 1}.mp4"
+    values = [psnr(last, full.video, res.first_frame, i, (res.width, res.height)) for i in picks]
     print("identity    : PSNR vs the full render's frames (scaled) at frames "
           + ", ".join(f"{i}: {v:.1f} dB" for i, v in zip(picks, values, strict=True)))
     print(f"after: {load()}")

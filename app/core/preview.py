@@ -36,15 +36,16 @@ import dataclasses
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from playwright.async_api import CDPSession
 
 from .bundle import Job
-from .capture import BrowserSession
-from .capture.clock import FastForwardClock
+from .capture import BrowserSession, FrameSink, NullSink, WarmBrowser
+from .capture.clock import FastForwardClock, VirtualClock
 from .capture.encoder import FfmpegSink
 from .capture.performer import Performer
 from .capture.session import load_storage_state
@@ -60,7 +61,7 @@ from .script import Script, Settings, plain_narration
 from .voice.base import VoiceClip
 
 __all__ = ["DrawMode", "PreviewResult", "build_preview_mux_args", "estimate_narration_s", "preview_card",
-           "preview_size"]
+           "preview_size", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,32 @@ async def _voices(job: Job, settings: Settings, index: int, tracker: StageTracke
     return voices, clip, exact, warnings
 
 
+def _session(browser: Browser, settings: Settings, scale: float, draw: DrawMode, sink: FrameSink, *,
+             cancel: CancelToken | None = None, storage_state: dict[str, Any] | None = None,
+             make_clock: Callable[[CDPSession], VirtualClock] | None = None,
+             warm: WarmBrowser | None = None) -> BrowserSession:
+    """The (not yet started) browser session a preview of ``settings`` films with."""
+    width, height, real_scale = preview_size(settings.width, settings.height, scale)
+    dsf = device_scale_for(settings)
+    small = draw == "device-scale"
+    return BrowserSession(browser, *((width, height) if small else (settings.width, settings.height)),
+                          settings.fps, sink, cancel=cancel,
+                          device_scale_factor=dsf * real_scale if small else dsf, storage_state=storage_state,
+                          session_asset=settings.session, make_clock=make_clock, warm=warm)
+
+
+async def warm_up(job: Job, warm: WarmBrowser, *, scale: float = 0.5, draw: DrawMode = "encoder",
+                  browser: Browser | None = None) -> bool:
+    """Start the browser a preview of ``job`` would start, into ``warm``, ahead of the preview
+    (the card editor does it when a card is picked).  False when there is no frame-exact browser."""
+    browser = browser or find_browser()
+    if browser.kind != "headless-shell":
+        return False
+    session = _session(browser, job.effective_settings(), scale, draw, NullSink())
+    await warm.warm_up(browser, session.launch_args())
+    return True
+
+
 async def preview_card(
     job: Job,
     card_index: int,
@@ -208,10 +235,13 @@ async def preview_card(
     chunk_frames: int = 15,
     tail_frames: int | None = None,
     draw: DrawMode = "encoder",
+    warm: WarmBrowser | None = None,
 ) -> PreviewResult:
     """Render card ``card_index`` (0-based, among the script's own cards) alone to ``out`` (MP4),
     ``scale`` times the video's size.  ``chunk_frames``/``tail_frames`` tune the replay (see
-    :class:`FastForwardClock`); ``draw="device-scale"`` trades frame identity for speed (see the module)."""
+    :class:`FastForwardClock`); ``draw="device-scale"`` trades frame identity for speed (see the
+    module).  ``warm`` keeps the browser running for the next preview (a new browser context each time; see
+    :mod:`app.core.capture.launch`)."""
     cancel = cancel or CancelToken()
     tracker = StageTracker(on_progress or _noop, weights=dict(PREVIEW_STAGES))
     n_cards = len(job.script.cards)
@@ -237,7 +267,7 @@ async def preview_card(
             index = bplan.content_indexes[card_index]
         cancel.raise_if_cancelled()
 
-        width, height, real_scale = preview_size(settings.width, settings.height, scale)
+        width, height, _ = preview_size(settings.width, settings.height, scale)
         video_tmp = work / "video-only.mp4"
         from . import mix
         sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=width, height=height,
@@ -252,13 +282,9 @@ async def preview_card(
             holder.append(clock)
             return clock
 
-        dsf = device_scale_for(settings)
         storage_state = load_storage_state(job, settings, site.base_url)
-        small = draw == "device-scale"
-        session = BrowserSession(browser, *((width, height) if small else (settings.width, settings.height)),
-                                 settings.fps, sink, cancel=cancel,
-                                 device_scale_factor=dsf * real_scale if small else dsf, storage_state=storage_state,
-                                 session_asset=settings.session, make_clock=make_clock)
+        session = _session(browser, settings, scale, draw, sink, cancel=cancel, storage_state=storage_state,
+                           make_clock=make_clock, warm=warm)
         t_voice = time.monotonic()
         voice_task = asyncio.ensure_future(_voices(job, settings, index, tracker, cancel))
         start_task = asyncio.ensure_future(session.start())

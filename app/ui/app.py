@@ -134,6 +134,7 @@ async def _run(smoke_screenshot: Path | None, started: float, open_path: Path | 
     start_if_enabled(window)  # opt-in, at most daily, in a worker thread
     window.cloud.restore()  # after the first paint: it imports boto3
     await closed
+    await window.renders.close_warm()  # the preview's kept browser, if one was started
     store.close()
     return 0
 

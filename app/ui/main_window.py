@@ -388,6 +388,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.renders.detach_cloud()  # a cloud job renders on; the Cloud jobs view finds it next time
+        self.renders.stop_warm()  # the preview's kept browser (the app's main coroutine awaits its close)
         self.cloud_jobs.shutdown()
         for op in list(Op.running):
             op.cancel()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -36,12 +37,15 @@ OpFactory = Callable[[ProgressCallback, CancelToken], Awaitable[T]]
 if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the render Playwright
     from app.cloud.client import CloudClient, CloudRender
     from app.cloud.layout import JobStatus
+    from app.core.capture.launch import WarmBrowser
     from app.core.draft.drafters.base import DraftResult
     from app.core.preview import PreviewResult
     from app.core.render import CheckResult, RenderResult
     from app.core.voice.base import VoiceClip
     from app.workbench.cloud_jobs import CloudJob, CloudJobStore
     from app.workbench.recorder import RecordOutcome, RecordRequest
+
+log = logging.getLogger(__name__)
 
 # The desktop app is a door like the CLI: it offers the AWS-backed services (Bedrock drafts, Polly
 # voices) by adding them to the core's registries.  Nothing AWS loads until one is used.
@@ -330,19 +334,32 @@ def preview_path(project_dir: Path, card_id: str) -> Path:
     return project_dir / "cache" / "previews" / f"{safe}.mp4"
 
 
-def preview_card(job: Job, card_index: int, out: Path,
-                 sessions: SessionStore | None = None) -> OpFactory[PreviewOutcome]:
-    """Render one card alone, small (the card editor's "Preview card"); see app.core.preview."""
+def preview_card(job: Job, card_index: int, out: Path, sessions: SessionStore | None = None,
+                 warm: WarmBrowser | None = None) -> OpFactory[PreviewOutcome]:
+    """Render one card alone, small (the card editor's "Preview card"); see app.core.preview.
+    ``warm``: the browser kept between previews (see app.core.capture.launch)."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> PreviewOutcome:
         from app.core import preview
 
         t0 = time.monotonic()
         with _session_for(job, sessions):
-            result = await preview.preview_card(job, card_index, out, on_progress=on_progress, cancel=cancel)
+            result = await preview.preview_card(job, card_index, out, on_progress=on_progress, cancel=cancel,
+                                                 warm=warm)
         return PreviewOutcome(result, time.monotonic() - t0)
 
     return op
+
+
+async def warm_up_preview(job: Job, warm: WarmBrowser) -> None:
+    """Start the browser a preview of ``job`` needs, ahead of time (quietly: a failure here shows up,
+    named, when the preview itself runs)."""
+    from app.core import preview
+
+    try:
+        await preview.warm_up(job, warm)
+    except (ReelwrightError, OSError) as exc:
+        log.info("could not start the preview browser ahead of time: %s", exc)
 
 
 def _session_for(job: Job, sessions: SessionStore | None) -> AbstractContextManager[Path | None]:

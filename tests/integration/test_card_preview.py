@@ -196,3 +196,46 @@ def test_cancelling_a_preview_stops_within_a_second_and_writes_nothing(tmp_path:
     left = _descendants(os.getpid()) - before
     names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
     assert not names, f"child processes left behind: {names}"
+
+
+def test_a_warm_browser_previews_the_same_frames_and_is_reused(
+        tmp_path: Path, both: tuple[RenderResult, PreviewResult, list[Progress], Path]) -> None:
+    """The app keeps one browser between previews (a new context each time): its previews are the
+    cold preview's frames, the second one starts no browser, and closing it leaves no process."""
+    from app.core.capture import WarmBrowser
+
+    _, cold, _, cold_out = both
+    job = make_job(tmp_path, preview_script())
+    warm = WarmBrowser()
+    before = _descendants(os.getpid())
+
+    async def go() -> tuple[list[PreviewResult], list[float], bool]:
+        results: list[PreviewResult] = []
+        took: list[float] = []
+        loop = asyncio.get_running_loop()
+        for i in range(2):
+            t0 = loop.time()
+            results.append(await preview_card(job, 2, tmp_path / f"warm-{i}.mp4", warm=warm))
+            took.append(loop.time() - t0)
+        kept = warm.ready
+        await warm.close()
+        return results, took, kept
+
+    results, took, kept = asyncio.run(go())
+    print(f"warm previews: {took[0]:.2f} s (launching), {took[1]:.2f} s (kept browser)")
+    assert (warm.launches, warm.reuses) == (1, 1)
+    assert kept, "the browser was not kept after a clean preview"
+    picks = sorted({*range(0, cold.frames, 7), cold.frames - 1})
+    ref = frames(cold_out, picks, size=(PW, PH))
+    for i, res in enumerate(results):
+        assert (res.first_frame, res.frames) == (cold.first_frame, cold.frames)
+        got = frames(tmp_path / f"warm-{i}.mp4", picks, size=(PW, PH))
+        for k in picks:
+            p, c = got[k], ref[k]
+            assert decode.decode_clock(p) == decode.decode_clock(c), f"preview {i} frame {k}: performance.now()"
+            assert decode.decode_counters(p) == decode.decode_counters(c), f"preview {i} frame {k}: page state"
+            # two encodes of the same pixels (x264 is deterministic): identical
+            assert mean_abs_diff(p, c) == 0.0, f"preview {i} frame {k} differs from the cold preview's"
+    left = _descendants(os.getpid()) - before
+    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    assert not names, f"processes left after closing the warm browser: {names}"

@@ -6,6 +6,9 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt loads, else it aborts without a display
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+# no browser started ahead of "Preview card" whenever a test picks a card (tests/ui/test_card_preview_ui.py
+# turns it on where it is what is tested)
+os.environ.setdefault("REELWRIGHT_PREVIEW_WARMUP", "0")
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator

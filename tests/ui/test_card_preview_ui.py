@@ -6,6 +6,7 @@ Real Chromium, real Piper/espeak, real ffmpeg; Qt offscreen."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -124,3 +125,46 @@ def test_ctrl_shift_p_previews_and_cancel_in_place_writes_nothing(window: MainWi
 
     run(scenario())
     assert not list((pdir / "cache").rglob("*.mp4"))
+
+
+def test_picking_a_card_starts_the_preview_browser_ahead_and_closing_ends_it(
+        window: MainWindow, qtbot: Any, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A picked card starts the preview's browser in the background; "Preview card" then starts none,
+    a second preview reuses it too, and closing the window closes it (no process left)."""
+    from app.core.capture import _descendants
+
+    monkeypatch.setenv("REELWRIGHT_PREVIEW_WARMUP", "1")
+    _open_project(window, _script())
+    editor = window.editor
+    renders = window.renders
+
+    async def scenario() -> tuple[Any, list[int]]:
+        editor.select_card(0)
+        editor.select_card(1)
+        assert renders._warming is not None
+        await renders._warming
+        warm = renders.warm
+        assert warm is not None and warm.ready and (warm.launches, warm.reuses) == (1, 0)
+        for _ in range(2):
+            qtbot.mouseClick(editor.preview_button, Qt.MouseButton.LeftButton)
+            await Op.wait_all()
+            assert editor.preview.status.text().startswith("Card 2 'Get started'"), editor.preview.status.text()
+        assert (warm.launches, warm.reuses) == (1, 2), "a preview started its own browser"
+        assert warm.ready
+        browsers = [p for p in _descendants(os.getpid())
+                    if b"headless" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
+        assert browsers, "no browser is kept running"
+        return warm, browsers
+
+    warm, browsers = run(scenario())
+    window.close()  # (closing the last window inside the loop would quit the test's app)
+    assert not warm.ready
+
+    def gone(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return True
+
+    left = [p for p in browsers if not gone(p)]
+    assert not left, f"the kept browser outlived the window: {left}"

@@ -15,142 +15,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser as PWBrowser
-from playwright.async_api import BrowserContext, CDPSession, Page, Playwright, Route, async_playwright
+from playwright.async_api import BrowserContext, CDPSession, Page, Route
 from playwright.async_api import Error as PlaywrightError
 
-from ..errors import RenderError, ToolMissingError
+from ..errors import RenderError
 from ..infra.progress import CancelToken
-from ..infra.tools import Browser, chromium_args, chromium_sandbox
+from ..infra.tools import Browser, chromium_args
 from ..urlpolicy import blocked_reason
 from .clock import Clock, FrameSink, NullSink, RealtimeClock, VirtualClock
+from .launch import CLOSE_TIMEOUT_S, Launched, WarmBrowser, _descendants, driver_in_own_session
 from .watchdog import Watchdog, Where
 
-__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "Watchdog", "Where", "driver_in_own_session",
+__all__ = ["BrowserSession", "Clock", "FrameSink", "NullSink", "WarmBrowser", "Watchdog", "Where", "_descendants",
+           "driver_in_own_session",
            "overlay_script"]
 
 log = logging.getLogger(__name__)
 
-#: how long closing the browser may take before it is killed (a normal close takes 0.1-0.3 s)
-CLOSE_TIMEOUT_S = 1.0
 #: what a popup's first document is while its tab joins the virtual clock (see BrowserSession.popups)
 _PLACEHOLDER = "<!doctype html><html><head><title></title></head><body></body></html>"
-
-
-def _retrieve_driver_error(manager: Any) -> None:
-    """A driver that died leaves its transport's error future set and never read, which asyncio
-    logs as "Future exception was never retrieved" under the render's own clear error: read it."""
-    transport = getattr(getattr(manager, "_client", None), "_transport", None)
-    fut = getattr(transport, "on_error_future", None)
-    if isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled():
-        fut.exception()
-
-
-def _pgid(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return None
-
-
-def _descendants(root: int) -> list[int]:
-    """Every process below ``root``, from /proc (empty where there is no /proc)."""
-    children: dict[int, list[int]] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return []
-    for d in proc.iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d.name))
-    out: list[int] = []
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-#: Playwright releases whose ``_impl/transport.py`` launches the driver with
-#: ``asyncio.create_subprocess_exec`` looked up on its module's ``asyncio`` (checked: 1.4x–1.65)
-_PATCHABLE_PLAYWRIGHT = (1, 40)
-
-
-class _OwnSessionAsyncio:
-    """``asyncio`` as Playwright's transport module sees it while a driver starts: the same, except
-    that subprocesses start in a new session (their own process group)."""
-
-    def __init__(self, started: list[int]) -> None:
-        self._started = started
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    async def create_subprocess_exec(self, *args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
-        kwargs.setdefault("start_new_session", True)
-        proc = await asyncio.create_subprocess_exec(*args, **kwargs)
-        self._started.append(proc.pid)
-        return proc
-
-
-_PATCH_LOCK = threading.Lock()
-_PATCH_USERS = 0
-
-
-def _transport_module() -> Any | None:
-    """Playwright's transport module when it has the shape the session wrapper relies on."""
-    try:
-        major, minor = (int(v) for v in metadata.version("playwright").split(".")[:2])
-        from playwright._impl import transport
-    except (metadata.PackageNotFoundError, ValueError, ImportError):
-        return None
-    if (major, minor) < _PATCHABLE_PLAYWRIGHT or getattr(transport, "asyncio", None) is not asyncio \
-            or not hasattr(transport, "PipeTransport"):
-        return None
-    return transport
-
-
-@contextlib.contextmanager
-def driver_in_own_session() -> Iterator[list[int]]:
-    """While inside, Playwright drivers start in their own session; yields the pids they got.
-
-    Narrow on purpose: only the ``asyncio`` name inside Playwright's transport module is swapped,
-    and only while a driver starts.  Node resets an inherited SIG_IGN, so ignoring signals before
-    the launch would not protect it; a separate session does.  On a Playwright whose transport
-    looks different nothing is changed (the render then recognises the driver's loss during a
-    cancel as the cancel, see :mod:`app.core.render`).
-    """
-    global _PATCH_USERS
-    started: list[int] = []
-    transport = _transport_module()
-    if transport is None:
-        log.debug("playwright's transport is not the known shape: the driver shares our process group")
-        yield started
-        return
-    with _PATCH_LOCK:
-        _PATCH_USERS += 1
-        transport.asyncio = _OwnSessionAsyncio(started) if _PATCH_USERS == 1 else transport.asyncio
-        proxy = transport.asyncio
-    try:
-        yield proxy._started if isinstance(proxy, _OwnSessionAsyncio) else started
-    finally:
-        with _PATCH_LOCK:
-            _PATCH_USERS -= 1
-            if _PATCH_USERS == 0:
-                transport.asyncio = asyncio
 
 
 #: scripts injected into every document: the overlay, then what draws into it (dialogs, download cues)
@@ -278,8 +169,9 @@ class BrowserSession:
     #: :class:`~app.core.capture.clock.FastForwardClock`); given the first tab's CDP session
     make_clock: Callable[[CDPSession], VirtualClock] | None = field(default=None, repr=False)
 
-    _pw: Playwright | None = None
-    _pw_manager: Any = None
+    #: a kept browser to take instead of launching one (card previews, see :mod:`.launch`)
+    warm: WarmBrowser | None = field(default=None, repr=False)
+    _launched: Launched | None = None
     #: the Playwright driver's pid when it was started in its own session (None: it was not)
     driver_pid: int | None = None
     #: navigations refused by the URL policy during this session: url -> why
@@ -304,7 +196,8 @@ class BrowserSession:
     def frame_exact(self) -> bool:
         return self.browser.kind == "headless-shell"
 
-    async def start(self) -> BrowserSession:
+    def launch_args(self) -> tuple[str, ...]:
+        """The browser's command-line flags for this session."""
         css_w, css_h = self.css_viewport
         args = [*chromium_args(), f"--window-size={css_w},{css_h}"]
         if self.frame_exact:
@@ -313,19 +206,17 @@ class BrowserSession:
             # the context's emulated scale lays the page out, but only a real device scale makes the
             # compositor (and so beginFrame's screenshot) draw at full resolution
             args.append(f"--force-device-scale-factor={self.device_scale_factor:g}")
-        with driver_in_own_session() as started:
-            self._pw_manager = async_playwright()
-            self._pw = await self._pw_manager.start()
-        self.driver_pid = started[-1] if started else None
-        try:
-            self._browser = await self._pw.chromium.launch(
-                executable_path=str(self.browser.path), args=args, headless=True, timeout=60_000,
-                chromium_sandbox=chromium_sandbox())
-        except PlaywrightError as exc:
-            await self.close()
-            raise ToolMissingError(
-                f"could not start the browser at {self.browser.path}: {str(exc).splitlines()[0]}",
-                hint="install Debian's chromium-headless-shell, or set REELWRIGHT_CHROMIUM") from None
+        return tuple(args)
+
+    async def start(self) -> BrowserSession:
+        css_w, css_h = self.css_viewport
+        args = self.launch_args()
+        if self.warm is not None and self.frame_exact:
+            self._launched = await self.warm.take(self.browser, args)
+        else:
+            self._launched = await Launched.launch(self.browser, args)
+        self._browser = self._launched.pw_browser
+        self.driver_pid = self._launched.driver_pid
         try:
             self.context = await self._browser.new_context(
                 viewport={"width": css_w, "height": css_h},
@@ -475,46 +366,29 @@ class BrowserSession:
 
         A hung browser (a stalled renderer, a stopped process) never answers ``close``, and a cancel
         must still end: after :data:`CLOSE_TIMEOUT_S` the driver and everything it started are
-        killed (they are in their own sessions, so nothing else is hit).
+        killed (they are in their own sessions, so nothing else is hit).  A browser taken from a
+        :class:`WarmBrowser` is given back once this session's context is closed, or killed when
+        the context will not close in time.
         """
-        try:
-            await asyncio.wait_for(self._close_gracefully(), CLOSE_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("the browser did not close within %.1f s; killing it", CLOSE_TIMEOUT_S)
-            self._kill_driver_tree(driver_too=False)
-            if self._pw is not None:
-                try:
-                    await asyncio.wait_for(self._pw.stop(), CLOSE_TIMEOUT_S)
-                except Exception:  # noqa: BLE001 - a timeout or a dead connection: kill it either way
-                    self._kill_driver_tree(driver_too=True)
-        _retrieve_driver_error(self._pw_manager)
-        self.context = None
-        self._browser = None
-        self._pw = None
-
-    async def _close_gracefully(self) -> None:
         if isinstance(self.clock, RealtimeClock):
-            await self.clock.stop()
-        # closing the browser closes its contexts; a crashed one is skipped (it would only time out)
-        if self._browser is not None and self._browser.is_connected():
             with contextlib.suppress(Exception):
-                await self._browser.close()
-        if self._pw is not None:
-            with contextlib.suppress(Exception):
-                await self._pw.stop()
-
-    def _kill_driver_tree(self, *, driver_too: bool) -> None:
-        """SIGKILL what the driver started (the browser and its helpers), by process group, and the
-        driver itself if ``driver_too``.  Sparing the driver lets it notice the browser's death and
-        remove the browser's temporary profile."""
-        if self.driver_pid is None:
+                await asyncio.wait_for(self.clock.stop(), CLOSE_TIMEOUT_S)
+        launched, self._launched = self._launched, None
+        context, self.context = self.context, None
+        self._browser = None
+        if launched is None:
             return
-        groups = {g for g in (_pgid(pid) for pid in _descendants(self.driver_pid)) if g is not None}
-        if driver_too:
-            groups.add(self.driver_pid)
-        for pgid in groups - {os.getpgrp()}:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
+        if self.warm is not None and self.frame_exact and launched.alive:
+            try:
+                if context is not None:
+                    await asyncio.wait_for(context.close(), CLOSE_TIMEOUT_S)
+            except Exception as exc:  # noqa: BLE001 - a timeout or a dead connection: the browser is not reusable
+                log.warning("the preview's browser context did not close (%s); closing the browser",
+                            type(exc).__name__)
+            else:
+                await self.warm.give_back(launched)
+                return
+        await launched.close()
 
     async def __aenter__(self) -> BrowserSession:
         return await self.start()

@@ -4,9 +4,12 @@ play it in the card editor."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.bundle import Job, RenderSettings
 from app.core.errors import Cancelled, Problem, RenderError, ScriptError
@@ -31,6 +34,13 @@ from ..qt import QObject, QUrl, QWidget, Signal
 from ..render_panel import RenderPanel
 from .cloud_session import CloudSession
 from .projects import ProjectController
+
+if TYPE_CHECKING:  # Playwright loads when a preview needs it
+    from app.core.capture.launch import WarmBrowser
+
+
+#: set to 0 to start no browser ahead of "Preview card"
+WARMUP_ENV = "REELWRIGHT_PREVIEW_WARMUP"
 
 
 class RenderController(QObject):
@@ -59,6 +69,12 @@ class RenderController(QObject):
         render_panel.formats.voices_found.connect(editor.storyboard.replan)
         editor.cards.selectionModel().currentChanged.connect(
             lambda cur, _prev: render_panel.seek_to_card(cur.row()))
+        #: the browser kept between card previews (started when a card is picked, closed after a few idle
+        #: minutes and with the window): a preview then starts no browser.  Created on first use (Playwright)
+        self.warm: WarmBrowser | None = None
+        self._warming: asyncio.Task[None] | None = None
+        self.warm_closing: asyncio.Future[None] | None = None
+        editor.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self.warm_up_preview())
         #: the window is closing: a cloud render stops watching its job, and the job renders on
         self.detached = False
         #: the cloud jobs an in-app render is following right now (the Jobs view leaves them to it)
@@ -174,6 +190,63 @@ class RenderController(QObject):
         op.run()
         return op
 
+    def _preview_job(self, script: Script) -> tuple[Job, Path] | None:
+        project = self.projects.project
+        if project is None:
+            return None
+        rs = self.render_panel.current_settings()
+        pdir = self.projects.store.project_dir(project.id)
+        return services.make_job(script, pdir, RenderSettings(width=rs.width, height=rs.height, fps=rs.fps)), pdir
+
+    def _warm(self) -> WarmBrowser:
+        if self.warm is None:
+            from app.core.capture.launch import WarmBrowser
+
+            self.warm = WarmBrowser()
+        return self.warm
+
+    def warm_up_preview(self) -> None:
+        """Start the preview's browser in the background, so "Preview card" starts none (a picked card
+        is the sign a preview may follow).  Quiet: an invalid script or a missing browser waits for
+        the preview to be named.  ``REELWRIGHT_PREVIEW_WARMUP=0`` turns it off (the browser holds
+        ~150 MB while it waits; a preview then starts its own, about a second slower)."""
+        if os.environ.get(WARMUP_ENV, "1") == "0" or self.detached:
+            return
+        if self._warming is not None and not self._warming.done():
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no app loop running (a script driving the window): nothing to start it on
+            return
+        script = self.doc.script
+        made = self._preview_job(script) if script is not None else None
+        if made is None:
+            return
+        self._warming = asyncio.ensure_future(services.warm_up_preview(made[0], self._warm()))
+
+    def stop_warm(self) -> None:
+        """The window is closing: close the preview's kept browser on the app's loop (the app awaits
+        it before it ends); with no loop running, end its processes now."""
+        if self.warm is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # (a script or test closing the window outside the loop)
+            if self._warming is not None:
+                self._warming.cancel()
+            self.warm.kill()
+            return
+        self.warm_closing = asyncio.ensure_future(self.close_warm())
+
+    async def close_warm(self) -> None:
+        """Close the preview's kept browser (the window is closing)."""
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            with contextlib.suppress(BaseException):
+                await self._warming
+        if self.warm is not None:
+            await self.warm.close()
+
     def preview_card(self, row: int) -> Op[services.PreviewOutcome] | None:
         """Render card ``row`` alone, small, and play it in the editor (progress and cancel in place)."""
         project = self.projects.project
@@ -182,14 +255,16 @@ class RenderController(QObject):
         script = self._valid_script("Preview card")
         if script is None:
             return None
-        rs = self.render_panel.current_settings()
-        pdir = self.projects.store.project_dir(project.id)
-        job = services.make_job(script, pdir, RenderSettings(width=rs.width, height=rs.height, fps=rs.fps))
+        made = self._preview_job(script)
+        if made is None:
+            return None
+        job, pdir = made
         out = services.preview_path(pdir, script.cards[row].id)
         preview = self.editor.preview
         preview.release()  # the player lets go of the old file before the new one replaces it
         op: Op[services.PreviewOutcome] = Op(
-            self.window, services.preview_card(job, row, out, self._sessions()), title=f"Preview of card {row + 1}",
+            self.window, services.preview_card(job, row, out, self._sessions(), warm=self._warm()),
+            title=f"Preview of card {row + 1}",
             trigger=self.editor.preview_button, view=preview)
 
         def done(outcome: services.PreviewOutcome) -> None:
