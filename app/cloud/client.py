@@ -54,6 +54,7 @@ from .layout import (
     variants_metadata,
 )
 from .tokens import Session, TokenStore
+from .voices import polly_voiced
 
 StatusCallback = Callable[[JobStatus], None]
 
@@ -222,6 +223,10 @@ class CloudClient:
         ``variants`` (languages x formats) makes one submission render each variant as its own task,
         in parallel up to the account's concurrency; they ride in job.json's metadata, which the state
         machine reads (docs/cloud.md, "Fan-out").  Every variant's language is checked here first.
+
+        The cloud voices with Amazon Polly: the uploaded script has each rendered language's voice mapped
+        to a neural Polly voice of that language (:func:`app.cloud.voices.polly_voiced`; a Polly voice id
+        the user chose is kept), and a language Polly cannot voice is a ScriptError before any upload.
         """
         variants_meta = variants_metadata(variants) if variants else None
         progress = on_progress or _noop_progress
@@ -249,11 +254,19 @@ class CloudClient:
                 for v in variants:  # a missing translation fails now, not in a task
                     if v.language is not None:
                         job_for_language(job, v.language)
+            # the cloud voices with Polly: each rendered language gets a Polly voice of that language (a
+            # language Polly cannot voice is a ScriptError now, not a task failing in the cloud)
+            base = job.script.settings.language
+            rendered = [v.language or base for v in variants] if variants else [base]
+            voiced = polly_voiced(job.script, rendered)
             doc = json.loads((job.root / "job.json").read_text(encoding="utf-8"))
+            doc["script"] = json.loads(voiced.model_dump_json())
             if variants:
                 doc["variants"] = [v.to_json() for v in variants]  # for the record; the metadata decides
             if render is not None:
                 doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
+            if isinstance(doc.get("render"), dict) and doc["render"].get("voice_provider") not in (None, "polly"):
+                del doc["render"]["voice_provider"]  # a local provider override means nothing in the cloud
             tenant = await self.identity()
             ref = JobRef(tenant, new_job_id())
             if session is not None:
@@ -447,15 +460,20 @@ class CloudClient:
         return [r for r in results if r is not None]
 
     async def fetch(self, job_id: str, dest_dir: Path, on_progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None) -> list[Path]:
-        """Download a finished job's outputs into ``dest_dir``, each verified against its sha256."""
+                    cancel: CancelToken | None = None, *, partial: bool = False) -> list[Path]:
+        """Download a finished job's outputs into ``dest_dir``, each verified against its sha256.
+
+        ``partial``: a fan-out job that ended Failed or Cancelled still gives the outputs of its variants
+        that completed (the others have none)."""
         st = await self.status(job_id)
-        if st.state != "Complete":
+        some_done = partial and st.terminal and any(v.state == "Complete" for v in st.variants)
+        if st.state != "Complete" and not some_done:
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs have outputs")
         progress = on_progress or _noop_progress
         # a fan-out job's outputs go to dest_dir/<variant>/ (same file names in every variant)
-        wanted = ([(o, dest_dir / v.variant.name) for v in st.variants for o in v.outputs] if st.variants
-                  else [(o, dest_dir) for o in st.outputs])
+        wanted = ([(o, dest_dir / v.variant.name) for v in st.variants
+                   if st.state == "Complete" or v.state == "Complete" for o in v.outputs]
+                  if st.variants else [(o, dest_dir) for o in st.outputs])
         total = sum(o.bytes for o, _ in wanted) or 1
         got = 0
 

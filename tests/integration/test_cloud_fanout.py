@@ -3,9 +3,11 @@ runs the production state machine's ``RenderVariants`` map - six Fargate tasks (
 runs a real recorder process per task: real Chromium, espeak-ng and ffmpeg), up to the tenant's
 concurrency at a time - and completes when all six have.
 
-The script is the tiny two-card one of the emulator tests, voiced by espeak-ng (the emulator's Piper
-override is off here: Piper has one English voice offline) in English, German and French, at two small
-sizes, so the six renders stay cheap on a 2-core machine.
+The script is the tiny two-card one of the emulator tests, voiced by espeak-ng on the desktop in English,
+German and French, at two small sizes, so the six renders stay cheap on a 2-core machine.  The cloud
+voices with Amazon Polly, so submission maps each language to a Polly voice of that language; the tasks
+here ask the emulator's **fake Polly** (which speaks with the host's Piper whatever the voice id, but
+records the id it was asked for), as the recorder image does.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ CONCURRENCY = 3
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     thread = EmulatorThread(tmp_path_factory.mktemp("fanout"))
-    thread.emu.voice_override = None  # the script's own espeak-ng voices, one per language
+    thread.emu.fake_polly = True  # voiced as in the cloud: Polly, one voice per language (a fake here)
     thread.emu.max_concurrent_jobs = CONCURRENCY
     thread.emu.iam_enforcement = True  # users, state machine and recorders as on AWS: each with its own rights
     with thread as e:
@@ -145,6 +147,13 @@ def test_three_languages_by_two_formats_render_in_parallel_as_one_job(emu: Emula
         # the status document names each output under the variant's own prefix
         status = next(s for s in final.variants if s.variant.name == v.name)
         assert all(f"/jobs/{job_id}/out/{v.name}/" in o.key for o in status.outputs), status.outputs
+
+    # each language was read by a Polly voice of that language, never by one voice for all
+    assert emu.polly is not None
+    voices = {text_lang: {v for v, text in emu.polly.spoken if said in text}
+              for text_lang, said in LANGUAGES.items()}
+    assert voices == {"en": {"Joanna"}, "de": {"Vicki"}, "fr": {"Lea"}}, emu.polly.spoken
+    assert all(status == 200 for _, status in emu.polly.requests), emu.polly.requests
 
     # the tasks ran in parallel: up to the tenant's concurrency, never more
     key = f"tenants/{tenant}/jobs/{job_id}/job.json"
