@@ -48,6 +48,7 @@ from .layout import (
     VARIANTS_METADATA,
     JobRef,
     JobStatus,
+    OutputFile,
     Variant,
     asset_key,
     tenant_prefix,
@@ -512,8 +513,7 @@ class CloudClient:
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
         # a fan-out job's outputs are named <variant>/<file> here; without a name, the first variant's video
-        named = ([(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs] if st.variants
-                 else [(o.name, o) for o in st.outputs])
+        named = _named_outputs(st)
         outputs = [o for n, o in named if (n == name if name else n.endswith(".mp4"))]
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
@@ -534,6 +534,17 @@ class CloudClient:
 
         url, expires = await self._call(presign)
         return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="s3-presigned")
+
+    async def share_links(self, job_id: str, expires_s: int = 3600) -> list[tuple[str, ShareLink]]:
+        """A link to every video of a finished job: ``[(name, link)]`` — one for a single render, one per
+        variant for a fan-out job (names ``<variant>/<file>``, each signed on its own)."""
+        st = await self.status(job_id)
+        if st.state != "Complete":
+            raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
+        names = [n for n, _ in _named_outputs(st) if n.endswith(".mp4")]
+        if not names:
+            raise CloudError(f"job {job_id} has no video to share")
+        return [(n, await self.share_link(job_id, expires_s, n)) for n in names]
 
     def _cloudfront_link(self, key: str, lifetime_s: int) -> tuple[str, float]:
         """POST {key, lifetime_s} to the share signer, SigV4-signed (service ``execute-api``) with the
@@ -569,6 +580,13 @@ class CloudClient:
         if domain and not url.startswith(f"https://{domain}/"):
             raise CloudError(f"the share signer returned a link outside the share domain {domain}: {url[:80]}")
         return url, expires
+
+
+def _named_outputs(st: JobStatus) -> list[tuple[str, OutputFile]]:
+    """A job's outputs by the name a user gives them: the file name, or ``<variant>/<file>`` in a fan-out."""
+    if st.variants:
+        return [(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs]
+    return [(o.name, o) for o in st.outputs]
 
 
 def _api_error(raw: bytes) -> str:
