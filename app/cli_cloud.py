@@ -191,9 +191,19 @@ async def cmd_fetch(args: argparse.Namespace) -> int:
 
 async def cmd_share(args: argparse.Namespace) -> int:
     client = _client(args)
-    link = await client.share_link(args.job, args.expires)
-    print(link.url)
-    print(f"this link {link.until_text()}", file=sys.stderr)
+    if args.name:
+        link = await client.share_link(args.job, args.expires, args.name)
+        print(link.url)
+        print(f"this link {link.until_text()}", file=sys.stderr)
+        return 0
+    links = await client.share_links(args.job, args.expires)
+    if len(links) == 1:  # a single render: the link alone, as scripts expect
+        print(links[0][1].url)
+        print(f"this link {links[0][1].until_text()}", file=sys.stderr)
+        return 0
+    for name, link in links:  # a fan-out job: one link per variant's video, "<variant>/<file> <url>"
+        print(f"{name} {link.url}")
+        print(f"{name}: this link {link.until_text()}", file=sys.stderr)
     return 0
 
 
@@ -314,6 +324,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("job")
     p.add_argument("--expires", type=int, default=3600,
                    help="seconds (default 3600, at most 7 days); the link's real end is printed on stderr")
+    p.add_argument("--name", help="the output to share (e.g. video.mp4, or de-9x16/video.mp4 in a fan-out job); "
+                   "default: every video, one link per variant")
     p = add("configure", cmd_configure, "write the configuration from a deployed stack's outputs")
     p.add_argument("--stack")
     p.add_argument("--region")

@@ -458,6 +458,11 @@ class Recorder:
         try:
             job = self._apply_variant(job)
             self._check_egress(job.script)
+            if self.env.voice_override == "polly":
+                # a job from a client that did not map its voices: Polly voices of its language, not Joanna
+                from app.cloud.voices import polly_voiced
+
+                job.script = polly_voiced(job.script)
             if self.env.voice_override:
                 job.render.voice_provider = self.env.voice_override
             check_voices(job.effective_settings())

@@ -4,8 +4,9 @@ Why not sign on the user's machine: the CloudFront key pair signs for the whole 
 private key on a user's machine would let one tenant sign links to another tenant's videos.  The key
 stays server-side (Secrets Manager); the signer (``sign_for_tenant``) is called with the caller's
 tenant (the Cognito identity id the IAM-authenticated request carries) and refuses any object key
-outside ``tenants/<tenant>/jobs/<job>/out/``.  Revocation: rotate the key group (put a new public key in it, remove
-the old one) and every link signed with the old key stops working.
+outside ``tenants/<tenant>/jobs/<job>/out/`` (a job's file, or a fan-out variant's in
+``out/<variant>/``).  Revocation: rotate the key group (put a new public key in it, remove the old one)
+and every link signed with the old key stops working.
 
 CloudFront signing (AWS docs, "Create a signed URL using a canned/custom policy"): the policy JSON
 without whitespace is signed with RSA-SHA1 PKCS#1 v1.5, and the policy and signature are base64
@@ -84,9 +85,10 @@ def sign_for_tenant(*, tenant: str, key: str, domain: str, key_pair_id: str, pri
     parts = key.split("/")
     if not key.startswith(tenant_prefix(tenant)) or any(p in {"", ".", ".."} for p in parts):
         raise SignError(f"object {key!r} is not under your tenant's prefix {tenant_prefix(tenant)!r}")
-    if len(parts) != 6 or parts[2] != "jobs" or parts[4] != "out":
-        # only a job's outputs are shareable: never its session file, job document or assets
-        raise SignError(f"object {key!r} is not a job output (tenants/<you>/jobs/<job>/out/<file>)")
+    if len(parts) not in (6, 7) or parts[2] != "jobs" or parts[4] != "out":
+        # only a job's outputs are shareable (a fan-out variant's are one folder deeper, out/<variant>/):
+        # never its session file, job document or assets
+        raise SignError(f"object {key!r} is not a job output (tenants/<you>/jobs/<job>/out/[<variant>/]<file>)")
     if lifetime_s <= 0:
         raise SignError("the link's lifetime must be positive")
     expires = int((time.time() if now is None else now) + min(int(lifetime_s), MAX_LIFETIME_S))

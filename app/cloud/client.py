@@ -48,12 +48,14 @@ from .layout import (
     VARIANTS_METADATA,
     JobRef,
     JobStatus,
+    OutputFile,
     Variant,
     asset_key,
     tenant_prefix,
     variants_metadata,
 )
 from .tokens import Session, TokenStore
+from .voices import polly_voiced
 
 StatusCallback = Callable[[JobStatus], None]
 
@@ -222,6 +224,10 @@ class CloudClient:
         ``variants`` (languages x formats) makes one submission render each variant as its own task,
         in parallel up to the account's concurrency; they ride in job.json's metadata, which the state
         machine reads (docs/cloud.md, "Fan-out").  Every variant's language is checked here first.
+
+        The cloud voices with Amazon Polly: the uploaded script has each rendered language's voice mapped
+        to a neural Polly voice of that language (:func:`app.cloud.voices.polly_voiced`; a Polly voice id
+        the user chose is kept), and a language Polly cannot voice is a ScriptError before any upload.
         """
         variants_meta = variants_metadata(variants) if variants else None
         progress = on_progress or _noop_progress
@@ -249,11 +255,19 @@ class CloudClient:
                 for v in variants:  # a missing translation fails now, not in a task
                     if v.language is not None:
                         job_for_language(job, v.language)
+            # the cloud voices with Polly: each rendered language gets a Polly voice of that language (a
+            # language Polly cannot voice is a ScriptError now, not a task failing in the cloud)
+            base = job.script.settings.language
+            rendered = [v.language or base for v in variants] if variants else [base]
+            voiced = polly_voiced(job.script, rendered)
             doc = json.loads((job.root / "job.json").read_text(encoding="utf-8"))
+            doc["script"] = json.loads(voiced.model_dump_json())
             if variants:
                 doc["variants"] = [v.to_json() for v in variants]  # for the record; the metadata decides
             if render is not None:
                 doc["render"] = {**doc.get("render", {}), **render.model_dump(exclude_none=True)}
+            if isinstance(doc.get("render"), dict) and doc["render"].get("voice_provider") not in (None, "polly"):
+                del doc["render"]["voice_provider"]  # a local provider override means nothing in the cloud
             tenant = await self.identity()
             ref = JobRef(tenant, new_job_id())
             if session is not None:
@@ -447,15 +461,20 @@ class CloudClient:
         return [r for r in results if r is not None]
 
     async def fetch(self, job_id: str, dest_dir: Path, on_progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None) -> list[Path]:
-        """Download a finished job's outputs into ``dest_dir``, each verified against its sha256."""
+                    cancel: CancelToken | None = None, *, partial: bool = False) -> list[Path]:
+        """Download a finished job's outputs into ``dest_dir``, each verified against its sha256.
+
+        ``partial``: a fan-out job that ended Failed or Cancelled still gives the outputs of its variants
+        that completed (the others have none)."""
         st = await self.status(job_id)
-        if st.state != "Complete":
+        some_done = partial and st.terminal and any(v.state == "Complete" for v in st.variants)
+        if st.state != "Complete" and not some_done:
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs have outputs")
         progress = on_progress or _noop_progress
         # a fan-out job's outputs go to dest_dir/<variant>/ (same file names in every variant)
-        wanted = ([(o, dest_dir / v.variant.name) for v in st.variants for o in v.outputs] if st.variants
-                  else [(o, dest_dir) for o in st.outputs])
+        wanted = ([(o, dest_dir / v.variant.name) for v in st.variants
+                   if st.state == "Complete" or v.state == "Complete" for o in v.outputs]
+                  if st.variants else [(o, dest_dir) for o in st.outputs])
         total = sum(o.bytes for o, _ in wanted) or 1
         got = 0
 
@@ -494,8 +513,7 @@ class CloudClient:
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
         # a fan-out job's outputs are named <variant>/<file> here; without a name, the first variant's video
-        named = ([(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs] if st.variants
-                 else [(o.name, o) for o in st.outputs])
+        named = _named_outputs(st)
         outputs = [o for n, o in named if (n == name if name else n.endswith(".mp4"))]
         if not outputs:
             raise CloudError(f"job {job_id} has no output {name or '*.mp4'}")
@@ -516,6 +534,17 @@ class CloudClient:
 
         url, expires = await self._call(presign)
         return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="s3-presigned")
+
+    async def share_links(self, job_id: str, expires_s: int = 3600) -> list[tuple[str, ShareLink]]:
+        """A link to every video of a finished job: ``[(name, link)]`` — one for a single render, one per
+        variant for a fan-out job (names ``<variant>/<file>``, each signed on its own)."""
+        st = await self.status(job_id)
+        if st.state != "Complete":
+            raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
+        names = [n for n, _ in _named_outputs(st) if n.endswith(".mp4")]
+        if not names:
+            raise CloudError(f"job {job_id} has no video to share")
+        return [(n, await self.share_link(job_id, expires_s, n)) for n in names]
 
     def _cloudfront_link(self, key: str, lifetime_s: int) -> tuple[str, float]:
         """POST {key, lifetime_s} to the share signer, SigV4-signed (service ``execute-api``) with the
@@ -551,6 +580,13 @@ class CloudClient:
         if domain and not url.startswith(f"https://{domain}/"):
             raise CloudError(f"the share signer returned a link outside the share domain {domain}: {url[:80]}")
         return url, expires
+
+
+def _named_outputs(st: JobStatus) -> list[tuple[str, OutputFile]]:
+    """A job's outputs by the name a user gives them: the file name, or ``<variant>/<file>`` in a fan-out."""
+    if st.variants:
+        return [(f"{v.variant.name}/{o.name}", o) for v in st.variants for o in v.outputs]
+    return [(o.name, o) for o in st.outputs]
 
 
 def _api_error(raw: bytes) -> str:

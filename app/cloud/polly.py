@@ -9,7 +9,6 @@ The core knows nothing of boto3: the recorder calls :func:`register` at start-up
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,17 +16,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 from app.core.script import VoiceSettings
 from app.core.voice.base import TTSProvider, VoiceError, register_provider
 
+from .voices import POLLY_VOICE_RE
+
 DEFAULT_VOICE = "Joanna"
 ENGINE = "neural"
 SAMPLE_RATE = 16_000
 PROVIDER_VERSION = 1
-#: Polly voice ids are one capitalised word; anything else (a Piper model id such as en_US-joe-medium,
-#: an espeak language, when a job's provider is overridden to Polly) means nothing to Polly
-POLLY_VOICE_RE = re.compile(r"^[A-Z][A-Za-z]{1,30}$")
 
 
 def polly_voice_id(voice: VoiceSettings) -> str:
-    """The Polly voice to ask for: the script's when it is a Polly id, else :data:`DEFAULT_VOICE`."""
+    """The Polly voice to ask for: the script's when it is a Polly id, else :data:`DEFAULT_VOICE` (a Piper
+    model id or an espeak language means nothing to Polly).  Submission maps every language to a Polly
+    voice of its own (:mod:`app.cloud.voices`), so the default is a last resort."""
     return voice.voice if voice.voice and POLLY_VOICE_RE.match(voice.voice) else DEFAULT_VOICE
 
 

@@ -121,8 +121,11 @@ class Job:
             s.burn_captions = r.burn_captions
         if r.interactive is not None:
             s.interactive = r.interactive
-        if r.voice_provider is not None:
+        if r.voice_provider is not None and r.voice_provider != s.voice.provider:
+            # a voice id belongs to its provider (a Polly name means nothing to Piper): the override
+            # speaks with its own default voice
             s.voice.provider = r.voice_provider  # type: ignore[assignment]
+            s.voice.voice = None
         return s
 
     def close(self) -> None:

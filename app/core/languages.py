@@ -24,11 +24,8 @@ from .infra.progress import CancelToken, Progress, ProgressCallback
 from .infra.tools import Browser
 from .render import RenderResult, render
 from .script import Script, VoiceSettings, mark_names, validate_script
+from .voice.polly_voices import neural_voices
 
-#: a few Amazon Polly voices by language (any Polly voice id can be given instead)
-_POLLY_VOICES = {"en": ["Joanna", "Matthew"], "de": ["Vicki", "Daniel"], "fr": ["Lea", "Remi"],
-                 "es": ["Lucia", "Sergio"], "it": ["Bianca", "Adriano"], "pt": ["Ines", "Camila"],
-                 "nl": ["Laura"], "ja": ["Takumi", "Kazuha"], "pl": ["Ola"], "sv": ["Elin"]}
 #: the bundled Piper voice (``voice/piper.py``; named here so listing voices loads no TTS engine)
 BUNDLED_PIPER_VOICE = "en_US-joe-medium"
 
@@ -41,7 +38,7 @@ def voice_suggestions(provider: str, lang: str) -> list[str]:
     if provider == "espeak":
         return list(dict.fromkeys([lang.lower(), base]))
     if provider == "polly":
-        return list(_POLLY_VOICES.get(base, []))
+        return neural_voices(lang)
     return []
 
 

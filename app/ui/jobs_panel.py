@@ -260,7 +260,8 @@ class JobsPanel(QWidget):
         busy = job is not None and (job.job_id in self.busy or job.job_id in self.watching)
         complete = job is not None and job.status == "Complete"
         fetched = job is not None and bool(job.output)
-        self.fetch_button.setEnabled(signed and complete and not busy)
+        some_done = job is not None and job.terminal and "Complete" in job.variants.values()
+        self.fetch_button.setEnabled(signed and (complete or some_done) and not busy)
         self.cancel_button.setEnabled(signed and job is not None and not job.terminal and job.job_id not in self.busy)
         self.share_button.setEnabled(signed and complete)
         self.open_button.setEnabled(fetched)
@@ -276,8 +277,12 @@ class JobsPanel(QWidget):
             lines.append(_esc(job.describe() + (f" — {job.message}" if job.message else "")))
         else:
             lines.append(_esc(job.status))
+        if job.variants:  # a fan-out job: one output folder per variant, all fetched together
+            lines.append(f"{len(job.variants)} variants: "
+                         + _esc(", ".join(f"{name} ({state})" for name, state in job.variants.items())))
         if job.output:
-            lines.append(f"Fetched to {_esc(job.output)}")
+            lines.append(f"Fetched to {_esc(job.output)}"
+                         + (" (each variant in its own folder beside it)" if job.variants else ""))
         elif job.status == "Complete":
             lines.append("Ready to fetch into " + _esc(job.project_name or "the open project"))
         self.detail.setText("<br>".join(lines))

@@ -68,6 +68,8 @@ class CloudJob(BaseModel):
     title: str = ""
     #: the day the cloud deletes the job's inputs and outputs (ISO date; "" until a status says)
     expires: str = ""
+    #: a fan-out job's variants (name -> state), in the order submitted; {} for a single render
+    variants: dict[str, str] = Field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -98,9 +100,12 @@ def status_fields(st: JobStatus) -> dict[str, Any]:
         error = st.describe()  # "Quota reached: ..." - shown as is, not as a failure of the render
     elif st.state == "Failed":
         error = st.cause or st.error or st.message or "unknown error"
-    return {"status": st.state, "progress": st.progress, "stage": st.stage or "", "message": st.message,
-            "error": error, "title": st.title,
-            "expires": st.expires.isoformat() if st.expires is not None else ""}
+    fields: dict[str, Any] = {
+        "status": st.state, "progress": st.progress, "stage": st.stage or "", "message": st.message,
+        "error": error, "title": st.title, "expires": st.expires.isoformat() if st.expires is not None else ""}
+    if st.variants:  # a status written before the fan-out began names none: keep what the submit recorded
+        fields["variants"] = {v.variant.name: str(v.state) for v in st.variants}
+    return fields
 
 
 class CloudJobStore:

@@ -517,66 +517,106 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: Sess
 
 @dataclass
 class CloudLanguagesOutcome:
-    """One cloud job per language: what came back, and what did not."""
+    """Every language as one fan-out cloud job: what came back, and what did not."""
 
-    results: dict[str, CloudOutcome]  # by language, for the jobs that completed
+    results: dict[str, CloudOutcome]  # by language, for the variants that completed
     failed: dict[str, BaseException]  # by language, for the ones that did not
     output_dir: Path
     elapsed_s: float
+    job_id: str = ""
 
 
 def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, languages: list[str],
                            sessions: SessionStore | None = None, *, jobs: CloudJobStore | None = None,
                            entry: CloudJob | None = None,
-                           on_job: Callable[[str, CloudJob], None] | None = None,
+                           on_job: Callable[[CloudJob], None] | None = None,
                            keep_job: Callable[[], bool] | None = None,
                            on_language: Callable[[str, CloudOutcome | BaseException], None] | None = None,
                            thumbnails: Path | None = None) -> OpFactory[CloudLanguagesOutcome]:
-    """One cloud job per language, all submitted at once, each followed to its end and downloaded into
-    ``output_dir/<lang>/`` (what :func:`render_cloud` does for one).  Each job is its own entry in the
-    job list (``entry`` with " (<lang>)" after the script's name).  A language that fails does not stop
-    the others: ``on_language`` hears how each ended, and the outcome lists both kinds; only when every
-    language failed does the operation fail, with the first error.  A cancel cancels them all (unless
-    ``keep_job()``: then they render on, as one job does)."""
+    """Every language in one cloud submission: a fan-out job with one variant per language (the state
+    machine's ``RenderVariants`` map renders them in parallel, up to the account's concurrency), followed
+    to its end; each completed variant is downloaded into ``output_dir/<variant>/`` (the variant of
+    ``de`` is ``de``, of ``pt-BR`` ``pt-br``).  The job is one entry in the job list (``entry`` with the
+    languages after the script's name).  A language that fails does not stop the others: ``on_language``
+    hears how each ended and the outcome lists both kinds; only when every language failed does the
+    operation fail, with the first error.  A cancel cancels the job (unless ``keep_job()``: then it
+    renders on, and the job list fetches it)."""
+    from app.cloud.errors import CloudError
+    from app.cloud.layout import Variant
+    from app.core.errors import Cancelled
     from app.core.languages import job_for_language
 
-    jobs_for = {lang: job_for_language(job, lang) for lang in languages}  # a missing translation: now
+    for lang in languages:  # a missing translation: now, before anything is uploaded
+        job_for_language(job, lang)
+    variants = {lang: Variant.of(lang, None) for lang in languages}
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudLanguagesOutcome:
+        from app.cloud.client import CloudRender
+        from app.workbench.cloud_jobs import status_fields
+
         t0 = time.monotonic()
-        shares = dict.fromkeys(languages, 0.0)
+        last: list[tuple[str, float]] = []
 
-        async def one(lang: str) -> CloudOutcome:
-            def progress(p: Progress) -> None:
-                shares[lang] = p.overall if p.overall is not None else p.fraction
-                on_progress(Progress(p.stage, p.fraction, f"{lang}: {p.message}" if p.message else lang,
-                                     overall=sum(shares.values()) / len(shares)))
+        def note(job_id: str, **fields: Any) -> None:
+            if jobs is None:
+                return
+            rec = jobs.update(job_id, **fields)
+            if rec is not None and on_job is not None:
+                on_job(rec)
 
-            def heard(rec: CloudJob) -> None:
-                if on_job is not None:
-                    on_job(lang, rec)
+        def on_status(st: JobStatus) -> None:
+            frac = float(st.progress) if st.progress is not None else 0.0
+            on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or st.describe(), overall=frac))
+            key = (str(st.state), frac)
+            if not last or last[0][0] != key[0] or abs(last[0][1] - frac) >= 0.05 or st.terminal:
+                last[:] = [key]
+                note(st.job_id, **status_fields(st))
 
-            own = entry.model_copy(update={"script": f"{entry.script} ({lang})"}) if entry is not None else None
-            factory = render_cloud(client, jobs_for[lang], output_dir / lang, sessions, jobs=jobs, entry=own,
-                                   on_job=heard, keep_job=keep_job,
-                                   thumbnails=thumbnails if lang == languages[0] else None)  # the same cards
-            try:
-                outcome = await factory(progress, cancel)
-            except BaseException as exc:
-                if on_language is not None:
-                    on_language(lang, exc)
-                raise
-            if on_language is not None:
-                on_language(lang, outcome)
-            return outcome
+        output_dir.mkdir(parents=True, exist_ok=True)
+        with _session_for(job, sessions):
+            job_id = await client.submit(job, on_progress, cancel, variants=list(variants.values()))
+        if jobs is not None and entry is not None:
+            rec = jobs.add(entry.model_copy(update={
+                "job_id": job_id, "submitted": time.time(), "account": client.username or entry.account,
+                "script": f"{entry.script} ({', '.join(languages)})",
+                "variants": {v.name: "Queued" for v in variants.values()}}))
+            if on_job is not None:
+                on_job(rec)
+        try:
+            final = await client.watch(job_id, on_status, cancel, poll_s=1.0)
+        except Cancelled:
+            if keep_job is None or not keep_job():
+                await client.cancel(job_id)
+            raise
+        files = await client.fetch(job_id, output_dir, on_progress, cancel, partial=True) \
+            if any(v.state == "Complete" for v in final.variants) else []
+        results: dict[str, CloudOutcome] = {}
+        failed: dict[str, BaseException] = {}
+        by_name = {v.variant.name: v for v in final.variants}
+        for lang, variant in variants.items():
+            vs = by_name.get(variant.name)
+            mine = [f for f in files if f.parent == output_dir / variant.name]
+            if vs is not None and vs.state == "Complete" and any(f.suffix == ".mp4" for f in mine):
+                results[lang] = CloudOutcome(CloudRender(job_id, final, mine), time.monotonic() - t0)
+            elif final.state == "Cancelled" or (vs is not None and vs.state == "Cancelled"):
+                failed[lang] = Cancelled(f"cloud job {job_id} was cancelled")
+            else:
+                why = (vs.cause or vs.error) if vs is not None else None
+                failed[lang] = CloudError(f"cloud job {job_id}, variant {variant.name}: "
+                                          f"{why or final.describe()}")
+        if results:
+            first = next(iter(results.values()))
+            note(job_id, output=str(first.render.video), fetched=time.time())
+            if thumbnails is not None:  # every language shows the same cards: the first one's stills
+                from .storyboard import thumbnails_from_outputs
 
-        ended = await asyncio.gather(*(one(lang) for lang in languages), return_exceptions=True)
-        cancel.raise_if_cancelled()
-        results = {lang: r for lang, r in zip(languages, ended, strict=True) if isinstance(r, CloudOutcome)}
-        failed = {lang: r for lang, r in zip(languages, ended, strict=True) if isinstance(r, BaseException)}
+                await thumbnails_from_outputs(first.render.files, thumbnails, cancel)
+        if on_language is not None:
+            for lang in languages:
+                on_language(lang, results[lang] if lang in results else failed[lang])
         if not results:
             raise next(iter(failed.values()))
-        return CloudLanguagesOutcome(results, failed, output_dir, time.monotonic() - t0)
+        return CloudLanguagesOutcome(results, failed, output_dir, time.monotonic() - t0, job_id)
 
     return op
 
@@ -593,16 +633,18 @@ def fetch_cloud_job(client: CloudClient, job_id: str, output_dir: Path,
 
         t0 = time.monotonic()
         status = await client.status(job_id)
-        if status.state != "Complete":
+        # a fan-out job that failed in one variant still has the others' outputs
+        some_done = status.terminal and any(v.state == "Complete" for v in status.variants)
+        if status.state != "Complete" and not some_done:
             raise CloudError(f"cloud job {job_id} is {status.describe()}; only complete jobs have outputs")
         output_dir.mkdir(parents=True, exist_ok=True)
-        files = await client.fetch(job_id, output_dir, on_progress, cancel)
+        files = await client.fetch(job_id, output_dir, on_progress, cancel, partial=True)
         if not any(p.suffix == ".mp4" for p in files):
             raise CloudError(f"cloud job {job_id} finished without a video")
         done = CloudRender(job_id, status, files)
         if jobs is not None:
-            await asyncio.to_thread(jobs.update, job_id, output=str(done.video), fetched=time.time(),
-                                    status="Complete", progress=1.0, error=None)
+            final = {"status": "Complete", "progress": 1.0, "error": None} if status.state == "Complete" else {}
+            await asyncio.to_thread(jobs.update, job_id, output=str(done.video), fetched=time.time(), **final)
         if thumbnails is not None:
             from .storyboard import thumbnails_from_outputs
 

@@ -3,9 +3,11 @@ runs the production state machine's ``RenderVariants`` map - six Fargate tasks (
 runs a real recorder process per task: real Chromium, espeak-ng and ffmpeg), up to the tenant's
 concurrency at a time - and completes when all six have.
 
-The script is the tiny two-card one of the emulator tests, voiced by espeak-ng (the emulator's Piper
-override is off here: Piper has one English voice offline) in English, German and French, at two small
-sizes, so the six renders stay cheap on a 2-core machine.
+The script is the tiny two-card one of the emulator tests, voiced by espeak-ng on the desktop in English,
+German and French, at two small sizes, so the six renders stay cheap on a 2-core machine.  The cloud
+voices with Amazon Polly, so submission maps each language to a Polly voice of that language; the tasks
+here ask the emulator's **fake Polly** (which speaks with the host's Piper whatever the voice id, but
+records the id it was asked for), as the recorder image does.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ CONCURRENCY = 3
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     thread = EmulatorThread(tmp_path_factory.mktemp("fanout"))
-    thread.emu.voice_override = None  # the script's own espeak-ng voices, one per language
+    thread.emu.fake_polly = True  # voiced as in the cloud: Polly, one voice per language (a fake here)
     thread.emu.max_concurrent_jobs = CONCURRENCY
     thread.emu.iam_enforcement = True  # users, state machine and recorders as on AWS: each with its own rights
     with thread as e:
@@ -145,6 +147,13 @@ def test_three_languages_by_two_formats_render_in_parallel_as_one_job(emu: Emula
         # the status document names each output under the variant's own prefix
         status = next(s for s in final.variants if s.variant.name == v.name)
         assert all(f"/jobs/{job_id}/out/{v.name}/" in o.key for o in status.outputs), status.outputs
+
+    # each language was read by a Polly voice of that language, never by one voice for all
+    assert emu.polly is not None
+    voices = {text_lang: {v for v, text in emu.polly.spoken if said in text}
+              for text_lang, said in LANGUAGES.items()}
+    assert voices == {"en": {"Joanna"}, "de": {"Vicki"}, "fr": {"Lea"}}, emu.polly.spoken
+    assert all(status == 200 for _, status in emu.polly.requests), emu.polly.requests
 
     # the tasks ran in parallel: up to the tenant's concurrency, never more
     key = f"tenants/{tenant}/jobs/{job_id}/job.json"
@@ -299,3 +308,70 @@ def test_cli_submits_formats_as_one_fan_out_job_and_fetches_each_variant(emu: Em
     assert "  480x270  Complete" in out.stdout
     bad = cli("submit", str(TINY), "--formats", "16:9,wide")
     assert bad.returncode != 0 and "unknown format 'wide'" in bad.stderr, bad.stderr
+
+
+# ---------------------------------------------------------------------- cancel
+
+
+def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelled(
+        emu: Emulator, tmp_path: Path) -> None:
+    """Three variants rendering at once (a minute of video each, so none is near its end) and a fourth
+    waiting for one of the tenant's three slots; the owner cancels the job: every variant's recorder sees
+    the cancel (the waiting one as soon as its task starts), its process exits and its task is stopped,
+    each variant reports Cancelled, the job ends Cancelled - within a bounded time - and every slot is
+    free."""
+    variants = [*(Variant.of(lang, "480x270") for lang in LANGUAGES), Variant.of("en", "320x480")]
+    src = multilingual(tmp_path / "src")
+    doc = json.loads(src.read_text(encoding="utf-8"))
+    doc["cards"][1]["hold_ms"] = 60_000
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    async def scenario() -> tuple[Any, str, str, float]:
+        client = await signed_up(emu, tmp_path / "home", "cancelfan@example.com")
+        tenant = await client.identity()
+        job_id = await client.submit(src, variants=variants)
+        deadline = time.monotonic() + 120
+        while True:  # three variants' recorders have published progress: they hold the tenant's slots
+            st = await client.status(job_id)
+            assert not st.terminal, st.describe()
+            if sum(v.progress is not None for v in st.variants) >= CONCURRENCY:
+                break
+            assert time.monotonic() < deadline, [(v.variant.name, v.state, v.progress) for v in st.variants]
+            await asyncio.sleep(0.3)
+        t0 = time.monotonic()
+        await client.cancel(job_id)
+        final = await asyncio.wait_for(client.watch(job_id, poll_s=0.3), 90)
+        return final, job_id, tenant, time.monotonic() - t0
+
+    final, job_id, tenant, took = asyncio.run(scenario())
+    print(f"fan-out cancel: 3 rendering variants and 1 waiting -> job {final.state} in {took:.1f} s")
+    assert final.state == "Cancelled", final.describe()
+    assert {v.variant.name: v.state for v in final.variants} == dict.fromkeys((v.name for v in variants),
+                                                                             "Cancelled"), final.variants
+    assert took < 30, took
+    # every variant's task: its recorder process ended and ECS has it stopped
+    ecs = emu.client("ecs")
+    key = f"tenants/{tenant}/jobs/{job_id}/job.json"
+    arns = []
+    for v in variants:
+        mine: list[str] = []
+        for desired in ("RUNNING", "STOPPED"):
+            mine += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(f"{key}#{v.name}"),
+                                   desiredStatus=desired)["taskArns"]
+        assert len(mine) == 1, (v.name, mine)
+        arns += mine
+    deadline = time.monotonic() + 20
+    while not all(a in emu.finished_tasks for a in arns):
+        assert time.monotonic() < deadline, [a for a in arns if a not in emu.finished_tasks]
+        time.sleep(0.1)
+    tasks = ecs.describe_tasks(cluster=emu.resources["cluster"], tasks=arns)["tasks"]
+    assert [t["desiredStatus"] for t in tasks] == ["STOPPED"] * len(variants), tasks
+    assert not any(a in emu.tasks for a in arns)
+    # no slot is held, and the job's rows say Cancelled
+    deadline = time.monotonic() + 20
+    while emu.usage(tenant).get("running", 0) != 0 or (emu.job_row(tenant, job_id) or {}).get("status") != "Cancelled":
+        assert time.monotonic() < deadline, (emu.usage(tenant), emu.job_row(tenant, job_id))
+        time.sleep(0.2)
+    for v in variants:
+        row = emu.job_row(tenant, f"{job_id}#{v.name}")
+        assert row is not None and "slotHeld" not in row, (v.name, row)

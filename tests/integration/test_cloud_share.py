@@ -216,3 +216,71 @@ def test_cli_share_prints_a_week_long_link_and_its_end(world: dict[str, Any], tm
     # the other tenant's job id under this user's tenant does not exist: a clear error, no traceback
     out = cli("share", "20261206-031500-ffffff", "--expires", str(WEEK))
     assert out.returncode != 0 and "Traceback" not in out.stderr and "20261206-031500-ffffff" in out.stderr
+
+
+FAN_OUT_JOB = "20261206-031500-fa0001"
+
+
+def finished_fan_out_job(emu: Emulator, ref: JobRef, variants: dict[str, bytes]) -> dict[str, str]:
+    """A Complete fan-out job, one MP4 per variant under out/<variant>/ (as the recorders and the state
+    machine write them); returns {"<variant>/video.mp4": key}."""
+    assert emu.config is not None
+    s3 = emu.client("s3")
+    keys, docs = {}, []
+    for name, video in variants.items():
+        key = ref.out_key("video.mp4", name)
+        s3.put_object(Bucket=emu.config.bucket, Key=key, Body=video)
+        keys[f"{name}/video.mp4"] = key
+        docs.append({"variant": {"name": name, "language": name.split("-")[0], "format": "16:9"},
+                     "status": "Complete", "result": {"outputs": [{
+                         "name": "video.mp4", "key": key, "bytes": len(video),
+                         "sha256": hashlib.sha256(video).hexdigest()}]}})
+    s3.put_object(Bucket=emu.config.bucket, Key=ref.status_key,
+                  Body=json.dumps({"status": "Complete", "variants": docs}).encode())
+    return keys
+
+
+def test_every_variant_of_a_fan_out_job_gets_its_own_week_long_link(world: dict[str, Any], tmp_path: Path) -> None:
+    """The signer signs a variant's output (out/<variant>/<file>): one CloudFront link per variant video,
+    each verifying with the stand-in's key for a week; the other tenant still gets none of them; and
+    `cloud share` prints one line per variant (or the one asked for with --name)."""
+    emu, loop, a, b = world["emu"], world["loop"], world["a"], world["b"]
+    keys = finished_fan_out_job(emu, JobRef(world["tenant_a"], FAN_OUT_JOB),
+                                {"en-16x9": b"\x00\x00\x00\x18ftypmp42 en", "de-16x9": b"\x00\x00\x00\x18ftypmp42 de"})
+    links = loop.run_until_complete(a.share_links(FAN_OUT_JOB, WEEK))
+    assert [name for name, _ in links] == ["en-16x9/video.mp4", "de-16x9/video.mp4"]
+    for name, link in links:
+        assert link.via == "cloudfront" and urlsplit(link.url).path == "/" + quote(keys[name], safe="/")
+        assert WEEK - 60 < _verify(emu, link.url) - time.time() <= WEEK
+    one = loop.run_until_complete(a.share_link(FAN_OUT_JOB, 600, "de-16x9/video.mp4"))
+    assert urlsplit(one.url).path == "/" + quote(keys["de-16x9/video.mp4"], safe="/")
+    with pytest.raises(CloudError, match=r"not under your tenant's prefix.*HTTP 403"):
+        loop.run_until_complete(asyncio.to_thread(b._cloudfront_link, keys["de-16x9/video.mp4"], WEEK))
+
+    # the CLI, as the owner runs it
+    assert emu.config is not None
+    config = emu.config.save(tmp_path / "config.json")
+    home = tmp_path / "home"
+    env = {**os.environ, "REELWRIGHT_CLOUD_HOME": str(home), "REELWRIGHT_NO_KEYRING": "1"}
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
+                              input=stdin, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    out = cli("login", "--email", "fancli-share@example.com", "--sign-up", "--code", "1", "--password-stdin",
+              stdin=PASSWORD + "\n")
+    assert out.returncode == 0, out.stderr
+    same_user = CloudClient(emu.config, TokenStore(emu.config.user_pool_id, home=home, use_keyring=False))
+    tenant = loop.run_until_complete(same_user.identity())
+    keys = finished_fan_out_job(emu, JobRef(tenant, FAN_OUT_JOB),
+                                {"en-16x9": b"\x00\x00\x00\x18ftypmp42 en", "fr-16x9": b"\x00\x00\x00\x18ftypmp42 fr"})
+    out = cli("share", FAN_OUT_JOB, "--expires", str(WEEK))
+    assert out.returncode == 0, out.stderr
+    lines = [line.split(" ") for line in out.stdout.strip().splitlines()]
+    assert [name for name, _ in lines] == ["en-16x9/video.mp4", "fr-16x9/video.mp4"], out.stdout
+    for name, url in lines:
+        assert urlsplit(url).path == "/" + quote(keys[name], safe="/")
+        assert WEEK - 60 < _verify(emu, url) - time.time() <= WEEK
+    assert out.stderr.count("this link works until") == 2, out.stderr
+    out = cli("share", FAN_OUT_JOB, "--expires", "600", "--name", "fr-16x9/video.mp4")
+    assert out.returncode == 0 and urlsplit(out.stdout.strip()).path == "/" + quote(keys["fr-16x9/video.mp4"], safe="/")

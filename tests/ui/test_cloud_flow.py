@@ -158,9 +158,10 @@ def test_a_language_rendered_in_the_cloud_is_a_cloud_job_like_any_other(
 
 def test_every_language_renders_in_the_cloud_at_once(
         window: MainWindow, qtbot: Any, run: Any, tmp_path: Path) -> None:
-    """Languages… › Render all languages with the Cloud target: one cloud job per language, submitted
-    together, each listed in Cloud jobs and in the render history, each video in its own folder with
-    its own narration."""
+    """Languages… › Render all languages with the Cloud target: one fan-out cloud job with a variant per
+    language (the state machine renders them in parallel), listed once in Cloud jobs with its variants,
+    one history record per language, each video in its variant's folder with its own narration; and the
+    Jobs view's Fetch brings every variant's outputs back."""
     emulator_mod = pytest.importorskip("app.cloud.emulator.local")
     from app.workbench.cloud_jobs import CloudJobStore
 
@@ -181,10 +182,15 @@ def test_every_language_renders_in_the_cloud_at_once(
             records = window.project.data.history[-2:]
             assert [r.target for r in records] == ["cloud", "cloud"]
             assert [r.status for r in records] == ["Complete", "Complete"], [r.error for r in records]
-            listed = {j.script: j for j in CloudJobStore(window.store.root).jobs()}
-            assert set(listed) == {"Acme tour (en)", "Acme tour (fr)"}
-            assert {j.job_id for j in listed.values()} == {r.job_id for r in records}
-            assert all(j.status == "Complete" and j.project_id == p.id for j in listed.values())
+            [job] = CloudJobStore(window.store.root).jobs()  # one submission, not one per language
+            assert job.script == "Acme tour (en, fr)" and job.project_id == p.id, job
+            assert job.status == "Complete" and job.variants == {"en": "Complete", "fr": "Complete"}, job
+            assert {r.job_id for r in records} == {job.job_id} == {outcome.job_id}
+            # the cloud ran them as the variants of one execution
+            client = window.cloud.client
+            assert client is not None
+            st = await client.status(job.job_id)
+            assert [v.variant.name for v in st.variants] == ["en", "fr"]
             for lang, o in outcome.results.items():
                 assert o.render.video.parent == outcome.output_dir / lang
                 text = o.render.video.with_suffix(".srt").read_text(encoding="utf-8")
@@ -193,6 +199,19 @@ def test_every_language_renders_in_the_cloud_at_once(
                 else:
                     assert "This is Acme Notes." in text and FRENCH[0] not in text
             langs.close()
+
+            # the Jobs view shows the one job with its variants and fetches every variant's outputs
+            panel = window.jobs_panel
+            window.findChild(object, "viewCloudJobs").trigger()
+            assert panel.select(job.job_id)
+            assert "2 variants: en (Complete), fr (Complete)" in panel.detail.text(), panel.detail.text()
+            assert panel.fetch_button.isEnabled()
+            qtbot.mouseClick(panel.fetch_button, Qt.MouseButton.LeftButton)
+            await Op.wait_all()
+            fetched = CloudJobStore(window.store.root).get(job.job_id)
+            assert fetched is not None and fetched.output, fetched
+            folder = Path(fetched.output).parent.parent
+            assert {d.name for d in folder.iterdir() if (d / "video.mp4").is_file()} == {"en", "fr"}
         finally:
             await emu.stop()
 

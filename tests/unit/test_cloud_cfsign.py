@@ -76,10 +76,19 @@ def test_lifetime_is_capped_at_seven_days(key_pair: tuple[bytes, rsa.RSAPublicKe
     f"tenants/{TENANT}/jobs/20261205-abc/session.json",               # ours, but the browser session
     f"tenants/{TENANT}/jobs/20261205-abc/out/../session.json",        # climbing out of out/
     f"tenants/{TENANT}/assets/abc",                                   # ours, not an output
+    f"tenants/{TENANT}/jobs/20261205-abc/out/de/sub/video.mp4",       # deeper than a variant's folder
 ])
 def test_a_tenant_cannot_sign_what_is_not_its_own_output(key_pair: tuple[bytes, rsa.RSAPublicKey], key: str) -> None:
     with pytest.raises(SignError, match=r"tenant|output"):
         _sign(key_pair[0], key=key)
+
+
+def test_a_fan_out_variants_output_is_signable(key_pair: tuple[bytes, rsa.RSAPublicKey]) -> None:
+    key = f"tenants/{TENANT}/jobs/20261205-abc/out/de-9x16/video.mp4"
+    url, q = _sign(key_pair[0], key=key)
+    assert url.split("?")[0].endswith("/jobs/20261205-abc/out/de-9x16/video.mp4"), url
+    key_pair[1].verify(cf_b64_decode(q["Signature"]), canned_policy(url.split("?")[0], int(q["Expires"])).encode(),
+                       padding.PKCS1v15(), hashes.SHA1())
 
 
 def test_a_bad_key_is_named_not_a_traceback() -> None:

@@ -43,8 +43,11 @@ REFUSED_KEYS = [
     f"tenants/{TENANT}/jobs/20261205-abc/out/../session.json",
     f"tenants/{TENANT}/assets/abc",
     f"tenants/{TENANT}/jobs/20261205-abc/out/",
-    f"tenants/{TENANT}/jobs/20261205-abc/out/sub/video.mp4",
+    f"tenants/{TENANT}/jobs/20261205-abc/out/de-9x16/sub/video.mp4",  # deeper than a variant's folder
+    f"tenants/{TENANT}/jobs/20261205-abc/out/de-9x16/",
 ]
+#: a fan-out variant's output, one folder deeper than a single job's
+VARIANT_KEY = f"tenants/{TENANT}/jobs/20261205-abc/out/de-9x16/video.mp4"
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +245,18 @@ def test_the_inline_signer_makes_cfsigns_link_byte_for_byte(
     base = doc["url"].split("?", 1)[0]
     q = {k: v[0] for k, v in parse_qs(urlsplit(doc["url"]).query).items()}
     key_pair[2].verify(cf_b64_decode(q["Signature"]), canned_policy(base, int(q["Expires"])).encode(),
+                       padding.PKCS1v15(), hashes.SHA1())
+
+
+def test_the_inline_signer_signs_a_fan_out_variants_output_as_cfsign_does(
+        signer: types.ModuleType, key_pair: tuple[bytes, bytes, rsa.RSAPublicKey]) -> None:
+    inline, reference = _both(signer, key_pair[0], _event(TENANT, {"key": VARIANT_KEY, "lifetime_s": 86400}))
+    assert inline["statusCode"] == reference["statusCode"] == 200, (inline, reference)
+    assert json.loads(inline["body"]) == json.loads(reference["body"])
+    url = json.loads(inline["body"])["url"]
+    assert url.startswith("https://d111.cloudfront.net/tenants/") and "/out/de-9x16/video.mp4?" in url, url
+    q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    key_pair[2].verify(cf_b64_decode(q["Signature"]), canned_policy(url.split("?")[0], int(q["Expires"])).encode(),
                        padding.PKCS1v15(), hashes.SHA1())
 
 

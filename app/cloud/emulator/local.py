@@ -425,6 +425,8 @@ class Emulator:
             "AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator",
             "HEARTBEAT_S": str(self.heartbeat_s), "CANCEL_POLL_S": str(self.cancel_poll_s),
             "REELWRIGHT_WORK_DIR": str(self.workdir / "tasks"),
+            # the emulator's own voice cache: a cloud task never sees the desktop's (nor leaves it entries)
+            "REELWRIGHT_VOICE_CACHE": str(self.workdir / "voice-cache"),
             "LIVE_APP_EGRESS": self.live_app_egress, "EGRESS_ALLOWED_HOSTS": self.egress_allowed_hosts,
             "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p),
         })

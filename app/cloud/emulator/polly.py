@@ -107,9 +107,12 @@ def answer(body: bytes) -> tuple[bytes, int]:
 
 @dataclass
 class FakePolly:
-    """``start()`` serves ``endpoint`` on loopback; ``requests`` records (VoiceId, status); ``stop()``."""
+    """``start()`` serves ``endpoint`` on loopback; ``requests`` records (VoiceId, status) and ``spoken``
+    (VoiceId, Text as sent) of every request answered with audio, so a test can see which voice was asked
+    to read which words (the audio itself is Piper's whatever the voice); ``stop()``."""
 
     requests: list[tuple[str, int]] = field(default_factory=list)
+    spoken: list[tuple[str, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     #: Piper runs one synthesis at a time (its own lock); requests queue here rather than in threads
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -129,9 +132,10 @@ class FakePolly:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                voice = ""
+                voice = text = ""
                 with contextlib.suppress(ValueError, AttributeError):
-                    voice = str(json.loads(body or b"{}").get("VoiceId") or "")
+                    req = json.loads(body or b"{}")
+                    voice, text = str(req.get("VoiceId") or ""), str(req.get("Text") or "")
                 try:
                     if self.path.split("?")[0] != SPEECH_PATH:
                         raise PollyError("UnknownOperationException", f"no operation at {self.path}", 404)
@@ -148,6 +152,7 @@ class FakePolly:
                     self.wfile.write(out)
                     return
                 fake.requests.append((voice, 200))
+                fake.spoken.append((voice, text))
                 self.send_response(200)
                 self.send_header("Content-Type", "audio/pcm")
                 self.send_header("x-amzn-RequestCharacters", str(chars))

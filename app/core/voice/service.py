@@ -53,7 +53,10 @@ SEGMENT_PAUSE_S = 0.15
 
 
 def default_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("reelwright")) / "voice"
+    """The user's voice cache, or ``REELWRIGHT_VOICE_CACHE`` (the cloud emulator gives its tasks their own,
+    as a cloud task never sees the desktop's cache)."""
+    env = os.environ.get("REELWRIGHT_VOICE_CACHE")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("reelwright")) / "voice"
 
 
 def normalise_text(text: str) -> str:

@@ -506,8 +506,9 @@ class RenderController(QObject):
 
     def _render_languages_cloud(self, project: Project, script: Script, job: Job, languages: list[str],
                                 trigger: Any) -> Op[Any] | None:
-        """Every language in the cloud at once: one cloud job (and one history record) per language,
-        each in the Cloud jobs list, each downloaded into ``renders/<time>/<lang>/`` as it ends."""
+        """Every language in the cloud at once, as one fan-out cloud job (one variant per language): one
+        entry in the Cloud jobs list, one history record per language, each language's outputs downloaded
+        into ``renders/<time>/<variant>/`` when the job ends."""
         if not self.cloud.signed_in or self.cloud.client is None:
             self.render_panel.set_status("Draft", "sign in (Cloud › Sign in…) to render in the cloud")
             return None
@@ -524,8 +525,11 @@ class RenderController(QObject):
         entry = CloudJob(job_id="pending", project_id=project.id, project_name=project.name,
                          script=script.title or project.name, account=self.cloud.email or "", format=fmt)
 
-        def on_job(lang: str, job_rec: CloudJob) -> None:
-            self._job_heard(project, records[lang], job_rec)
+        def on_job(job_rec: CloudJob) -> None:
+            for record in records.values():
+                if record.job_id != job_rec.job_id:
+                    record.job_id = job_rec.job_id
+            self._job_heard(project, next(iter(records.values())), job_rec)
 
         def on_language(lang: str, result: services.CloudOutcome | BaseException) -> None:
             record = records[lang]
@@ -555,8 +559,9 @@ class RenderController(QObject):
 
         def done(outcome: services.CloudLanguagesOutcome) -> None:
             self.last_language_outcome = outcome
-            parts = [f"{lang}: {lang}/{o.render.video.name} from cloud job {o.render.job_id}"
+            parts = [f"{lang}: {o.render.video.parent.name}/{o.render.video.name}"
                      for lang, o in outcome.results.items()]
+            parts[0] = f"cloud job {outcome.job_id}: {parts[0]}" if parts else f"cloud job {outcome.job_id}"
             parts += [f"{lang} failed: {error_text(exc)}" for lang, exc in outcome.failed.items()]
             status = "Failed" if outcome.failed else "Complete"
             self.render_panel.set_status(status, "; ".join(parts) + f" in {outcome.elapsed_s:.1f} s")
