@@ -73,6 +73,11 @@ PREVIEW_STAGES = {"prepare": 0.02, "voice": 0.08, "plan": 0.0, "capture": 0.85, 
 #: share of the capture stage spent replaying the earlier cards (measured: about as long as filming)
 REPLAY_SHARE = 0.5
 
+#: JPEG quality of the filmed frames' screenshots (a render's are 90).  The preview shows them at half
+#: size, where 75 and 90 cannot be told apart (card 6 of the example: 45.5 dB PSNR between the two
+#: previews), and 75 films about 10 % faster: Chromium's JPEG encode is part of every filmed frame.
+PREVIEW_JPEG_QUALITY = 75
+
 #: words per second of an estimated (not yet voiced) narration, as the card editor estimates
 ESTIMATE_WORDS_PER_S = 150.0 / 60.0
 
@@ -278,7 +283,8 @@ async def preview_card(
             assert sink is not None
             # films nothing until the flow reaches the card (see below)
             clock = FastForwardClock(cdp, settings.fps, sink, expected_from=1 << 30,
-                                     chunk_frames=chunk_frames, tail_frames=tail_frames, cancel=cancel)
+                                     chunk_frames=chunk_frames, tail_frames=tail_frames, cancel=cancel,
+                                     jpeg_quality=PREVIEW_JPEG_QUALITY)
             holder.append(clock)
             return clock
 
