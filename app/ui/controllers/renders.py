@@ -43,6 +43,10 @@ if TYPE_CHECKING:  # Playwright loads when a preview needs it
 WARMUP_ENV = "REELWRIGHT_PREVIEW_WARMUP"
 
 
+def _warmup_enabled() -> bool:
+    return os.environ.get(WARMUP_ENV, "1") != "0"
+
+
 class RenderController(QObject):
     message = Signal(str)
     #: the Render tab should come to the front
@@ -209,8 +213,8 @@ class RenderController(QObject):
         """Start the preview's browser in the background, so "Preview card" starts none (a picked card
         is the sign a preview may follow).  Quiet: an invalid script or a missing browser waits for
         the preview to be named.  ``REELWRIGHT_PREVIEW_WARMUP=0`` turns it off (the browser holds
-        ~150 MB while it waits; a preview then starts its own, about a second slower)."""
-        if os.environ.get(WARMUP_ENV, "1") == "0" or self.detached:
+        ~150 MB while it waits): each preview then starts and closes its own, about a second slower."""
+        if not _warmup_enabled() or self.detached:
             return
         if self._warming is not None and not self._warming.done():
             return
@@ -263,7 +267,8 @@ class RenderController(QObject):
         preview = self.editor.preview
         preview.release()  # the player lets go of the old file before the new one replaces it
         op: Op[services.PreviewOutcome] = Op(
-            self.window, services.preview_card(job, row, out, self._sessions(), warm=self._warm()),
+            self.window, services.preview_card(job, row, out, self._sessions(),
+                                               warm=self._warm() if _warmup_enabled() else None),
             title=f"Preview of card {row + 1}",
             trigger=self.editor.preview_button, view=preview)
 
