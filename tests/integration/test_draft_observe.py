@@ -166,6 +166,45 @@ def test_native_dialogs_and_new_tabs_are_seen(tmp_path: Path) -> None:
         assert seen.note is not None and "new tab" in seen.note
 
 
+def test_a_new_tab_is_seen_however_late_its_page_is_reported(tmp_path: Path) -> None:
+    """A popup whose server answers slowly: Playwright reports its page only once the first document
+    has committed (here 1.5 s of real time after the click; a loaded machine delays it the same way),
+    long after the step's few video frames.  The step still sees the tab it opened, with its title."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class SlowHelp(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            time.sleep(1.5)
+            body = b"<!doctype html><title>Slow help</title><h1>Help, at last</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowHelp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (tmp_path / "index.html").write_text(
+            f'<!doctype html><title>Reports</title><h1>Reports</h1>'
+            f'<a href="http://127.0.0.1:{server.server_port}/help" target="_blank">Help</a>')
+        actions = [Goto(type="goto", url="/index.html"),
+                   Click(type="click", target=Locator(role="link", name="Help")),
+                   Goto(type="goto", url="/index.html")]
+        seen = asyncio.run(observe_flow(actions, SETTINGS, site_files=_site_folder_files(tmp_path, tmp_path)[0]))
+    finally:
+        server.shutdown()
+        server.server_close()
+    by = seen.by_index()
+    assert seen.complete, seen.note
+    assert _kinds(by[1])["tab"] == ["Slow help"]
+    assert "tab" not in _kinds(by[2])  # the tab is the click's, not the next step's
+
+
 def _executors() -> set[str]:
     from app.core.capture.performer import EXECUTORS
 

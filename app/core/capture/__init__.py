@@ -187,6 +187,9 @@ class BrowserSession:
     #: dialogs); the first page is ``self.page``
     tab_hooks: list[Callable[[Page], None]] = field(default_factory=list)
     _watchdogs: list[Watchdog] = field(default_factory=list)
+    #: a CDP session with the browser itself (see :meth:`tab_targets`), opened when first needed
+    _browser_cdp: CDPSession | None = None
+    _context_id: str | None = None
 
     @property
     def css_viewport(self) -> tuple[int, int]:
@@ -276,6 +279,43 @@ class BrowserSession:
         assert self.context is not None
         page = await self.context.new_page()
         return page, await self.adopt(page)
+
+    async def tab_targets(self) -> dict[str, str]:
+        """This context's tabs as the browser itself lists them: target id -> title (or URL).
+
+        The browser knows a tab as soon as a page opens it: a ``target=_blank`` click or
+        ``window.open`` creates the tab before the page's handler returns, so it is listed once the
+        action that opened it is done.  Playwright reports the same tab only after its first document
+        has committed (``context.pages``, the ``page`` event), in real time — under load, seconds
+        later.  Asking the browser is how a step's new tabs are known without racing that."""
+        assert self._browser is not None
+        if self._browser_cdp is None:
+            self._browser_cdp = await self._browser.new_browser_cdp_session()
+        for cdp in self.cdps.values():  # any open tab of this session names its context
+            if self._context_id is not None:
+                break
+            with contextlib.suppress(PlaywrightError):
+                own = await cdp.send("Target.getTargetInfo")
+                self._context_id = str(own["targetInfo"]["browserContextId"])
+        listed = await self._browser_cdp.send("Target.getTargets")
+        return {str(t["targetId"]): str(t.get("title") or t.get("url") or "") for t in listed["targetInfos"]
+                if t.get("type") == "page" and t.get("browserContextId") == self._context_id}
+
+    async def target_id(self, page: Page) -> str | None:
+        """The browser's target id of ``page`` (None: it closed meanwhile)."""
+        assert self.context is not None
+        cdp = self.cdps.get(page)
+        try:
+            if cdp is not None:
+                return str((await cdp.send("Target.getTargetInfo"))["targetInfo"]["targetId"])
+            cdp = await self.context.new_cdp_session(page)
+            try:
+                return str((await cdp.send("Target.getTargetInfo"))["targetInfo"]["targetId"])
+            finally:
+                with contextlib.suppress(PlaywrightError):
+                    await cdp.detach()
+        except PlaywrightError:
+            return None
 
     @contextlib.asynccontextmanager
     async def popups(self) -> Any:
@@ -373,6 +413,10 @@ class BrowserSession:
         if isinstance(self.clock, RealtimeClock):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.clock.stop(), CLOSE_TIMEOUT_S)
+        browser_cdp, self._browser_cdp, self._context_id = self._browser_cdp, None, None
+        if browser_cdp is not None and self.warm is not None:  # a warm browser outlives this session
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(browser_cdp.detach(), CLOSE_TIMEOUT_S)
         launched, self._launched = self._launched, None
         context, self.context = self.context, None
         self._browser = None

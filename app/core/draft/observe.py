@@ -39,6 +39,9 @@ DEFAULT_TIME_LIMIT_S = 90.0
 OBSERVE_FPS = 10
 #: video seconds a step is given to show its effect (a navigation starting, a dialog, a message)
 SETTLE_S = 0.8
+#: real seconds Playwright may take to report a tab the browser already lists (it reports a tab once
+#: its first document has committed, which runs on real time: a loaded machine or a slow server)
+NEW_TAB_REPORT_S = 5.0
 #: actions that only draw on the video (the overlay), never change the page: observed, not replayed
 _OVERLAY_ONLY = frozenset({"highlight", "zoom"})
 #: actions after which the page may react for a while (navigate, open a dialog, show a message)
@@ -357,6 +360,8 @@ class _Run:
                                    cancel=cancel, error_name="observe", session=session)
         #: native dialogs seen (type, message); the performer's dialog driver answers them as a render does
         self.dialogs: list[tuple[str, str]] = []
+        #: the browser's target id of each page Playwright has reported (None: it closed first)
+        self._target_ids: dict[Any, str | None] = {}
 
     def where(self) -> Any:
         return self.performer.where
@@ -394,7 +399,7 @@ class _Run:
                 with contextlib.suppress(Exception):
                     loc, _box = await p.resolve(target_loc, visible=a.type != "scroll")
                     target = await read_target(loc, self.js)
-            pages_before = list(self.session.context.pages) if self.session.context is not None else []
+            tabs_before = await self._tab_targets()
             dialogs_before = len(self.dialogs)
             if a.type not in _OVERLAY_ONLY:
                 assert executor is not None
@@ -415,12 +420,8 @@ class _Run:
             changes = changes_between(state, after)
             for kind, message in self.dialogs[dialogs_before:]:
                 changes.insert(0, Change(kind="native_dialog", text=message or kind))
-            if getattr(a, "opens", None) or getattr(a, "new_page", False):
-                await self._popup(pages_before)  # a popup opens in real time: wait for it (bounded)
-            new_tabs = [pg for pg in (self.session.context.pages if self.session.context else [])
-                        if pg not in pages_before]
-            for tab in new_tabs:
-                changes.insert(0, Change(kind="tab", text=await _tab_title(tab, self.js)))
+            for title in await self._opened_tabs(tabs_before):
+                changes.insert(0, Change(kind="tab", text=title))
             self.seen.append(Observation(index=i, type=a.type, target=target, before=state, after=after,
                                          changes=changes))
             state = after if after is not None else state
@@ -438,13 +439,65 @@ class _Run:
         await p._guard(ctx, a, p.after_action(ctx, a))
         p.forget_closed_tabs()
 
-    async def _popup(self, pages_before: list[Any], wait_s: float = 5.0) -> None:
+    async def _tab_targets(self) -> dict[str, str] | None:
+        """The tabs the browser lists now (target id -> title), None if it cannot say (it died: the
+        step itself reports that)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            return await self.session.tab_targets()  # type: ignore[no-any-return]
+        except PlaywrightError:
+            return None
+
+    async def _opened_tabs(self, before: dict[str, str] | None) -> list[str]:
+        """The titles of the tabs the step opened: those the browser lists now and did not before.
+
+        The browser's list is exact once the step is done (a page creates its popup while it handles
+        the click); only a tab's title needs its page, which Playwright reports later, in real time."""
+        after = await self._tab_targets() if before is not None else None
+        if before is None or after is None:
+            return []
+        titles = []
+        for target_id, listed in after.items():
+            if target_id in before:
+                continue
+            tab = await self._reported_tab(target_id)
+            if tab is not None:
+                titles.append(await _tab_title(tab, self.js))
+            else:  # not reported in time: the tab is still seen, titled as the browser lists it now
+                now = await self._tab_targets() or {}
+                titles.append(now.get(target_id, listed))
+        return titles
+
+    async def _reported_tab(self, target_id: str) -> Any | None:
+        """Playwright's page for the browser's tab ``target_id``, once Playwright reports it (a bounded
+        real-time wait, :data:`NEW_TAB_REPORT_S`); None if it did not, or the tab closed."""
+        context = self.session.context
+        if context is None:
+            return None
+        arrived = asyncio.Event()
+
+        def on_page(_page: Any) -> None:
+            arrived.set()
+
+        context.on("page", on_page)
         loop = asyncio.get_running_loop()
-        end = loop.time() + wait_s
-        while loop.time() < end and self.session.context is not None:
-            if any(pg not in pages_before for pg in self.session.context.pages):
-                return
-            await asyncio.sleep(0.05)
+        end = loop.time() + NEW_TAB_REPORT_S
+        try:
+            while True:
+                arrived.clear()  # before looking: a tab reported while we look wakes the wait below
+                for page in list(context.pages):
+                    if page not in self._target_ids:
+                        self._target_ids[page] = await self.session.target_id(page)
+                    if self._target_ids[page] == target_id:
+                        return page
+                left = end - loop.time()
+                if left <= 0:
+                    return None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), left)
+        finally:
+            context.remove_listener("page", on_page)
 
     async def _settle(self) -> None:
         """Give the page a moment (on the video clock) to react, and a started navigation time to load."""
