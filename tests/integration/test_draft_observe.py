@@ -174,7 +174,7 @@ def test_a_new_tab_is_seen_however_late_its_page_is_reported(tmp_path: Path) -> 
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class SlowHelp(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             time.sleep(1.5)
             body = b"<!doctype html><title>Slow help</title><h1>Help, at last</h1>"
             self.send_response(200)
