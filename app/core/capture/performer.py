@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ from .downloads import DownloadWatcher
 from .session import SignInCheck
 from .steps import VIEWER_ACTIONS, StepBox, StepRecorder
 from .watchdog import Where
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from . import BrowserSession, PopupCatcher
@@ -591,6 +594,10 @@ class Performer:
         done, _ = await asyncio.wait({task}, timeout=real_timeout_s)
         if done:
             return task.result()
+        # the frames stepped from here depend on the machine's speed, so a render's length can differ
+        # by a frame from another's: say which step did it (seen once: a popup's close under load)
+        log.warning("%s did not finish within %.0f s of real time; stepping video frames until it does",
+                    what, real_timeout_s)
         return await self.clock.run(task, LOCATE_TIMEOUT_S, what)
 
     def mouse(self, kind: str, x: float, y: float, *, button: str = "left", clicks: int = 1,
