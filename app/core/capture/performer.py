@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     from . import BrowserSession, PopupCatcher
 
 LOCATE_TIMEOUT_S = 10.0
+#: real seconds a closing tab gets before frames are stepped for it (see Performer.close_tab)
+CLOSE_TAB_REAL_S = 10.0
 #: real seconds a popup may take to appear after the action that opens it
 POPUP_TIMEOUT_S = 5.0
 #: real seconds an error screenshot may take
@@ -426,7 +428,9 @@ class Performer:
         page, cdp = self.tabs[name]
         self.clock.remove_page(cdp)  # no more time for it, before it goes
         back = self._drop_tab(name)
-        await self.settle(page.close(), "the tab to close")
+        # it is off the clock already, so frames cannot help it close: give it real time (on a loaded
+        # machine a close took over 2 s, and the frames stepped meanwhile lengthened the render)
+        await self.settle(page.close(), "the tab to close", real_timeout_s=CLOSE_TAB_REAL_S)
         if back is not None:
             with contextlib.suppress(PlaywrightError):
                 await self.cdp.send("Page.bringToFront")
