@@ -535,15 +535,19 @@ class CloudClient:
         url, expires = await self._call(presign)
         return ShareLink(url, expires, asked_s=asked, signed_at=signed_at, via="s3-presigned")
 
-    async def share_links(self, job_id: str, expires_s: int = 3600) -> list[tuple[str, ShareLink]]:
+    async def share_links(self, job_id: str, expires_s: int = 3600,
+                          variant: str | None = None) -> list[tuple[str, ShareLink]]:
         """A link to every video of a finished job: ``[(name, link)]`` — one for a single render, one per
-        variant for a fan-out job (names ``<variant>/<file>``, each signed on its own)."""
+        variant for a fan-out job (names ``<variant>/<file>``, each signed on its own); ``variant`` keeps
+        that variant's only."""
         st = await self.status(job_id)
         if st.state != "Complete":
             raise CloudError(f"job {job_id} is {st.describe()}; only complete jobs can be shared")
-        names = [n for n, _ in _named_outputs(st) if n.endswith(".mp4")]
+        names = [n for n, _ in _named_outputs(st) if n.endswith(".mp4")
+                 and (variant is None or n.startswith(variant + "/"))]
         if not names:
-            raise CloudError(f"job {job_id} has no video to share")
+            raise CloudError(f"job {job_id} has no video to share"
+                             + (f" for the variant {variant!r}" if variant is not None else ""))
         return [(n, await self.share_link(job_id, expires_s, n)) for n in names]
 
     def _cloudfront_link(self, key: str, lifetime_s: int) -> tuple[str, float]:

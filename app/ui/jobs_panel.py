@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.workbench.cloud_jobs import CloudJob
+from app.workbench.cloud_jobs import ALL_VARIANTS, CloudJob
 
 from .qt import (
     QAbstractItemView,
@@ -19,6 +19,7 @@ from .qt import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QModelIndex,
     QPersistentModelIndex,
     QProgressBar,
@@ -131,6 +132,8 @@ class JobsPanel(QWidget):
     fetch_requested = Signal(object)  # CloudJob
     cancel_requested = Signal(object)
     share_requested = Signal(object)
+    #: a fan-out job's share menu: (job, a variant's name or ALL_VARIANTS)
+    share_variant_requested = Signal(object, str)
     open_requested = Signal(object)
     reveal_requested = Signal(object)
 
@@ -185,6 +188,11 @@ class JobsPanel(QWidget):
         self.share_button = _button("Copy share link", "jobsShare",
                                     "Copy a time-limited link to the video to the clipboard (Ctrl+Shift+C)")
         self.share_button.setShortcut("Ctrl+Shift+C")
+        #: set on the share button for a fan-out job: a link per variant, or all of them
+        self.share_menu = QMenu(self.share_button)
+        self.share_menu.setObjectName("jobsShareMenu")
+        self.share_menu.setAccessibleName("Copy share link of")
+        self._share_menu_job: tuple[str, tuple[str, ...]] | None = None
         self.open_button = _button("Open video", "jobsOpen", "Play the fetched video in the Render view")
         self.reveal_button = _button("Reveal in file manager", "jobsReveal",
                                      "Show the fetched video's folder in the file manager")
@@ -264,6 +272,7 @@ class JobsPanel(QWidget):
         self.fetch_button.setEnabled(signed and (complete or some_done) and not busy)
         self.cancel_button.setEnabled(signed and job is not None and not job.terminal and job.job_id not in self.busy)
         self.share_button.setEnabled(signed and complete)
+        self._update_share_menu(job if complete else None)
         self.open_button.setEnabled(fetched)
         self.reveal_button.setEnabled(fetched)
         if job is None:
@@ -286,6 +295,39 @@ class JobsPanel(QWidget):
         elif job.status == "Complete":
             lines.append("Ready to fetch into " + _esc(job.project_name or "the open project"))
         self.detail.setText("<br>".join(lines))
+
+    def _update_share_menu(self, job: CloudJob | None) -> None:
+        """A fan-out job of several videos gets a menu (each variant's link, or all of them, one line each);
+        any other job's button copies its one link."""
+        names = tuple(n for n, state in job.variants.items() if state == "Complete") if job is not None else ()
+        key = (job.job_id, names) if job is not None and len(names) > 1 else None
+        if key == self._share_menu_job:
+            return
+        self._share_menu_job = key
+        self.share_menu.clear()
+        if job is None or key is None:
+            self.share_button.setMenu(None)  # type: ignore[arg-type]  # Qt takes None: no menu
+            self.share_button.setText("Copy share link")
+            return
+        for name in names:
+            act = self.share_menu.addAction(f"Link to {name}")
+            act.setObjectName("jobsShareVariant")
+            act.setData(name)
+            act.setToolTip(f"Copy a time-limited link to the {name} video")
+            act.triggered.connect(lambda _checked=False, n=name: self._emit_share(n))
+        self.share_menu.addSeparator()
+        every = self.share_menu.addAction(f"All {len(names)} links, one line each")
+        every.setObjectName("jobsShareAll")
+        every.setData(ALL_VARIANTS)
+        every.setToolTip("Copy a line '<variant>: <link>' for every variant")
+        every.triggered.connect(lambda _checked=False: self._emit_share(ALL_VARIANTS))
+        self.share_button.setText("Copy share link ▾")
+        self.share_button.setMenu(self.share_menu)
+
+    def _emit_share(self, variant: str) -> None:
+        job = self.selected()
+        if job is not None:
+            self.share_variant_requested.emit(job, variant)
 
     def _emit(self, signal: Any) -> None:
         job = self.selected()

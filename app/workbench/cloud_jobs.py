@@ -37,6 +37,8 @@ STATES: tuple[str, ...] = ("Submitted", "Queued", "Rendering", "Complete", "Fail
 TERMINAL: frozenset[str] = frozenset({"Complete", "Failed", "Cancelled"})
 #: how a job refused for its tenant's monthly render minutes is described (JobStatus.describe)
 QUOTA_PREFIX = "Quota reached: "
+#: a fan-out job's share of every variant's video (one line each), beside a variant's name
+ALL_VARIANTS = "*"
 
 
 class CloudJob(BaseModel):

@@ -26,6 +26,7 @@ from app.core.errors import ReelwrightError
 from app.core.infra.progress import CancelToken, Progress, ProgressCallback
 from app.core.script import FPS_OPTIONS, Script, VoiceSettings
 from app.core.script import Settings as ScriptSettings
+from app.workbench.cloud_jobs import ALL_VARIANTS as _ALL_VARIANTS
 from app.workbench.sessions import SessionStore, materialize
 from app.workbench.storage import AppSettings, ImportReport, LibraryFile, RenderRecord, Store
 
@@ -711,9 +712,46 @@ SHARE_LINK_S = 3600
 ShareLink = _ShareLink  # the link and when it really stops working (app.cloud.cfsign.ShareLink)
 
 
-def share_cloud_job(client: CloudClient, job_id: str, expires_s: int = SHARE_LINK_S) -> OpFactory[ShareLink]:
-    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> ShareLink:
-        return await client.share_link(job_id, expires_s)
+ALL_VARIANTS = _ALL_VARIANTS  # share_cloud_job's variant for every variant's video of a fan-out job
+
+
+@dataclass
+class SharedVideos:
+    """The links copied for one share: one video's, or one per variant of a fan-out job."""
+
+    links: list[tuple[str, ShareLink]]  # (label: the variant's name, or the file's for a single render, link)
+    fan_out: bool = False
+
+    @property
+    def text(self) -> str:
+        """What goes on the clipboard: the bare URL of one video (pasted as it is), else a line
+        ``<variant>: <url>`` each (a recipient sees which language and format each link is)."""
+        if len(self.links) == 1:
+            return self.links[0][1].url
+        return "\n".join(f"{label}: {link.url}" for label, link in self.links)
+
+    @property
+    def first(self) -> ShareLink:
+        return self.links[0][1]
+
+    def until_text(self) -> str:
+        """When the links stop working: the earliest one's end (they are signed within a second)."""
+        return min((link for _, link in self.links), key=lambda link: link.expires).until_text()
+
+
+def share_cloud_job(client: CloudClient, job_id: str, expires_s: int = SHARE_LINK_S, *,
+                    variant: str | None = None) -> OpFactory[SharedVideos]:
+    """A link to a finished job's video.  ``variant`` (a fan-out job): that variant's video, or
+    ``ALL_VARIANTS`` for one link per variant; ``None`` is the job's (first) video."""
+    async def op(on_progress: ProgressCallback, cancel: CancelToken) -> SharedVideos:
+        if variant is None:
+            link = await client.share_link(job_id, expires_s)
+            return SharedVideos([("video", link)])
+        named = await client.share_links(job_id, expires_s, None if variant == ALL_VARIANTS else variant)
+        variants = [name.split("/", 1)[0] for name, _ in named]
+        # one video per variant (the usual): the variant's name says it all; else the whole <variant>/<file>
+        labels = variants if len(set(variants)) == len(variants) else [name for name, _ in named]
+        return SharedVideos([(label, link) for label, (_, link) in zip(labels, named, strict=True)], fan_out=True)
 
     return op
 

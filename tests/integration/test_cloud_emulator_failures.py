@@ -43,7 +43,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     thread = EmulatorThread(tmp_path_factory.mktemp("stuck"))
     thread.emu.render_heartbeat_s = 4
     thread.emu.fake_hung_jobs = {"20261206-000000-10571a", "20261206-000000-57ac4e", "20261206-000000-dup1ca",
-                                 "20261206-000000-fa0a17"}
+                                 "20261206-000000-fa0a17", "20261206-000000-1057fa"}
     with thread as e:
         yield e
 
@@ -245,6 +245,57 @@ def test_the_sweeper_fails_a_stuck_fan_out_variant_releases_its_slot_and_stops_o
     emu.client("ecs").stop_task(cluster=emu.resources["cluster"], task=sibling_task, reason="test over")
     assert emu.sweep_once()["status"] == "SUCCEEDED"  # released once: nothing left to sweep
     assert emu.usage(TENANT)["running"] == running_before - 1
+
+
+def test_a_fan_out_variant_that_loses_its_heartbeat_on_every_attempt_fails_the_job_naming_it(emu: Emulator) -> None:
+    """Injected: a fan-out job whose variant's recorder hangs on every attempt (the fake hung recorder: no
+    report, no heartbeat).  The variant is retried as a single job's render is - its lost task stopped
+    before each of 3 retries, fresh credentials each time, its slot kept - and after the 4th attempt its
+    last task is stopped, it ends Failed with a reason naming it, its slot is released, and the job ends
+    Failed naming the variant."""
+    from app.cloud.layout import Variant, variants_metadata
+
+    job_id = "20261206-000000-1057fa"
+    key = job_key(job_id)
+    name = Variant.of("de", "480x270").name
+    running_before = emu.usage(TENANT).get("running", 0)
+    emu.client("s3").put_object(Bucket=emu.resources["bucket"], Key=key, Body=b"{}",
+                                Metadata={"variants": variants_metadata([Variant.of("de", "480x270")])})
+    wait_until(lambda: key in emu.executions, 20)  # the event rule stand-in starts it
+    done = wait_execution(emu, emu.executions[key], 180)
+    assert done["status"] in ("SUCCEEDED", "FAILED"), done
+
+    states = entered(emu, emu.executions[key])
+    lost = ["RenderVariant", "LostVariantHeartbeat", "FindLostVariantRecorder", "StopLostVariantRecorder",
+            "WaitToRetryVariant"]
+    path = [s for s in states if s in (*lost, "ExplainVariantLostHeartbeat", "FindVariantRecorder",
+                                       "StopVariantRecorder", "VariantFailed", "ReleaseVariantSlot")]
+    assert path == lost * 3 + ["RenderVariant", "LostVariantHeartbeat", "ExplainVariantLostHeartbeat",
+                               "FindVariantRecorder", "StopVariantRecorder", "VariantFailed",
+                               "ReleaseVariantSlot"], states
+    assert states.count("IssueVariantCredentials") == 4 and states.count("TakeVariantSlot") == 1
+
+    row = emu.job_row(TENANT, job_id)
+    assert row is not None and row["status"] == "Failed", row
+    reason = json.loads(row["failure"])
+    assert reason["Error"] == "Reelwright.VariantsFailed" and name in reason["Cause"], reason
+    doc = status_doc(emu, key)
+    assert doc["status"] == "Failed" and doc["error"] == reason
+    [variant] = doc["variants"]
+    assert variant["status"] == "Failed" and variant["error"]["Error"] == "States.HeartbeatTimeout", variant
+    assert f"variant {name} stopped reporting" in variant["error"]["Cause"], variant
+    # its slot is released (once) and its row says how it ended
+    variant_row = emu.job_row(TENANT, f"{job_id}#{name}")
+    assert variant_row is not None and "slotHeld" not in variant_row and variant_row["status"] == "Failed"
+    assert emu.usage(TENANT).get("running", 0) == running_before
+    # every attempt's task was stopped: 3 by the retries, the last by the catch path
+    tasks = job_tasks(emu, f"{key}#{name}")
+    assert len(tasks) == 4, tasks
+    wait_until(lambda: all(t in emu.stopped_tasks for t in tasks))
+    retried = "Reelwright - the variant's recorder stopped reporting (heartbeat lost); the variant is retried"
+    assert sorted(emu.stopped_tasks[t] for t in tasks) == sorted(
+        [retried] * 3 + ["Reelwright - the variant's render step ended"]), [emu.stopped_tasks[t] for t in tasks]
+    wait_until(lambda: all(t in emu.finished_tasks for t in tasks))
 
 
 # ---------------------------------------------------------------------- a straggler recorder

@@ -316,17 +316,17 @@ def test_cli_submits_formats_as_one_fan_out_job_and_fetches_each_variant(emu: Em
 def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelled(
         emu: Emulator, tmp_path: Path) -> None:
     """Three variants rendering at once (a minute of video each, so none is near its end) and a fourth
-    waiting for one of the tenant's three slots; the owner cancels the job: every variant's recorder sees
-    the cancel (the waiting one as soon as its task starts), its process exits and its task is stopped,
-    each variant reports Cancelled, the job ends Cancelled - within a bounded time - and every slot is
-    free."""
+    waiting for one of the tenant's three slots; the owner cancels the job: every rendering variant's
+    recorder sees the cancel, its process exits and its task is stopped; the waiting variant sees the
+    cancel marker before its next try for a slot and never starts a task; each variant reports Cancelled,
+    the job ends Cancelled - within a bounded time - and every slot is free."""
     variants = [*(Variant.of(lang, "480x270") for lang in LANGUAGES), Variant.of("en", "320x480")]
     src = multilingual(tmp_path / "src")
     doc = json.loads(src.read_text(encoding="utf-8"))
     doc["cards"][1]["hold_ms"] = 60_000
     src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
-    async def scenario() -> tuple[Any, str, str, float]:
+    async def scenario() -> tuple[Any, str, str, float, list[str]]:
         client = await signed_up(emu, tmp_path / "home", "cancelfan@example.com")
         tenant = await client.identity()
         job_id = await client.submit(src, variants=variants)
@@ -338,18 +338,25 @@ def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelle
                 break
             assert time.monotonic() < deadline, [(v.variant.name, v.state, v.progress) for v in st.variants]
             await asyncio.sleep(0.3)
+        waiting = [v.variant.name for v in st.variants if v.progress is None]
         t0 = time.monotonic()
         await client.cancel(job_id)
         final = await asyncio.wait_for(client.watch(job_id, poll_s=0.3), 90)
-        return final, job_id, tenant, time.monotonic() - t0
+        return final, job_id, tenant, time.monotonic() - t0, waiting
 
-    final, job_id, tenant, took = asyncio.run(scenario())
+    final, job_id, tenant, took, waiting = asyncio.run(scenario())
     print(f"fan-out cancel: 3 rendering variants and 1 waiting -> job {final.state} in {took:.1f} s")
+    assert len(waiting) == len(variants) - CONCURRENCY, waiting
     assert final.state == "Cancelled", final.describe()
     assert {v.variant.name: v.state for v in final.variants} == dict.fromkeys((v.name for v in variants),
                                                                              "Cancelled"), final.variants
     assert took < 30, took
-    # every variant's task: its recorder process ended and ECS has it stopped
+    # the waiting variant saw the cancel marker before its next try for a slot: no task, and says why
+    by_name = {v.variant.name: v for v in final.variants}
+    for name in waiting:
+        assert by_name[name].error == "Reelwright.Cancelled", by_name[name]
+        assert "never started" in (by_name[name].cause or ""), by_name[name]
+    # every rendering variant's task: its recorder process ended and ECS has it stopped; none for the waiting
     ecs = emu.client("ecs")
     key = f"tenants/{tenant}/jobs/{job_id}/job.json"
     arns = []
@@ -358,14 +365,14 @@ def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelle
         for desired in ("RUNNING", "STOPPED"):
             mine += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(f"{key}#{v.name}"),
                                    desiredStatus=desired)["taskArns"]
-        assert len(mine) == 1, (v.name, mine)
+        assert len(mine) == (0 if v.name in waiting else 1), (v.name, mine)
         arns += mine
     deadline = time.monotonic() + 20
     while not all(a in emu.finished_tasks for a in arns):
         assert time.monotonic() < deadline, [a for a in arns if a not in emu.finished_tasks]
         time.sleep(0.1)
     tasks = ecs.describe_tasks(cluster=emu.resources["cluster"], tasks=arns)["tasks"]
-    assert [t["desiredStatus"] for t in tasks] == ["STOPPED"] * len(variants), tasks
+    assert [t["desiredStatus"] for t in tasks] == ["STOPPED"] * CONCURRENCY, tasks
     assert not any(a in emu.tasks for a in arns)
     # no slot is held, and the job's rows say Cancelled
     deadline = time.monotonic() + 20
@@ -374,4 +381,80 @@ def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelle
         time.sleep(0.2)
     for v in variants:
         row = emu.job_row(tenant, f"{job_id}#{v.name}")
-        assert row is not None and "slotHeld" not in row, (v.name, row)
+        if v.name in waiting:  # it never held a slot, so it has no row (nothing for the sweeper)
+            assert row is None or "slotHeld" not in row, (v.name, row)
+        else:
+            assert row is not None and "slotHeld" not in row, (v.name, row)
+
+
+# ---------------------------------------------------------------------- a variant's task dies silently
+
+
+def test_a_variant_whose_task_dies_silently_is_stopped_and_retried_and_the_job_completes(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """Injected: one variant's task dies mid-render without a word (its recorder and browser killed with
+    SIGKILL: no report, no heartbeat).  The render step waits for a heartbeat that never comes; its lost
+    heartbeat stops whatever runs of the variant and retries it (as a single job's render is, up to 3
+    times) with fresh credentials and the slot it holds; the retry renders it, the job completes and no
+    slot stays held.  The sibling variant is untouched (one task).  Own emulator: the render step's
+    heartbeat is 8 s here (300 s deployed), recorders beat every 2 s."""
+    thread = EmulatorThread(tmp_path_factory.mktemp("fanout-lost"))
+    thread.emu.fake_polly = True
+    thread.emu.render_heartbeat_s = 8
+    variants = [Variant.of("en", "480x270"), Variant.of("de", "480x270")]
+    lost, sibling = variants[1].name, variants[0].name
+    src = multilingual(tmp_path / "src")
+    doc = json.loads(src.read_text(encoding="utf-8"))
+    doc["cards"][1]["hold_ms"] = 60_000  # long enough to be killed mid-render
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+    with thread as emu:
+        async def scenario() -> tuple[Any, str, str, str]:
+            client = await signed_up(emu, tmp_path / "home", "lost@example.com")
+            tenant = await client.identity()
+            job_id = await client.submit(src, variants=variants)
+            key = f"tenants/{tenant}/jobs/{job_id}/job.json#{lost}"
+            deadline = time.monotonic() + 120
+            while True:  # the de variant's recorder is at work (it published progress, or runs for 3 s)
+                st = await client.status(job_id)
+                assert not st.terminal, st.describe()
+                de = next((v for v in st.variants if v.variant.name == lost), None)
+                mine = await asyncio.to_thread(_tasks_of, emu, key)
+                runs = [r for r in list(emu.tasks.values()) if r.arn in mine]
+                if runs and ((de is not None and de.progress is not None) or time.monotonic() - runs[0].started > 3):
+                    break
+                assert time.monotonic() < deadline, st.describe()
+                await asyncio.sleep(0.3)
+            [run] = runs
+            os.killpg(run.proc.pid, 9)  # the task dies: recorder, browser and all, without a word
+            final = await asyncio.wait_for(client.watch(job_id, poll_s=0.5), 240)
+            return final, job_id, tenant, run.arn
+
+        final, job_id, tenant, killed = asyncio.run(scenario())
+        key = f"tenants/{tenant}/jobs/{job_id}/job.json"
+        print(f"lost variant task: job {final.state}; {lost} tasks {len(_tasks_of(emu, f'{key}#{lost}'))}")
+        assert final.state == "Complete", final.describe()
+        assert {v.variant.name: v.state for v in final.variants} == {lost: "Complete", sibling: "Complete"}
+        lost_tasks = _tasks_of(emu, f"{key}#{lost}")
+        assert killed in lost_tasks and len(lost_tasks) == 2, lost_tasks  # the dead one and its retry
+        assert len(_tasks_of(emu, f"{key}#{sibling}")) == 1
+        states = [e["stateEnteredEventDetails"]["name"] for e in emu.client("stepfunctions").get_execution_history(
+            executionArn=emu.executions[key], maxResults=1000)["events"] if e["type"].endswith("StateEntered")]
+        assert states.count("LostVariantHeartbeat") == 1 and states.count("WaitToRetryVariant") == 1, states
+        assert states.count("IssueVariantCredentials") == 3  # en once, de twice (fresh for the retry)
+        deadline = time.monotonic() + 20
+        while emu.usage(tenant).get("running", 0) != 0:
+            assert time.monotonic() < deadline, emu.usage(tenant)
+            time.sleep(0.2)
+        for v in variants:
+            row = emu.job_row(tenant, f"{job_id}#{v.name}")
+            assert row is not None and "slotHeld" not in row and row["status"] == "Complete", (v.name, row)
+
+
+def _tasks_of(emu: Emulator, started_by_key: str) -> list[str]:
+    ecs = emu.client("ecs")
+    arns: list[str] = []
+    for desired in ("RUNNING", "STOPPED"):
+        arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(started_by_key),
+                               desiredStatus=desired)["taskArns"]
+    return arns

@@ -4,7 +4,9 @@ back into the same player, chapters and history as a local render."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from test_flow import SITE, _media_loaded, _two_card_script  # tests/ui is on sy
 from app.ui.main_window import MainWindow
 from app.ui.ops import Op
 from app.ui.qt import QApplication, Qt
+from app.workbench.cloud_jobs import ALL_VARIANTS
 from app.workbench.storage import ProjectData, Store
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.browser]
@@ -212,6 +215,30 @@ def test_every_language_renders_in_the_cloud_at_once(
             assert fetched is not None and fetched.output, fetched
             folder = Path(fetched.output).parent.parent
             assert {d.name for d in folder.iterdir() if (d / "video.mp4").is_file()} == {"en", "fr"}
+
+            # Copy share link: a menu of each variant's link and all of them (the button alone would be
+            # one video of two); each link downloads its own variant's video
+            assert panel.share_button.isEnabled() and panel.share_button.menu() is panel.share_menu
+            acts = {a.data(): a for a in panel.share_menu.actions() if a.data()}
+            assert [a.text() for a in acts.values()] == ["Link to en", "Link to fr", "All 2 links, one line each"]
+
+            def download(url: str) -> bytes:
+                return bytes(urllib.request.urlopen(url, timeout=10).read())
+
+            acts["fr"].trigger()  # what picking it in the menu does
+            await Op.wait_all()
+            url = QApplication.clipboard().text()
+            assert url.startswith("http") and "\n" not in url, url
+            assert "the fr video of 'Acme tour (en, fr)'" in panel.notice.text(), panel.notice.text()
+            assert await asyncio.to_thread(download, url) == (folder / "fr" / "video.mp4").read_bytes()
+            acts[ALL_VARIANTS].trigger()
+            await Op.wait_all()
+            lines = QApplication.clipboard().text().splitlines()
+            assert [line.split(": ", 1)[0] for line in lines] == ["en", "fr"], lines
+            for line in lines:
+                name, url = line.split(": ", 1)
+                assert await asyncio.to_thread(download, url) == (folder / name / "video.mp4").read_bytes()
+            assert "2 share links" in panel.notice.text() and "each works until" in panel.notice.text()
         finally:
             await emu.stop()
 

@@ -153,9 +153,11 @@ def test_adaptation_for_moto_changes_only_the_render_step_and_camel_cases_sdk_ca
     assert "Retry" not in variant and variant["Catch"][0]["Next"] == "MotoVariantRetry0Check"
     assert inner["MotoVariantRetry0Out"] == {"Type": "Pass", "Next": "FindVariantRecorder"}
     assert inner_prod["WaitForVariantSlot"]["Seconds"] == 30 and inner["WaitForVariantSlot"]["Seconds"] == 1
+    assert inner_prod["WaitToRetryVariant"]["Seconds"] == 15 and inner["WaitToRetryVariant"]["Seconds"] == 1
     assert set(inner) - set(inner_prod) == {f"MotoVariantRetry0{n}" for n in ("Check", "Init", "Bump", "Wait", "Out")}
     for name, state in inner_prod.items():
-        if name not in ("RenderVariant", "WaitForVariantSlot", "FindVariantRecorder", "StopVariantRecorder"):
+        if name not in ("RenderVariant", "WaitForVariantSlot", "WaitToRetryVariant", "FindVariantRecorder",
+                        "StopVariantRecorder", "FindLostVariantRecorder", "StopLostVariantRecorder"):
             text = json.dumps(state)
             for k in values:
                 text = text.replace(f"${{{k}}}", f"<{k}>")

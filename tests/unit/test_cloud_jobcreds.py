@@ -122,7 +122,9 @@ def test_each_fan_out_variant_gets_the_jobs_credentials_only_after_its_slot() ->
     what an iteration hands back to status.json never includes them."""
     states = production_definition()["States"]
     inner = states["RenderVariants"]["ItemProcessor"]["States"]
-    assert states["RenderVariants"]["ItemProcessor"]["StartAt"] == "TakeVariantSlot"
+    # a variant's first step looks for the owner's cancel marker (no credentials yet), then takes a slot
+    assert states["RenderVariants"]["ItemProcessor"]["StartAt"] == "CheckVariantCancel"
+    assert [c["Next"] for c in inner["CheckVariantCancel"]["Catch"]] == ["TakeVariantSlot", "TakeVariantSlot"]
     assert inner["TakeVariantSlot"]["Next"] == "VariantPolicy"
     assert inner["VariantPolicy"]["Next"] == "IssueVariantCredentials"
     assert inner["VariantPolicy"]["Parameters"] == states["JobPolicy"]["Parameters"]

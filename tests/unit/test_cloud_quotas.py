@@ -83,7 +83,7 @@ def test_every_fan_out_variant_takes_a_tenant_slot_before_its_task_and_releases_
     assert take[1]["Key"]["sk"] == {"S.$": "States.Format('JOB#{}#{}', $.job.jobId, $.variant.name)"}
     assert take[1]["ConditionExpression"] == "attribute_not_exists(slotHeld)"
     assert inner["TakeVariantSlot"]["Catch"][0]["Next"] == "VariantSlotBusy"
-    assert inner["WaitForVariantSlot"]["Next"] == "TakeVariantSlot"
+    assert inner["WaitForVariantSlot"]["Next"] == "CheckVariantCancel"
     release = [i["Update"] for i in inner["ReleaseVariantSlot"]["Parameters"]["TransactItems"]]
     assert release[0]["Key"]["sk"] == take[1]["Key"]["sk"] and release[0]["ConditionExpression"] == "slotHeld = :yes"
     assert release[1]["ConditionExpression"] == "running > :zero"
@@ -99,6 +99,31 @@ def test_every_fan_out_variant_takes_a_tenant_slot_before_its_task_and_releases_
             assert any("States.ALL" in c["ErrorEquals"] for c in st["Catch"]), name
     # the execution budget covers the slot wait (240 x 30 s) on top of the render's 10 h
     assert production_definition()["TimeoutSeconds"] >= 36000 + 240 * 30
+
+
+def test_a_variant_waiting_for_a_slot_sees_the_cancel_before_it_takes_one() -> None:
+    """Every try for a slot (the first and each after a wait) first looks for the owner's cancel marker;
+    found, the variant ends Cancelled at once - no slot, no credentials, no task, nothing charged; not
+    found (or the check failing) leads on to the slot.  The state machine's role may read the marker."""
+    inner = production_definition()["States"]["RenderVariants"]["ItemProcessor"]
+    assert inner["StartAt"] == "CheckVariantCancel"
+    states = inner["States"]
+    check = states["CheckVariantCancel"]
+    assert check["Resource"] == "arn:aws:states:::aws-sdk:s3:headObject"
+    assert check["Parameters"]["Key.$"] == "States.Format('tenants/{}/jobs/{}/cancel', $.job.tenant, $.job.jobId)"
+    assert [c["Next"] for c in check["Catch"]] == ["TakeVariantSlot", "TakeVariantSlot"]
+    assert check["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+    assert check["Next"] == "ExplainVariantNotStarted"
+    assert states["ExplainVariantNotStarted"]["Parameters"]["Error"] == "Reelwright.Cancelled"
+    # straight to the Cancelled result: it holds no slot to release and ran nothing to charge
+    assert states["ExplainVariantNotStarted"]["Next"] == "VariantCancelledResult"
+    assert states["WaitForVariantSlot"]["Next"] == "CheckVariantCancel"
+    from app.cloud.layout import CANCEL_MARKER
+
+    role = load_template()["Resources"]["StateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    statement = next(s for s in role["Statement"] if s.get("Sid") == "ReadCancelMarker")
+    assert statement["Action"] == "s3:GetObject"  # what HeadObject needs
+    assert statement["Resource"] == {"Fn::Sub": "${Bucket.Arn}/tenants/*/jobs/*/" + CANCEL_MARKER}
 
 
 def test_the_dashboard_is_valid_json_and_alarms_reach_the_topic_through_a_key_they_may_use() -> None:

@@ -246,3 +246,33 @@ def test_a_lost_heartbeat_is_caught_before_the_timeout_that_also_matches_it() ->
     """AWS: States.Timeout matches a step that ran too long *or* lost its heartbeat; catchers are tried in order."""
     order = [c["ErrorEquals"][0] for c in _states()["Render"]["Catch"]]
     assert order.index("States.HeartbeatTimeout") < order.index("States.Timeout") < order.index("States.ALL")
+
+
+def test_a_fan_out_variant_that_loses_its_heartbeat_is_stopped_and_retried_as_a_single_render_is() -> None:
+    """The single render's lost-heartbeat policy, per variant: caught before the catch-all, 3 retries each
+    after finding and stopping the variant's own tasks (its StartedBy), fresh credentials each time (the
+    slot kept: not back through CheckVariantCancel/TakeVariantSlot), then the ordinary failed path that
+    stops its last task and names the variant in the reason."""
+    states = _states()
+    inner = states["RenderVariants"]["ItemProcessor"]["States"]
+    order = [c["ErrorEquals"][0] for c in inner["RenderVariant"]["Catch"]]
+    assert order.index("States.HeartbeatTimeout") < order.index("States.ALL")
+    assert next(c["Next"] for c in inner["RenderVariant"]["Catch"]
+                if c["ErrorEquals"] == ["States.HeartbeatTimeout"]) == "LostVariantHeartbeat"
+    single, variant = states["LostHeartbeat"]["Choices"], inner["LostVariantHeartbeat"]["Choices"]
+    assert [(c["Variable"], c.get("NumericLessThan")) for c in variant] == [
+        (c["Variable"], c.get("NumericLessThan")) for c in single]  # the same count, the same limit (3)
+    assert inner["LostVariantHeartbeat"]["Default"] == "ExplainVariantLostHeartbeat"
+    for name in ("FirstLostVariantHeartbeat", "AnotherLostVariantHeartbeat"):
+        assert inner[name]["Next"] == "FindLostVariantRecorder"
+    assert inner["FindLostVariantRecorder"]["Parameters"] == inner["FindVariantRecorder"]["Parameters"]
+    assert inner["FindLostVariantRecorder"]["Next"] == "StopLostVariantRecorder"
+    assert inner["StopLostVariantRecorder"]["Next"] == "WaitToRetryVariant"
+    for name in ("FindLostVariantRecorder", "StopLostVariantRecorder"):
+        assert [c["Next"] for c in inner[name]["Catch"]] == ["WaitToRetryVariant"]
+    assert inner["WaitToRetryVariant"]["Seconds"] == states["WaitToRetryRender"]["Seconds"]
+    assert inner["WaitToRetryVariant"]["Next"] == "VariantPolicy"
+    explain = inner["ExplainVariantLostHeartbeat"]
+    assert explain["Parameters"]["Error"] == "States.HeartbeatTimeout"
+    assert "$.variant.name" in explain["Parameters"]["Cause.$"]
+    assert explain["Next"] == "FindVariantRecorder"

@@ -25,7 +25,7 @@ applies these changes — and only these:
    for one of its tenant's render slots) wait ``retry_interval_s`` too.
 
    Changes 2-4 apply alike to a fan-out variant's render step (``RenderVariant`` inside the
-   ``RenderVariants`` map, with its ``WaitForVariantSlot``).
+   ``RenderVariants`` map, with its ``WaitToRetryVariant`` and ``WaitForVariantSlot``).
 5. **camelCase SDK calls.** moto hands an ``aws-sdk`` task's parameters to boto3 as they are and
    returns boto3's response, while AWS takes and returns the API's PascalCase names.  For the services
    whose boto3 names are camelCase (ECS, Step Functions) every ``Parameters`` key is camel-cased and
@@ -60,6 +60,7 @@ SLOT_WAIT_STATE = "WaitForSlot"
 FAN_OUT_STATE = "RenderVariants"
 VARIANT_RENDER_STATE = "RenderVariant"
 VARIANT_SLOT_WAIT_STATE = "WaitForVariantSlot"
+VARIANT_RETRY_WAIT_STATE = "WaitToRetryVariant"
 OPTIMIZED_ECS = "arn:aws:states:::ecs:runTask.waitForTaskToken"
 SDK_ECS = "arn:aws:states:::aws-sdk:ecs:runTask.waitForTaskToken"
 
@@ -206,7 +207,8 @@ def adapt_for_moto(definition: dict[str, Any], values: dict[str, str], *,
         inner = fan_out["ItemProcessor"]["States"]
         if inner.get(VARIANT_RENDER_STATE, {}).get("Resource") != OPTIMIZED_ECS:
             raise ValueError(f"the {VARIANT_RENDER_STATE} state no longer uses {OPTIMIZED_ECS}; update adapt_for_moto")
-        _adapt_render(inner, VARIANT_RENDER_STATE, (VARIANT_SLOT_WAIT_STATE,), retry_interval_s, heartbeat_s,
+        _adapt_render(inner, VARIANT_RENDER_STATE, (VARIANT_RETRY_WAIT_STATE, VARIANT_SLOT_WAIT_STATE),
+                      retry_interval_s, heartbeat_s,
                       prefix="MotoVariantRetry")
     return d
 

@@ -43,6 +43,7 @@ class CloudJobsController(QObject):
         #: the system's file manager / player; a test may put a recorder here
         self.open_url: Any = QDesktopServices.openUrl
         self.last_share: services.ShareLink | None = None
+        self.last_shared: services.SharedVideos | None = None
         self.timer = QTimer(self)
         self.timer.setObjectName("jobsPollTimer")
         self.timer.setInterval(POLL_MS)
@@ -53,6 +54,7 @@ class CloudJobsController(QObject):
         panel.fetch_requested.connect(self.fetch)
         panel.cancel_requested.connect(self.cancel)
         panel.share_requested.connect(self.share)
+        panel.share_variant_requested.connect(self.share)
         panel.open_requested.connect(self.open_video)
         panel.reveal_requested.connect(self.reveal)
         cloud.changed.connect(self._signed_in)
@@ -208,18 +210,28 @@ class CloudJobsController(QObject):
         op.run()
         return op
 
-    def share(self, job: CloudJob) -> Op[services.ShareLink] | None:
+    def share(self, job: CloudJob, variant: str | None = None) -> Op[services.SharedVideos] | None:
+        """Copy a share link: the job's video, a fan-out variant's (``variant``), or one line per variant
+        (``services.ALL_VARIANTS``)."""
         client = self.cloud.client
         if client is None:
             return None
-        op: Op[services.ShareLink] = Op(self.window, services.share_cloud_job(client, job.job_id),
-                                        title="Share link", trigger=self.panel.share_button, view=self.view)
+        op: Op[services.SharedVideos] = Op(self.window, services.share_cloud_job(client, job.job_id, variant=variant),
+                                           title="Share link", trigger=self.panel.share_button, view=self.view)
 
-        def done(link: services.ShareLink) -> None:
-            self.last_share = link
-            QGuiApplication.clipboard().setText(link.url)
+        def done(shared: services.SharedVideos) -> None:
+            self.last_share = shared.first
+            self.last_shared = shared
+            QGuiApplication.clipboard().setText(shared.text)
             # the real end of the link (the signing credentials may end it before the time asked)
-            self.panel.notice.setText(f"Share link to '{job.label}' copied to the clipboard; it {link.until_text()}")
+            if len(shared.links) > 1:
+                what = f"{len(shared.links)} share links to '{job.label}' (one line per variant)"
+            elif shared.fan_out:
+                what = f"Share link to the {shared.links[0][0]} video of '{job.label}'"
+            else:
+                what = f"Share link to '{job.label}'"
+            self.panel.notice.setText(f"{what} copied to the clipboard; "
+                                      f"{'it' if len(shared.links) == 1 else 'each'} {shared.until_text()}")
 
         op.success(done)
         op.run()
