@@ -3,9 +3,10 @@ beside the full render of the same example, in one run (so both see the same mac
 
     .venv/bin/python bench/bench_preview.py [--card 6] [--script PATH] [--repeat 2] [--draw-small]
 
-Each repeat times two previews: *cold* (the preview starts its own browser, as the first preview
-did before the app kept one) and *warm* (the desktop app's way: the browser was started when the
-card was picked and is kept between previews; see app.core.capture.launch).
+Each repeat times three previews: *cold* (the preview starts its own browser), *warm* (the browser
+was started earlier and is kept between previews; see app.core.capture.launch) and *prepared* (the
+desktop app's way: when a card is picked, the flow is replayed up to it in the background; the
+click then voices and films the card; timed from the click; see app.core.preview.prepare_preview).
 
 ``--card`` counts from 1, as the card list does.  The voice cache is warmed first (a full render
 voices every card; a preview voices only its card), so both figures are the pipeline without TTS.
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from app.core.bundle import load_job  # noqa: E402
 from app.core.capture import WarmBrowser  # noqa: E402
 from app.core.infra.tools import find_ffmpeg  # noqa: E402
-from app.core.preview import DrawMode, PreviewResult, preview_card, warm_up  # noqa: E402
+from app.core.preview import DrawMode, PreviewResult, prepare_preview, preview_card, warm_up  # noqa: E402
 from app.core.render import RenderResult, render  # noqa: E402
 
 
@@ -62,24 +63,45 @@ async def run_preview(script: Path, index: int, out: Path, draw: DrawMode,
     return time.monotonic() - t0, res
 
 
+async def run_prepared(script: Path, index: int, out: Path, draw: DrawMode,
+                       warm: WarmBrowser) -> tuple[float, PreviewResult]:
+    """The app's way: the card is picked, its flow replayed in the background while the user reads;
+    timed from the click."""
+    job = load_job(script)
+    prepared = prepare_preview(job, index, out, draw=draw, warm=warm)
+    assert prepared is not None
+    while not prepared.ready:
+        if prepared.task.done():
+            prepared.task.result()  # raises what went wrong
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)  # reading the card
+    t0 = time.monotonic()
+    res = await preview_card(job, index, out, draw=draw, prepared=prepared)
+    return time.monotonic() - t0, res
+
+
 async def run_previews(script: Path, index: int, work: Path, draw: DrawMode,
-                       repeat: int) -> tuple[list[float], list[float], PreviewResult]:
-    """``repeat`` previews with a browser started for each (cold) and ``repeat`` with the app's kept
-    browser (warm: started when the card was picked, before the click), alternating, in one loop."""
+                       repeat: int) -> tuple[dict[str, list[float]], PreviewResult]:
+    """``repeat`` previews of each kind, alternating, in one loop: *cold* (a browser started for
+    each), *warm* (the app's kept browser, started when the card was picked) and *prepared* (the
+    app's way: the flow also replayed up to the card before the click; timed from the click)."""
     warm = WarmBrowser()
-    await warm_up(load_job(script), warm, draw=draw)  # the app does this when a card is picked
-    cold_times: list[float] = []
-    warm_times: list[float] = []
+    await warm_up(load_job(script), warm, draw=draw)
+    times: dict[str, list[float]] = {"cold": [], "warm": [], "prepared": []}
     res: PreviewResult | None = None
     for i in range(max(1, repeat)):
-        for kind, keeper, times in (("cold", None, cold_times), ("warm", warm, warm_times)):
-            wall, res = await run_preview(script, index, work / f"preview-{kind}-{i}.mp4", draw, keeper)
-            times.append(wall)
+        for kind in times:
+            out = work / f"preview-{kind}-{i}.mp4"
+            if kind == "prepared":
+                wall, res = await run_prepared(script, index, out, draw, warm)
+            else:
+                wall, res = await run_preview(script, index, out, draw, warm if kind == "warm" else None)
+            times[kind].append(wall)
             stages = ", ".join(f"{k} {v:.2f}" for k, v in res.stage_times.items())
             print(f"preview {i + 1} ({kind}): {wall:.2f} s ({stages}); {load()}")
     await warm.close()
     assert res is not None
-    return cold_times, warm_times, res
+    return times, res
 
 
 async def run_render(script: Path, out_dir: Path) -> tuple[float, RenderResult]:
@@ -103,20 +125,21 @@ def main() -> None:
     full_wall, full = asyncio.run(run_render(script, work / "full"))  # also warms the voice cache
     print(f"after the full render: {load()}")
     draw: DrawMode = "device-scale" if args.draw_small else "encoder"
-    cold_times, warm_times, res = asyncio.run(run_previews(script, index, work, draw, args.repeat))
+    times, res = asyncio.run(run_previews(script, index, work, draw, args.repeat))
     card = res.card
     print(f"\ncard {args.card} '{card.title}': {res.duration_s:.1f} s of video from {card.start_s:.1f} s, "
           f"{res.width}x{res.height}, {res.frames} frames, {res.screenshots} screenshots, "
           f"exact timing: {res.exact_timing}")
     print(f"full render : {full.duration_s:.1f} s of video in {full_wall:6.2f} s "
           f"({', '.join(f'{k} {v:.1f}' for k, v in full.stage_times.items())})")
-    for kind, times in (("cold", cold_times), ("warm", warm_times)):
-        best = min(times)
-        print(f"preview {kind}: {res.duration_s:.1f} s of video in {best:6.2f} s (best of {len(times)}; "
+    for kind, walls in times.items():
+        best = min(walls)
+        print(f"preview {kind:8}: {res.duration_s:.1f} s of video in {best:6.2f} s (best of {len(walls)}; "
               f"{best / full_wall:.2f}x the full render's time, {full_wall / best:.1f}x faster)")
-    print("  (cold: the preview starts its browser; warm: the app's browser kept between previews)")
+    print("  (cold: the preview starts its browser; warm: the app's browser kept between previews;\n"
+          "   prepared: the app's way, the flow replayed up to the card when it was picked, timed from the click)")
     picks = [0, res.frames // 3, 2 * res.frames // 3, res.frames - 1]
-    last = work / f"preview-warm-{len(warm_times) - 1}.mp4"
+    last = work / f"preview-prepared-{len(times['prepared']) - 1}.mp4"
     values = [psnr(last, full.video, res.first_frame, i, (res.width, res.height)) for i in picks]
     print("identity    : PSNR vs the full render's frames (scaled) at frames "
           + ", ".join(f"{i}: {v:.1f} dB" for i, v in zip(picks, values, strict=True)))

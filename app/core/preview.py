@@ -33,10 +33,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import json
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -60,8 +62,8 @@ from .render import _add_bumpers, _as_cancel, _Site, _uninterruptible, make_work
 from .script import Script, Settings, plain_narration
 from .voice.base import VoiceClip
 
-__all__ = ["DrawMode", "PreviewResult", "build_preview_mux_args", "estimate_narration_s", "preview_card",
-           "preview_size", "warm_up"]
+__all__ = ["DrawMode", "PreparedPreview", "PreviewResult", "build_preview_mux_args", "estimate_narration_s",
+           "prepare_preview", "preview_card", "preview_key", "preview_size", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ REPLAY_SHARE = 0.5
 #: size, where 75 and 90 cannot be told apart (card 6 of the example: 45.5 dB PSNR between the two
 #: previews), and 75 films about 10 % faster: Chromium's JPEG encode is part of every filmed frame.
 PREVIEW_JPEG_QUALITY = 75
+
+#: a prepared preview (see :func:`prepare_preview`) nobody asked for after this long ends, freeing its browser
+PREPARED_WAIT_S = 300.0
 
 #: words per second of an estimated (not yet voiced) narration, as the card editor estimates
 ESTIMATE_WORDS_PER_S = 150.0 / 60.0
@@ -100,6 +105,9 @@ class PreviewResult:
     screenshots: int
     stage_times: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    #: the flow was replayed ahead of the click (:func:`prepare_preview`); ``stage_times["waited"]``
+    #: is how long it then waited at the card
+    prepared: bool = False
 
 
 def _noop(_: Progress) -> None:
@@ -162,10 +170,37 @@ class _PreviewScheduler(Scheduler):
         return timing
 
 
-async def _voices(job: Job, settings: Settings, index: int, tracker: StageTracker,
-                  cancel: CancelToken) -> tuple[list[VoiceTiming], VoiceClip, bool, list[str]]:
+def _gate_hook(gate: _Gate, index: int, scheduler: Scheduler, clock: FastForwardClock,
+               cancel: CancelToken) -> Callable[[int], Awaitable[None]]:
+    """The performer's hook before each card: at the previewed card, wait for the click (keeping the
+    watchdog from taking the wait for a stall), then give the scheduler the card's real voice."""
+
+    async def before_card(ci: int) -> None:
+        if ci != index:
+            return
+        gate.reached.set()
+        t0 = time.monotonic()
+        while not gate.go.is_set():
+            if time.monotonic() - t0 > PREPARED_WAIT_S:
+                cancel.cancel("the prepared preview was not used")
+            cancel.raise_if_cancelled()
+            clock.last_progress = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gate.go.wait(), 1.0)
+        cancel.raise_if_cancelled()
+        assert gate.clip is not None
+        scheduler.voices[index] = VoiceTiming(gate.clip.duration_s, dict(gate.clip.marks))
+        gate.waited_s = time.monotonic() - t0
+        clock.last_progress = time.monotonic()
+
+    return before_card
+
+
+async def _voices(job: Job, settings: Settings, index: int, tracker: StageTracker, cancel: CancelToken, *,
+                  voice_card: bool = True) -> tuple[list[VoiceTiming], VoiceClip | None, bool, list[str]]:
     """Every card's timing and the chosen card's clip.  Only the chosen card is voiced; the others
-    come from the cache or, failing that, an estimate."""
+    come from the cache or, failing that, an estimate.  ``voice_card=False`` (a prepared preview,
+    whose card is voiced at the click) treats the chosen card like the others and gives no clip."""
     from .voice import VoiceService, load_provider
 
     warnings: list[str] = []
@@ -175,12 +210,14 @@ async def _voices(job: Job, settings: Settings, index: int, tracker: StageTracke
     if reason:
         warnings.append(f"voice: using {provider.describe()} because {reason}")
     service = VoiceService(provider)
-    tracker.report("voice", 0.0, "voicing the card")
-    clip = await service.voice(narrations[index], settings.voice, cancel)
+    clip: VoiceClip | None = None
+    if voice_card:
+        tracker.report("voice", 0.0, "voicing the card")
+        clip = await service.voice(narrations[index], settings.voice, cancel)
     voices: list[VoiceTiming] = []
     exact = True
     for i, narration in enumerate(narrations):
-        if i == index:
+        if i == index and clip is not None:
             voices.append(VoiceTiming(clip.duration_s, dict(clip.marks)))
             continue
         if not plain_narration(narration).strip():
@@ -194,7 +231,7 @@ async def _voices(job: Job, settings: Settings, index: int, tracker: StageTracke
         if hit is not None:
             voices.append(VoiceTiming(hit.duration_s, dict(hit.marks)))
         else:
-            exact = False
+            exact = exact and i == index  # the chosen card is voiced later (prepared): its length is no guess
             voices.append(VoiceTiming(estimate_narration_s(narration)))
     if not exact:
         warnings.append("some earlier cards are not voiced yet: their lengths are estimated, so the "
@@ -241,13 +278,135 @@ async def preview_card(
     tail_frames: int | None = None,
     draw: DrawMode = "encoder",
     warm: WarmBrowser | None = None,
+    prepared: PreparedPreview | None = None,
 ) -> PreviewResult:
     """Render card ``card_index`` (0-based, among the script's own cards) alone to ``out`` (MP4),
     ``scale`` times the video's size.  ``chunk_frames``/``tail_frames`` tune the replay (see
     :class:`FastForwardClock`); ``draw="device-scale"`` trades frame identity for speed (see the
-    module).  ``warm`` keeps the browser running for the next preview (a new browser context each time; see
-    :mod:`app.core.capture.launch`)."""
+    module).  ``warm`` keeps the browser running for the next preview (a new browser context each
+    time; see :mod:`app.core.capture.launch`).  ``prepared``: a replay started ahead by
+    :func:`prepare_preview`; it is used when it was made for this card of this script (ignoring the
+    card's narration, voiced now), else discarded."""
     cancel = cancel or CancelToken()
+    if prepared is not None:
+        if prepared.fits(job, card_index, out, scale=scale, draw=draw):
+            return await prepared.finish(job, on_progress, cancel)
+        await prepared.discard()
+    return await _run_preview(job, card_index, out, scale=scale, on_progress=on_progress, cancel=cancel,
+                              browser=browser, chunk_frames=chunk_frames, tail_frames=tail_frames, draw=draw,
+                              warm=warm, gate=None)
+
+
+def preview_key(job: Job, card_index: int, out: Path, *, scale: float, draw: DrawMode) -> str:
+    """What a preview's replay depends on: the script up to and including the card (its narration
+    aside: it only sets the card's own length, and is voiced at the click), the render's overrides,
+    the job's folder, the output and the preview's size."""
+    data = job.script.model_dump(mode="json")
+    cards = data["cards"][: card_index + 1]
+    cards[-1] = {**cards[-1], "narration": None}
+    data["cards"] = cards
+    doc = {"script": data, "render": job.render.model_dump(mode="json"), "root": str(job.root),
+           "out": str(out), "scale": scale, "draw": draw, "card": card_index}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Gate:
+    """Where a prepared preview waits: before its card begins, until :meth:`PreparedPreview.finish`."""
+
+    index: int
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+    clip: VoiceClip | None = None
+    on_progress: ProgressCallback | None = None
+    #: real seconds the replay waited at the card for the click
+    waited_s: float = 0.0
+
+    def report(self, p: Progress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(p)
+
+
+class PreparedPreview:
+    """A card preview replayed ahead of the click (:func:`prepare_preview`): the flow runs up to the
+    card in the background and waits there, so "Preview card" only voices and films the card.
+
+    The script's later cards and the card's narration may change meanwhile (the usual loop: edit the
+    narration, preview, edit again); anything else that the replay depends on (:func:`preview_key`)
+    makes :func:`preview_card` discard it and start over.  A script with a target length is never
+    prepared: fitting it depends on every card's voice."""
+
+    def __init__(self, key: str, gate: _Gate, cancel: CancelToken, task: asyncio.Task[PreviewResult]) -> None:
+        self.key = key
+        self.gate = gate
+        self.cancel = cancel
+        self.task = task
+        self._finishing = False
+
+    @property
+    def ready(self) -> bool:
+        """The replay has reached the card and waits for the click."""
+        return self.gate.reached.is_set() and not self.task.done()
+
+    def fits(self, job: Job, card_index: int, out: Path, *, scale: float, draw: DrawMode) -> bool:
+        return (not self._finishing and not self.task.done() and card_index == self.gate.index
+                and self.key == preview_key(job, card_index, Path(out), scale=scale, draw=draw))
+
+    async def finish(self, job: Job, on_progress: ProgressCallback | None, cancel: CancelToken) -> PreviewResult:
+        """Voice the card's narration as it is now, film the card, mux: the preview."""
+        from .voice import VoiceService, load_provider
+
+        self._finishing = True
+        unlink = cancel.on_cancel(lambda: self.cancel.cancel(cancel.reason or "cancelled"))
+        try:
+            self.gate.on_progress = on_progress
+            settings = job.effective_settings()
+            narration = job.script.cards[self.gate.index].narration
+            self.gate.report(Progress("voice", 0.0, "voicing the card"))
+            provider = await load_provider(settings.voice.provider, settings.voice, [narration])
+            self.gate.clip = await VoiceService(provider).voice(narration, settings.voice, cancel)
+            self.gate.go.set()
+            return await self.task
+        except BaseException:
+            await self.discard()
+            raise
+        finally:
+            unlink()
+
+    def abandon(self) -> None:
+        """Ask the replay to stop, without waiting for it (see :meth:`discard`)."""
+        if not self.task.done():
+            self.cancel.cancel("the prepared preview was discarded")
+            self.gate.go.set()
+
+    async def discard(self) -> None:
+        """Stop the replay and close its browser context (idempotent)."""
+        self.abandon()
+        with contextlib.suppress(BaseException):
+            await self.task
+
+
+def prepare_preview(job: Job, card_index: int, out: Path, *, scale: float = 0.5, draw: DrawMode = "encoder",
+                    warm: WarmBrowser | None = None, browser: Browser | None = None) -> PreparedPreview | None:
+    """Start replaying the flow up to card ``card_index`` in the background (the card editor does it
+    when a card is picked); pass the result to :func:`preview_card` as ``prepared``.  None when the
+    script cannot be prepared (a target length)."""
+    if job.effective_settings().target_s is not None or not 0 <= card_index < len(job.script.cards):
+        return None
+    gate = _Gate(card_index)
+    cancel = CancelToken()
+    out = Path(out)
+    task = asyncio.ensure_future(_run_preview(job, card_index, out, scale=scale, on_progress=gate.report,
+                                              cancel=cancel, browser=browser, chunk_frames=15, tail_frames=None,
+                                              draw=draw, warm=warm, gate=gate))
+    # a prepared preview nobody asked for ends quietly (discarded, or its flow failed: the click says so)
+    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+    return PreparedPreview(preview_key(job, card_index, out, scale=scale, draw=draw), gate, cancel, task)
+
+
+async def _run_preview(job: Job, card_index: int, out: Path, *, scale: float, on_progress: ProgressCallback | None,
+                       cancel: CancelToken, browser: Browser | None, chunk_frames: int, tail_frames: int | None,
+                       draw: DrawMode, warm: WarmBrowser | None, gate: _Gate | None) -> PreviewResult:
     tracker = StageTracker(on_progress or _noop, weights=dict(PREVIEW_STAGES))
     n_cards = len(job.script.cards)
     if not 0 <= card_index < n_cards:
@@ -292,7 +451,7 @@ async def preview_card(
         session = _session(browser, settings, scale, draw, sink, cancel=cancel, storage_state=storage_state,
                            make_clock=make_clock, warm=warm)
         t_voice = time.monotonic()
-        voice_task = asyncio.ensure_future(_voices(job, settings, index, tracker, cancel))
+        voice_task = asyncio.ensure_future(_voices(job, settings, index, tracker, cancel, voice_card=gate is None))
         start_task = asyncio.ensure_future(session.start())
         try:
             (voices, clip, exact, warnings), _ = await asyncio.gather(voice_task, start_task)
@@ -338,6 +497,8 @@ async def preview_card(
                                   cancel=cancel, error_dir=None, error_name="preview", session=session)
             watchdog = session.watchdog(lambda: performer.where, error_dir=None, error_name="preview")
             scheduler = _PreviewScheduler(job.script, settings, voices, index=index, clock=clock, estimate=estimate)
+            if gate is not None:
+                performer.before_card = _gate_hook(gate, index, scheduler, clock, cancel)
             try:
                 timeline = await watchdog.guard(performer.run(job.script, scheduler, upto_card=index))
             except RenderError as exc:
@@ -353,6 +514,9 @@ async def preview_card(
             if clock.filming_since is not None:
                 # the capture's two parts: the replay up to the card, and filming it
                 tracker.stage_times["replay"] = clock.filming_since - t_capture
+                if gate is not None:
+                    tracker.stage_times["replay"] -= gate.waited_s
+                    tracker.stage_times["waited"] = gate.waited_s
                 tracker.stage_times["film"] = time.monotonic() - clock.filming_since
             log.info("preview: %d frames skipped in %d runs, %d single unfilmed frames, %d filmed",
                      clock.skipped, clock.runs, clock.single, frames)
@@ -362,6 +526,9 @@ async def preview_card(
             sink = None
 
         with tracker.stage("mix", "adding the narration"):
+            if gate is not None:
+                clip = gate.clip
+            assert clip is not None
             duration = frames / settings.fps
             with atomic_path(out) as tmp:
                 await mix.run_ffmpeg(build_preview_mux_args(ffmpeg, video=video_tmp,
@@ -370,7 +537,8 @@ async def preview_card(
                 cancel.raise_if_cancelled()
         return PreviewResult(video=out, card_index=card_index, card=card, duration_s=duration, width=width,
                              height=height, first_frame=first, exact_timing=exact, frames=frames,
-                             screenshots=shots, stage_times=dict(tracker.stage_times), warnings=warnings)
+                             screenshots=shots, stage_times=dict(tracker.stage_times), warnings=warnings,
+                             prepared=gate is not None)
     except asyncio.CancelledError:
         cancel.cancel("cancelled")
         raise

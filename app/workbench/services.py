@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # imported when used: the cloud client loads boto3, the rende
     from app.cloud.layout import JobStatus
     from app.core.capture.launch import WarmBrowser
     from app.core.draft.drafters.base import DraftResult
-    from app.core.preview import PreviewResult
+    from app.core.preview import PreparedPreview, PreviewResult
     from app.core.render import CheckResult, RenderResult
     from app.core.voice.base import VoiceClip
     from app.workbench.cloud_jobs import CloudJob, CloudJobStore
@@ -336,9 +336,10 @@ def preview_path(project_dir: Path, card_id: str) -> Path:
 
 
 def preview_card(job: Job, card_index: int, out: Path, sessions: SessionStore | None = None,
-                 warm: WarmBrowser | None = None) -> OpFactory[PreviewOutcome]:
+                 warm: WarmBrowser | None = None, prepared: PreparedPreview | None = None) -> OpFactory[PreviewOutcome]:
     """Render one card alone, small (the card editor's "Preview card"); see app.core.preview.
-    ``warm``: the browser kept between previews (see app.core.capture.launch)."""
+    ``warm``: the browser kept between previews (see app.core.capture.launch); ``prepared``: the flow
+    replayed up to the card ahead of the click (see :func:`prepare_preview`)."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> PreviewOutcome:
         from app.core import preview
@@ -346,10 +347,20 @@ def preview_card(job: Job, card_index: int, out: Path, sessions: SessionStore | 
         t0 = time.monotonic()
         with _session_for(job, sessions):
             result = await preview.preview_card(job, card_index, out, on_progress=on_progress, cancel=cancel,
-                                                 warm=warm)
+                                                 warm=warm, prepared=prepared)
         return PreviewOutcome(result, time.monotonic() - t0)
 
     return op
+
+
+def prepare_preview(job: Job, card_index: int, out: Path, warm: WarmBrowser) -> PreparedPreview | None:
+    """Replay the flow up to a card in the background, ahead of "Preview card" (None: this script is not
+    prepared ahead — a target length, or a signed-in session, which is only materialised during an op)."""
+    from app.core import preview
+
+    if job.loose and job.script.settings.session:
+        return None
+    return preview.prepare_preview(job, card_index, out, warm=warm)
 
 
 async def warm_up_preview(job: Job, warm: WarmBrowser) -> None:

@@ -239,3 +239,81 @@ def test_a_warm_browser_previews_the_same_frames_and_is_reused(
     left = _descendants(os.getpid()) - before
     names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
     assert not names, f"processes left after closing the warm browser: {names}"
+
+
+def test_a_prepared_preview_waits_at_its_card_and_gives_the_same_frames(
+        tmp_path: Path, both: tuple[RenderResult, PreviewResult, list[Progress], Path]) -> None:
+    """The card editor replays the flow when a card is picked; the click then only voices and films
+    the card.  Its narration may change meanwhile (voiced at the click); the frames are those of a
+    fresh preview of the script as it is at the click."""
+    from app.core.preview import prepare_preview
+
+    edited = preview_script()
+    edited["cards"][2]["narration"] = "And once more, with a little more text, and then a few words more."
+    job_a = make_job(tmp_path, preview_script())
+    job_b = make_job(tmp_path, edited)
+    out = tmp_path / "cache" / "card-3.mp4"
+
+    async def go() -> tuple[PreviewResult, PreviewResult, float]:
+        prepared = prepare_preview(job_a, 2, out)
+        assert prepared is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not prepared.ready:
+            assert not prepared.task.done(), prepared.task.exception()
+            assert loop.time() < deadline, "the replay never reached the card"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # the user reads for a while: no stall, nothing moves
+        t0 = loop.time()
+        got = await preview_card(job_b, 2, out, prepared=prepared)
+        took = loop.time() - t0
+        fresh = await preview_card(job_b, 2, tmp_path / "fresh.mp4")
+        return got, fresh, took
+
+    got, fresh, took = asyncio.run(go())
+    print(f"prepared preview: {took:.2f} s from the click ({got.stage_times}); fresh: {fresh.stage_times}")
+    assert got.prepared and not fresh.prepared
+    assert got.stage_times["waited"] >= 1.5
+    assert (got.first_frame, got.frames, got.duration_s) == (fresh.first_frame, fresh.frames, fresh.duration_s)
+    _, cold, _, _ = both
+    assert got.first_frame == cold.first_frame and got.frames > cold.frames  # the longer narration
+    picks = sorted({*range(0, got.frames, 9), got.frames - 1})
+    a, b = frames(out, picks, size=(PW, PH)), frames(tmp_path / "fresh.mp4", picks, size=(PW, PH))
+    for k in picks:
+        assert mean_abs_diff(a[k], b[k]) == 0.0, f"frame {k} differs from a fresh preview's"
+
+
+def test_a_prepared_preview_of_another_flow_is_discarded_and_cancel_ends_it(tmp_path: Path) -> None:
+    """An edit before the card (or another card) makes the prepared replay useless: the preview
+    discards it and starts over, with the right result; a discarded one leaves no process."""
+    from app.core.preview import prepare_preview
+
+    changed = preview_script()
+    changed["cards"][1]["actions"][1]["text"] = "xyz"  # typed before the card
+    job_a = make_job(tmp_path, preview_script())
+    job_b = make_job(tmp_path, changed)
+    out = tmp_path / "cache" / "card-3.mp4"
+    before = _descendants(os.getpid())
+
+    async def go() -> PreviewResult:
+        prepared = prepare_preview(job_a, 2, out)
+        assert prepared is not None
+        assert not prepared.fits(job_b, 2, out, scale=0.5, draw="encoder")
+        assert not prepared.fits(job_a, 1, out, scale=0.5, draw="encoder")
+        res = await preview_card(job_b, 2, out, prepared=prepared)
+        assert prepared.task.done()
+        other = prepare_preview(job_a, 2, out)
+        assert other is not None
+        await asyncio.sleep(0.5)
+        t0 = asyncio.get_running_loop().time()
+        await other.discard()
+        assert asyncio.get_running_loop().time() - t0 < 1.5
+        return res
+
+    res = asyncio.run(go())
+    assert not res.prepared
+    shot = frames(out, [res.frames - 1], size=(PW, PH))[res.frames - 1]
+    assert decode.decode_counters(shot)[1] == len("xyz") + len("de")  # the edited flow, not the prepared one
+    left = _descendants(os.getpid()) - before
+    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    assert not names, f"processes left: {names}"

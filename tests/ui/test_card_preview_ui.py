@@ -127,10 +127,11 @@ def test_ctrl_shift_p_previews_and_cancel_in_place_writes_nothing(window: MainWi
     assert not list((pdir / "cache").rglob("*.mp4"))
 
 
-def test_picking_a_card_starts_the_preview_browser_ahead_and_closing_ends_it(
+def test_picking_a_card_prepares_its_preview_and_closing_ends_it(
         window: MainWindow, qtbot: Any, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A picked card starts the preview's browser in the background; "Preview card" then starts none,
-    a second preview reuses it too, and closing the window closes it (no process left)."""
+    """A picked card gets its preview prepared in the background (the browser started, the flow
+    replayed up to the card); "Preview card" then uses it, starts no browser, and prepares the next
+    one; closing the window ends it all (no process left)."""
     from app.core.capture import _descendants
 
     monkeypatch.setenv("REELWRIGHT_PREVIEW_WARMUP", "1")
@@ -138,27 +139,41 @@ def test_picking_a_card_starts_the_preview_browser_ahead_and_closing_ends_it(
     editor = window.editor
     renders = window.renders
 
+    async def ready() -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while renders.prepared is None or not renders.prepared.ready:
+            assert loop.time() < deadline, "the preview was never prepared"
+            await asyncio.sleep(0.05)
+        return renders.prepared
+
     async def scenario() -> tuple[Any, list[int]]:
         editor.select_card(0)
-        editor.select_card(1)
-        assert renders._warming is not None
-        await renders._warming
+        editor.select_card(1)  # only the card the selection rests on is prepared
+        first = await ready()
+        assert first.gate.index == 1
         warm = renders.warm
-        assert warm is not None and warm.ready and (warm.launches, warm.reuses) == (1, 0)
+        assert warm is not None and warm.launches == 1
         for _ in range(2):
+            prepared = await ready()
             qtbot.mouseClick(editor.preview_button, Qt.MouseButton.LeftButton)
+            [op] = list(Op.running)
             await Op.wait_all()
             assert editor.preview.status.text().startswith("Card 2 'Get started'"), editor.preview.status.text()
-        assert (warm.launches, warm.reuses) == (1, 2), "a preview started its own browser"
-        assert warm.ready
+            assert op.result is not None and op.result.result.prepared, "the click replayed the flow itself"
+            assert prepared.task.done() and renders.prepared is not prepared
+        await ready()  # the next one, after the last preview
+        assert warm.launches == 1, "a preview started its own browser"
         browsers = [p for p in _descendants(os.getpid())
                     if b"headless" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
         assert browsers, "no browser is kept running"
         return warm, browsers
 
     warm, browsers = run(scenario())
-    window.close()  # (closing the last window inside the loop would quit the test's app)
-    assert not warm.ready
+    # what the window's close does on the app's loop (closing the last window inside the test's loop
+    # would quit its app; closed outside a loop, the window kills them instead)
+    run(renders.close_warm())
+    assert not warm.ready and renders.prepared is None
 
     def gone(pid: int) -> bool:
         try:

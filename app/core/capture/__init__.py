@@ -422,16 +422,19 @@ class BrowserSession:
         self._browser = None
         if launched is None:
             return
-        if self.warm is not None and self.frame_exact and launched.alive:
-            try:
-                if context is not None:
-                    await asyncio.wait_for(context.close(), CLOSE_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001 - a timeout or a dead connection: the browser is not reusable
-                log.warning("the preview's browser context did not close (%s); closing the browser",
-                            type(exc).__name__)
-            else:
-                await self.warm.give_back(launched)
-                return
+        if self.warm is not None and self.frame_exact:
+            if launched.alive:
+                try:
+                    if context is not None:
+                        await asyncio.wait_for(context.close(), CLOSE_TIMEOUT_S)
+                except Exception as exc:  # noqa: BLE001 - a timeout or a dead connection: not reusable
+                    log.warning("the preview's browser context did not close (%s); closing the browser",
+                                type(exc).__name__)
+                else:
+                    await self.warm.give_back(launched)
+                    return
+            await self.warm.drop(launched)
+            return
         await launched.close()
 
     async def __aenter__(self) -> BrowserSession:

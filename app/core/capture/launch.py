@@ -258,6 +258,8 @@ class WarmBrowser:
         self._starting: asyncio.Task[Launched] | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._closing: asyncio.Future[None] | None = None
+        #: browsers taken by sessions and not yet given back or dropped
+        self._leased: list[Launched] = []
         #: launches done and sessions served from a kept browser (for tests and the bench)
         self.launches = 0
         self.reuses = 0
@@ -283,6 +285,7 @@ class WarmBrowser:
         if kept is not None:
             if kept.alive and kept.args == args and kept.browser == browser:
                 self.reuses += 1
+                self._leased.append(kept)
                 return kept
             await kept.close()
         self._starting = asyncio.ensure_future(Launched.launch(browser, args))
@@ -297,10 +300,12 @@ class WarmBrowser:
         finally:
             self._starting = None
         self.launches += 1
+        self._leased.append(launched)
         return launched
 
     async def give_back(self, launched: Launched) -> None:
         """Keep ``launched`` for the next session (closing any other kept one)."""
+        self._forget(launched)
         if not launched.alive:
             await launched.close()
             return
@@ -312,17 +317,27 @@ class WarmBrowser:
         self._idle = asyncio.get_running_loop().call_later(
             self.idle_s, lambda: asyncio.ensure_future(self.close()))
 
+    async def drop(self, launched: Launched) -> None:
+        """Close a taken browser that is not fit to keep (its session could not close cleanly)."""
+        self._forget(launched)
+        await launched.close()
+
+    def _forget(self, launched: Launched) -> None:
+        self._leased = [b for b in self._leased if b is not launched]
+
     def _cancel_idle(self) -> None:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
 
     def kill(self) -> None:
-        """End the kept browser's processes now (no event loop is left to close it on)."""
+        """End the processes of every browser this started, kept or taken, now (no event loop is left
+        to close them on)."""
         self._cancel_idle()
         kept, self._kept = self._kept, None
-        if kept is not None:
-            kept.kill(driver_too=True)
+        leased, self._leased = self._leased, []
+        for launched in ([kept] if kept is not None else []) + leased:
+            launched.kill(driver_too=True)
 
     async def close(self) -> None:
         """Close the kept browser (a later :meth:`take` launches again); a second caller waits for

@@ -180,6 +180,8 @@ class Performer:
         #: called with (card index, card id) once a card's first action is done (at the card's start
         #: for a card without actions): ``check(snapshots=True)`` takes the storyboard's still there
         self.on_card_shown: Callable[[int, str], Awaitable[None]] | None = None
+        #: awaited before each card begins (a prepared card preview waits there for the click)
+        self.before_card: Callable[[int], Awaitable[None]] | None = None
         #: records the interactive demo's steps during this same run (None: no demo asked for)
         self.steps: StepRecorder | None = None
 
@@ -190,6 +192,8 @@ class Performer:
         last = len(script.cards) - 1 if upto_card is None else min(upto_card, len(script.cards) - 1)
         await self.clock.advance_to(0)
         for ci, card in enumerate(script.cards[: last + 1]):
+            if self.before_card is not None:
+                await self.before_card(ci)
             card_start = scheduler.begin_card(ci)
             self._camera_moves = plan_camera_card(card, self.settings)
             self.where = Where(ci, card.id)

@@ -30,17 +30,22 @@ from .. import qt
 from ..card_editor import CardEditor
 from ..document import ScriptDocument
 from ..ops import Op, ProgressView, error_text, show_error
-from ..qt import QObject, QUrl, QWidget, Signal
+from ..qt import QObject, QTimer, QUrl, QWidget, Signal
 from ..render_panel import RenderPanel
 from .cloud_session import CloudSession
 from .projects import ProjectController
 
 if TYPE_CHECKING:  # Playwright loads when a preview needs it
     from app.core.capture.launch import WarmBrowser
+    from app.core.preview import PreparedPreview
 
 
 #: set to 0 to start no browser ahead of "Preview card"
 WARMUP_ENV = "REELWRIGHT_PREVIEW_WARMUP"
+
+
+#: how long the picked card must stay picked before its preview is prepared
+PREPARE_DELAY_MS = 400
 
 
 def _warmup_enabled() -> bool:
@@ -76,9 +81,17 @@ class RenderController(QObject):
         #: the browser kept between card previews (started when a card is picked, closed after a few idle
         #: minutes and with the window): a preview then starts no browser.  Created on first use (Playwright)
         self.warm: WarmBrowser | None = None
-        self._warming: asyncio.Task[None] | None = None
         self.warm_closing: asyncio.Future[None] | None = None
-        editor.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self.warm_up_preview())
+        #: the flow replayed up to the picked card, waiting for "Preview card" (see app.core.preview)
+        self.prepared: PreparedPreview | None = None
+        self._preparing: asyncio.Task[None] | None = None
+        # picking a card prepares its preview, once the selection has rested (arrowing through the list
+        # replays nothing)
+        self._prepare_timer = QTimer(self)
+        self._prepare_timer.setSingleShot(True)
+        self._prepare_timer.setInterval(PREPARE_DELAY_MS)
+        self._prepare_timer.timeout.connect(self.prepare_preview)
+        editor.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self._prepare_timer.start())
         #: the window is closing: a cloud render stops watching its job, and the job renders on
         self.detached = False
         #: the cloud jobs an in-app render is following right now (the Jobs view leaves them to it)
@@ -209,45 +222,75 @@ class RenderController(QObject):
             self.warm = WarmBrowser()
         return self.warm
 
-    def warm_up_preview(self) -> None:
-        """Start the preview's browser in the background, so "Preview card" starts none (a picked card
-        is the sign a preview may follow).  Quiet: an invalid script or a missing browser waits for
-        the preview to be named.  ``REELWRIGHT_PREVIEW_WARMUP=0`` turns it off (the browser holds
-        ~150 MB while it waits): each preview then starts and closes its own, about a second slower."""
+    def prepare_preview(self) -> None:
+        """Get the picked card's preview going in the background: the browser started and the flow
+        replayed up to the card, waiting there, so "Preview card" only voices and films the card
+        (a picked card is the sign a preview may follow).  Quiet: an invalid script or a missing
+        browser waits for the preview itself to be named.  ``REELWRIGHT_PREVIEW_WARMUP=0`` turns it
+        off (the browser holds ~150 MB while it waits): each preview then starts its own browser and
+        replays the flow after the click."""
         if not _warmup_enabled() or self.detached:
-            return
-        if self._warming is not None and not self._warming.done():
             return
         try:
             asyncio.get_running_loop()
-        except RuntimeError:  # no app loop running (a script driving the window): nothing to start it on
+        except RuntimeError:  # no app loop running (a script driving the window): nothing to run it on
             return
+        row = self.editor.current_row()
         script = self.doc.script
-        made = self._preview_job(script) if script is not None else None
-        if made is None:
+        made = self._preview_job(script) if script is not None and row >= 0 else None
+        if made is None or script is None or row >= len(script.cards):
             return
-        self._warming = asyncio.ensure_future(services.warm_up_preview(made[0], self._warm()))
+        job, pdir = made
+        out = services.preview_path(pdir, script.cards[row].id)
+        if self.prepared is not None and self.prepared.fits(job, row, out, scale=0.5, draw="encoder"):
+            return
+        if self._preparing is not None and not self._preparing.done():
+            self._preparing.cancel()
+
+        async def replace() -> None:
+            old, self.prepared = self.prepared, None
+            if old is not None:
+                await old.discard()
+            self.prepared = services.prepare_preview(job, row, out, self._warm())
+            if self.prepared is None:  # not prepared ahead: at least have the browser running
+                await services.warm_up_preview(job, self._warm())
+
+        self._preparing = asyncio.ensure_future(replace())
+
+    def _take_prepared(self) -> PreparedPreview | None:
+        prepared, self.prepared = self.prepared, None
+        if self._preparing is not None and not self._preparing.done():
+            self._preparing.cancel()  # (a replacement not yet started: the preview starts its own)
+        return prepared
 
     def stop_warm(self) -> None:
-        """The window is closing: close the preview's kept browser on the app's loop (the app awaits
-        it before it ends); with no loop running, end its processes now."""
+        """The window is closing: close the prepared preview and the kept browser on the app's loop
+        (the app awaits it before it ends); with no loop running, end their processes now."""
+        self._prepare_timer.stop()
         if self.warm is None:
             return
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # (a script or test closing the window outside the loop)
-            if self._warming is not None:
-                self._warming.cancel()
+            if self._preparing is not None:
+                self._preparing.cancel()
+            if self.prepared is not None:
+                self.prepared.abandon()  # its run ends (cancelled) whenever the loop runs again
+            self.prepared = None
             self.warm.kill()
             return
         self.warm_closing = asyncio.ensure_future(self.close_warm())
 
     async def close_warm(self) -> None:
-        """Close the preview's kept browser (the window is closing)."""
-        if self._warming is not None and not self._warming.done():
-            self._warming.cancel()
+        """Close the prepared preview and the preview's kept browser (the window is closing)."""
+        self._prepare_timer.stop()
+        if self._preparing is not None and not self._preparing.done():
+            self._preparing.cancel()
             with contextlib.suppress(BaseException):
-                await self._warming
+                await self._preparing
+        prepared, self.prepared = self.prepared, None
+        if prepared is not None:
+            await prepared.discard()
         if self.warm is not None:
             await self.warm.close()
 
@@ -268,7 +311,8 @@ class RenderController(QObject):
         preview.release()  # the player lets go of the old file before the new one replaces it
         op: Op[services.PreviewOutcome] = Op(
             self.window, services.preview_card(job, row, out, self._sessions(),
-                                               warm=self._warm() if _warmup_enabled() else None),
+                                               warm=self._warm() if _warmup_enabled() else None,
+                                               prepared=self._take_prepared()),
             title=f"Preview of card {row + 1}",
             trigger=self.editor.preview_button, view=preview)
 
@@ -280,6 +324,7 @@ class RenderController(QObject):
             if res.warnings:
                 text += "\n" + "\n".join(f"⚠ {w}" for w in res.warnings)
             preview.show_video(res.video, text)
+            self.prepare_preview()  # the next preview of this card (after an edit of its narration, say)
 
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, Cancelled):
