@@ -162,7 +162,20 @@ def test_picking_a_card_prepares_its_preview_and_closing_ends_it(
             assert editor.preview.status.text().startswith("Card 2 'Get started'"), editor.preview.status.text()
             assert op.result is not None and op.result.result.prepared, "the click replayed the flow itself"
             assert prepared.task.done() and renders.prepared is not prepared
-        await ready()  # the next one, after the last preview
+        kept = await ready()  # the next one, after the last preview
+        # the usual loop: edit the card's narration, preview again — the replay is still good
+        before = op.result.result.duration_s
+        editor.narration.setFocus()
+        editor.narration.moveCursor(editor.narration.textCursor().MoveOperation.End)
+        qtbot.keyClicks(editor.narration, " Then it opens a form with a few more fields to fill in.")
+        await asyncio.sleep(0.8)  # past the debounce
+        assert renders.prepared is kept and kept.ready
+        qtbot.mouseClick(editor.preview_button, Qt.MouseButton.LeftButton)
+        [op] = list(Op.running)
+        await Op.wait_all()
+        assert op.result is not None and op.result.result.prepared
+        assert op.result.result.duration_s > before + 1.0, "the new narration was not voiced"
+        await ready()
         assert warm.launches == 1, "a preview started its own browser"
         browsers = [p for p in _descendants(os.getpid())
                     if b"headless" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]

@@ -92,6 +92,8 @@ class RenderController(QObject):
         self._prepare_timer.setInterval(PREPARE_DELAY_MS)
         self._prepare_timer.timeout.connect(self.prepare_preview)
         editor.cards.selectionModel().currentChanged.connect(lambda cur, _prev: self._prepare_timer.start())
+        # an edit keeps it when it can (the card's own narration), else replays again once typing rests
+        doc.changed.connect(self._prepare_timer.start)
         #: the window is closing: a cloud render stops watching its job, and the job renders on
         self.detached = False
         #: the cloud jobs an in-app render is following right now (the Jobs view leaves them to it)
