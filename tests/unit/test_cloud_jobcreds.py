@@ -84,7 +84,8 @@ def test_the_state_machine_issues_job_credentials_before_render() -> None:
     states = production_definition()["States"]
     # the tenant's quotas come first: no credentials for a job over its minutes or waiting for a slot
     assert states["PublishQueued"]["Next"] == "CheckMonthlyMinutes"
-    assert states["CheckMonthlyMinutes"]["Next"] == "ReadVariants" and states["FanOutOrNot"]["Default"] == "TakeSlot"
+    assert states["CheckMonthlyMinutes"]["Next"] == "ReadVariants" and states["FanOutOrNot"]["Default"] == "CheckCancel"
+    assert [c["Next"] for c in states["CheckCancel"]["Catch"]] == ["TakeSlot", "TakeSlot"]
     assert states["TakeSlot"]["Next"] == "JobPolicy"
     assert states["JobPolicy"]["Type"] == "Pass" and states["JobPolicy"]["Next"] == "IssueJobCredentials"
     issue = states["IssueJobCredentials"]

@@ -63,11 +63,11 @@ def test_every_path_to_a_final_document_settles_the_slot_and_only_then_publishes
     order = ["PublishQueued", "CheckMonthlyMinutes", "ReadVariants", "FanOutOrNot"]
     for a, b in itertools.pairwise(order):
         assert states[a]["Next"] == b, (a, states[a]["Next"])
-    assert states["FanOutOrNot"]["Default"] == "TakeSlot"
+    assert states["FanOutOrNot"]["Default"] == "CheckCancel"
     order = ["TakeSlot", "JobPolicy", "IssueJobCredentials", "Render"]
     for a, b in itertools.pairwise(order):
         assert states[a]["Next"] == b, (a, states[a]["Next"])
-    assert states["WaitForSlot"]["Next"] == "TakeSlot"
+    assert states["WaitForSlot"]["Next"] == "CheckCancel"
 
 
 def test_every_fan_out_variant_takes_a_tenant_slot_before_its_task_and_releases_it_once() -> None:
@@ -124,6 +124,44 @@ def test_a_variant_waiting_for_a_slot_sees_the_cancel_before_it_takes_one() -> N
     statement = next(s for s in role["Statement"] if s.get("Sid") == "ReadCancelMarker")
     assert statement["Action"] == "s3:GetObject"  # what HeadObject needs
     assert statement["Resource"] == {"Fn::Sub": "${Bucket.Arn}/tenants/*/jobs/*/" + CANCEL_MARKER}
+
+
+def test_a_single_job_waiting_for_a_slot_sees_the_cancel_before_it_takes_one() -> None:
+    """As a fan-out variant does: every try for a slot (the first, whether job.json names variants or is
+    gone, and each after a wait) first looks for the owner's cancel marker, with the variant's very
+    check; found, the job ends Cancelled straight through PublishCancelled - past Settle, so no slot is
+    released and nothing charged (it holds none and ran nothing); not found, or the check failing,
+    leads on to TakeSlot.  Nothing else leads to TakeSlot, and a lost heartbeat's retry (which keeps
+    its slot) does not come back to the check."""
+    states = production_definition()["States"]
+    inner = states["RenderVariants"]["ItemProcessor"]["States"]
+    check = states["CheckCancel"]
+    assert {k: v for k, v in check.items() if k not in ("Comment", "Catch", "Next")} == {
+        k: v for k, v in inner["CheckVariantCancel"].items() if k not in ("Comment", "Catch", "Next")}
+    variant_check = inner["CheckVariantCancel"]
+    assert [c["ErrorEquals"] for c in check["Catch"]] == [c["ErrorEquals"] for c in variant_check["Catch"]]
+    assert [c["Next"] for c in check["Catch"]] == ["TakeSlot", "TakeSlot"]
+    assert check["Next"] == "ExplainNotStarted"
+    explain = states["ExplainNotStarted"]
+    assert explain["Parameters"]["Error"] == "Reelwright.Cancelled"
+    assert "before it started" in explain["Parameters"]["Cause"]
+    assert explain["Next"] == "NotStartedDocument"
+    doc = states["NotStartedDocument"]
+    assert doc["Parameters"]["status"] == "Cancelled" and doc["Next"] == "PublishCancelled"
+    assert doc["Parameters"] == states["CancelledDocument"]["Parameters"]
+
+    def leads_to(target: str) -> set[str]:
+        found: set[str] = set()
+        for name, st in states.items():
+            nexts = [st.get("Next"), st.get("Default"), *(c.get("Next") for c in st.get("Choices", [])),
+                     *(c.get("Next") for c in st.get("Catch", []))]
+            if target in nexts:
+                found.add(name)
+        return found
+
+    assert leads_to("TakeSlot") == {"CheckCancel"}
+    assert leads_to("CheckCancel") == {"ReadVariants", "FanOutOrNot", "WaitForSlot"}
+    assert states["WaitToRetryRender"]["Next"] == "JobPolicy"
 
 
 def test_the_dashboard_is_valid_json_and_alarms_reach_the_topic_through_a_key_they_may_use() -> None:
