@@ -469,6 +469,32 @@ def cloud_sign_in(client: CloudClient | None, email: str, password: str) -> OpFa
     return op
 
 
+def _job_listeners(jobs: CloudJobStore | None, on_job: Callable[[CloudJob], None] | None,
+                   on_progress: ProgressCallback) -> tuple[Callable[..., None], Callable[[JobStatus], None]]:
+    """``note(job_id, **fields)`` updates the app's job list (and tells ``on_job``); ``on_status(st)``
+    reports a cloud job's status as progress and notes it on a new state or every 5 %, not on every tick."""
+    from app.workbench.cloud_jobs import status_fields
+
+    last: list[tuple[str, float]] = []
+
+    def note(job_id: str, **fields: Any) -> None:
+        if jobs is None:
+            return
+        rec = jobs.update(job_id, **fields)
+        if rec is not None and on_job is not None:
+            on_job(rec)
+
+    def on_status(st: JobStatus) -> None:
+        frac = float(st.progress) if st.progress is not None else 0.0
+        on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or st.describe(), overall=frac))
+        key = (str(st.state), frac)
+        if not last or last[0][0] != key[0] or abs(last[0][1] - frac) >= 0.05 or st.terminal:
+            last[:] = [key]
+            note(st.job_id, **status_fields(st))
+
+    return note, on_status
+
+
 def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: SessionStore | None = None, *,
                  jobs: CloudJobStore | None = None, entry: CloudJob | None = None,
                  on_job: Callable[[CloudJob], None] | None = None,
@@ -484,17 +510,8 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: Sess
     came back, as after a local render."""
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudOutcome:
-        from app.workbench.cloud_jobs import status_fields
-
         t0 = time.monotonic()
-        last: list[tuple[str, float]] = []
-
-        def note(job_id: str, **fields: Any) -> None:
-            if jobs is None:
-                return
-            rec = jobs.update(job_id, **fields)
-            if rec is not None and on_job is not None:
-                on_job(rec)
+        note, on_status = _job_listeners(jobs, on_job, on_progress)
 
         def on_submitted(job_id: str) -> None:
             if jobs is not None and entry is not None:
@@ -502,16 +519,6 @@ def render_cloud(client: CloudClient, job: Job, output_dir: Path, sessions: Sess
                                                         "account": client.username or entry.account}))
                 if on_job is not None:
                     on_job(rec)
-
-        def on_status(st: JobStatus) -> None:
-            frac = float(st.progress) if st.progress is not None else 0.0
-            on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or str(st.state),
-                                 overall=frac))
-            # the list file changes on a new state or every 5%, not on every progress tick
-            key = (str(st.state), frac)
-            if not last or last[0][0] != key[0] or abs(last[0][1] - frac) >= 0.05 or st.terminal:
-                last[:] = [key]
-                note(st.job_id, **status_fields(st))
 
         output_dir.mkdir(parents=True, exist_ok=True)
         with _session_for(job, sessions):
@@ -564,25 +571,9 @@ def render_cloud_languages(client: CloudClient, job: Job, output_dir: Path, lang
 
     async def op(on_progress: ProgressCallback, cancel: CancelToken) -> CloudLanguagesOutcome:
         from app.cloud.client import CloudRender
-        from app.workbench.cloud_jobs import status_fields
 
         t0 = time.monotonic()
-        last: list[tuple[str, float]] = []
-
-        def note(job_id: str, **fields: Any) -> None:
-            if jobs is None:
-                return
-            rec = jobs.update(job_id, **fields)
-            if rec is not None and on_job is not None:
-                on_job(rec)
-
-        def on_status(st: JobStatus) -> None:
-            frac = float(st.progress) if st.progress is not None else 0.0
-            on_progress(Progress(st.stage or str(st.state).lower(), frac, st.message or st.describe(), overall=frac))
-            key = (str(st.state), frac)
-            if not last or last[0][0] != key[0] or abs(last[0][1] - frac) >= 0.05 or st.terminal:
-                last[:] = [key]
-                note(st.job_id, **status_fields(st))
+        note, on_status = _job_listeners(jobs, on_job, on_progress)
 
         output_dir.mkdir(parents=True, exist_ok=True)
         with _session_for(job, sessions):

@@ -325,6 +325,9 @@ def test_a_big_interactive_demo_comes_back_from_the_cloud_as_one_file(emu: Emula
 
 # ---------------------------------------------------------------------- failures, cancel, retries
 
+#: what the state machine's look for a cancel marker fails with when there is none (AWS, moto)
+CANCEL_MARKER_ABSENT = {"S3.NoSuchKeyException", "S3.NotFoundException", "s3.s3Exception"}
+
 
 def test_bad_locator_fails_the_job_naming_the_card(emu: Emulator, tmp_path: Path) -> None:
     def break_locator(doc: dict[str, Any]) -> None:
@@ -394,7 +397,9 @@ def test_spot_interruption_is_retried_and_completes(emu: Emulator, tmp_path: Pat
         key = JobRef(await client.identity(), job_id).job_key
         history = emu.client("stepfunctions").get_execution_history(executionArn=emu.executions[key])["events"]
         failures = [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
-        assert failures == ["Recorder.Interrupted"]
+        # the one failure besides "no cancel marker" (CheckCancel's HeadObject before taking a slot: a
+        # 404, moto's s3.s3Exception) is the interruption
+        assert [f for f in failures if f not in CANCEL_MARKER_ABSENT] == ["Recorder.Interrupted"]
         assert session_versions(emu, JobRef(await client.identity(), job_id).session_key) == []
 
     asyncio.run(scenario())

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -188,9 +188,10 @@ def test_without_the_share_api_the_link_is_presigned_s3_and_says_it_is_short(wor
         assert resp.read().startswith(b"\x00\x00\x00\x18ftyp")
 
 
-def test_cli_share_prints_a_week_long_link_and_its_end(world: dict[str, Any], tmp_path: Path) -> None:
-    """`reelwright cloud share` in a subprocess, as a user runs it, against the stand-in."""
-    emu: Emulator = world["emu"]
+def _cli_user(emu: Emulator, loop: asyncio.AbstractEventLoop, tmp_path: Path,
+              email: str) -> tuple[Callable[..., subprocess.CompletedProcess[str]], str]:
+    """A user signed up and in with `reelwright cloud login` (a subprocess, as a user runs it): the
+    CLI runner for them and their tenant id."""
     assert emu.config is not None
     config = emu.config.save(tmp_path / "config.json")
     home = tmp_path / "home"
@@ -200,11 +201,16 @@ def test_cli_share_prints_a_week_long_link_and_its_end(world: dict[str, Any], tm
         return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
                               input=stdin, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
-    out = cli("login", "--email", "cli@example.com", "--sign-up", "--code", "1", "--password-stdin",
-              stdin=PASSWORD + "\n")
+    out = cli("login", "--email", email, "--sign-up", "--code", "1", "--password-stdin", stdin=PASSWORD + "\n")
     assert out.returncode == 0, out.stderr
     same_user = CloudClient(emu.config, TokenStore(emu.config.user_pool_id, home=home, use_keyring=False))
-    tenant = world["loop"].run_until_complete(same_user.identity())
+    return cli, loop.run_until_complete(same_user.identity())
+
+
+def test_cli_share_prints_a_week_long_link_and_its_end(world: dict[str, Any], tmp_path: Path) -> None:
+    """`reelwright cloud share` in a subprocess, as a user runs it, against the stand-in."""
+    emu: Emulator = world["emu"]
+    cli, tenant = _cli_user(emu, world["loop"], tmp_path, "cli@example.com")
     key = finished_job(emu, JobRef(tenant, JOB), b"\x00\x00\x00\x18ftypmp42 cli")
     out = cli("share", JOB, "--expires", str(WEEK))
     assert out.returncode == 0, out.stderr
@@ -258,20 +264,7 @@ def test_every_variant_of_a_fan_out_job_gets_its_own_week_long_link(world: dict[
         loop.run_until_complete(asyncio.to_thread(b._cloudfront_link, keys["de-16x9/video.mp4"], WEEK))
 
     # the CLI, as the owner runs it
-    assert emu.config is not None
-    config = emu.config.save(tmp_path / "config.json")
-    home = tmp_path / "home"
-    env = {**os.environ, "REELWRIGHT_CLOUD_HOME": str(home), "REELWRIGHT_NO_KEYRING": "1"}
-
-    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", "cloud", "--config", str(config), *args],
-                              input=stdin, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
-
-    out = cli("login", "--email", "fancli-share@example.com", "--sign-up", "--code", "1", "--password-stdin",
-              stdin=PASSWORD + "\n")
-    assert out.returncode == 0, out.stderr
-    same_user = CloudClient(emu.config, TokenStore(emu.config.user_pool_id, home=home, use_keyring=False))
-    tenant = loop.run_until_complete(same_user.identity())
+    cli, tenant = _cli_user(emu, loop, tmp_path, "fancli-share@example.com")
     keys = finished_fan_out_job(emu, JobRef(tenant, FAN_OUT_JOB),
                                 {"en-16x9": b"\x00\x00\x00\x18ftypmp42 en", "fr-16x9": b"\x00\x00\x00\x18ftypmp42 fr"})
     out = cli("share", FAN_OUT_JOB, "--expires", str(WEEK))
