@@ -1,12 +1,14 @@
 """Render speed: Reelwright's frame-exact render vs Playwright's own ``record_video`` replay.
 
-Renders the bundled example at 1280x720@30 and prints wall time per second of output and the
-per-stage breakdown; in the same run, replays the same flow with Playwright's high-level API and
-``record_video`` (real time by design) on the same timeline, and prints its figure beside ours.
+Renders the bundled example in three rows — the flow plain at 1280x720, the script as ``make demo``
+renders it (camera, music, intro/outro, poster) at 1280x720, and the flow plain at 1920x1080 — and
+prints wall time per second of output with the per-stage breakdown.  After each row, in the same run,
+it replays that row's timeline with Playwright's high-level API and ``record_video`` (real time by
+design) at the same size, and ends with a table of the ratios against the targets of issue 19.
 
-    .venv/bin/python bench/render_speed.py [--script PATH] [--size 1280x720] [--fps 30] [--skip-playwright]
+    .venv/bin/python bench/render_speed.py [--rows plain,full,hd] [--script PATH] [--fps 30] [--skip-playwright]
 
-Numbers depend on the machine and on what else runs on it; compare the two columns of one run.
+Numbers depend on the machine and on what else runs on it; compare the columns of one run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -136,35 +138,58 @@ def report(label: str, wall: float, res: RenderResult, w: int, h: int, fps: int)
     return per
 
 
+class Row(NamedTuple):
+    key: str
+    label: str
+    size: tuple[int, int]
+    plain: bool
+    #: issue 19's target: at most this many times record_video's wall time per output second
+    target: float
+
+
+ROWS = (
+    Row("plain", "the flow, plain (no camera, music, intro/outro or poster)", (1280, 720), True, 0.45),
+    Row("full", "the script as make demo renders it (camera, music, intro/outro, poster)", (1280, 720), False, 0.55),
+    Row("hd", "the flow, plain, at 1920x1080", (1920, 1080), True, 0.60),
+)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--script", default=str(ROOT / "resources/examples/quickstart/script.json"))
-    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--rows", default="plain,full,hd", help="which rows, comma-separated: plain, full, hd")
     ap.add_argument("--fps", type=int, default=30)
-    ap.add_argument("--plain", action="store_true", help="only the flow without the video polish")
-    ap.add_argument("--full", action="store_true", help="only the script as it is (with its polish)")
+    ap.add_argument("--plain", action="store_true", help="only the plain row (= --rows plain)")
+    ap.add_argument("--full", action="store_true", help="only the make-demo row (= --rows full)")
     ap.add_argument("--skip-playwright", action="store_true")
     args = ap.parse_args()
-    w, h = (int(v) for v in args.size.split("x"))
+    keys = ["plain"] if args.plain else ["full"] if args.full else [k.strip() for k in args.rows.split(",")]
+    unknown = set(keys) - {r.key for r in ROWS}
+    if unknown:
+        ap.error(f"unknown rows: {', '.join(sorted(unknown))}")
     out = Path(tempfile.mkdtemp(prefix="reelwright-bench-"))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-    variants = [v for v in (True, False) if not (args.plain and not v) and not (args.full and v)]
-    first: tuple[float, RenderResult] | None = None
-    for plain in variants:
-        wall, res = asyncio.run(reelwright_render(Path(args.script), out, w, h, args.fps, plain=plain))
-        label = ("the flow, plain (no camera, music, intro/outro or poster)" if plain
-                 else "the script as it is (make demo: with its camera, music, intro/outro, poster)")
-        per = report(label, wall, res, w, h, args.fps)
-        first = first or (per, res)
-    assert first is not None
-    per, res = first
+    table: list[tuple[Row, float, float | None]] = []
+    for row in (r for r in ROWS if r.key in keys):
+        w, h = row.size
+        wall, res = asyncio.run(reelwright_render(Path(args.script), out, w, h, args.fps, plain=row.plain))
+        per = report(row.label, wall, res, w, h, args.fps)
+        pw_per: float | None = None
+        if not args.skip_playwright:
+            # the same row's timeline (its intro/outro holds included), at the same size
+            pw_wall, pw_dur = asyncio.run(playwright_record_video(Path(args.script), res, out, w, h))
+            pw_per = pw_wall / pw_dur
+            print(f"  Playwright record_video replay of the same timeline: {pw_dur:.1f} s of video in "
+                  f"{pw_wall:.1f} s = {pw_per:.2f} s wall per output second")
+        table.append((row, per, pw_per))
     if not args.skip_playwright:
-        pw_wall, pw_dur = asyncio.run(playwright_record_video(Path(args.script), res, out, w, h))
-        print(f"\nPlaywright record_video replay of the same flow: {pw_dur:.1f} s of video in {pw_wall:.1f} s "
-              f"= {pw_wall / pw_dur:.2f} s wall per output second")
-        print(f"\nratio: Reelwright takes {per / (pw_wall / pw_dur):.2f}x the wall time of record_video per "
-              "output second for the first row (record_video is real time by design and has no cursor, "
-              "narration or mix)")
+        print("\nratio to record_video (record_video is real time by design and has no cursor, narration or mix):")
+        print(f"  {'row':<6} {'size':<10} {'Reelwright s/s':>14} {'record_video s/s':>16} {'ratio':>6} {'target':>7}")
+        for row, per, pw in table:
+            assert pw is not None
+            ratio = per / pw
+            print(f"  {row.key:<6} {row.size[0]}x{row.size[1]:<5} {per:>14.2f} {pw:>16.2f} {ratio:>5.2f}x "
+                  f"{row.target:>6.2f}x  {'within target' if ratio <= row.target else 'over target'}")
     shutil.rmtree(out, ignore_errors=True)
 
 

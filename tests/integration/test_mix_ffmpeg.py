@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import subprocess
@@ -241,6 +242,37 @@ def test_encoder_turns_piped_jpegs_into_constant_rate_h264(tmp_path: Path) -> No
     assert abs(info.duration_s - 1.5) < 1e-3
     atoms = mp4_top_level_atoms(out)
     assert atoms.index("moov") < atoms.index("mdat")
+
+
+@pytest.mark.parametrize("zscale", [True, False], ids=["zimg", "swscale"])
+@pytest.mark.parametrize("frame_w", [W, W + 1], ids=["even", "odd-width"])
+def test_encoder_maps_full_range_jpegs_to_tv_range(tmp_path: Path, zscale: bool, frame_w: int) -> None:
+    """Chromium's frames are full-range JPEG: black must land on Y=16, white on Y=235, and a mid
+    grey in between, with zimg (what the bundled ffmpeg has) and with the swscale fallback alike.
+    A fractional device scale gives frames one pixel wider than the output, of odd width (855 for
+    854): zimg refuses odd 4:2:0 frames, so the encoder must cope."""
+    from PIL import Image
+
+    ff = find_ffmpeg()
+    if zscale:
+        from app.core.infra.tools import ffmpeg_has_filter
+
+        assert ffmpeg_has_filter(ff, "zscale")  # the bundled static build has zimg
+    frames = b""
+    for level in (0, 128, 255):
+        buf = io.BytesIO()
+        Image.new("RGB", (frame_w, H), (level, level, level)).save(buf, format="JPEG", quality=95)
+        frames += buf.getvalue() * 3
+    out = tmp_path / "range.mp4"
+    subprocess.run(build_encode_args(ff, fps=30, width=W, height=H, out=out, zscale=zscale),
+                   input=frames, check=True, timeout=60)
+    raw = subprocess.run([str(ff), "-loglevel", "error", "-i", str(out), "-f", "rawvideo", "-c:v", "rawvideo", "-"],
+                         capture_output=True, check=True, timeout=60).stdout  # yuv420p as coded: Y planes
+    y = np.frombuffer(raw, np.uint8).reshape(-1, W * H * 3 // 2)[:, : W * H]
+    assert y.shape[0] == 9
+    means = [float(y[i].mean()) for i in (1, 4, 7)]
+    assert abs(means[0] - 16) <= 1.5 and abs(means[2] - 235) <= 1.5, means
+    assert abs(means[1] - (16 + 128 * 219 / 255)) <= 2, means
 
 
 def test_ffmpeg_failure_names_the_problem_and_leaves_nothing(tmp_path: Path) -> None:

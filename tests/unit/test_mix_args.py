@@ -25,6 +25,7 @@ def _after(args: list[str], flag: str) -> str:
 
 
 def test_encode_args_exact() -> None:
+    # /opt/ffmpeg does not exist here: probing it for zscale says no, so swscale converts
     args = build_encode_args(FF, fps=30, width=1280, height=720, out=Path("/o/v.mp4.part"))
     assert args == [
         "/opt/ffmpeg",
@@ -47,9 +48,9 @@ def test_encode_args_exact() -> None:
         "-c:v",
         "libx264",
         "-preset",
-        "veryfast",
+        "ultrafast",
         "-crf",
-        "20",
+        "23",
         "-pix_fmt",
         "yuv420p",
         "-g",
@@ -63,6 +64,14 @@ def test_encode_args_exact() -> None:
         "/o/v.mp4.part",
     ]
     assert "-r" not in args  # -r pads the end; the frame rate comes from -framerate alone
+
+
+def test_encode_args_convert_with_zimg_where_ffmpeg_has_it() -> None:
+    args = build_encode_args(FF, fps=30, width=1920, height=1080, out=Path("v.mp4"), zscale=True)
+    assert _after(args, "-vf") == (
+        "crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,"
+        "zscale=w=1920:h=1080:f=bicubic:rangein=full:range=limited:matrixin=470bg:matrix=470bg,format=yuv420p"
+    )
 
 
 def test_mux_args_copy_video_normalise_audio_and_chapters() -> None:
@@ -129,8 +138,8 @@ def test_mux_args_burn_in_reencodes_with_escaped_subtitles() -> None:
     assert args[args.index("-map") : args.index("-map") + 4] == ["-map", "[vout]", "-map", "[aout]"]
     assert [_after(args, f) for f in ("-c:v", "-preset", "-crf", "-pix_fmt", "-g")] == [
         "libx264",
-        "veryfast",
-        "20",
+        "ultrafast",
+        "23",
         "yuv420p",
         "50",
     ]

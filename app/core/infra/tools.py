@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -133,6 +134,17 @@ def find_ffmpeg() -> Path:
     if system:
         return Path(system)
     raise ToolMissingError("ffmpeg not found", hint="pip install imageio-ffmpeg, or apt-get install ffmpeg")
+
+
+@lru_cache(maxsize=16)
+def ffmpeg_has_filter(ffmpeg: Path, name: str) -> bool:
+    """Whether this ffmpeg build has the filter ``name`` (``ffmpeg -filters``; False when it cannot run)."""
+    try:
+        out = subprocess.run([str(ffmpeg), "-hide_banner", "-filters"], capture_output=True, text=True,
+                             timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return any(len(f) > 1 and f[1] == name for f in (line.split() for line in out.splitlines()))
 
 
 @lru_cache(maxsize=1)

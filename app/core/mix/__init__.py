@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import Cancelled, RenderError
 from ..infra.proc import run_tool
 from ..infra.progress import CancelToken
-from ..infra.tools import find_ffmpeg, find_ffprobe
+from ..infra.tools import ffmpeg_has_filter, find_ffmpeg, find_ffprobe
 from .music import LoudnessMeasure, MusicBed, mix_graph, music_input_args
 
 #: loudness target for narration: -16 LUFS integrated, -1.5 dBTP, the usual web/podcast level
@@ -31,8 +31,13 @@ LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
 SPEECH_COMPRESSOR = "acompressor=threshold=-26dB:ratio=3:attack=5:release=120:knee=4"
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = "192k"
-X264_PRESET = "veryfast"
-X264_CRF = 20
+#: x264 for every video encode (issue 19).  The capture's encoder shares the machine with Chromium, so
+#: its CPU is render time: ``ultrafast`` takes about half the CPU of ``veryfast`` on the example
+#: (6 s against 12 s for 1643 frames) and, on screen content, more PSNR at CRF 23 (55.8 dB against
+#: 49.6 dB at veryfast/CRF 20, same source frames); the price is a larger file (5.8 MB against 2.6 MB
+#: for 55 s of 720p), still about 0.8 Mbit/s.  Measured in docs/performance.md.
+X264_PRESET = "ultrafast"
+X264_CRF = 23
 
 # --------------------------------------------------------------------------- filtergraph escaping
 
@@ -103,18 +108,37 @@ def subtitle_style(width: int, height: int) -> str:
 # --------------------------------------------------------------------------- builders
 
 
-def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: Path) -> list[str]:
+def to_tv_range(width: int, height: int, *, zscale: bool) -> str:
+    """The filter that turns the capture's full-range JPEG frames (BT.601, as JPEG is) into the
+    TV-range yuv420p every player expects, at ``width`` x ``height``.
+
+    zimg (``zscale``) does it for about a tenth of swscale's CPU (0.2 s against 2.2 s for the
+    example's 1643 frames), so it is used where the ffmpeg build has it; the output is tagged
+    BT.601, which players then decode with the right matrix."""
+    if zscale:
+        # zimg refuses 4:2:0 frames of odd size, which a fractional device scale gives (855x480 for
+        # 854x480 at 2/3): drop the odd column or row first (free; a no-op on even frames)
+        return ("crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0,"
+                f"zscale=w={width}:h={height}:f=bicubic:rangein=full:range=limited:matrixin=470bg:matrix=470bg,"
+                "format=yuv420p")
+    return f"scale={width}:{height}:flags=bicubic:out_range=tv,format=yuv420p"
+
+
+def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: Path,
+                      zscale: bool | None = None) -> list[str]:
     """The encoder the capture stage pipes JPEG frames into (stdin) -> H.264 yuv420p MP4.
 
     Frames are timestamped by ``-framerate`` alone (constant rate; frame *n* is at n/fps), so the
     video's clock is the plan's clock.  A keyframe every two seconds keeps seeking snappy.
+    ``zscale``: convert with zimg (None: where this ffmpeg has it).
     """
+    if zscale is None:
+        zscale = ffmpeg_has_filter(ffmpeg, "zscale")
     return [
         str(ffmpeg), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
         "-f", "image2pipe", "-c:v", "mjpeg", "-framerate", str(fps), "-i", "-",
         "-an",
-        # JPEG frames are full-range; convert to the TV-range yuv420p every player expects
-        "-vf", f"scale={width}:{height}:flags=bicubic:out_range=tv,format=yuv420p",
+        "-vf", to_tv_range(width, height, zscale=zscale),
         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
         "-g", str(2 * fps), "-color_range", "tv",
         "-movflags", "+faststart", "-f", "mp4", str(out),
