@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -341,6 +342,25 @@ def test_cancel_while_waiting_for_the_model(chat: FakeChatCompletionsServer) -> 
     chat.reply_error(503, "busy")  # then a 30 s back-off, which the cancel must cut short
     with pytest.raises(Cancelled):
         asyncio.run(asyncio.wait_for(go(), 10))
+
+
+def test_cancel_while_the_model_is_still_answering_ends_the_run_at_once(chat: FakeChatCompletionsServer) -> None:
+    """A request thread blocked on a slow model cannot be stopped; the cancelled draft must not wait
+    for it — neither the draft nor the event loop's shutdown (asyncio.run waits for its executor's
+    threads, so a request run there held the exit until the request's own timeout)."""
+    chat.delay_s = 8.0
+    chat.reply_json(good_answer())
+
+    async def go() -> None:
+        token = CancelToken()
+        asyncio.get_running_loop().call_later(0.3, token.cancel)
+        await draft([FLOW], "", config=DrafterConfig(kind="openai", openai_base_url=chat.base_url, timeout_s=20),
+                    settings=SITE, cancel=token)
+
+    t0 = time.monotonic()
+    with pytest.raises(Cancelled):
+        asyncio.run(go())
+    assert time.monotonic() - t0 < 2.0
 
 
 def test_json_helpers() -> None:

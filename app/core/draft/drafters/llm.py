@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -437,18 +438,43 @@ T = TypeVar("T")
 
 
 async def _in_thread(fn: Callable[..., T], *args: Any, cancel: CancelToken | None) -> T:
-    task = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    """``fn(*args)`` (a blocking model request) in a daemon thread of its own, awaited until it ends or
+    ``cancel`` fires.  Not the loop's executor: ``asyncio.run`` waits for its threads at exit, so a
+    cancelled draft would have waited for a slow model's answer up to the request's own timeout."""
+    loop = asyncio.get_running_loop()
+    result: asyncio.Future[T] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        if result.done():
+            return  # abandoned after a cancel
+        if error is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(value)
+
+    def work() -> None:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            value = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, which re-raises it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=work, name="reelwright-model-request", daemon=True).start()
     if cancel is None:
-        return await task
-    waiter = asyncio.ensure_future(cancel.wait())
+        return await result
+    waiter: asyncio.Future[Any] = asyncio.ensure_future(cancel.wait())
+    pending: set[asyncio.Future[Any]] = {result, waiter}
     try:
-        done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
     finally:
         waiter.cancel()
-    if task in done:
-        return task.result()
+    if result.done():
+        return result.result()
     # the request thread ends on its own timeout; its outcome no longer matters
-    task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+    result.cancel()
     raise Cancelled(cancel.reason)
 
 
