@@ -48,9 +48,9 @@ def test_encode_args_exact() -> None:
         "-c:v",
         "libx264",
         "-preset",
-        "ultrafast",
+        "veryfast",
         "-crf",
-        "23",
+        "20",
         "-pix_fmt",
         "yuv420p",
         "-g",
@@ -138,8 +138,8 @@ def test_mux_args_burn_in_reencodes_with_escaped_subtitles() -> None:
     assert args[args.index("-map") : args.index("-map") + 4] == ["-map", "[vout]", "-map", "[aout]"]
     assert [_after(args, f) for f in ("-c:v", "-preset", "-crf", "-pix_fmt", "-g")] == [
         "libx264",
-        "ultrafast",
-        "23",
+        "veryfast",
+        "20",
         "yuv420p",
         "50",
     ]

@@ -31,13 +31,12 @@ LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"
 SPEECH_COMPRESSOR = "acompressor=threshold=-26dB:ratio=3:attack=5:release=120:knee=4"
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = "192k"
-#: x264 for every video encode (issue 19).  The capture's encoder shares the machine with Chromium, so
-#: its CPU is render time: ``ultrafast`` takes about half the CPU of ``veryfast`` on the example
-#: (6 s against 12 s for 1643 frames) and, on screen content, more PSNR at CRF 23 (55.8 dB against
-#: 49.6 dB at veryfast/CRF 20, same source frames); the price is a larger file (5.8 MB against 2.6 MB
-#: for 55 s of 720p), still about 0.8 Mbit/s.  Measured in docs/performance.md.
-X264_PRESET = "ultrafast"
-X264_CRF = 23
+#: x264 for every video encode.  ``ultrafast`` would halve the capture encoder's CPU (issue 19: 1080p
+#: renders 10 % faster) but makes the published video 2-2.7x larger (the example as make demo renders
+#: it: 19.9 MB instead of 7.4 MB); at 720p the render does not get faster, so it is not used
+#: (docs/performance.md, "Issue 19").
+X264_PRESET = "veryfast"
+X264_CRF = 20
 
 # --------------------------------------------------------------------------- filtergraph escaping
 
