@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PLAYWRIGHT_BROWSERS_PATH ?= $(CURDIR)/.venv/ms-playwright
 
-.PHONY: setup system venv demo demo-ad test test-fast lint bench package install-test clean help recorder-image
+.PHONY: setup system venv demo demo-ad test test-fast lint bench package install-test clean help recorder-image emulator-image
 
 help:
 	@echo "make demo     set up and render the bundled example to out/quickstart.mp4"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench    run the benchmarks (see docs/performance.md)"
 	@echo "make package  build the desktop app: dist/Reelwright/, dist/reelwright_*.deb, dist/Reelwright-*.tar.zst"
 	@echo "make install-test  install the .deb in a fresh Debian container and use it (root; see docs/packaging.md)"
+	@echo "make recorder-image / emulator-image  build the cloud recorder image / the docker-compose emulator (Docker engine; docs/cloud.md)"
 	@echo "make -f build/ci.mk help   CI targets: package-check, workflows-lint, recorder-lint, cloud-smoke"
 
 setup: system venv
@@ -71,3 +72,6 @@ clean:
 # The recorder container image (Docker engine needed; see docs/cloud.md "The recorder image").
 recorder-image:
 	scripts/recorder-image.sh
+
+emulator-image:
+	RECORDER_TARGET=emulator scripts/recorder-image.sh

