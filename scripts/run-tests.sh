@@ -15,9 +15,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export QT_QPA_PLATFORM=offscreen
 
+# Every run ends: pytest-timeout fails a single test after 300 s (pyproject.toml), and each pytest process
+# below also has a wall-clock fence (FENCE seconds; SIGTERM, then SIGKILL 30 s later) so that no hang,
+# whatever its kind, can eat CI's 90 minutes -- a UI test once sat in Qt's event loop until CI killed it.
+FENCE=${FENCE:-3000}
 run() {
-  .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"
+  timeout --kill-after=30 "$FENCE" .venv/bin/python -m pytest -q -p no:cacheprovider --durations=25 "$@"
   local rc=$?
+  if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+    echo "ERROR: pytest ($*) did not end within its ${FENCE} s fence and was stopped" >&2
+    return 1
+  fi
   if [ $rc -eq 5 ]; then
     echo "ERROR: pytest collected no tests ($*) — treating as a failure" >&2
     return 1
@@ -30,7 +38,10 @@ if [ $# -gt 0 ]; then
   exit $?
 fi
 QT_TESTS=(tests/ui tests/unit/test_browser_provision_dialog.py)
-run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
+# In the Qt runs a test past its timeout dumps every thread's stack and ends the process (pytest-timeout's
+# thread method): a SIGALRM handler would never run while Qt's event loop waits in C++.
+QT_TIMEOUT=(-o timeout_method=thread)
+FENCE=3000 run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
   --ignore=tests/unit/test_browser_provision_dialog.py
 rc_rest=$?
 # Most of those crashes had one cause, found in Dec 2026 with gdb: Python's cycle collector freeing Qt
@@ -38,16 +49,16 @@ rc_rest=$?
 # tests now collect on the GUI thread only (app/ui/main_thread_gc.py).  The split stays as a fence.
 # The Record dialog's tests drive a real headed recorder under Qt; in one run they segfaulted inside
 # qasync after dozens of other Qt tests (a pycares thread shutting down): they get a process of their own.
-run "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py --ignore=tests/ui/test_cloud_jobs.py
+FENCE=900 run "${QT_TIMEOUT[@]}" "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py --ignore=tests/ui/test_cloud_jobs.py
 rc_ui=$?
-run tests/ui/test_record.py
+FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_record.py
 rc_rec=$?
 [ $rc_ui -eq 0 ] && rc_ui=$rc_rec
 # The Cloud jobs test (two windows, the emulator, a fetched video in the player) passes on its own
 # every time, but Qt tests that ran after it in the same process segfaulted now and then (inside
 # qasync/pytest-qt event processing) -- very likely the worker-thread collection above, since fixed: in
 # the same process it then passed 2 of 2 runs.  Its own process too, as a fence.
-run tests/ui/test_cloud_jobs.py
+FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_cloud_jobs.py
 rc_jobs=$?
 [ $rc_ui -eq 0 ] && rc_ui=$rc_jobs
 echo "suite: non-UI tests exit $rc_rest, UI tests exit $rc_ui" >&2

@@ -134,14 +134,23 @@ class Op(QObject, Generic[T]):
             self._view.op_started(self)
         log.info("%s: started", self.title)
         self.task = asyncio.ensure_future(self._run())
+        # a task cancelled before its first step never runs _run's bookkeeping: it must not stay "running"
+        # (the close handler and wait_all would wait for it forever)
+        self.task.add_done_callback(lambda _t: Op.running.discard(self))
         return self.task
 
     @classmethod
     async def wait_all(cls) -> None:
         """Wait until no op is running (ops started meanwhile included)."""
-        while cls.running:
-            await asyncio.gather(*(op.task for op in list(cls.running) if op.task is not None),
-                                 return_exceptions=True)
+        while True:
+            live = [op.task for op in list(cls.running) if op.task is not None and not op.task.done()]
+            if not live:
+                cls.running.difference_update([op for op in list(cls.running) if op.task is not None])
+                if not cls.running:
+                    return
+                await asyncio.sleep(0)  # an op between Op.running.add and its task: let it start
+                continue
+            await asyncio.gather(*live, return_exceptions=True)
 
     #: at most this many progress updates per second reach the widgets (stage changes always do)
     MAX_UPDATES_PER_S = 20

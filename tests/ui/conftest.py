@@ -18,6 +18,31 @@ import pytest
 
 T = TypeVar("T")
 
+# Every scenario a test runs on the qasync loop ends within this, or fails saying where it waited.  A UI test
+# that waits forever cannot be stopped by pytest-timeout's SIGALRM: Python runs a signal handler only
+# between bytecodes, and a qasync loop with nothing scheduled sits in Qt's C++ event dispatcher (a CI run
+# hung there for 50 minutes).  The Qt runs also use pytest-timeout's thread method (scripts/run-tests.sh).
+RUN_BUDGET_S = float(os.environ.get("REELWRIGHT_TEST_RUN_BUDGET_S", "240"))
+
+
+async def _within(awaitable: Any, budget: float) -> Any:
+    try:
+        return await asyncio.wait_for(awaitable, budget)
+    except TimeoutError as exc:
+        raise AssertionError(f"the scenario did not end within {budget:.0f} s (the test harness's budget); "
+                             "the traceback above shows where it was waiting") from exc
+
+
+def _bounded(loop: Any) -> Any:
+    """``loop`` whose ``run_until_complete`` gives up after :data:`RUN_BUDGET_S`, cancelling what it ran."""
+    inner = loop.run_until_complete
+
+    def run_until_complete(awaitable: Any) -> Any:
+        return inner(_within(awaitable, RUN_BUDGET_S))
+
+    loop.run_until_complete = run_until_complete
+    return loop
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _collect_on_the_gui_thread(qapp: Any) -> None:
@@ -34,7 +59,7 @@ def aloop(qapp: Any) -> Iterator[Any]:
 
     from app.ui.ops import Op
 
-    loop = qasync.QEventLoop(qapp)
+    loop = _bounded(qasync.QEventLoop(qapp))
     asyncio.set_event_loop(loop)
     yield loop
     try:

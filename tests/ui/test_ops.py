@@ -66,6 +66,27 @@ def test_cancel_reaches_the_token_and_is_not_an_error(qtbot: Any, run: Any) -> N
     assert parent.findChild(QMessageBox, "errorDialog") is None
 
 
+def test_an_op_whose_task_is_cancelled_before_it_starts_is_not_waited_for_forever(qtbot: Any, run: Any) -> None:
+    """A task cancelled before its first step never runs the op's own bookkeeping; it must still leave
+    ``Op.running``, or every later ``wait_all`` (tests, the close handler) waits for it forever."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    started: list[bool] = []
+
+    async def work(on_progress: ProgressCallback, cancel: CancelToken) -> None:
+        started.append(True)
+
+    async def scenario() -> Op[Any]:
+        op = Op(parent, work, title="Fetch")
+        task = op.run()
+        task.cancel()  # before the loop ever ran it
+        await asyncio.wait_for(Op.wait_all(), 5)
+        return op
+
+    op = run(scenario())
+    assert not started and op not in Op.running and op.task is not None and op.task.cancelled()
+
+
 def test_a_failing_success_handler_is_contained(qtbot: Any, run: Any) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)
