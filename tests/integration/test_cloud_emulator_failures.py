@@ -75,12 +75,14 @@ def status_doc(emu: Emulator, key: str) -> dict[str, Any]:
 
 
 def job_tasks(emu: Emulator, key: str) -> list[str]:
+    """The tasks RunTask started for ``key``, running or stopped, each once: a task that stops between the
+    two listings is in both (a fresh-clone CI run counted a retried variant's task twice)."""
     ecs = emu.client("ecs")
     arns: list[str] = []
     for desired in ("RUNNING", "STOPPED"):
         arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(key),
                                desiredStatus=desired)["taskArns"]
-    return arns
+    return list(dict.fromkeys(arns))
 
 
 def entered(emu: Emulator, arn: str) -> list[str]:

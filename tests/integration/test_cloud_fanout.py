@@ -31,7 +31,7 @@ from app.cloud.layout import Variant
 from app.cloud.selftest import probe_mp4
 from app.core.infra.tools import find_ffprobe
 from tests.integration.test_cloud_emulator import PASSWORD, TINY, EmulatorThread, signed_up
-from tests.integration.test_cloud_emulator_failures import started_by
+from tests.integration.test_cloud_emulator_failures import job_tasks, started_by
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -79,11 +79,7 @@ def video_size(path: Path) -> tuple[int, int]:
 def task_span(emu: Emulator, started_by_key: str, timeout: float = 30) -> tuple[float, float]:
     """(started, exited) of the one task RunTask started for ``started_by_key`` (the job key, or the job key
     and ``#<variant>``), as the Fargate stand-in ran its process."""
-    ecs = emu.client("ecs")
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(started_by_key),
-                               desiredStatus=desired)["taskArns"]
+    arns = job_tasks(emu, started_by_key)
     assert len(arns) == 1, (started_by_key, arns)  # one task, none retried
     deadline = time.monotonic() + timeout
     while (span := emu.task_spans.get(arns[0], (0.0, None)))[1] is None:
@@ -361,10 +357,7 @@ def test_cancelling_a_running_fan_out_stops_every_variant_task_and_ends_cancelle
     key = f"tenants/{tenant}/jobs/{job_id}/job.json"
     arns = []
     for v in variants:
-        mine: list[str] = []
-        for desired in ("RUNNING", "STOPPED"):
-            mine += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(f"{key}#{v.name}"),
-                                   desiredStatus=desired)["taskArns"]
+        mine = job_tasks(emu, f"{key}#{v.name}")
         assert len(mine) == (0 if v.name in waiting else 1), (v.name, mine)
         arns += mine
     deadline = time.monotonic() + 20
@@ -452,9 +445,4 @@ def test_a_variant_whose_task_dies_silently_is_stopped_and_retried_and_the_job_c
 
 
 def _tasks_of(emu: Emulator, started_by_key: str) -> list[str]:
-    ecs = emu.client("ecs")
-    arns: list[str] = []
-    for desired in ("RUNNING", "STOPPED"):
-        arns += ecs.list_tasks(cluster=emu.resources["cluster"], startedBy=started_by(started_by_key),
-                               desiredStatus=desired)["taskArns"]
-    return arns
+    return job_tasks(emu, started_by_key)
