@@ -41,7 +41,7 @@ QT_TESTS=(tests/ui tests/unit/test_browser_provision_dialog.py)
 # In the Qt runs a test past its timeout dumps every thread's stack and ends the process (pytest-timeout's
 # thread method): a SIGALRM handler would never run while Qt's event loop waits in C++.
 QT_TIMEOUT=(-o timeout_method=thread)
-FENCE=3000 run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
+run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
   --ignore=tests/unit/test_browser_provision_dialog.py
 rc_rest=$?
 # Most of those crashes had one cause, found in Dec 2026 with gdb: Python's cycle collector freeing Qt

@@ -142,15 +142,9 @@ class Op(QObject, Generic[T]):
     @classmethod
     async def wait_all(cls) -> None:
         """Wait until no op is running (ops started meanwhile included)."""
-        while True:
-            live = [op.task for op in list(cls.running) if op.task is not None and not op.task.done()]
-            if not live:
-                cls.running.difference_update([op for op in list(cls.running) if op.task is not None])
-                if not cls.running:
-                    return
-                await asyncio.sleep(0)  # an op between Op.running.add and its task: let it start
-                continue
-            await asyncio.gather(*live, return_exceptions=True)
+        while cls.running:
+            await asyncio.gather(*(op.task for op in list(cls.running) if op.task is not None),
+                                 return_exceptions=True)
 
     #: at most this many progress updates per second reach the widgets (stage changes always do)
     MAX_UPDATES_PER_S = 20

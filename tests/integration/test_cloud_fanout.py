@@ -412,7 +412,7 @@ def test_a_variant_whose_task_dies_silently_is_stopped_and_retried_and_the_job_c
                 st = await client.status(job_id)
                 assert not st.terminal, st.describe()
                 de = next((v for v in st.variants if v.variant.name == lost), None)
-                mine = await asyncio.to_thread(_tasks_of, emu, key)
+                mine = await asyncio.to_thread(job_tasks, emu, key)
                 runs = [r for r in list(emu.tasks.values()) if r.arn in mine]
                 if runs and ((de is not None and de.progress is not None) or time.monotonic() - runs[0].started > 3):
                     break
@@ -425,12 +425,12 @@ def test_a_variant_whose_task_dies_silently_is_stopped_and_retried_and_the_job_c
 
         final, job_id, tenant, killed = asyncio.run(scenario())
         key = f"tenants/{tenant}/jobs/{job_id}/job.json"
-        print(f"lost variant task: job {final.state}; {lost} tasks {len(_tasks_of(emu, f'{key}#{lost}'))}")
+        print(f"lost variant task: job {final.state}; {lost} tasks {len(job_tasks(emu, f'{key}#{lost}'))}")
         assert final.state == "Complete", final.describe()
         assert {v.variant.name: v.state for v in final.variants} == {lost: "Complete", sibling: "Complete"}
-        lost_tasks = _tasks_of(emu, f"{key}#{lost}")
+        lost_tasks = job_tasks(emu, f"{key}#{lost}")
         assert killed in lost_tasks and len(lost_tasks) == 2, lost_tasks  # the dead one and its retry
-        assert len(_tasks_of(emu, f"{key}#{sibling}")) == 1
+        assert len(job_tasks(emu, f"{key}#{sibling}")) == 1
         states = [e["stateEnteredEventDetails"]["name"] for e in emu.client("stepfunctions").get_execution_history(
             executionArn=emu.executions[key], maxResults=1000)["events"] if e["type"].endswith("StateEntered")]
         assert states.count("LostVariantHeartbeat") == 1 and states.count("WaitToRetryVariant") == 1, states
@@ -442,7 +442,3 @@ def test_a_variant_whose_task_dies_silently_is_stopped_and_retried_and_the_job_c
         for v in variants:
             row = emu.job_row(tenant, f"{job_id}#{v.name}")
             assert row is not None and "slotHeld" not in row and row["status"] == "Complete", (v.name, row)
-
-
-def _tasks_of(emu: Emulator, started_by_key: str) -> list[str]:
-    return job_tasks(emu, started_by_key)
