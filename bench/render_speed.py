@@ -5,8 +5,10 @@ renders it (camera, music, intro/outro, poster) at 1280x720, and the flow plain 
 prints wall time per second of output with the per-stage breakdown.  After each row, in the same run,
 it replays that row's timeline with Playwright's high-level API and ``record_video`` (real time by
 design) at the same size, and ends with a table of the ratios against the targets of issue 19.
+``--rows full,live`` adds the ``make demo`` row with every camera ease filmed live, as before
+``capture/postcam.py`` (the lever measured side by side).
 
-    .venv/bin/python bench/render_speed.py [--rows plain,full,hd] [--script PATH] [--fps 30] [--skip-playwright]
+    .venv/bin/python bench/render_speed.py [--rows plain,full,hd,live] [--script PATH] [--fps 30] [--skip-playwright]
 
 Numbers depend on the machine and on what else runs on it; compare the columns of one run.
 """
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.bundle import RenderSettings, load_job  # noqa: E402
+from app.core.capture import clock as clock_module  # noqa: E402
 from app.core.capture.performer import _to_playwright  # noqa: E402
 from app.core.infra.siteserver import SiteServer  # noqa: E402
 from app.core.infra.tools import CHROMIUM_ARGS, find_ffmpeg  # noqa: E402
@@ -135,6 +138,8 @@ def report(label: str, wall: float, res: RenderResult, w: int, h: int, fps: int)
     print(f"  frames {res.frames}, screenshots {res.screenshots} "
           f"({100 * res.screenshots / max(res.frames, 1):.0f}% of frames needed pixels); audio made "
           f"{'during' if res.audio_overlapped else 'after'} the capture")
+    if res.eases_after_capture or res.eases_live:
+        print(f"  camera eases: {res.eases_after_capture} made after capture, {res.eases_live} filmed live")
     return per
 
 
@@ -145,19 +150,25 @@ class Row(NamedTuple):
     plain: bool
     #: issue 19's target: at most this many times record_video's wall time per output second
     target: float
+    #: film every camera ease live, frame by frame (the way before capture/postcam.py)
+    live_camera: bool = False
 
 
 ROWS = (
     Row("plain", "the flow, plain (no camera, music, intro/outro or poster)", (1280, 720), True, 0.45),
     Row("full", "the script as make demo renders it (camera, music, intro/outro, poster)", (1280, 720), False, 0.55),
     Row("hd", "the flow, plain, at 1920x1080", (1920, 1080), True, 0.60),
+    # not in the default run: the same as "full" with every camera ease filmed live, to measure the lever
+    Row("live", "as make demo renders it, every camera ease filmed live (REELWRIGHT_LIVE_CAMERA=1)",
+        (1280, 720), False, 0.55, live_camera=True),
 )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--script", default=str(ROOT / "resources/examples/quickstart/script.json"))
-    ap.add_argument("--rows", default="plain,full,hd", help="which rows, comma-separated: plain, full, hd")
+    ap.add_argument("--rows", default="plain,full,hd",
+                    help="which rows, comma-separated: plain, full, hd, live (full with live camera eases)")
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--plain", action="store_true", help="only the plain row (= --rows plain)")
     ap.add_argument("--full", action="store_true", help="only the make-demo row (= --rows full)")
@@ -172,6 +183,7 @@ def main() -> None:
     table: list[tuple[Row, float, float | None]] = []
     for row in (r for r in ROWS if r.key in keys):
         w, h = row.size
+        clock_module.LIVE_CAMERA = row.live_camera
         wall, res = asyncio.run(reelwright_render(Path(args.script), out, w, h, args.fps, plain=row.plain))
         per = report(row.label, wall, res, w, h, args.fps)
         pw_per: float | None = None

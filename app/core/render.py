@@ -71,6 +71,9 @@ class RenderResult:
     timeline: Timeline | None = None
     frames: int = 0
     screenshots: int = 0
+    #: camera eases made from 1x frames after capture, and eases filmed live (see capture/postcam.py)
+    eases_after_capture: int = 0
+    eases_live: int = 0
     poster: Path | None = None
     preview: Path | None = None
     #: the audio was made beside the capture (the live timeline matched the plan), not after it
@@ -357,6 +360,7 @@ async def render(
             if steps is not None:
                 await steps.end(clock, len(job.script.cards) - 1)
             shots = int(getattr(clock, "screenshots", 0))
+            eases = (performer.stats.eases_after_capture, performer.stats.eases_live)
             frames = clock.frame
             await session.close()
             session = None
@@ -446,7 +450,7 @@ async def render(
             video=outs["video"], srt=srt, vtt=vtt, chapters_txt=outs["chapters"],
             duration_s=timeline.duration_s, cards=list(timeline.cards),
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
-            timeline=timeline, frames=frames, screenshots=shots,
+            timeline=timeline, frames=frames, screenshots=shots, eases_after_capture=eases[0], eases_live=eases[1],
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
             chapters=chapter_list, timeline_json=outs["timeline"], interactive=demo_page,
             interactive_media=demo_media)

@@ -16,15 +16,26 @@ import asyncio
 import base64
 import contextlib
 import io
+import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from playwright.async_api import CDPSession
 from playwright.async_api import Error as PlaywrightError
 
 from ..infra.progress import CancelToken
+from .encoder import FfmpegSink
+from .postcam import EaseFilm
+
+#: ``REELWRIGHT_LIVE_CAMERA=1`` films every camera ease live, frame by frame (the way before
+#: :mod:`.postcam`; ``make bench`` measures both)
+LIVE_CAMERA = os.environ.get("REELWRIGHT_LIVE_CAMERA", "") not in ("", "0")
+#: at most this many captured frames wait for an ease's last frames (≈ 5-10 MB of JPEG at 720p)
+MAX_QUEUED_FRAMES = 60
 
 T = TypeVar("T")
 
@@ -225,6 +236,14 @@ class VirtualClock(Clock):
         self._changing = False
         self._tab = _Tab(cdp, 0)
         self._tabs: list[_Tab] = [self._tab]
+        #: the video encoder's ffmpeg, which also makes camera eases after capture (None: a check run)
+        self.ffmpeg: Path | None = sink.ffmpeg if isinstance(sink, FfmpegSink) else None
+        self._film: EaseFilm | None = None
+        self._film_from = 0
+        #: an ease whose last frames are still being made, and the frames captured since
+        self._pending: asyncio.Future[None] | None = None
+        self._queued: deque[bytes] = deque()
+        self._finishing: list[EaseFilm] = []
         self._listen(self._tab)
         if cancel is not None:
             # a budget that never expires (a tab holding a request open) must not hold up a cancel
@@ -359,7 +378,7 @@ class VirtualClock(Clock):
                 await self.hold
             if self._tab.closed:  # the filmed tab closed itself: hold its last frame until the flow moves on
                 if self.capture and self._last is not None:
-                    await self.sink.write(self._framed(self._last))
+                    await self._emit(self._framed(self._last))
                 self._frame_done()
                 continue
             if self.capture and self._changing:
@@ -391,8 +410,74 @@ class VirtualClock(Clock):
                 else:
                     self.reused += 1
             if self.capture and self._last is not None:
-                await self.sink.write(self._framed(self._last))
+                await self._emit(self._framed(self._last))
             self._frame_done()
+
+    # ------------------------------------------------------------------ eases made after capture
+
+    @property
+    def films_camera_after(self) -> bool:
+        """Whether camera eases can be made from 1x frames after capture (see :mod:`.postcam`)."""
+        return self.ffmpeg is not None and not LIVE_CAMERA
+
+    async def begin_film(self, film: EaseFilm, ease_start: int) -> None:
+        """Send the frames from the next one on through ``film`` (one camera ease, which began
+        at frame ``ease_start``), not the sink."""
+        await self._settle()  # the previous ease's frames are all written first
+        self._film = film
+        self._film_from = ease_start
+        self._changing = True  # the page was just put at 1x: take its pixels
+
+    def end_film(self) -> None:
+        """The ease is over.  Its last frames are made beside the capture that goes on: frames
+        captured meanwhile wait (in order, a bounded number) until they are written."""
+        film, self._film = self._film, None
+        if film is not None:
+            self._pending = asyncio.ensure_future(self._drain(film))
+        self._changing = True  # the page is about to be put at the camera's target
+
+    async def drain(self) -> None:
+        """Every frame made so far is in the sink (the end of a capture)."""
+        await self._settle()
+
+    async def abort_film(self) -> None:
+        """Stop any ease still being made (the capture failed or was cancelled)."""
+        film, self._film = self._film, None
+        pending, self._pending = self._pending, None
+        self._queued.clear()
+        if film is not None:
+            await film.abort()
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+        for f in self._finishing:
+            await f.abort()
+
+    async def _drain(self, film: EaseFilm) -> None:
+        self._finishing.append(film)
+        try:
+            await film.finish()
+        finally:
+            self._finishing.remove(film)
+        while self._queued:
+            await self.sink.write(self._queued.popleft())
+
+    async def _settle(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending  # raises the ease's error, if it failed
+            while self._queued:
+                await self.sink.write(self._queued.popleft())
+
+    async def _emit(self, image: bytes) -> None:
+        if self._film is not None:
+            await self._film.feed(image, self.frame - self._film_from)
+        elif self._pending is not None and not self._pending.done() and len(self._queued) < MAX_QUEUED_FRAMES:
+            self._queued.append(image)
+        else:
+            await self._settle()
+            await self.sink.write(image)
 
     async def snapshot(self) -> bytes | None:
         """A fresh image of the page as it is now (for error screenshots)."""

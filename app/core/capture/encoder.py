@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from pathlib import Path
 
 from ..errors import RenderError
 from ..infra.progress import CancelToken, stop_process
@@ -23,6 +24,10 @@ class FfmpegSink:
         self.max_buffer = 4 * 1024 * 1024
         self._stderr: deque[str] = deque(maxlen=30)
         self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def ffmpeg(self) -> Path:
+        return Path(self.argv[0])
 
     async def start(self) -> FfmpegSink:
         self.proc = await asyncio.create_subprocess_exec(

@@ -76,6 +76,26 @@
     syncLayer();
   }
 
+  // The camera's transform for a zoom to scale s centred on viewport point (cx, cy): it brings
+  // document point (c + scroll) to the viewport centre, clamped so the page covers the view.
+  function camTarget(cx, cy, s) {
+    if (s === 1) return { tx: 0, ty: 0 };
+    const W = window.innerWidth, H = window.innerHeight, sx = window.scrollX, sy = window.scrollY;
+    const px = cx + sx, py = cy + sy;
+    const tx = W / 2 + sx - s * px, ty = H / 2 + sy - s * py;
+    const ux = clamp(tx - (1 - s) * sx, W * (1 - s), 0), uy = clamp(ty - (1 - s) * sy, H * (1 - s), 0);
+    return { tx: ux + (1 - s) * sx, ty: uy + (1 - s) * sy };
+  }
+  let zoomAnim = null; // the live camera ease, while it runs
+  let plan = null; // the ease being made after capture (camPlan .. camJump)
+  function overlayState() {
+    if (badge !== null || layer.style.visibility === "hidden") return "busy";
+    const others = [...anims].filter((a) => a !== zoomAnim).length;
+    const kids = [...layer.children].filter((c) => c !== cursor);
+    if (kids.length === 0 && others === 0) return "clean";
+    return kids.every((c) => c.className === "ripple") && others <= kids.length ? "ripples" : "busy";
+  }
+
   let pos = null;
   let badge = null; // the keystroke badge on screen: {el, text, anim}
   let cursorK = 1; // cursor and ripple size multiplier (larger in vertical video)
@@ -149,23 +169,16 @@
     // cursor stays on the same spot of the page while the camera moves (it rides along).
     zoomTo(cx, cy, s, ms, carry = false) {
       if (!ensure()) return;
-      const W = window.innerWidth, H = window.innerHeight, sx = window.scrollX, sy = window.scrollY;
+      const sx = window.scrollX, sy = window.scrollY;
       const from = { ...cam };
       // the page point under the cursor: V = -scroll + t + s*p  =>  p = (V + scroll - t) / s
       const anchor = carry && pos ? { x: (pos.x + sx - from.tx) / from.s, y: (pos.y + sy - from.ty) / from.s } : null;
-      let tx = 0, ty = 0;
-      if (s !== 1) {
-        // bring document point (c + scroll) to the viewport centre, clamped so the page covers the view
-        const px = cx + sx, py = cy + sy;
-        tx = W / 2 + sx - s * px; ty = H / 2 + sy - s * py;
-        const ux = clamp(tx - (1 - s) * sx, W * (1 - s), 0), uy = clamp(ty - (1 - s) * sy, H * (1 - s), 0);
-        tx = ux + (1 - s) * sx; ty = uy + (1 - s) * sy;
-      }
+      const { tx, ty } = camTarget(cx, cy, s);
       // While the scale eases, composite the page as one layer instead of repainting all of it every
       // frame (3-4x cheaper per frame); it is repainted crisply once the camera comes to rest.
       const de = document.documentElement;
       de.style.willChange = "transform";
-      animate(ms, (k) => {
+      zoomAnim = animate(ms, (k) => {
         const e = ease(k);
         cam = { s: from.s + (s - from.s) * e, tx: from.tx + (tx - from.tx) * e, ty: from.ty + (ty - from.ty) * e };
         applyCamera();
@@ -173,7 +186,49 @@
           pos = { x: -sx + cam.tx + cam.s * anchor.x, y: -sy + cam.ty + cam.s * anchor.y };
           cursor.style.transform = `translate(${pos.x}px, ${pos.y}px)`;
         }
-      }, () => { de.style.willChange = ""; });
+      }, () => { de.style.willChange = ""; zoomAnim = null; });
+    },
+    // An ease made after capture (see postcam.py): what zoomTo(cx, cy, s, ms, true) would do, as
+    // the camera before and after ({s, ux, uy}: a 1x viewport point v shows at s*v + u), the 1x
+    // viewport point under the cursor (null: no cursor), and what is on the overlay: "clean" (the
+    // cursor alone), "ripples" (click ripples too, gone within half a second) or "busy" (anything
+    // else, which would be scaled with the page: the ease stays live).
+    camPlan(cx, cy, s) {
+      if (!ensure() || (cam.s === 1 && s === 1)) return null;
+      const sx = window.scrollX, sy = window.scrollY;
+      const to = { s, ...camTarget(cx, cy, s) };
+      const shown = cursor.style.display === "block" && pos !== null;
+      const p = shown ? { x: (pos.x + sx - cam.tx) / cam.s, y: (pos.y + sy - cam.ty) / cam.s } : null;
+      plan = { to, p, id: Math.random() };
+      const u = (c) => ({ s: c.s, ux: c.tx + (c.s - 1) * sx, uy: c.ty + (c.s - 1) * sy });
+      return { id: plan.id, from: u(cam), to: u(to), anchor: p ? { x: p.x - sx, y: p.y - sy } : null,
+               overlay: overlayState(), vw: window.innerWidth, vh: window.innerHeight };
+    },
+    camOverlay: () => overlayState(),
+    // The ease's frames show the page at 1x without the overlay (the camera is added after
+    // capture); a live ease that was waiting for a ripple to end stops where it is.
+    camBare() {
+      if (!ensure()) return;
+      if (zoomAnim) { zoomAnim.cancelled = true; anims.delete(zoomAnim); zoomAnim = null; }
+      document.documentElement.style.willChange = "";
+      cam = { s: 1, tx: 0, ty: 0 };
+      applyCamera();
+      layer.style.visibility = "hidden";
+    },
+    // The ease is over: the page at the camera's target for real, the cursor where it rode to.
+    camJump(id) {
+      if (!ensure()) return null;
+      layer.style.visibility = "";
+      if (!plan || plan.id !== id) return pos; // a new document meanwhile: it starts at 1x
+      const sx = window.scrollX, sy = window.scrollY, { to, p } = plan;
+      plan = null;
+      cam = { s: to.s, tx: to.tx, ty: to.ty };
+      applyCamera();
+      if (p) {
+        pos = { x: -sx + cam.tx + cam.s * p.x, y: -sy + cam.ty + cam.s * p.y };
+        cursor.style.transform = `translate(${pos.x}px, ${pos.y}px)`;
+      }
+      return pos;
     },
     // The keys of a shortcut as key caps (already labelled for the viewer's platform by the
     // renderer), held ~1.4 s; a new shortcut replaces the one on screen.

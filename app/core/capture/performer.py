@@ -38,7 +38,7 @@ from ..keys import (
 )
 from ..plan.camera import HOLD_AFTER_S, CameraMove, ease_s, fitted_scale, in_view
 from ..plan.camera import plan_card as plan_camera_card
-from ..plan.presets import cursor_scale_for, viewport_size
+from ..plan.presets import cursor_scale_for, device_scale_for, viewport_size
 from ..plan.timeline import CURSOR_TRAVEL_S, ZOOM_EASE_S, Scheduler, Timeline
 from ..script import (
     FIRST_PAGE,
@@ -66,9 +66,10 @@ from ..script import (
     Zoom,
 )
 from ..urlpolicy import blocked_reason
-from .clock import Clock
+from .clock import Clock, VirtualClock
 from .dialogs import DialogDriver, dialog_executor
 from .downloads import DownloadWatcher
+from .postcam import CamState, Ease, EaseFilm, Sprite, cursor_sprite, jpeg_size
 from .session import SignInCheck
 from .steps import VIEWER_ACTIONS, StepBox, StepRecorder
 from .watchdog import Where
@@ -122,7 +123,14 @@ class ActionContext:
 @dataclass
 class PerformStats:
     actions_run: int = 0
+    #: camera eases made from 1x frames after capture, and eases filmed live (see :mod:`.postcam`)
+    eases_after_capture: int = 0
+    eases_live: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+#: cursor sprites made so far, by (cursor size, output pixels per CSS pixel)
+_SPRITES: dict[tuple[float, float], Sprite] = {}
 
 
 class Performer:
@@ -189,6 +197,14 @@ class Performer:
 
     async def run(self, script: Script, scheduler: Scheduler, *,
                   upto_card: int | None = None) -> Timeline:
+        try:
+            return await self._run(script, scheduler, upto_card)
+        except BaseException:
+            if isinstance(self.clock, VirtualClock):
+                await self.clock.abort_film()  # no camera ease's ffmpeg outlives the capture
+            raise
+
+    async def _run(self, script: Script, scheduler: Scheduler, upto_card: int | None) -> Timeline:
         last = len(script.cards) - 1 if upto_card is None else min(upto_card, len(script.cards) - 1)
         await self.clock.advance_to(0)
         for ci, card in enumerate(script.cards[: last + 1]):
@@ -233,6 +249,8 @@ class Performer:
             await self.clock.advance_to(timing.end_s)
         timeline = scheduler.finish()
         await self.clock.advance_to(timeline.duration_s)
+        if isinstance(self.clock, VirtualClock):
+            await self.clock.drain()  # the last camera ease's frames, if they are still being made
         return timeline
 
     async def after_action(self, ctx: ActionContext, action: Any) -> float:
@@ -634,13 +652,84 @@ class Performer:
         return float(cam["s"]) if isinstance(cam, dict) and "s" in cam else 1.0
 
     async def _camera_ease(self, cx: float, cy: float, scale: float, duration_s: float) -> None:
+        clock = self.clock
+        if isinstance(clock, VirtualClock) and clock.films_camera_after:
+            plan = await self._eval("([x, y, s]) => window.__reelwright ? window.__reelwright.camPlan(x, y, s) : null",
+                                    [cx, cy, scale])
+            if isinstance(plan, dict) and plan.get("overlay") in ("clean", "ripples"):
+                await self._camera_ease_after(clock, plan, cx, cy, scale, duration_s)
+                return
+        self.stats.eases_live += 1
+        await self._camera_ease_live(cx, cy, scale, duration_s)
+        await self.clock.advance_to(self.clock.now + duration_s)
+        await self._read_cursor()
+
+    async def _camera_ease_live(self, cx: float, cy: float, scale: float, duration_s: float) -> None:
         # the cursor rides along with the page, so after a zoom-out it still points at what it clicked
         await self._eval("([x, y, s, ms]) => window.__reelwright && window.__reelwright.zoomTo(x, y, s, ms, true)",
                          [cx, cy, scale, duration_s * 1000])
-        await self.clock.advance_to(self.clock.now + duration_s)
+
+    async def _read_cursor(self) -> None:
         pos = await self._eval("() => window.__reelwright && window.__reelwright.cursorPos()")
         if isinstance(pos, dict) and "x" in pos and "y" in pos:
             self.cursor = (float(pos["x"]), float(pos["y"]))
+
+    async def _camera_ease_after(self, clock: VirtualClock, plan: dict[str, Any], cx: float, cy: float,
+                                 scale: float, duration_s: float) -> None:
+        """The ease as a crop-and-scale of 1x frames, made by ffmpeg beside the capture (:mod:`.postcam`).
+
+        With click ripples still fading on the overlay (an ease-out right after a click), the ease
+        starts live and goes on after capture once they are gone, on the same curve."""
+        start = clock.frame
+        end_frame = round((clock.now + duration_s) * clock.fps)
+        if plan["overlay"] == "ripples":
+            await self._camera_ease_live(cx, cy, scale, duration_s)
+            while clock.frame < end_frame:
+                await clock.step()
+                if await self._eval("() => window.__reelwright && window.__reelwright.camOverlay()") != "ripples":
+                    break
+            if clock.frame >= end_frame or await self._eval(
+                    "() => window.__reelwright && window.__reelwright.camOverlay()") != "clean":
+                self.stats.eases_live += 1  # the ripples outlasted it, or something else came up
+                await clock.advance_to(end_frame / clock.fps)
+                await self._read_cursor()
+                return
+        if end_frame > clock.frame:
+            anchor = plan.get("anchor")
+
+            def state(c: dict[str, Any]) -> CamState:
+                return CamState(float(c["s"]), float(c["ux"]), float(c["uy"]))
+
+            ease = Ease(state(plan["from"]), state(plan["to"]), duration_s * clock.fps, float(plan["vw"]),
+                        float(plan["vh"]),
+                        (float(anchor["x"]), float(anchor["y"])) if isinstance(anchor, dict) else None)
+            sprite = self._cursor_sprite(clock, float(plan["vw"])) if ease.anchor is not None else None
+            assert clock.ffmpeg is not None
+            w = self.where
+            film = EaseFilm(ease, sprite, clock.ffmpeg, clock.sink.write, cancel=self.cancel,
+                            card_index=w.card_index, card_id=w.card_id, action_index=w.action_index)
+            await clock.begin_film(film, start)
+            await self._eval("() => window.__reelwright && window.__reelwright.camBare()")
+            try:
+                await clock.advance_to(end_frame / clock.fps)
+                clock.end_film()
+            except BaseException:
+                await clock.abort_film()
+                raise
+        self.stats.eases_after_capture += 1
+        pos = await self._eval("(id) => window.__reelwright && window.__reelwright.camJump(id)", plan["id"])
+        if isinstance(pos, dict) and "x" in pos and "y" in pos:
+            self.cursor = (float(pos["x"]), float(pos["y"]))
+
+    def _cursor_sprite(self, clock: VirtualClock, view_w: float) -> Sprite:
+        """The cursor at the size the overlay draws it, in the frames' pixels."""
+        size = jpeg_size(clock._last) if clock._last is not None else None
+        scale = size[0] / view_w if size is not None else device_scale_for(self.settings)
+        key = (round(self.cursor_scale, 3), round(scale, 3))
+        sprite = _SPRITES.get(key)
+        if sprite is None:
+            sprite = _SPRITES[key] = cursor_sprite(*key)
+        return sprite
 
     async def _box_of(self, loc: PWLocator) -> Box:
         nb = await loc.bounding_box(timeout=1000)
