@@ -122,7 +122,10 @@ def same_pixels(a: dict[int, np.ndarray], b: dict[int, np.ndarray], what: str, t
     the load, the other at the end of the replay's first chunk, as if Chromium had skipped one main
     frame.  Not reproduced: 13 previews, 3 alone, 8 beside three CPU hogs and 2 with the site
     answering 0.4 s late (virtual time waits for the navigation's fetch, as it should), all identical.
-    Cause open (docs/troubleshooting.md, "A card preview differs by a hair").  So the pixels must agree outside
+    One cause was found later and fixed: the performer stepped a frame while the browser's reply to
+    input was still in transit (one more rAF, text only; see the slow-driver test below).  The
+    half-second case is still open (docs/troubleshooting.md, "A card preview differs by a hair").
+    So the pixels must agree outside
     the two elements in :data:`DRIFT_ZONE` in all but 5 % of the frame, and any difference is
     reported as a warning (the suite's summary, CI's log, shows how often), with both frames and
     their difference saved next to the test's files for whoever looks into it."""
@@ -363,3 +366,44 @@ def test_a_prepared_preview_of_another_flow_is_discarded_and_cancel_ends_it(tmp_
     left = _descendants(os.getpid()) - before
     names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
     assert not names, f"processes left: {names}"
+
+
+#: how late every reply to an input message reaches Python in the slow-driver test
+SLOW_ACK_S = 0.06
+
+
+def test_a_slow_driver_moves_no_action_and_no_frame(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        both: tuple[RenderResult, PreviewResult, list[Progress], Path]) -> None:
+    """A loaded machine delays the browser's replies to input on their way back through Playwright's
+    driver.  Simulated here (the one stand-in in this file): every ``Input.*`` reply reaches Python
+    60 ms late.  The flow must not notice: the full render's actions fire on the same frames, and a
+    preview's card starts on the same frame with the same frames.  (Before the fix the performer
+    stepped a video frame while a reply was in transit: the card moved 20 frames later, and under
+    ordinary load a preview's page ran one more requestAnimationFrame than another's.)"""
+    from playwright.async_api import CDPSession
+
+    full, cold, _, cold_out = both
+    send = CDPSession.send
+    slowed: list[str] = []
+
+    async def slow_send(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        reply = await send(self, method, params)
+        if method.startswith("Input."):
+            slowed.append(method)
+            await asyncio.sleep(SLOW_ACK_S)
+        return reply
+
+    monkeypatch.setattr(CDPSession, "send", slow_send)
+    job = make_job(tmp_path, preview_script())
+    slow = asyncio.run(render(job, tmp_path / "full", name="slow"))
+    assert slowed, "no input went through the slowed driver"
+    assert slow.timeline is not None and full.timeline is not None
+    timing = [(c.start_s, c.end_s, [(a.fire_s, a.end_s) for a in c.actions]) for c in slow.timeline.cards]
+    assert timing == [(c.start_s, c.end_s, [(a.fire_s, a.end_s) for a in c.actions]) for c in full.timeline.cards]
+    assert slow.frames == full.frames
+    prev = asyncio.run(preview_card(job, 2, tmp_path / "slow.mp4"))
+    assert (prev.first_frame, prev.frames) == (cold.first_frame, cold.frames)
+    picks = sorted({*range(0, cold.frames, 7), cold.frames - 1})
+    same_pixels(frames(tmp_path / "slow.mp4", picks, size=(PW, PH)), frames(cold_out, picks, size=(PW, PH)),
+                "a preview through a slow driver against the cold one", tmp_path)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,9 @@ CLOSE_TAB_REAL_S = 10.0
 POPUP_TIMEOUT_S = 5.0
 #: real seconds an error screenshot may take
 SNAPSHOT_TIMEOUT_S = 1.0
+#: real seconds to wait for the browser to acknowledge input before stepping video frames for it
+#: (virtual time stands still meanwhile; see :meth:`Performer.send_input`)
+INPUT_ACK_REAL_S = 2.0
 NAVIGATION_TIMEOUT_S = 30.0
 _BUTTONS = {"left": "left", "right": "right", "middle": "middle"}
 
@@ -580,6 +583,14 @@ class Performer:
                 await asyncio.sleep(0)
             await self.clock.after_input()  # without it, a fetch the input starts can stall the clock
             await self.clock.step()
+            # The renderer has handled the input by now (two frames were issued after it); only its
+            # acknowledgements may still be on their way back through the driver.  Wait for them in
+            # real time with the page's time standing still: stepping a frame whenever one was still
+            # in transit made the frames issued here depend on the machine's load -- a card preview's
+            # fast replay then ran one more requestAnimationFrame, and with a slow driver the
+            # keystrokes of a `type` and everything after them moved to later frames.  Frames are
+            # stepped only for input that really needs page time to be acknowledged.
+            await self._acknowledged(futures)
             for _ in range(round(2 * self.clock.fps)):  # acknowledged within a frame or two
                 if all(f.done() for f in futures):
                     break
@@ -601,6 +612,32 @@ class Performer:
                     f.exception()  # retrieved: the tab is gone, so is the reply
                 else:
                     f.cancel()
+
+    async def _acknowledged(self, futures: Sequence[asyncio.Future[Any]]) -> None:
+        """Wait (real time, at most :data:`INPUT_ACK_REAL_S`) until the browser has answered every
+        input message in ``futures``; a cancel ends the wait at once."""
+        if all(f.done() for f in futures):
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + INPUT_ACK_REAL_S
+        cancelled = asyncio.ensure_future(self.cancel.wait()) if self.cancel is not None else None
+        try:
+            while True:
+                left: set[asyncio.Future[Any]] = {f for f in futures if not f.done()}
+                remaining = deadline - loop.time()
+                if not left or remaining <= 0 or (cancelled is not None and cancelled.done()):
+                    break
+                if cancelled is not None:
+                    left.add(cancelled)
+                await asyncio.wait(left, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if cancelled is not None and not cancelled.done():
+                cancelled.cancel()
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        if not all(f.done() for f in futures):
+            log.warning("the browser did not acknowledge input within %.0f s of real time: stepping video "
+                        "frames until it does", INPUT_ACK_REAL_S)
 
     async def _closed_itself(self, page: Page, real_timeout_s: float = 1.0) -> bool:
         """Whether ``page`` is closing (its close event can trail the error by a moment); never the
