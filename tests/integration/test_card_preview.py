@@ -407,3 +407,41 @@ def test_a_slow_driver_moves_no_action_and_no_frame(
     picks = sorted({*range(0, cold.frames, 7), cold.frames - 1})
     same_pixels(frames(tmp_path / "slow.mp4", picks, size=(PW, PH)), frames(cold_out, picks, size=(PW, PH)),
                 "a preview through a slow driver against the cold one", tmp_path)
+
+
+def test_a_cancel_while_input_waits_for_its_reply_ends_the_render_within_a_second(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The performer waits up to 2 s of real time for the browser's reply to input.  A cancel in that
+    wait ends the render at once.  Simulated (the same stand-in as above): the reply to the first
+    click's mouse press is held back 10 s; the cancel comes as soon as it is sent."""
+    from playwright.async_api import CDPSession
+
+    send = CDPSession.send
+    cancel = CancelToken()
+    held: list[float] = []
+
+    async def slow_send(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        reply = await send(self, method, params)
+        if method == "Input.dispatchMouseEvent" and (params or {}).get("type") == "mousePressed" and not held:
+            held.append(asyncio.get_running_loop().time())
+            asyncio.get_running_loop().call_later(0.2, cancel.cancel)  # inside the performer's wait
+            await asyncio.sleep(10)
+        return reply
+
+    monkeypatch.setattr(CDPSession, "send", slow_send)
+    job = make_job(tmp_path, preview_script())
+    before = _descendants(os.getpid())
+
+    async def go() -> float:
+        with pytest.raises(Cancelled):
+            await render(job, tmp_path / "out", cancel=cancel, name="held")
+        assert held, "the click was never sent"
+        return asyncio.get_running_loop().time() - held[0] - 0.2
+
+    took = asyncio.run(go())
+    print(f"cancel to render() returning: {took:.3f} s")
+    assert took < 1.0
+    assert not list((tmp_path / "out").glob("held*.mp4"))
+    left = _descendants(os.getpid()) - before
+    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    assert not names, f"processes left: {names}"
