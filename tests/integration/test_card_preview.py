@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -222,6 +223,12 @@ def _descendants(pid: int) -> set[int]:
     return out
 
 
+def processes_left(before: set[int]) -> set[str]:
+    """Names of this process's descendants that were not there in ``before``."""
+    left = _descendants(os.getpid()) - before
+    return {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+
+
 def test_cancelling_a_preview_stops_within_a_second_and_writes_nothing(tmp_path: Path) -> None:
     long_card = {"id": "long", "narration": "", "actions": [{"type": "wait", "ms": 30000}]}
     job = make_job(tmp_path, preview_script(long_card))
@@ -248,8 +255,7 @@ def test_cancelling_a_preview_stops_within_a_second_and_writes_nothing(tmp_path:
     print(f"cancel to preview_card() returning: {took:.3f} s")
     assert took < 1.0
     assert not out.exists() and sorted(out.parent.iterdir()) == []
-    left = _descendants(os.getpid()) - before
-    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    names = processes_left(before)
     assert not names, f"child processes left behind: {names}"
 
 
@@ -286,8 +292,7 @@ def test_a_warm_browser_previews_the_same_frames_and_is_reused(
         assert (res.first_frame, res.frames) == (cold.first_frame, cold.frames)
         got = frames(tmp_path / f"warm-{i}.mp4", picks, size=(PW, PH))
         same_pixels(got, ref, f"warm preview {i} against the cold one", tmp_path)
-    left = _descendants(os.getpid()) - before
-    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    names = processes_left(before)
     assert not names, f"processes left after closing the warm browser: {names}"
 
 
@@ -363,13 +368,29 @@ def test_a_prepared_preview_of_another_flow_is_discarded_and_cancel_ends_it(tmp_
     assert not res.prepared
     shot = frames(out, [res.frames - 1], size=(PW, PH))[res.frames - 1]
     assert decode.decode_counters(shot)[1] == len("xyz") + len("de")  # the edited flow, not the prepared one
-    left = _descendants(os.getpid()) - before
-    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    names = processes_left(before)
     assert not names, f"processes left: {names}"
 
 
 #: how late every reply to an input message reaches Python in the slow-driver test
 SLOW_ACK_S = 0.06
+
+
+def slow_input_replies(monkeypatch: pytest.MonkeyPatch,
+                       delay: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+    """The stand-in for a slow driver on a loaded machine: every CDP reply to an ``Input.*`` message
+    reaches Python only after ``delay(method, params)`` has returned."""
+    from playwright.async_api import CDPSession
+
+    send = CDPSession.send
+
+    async def slow_send(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        reply = await send(self, method, params)
+        if method.startswith("Input."):
+            await delay(method, params or {})
+        return reply
+
+    monkeypatch.setattr(CDPSession, "send", slow_send)
 
 
 def test_a_slow_driver_moves_no_action_and_no_frame(
@@ -381,20 +402,14 @@ def test_a_slow_driver_moves_no_action_and_no_frame(
     preview's card starts on the same frame with the same frames.  (Before the fix the performer
     stepped a video frame while a reply was in transit: the card moved 20 frames later, and under
     ordinary load a preview's page ran one more requestAnimationFrame than another's.)"""
-    from playwright.async_api import CDPSession
-
     full, cold, _, cold_out = both
-    send = CDPSession.send
     slowed: list[str] = []
 
-    async def slow_send(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        reply = await send(self, method, params)
-        if method.startswith("Input."):
-            slowed.append(method)
-            await asyncio.sleep(SLOW_ACK_S)
-        return reply
+    async def late(method: str, params: dict[str, Any]) -> None:
+        slowed.append(method)
+        await asyncio.sleep(SLOW_ACK_S)
 
-    monkeypatch.setattr(CDPSession, "send", slow_send)
+    slow_input_replies(monkeypatch, late)
     job = make_job(tmp_path, preview_script())
     slow = asyncio.run(render(job, tmp_path / "full", name="slow"))
     assert slowed, "no input went through the slowed driver"
@@ -414,21 +429,16 @@ def test_a_cancel_while_input_waits_for_its_reply_ends_the_render_within_a_secon
     """The performer waits up to 2 s of real time for the browser's reply to input.  A cancel in that
     wait ends the render at once.  Simulated (the same stand-in as above): the reply to the first
     click's mouse press is held back 10 s; the cancel comes as soon as it is sent."""
-    from playwright.async_api import CDPSession
-
-    send = CDPSession.send
     cancel = CancelToken()
     held: list[float] = []
 
-    async def slow_send(self: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        reply = await send(self, method, params)
-        if method == "Input.dispatchMouseEvent" and (params or {}).get("type") == "mousePressed" and not held:
+    async def hold_first_press(method: str, params: dict[str, Any]) -> None:
+        if method == "Input.dispatchMouseEvent" and params.get("type") == "mousePressed" and not held:
             held.append(asyncio.get_running_loop().time())
             asyncio.get_running_loop().call_later(0.2, cancel.cancel)  # inside the performer's wait
             await asyncio.sleep(10)
-        return reply
 
-    monkeypatch.setattr(CDPSession, "send", slow_send)
+    slow_input_replies(monkeypatch, hold_first_press)
     job = make_job(tmp_path, preview_script())
     before = _descendants(os.getpid())
 
@@ -442,6 +452,5 @@ def test_a_cancel_while_input_waits_for_its_reply_ends_the_render_within_a_secon
     print(f"cancel to render() returning: {took:.3f} s")
     assert took < 1.0
     assert not list((tmp_path / "out").glob("held*.mp4"))
-    left = _descendants(os.getpid()) - before
-    names = {Path(f"/proc/{p}/comm").read_text().strip() for p in left if Path(f"/proc/{p}/comm").exists()}
+    names = processes_left(before)
     assert not names, f"processes left: {names}"
