@@ -2,6 +2,16 @@
 
 The files come from :meth:`app.core.bundle.Job.site_files` (URL path -> file on disk), so a bundle's
 content-addressed assets are served under their original names.  Only GET/HEAD; loopback only.
+
+Documents are served ``no-store`` and everything else (stylesheets, scripts, fonts, images) as
+cacheable (:data:`ASSET_CACHE_CONTROL`).  Why: a page's subresources arrive from this server in an
+order that depends on the machine's load, and Blink's work depends on that order.  Seen: when the
+stylesheet and a deferred script finished loading in one batch, Blink styled and laid out the page
+before running the script, so a theme the script sets came in through the page's CSS transition in
+one render and was there from the first frame in another (docs/troubleshooting.md, "Two renders of
+the same flow differ after a click that opens a page").  Served from the browser's cache, every page
+after the first gets its assets in the same order every time.  The site is static and the browser
+context lives for one render, so nothing stale is ever shown.
 """
 
 from __future__ import annotations
@@ -17,6 +27,11 @@ from urllib.parse import unquote, urlsplit
 _EXTRA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
                 ".svg": "image/svg+xml", ".json": "application/json", ".woff2": "font/woff2",
                 ".webp": "image/webp", ".html": "text/html; charset=utf-8"}
+
+
+#: the Cache-Control of everything but documents (see the module's doc); documents are ``no-store``
+ASSET_CACHE_CONTROL = "max-age=86400"
+_DOCUMENTS = (".html", ".htm", "")
 
 
 class SiteServer:
@@ -61,7 +76,7 @@ class SiteServer:
                 self.send_response(HTTPStatus.OK)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(data)))
-                self.send_header("Cache-Control", "no-store")
+                self.send_header("Cache-Control", "no-store" if ext in _DOCUMENTS else ASSET_CACHE_CONTROL)
                 self.end_headers()
                 if not head_only:
                     self.wfile.write(data)
