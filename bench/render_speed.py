@@ -137,7 +137,8 @@ def report(label: str, wall: float, res: RenderResult, w: int, h: int, fps: int)
         print(f"  {stage:<8} {secs:6.1f} s  ({secs / res.duration_s:.2f} s/s)")
     print(f"  frames {res.frames}, screenshots {res.screenshots} "
           f"({100 * res.screenshots / max(res.frames, 1):.0f}% of frames needed pixels); audio made "
-          f"{'during' if res.audio_overlapped else 'after'} the capture")
+          f"{'during' if res.audio_overlapped else 'after'} the capture"
+          + (f" (started again {res.audio_restarts}x as the timeline left the plan)" if res.audio_restarts else ""))
     if res.eases_after_capture or res.eases_live:
         print(f"  camera eases: {res.eases_after_capture} made after capture, {res.eases_live} filmed live")
     return per

@@ -22,7 +22,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,7 +42,7 @@ from .mix.music import measure_mix, resolve_music
 from .plan import sidecar
 from .plan.bumpers import BumperPlan, expand_with_bumpers, renumber_error, write_bumper_pages
 from .plan.presets import device_scale_for, fit_to_target, length_warnings, viewport_size
-from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan
+from .plan.timeline import CardTiming, Scheduler, Timeline, VoiceTiming, plan, plan_rest
 from .script import Settings, plain_narration
 from .voice.base import VoiceClip
 
@@ -78,6 +78,8 @@ class RenderResult:
     preview: Path | None = None
     #: the audio was made beside the capture (the live timeline matched the plan), not after it
     audio_overlapped: bool = False
+    #: times the audio was started again during the capture, from a new prediction of the timeline
+    audio_restarts: int = 0
     #: (start s, end s, title) of each chapter: what the MP4's chapter track and ``chapters_txt`` hold
     chapters: list[Chapter] = field(default_factory=list)
     #: ``<name>.timeline.json``: each card's span, narration clip and action times (plan/sidecar.py)
@@ -280,7 +282,7 @@ async def render(
     site: _Site | None = None
     session: BrowserSession | None = None
     sink: FfmpegSink | None = None
-    audio_task: asyncio.Future[Path] | None = None
+    audio_job: _AudioJob | None = None
     try:
         with tracker.stage("prepare", "finding the browser and ffmpeg"):
             browser = browser or find_browser()
@@ -329,12 +331,13 @@ async def render(
             estimate = plan(job.script, settings, voices)
 
         # The final audio (narration placed on the plan, music, loudness, AAC) is made while the
-        # video is captured, on the core the capture leaves idle: the mix then only copies it.  In
-        # the rare render whose live timeline differs from the plan (an action that took longer
-        # than planned), it is made again after the capture.
-        est_placements = _placements(estimate, clips)
-        audio_task = asyncio.ensure_future(_final_audio(
-            ffmpeg, settings, job, est_placements, estimate.duration_s, work / "planned", cancel))
+        # video is captured, on the core the capture leaves idle: the mix then only copies it.  When
+        # the live run leaves the plan (an action that took longer, a camera shot that needed no
+        # zoom), the rest of the timeline is predicted again at the next card and the audio started
+        # again from that prediction (:class:`_AudioJob`); only a run that leaves it in its last card
+        # has its audio made after the capture.
+        audio_job = _AudioJob(ffmpeg, settings, job, clips, work, cancel)
+        audio_job.start(estimate, "planned")
 
         with tracker.stage("capture", "replaying the flow in Chromium"):
             await sink.start()
@@ -352,7 +355,9 @@ async def render(
             steps = performer.steps = StepRecorder() if settings.interactive else None
             watchdog = session.watchdog(lambda: performer.where, error_dir=output_dir, error_name=name)
             try:
-                timeline = await watchdog.guard(performer.run(job.script, Scheduler(job.script, settings, voices)))
+                scheduler = Scheduler(job.script, settings, voices)
+                performer.before_card = audio_job.follow(scheduler)
+                timeline = await watchdog.guard(performer.run(job.script, scheduler))
             except RenderError as exc:
                 renumber_error(exc, bplan)  # name the user's card, not the intro-shifted one
                 raise
@@ -369,12 +374,14 @@ async def render(
 
         with tracker.stage("mix", "mixing narration, captions and chapters"):
             placements = _placements(timeline, clips)
-            overlapped = placements == est_placements and timeline.duration_s == estimate.duration_s
+            overlapped = audio_job.task is not None and audio_job.matches(timeline)
+            await audio_job.drop_stale()
             if overlapped:
+                assert audio_job.task is not None
                 tracker.report("mix", 0.0, "finishing the audio")
-                audio = await audio_task
+                audio = await audio_job.task
             else:
-                await _discard(audio_task)
+                await audio_job.drop_all()
                 tracker.report("mix", 0.0, "mixing the audio")
                 audio = await _final_audio(ffmpeg, settings, job, placements, timeline.duration_s, work / "live",
                                            cancel)
@@ -452,6 +459,7 @@ async def render(
             stage_times=dict(tracker.stage_times), capture_mode=mode, warnings=warnings,
             timeline=timeline, frames=frames, screenshots=shots, eases_after_capture=eases[0], eases_live=eases[1],
             poster=published.get("poster"), preview=published.get("preview"), audio_overlapped=overlapped,
+            audio_restarts=audio_job.restarts,
             chapters=chapter_list, timeline_json=outs["timeline"], interactive=demo_page,
             interactive_media=demo_media)
     except (RenderError, OSError) as exc:
@@ -472,8 +480,8 @@ async def render(
             # the encoders stop side by side: cancel must end every child within a second
             t0 = time.monotonic()
             stops = [sink.abort()] if sink is not None else []
-            if audio_task is not None:
-                stops.append(_discard(audio_task))
+            if audio_job is not None:
+                stops.append(audio_job.drop_all())
             if session is not None:
                 stops.append(session.close())
             await asyncio.gather(*stops)
@@ -527,6 +535,79 @@ def _environment_failure(exc: BaseException, output_dir: Path) -> OutputError | 
 
 def _placements(timeline: Timeline, clips: list[VoiceClip]) -> list[tuple[float, VoiceClip]]:
     return [(ct.voice_start_s, clip) for ct, clip in zip(timeline.cards, clips, strict=True)]
+
+
+#: how much video may be left when the audio is made again from a new prediction: each attempt costs
+#: the capture CPU (the example's audio pass ≈ 4 s of one core), and a prediction made early is
+#: likely to move again (measured: 5 restarts at every change made the polished example 15 s slower)
+AUDIO_AHEAD_S = 15.0
+
+
+class _AudioJob:
+    """The final audio, made beside the capture from the timeline as it is expected to end.
+
+    It starts from the plan.  Before each card the rest of the timeline is predicted again (the cards
+    so far as they ran, the rest as planned: :func:`plan_rest`); when that moves a narration or the
+    end, the audio being made is dropped and started again from the prediction.  Why: a live run
+    leaves the plan in a few places (a camera shot whose target needs no zoom skips its hold and
+    ease-out), and making the audio after the capture cost the polished example ~4 s.  The prediction
+    is only used when the finished timeline matches it exactly, so the audio is never placed on a
+    guess."""
+
+    def __init__(self, ffmpeg: Path, settings: Settings, job: Job, clips: list[VoiceClip], work: Path,
+                 cancel: CancelToken) -> None:
+        self.ffmpeg, self.settings, self.job, self.clips = ffmpeg, settings, job, clips
+        self.work, self.cancel = work, cancel
+        self.task: asyncio.Future[Path] | None = None
+        self.placements: list[tuple[float, VoiceClip]] = []
+        self.duration_s = 0.0
+        self.restarts = 0
+        self._stale: list[asyncio.Future[Path]] = []
+
+    def start(self, timeline: Timeline, label: str) -> None:
+        if self.task is not None or self._stale:
+            self.restarts += 1
+        self.stop()
+        self.placements = _placements(timeline, self.clips)
+        self.duration_s = timeline.duration_s
+        self.task = asyncio.ensure_future(_final_audio(
+            self.ffmpeg, self.settings, self.job, self.placements, self.duration_s, self.work / label,
+            self.cancel))
+
+    def matches(self, timeline: Timeline) -> bool:
+        return _placements(timeline, self.clips) == self.placements and timeline.duration_s == self.duration_s
+
+    def stop(self) -> None:
+        """Drop the audio being made (its timeline will not happen); awaited in :meth:`drop_stale`."""
+        if self.task is not None:
+            self.task.cancel()  # its ffmpeg is stopped by run_ffmpeg
+            self._stale.append(self.task)
+            self.task = None
+
+    def follow(self, scheduler: Scheduler) -> Callable[[int], Awaitable[None]]:
+        """The performer's ``before_card`` hook: predict the rest; when it moved, drop the audio being
+        made, and make it again once the rest is short (:data:`AUDIO_AHEAD_S`)."""
+        async def before_card(index: int) -> None:
+            if index == 0:
+                return
+            predicted = plan_rest(scheduler.fork())
+            if self.task is not None and self.matches(predicted):
+                return
+            self.stop()  # a timeline that will not happen: its CPU is the capture's again
+            if predicted.duration_s - predicted.cards[index].start_s <= AUDIO_AHEAD_S:
+                log.debug("card %d: the timeline left the plan; the audio is made again", index)
+                self.start(predicted, f"from-card-{index}")
+        return before_card
+
+    async def drop_stale(self) -> None:
+        stale, self._stale = self._stale, []
+        for t in stale:
+            await _discard(t)
+
+    async def drop_all(self) -> None:
+        await self.drop_stale()
+        if self.task is not None:
+            await _discard(self.task)
 
 
 async def _final_audio(ffmpeg: Path, settings: Settings, job: Job, placements: list[tuple[float, VoiceClip]],

@@ -194,27 +194,36 @@ def test_narration_starts_at_each_cards_planned_start(rendered: tuple[Job, Rende
     # and a card's narration never runs into the next card
     for a, b in zip(res.cards, res.cards[1:], strict=False):
         assert a.voice_end_s <= b.start_s
-    assert res.audio_overlapped  # the timeline kept to the plan: the audio was made during capture
+    assert (res.audio_overlapped, res.audio_restarts) == (True, 0)  # kept to the plan: audio made during capture, once
 
 
-def test_a_timeline_that_leaves_the_plan_still_places_narration_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("late_is_last", [False, True], ids=["then-a-card", "last-card"])
+def test_a_timeline_that_leaves_the_plan_still_places_narration_exactly(tmp_path: Path, late_is_last: bool) -> None:
     """The audio is made beside the capture from the plan; when the live run takes longer (here a
-    page that gets ready 2 s late), it is made again from the real timeline, not used as planned."""
+    page that gets ready 2 s late), it is never used as planned.  With a card after the late one, the
+    rest of the timeline is predicted again before that card and the audio made again from the
+    prediction during the capture; when the last card is the late one, it is made after the capture."""
     late = {"id": "late", "narration": "Wait for it.",
             "actions": [{"type": "goto", "url": "/late.html"},
                         {"type": "wait_for", "text": "Ready now", "timeout_ms": 8000}]}
     after = {"id": "after", "narration": "And here it is.", "actions": []}
+    extra = [after, late] if late_is_last else [late, after]
     (tmp_path / "site").mkdir(parents=True)  # the page first: loading the job checks every goto's page
     (tmp_path / "site/late.html").write_text(
         "<!doctype html><body style='font:40px sans-serif'><p id=p>Loading</p>"
         "<script>setTimeout(() => { document.getElementById('p').textContent = 'Ready now' }, 2000)</script>",
         encoding="utf-8")
-    job = make_job(tmp_path, clock_script([late, after]))
+    job = make_job(tmp_path, clock_script(extra))
     res = asyncio.run(render(job, tmp_path / "out", name="late"))
-    assert not res.audio_overlapped
     assert res.timeline is not None
-    cards = {c.card_id: c for c in res.cards}
-    assert cards["after"].start_s >= cards["late"].start_s + 2.0  # the wait really moved the timeline
+    if late_is_last:
+        assert (res.audio_overlapped, res.audio_restarts) == (False, 0)
+        # the wait really moved the end
+        assert res.duration_s >= res.cards[-1].start_s + 2.0
+    else:
+        assert (res.audio_overlapped, res.audio_restarts) == (True, 1)
+        cards = {c.card_id: c for c in res.cards}
+        assert cards["after"].start_s >= cards["late"].start_s + 2.0  # the wait really moved the timeline
     onsets = narration_onsets(res.video)
     for c in res.cards:
         nearest = min(onsets, key=lambda o: abs(o - c.voice_start_s))

@@ -19,6 +19,7 @@ from app.core.plan.timeline import (
     desired_fire_offsets,
     estimate_action_s,
     plan,
+    plan_rest,
     snap_up,
 )
 from app.core.script import Script, Settings, validate_script
@@ -227,6 +228,35 @@ def test_scheduler_driven_live_equals_plan_when_measurements_match() -> None:
             sched.action_done(ai, start, fire, fire + measured[(ci, ai)])
         sched.end_card()
     assert sched.finish() == expected
+
+
+def test_the_rest_of_a_live_run_is_predicted_from_what_ran_and_the_estimates() -> None:
+    """Before each card, the render predicts the rest of the timeline (to make the audio during the
+    capture): the cards so far as they ran, the rest as planned.  The live scheduler is not disturbed."""
+    cards = [{"id": "a", "narration": "x", "actions": [{"type": "goto", "url": "https://e.test"}]},
+             {"id": "b", "narration": "y", "actions": [{"type": "press", "key": "Tab"}]},
+             {"id": "c", "narration": "z"}]
+    script = _script(cards, fps=30)
+    voices = [VoiceTiming(1.0), VoiceTiming(2.0), VoiceTiming(0.5)]
+    late = {(0, 0): 4.0}  # the first card's page took 4 s
+    sched = Scheduler(script, script.settings, voices)
+    assert plan_rest(sched.fork()) == plan(script, script.settings, voices)  # nothing ran yet: the plan
+    sched.begin_card(0)
+    with pytest.raises(ValueError, match="between cards"):
+        sched.fork()
+    start, fire = sched.fire_time(0)
+    sched.action_done(0, start, fire, fire + late[(0, 0)])
+    sched.end_card()
+    predicted = plan_rest(sched.fork())
+    assert predicted == plan(script, script.settings, voices, late)
+    assert len(sched.cards) == 1  # the fork left the live run where it was
+    for ci in (1, 2):  # the rest runs as estimated: the prediction was the timeline
+        sched.begin_card(ci)
+        for ai, action in enumerate(script.cards[ci].actions):
+            start, fire = sched.fire_time(ai)
+            sched.action_done(ai, start, fire, fire + estimate_action_s(action, script.settings))
+        sched.end_card()
+    assert sched.finish() == predicted
 
 
 # --------------------------------------------------------------------------- properties over random scripts

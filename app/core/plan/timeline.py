@@ -15,6 +15,7 @@ Rules:
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -262,6 +263,14 @@ class Scheduler:
         self._actions: list[ActionTiming] = []
         self._camera: list[CameraMove | None] = []
 
+    def fork(self) -> Scheduler:
+        """A copy that can be driven on without changing this one (between cards only)."""
+        if len(self.cards) != self._card_index + 1:
+            raise ValueError("fork() between cards only")
+        twin = copy.copy(self)
+        twin.cards = list(self.cards)
+        return twin
+
     # -- cards
     def begin_card(self, index: int) -> float:
         if index != len(self.cards):
@@ -324,9 +333,17 @@ def plan(
 ) -> Timeline:
     """The whole timeline, with action durations (fire → done) taken from ``measured`` where given
     and from :func:`estimate_action_s` otherwise."""
+    return plan_rest(Scheduler(script, settings, voices), measured)
+
+
+def plan_rest(sched: Scheduler, measured: Mapping[tuple[int, int], float] | None = None) -> Timeline:
+    """Place the cards ``sched`` has not begun yet, with estimated durations (or ``measured`` ones),
+    and return the whole timeline.  ``sched`` is used up: pass :meth:`Scheduler.fork` to predict the
+    rest of a live run without disturbing it."""
     measured = measured or {}
-    sched = Scheduler(script, settings, voices)
-    for ci, card in enumerate(script.cards):
+    script, settings = sched.script, sched.settings
+    for ci in range(len(sched.cards), len(script.cards)):
+        card = script.cards[ci]
         sched.begin_card(ci)
         for ai, action in enumerate(card.actions):
             start, fire = sched.fire_time(ai)
