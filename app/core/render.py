@@ -374,7 +374,7 @@ async def render(
 
         with tracker.stage("mix", "mixing narration, captions and chapters"):
             placements = _placements(timeline, clips)
-            overlapped = audio_job.task is not None and audio_job.matches(timeline)
+            overlapped = audio_job.matches(timeline)
             await audio_job.drop_stale()
             if overlapped:
                 assert audio_job.task is not None
@@ -575,7 +575,9 @@ class _AudioJob:
             self.cancel))
 
     def matches(self, timeline: Timeline) -> bool:
-        return _placements(timeline, self.clips) == self.placements and timeline.duration_s == self.duration_s
+        """Whether audio is being made (or made) for exactly this timeline."""
+        return (self.task is not None and timeline.duration_s == self.duration_s
+                and _placements(timeline, self.clips) == self.placements)
 
     def stop(self) -> None:
         """Drop the audio being made (its timeline will not happen); awaited in :meth:`drop_stale`."""
@@ -591,7 +593,7 @@ class _AudioJob:
             if index == 0:
                 return
             predicted = plan_rest(scheduler.fork())
-            if self.task is not None and self.matches(predicted):
+            if self.matches(predicted):
                 return
             self.stop()  # a timeline that will not happen: its CPU is the capture's again
             if predicted.duration_s - predicted.cards[index].start_s <= AUDIO_AHEAD_S:

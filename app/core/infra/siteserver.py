@@ -31,7 +31,7 @@ _EXTRA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "te
 
 #: the Cache-Control of everything but documents (see the module's doc); documents are ``no-store``
 ASSET_CACHE_CONTROL = "max-age=86400"
-_DOCUMENTS = (".html", ".htm", "")
+_DOCUMENTS = (".html", ".htm")  # a name without an extension is served as a folder's index.html
 
 
 class SiteServer:
