@@ -125,5 +125,5 @@ docker run -d --name "$NAME" --network host --shm-size 1g \
   -v "$DEB:/tmp/pkg/$(basename "$DEB"):ro" -v "$HERE/install_test_inside.sh:/itest/inside.sh:ro" \
   -v "$OUT:/out" -v "$STATE/apt-archives:/var/cache/apt/archives" \
   "$IMAGE" sleep infinity >/dev/null
-docker exec -e DEB="/tmp/pkg/$(basename "$DEB")" "$NAME" bash /itest/inside.sh
+docker exec -e DEB="/tmp/pkg/$(basename "$DEB")" -e RENDER_ARGS="${REELWRIGHT_ITEST_RENDER_ARGS:-}" "$NAME" bash /itest/inside.sh
 say "install test PASSED"

@@ -56,7 +56,10 @@ grep -o "first paint after [0-9.]* s" /out/smoke.txt | head -1 | sed 's/^/instal
 step "render the bundled example (reelwright render)"
 EXAMPLE=/opt/reelwright/_internal/resources/examples/quickstart
 t0=$(date +%s)
-as_tester reelwright render $EXAMPLE/script.json --out $H/quickstart.mp4 --no-music -q 2>&1 | tail -5
+# RENDER_ARGS (from $REELWRIGHT_ITEST_RENDER_ARGS on the host): the test suite asks for a small, quick
+# render (the same code path at a quarter of the pixels); `make install-test` renders it as users would
+# shellcheck disable=SC2086
+as_tester reelwright render $EXAMPLE/script.json --out $H/quickstart.mp4 --no-music ${RENDER_ARGS:-} -q 2>&1 | tail -5
 [ -s $H/quickstart.mp4 ] || fail "no video rendered"
 echo "rendered $H/quickstart.mp4: $(stat -c %s $H/quickstart.mp4) bytes in $(( $(date +%s) - t0 )) s"
 FFMPEG=$(ls /opt/reelwright/_internal/imageio_ffmpeg/binaries/ffmpeg-*)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole suite.  pytest's exit code 5 ("no tests collected") is a failure here, never a pass.
 #
-# The Qt tests (tests/ui) run in a pytest process of their own, after the rest: pytest-qt processes
+# The Qt tests (tests/ui) run in pytest processes of their own, never with the rest: pytest-qt processes
 # pending Qt events before and after *every* test once a QApplication exists, and a non-Qt test that
 # ran after the UI tests in the same process segfaulted there now and then (in pytestqt's
 # _process_events, on events left by an earlier window).  The app itself has one QApplication for its
 # whole life; this keeps the harness from mixing the two kinds of test.  Extra arguments run a single
-# pytest with them instead; PYTEST_ADDOPTS (e.g. -m "not slow") applies to both runs.
+# pytest with them instead; PYTEST_ADDOPTS (e.g. -m "not slow") applies to every run.
 #
 # Every test that starts a QApplication belongs to the Qt run (QT_TESTS), and the other run loads
 # no pytest-qt at all: CI once segfaulted in pytestqt's _process_events, dozens of tests after the
@@ -33,6 +33,10 @@ run() {
   return $rc
 }
 
+# Hundreds of tests start the CLI, the recorder or a helper as a fresh Python process: compile the
+# tree's bytecode once, so that none of them compiles it again (with PYTHONDONTWRITEBYTECODE set, as on
+# some CI machines, every one of them did: 0.1 s each).
+.venv/bin/python -m compileall -q -j 0 app recorder >/dev/null || true
 if [ $# -gt 0 ]; then
   run "$@"
   exit $?
@@ -41,25 +45,53 @@ QT_TESTS=(tests/ui tests/unit/test_browser_provision_dialog.py)
 # In the Qt runs a test past its timeout dumps every thread's stack and ends the process (pytest-timeout's
 # thread method): a SIGALRM handler would never run while Qt's event loop waits in C++.
 QT_TIMEOUT=(-o timeout_method=thread)
+
+# Two lanes run at once, because much of the suite waits rather than computes: the cloud emulator's
+# tests (a recorder's heartbeat, a state machine's retry, a task's start) kept 2 cores 21 % busy when run
+# alone, and the Qt tests wait on their windows.  Lane 1 is the render, capture and unit tests; lane 2
+# the cloud tests, the packaged app (its build is shared by test_package and test_install, so they stay
+# in one process) and then the Qt processes.  Run one after the other they took 36 min on a 2-core
+# machine (docs/performance.md, "The test suite's time").  Lane 2's output goes to a file, printed when
+# both end, so the two lanes' lines do not interleave.
+BESIDE_TESTS=(tests/integration/test_cloud_*.py tests/integration/test_install.py tests/integration/test_package.py)
+IGNORES=()
+for f in "${BESIDE_TESTS[@]}"; do IGNORES+=("--ignore=$f"); done
+
+lane_two() {
+  FENCE=2400 run -p no:pytestqt "${BESIDE_TESTS[@]}"
+  local rc_beside=$?
+  # Most of the Qt harness's crashes had one cause, found in Dec 2026 with gdb: Python's cycle collector
+  # freeing Qt objects in a worker thread (QTimerInfoList::activateTimers on a dead receiver); the app and
+  # the Qt tests now collect on the GUI thread only (app/ui/main_thread_gc.py).  The split stays as a
+  # fence.  The Record dialog's tests drive a real headed recorder under Qt; in one run they segfaulted
+  # inside qasync after dozens of other Qt tests (a pycares thread shutting down): they get a process of
+  # their own.  The Cloud jobs test (two windows, the emulator, a fetched video in the player) passes on
+  # its own every time, but Qt tests that ran after it in the same process segfaulted now and then
+  # (inside qasync/pytest-qt event processing) -- very likely the worker-thread collection above, since
+  # fixed: in the same process it then passed 2 of 2 runs.  Its own process too, as a fence.
+  FENCE=900 run "${QT_TIMEOUT[@]}" "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py --ignore=tests/ui/test_cloud_jobs.py
+  local rc_ui=$?
+  FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_record.py
+  local rc_rec=$?
+  FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_cloud_jobs.py
+  local rc_jobs=$?
+  [ $rc_ui -eq 0 ] && rc_ui=$rc_rec
+  [ $rc_ui -eq 0 ] && rc_ui=$rc_jobs
+  echo "lane 2: cloud and packaged-app tests exit $rc_beside, UI tests exit $rc_ui" >&2
+  [ $rc_beside -eq 0 ] && [ $rc_ui -eq 0 ]
+}
+
+LANE_LOG=$(mktemp "${TMPDIR:-/tmp}/reelwright-lane2.XXXXXX")
+lane_two >"$LANE_LOG" 2>&1 &
+lane_pid=$!
+# if this script is stopped, lane 2 stops too: its `timeout` processes pass the TERM on to their pytest
+trap 'pkill -TERM -P "$lane_pid" 2>/dev/null; rm -f "$LANE_LOG"' EXIT
 run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
-  --ignore=tests/unit/test_browser_provision_dialog.py
-rc_rest=$?
-# Most of those crashes had one cause, found in Dec 2026 with gdb: Python's cycle collector freeing Qt
-# objects in a worker thread (QTimerInfoList::activateTimers on a dead receiver); the app and the Qt
-# tests now collect on the GUI thread only (app/ui/main_thread_gc.py).  The split stays as a fence.
-# The Record dialog's tests drive a real headed recorder under Qt; in one run they segfaulted inside
-# qasync after dozens of other Qt tests (a pycares thread shutting down): they get a process of their own.
-FENCE=900 run "${QT_TIMEOUT[@]}" "${QT_TESTS[@]}" --ignore=tests/ui/test_record.py --ignore=tests/ui/test_cloud_jobs.py
-rc_ui=$?
-FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_record.py
-rc_rec=$?
-[ $rc_ui -eq 0 ] && rc_ui=$rc_rec
-# The Cloud jobs test (two windows, the emulator, a fetched video in the player) passes on its own
-# every time, but Qt tests that ran after it in the same process segfaulted now and then (inside
-# qasync/pytest-qt event processing) -- very likely the worker-thread collection above, since fixed: in
-# the same process it then passed 2 of 2 runs.  Its own process too, as a fence.
-FENCE=300 run "${QT_TIMEOUT[@]}" tests/ui/test_cloud_jobs.py
-rc_jobs=$?
-[ $rc_ui -eq 0 ] && rc_ui=$rc_jobs
-echo "suite: non-UI tests exit $rc_rest, UI tests exit $rc_ui" >&2
-[ $rc_rest -eq 0 ] && [ $rc_ui -eq 0 ]
+  --ignore=tests/unit/test_browser_provision_dialog.py "${IGNORES[@]}"
+rc_one=$?
+wait "$lane_pid"
+rc_two=$?
+echo "---- lane 2 (run beside the tests above): cloud, packaged app, Qt ----"
+cat "$LANE_LOG"
+echo "suite: lane 1 (render, capture, unit) exit $rc_one, lane 2 (cloud, packaged app, Qt) exit $rc_two" >&2
+[ $rc_one -eq 0 ] && [ $rc_two -eq 0 ]
