@@ -91,7 +91,7 @@ class CardPreview(QFrame):
         self._op = op
         self.setVisible(True)
         if self.player is not None:
-            self.player.stop()
+            qt.stop_player(self.player)
         self.progress.setValue(0)
         self.status.setText(f"{op.title}: starting…")
         self._show_progress(True)
@@ -166,5 +166,5 @@ class CardPreview(QFrame):
     def release(self) -> None:
         """Stop playing and let go of the file (before it is replaced or the project closes)."""
         if self.player is not None:
-            self.player.stop()
+            qt.stop_player(self.player)
             self.player.setSource(QUrl())

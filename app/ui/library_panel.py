@@ -398,7 +398,7 @@ class LibraryPanel(QWidget):
     def _show_preview(self) -> None:
         files = self.selected_files()
         if self._player is not None:
-            self._player.stop()
+            qt.stop_player(self._player)
         self.play_button.setVisible(False)
         if len(files) != 1:
             self.preview.setPlainText("")

@@ -13,7 +13,7 @@ from typing import Any
 from app.workbench import services
 from app.workbench.storage import AppSettings, Project, Store, load_settings, save_settings
 
-from . import update_notice
+from . import qt, update_notice
 from .card_editor import CardEditor
 from .controllers.backup import BackupController
 from .controllers.cloud_jobs import CloudJobsController
@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
         self.renders.release_media()
         for player in (self.render_panel.player, self.library.player):
             if player is not None:
-                player.stop()
+                qt.stop_player(player)
                 player.setSource(QUrl())
 
 

@@ -141,6 +141,21 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def stop_player(player: Any) -> None:
+    """``player.stop()`` without holding Python's GIL, as PySide6 already does for ``setSource``.
+
+    ``QMediaPlayer.stop()`` waits for Qt Multimedia's decoder and audio threads, and those threads
+    call back into the Python-made ``QAudioOutput`` (its ``disconnectNotify``, when a renderer on the
+    audio thread is deleted), which needs the GIL.  Called from Python, ``stop()`` holds the GIL while
+    it waits: both sides wait for ever.  The Qt tests hung there once, closing the window while a card
+    preview played (a gdb backtrace showed the GUI thread in ``QObject::disconnect`` under ``stop()``,
+    the ``QFFmpeg::AudioRenderer`` thread in ``~QObject`` waiting for the GIL).
+    ``QMetaObject.invokeMethod`` releases the GIL around the call (PySide's typesystem marks it
+    ``allow-thread``); with ``DirectConnection`` it is still a synchronous call on this thread.
+    """
+    QtCore.QMetaObject.invokeMethod(player, "stop", Qt.ConnectionType.DirectConnection)
+
+
 def have_multimedia() -> bool:
     """Whether Qt Multimedia (``pyside6-addons``) is installed; cheap, imports nothing."""
     try:
@@ -255,4 +270,5 @@ __all__ = [
     "Signal",
     "Slot",
     "have_multimedia",
+    "stop_player",
 ]

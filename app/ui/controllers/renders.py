@@ -706,7 +706,7 @@ class RenderController(QObject):
     def release_media(self) -> None:
         self.editor.preview.release()
         if self.voice_player is not None:
-            self.voice_player.stop()
+            qt.stop_player(self.voice_player)
             self.voice_player.setSource(QUrl())
 
 
