@@ -82,14 +82,29 @@ lane_two() {
 }
 
 LANE_LOG=$(mktemp "${TMPDIR:-/tmp}/reelwright-lane2.XXXXXX")
+trap 'rm -f "$LANE_LOG"' EXIT
+# Both lanes run in the background and this shell waits for them: a TERM or Ctrl-C then reaches the
+# trap at once (bash runs a trap only after a foreground child ends), and the trap stops each lane's
+# shell and its `timeout`, which passes the TERM on to its pytest.
+lane_pids=()
+stop_lanes() {
+  local p kids
+  for p in "${lane_pids[@]}"; do
+    kids=$(pgrep -P "$p")
+    # shellcheck disable=SC2086
+    kill -TERM "$p" $kids 2>/dev/null
+  done
+}
+trap 'stop_lanes; exit 143' TERM
+trap 'stop_lanes; exit 130' INT
 lane_two >"$LANE_LOG" 2>&1 &
-lane_pid=$!
-# if this script is stopped, lane 2 stops too: its `timeout` processes pass the TERM on to their pytest
-trap 'pkill -TERM -P "$lane_pid" 2>/dev/null; rm -f "$LANE_LOG"' EXIT
+lane_pids+=($!)
 run -p no:pytestqt --ignore=tests/ui --deselect tests/unit/test_browser_provision_dialog.py \
-  --ignore=tests/unit/test_browser_provision_dialog.py "${IGNORES[@]}"
+  --ignore=tests/unit/test_browser_provision_dialog.py "${IGNORES[@]}" &
+lane_pids+=($!)
+wait "${lane_pids[1]}"
 rc_one=$?
-wait "$lane_pid"
+wait "${lane_pids[0]}"
 rc_two=$?
 echo "---- lane 2 (run beside the tests above): cloud, packaged app, Qt ----"
 cat "$LANE_LOG"
