@@ -435,7 +435,7 @@ async def _run_preview(job: Job, card_index: int, out: Path, *, scale: float, on
         video_tmp = work / "video-only.mp4"
         from . import mix
         sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=width, height=height,
-                                                out=video_tmp), cancel=cancel)
+                                                out=video_tmp), fps=settings.fps, cancel=cancel)
         holder: list[FastForwardClock] = []
 
         def make_clock(cdp: CDPSession) -> FastForwardClock:

@@ -300,7 +300,7 @@ async def render(
         t_voice = time.monotonic()
         video_tmp = work / "video-only.mp4"
         sink = FfmpegSink(mix.build_encode_args(ffmpeg, fps=settings.fps, width=settings.width,
-                                                height=settings.height, out=video_tmp), cancel=cancel)
+                                                height=settings.height, out=video_tmp), fps=settings.fps, cancel=cancel)
         session = BrowserSession(browser, settings.width, settings.height, settings.fps, sink, cancel=cancel,
                                  device_scale_factor=device_scale_for(settings),
                                  storage_state=load_storage_state(job, settings, site.base_url),

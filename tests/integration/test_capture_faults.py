@@ -191,7 +191,7 @@ def _victim(kind: str, tree: list[int]) -> int | None:
             return pid
         if kind == "driver" and "run-driver" in cmd:
             return pid
-        if kind == "ffmpeg" and "ffmpeg" in cmd and "image2pipe" in cmd:
+        if kind == "ffmpeg" and "ffmpeg" in cmd and "libx264" in cmd:  # the video encoder
             return pid
     return None
 

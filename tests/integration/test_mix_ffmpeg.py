@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from app.core import mix
+from app.core.capture.encoder import FfmpegSink, jpeg_size, matroska_mjpeg
 from app.core.errors import Cancelled, RenderError
 from app.core.infra.progress import CancelToken
 from app.core.infra.tools import find_ffmpeg
@@ -202,35 +203,30 @@ def test_burn_in_subtitles_from_an_awkward_path(media: dict[str, Path]) -> None:
     assert late_diff.mean() < 3  # the cue ended at 2.5 s
 
 
+def _testsrc_jpegs(ff: Path, frames: int, size: str = f"{W}x{H}") -> list[bytes]:
+    """``frames`` distinct JPEG frames of ffmpeg's test pattern, one bytes object each."""
+    stream = subprocess.run(
+        [str(ff), "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=30",
+         "-frames:v", str(frames), "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "3", "-"],
+        capture_output=True, check=True, timeout=60).stdout
+    parts = stream.split(b"\xff\xd9\xff\xd8")
+    jpegs = [p + b"\xff\xd9" if i == 0 else b"\xff\xd8" + p + (b"" if i == len(parts) - 1 else b"\xff\xd9")
+             for i, p in enumerate(parts)]
+    assert len(jpegs) == frames and all(jpeg_size(j) == tuple(map(int, size.split("x"))) for j in jpegs)
+    return jpegs
+
+
+def _decoded_md5s(ff: Path, video: Path) -> list[str]:
+    lines = subprocess.run([str(ff), "-v", "error", "-i", str(video), "-map", "0:v", "-f", "framemd5", "-"],
+                           capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()
+    return [line.rsplit(",", 1)[1].strip() for line in lines if not line.startswith("#")]
+
+
 def test_encoder_turns_piped_jpegs_into_constant_rate_h264(tmp_path: Path) -> None:
     ff = find_ffmpeg()
-    jpegs = subprocess.run(
-        [
-            str(ff),
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc=size={W}x{H}:rate=30",
-            "-frames:v",
-            "45",
-            "-f",
-            "image2pipe",
-            "-c:v",
-            "mjpeg",
-            "-q:v",
-            "3",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    ).stdout
     out = tmp_path / "enc.mp4"
-    subprocess.run(
-        build_encode_args(ff, fps=30, width=W, height=H, out=out), input=jpegs, check=True, timeout=60
-    )
+    subprocess.run(build_encode_args(ff, fps=30, width=W, height=H, out=out),
+                   input=matroska_mjpeg(_testsrc_jpegs(ff, 45), 30), check=True, timeout=60)
     info = asyncio.run(probe(out))
     assert info.video is not None
     assert (info.video.codec, info.video.pix_fmt, info.video.fps, info.video.frames) == (
@@ -242,6 +238,56 @@ def test_encoder_turns_piped_jpegs_into_constant_rate_h264(tmp_path: Path) -> No
     assert abs(info.duration_s - 1.5) < 1e-3
     atoms = mp4_top_level_atoms(out)
     assert atoms.index("moov") < atoms.index("mdat")
+
+
+@pytest.mark.parametrize("fps", [24, 30, 60])
+@pytest.mark.parametrize("tail", ["ends-on-a-repeat", "ends-on-a-new-frame"])
+def test_repeated_frames_are_piped_once_and_the_video_is_the_same(tmp_path: Path, fps: int, tail: str) -> None:
+    """A page at rest repeats its frame: the sink pipes it once, and the fps filter repeats it.  The
+    H.264 stream must be bit for bit the one made by piping every frame (the way before), at every
+    frame rate (frame times in the stream are rounded to the microsecond), repeats at the end included."""
+    ff = find_ffmpeg()
+    distinct = _testsrc_jpegs(ff, 8)
+    runs = [1, 5, 1, 1, 17, 2, 1, 9] if tail == "ends-on-a-repeat" else [3, 1, 12, 1, 1, 4, 7, 1]
+    frames = [jpeg for jpeg, n in zip(distinct, runs, strict=True) for _ in range(n)]
+
+    async def through_the_sink(out: Path) -> FfmpegSink:
+        sink = FfmpegSink(build_encode_args(ff, fps=fps, width=W, height=H, out=out), fps=fps)
+        await sink.start()
+        for jpeg in frames:
+            await sink.write(jpeg)
+        await sink.finish()
+        return sink
+
+    new = tmp_path / "new.mp4"
+    sink = asyncio.run(through_the_sink(new))
+    assert sink.frames == len(frames)
+    assert sink.piped == len(runs) + (1 if tail == "ends-on-a-repeat" else 0)  # the last repeat closes the video
+
+    # the way before: every frame piped as a JPEG, timed by -framerate
+    old = tmp_path / "old.mp4"
+    args = build_encode_args(ff, fps=fps, width=W, height=H, out=old)
+    i = args.index("matroska")
+    args[i - 1:i + 3] = ["-f", "image2pipe", "-c:v", "mjpeg", "-framerate", str(fps), "-i", "-"]
+    vf = args.index("-vf") + 1
+    args[vf] = args[vf].removesuffix(f",fps={fps}")
+    subprocess.run(args, input=b"".join(frames), check=True, timeout=60)
+
+    assert len(_decoded_md5s(ff, new)) == len(frames)
+    assert _decoded_md5s(ff, new) == _decoded_md5s(ff, old)
+    h264 = [subprocess.run([str(ff), "-v", "error", "-i", str(v), "-map", "0:v", "-c", "copy", "-f", "h264", "-"],
+                           capture_output=True, check=True, timeout=60).stdout for v in (new, old)]
+    assert h264[0] == h264[1]
+    info = asyncio.run(probe(new))
+    assert info.video is not None and info.video.fps == fps
+    assert abs(info.duration_s - len(frames) / fps) < 1e-3
+
+
+def test_encoder_stream_names_a_frame_that_is_not_a_jpeg() -> None:
+    with pytest.raises(RenderError, match="not a JPEG"):
+        jpeg_size(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(RenderError, match="without a size"):
+        jpeg_size(b"\xff\xd8\xff\xd9")
 
 
 @pytest.mark.parametrize("zscale", [True, False], ids=["zimg", "swscale"])
@@ -258,14 +304,14 @@ def test_encoder_maps_full_range_jpegs_to_tv_range(tmp_path: Path, zscale: bool,
         from app.core.infra.tools import ffmpeg_has_filter
 
         assert ffmpeg_has_filter(ff, "zscale")  # the bundled static build has zimg
-    frames = b""
+    frames: list[bytes] = []
     for level in (0, 128, 255):
         buf = io.BytesIO()
         Image.new("RGB", (frame_w, H), (level, level, level)).save(buf, format="JPEG", quality=95)
-        frames += buf.getvalue() * 3
+        frames += [buf.getvalue()] * 3
     out = tmp_path / "range.mp4"
     subprocess.run(build_encode_args(ff, fps=30, width=W, height=H, out=out, zscale=zscale),
-                   input=frames, check=True, timeout=60)
+                   input=matroska_mjpeg(frames, 30), check=True, timeout=60)
     raw = subprocess.run([str(ff), "-loglevel", "error", "-i", str(out), "-f", "rawvideo", "-c:v", "rawvideo", "-"],
                          capture_output=True, check=True, timeout=60).stdout  # yuv420p as coded: Y planes
     y = np.frombuffer(raw, np.uint8).reshape(-1, W * H * 3 // 2)[:, : W * H]

@@ -125,19 +125,22 @@ def to_tv_range(width: int, height: int, *, zscale: bool) -> str:
 
 def build_encode_args(ffmpeg: Path, *, fps: int, width: int, height: int, out: Path,
                       zscale: bool | None = None) -> list[str]:
-    """The encoder the capture stage pipes JPEG frames into (stdin) -> H.264 yuv420p MP4.
+    """The encoder the capture stage pipes its frames into (stdin) -> H.264 yuv420p MP4.
 
-    Frames are timestamped by ``-framerate`` alone (constant rate; frame *n* is at n/fps), so the
-    video's clock is the plan's clock.  A keyframe every two seconds keeps seeking snappy.
-    ``zscale``: convert with zimg (None: where this ffmpeg has it).
+    The frames come as JPEG blocks in a Matroska stream, each at its frame's time, a repeated
+    frame left out (:class:`app.core.capture.encoder.FfmpegSink`).  The ``fps`` filter, last in the
+    chain, puts them back on the constant rate (frame *n* at n/fps, a repeat where a frame was left
+    out), so the video's clock is the plan's clock; ``-fps_mode passthrough`` keeps ffmpeg's own
+    rate logic (which drops and duplicates with a tolerance) out of it.  A keyframe every two
+    seconds keeps seeking snappy.  ``zscale``: convert with zimg (None: where this ffmpeg has it).
     """
     if zscale is None:
         zscale = ffmpeg_has_filter(ffmpeg, "zscale")
     return [
         str(ffmpeg), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-        "-f", "image2pipe", "-c:v", "mjpeg", "-framerate", str(fps), "-i", "-",
+        "-f", "matroska", "-i", "-",
         "-an",
-        "-vf", to_tv_range(width, height, zscale=zscale),
+        "-vf", f"{to_tv_range(width, height, zscale=zscale)},fps={fps}", "-fps_mode", "passthrough",
         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-pix_fmt", "yuv420p",
         "-g", str(2 * fps), "-color_range", "tv",
         "-movflags", "+faststart", "-f", "mp4", str(out),
