@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("XDG_CACHE_HOME", str(_ROOT / ".reelwright-test" / "cache"))
 os.environ.setdefault("REELWRIGHT_TEST", "1")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+# A TERM (the suite's process fence, `scripts/run-tests.sh` stopped, a CI job cancelled) ends pytest
+# the way Ctrl-C does: the render in flight cancels and the fixtures tear down.  Python's default
+# ends the process on the spot, and the Playwright driver, Chromium (its own process group) and
+# ffmpeg of a render test in flight then ran on as orphans.
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 @pytest.fixture

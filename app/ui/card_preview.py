@@ -166,5 +166,4 @@ class CardPreview(QFrame):
     def release(self) -> None:
         """Stop playing and let go of the file (before it is replaced or the project closes)."""
         if self.player is not None:
-            qt.stop_player(self.player)
-            self.player.setSource(QUrl())
+            qt.release_player(self.player)

@@ -38,7 +38,6 @@ from .qt import (
     Qt,
     QTabWidget,
     QTimer,
-    QUrl,
 )
 from .render_panel import RenderPanel
 from .widgets import LogPanel, OpBar
@@ -404,8 +403,7 @@ class MainWindow(QMainWindow):
         self.renders.release_media()
         for player in (self.render_panel.player, self.library.player):
             if player is not None:
-                qt.stop_player(player)
-                player.setSource(QUrl())
+                qt.release_player(player)
 
 
 def about_text() -> str:

@@ -156,6 +156,13 @@ def stop_player(player: Any) -> None:
     QtCore.QMetaObject.invokeMethod(player, "stop", Qt.ConnectionType.DirectConnection)
 
 
+def release_player(player: Any) -> None:
+    """Stop ``player`` (see :func:`stop_player`) and let go of its file: the file may then be
+    replaced or deleted, and no decoder thread of it posts frames to a window that is going away."""
+    stop_player(player)
+    player.setSource(QUrl())  # PySide6 releases the GIL here itself (``allow-thread``)
+
+
 def have_multimedia() -> bool:
     """Whether Qt Multimedia (``pyside6-addons``) is installed; cheap, imports nothing."""
     try:

@@ -706,8 +706,7 @@ class RenderController(QObject):
     def release_media(self) -> None:
         self.editor.preview.release()
         if self.voice_player is not None:
-            qt.stop_player(self.voice_player)
-            self.voice_player.setSource(QUrl())
+            qt.release_player(self.voice_player)
 
 
 def _new_render_dir(project_dir: Path) -> Path:
