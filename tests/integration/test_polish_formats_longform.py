@@ -59,28 +59,26 @@ def _descendants(root: int, prune: frozenset[int] = frozenset()) -> list[int]:
     return found
 
 
+def _proc_mb(pid: int, file: str, key: str) -> float:
+    """The ``key:`` line (in kB) of ``/proc/<pid>/<file>``, in MB; 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/{file}", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 def _pss_mb(pid: int) -> float:
     """Proportional set size: shared pages (Chromium's processes share most of theirs) are split
     between the processes that map them instead of counted once per process, as RSS does."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+    return _proc_mb(pid, "smaps_rollup", "Pss")
 
 
 def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0.0
+    return _proc_mb(pid, "status", "VmRSS")
 
 
 def _exe(pid: int) -> str:
